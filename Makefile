@@ -1,0 +1,82 @@
+# Samhandling — developer commands. `make run` for the demo, `make test` for the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEMO_ENV := DJANGO_DEMO=1 DJANGO_DEBUG=1
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+.PHONY: install system-deps browser run test test-fast migrate seed lock messages check-deploy clean
+
+# --- installation -------------------------------------------------------------------------
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Debian packages the tests need: Chromium for the end-to-end tests, gettext for translations,
+# Node's npm for axe-core. Installed only when missing.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+node_modules/axe-core/axe.min.js: package.json
+	npm install --no-audit --no-fund --silent
+	@touch $@
+
+browser: system-deps node_modules/axe-core/axe.min.js
+
+messages: install
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+
+# --- the demo -----------------------------------------------------------------------------
+migrate: install
+	@mkdir -p var
+	$(DEMO_ENV) $(PY) manage.py migrate -v0
+
+seed: migrate
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+
+# Web + Celery worker + beat on the embedded default: SQLite and kombu's filesystem broker.
+run: seed messages
+	@mkdir -p var/broker/out var/broker/processed var/log
+	@echo ""
+	@echo "  Samhandling runs at  http://127.0.0.1:$(PORT)/"
+	@echo "  Demo logins (password: demo): barnehage, skole, barnevern, barnevern-leder,"
+	@echo "  helsesykepleier, ruskoordinator, slt, admin (also barnehage-styrer)"
+	@echo "  Worker and beat log to var/log/. Stop with Ctrl-C."
+	@echo ""
+	@trap 'kill 0' EXIT INT TERM; \
+	$(DEMO_ENV) $(VENV)/bin/celery -A config worker --pool=solo -l info > var/log/worker.log 2>&1 & \
+	$(DEMO_ENV) $(VENV)/bin/celery -A config beat -l info -s var/celerybeat-schedule > var/log/beat.log 2>&1 & \
+	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# --- tests --------------------------------------------------------------------------------
+# The whole suite. With DATABASE_URL / REDIS_URL set (as .ci/run does) it runs on PostgreSQL and
+# Redis; without them on SQLite, where the tests that need those services say so and skip
+# (in CI, where CI=true, such a skip is a failure instead).
+test: install browser messages
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m pytest $(PYTEST_ARGS)
+
+check-deploy: install
+	DJANGO_SECRET_KEY=$$(head -c 64 /dev/urandom | base64 | tr -d '\n/+=' | head -c 64) \
+	DATABASE_URL=sqlite:///var/check.sqlite3 CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
+	DJANGO_ALLOWED_HOSTS=samhandling.example.no \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+lock:
+	$(PY) -m pip install -q -r requirements.in
+	(echo "# Pinned by pip freeze from requirements.in; regenerate with: make lock"; $(PY) -m pip freeze | grep -v '^-e') > requirements.txt
+
+clean:
+	rm -rf var staticfiles .pytest_cache

@@ -1,0 +1,69 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from django.utils.translation import gettext_lazy as _
+from viewflow.urls import Application, Site
+from viewflow.workflow.flow.viewset import FlowViewset, WorkflowAppViewset
+
+from notifications import views as notification_views
+from workflows import views as concern_views
+from workflows.flows.concern import ConcernFlow
+
+
+class ConcernsApp(Application):
+    app_name = "concerns"
+    title = _("Concerns")
+    icon = "report"
+    menu_template_name = "samhandling/menu_concerns.html"
+
+    index_path = path("", concern_views.concern_list, name="index")
+    create_path = path("ny/", concern_views.concern_create, name="create")
+    detail_path = path("<uuid:code>/", concern_views.concern_detail, name="detail")
+    send_path = path("<uuid:code>/send/", concern_views.concern_send, name="send")
+    action_path = path("<uuid:code>/handling/<slug:action>/", concern_views.concern_action, name="action")
+    upgrade_path = path("<uuid:code>/oppgrader/", concern_views.concern_upgrade, name="upgrade")
+    log_path = path("<uuid:code>/logg/", concern_views.concern_log, name="log")
+    intake_path = path("mottak/", concern_views.intake_list, name="intake")
+
+
+class NotificationsApp(Application):
+    app_name = "notifications"
+    title = _("Notifications")
+    icon = "notifications"
+    menu_template_name = "samhandling/menu_notifications.html"
+
+    index_path = path("", notification_views.notification_list, name="index")
+    read_all_path = path("les/", notification_views.notification_read, name="read_all")
+    read_path = path("<int:pk>/les/", notification_views.notification_read, name="read")
+
+
+class ConcernFlowViewset(FlowViewset):
+    """The concern flow's viewflow pages, without the unscoped process and task lists."""
+
+    index_path = path("", RedirectView.as_view(pattern_name="workflow:inbox"), name="index")
+    process_list_path = None
+    task_list_path = None
+
+
+site = Site(
+    title=_("Samhandling"),
+    viewsets=[
+        ConcernsApp(),
+        WorkflowAppViewset(
+            title=_("Tasks"),
+            icon="assignment",
+            flow_viewsets=[ConcernFlowViewset(ConcernFlow, icon="report")],
+        ),
+        NotificationsApp(),
+    ],
+)
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", RedirectView.as_view(pattern_name="concerns:index"), name="home"),
+    path("", site.urls),
+]

@@ -1,0 +1,74 @@
+"""Reminders as rows, and the in-app notifications they produce.
+
+A reminder is written in the same transaction as the state change that creates the obligation
+and cancelled by the service that fulfils it. The sweep claims due rows, re-checks them and
+writes one notification per recipient under a unique key, so delivery is idempotent.
+"""
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from referrals.models import Service
+
+
+class Reminder(models.Model):
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Reminder")
+        ESCALATION = "escalation", _("Escalation")
+        ALARM = "alarm", _("Alarm")
+        INFO = "info", _("Information")
+
+    class Audience(models.TextChoices):
+        STAFF = "staff", _("All staff")
+        LEADERS = "leaders", _("Leaders")
+
+    key = models.CharField(max_length=200, unique=True, help_text="One row per obligation, recipient group and channel.")
+    obligation = models.CharField(max_length=120, db_index=True, help_text="Reference of the obligation, for cancelling.")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    message = models.CharField(max_length=300, help_text="Non-identifying text, shown in-app and as the e-mail body's first line.")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    audience = models.CharField(max_length=16, choices=Audience.choices)
+    # The object the reminder is about; recipients must still hold required_perm on it at delivery.
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    subject_id = models.PositiveBigIntegerField()
+    required_perm = models.CharField(max_length=100)
+    url = models.CharField(max_length=300, blank=True)
+    due_at = models.DateTimeField()
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        indexes = [
+            models.Index(
+                fields=["due_at"], name="reminder_pending_idx",
+                condition=models.Q(sent_at__isnull=True, cancelled_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return self.key
+
+
+class Notification(models.Model):
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="notifications", null=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=Reminder.Kind.choices)
+    message = models.CharField(_("message"), max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_claimed_until = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [models.UniqueConstraint(fields=["reminder", "user"], name="uniq_notification_per_reminder_user")]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_user_idx")]
+        ordering = ["-created_at", "-id"]

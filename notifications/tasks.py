@@ -1,0 +1,17 @@
+from celery import shared_task
+
+
+@shared_task(name="notifications.tasks.sweep_reminders")
+def sweep_reminders():
+    from notifications.services import notifications_requeue_unsent, reminders_sweep
+
+    delivered = reminders_sweep()
+    notifications_requeue_unsent()
+    return delivered
+
+
+@shared_task(name="notifications.tasks.send_notification_email")
+def send_notification_email(notification_id: int):
+    from notifications.services import notification_send_email
+
+    return notification_send_email(notification_id=notification_id)

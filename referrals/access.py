@@ -1,0 +1,101 @@
+"""The access helpers: fetch an object for a user, or 404 for both missing and forbidden.
+
+Existence never leaks: a forged or foreign code gets exactly the answer a random code gets.
+"""
+import uuid
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Exists, OuterRef
+from django.db.models.functions import Cast
+from django.http import Http404
+from guardian.core import ObjectPermissionChecker
+from guardian.models import GroupObjectPermission
+
+from referrals.models import Concern, Membership, Service
+
+REPORTER_PERM = "view_concern_status"
+HANDLER_PERM = "handle_concern"
+
+
+def _as_uuid(code):
+    try:
+        return uuid.UUID(str(code))
+    except (TypeError, ValueError):
+        raise Http404
+
+
+def concern_roles(user, concern: Concern) -> set[str]:
+    """Which of "reporter" and "handler" the user holds on the concern (through a service group)."""
+    if not user.is_authenticated:
+        return set()
+    checker = ObjectPermissionChecker(user)
+    perms = set(checker.get_perms(concern))
+    roles = set()
+    if REPORTER_PERM in perms:
+        roles.add("reporter")
+    if HANDLER_PERM in perms:
+        roles.add("handler")
+    return roles
+
+
+def concern_get_for_user(user, code, *, role: str | None = None) -> tuple[Concern, set[str]]:
+    """The concern with ``code`` and the user's roles on it; Http404 if missing or not permitted.
+
+    ``role`` ("reporter" or "handler") narrows which role the caller requires.
+    """
+    concern = (
+        Concern.objects.select_related("reporting_service", "receiving_service", "person", "created_by")
+        .filter(code=_as_uuid(code))
+        .first()
+    )
+    if concern is None:
+        raise Http404
+    roles = concern_roles(user, concern)
+    if not roles or (role is not None and role not in roles):
+        raise Http404
+    return concern, roles
+
+
+def concern_get_for_process(user, process_pk: int) -> Concern:
+    """The concern behind a viewflow process the user may see, or Http404."""
+    concern = Concern.objects.filter(process__pk=process_pk).first()
+    if concern is None or not concern_roles(user, concern):
+        raise Http404
+    return concern
+
+
+def permitted_ids_subquery(user, model, codename: str):
+    """An Exists() that is true for rows on which one of the user's groups holds ``codename``.
+
+    Meant as a per-row filter on a list already narrowed and ordered by its own index: each
+    candidate row costs one lookup on guardian's (group, permission, object_pk) unique index.
+    Never drive a query from the permission table with a cast join (a 9 ms query became 124 ms).
+    """
+    ct = ContentType.objects.get_for_model(model)
+    return Exists(
+        GroupObjectPermission.objects.filter(
+            content_type=ct,
+            permission__codename=codename,
+            group__user=user,
+        )
+        .filter(object_pk=Cast(OuterRef("pk"), CharField()))
+    )
+
+
+def user_services(user, *, role: str | None = None):
+    qs = Service.objects.filter(memberships__user=user, memberships__active=True, active=True)
+    if role:
+        qs = qs.filter(memberships__role=role)
+    return qs.distinct().order_by("name")
+
+
+def user_is_leader_of(user, service: Service) -> bool:
+    return Membership.objects.filter(user=user, service=service, role=Membership.Role.LEADER, active=True).exists()
+
+
+def service_get_for_user(user, code) -> Service:
+    """A service the user is an active member of, or Http404."""
+    service = user_services(user).filter(code=_as_uuid(code)).first()
+    if service is None:
+        raise Http404
+    return service

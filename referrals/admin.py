@@ -1,0 +1,64 @@
+from django.contrib import admin
+
+from referrals.models import Guardianship, Membership, Municipality, Person, Service
+from referrals.services import membership_set
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ("name", "number")
+    search_fields = ("name", "number")
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "owner", "municipality", "active")
+    list_filter = ("kind", "owner", "municipality", "active")
+    search_fields = ("name",)
+    inlines = [MembershipInline]
+
+    def save_formset(self, request, form, formset, change):
+        # Memberships go through the service so the user's permission group follows them.
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            membership_set(user=obj.user, service=obj.service, role=obj.role, active=False)
+        for inst in instances:
+            membership_set(user=inst.user, service=form.instance, role=inst.role, active=inst.active)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "service", "role", "active")
+    list_filter = ("role", "active", "service__kind")
+    search_fields = ("user__username", "service__name")
+    autocomplete_fields = ("user", "service")
+
+    def save_model(self, request, obj, form, change):
+        membership = membership_set(user=obj.user, service=obj.service, role=obj.role, active=obj.active)
+        obj.pk = membership.pk
+
+    def delete_model(self, request, obj):
+        membership_set(user=obj.user, service=obj.service, role=obj.role, active=False)
+
+
+class GuardianshipInline(admin.TabularInline):
+    model = Guardianship
+    fk_name = "child"
+    extra = 0
+    raw_id_fields = ("guardian",)
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    # Person data is read in the services' own pages, where every read is logged; the admin
+    # shows no names in lists.
+    list_display = ("code", "id_kind", "municipality", "created_at")
+    list_filter = ("id_kind",)
+    inlines = [GuardianshipInline]
+    readonly_fields = ("code",)

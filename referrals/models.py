@@ -1,0 +1,273 @@
+"""Organisation, persons and concerns.
+
+Every row that may be addressed from a URL has an integer primary key (viewflow needs it)
+and a random ``code`` UUID that is the only identifier ever put in a URL or an e-mail.
+"""
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class Municipality(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    number = models.CharField(_("municipality number"), max_length=4, unique=True)
+
+    class Meta:
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Service(models.Model):
+    """A service or unit (tjeneste/enhet). Its staff act through the service's group."""
+
+    class Kind(models.TextChoices):
+        BARNEHAGE = "barnehage", _("Kindergarten")
+        SKOLE = "skole", _("School")
+        HELSESTASJON = "helsestasjon", _("Child health clinic")
+        SKOLEHELSETJENESTE = "skolehelsetjeneste", _("School health service")
+        BARNEVERN = "barnevern", _("Child welfare service")
+        PPT = "ppt", _("Educational-psychological service (PPT)")
+        RUSTJENESTE = "rustjeneste", _("Substance service")
+        NAV = "nav", _("NAV")
+        FASTLEGE = "fastlege", _("General practitioner")
+        POLITI = "politi", _("Police")
+        SLT = "slt", _("SLT")
+        OTHER = "other", _("Other")
+
+    class Owner(models.TextChoices):
+        MUNICIPAL = "municipal", _("Municipal")
+        PRIVATE = "private", _("Private")
+        STATE = "state", _("State")
+        COUNTY = "county", _("County")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="services", verbose_name=_("municipality"))
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, db_index=True)
+    owner = models.CharField(_("owner"), max_length=16, choices=Owner.choices, default=Owner.MUNICIPAL)
+    email = models.EmailField(_("e-mail"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    # The group through which object permissions are granted to the service's staff.
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="service")
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["name"]
+        permissions = [("handle_concerns", "Can handle concern tasks addressed to the service")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def can_report_concerns(self):
+        return self.kind in (self.Kind.BARNEHAGE, self.Kind.SKOLE)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        LEADER = "leader", _("Leader")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("service"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.STAFF)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "service"], name="uniq_membership_user_service")]
+        indexes = [models.Index(fields=["service", "role"])]
+
+    def __str__(self):
+        return f"{self.user} – {self.service} ({self.get_role_display()})"
+
+
+class Person(models.Model):
+    """A person the services work with. Identified by fødselsnummer, D-nummer, or only a birth date."""
+
+    class IdKind(models.TextChoices):
+        FNR = "fnr", _("National identity number")
+        DNR = "dnr", _("D number")
+        NONE = "none", _("No number (birth date only)")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    given_name = models.CharField(_("given name"), max_length=120)
+    family_name = models.CharField(_("family name"), max_length=120, blank=True)
+    national_id = models.CharField(_("national identity number"), max_length=11, unique=True, null=True, blank=True)
+    id_kind = models.CharField(_("kind of number"), max_length=8, choices=IdKind.choices, default=IdKind.NONE)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="persons", verbose_name=_("municipality"))
+    guardians = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="children", through="Guardianship", verbose_name=_("guardians"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+
+    def __str__(self):
+        return f"{self.given_name} {self.family_name}".strip()
+
+    @property
+    def full_name(self):
+        return str(self)
+
+
+class Guardianship(models.Model):
+    class Kind(models.TextChoices):
+        PARENT = "parent", _("Parent with parental responsibility")
+        GUARDIAN = "guardian", _("Appointed guardian (verge)")
+
+    child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardianships")
+    guardian = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardian_of")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PARENT)
+
+    class Meta:
+        verbose_name = _("guardianship")
+        verbose_name_plural = _("guardianships")
+        constraints = [
+            models.UniqueConstraint(fields=["child", "guardian"], name="uniq_guardianship"),
+            models.CheckConstraint(condition=~models.Q(child=models.F("guardian")), name="guardian_not_self"),
+        ]
+
+
+class Concern(models.Model):
+    """A concern about a child: an anonymous consultation or an identified melding to barnevern.
+
+    Status changes only through ``workflows.services.concern``; the receiving service's
+    assessments never leave this table for the reporter (the reporter's views show status and
+    feedback only).
+    """
+
+    class Kind(models.TextChoices):
+        CONSULTATION = "consultation", _("Anonymous consultation")
+        MELDING = "melding", _("Report of concern (melding)")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Sent, awaiting receipt")
+        RECEIVED = "received", _("Received")
+        INVESTIGATING = "investigating", _("Under investigation")
+        CLOSED = "closed", _("Closed after review")
+        INVESTIGATED = "investigated", _("Investigation concluded")
+        ANSWERED = "answered", _("Advice given")
+        UPGRADED = "upgraded", _("Upgraded to a melding")
+
+    class Urgency(models.TextChoices):
+        NORMAL = "normal", pgettext_lazy("urgency", "Normal")
+        URGENT = "urgent", _("Urgent")
+        ACUTE = "acute", _("Acute – the child may be in danger now")
+
+    class ReviewDecision(models.TextChoices):
+        INVESTIGATE = "investigate", _("Open an investigation")
+        CLOSE = "close", _("Close (henlegge)")
+
+    class Outcome(models.TextChoices):
+        CLOSED = "closed", _("Closed (henlagt)")
+        MEASURES = "measures", _("Measures (tiltak)")
+
+    class Category(models.TextChoices):
+        CHILD_SUBSTANCE_USE = "child_substance_use", _("The child's own substance use")
+        PARENTAL_SUBSTANCE_USE = "parental_substance_use", _("Parental substance use")
+        PARENT_INTOXICATED = "parent_intoxicated", _("Parent intoxicated at drop-off or pick-up")
+        NEGLECT = "neglect", _("Suspected neglect")
+        VIOLENCE = "violence", _("Violence")
+        OTHER = "other", _("Other")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    reporting_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="concerns_sent", verbose_name=_("reporting service"))
+    receiving_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="concerns_received", verbose_name=_("child welfare service"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="concerns", verbose_name=_("child"))
+    child_age = models.PositiveSmallIntegerField(_("child's age"), null=True, blank=True)
+    observations = models.TextField(_("what was observed"))
+    categories = models.JSONField(_("categories"), default=list)
+    parents_informed = models.BooleanField(_("parents have been told"), null=True)
+    child_informed = models.BooleanField(_("the child has been told"), null=True)
+    not_informed_reason = models.TextField(_("why not told"), blank=True)
+    urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
+    legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    # Anonymous consultation
+    advice = models.TextField(_("advice"), blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    upgraded_from = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="upgraded_to")
+
+    # Barnevern's handling (never shown to the reporter)
+    review_decision = models.CharField(_("review decision"), max_length=16, choices=ReviewDecision.choices, blank=True)
+    review_justification = models.TextField(_("justification"), blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    investigation_extension_reason = models.TextField(_("reason for extension"), blank=True)
+    investigation_outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    investigation_summary = models.TextField(_("summary"), blank=True)
+    investigation_ended_at = models.DateTimeField(null=True, blank=True)
+
+    # Denormalised next deadline, kept by the services, so lists sort and page on an index.
+    next_deadline_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("concern")
+        verbose_name_plural = _("concerns")
+        permissions = [
+            ("view_concern_status", "Can see the status and feedback of a concern (reporter)"),
+            ("handle_concern", "Can read and handle a concern (receiving service)"),
+        ]
+        indexes = [
+            models.Index(fields=["receiving_service", "next_deadline_at", "id"], name="concern_intake_idx"),
+            models.Index(fields=["receiving_service", "submitted_at", "id"], name="concern_received_idx"),
+            models.Index(fields=["reporting_service", "created_at", "id"], name="concern_sent_idx"),
+        ]
+
+    def __str__(self):
+        return str(_("Concern %(ref)s") % {"ref": self.reference})
+
+    @property
+    def reference(self):
+        """A short, non-identifying reference shown to users (never the person's name)."""
+        return str(self.code).split("-")[0].upper()
+
+    @property
+    def is_open(self):
+        return self.status in (self.Status.SUBMITTED, self.Status.RECEIVED, self.Status.INVESTIGATING)
+
+    def get_category_labels(self):
+        labels = dict(self.Category.choices)
+        return [labels.get(c, c) for c in self.categories]
+
+
+class ConcernFeedback(models.Model):
+    """Feedback barnevern gives the reporter (barnevernsloven § 13-2 tredje ledd)."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", _("Feedback after receipt")
+        FINAL = "final", _("Feedback after the investigation")
+
+    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="feedbacks")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    message = models.TextField(_("message"))
+    investigation_opened = models.BooleanField(_("investigation opened"), null=True)
+    sent_at = models.DateTimeField()
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        constraints = [models.UniqueConstraint(fields=["concern", "kind"], name="uniq_feedback_kind")]
+        ordering = ["sent_at"]

@@ -1,0 +1,93 @@
+"""Concern about a child: barnehage/skole → barnevern (domain P1).
+
+The diagram only: gates call selectors, human steps are done through the services in
+workflows/services/concern.py (from the concern pages or viewflow's task pages alike).
+Module path and node names are stored in the database: renaming them needs a data migration.
+"""
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow, lock
+
+from referrals.models import Concern
+from referrals.permissions import HANDLE_TASKS_PERM
+from workflows.models import ConcernProcess
+from workflows.views import ConcernTaskView
+
+
+def receiving_service(process):
+    """The service whose staff work this process's human tasks (the task permission object)."""
+    return Concern.objects.select_related("receiving_service").get(process__pk=process.pk).receiving_service
+
+
+class ConcernFlow(flow.Flow):
+    process_class = ConcernProcess
+    process_title = _("Concern about a child")
+    process_description = _("A concern from a kindergarten or school to the child welfare service.")
+    process_summary_template = _("Concern {{ process.concern.reference }}")
+    lock_impl = lock.select_for_update_lock
+
+    # Reporter (barnehage/skole): sends the concern; started by concern_submit.
+    start = (
+        flow.StartHandle(this.start_process)
+        .Annotation(title=_("Concern sent"))
+        .Next(this.route_by_kind)
+    )
+    route_by_kind = (
+        flow.If(this.is_consultation)
+        .Annotation(title=_("Anonymous consultation?"))
+        .Then(this.answer_consultation)
+        .Else(this.confirm_receipt)
+    )
+
+    # Barnevern: advises on an anonymous consultation.
+    answer_consultation = (
+        flow.View(ConcernTaskView.as_view(step="answer"))
+        .Annotation(title=_("Give advice"))
+        .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
+        .Next(this.end)
+    )
+
+    # Barnevern: confirms receipt of a melding.
+    confirm_receipt = (
+        flow.View(ConcernTaskView.as_view(step="receipt"))
+        .Annotation(title=_("Confirm receipt"))
+        .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
+        .Next(this.review)
+    )
+    # Barnevern: reviews within one week (barnevernsloven § 2-1).
+    review = (
+        flow.View(ConcernTaskView.as_view(step="review"))
+        .Annotation(title=_("Review the melding"))
+        .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
+        .Next(this.route_by_review)
+    )
+    route_by_review = (
+        flow.If(this.investigation_opened)
+        .Annotation(title=_("Investigation opened?"))
+        .Then(this.investigate)
+        .Else(this.end)
+    )
+    # Barnevern: investigates within three months after the review window (§ 2-2).
+    investigate = (
+        flow.View(ConcernTaskView.as_view(step="conclude"))
+        .Annotation(title=_("Conclude the investigation"))
+        .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
+        .Next(this.end)
+    )
+
+    end = flow.End()
+
+    def start_process(self, activation, concern):
+        activation.process.concern = concern
+        return activation.process
+
+    def is_consultation(self, activation):
+        return activation.process.concern.kind == Concern.Kind.CONSULTATION
+
+    def investigation_opened(self, activation):
+        return activation.process.concern.review_decision == Concern.ReviewDecision.INVESTIGATE
+
+    def has_view_permission(self, user, obj=None):
+        # The inbox and queue are for service staff; which processes they show is scoped by the
+        # task permissions (per service object) and by FlowObjectAccessMiddleware.
+        return user.is_authenticated and user.memberships.filter(active=True).exists()

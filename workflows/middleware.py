@@ -1,0 +1,32 @@
+"""404 on every viewflow URL of a process the user may not handle.
+
+viewflow's own task, detail and chart views check only flow- or task-level permissions (viewflow
+issue #505: a user with the flow's view permission opened another service's process). Every URL
+that carries a ``process_pk`` is therefore checked here through the access helper first, and a
+process the user has no handler role on answers exactly like one that does not exist.
+"""
+from django.http import Http404
+
+from referrals.access import concern_get_for_process, concern_get_for_user
+
+
+class FlowObjectAccessMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        process_pk = view_kwargs.get("process_pk")
+        if process_pk is None:
+            return None
+        match = request.resolver_match
+        if match is None or "workflow" not in match.namespaces:
+            return None
+        if not request.user.is_authenticated:
+            raise Http404
+        concern = concern_get_for_process(request.user, process_pk)
+        # Reporters see status and feedback on the concern page, never barnevern's process.
+        concern_get_for_user(request.user, concern.code, role="handler")
+        return None

@@ -1,0 +1,100 @@
+"""Process models and the statutory clocks (deadline policies) as data."""
+from datetime import timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Process
+
+from referrals.models import Concern, Service
+
+
+class DeadlinePolicy(models.Model):
+    """One statutory or local clock: how long a step may take, counted from which event.
+
+    Municipalities differ and laws change, so these are rows edited in the admin, never constants.
+    """
+
+    class Unit(models.TextChoices):
+        HOURS = "hours", _("hours")
+        DAYS = "days", _("calendar days")
+        WORKING_DAYS = "working_days", _("working days")
+        WEEKS = "weeks", _("weeks")
+        MONTHS = "months", _("months")
+
+    class Notify(models.TextChoices):
+        STAFF = "staff", _("The responsible service's staff")
+        LEADERS = "leaders", _("The responsible service's leaders")
+
+    class Escalate(models.TextChoices):
+        NONE = "none", _("No escalation")
+        LEADERS = "leaders", _("The responsible service's leaders")
+        BOTH_LEADERS = "both_leaders", _("Leaders of both the responsible and the sending service")
+
+    process = models.CharField(_("process"), max_length=40)
+    step = models.CharField(_("step"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    amount = models.PositiveIntegerField(_("duration"))
+    unit = models.CharField(_("unit"), max_length=16, choices=Unit.choices)
+    counted_from = models.CharField(_("counted from"), max_length=200, help_text=_("The event the clock starts at."))
+    legal_reference = models.CharField(_("legal reference"), max_length=200, blank=True)
+    remind_before_hours = models.PositiveIntegerField(_("remind this many hours before"), null=True, blank=True)
+    remind = models.CharField(_("remind"), max_length=16, choices=Notify.choices, default=Notify.STAFF)
+    escalate = models.CharField(_("when overdue, escalate to"), max_length=16, choices=Escalate.choices, default=Escalate.LEADERS)
+
+    class Meta:
+        verbose_name = _("deadline policy")
+        verbose_name_plural = _("deadline policies")
+        constraints = [models.UniqueConstraint(fields=["process", "step"], name="uniq_policy_step")]
+        ordering = ["process", "id"]
+
+    def __str__(self):
+        return f"{self.title} ({self.amount} {self.get_unit_display()})"
+
+    def due_from(self, start):
+        """The deadline when the clock starts at ``start`` (an aware datetime)."""
+        from workflows.deadlines import add_duration
+
+        return add_duration(start, self.amount, self.unit)
+
+    def remind_at(self, due):
+        if self.remind_before_hours is None:
+            return None
+        return due - timedelta(hours=self.remind_before_hours)
+
+
+class Deadline(models.Model):
+    """An open or met obligation on one object, with its clock."""
+
+    policy = models.ForeignKey(DeadlinePolicy, on_delete=models.PROTECT, related_name="deadlines")
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    subject_id = models.PositiveBigIntegerField()
+    responsible_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="deadlines")
+    starts_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    met_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("deadline")
+        verbose_name_plural = _("deadlines")
+        constraints = [models.UniqueConstraint(fields=["subject_type", "subject_id", "policy"], name="uniq_deadline_per_subject")]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self):
+        return f"{self.policy.title}: {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self):
+        return self.met_at is None and self.cancelled_at is None
+
+
+class ConcernProcess(Process):
+    """The viewflow process around one concern."""
+
+    concern = models.OneToOneField(Concern, on_delete=models.PROTECT, related_name="process")
+
+    class Meta:
+        verbose_name = _("concern process")
+        verbose_name_plural = _("concern processes")

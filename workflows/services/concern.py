@@ -1,0 +1,508 @@
+"""Concern workflow services: every state change of a concern happens here.
+
+Each service is atomic and guarded by the concern's current status (the row is locked first), so
+a step out of order or a stale form raises a translated ValidationError and changes nothing.
+Human viewflow tasks are completed in the same transaction as the change they stand for.
+"""
+from datetime import datetime, time
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.workflow.status import STATUS
+
+from audit.services import access_log_write
+from consent.models import Disclosure
+from consent.services import disclosure_record
+from notifications.models import Reminder
+from notifications.services import reminder_schedule
+from referrals import permissions
+from referrals.access import HANDLER_PERM, REPORTER_PERM
+from referrals.models import Concern, ConcernFeedback, Membership, Person, Service
+from referrals.validators import contains_national_id
+from workflows.models import Deadline
+from workflows.services import deadlines
+
+PROCESS = "concern"
+HANDLER = f"referrals.{HANDLER_PERM}"
+REPORTER = f"referrals.{REPORTER_PERM}"
+LEGAL_BASIS = {
+    Service.Kind.BARNEHAGE: "barnevernsloven § 13-2; barnehageloven § 46",
+    Service.Kind.SKOLE: "barnevernsloven § 13-2; opplæringslova § 24-2",
+}
+
+
+def _url(concern):
+    return reverse("concerns:detail", args=[concern.code])
+
+
+def _lock(concern: Concern) -> Concern:
+    return Concern.objects.select_for_update().select_related("reporting_service", "receiving_service", "person").get(pk=concern.pk)
+
+
+def _require_status(concern: Concern, *allowed: str):
+    if concern.status not in allowed:
+        raise ValidationError(
+            _("This step cannot be done now: the concern is “%(status)s”. Reload the page to see its current state.")
+            % {"status": concern.get_status_display()},
+            code="out_of_order",
+        )
+
+
+def _require_fresh(concern: Concern, version: str | None):
+    """A form carries the ``updated_at`` it was rendered from; a changed row means a stale form."""
+    if version is not None and version != concern_version(concern):
+        raise ValidationError(
+            _("Someone else changed this concern while you had it open. Reload the page and try again."),
+            code="stale",
+        )
+
+
+def concern_version(concern: Concern) -> str:
+    return str(concern.updated_at.timestamp()) if concern.updated_at else ""
+
+
+def _require_member(user, service: Service, *, message):
+    if not Membership.objects.filter(user=user, service=service, active=True).exists():
+        raise ValidationError(message, code="not_member")
+
+
+def _refresh_next_deadline(concern: Concern):
+    nxt = (
+        Deadline.objects.filter(
+            subject_type__app_label="referrals", subject_type__model="concern", subject_id=concern.pk,
+            met_at__isnull=True, cancelled_at__isnull=True,
+        )
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    concern.next_deadline_at = nxt
+    concern.save(update_fields=["next_deadline_at", "updated_at"])
+
+
+def _validate_content(*, kind, person, observations, categories, parents_informed, child_informed, not_informed_reason, child_age):
+    errors = {}
+    if not (observations or "").strip():
+        errors["observations"] = _("Describe what you have observed.")
+    valid = set(Concern.Category.values)
+    if not categories:
+        errors["categories"] = _("Choose at least one category.")
+    elif not set(categories) <= valid:
+        errors["categories"] = _("Unknown category.")
+    if kind == Concern.Kind.CONSULTATION:
+        if person is not None:
+            errors["person"] = _("An anonymous consultation must not name the child.")
+        for field, text in (("observations", observations), ("not_informed_reason", not_informed_reason)):
+            if contains_national_id(text):
+                errors[field] = _(
+                    "Remove the identity number: an anonymous consultation must not contain anything that identifies the child."
+                )
+        if child_age is not None and child_age > 18:
+            errors["child_age"] = _("The age must be 18 or less.")
+    else:
+        if person is None:
+            errors["person"] = _("A melding must say which child it concerns.")
+        if parents_informed is None:
+            errors["parents_informed"] = _("Say whether the parents have been told.")
+        if child_informed is None:
+            errors["child_informed"] = _("Say whether the child has been told.")
+        if (parents_informed is False or child_informed is False) and not (not_informed_reason or "").strip():
+            errors["not_informed_reason"] = _("Explain why the parents or the child have not been told.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def concern_draft_create(
+    *,
+    user,
+    kind: str,
+    reporting_service: Service,
+    receiving_service: Service,
+    observations: str,
+    categories: list[str],
+    urgency: str = Concern.Urgency.NORMAL,
+    person: Person | None = None,
+    child_age: int | None = None,
+    parents_informed: bool | None = None,
+    child_informed: bool | None = None,
+    not_informed_reason: str = "",
+) -> Concern:
+    """Create a draft concern. Nothing leaves the reporting service until ``concern_submit``."""
+    _require_member(user, reporting_service, message=_("You are not a member of the reporting service."))
+    if not reporting_service.can_report_concerns:
+        raise ValidationError(_("Only kindergartens and schools file concerns here."))
+    if receiving_service.kind != Service.Kind.BARNEVERN:
+        raise ValidationError({"receiving_service": _("Concerns go to a child welfare service.")})
+    if kind not in Concern.Kind.values:
+        raise ValidationError(_("Unknown kind of concern."))
+    _validate_content(
+        kind=kind, person=person, observations=observations, categories=categories,
+        parents_informed=parents_informed, child_informed=child_informed,
+        not_informed_reason=not_informed_reason, child_age=child_age,
+    )
+    concern = Concern.objects.create(
+        kind=kind,
+        reporting_service=reporting_service,
+        receiving_service=receiving_service,
+        created_by=user,
+        person=person,
+        child_age=child_age if kind == Concern.Kind.CONSULTATION else None,
+        observations=observations.strip(),
+        categories=list(categories),
+        urgency=urgency,
+        parents_informed=parents_informed,
+        child_informed=child_informed,
+        not_informed_reason=not_informed_reason.strip(),
+    )
+    permissions.grant_to_service(perm=REPORTER, obj=concern, service=reporting_service)
+    access_log_write(user=user, action="create", obj=concern, person=person, purpose="concern draft", service=reporting_service)
+    return concern
+
+
+@transaction.atomic
+def concern_draft_update(*, concern: Concern, user, version: str | None, **fields) -> Concern:
+    """Change a draft. Refused once sent, or if the form is stale."""
+    concern = _lock(concern)
+    _require_status(concern, Concern.Status.DRAFT)
+    _require_fresh(concern, version)
+    allowed = {"observations", "categories", "urgency", "parents_informed", "child_informed", "not_informed_reason", "child_age", "person", "receiving_service"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    merged = {f: fields.get(f, getattr(concern, f)) for f in allowed}
+    if "receiving_service" in fields and merged["receiving_service"].kind != Service.Kind.BARNEVERN:
+        raise ValidationError({"receiving_service": _("Concerns go to a child welfare service.")})
+    _validate_content(
+        kind=concern.kind, person=merged["person"], observations=merged["observations"], categories=merged["categories"],
+        parents_informed=merged["parents_informed"], child_informed=merged["child_informed"],
+        not_informed_reason=merged["not_informed_reason"], child_age=merged["child_age"],
+    )
+    for f, v in fields.items():
+        setattr(concern, f, v)
+    concern.save()
+    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="concern draft", service=concern.reporting_service)
+    return concern
+
+
+@transaction.atomic
+def concern_submit(*, concern: Concern, user, version: str | None = None) -> Concern:
+    """Send a draft to barnevern: record the legal basis, grant access, start the process and clocks.
+
+    A melding is shared under opplysningsplikt (no consent needed); an anonymous consultation holds
+    no personal data, so barnevern is granted access to it without a disclosure row.
+    """
+    from workflows.flows.concern import ConcernFlow
+
+    concern = _lock(concern)
+    _require_status(concern, Concern.Status.DRAFT)
+    _require_fresh(concern, version)
+    _require_member(user, concern.reporting_service, message=_("You are not a member of the reporting service."))
+    now = timezone.now()
+    concern.submitted_at = now
+    if concern.kind == Concern.Kind.MELDING:
+        concern.legal_basis = LEGAL_BASIS.get(concern.reporting_service.kind, "barnevernsloven § 13-2")
+        disclosure_record(
+            obj=concern, person=concern.person, from_service=concern.reporting_service,
+            to_service=concern.receiving_service, basis=Disclosure.Basis.OPPLYSNINGSPLIKT,
+            legal_reference=concern.legal_basis, purpose="melding til barnevernstjenesten",
+            perm=HANDLER, user=user,
+        )
+        concern.status = Concern.Status.SUBMITTED
+    else:
+        permissions.grant_to_service(perm=HANDLER, obj=concern, service=concern.receiving_service)
+        concern.status = Concern.Status.SUBMITTED
+    concern.save(update_fields=["submitted_at", "legal_basis", "status", "updated_at"])
+    ConcernFlow.start.run(concern=concern)
+
+    url, ref = _url(concern), concern.reference
+    common = dict(subject=concern, responsible_service=concern.receiving_service, required_perm=HANDLER, url=url, reference=ref)
+    if concern.kind == Concern.Kind.MELDING:
+        deadlines.deadline_open(
+            process=PROCESS, step="receipt", starts_at=now,
+            also_escalate=(concern.reporting_service, REPORTER), **common,
+        )
+        deadlines.deadline_open(process=PROCESS, step="review", starts_at=now, **common)
+        deadlines.deadline_open(process=PROCESS, step="feedback_initial", starts_at=now, **common)
+    else:
+        deadlines.deadline_open(process=PROCESS, step="consultation_answer", starts_at=now, **common)
+    _notify_now(concern, service=concern.receiving_service, perm=HANDLER, key="submitted",
+                message=_("%(ref)s: a new concern has arrived") % {"ref": ref})
+    _refresh_next_deadline(concern)
+    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="concern sent", service=concern.reporting_service)
+    return concern
+
+
+def _notify_now(concern, *, service, perm, key, message):
+    reminder_schedule(
+        key=f"concern:{concern.pk}:{key}:{service.pk}", obligation=f"concern:{concern.pk}:info",
+        kind=Reminder.Kind.INFO, message=message, service=service, audience=Reminder.Audience.STAFF,
+        subject=concern, required_perm=perm, due_at=timezone.now(), url=_url(concern),
+    )
+
+
+def _complete_task(concern: Concern, node_name: str, user, activation=None):
+    """Complete the open viewflow task of ``node_name`` as ``user``.
+
+    From viewflow's own task page the activation is already started and locked; from the concern
+    page the task is taken here (assigned to the user if still in the queue) under the flow lock.
+    """
+    from workflows.flows.concern import ConcernFlow
+
+    if activation is not None:
+        activation.execute()
+        return
+    process = concern.process
+    node = getattr(ConcernFlow, node_name)
+    with ConcernFlow.lock(process.pk):
+        task = (
+            ConcernFlow.task_class.objects.filter(process_id=process.pk, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED])
+            .order_by("pk")
+            .first()
+        )
+        if task is None:
+            raise ValidationError(_("This step has already been done."), code="out_of_order")
+        act = node.activation_class(task)
+        if task.status == STATUS.NEW:
+            act.assign(user)
+        elif task.owner_id != user.pk:
+            # A colleague took the task in viewflow's queue; the service acts for the service as a whole.
+            task.owner = user
+            task.save(update_fields=["owner"])
+        act.start(None)
+        act.execute()
+
+
+def _require_handler(user, concern):
+    _require_member(user, concern.receiving_service, message=_("Only the receiving child welfare service can do this."))
+
+
+@transaction.atomic
+def concern_confirm_receipt(*, concern: Concern, user, activation=None) -> Concern:
+    """Barnevern confirms receipt; the sender then sees “received” with its time."""
+    concern = _lock(concern)
+    _require_handler(user, concern)
+    _require_status(concern, Concern.Status.SUBMITTED)
+    if concern.kind != Concern.Kind.MELDING:
+        raise ValidationError(_("An anonymous consultation is answered, not confirmed."), code="out_of_order")
+    concern.status = Concern.Status.RECEIVED
+    concern.received_at = timezone.now()
+    concern.received_by = user
+    concern.save(update_fields=["status", "received_at", "received_by", "updated_at"])
+    deadlines.deadline_meet(subject=concern, process=PROCESS, step="receipt")
+    _complete_task(concern, "confirm_receipt", user, activation)
+    _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key="received",
+                message=_("%(ref)s: the child welfare service has received your melding") % {"ref": concern.reference})
+    _refresh_next_deadline(concern)
+    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="receipt confirmed", service=concern.receiving_service)
+    return concern
+
+
+@transaction.atomic
+def concern_review(*, concern: Concern, user, decision: str, justification: str = "", version: str | None = None, activation=None) -> Concern:
+    """Record the review decision (§ 2-1): open an investigation, or close with a written justification."""
+    concern = _lock(concern)
+    _require_handler(user, concern)
+    _require_status(concern, Concern.Status.RECEIVED)
+    _require_fresh(concern, version)
+    if decision not in Concern.ReviewDecision.values:
+        raise ValidationError({"decision": _("Choose whether to investigate or close.")})
+    if decision == Concern.ReviewDecision.CLOSE and not justification.strip():
+        raise ValidationError({"justification": _("A decision to close must be justified in writing.")})
+    now = timezone.now()
+    concern.review_decision = decision
+    concern.review_justification = justification.strip()
+    concern.reviewed_at = now
+    concern.status = Concern.Status.INVESTIGATING if decision == Concern.ReviewDecision.INVESTIGATE else Concern.Status.CLOSED
+    concern.save(update_fields=["review_decision", "review_justification", "reviewed_at", "status", "updated_at"])
+    review = deadlines.deadline_meet(subject=concern, process=PROCESS, step="review")
+    if decision == Concern.ReviewDecision.INVESTIGATE:
+        # § 2-2: three months counted from the end of the one-week review window, not from today.
+        deadlines.deadline_open(
+            subject=concern, process=PROCESS, step="investigation", starts_at=review.due_at,
+            responsible_service=concern.receiving_service, required_perm=HANDLER, url=_url(concern), reference=concern.reference,
+        )
+    _complete_task(concern, "review", user, activation)
+    _refresh_next_deadline(concern)
+    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="review decision", service=concern.receiving_service)
+    return concern
+
+
+def investigation_max_due(concern: Concern):
+    """The latest the investigation may end even when extended (six months after the review window)."""
+    review = deadlines.deadline_for(concern, "review", process=PROCESS)
+    return deadlines.policy_get(PROCESS, "investigation_extended").due_from(review.due_at)
+
+
+@transaction.atomic
+def concern_extend_investigation(*, concern: Concern, user, reason: str, until=None) -> Deadline:
+    """Extend the investigation (§ 2-2 second paragraph) up to six months in all; a reason is required.
+
+    ``until`` is a date or datetime; by default the full extension.
+    """
+    concern = _lock(concern)
+    _require_handler(user, concern)
+    _require_status(concern, Concern.Status.INVESTIGATING)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("An extension needs a recorded reason.")})
+    deadline = deadlines.deadline_for(concern, "investigation", process=PROCESS)
+    latest = investigation_max_due(concern)
+    if until is None:
+        new_due = latest
+    else:
+        if not isinstance(until, datetime):
+            until = timezone.make_aware(datetime.combine(until, time(23, 59)))
+        new_due = until
+    if new_due > latest:
+        raise ValidationError({"until": _("An investigation may last at most six months after the review week (until %(date)s).") % {"date": timezone.localtime(latest).strftime("%d.%m.%Y")}})
+    if new_due <= deadline.due_at:
+        raise ValidationError({"until": _("The new deadline must be later than the current one.")})
+    deadlines.deadline_extend(
+        deadline=deadline, due_at=new_due, reason=reason.strip(), subject=concern,
+        required_perm=HANDLER, url=_url(concern), reference=concern.reference,
+    )
+    concern.investigation_extension_reason = reason.strip()
+    concern.save(update_fields=["investigation_extension_reason", "updated_at"])
+    _refresh_next_deadline(concern)
+    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="investigation extended", service=concern.receiving_service)
+    return deadline
+
+
+@transaction.atomic
+def concern_conclude_investigation(*, concern: Concern, user, outcome: str, summary: str = "", activation=None) -> Concern:
+    concern = _lock(concern)
+    _require_handler(user, concern)
+    _require_status(concern, Concern.Status.INVESTIGATING)
+    if outcome not in Concern.Outcome.values:
+        raise ValidationError({"outcome": _("Choose the outcome of the investigation.")})
+    now = timezone.now()
+    concern.investigation_outcome = outcome
+    concern.investigation_summary = summary.strip()
+    concern.investigation_ended_at = now
+    concern.status = Concern.Status.INVESTIGATED
+    concern.save(update_fields=["investigation_outcome", "investigation_summary", "investigation_ended_at", "status", "updated_at"])
+    deadlines.deadline_meet(subject=concern, process=PROCESS, step="investigation")
+    deadlines.deadline_open(
+        subject=concern, process=PROCESS, step="feedback_final", starts_at=now,
+        responsible_service=concern.receiving_service, required_perm=HANDLER, url=_url(concern), reference=concern.reference,
+    )
+    _complete_task(concern, "investigate", user, activation)
+    _refresh_next_deadline(concern)
+    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="investigation concluded", service=concern.receiving_service)
+    return concern
+
+
+def feedback_default_message(concern: Concern, kind: str) -> str:
+    """The standard wording of a feedback, which the caseworker may edit before sending."""
+    if kind == ConcernFeedback.Kind.INITIAL:
+        if concern.status == Concern.Status.INVESTIGATING or concern.status == Concern.Status.INVESTIGATED:
+            return _("The child welfare service has received your melding and has opened an investigation.")
+        if concern.status == Concern.Status.CLOSED:
+            return _("The child welfare service has received your melding. No investigation has been opened.")
+        return _("The child welfare service has received your melding. Whether an investigation will be opened has not yet been decided.")
+    if concern.investigation_outcome == Concern.Outcome.MEASURES:
+        return _("The investigation has ended. The child welfare service is following the case up.")
+    return _("The investigation has ended and the case has been closed.")
+
+
+@transaction.atomic
+def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "") -> ConcernFeedback:
+    """Send the reporter the feedback the law promises: after receipt, and after the investigation.
+
+    The reporter sees only these messages and the status, never barnevern's assessments.
+    """
+    concern = _lock(concern)
+    _require_handler(user, concern)
+    if concern.kind != Concern.Kind.MELDING:
+        raise ValidationError(_("Feedback is given on meldinger."), code="out_of_order")
+    if kind == ConcernFeedback.Kind.INITIAL:
+        _require_status(concern, Concern.Status.RECEIVED, Concern.Status.INVESTIGATING, Concern.Status.CLOSED, Concern.Status.INVESTIGATED)
+    elif kind == ConcernFeedback.Kind.FINAL:
+        _require_status(concern, Concern.Status.INVESTIGATED)
+    else:
+        raise ValidationError(_("Unknown kind of feedback."))
+    if ConcernFeedback.objects.filter(concern=concern, kind=kind).exists():
+        raise ValidationError(_("This feedback has already been sent."), code="out_of_order")
+    opened = None
+    if concern.review_decision:
+        opened = concern.review_decision == Concern.ReviewDecision.INVESTIGATE
+    feedback = ConcernFeedback.objects.create(
+        concern=concern, kind=kind, message=(message or "").strip() or feedback_default_message(concern, kind),
+        investigation_opened=opened, sent_at=timezone.now(), sent_by=user,
+    )
+    deadlines.deadline_meet(subject=concern, process=PROCESS, step=f"feedback_{kind}")
+    _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key=f"feedback_{kind}",
+                message=_("%(ref)s: feedback from the child welfare service") % {"ref": concern.reference})
+    _refresh_next_deadline(concern)
+    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="feedback to reporter", service=concern.receiving_service)
+    return feedback
+
+
+@transaction.atomic
+def consultation_answer(*, concern: Concern, user, advice: str, activation=None) -> Concern:
+    concern = _lock(concern)
+    _require_handler(user, concern)
+    if concern.kind != Concern.Kind.CONSULTATION:
+        raise ValidationError(_("Only an anonymous consultation is answered with advice."), code="out_of_order")
+    _require_status(concern, Concern.Status.SUBMITTED)
+    if not (advice or "").strip():
+        raise ValidationError({"advice": _("Write your advice.")})
+    if contains_national_id(advice):
+        raise ValidationError({"advice": _("Remove the identity number: the consultation is anonymous.")})
+    concern.advice = advice.strip()
+    concern.answered_at = timezone.now()
+    concern.status = Concern.Status.ANSWERED
+    concern.save(update_fields=["advice", "answered_at", "status", "updated_at"])
+    deadlines.deadline_meet(subject=concern, process=PROCESS, step="consultation_answer")
+    _complete_task(concern, "answer_consultation", user, activation)
+    _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key="answered",
+                message=_("%(ref)s: the child welfare service has answered your consultation") % {"ref": concern.reference})
+    _refresh_next_deadline(concern)
+    access_log_write(user=user, action="update", obj=concern, purpose="consultation answered", service=concern.receiving_service)
+    return concern
+
+
+@transaction.atomic
+def consultation_upgrade(
+    *, consultation: Concern, user, person: Person, parents_informed: bool | None, child_informed: bool | None, not_informed_reason: str = ""
+) -> Concern:
+    """Turn an anonymous consultation into an identified melding draft (one way); the link is kept.
+
+    The new melding is a draft: the reporter checks it and sends it with ``concern_submit``.
+    """
+    consultation = _lock(consultation)
+    _require_member(user, consultation.reporting_service, message=_("You are not a member of the reporting service."))
+    if consultation.kind != Concern.Kind.CONSULTATION:
+        raise ValidationError(_("Only an anonymous consultation can be upgraded."), code="out_of_order")
+    _require_status(consultation, Concern.Status.SUBMITTED, Concern.Status.ANSWERED)
+    melding = concern_draft_create(
+        user=user, kind=Concern.Kind.MELDING, reporting_service=consultation.reporting_service,
+        receiving_service=consultation.receiving_service, observations=consultation.observations,
+        categories=consultation.categories, urgency=consultation.urgency, person=person,
+        parents_informed=parents_informed, child_informed=child_informed, not_informed_reason=not_informed_reason,
+    )
+    melding.upgraded_from = consultation
+    melding.save(update_fields=["upgraded_from", "updated_at"])
+    if consultation.status == Concern.Status.SUBMITTED:
+        deadlines.deadline_cancel(subject=consultation, process=PROCESS, step="consultation_answer")
+        _cancel_open_tasks(consultation)
+    consultation.status = Concern.Status.UPGRADED
+    consultation.save(update_fields=["status", "updated_at"])
+    _refresh_next_deadline(consultation)
+    access_log_write(user=user, action="update", obj=consultation, purpose="consultation upgraded", service=consultation.reporting_service)
+    return melding
+
+
+def _cancel_open_tasks(concern: Concern):
+    from workflows.flows.concern import ConcernFlow
+
+    process = concern.process
+    with ConcernFlow.lock(process.pk):
+        for task in ConcernFlow.task_class.objects.filter(process_id=process.pk, status__in=[STATUS.NEW, STATUS.ASSIGNED]):
+            task.flow_task.activation_class(task).cancel()
+        process.status = "CANCELED"
+        process.finished = timezone.now()
+        process.save(update_fields=["status", "finished"])
