@@ -39,7 +39,7 @@ def _url(concern):
 
 
 def _lock(concern: Concern) -> Concern:
-    return Concern.objects.select_for_update().select_related("reporting_service", "receiving_service", "person").get(pk=concern.pk)
+    return Concern.objects.select_for_update(of=("self",)).select_related("reporting_service", "receiving_service", "person").get(pk=concern.pk)
 
 
 def _require_status(concern: Concern, *allowed: str):
