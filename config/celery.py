@@ -2,6 +2,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -15,6 +16,7 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     beat_schedule={
         "sweep-reminders": {"task": "notifications.tasks.sweep_reminders", "schedule": 60.0},
+        "daily-reconsent": {"task": "consent.tasks.create_reconsent_tasks", "schedule": crontab(hour=2, minute=15)},
     },
 )
 app.autodiscover_tasks()

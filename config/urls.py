@@ -8,7 +8,10 @@ from viewflow.workflow.flow.viewset import FlowViewset, WorkflowAppViewset
 
 from notifications import views as notification_views
 from workflows import views as concern_views
+from consent.urls import ConsentApp
 from workflows.flows.concern import ConcernFlow
+from workflows.flows.referral import ReferralFlow
+from workflows.urls_referral import ReferralsApp
 
 
 class ConcernsApp(Application):
@@ -38,8 +41,9 @@ class NotificationsApp(Application):
     read_path = path("<int:pk>/les/", notification_views.notification_read, name="read")
 
 
-class ConcernFlowViewset(FlowViewset):
-    """The concern flow's viewflow pages, without the unscoped process and task lists."""
+class ScopedFlowViewset(FlowViewset):
+    """A flow's viewflow pages without the unscoped process and task lists (viewflow issue #505);
+    the per-process pages are guarded by FlowObjectAccessMiddleware."""
 
     index_path = path("", RedirectView.as_view(pattern_name="workflow:inbox"), name="index")
     process_list_path = None
@@ -50,10 +54,12 @@ site = Site(
     title=_("Samhandling"),
     viewsets=[
         ConcernsApp(),
+        ReferralsApp(),
+        ConsentApp(),
         WorkflowAppViewset(
             title=_("Tasks"),
             icon="assignment",
-            flow_viewsets=[ConcernFlowViewset(ConcernFlow, icon="report")],
+            flow_viewsets=[ScopedFlowViewset(ConcernFlow, icon="report"), ScopedFlowViewset(ReferralFlow, icon="alt_route")],
         ),
         NotificationsApp(),
     ],

@@ -1,4 +1,6 @@
 """Consents and the legal-basis ledger of every disclosure."""
+import uuid
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -24,6 +26,7 @@ class Disclosure(models.Model):
     legal_reference = models.CharField(_("legal reference"), max_length=200, blank=True)
     purpose = models.CharField(_("purpose"), max_length=200)
     permission = models.CharField(max_length=100, help_text="The object permission granted to the recipient service.")
+    consent = models.ForeignKey("Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures")
     disclosed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     disclosed_at = models.DateTimeField(_("disclosed at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
@@ -36,3 +39,104 @@ class Disclosure(models.Model):
             models.Index(fields=["person", "disclosed_at"]),
             models.Index(fields=["subject_type", "subject_id"]),
         ]
+
+
+class AgeRule(models.Model):
+    """Who consents at which age, per domain, as editable data with its legal reference."""
+
+    class Domain(models.TextChoices):
+        HEALTH = "health", _("Health and care services")
+        BARNEVERN = "barnevern", _("Child welfare")
+        GENERAL = "general", _("Other services")
+
+    class Consenter(models.TextChoices):
+        GUARDIANS = "guardians", _("The guardians (the child is heard)")
+        PERSON_AND_GUARDIANS = "person_and_guardians", _("The young person and the guardians")
+        PERSON = "person", _("The person")
+
+    code = models.SlugField(_("code"), unique=True)
+    domain = models.CharField(_("domain"), max_length=16, choices=Domain.choices)
+    from_age = models.PositiveSmallIntegerField(_("from age"))
+    to_age = models.PositiveSmallIntegerField(_("until age (exclusive)"), null=True, blank=True)
+    consenter = models.CharField(_("who consents"), max_length=24, choices=Consenter.choices)
+    heard_from_age = models.PositiveSmallIntegerField(_("the child is heard from age"), null=True, blank=True)
+    great_weight_from_age = models.PositiveSmallIntegerField(_("the child's view has great weight from age"), null=True, blank=True)
+    legal_reference = models.CharField(_("legal reference"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("age rule")
+        verbose_name_plural = _("age rules")
+        ordering = ["domain", "from_age"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(to_age__isnull=True) | models.Q(from_age__lt=models.F("to_age")), name="agerule_ages_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_domain_display()} {self.from_age}–{self.to_age or ''}: {self.get_consenter_display()}"
+
+
+class Consent(models.Model):
+    """A consent to share a person's information (shaped after FHIR Consent R5)."""
+
+    class Purpose(models.TextChoices):
+        REFERRAL = "referral", _("Referral to a service")
+        INDIVIDUAL_PLAN = "individual_plan", _("Individual plan")
+        ANSVARSGRUPPE = "ansvarsgruppe", _("Sharing in the ansvarsgruppe")
+        YOUTH_CONTRACT = "youth_contract", _("Youth contract")
+        OTHER = "other", _("Other")
+
+    class Method(models.TextChoices):
+        SIGNED = "signed", _("Signed and scanned")
+        VERBAL = "verbal", _("Verbal, noted")
+        DIGITAL = "digital", _("Digital")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents", verbose_name=_("person"))
+    domain = models.CharField(_("domain"), max_length=16, choices=AgeRule.Domain.choices, default=AgeRule.Domain.HEALTH)
+    given_by_person = models.BooleanField(_("given by the person"), default=False)
+    guardians = models.ManyToManyField(Person, blank=True, related_name="consents_given_as_guardian", verbose_name=_("given by guardians"))
+    grantees = models.ManyToManyField(Service, related_name="consents_received", verbose_name=_("may be shared with"))
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    information = models.TextField(_("what information"))
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    method = models.CharField(_("how it was obtained"), max_length=10, choices=Method.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="consents_recorded", verbose_name=_("responsible service"))
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    withdrawal_note = models.TextField(_("withdrawal note"), blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-recorded_at", "-id"]
+        permissions = [("manage_consent", "Can see and withdraw a consent (responsible service)")]
+        indexes = [models.Index(fields=["person", "purpose"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(valid_to__isnull=True) | models.Q(valid_from__lte=models.F("valid_to")), name="consent_period_ordered"),
+        ]
+
+    def __str__(self):
+        return str(_("Consent %(ref)s") % {"ref": self.reference})
+
+    @property
+    def reference(self):
+        return str(self.code).split("-")[0].upper()
+
+
+class ReconsentTask(models.Model):
+    """A consent that rested on guardians alone stopped being sufficient (the person turned 16 or 18)."""
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="reconsent_tasks")
+    responsible_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="reconsent_tasks")
+    age = models.PositiveSmallIntegerField(_("age reached"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("re-consent task")
+        verbose_name_plural = _("re-consent tasks")
+        constraints = [models.UniqueConstraint(fields=["consent", "age"], name="uniq_reconsent_per_age")]

@@ -11,7 +11,7 @@ from django.http import Http404
 from guardian.core import ObjectPermissionChecker
 from guardian.models import GroupObjectPermission
 
-from referrals.models import Concern, Membership, Service
+from referrals.models import Concern, Contact, Membership, Person, Referral, Service
 
 REPORTER_PERM = "view_concern_status"
 HANDLER_PERM = "handle_concern"
@@ -99,3 +99,80 @@ def service_get_for_user(user, code) -> Service:
     if service is None:
         raise Http404
     return service
+
+
+REFERRAL_ROLES = {"view_referral_status": "sender", "handle_referral": "handler", "route_referral": "router"}
+
+
+def referral_roles(user, referral: Referral) -> set[str]:
+    """Which of "sender", "handler" and "router" the user holds on the referral (through a service group)."""
+    if not user.is_authenticated:
+        return set()
+    perms = set(ObjectPermissionChecker(user).get_perms(referral))
+    return {role for perm, role in REFERRAL_ROLES.items() if perm in perms}
+
+
+def referral_get_for_user(user, code, *, role: str | None = None) -> tuple[Referral, set[str]]:
+    """The referral with ``code`` and the user's roles on it; Http404 if missing or not permitted."""
+    referral = (
+        Referral.objects.select_related("person", "sender_service", "target_service", "routing_service", "contact")
+        .filter(code=_as_uuid(code))
+        .first()
+    )
+    if referral is None:
+        raise Http404
+    roles = referral_roles(user, referral)
+    if not roles or (role is not None and role not in roles):
+        raise Http404
+    return referral, roles
+
+
+def referral_get_for_process(user, process_pk: int) -> Referral:
+    referral = Referral.objects.filter(process__pk=process_pk).first()
+    if referral is None or not ({"handler", "router"} & referral_roles(user, referral)):
+        raise Http404
+    return referral
+
+
+def contact_get_for_user(user, code) -> Contact:
+    contact = Contact.objects.select_related("person", "service").filter(code=_as_uuid(code)).first()
+    if contact is None or not user.is_authenticated or not ObjectPermissionChecker(user).has_perm("handle_contact", contact):
+        raise Http404
+    return contact
+
+
+def consent_get_for_user(user, code):
+    """A consent the user's service is responsible for, or Http404."""
+    from consent.models import Consent
+
+    consent = Consent.objects.select_related("person", "recorded_by_service").filter(code=_as_uuid(code)).first()
+    if consent is None or not user.is_authenticated or not ObjectPermissionChecker(user).has_perm("manage_consent", consent):
+        raise Http404
+    return consent
+
+
+def person_services_with_role(person: Person):
+    """Services that hold a role in a case of the person: they registered a contact or consent,
+    or a live disclosure, concern or referral of the person reached or came from them."""
+    from consent.models import Consent, Disclosure
+
+    ids = set(Contact.objects.filter(person=person).values_list("service_id", flat=True))
+    ids |= set(Consent.objects.filter(person=person).values_list("recorded_by_service_id", flat=True))
+    live = Disclosure.objects.filter(person=person, revoked_at__isnull=True)
+    ids |= set(live.values_list("to_service_id", flat=True)) | set(live.values_list("from_service_id", flat=True))
+    ids |= set(Concern.objects.filter(person=person).values_list("reporting_service_id", flat=True))
+    ids |= set(Referral.objects.filter(person=person).values_list("sender_service_id", flat=True))
+    return ids
+
+
+def person_get_for_user(user, code, *, leader: bool = False) -> Person:
+    """A person the user's service holds a role with (a leader of it, if ``leader``), or Http404."""
+    person = Person.objects.filter(code=_as_uuid(code), merged_into__isnull=True).first()
+    if person is None or not user.is_authenticated:
+        raise Http404
+    memberships = Membership.objects.filter(user=user, active=True, service_id__in=person_services_with_role(person))
+    if leader:
+        memberships = memberships.filter(role=Membership.Role.LEADER)
+    if not memberships.exists():
+        raise Http404
+    return person

@@ -106,6 +106,10 @@ class Person(models.Model):
     national_id = models.CharField(_("national identity number"), max_length=11, unique=True, null=True, blank=True)
     id_kind = models.CharField(_("kind of number"), max_length=8, choices=IdKind.choices, default=IdKind.NONE)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # A low-threshold contact may start with a first name and an approximate age only.
+    approx_age = models.PositiveSmallIntegerField(_("approximate age"), null=True, blank=True)
+    # Set when a minimal contact was identified as an already registered person.
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False)
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="persons", verbose_name=_("municipality"))
     guardians = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="children", through="Guardianship", verbose_name=_("guardians"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -120,6 +124,29 @@ class Person(models.Model):
     @property
     def full_name(self):
         return str(self)
+
+    @property
+    def is_identified(self):
+        return bool(self.national_id) or self.birth_date is not None
+
+    def age_on(self, day):
+        """Age in whole years on ``day``; the approximate age for a minimal contact; None if unknown."""
+        if self.birth_date:
+            years = day.year - self.birth_date.year
+            if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+                years -= 1
+            return years
+        return self.approx_age
+
+    def birthday_in_year(self, year):
+        """The birthday in ``year`` (28 February for a 29 February birth in a common year)."""
+        import calendar
+        import datetime
+
+        b = self.birth_date
+        if b.month == 2 and b.day == 29 and not calendar.isleap(year):
+            return datetime.date(year, 2, 28)
+        return b.replace(year=year)
 
 
 class Guardianship(models.Model):
@@ -271,3 +298,169 @@ class ConcernFeedback(models.Model):
         verbose_name_plural = _("feedback")
         constraints = [models.UniqueConstraint(fields=["concern", "kind"], name="uniq_feedback_kind")]
         ordering = ["sent_at"]
+
+
+class ReferralKind(models.TextChoices):
+    """What a referral asks for; catalogue entries say which kinds a service accepts."""
+
+    SUBSTANCE = "substance", _("Substance use follow-up")
+    MENTAL_HEALTH = "mental_health", _("Mental health help")
+    DRUG_TESTING = "drug_testing", _("Drug testing")
+    HOUSING = "housing", _("Housing and practical help (vedtak)")
+    WORK = "work", _("Work, activity and income")
+    SPECIALIST = "specialist", _("Specialist treatment (TSB/DPS/LAR)")
+    HEALTH = "health", _("Health services")
+    FAMILY = "family", _("Family and parenting support")
+    OTHER = "other", _("Other")
+
+
+class CatalogueEntry(models.Model):
+    """What a service receives and for whom (after Open Referral HSDS): “Hvor kan jeg henvise?”."""
+
+    class Capacity(models.TextChoices):
+        OPEN = "open", _("Open")
+        WAITING_LIST = "waiting_list", _("Waiting list")
+        CLOSED = "closed", _("Closed for referrals")
+
+    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="catalogue", verbose_name=_("service"))
+    description = models.TextField(_("description"))
+    accepts = models.JSONField(_("accepts referrals of kind"), default=list)
+    min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
+    areas = models.ManyToManyField(Municipality, blank=True, related_name="catalogue_entries", verbose_name=_("area (municipalities served)"))
+    opening_hours = models.CharField(_("opening hours"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    intake_notes = models.TextField(_("intake notes"), blank=True)
+    referral_required = models.BooleanField(_("referral required"), default=True)
+    capacity = models.CharField(_("capacity"), max_length=16, choices=Capacity.choices, default=Capacity.OPEN)
+    last_verified_at = models.DateField(_("last verified"), null=True, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("catalogue entry")
+        verbose_name_plural = _("service catalogue")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_age__isnull=True) | models.Q(max_age__isnull=True) | models.Q(min_age__lte=models.F("max_age")),
+                name="catalogue_age_range_ordered",
+            )
+        ]
+
+    def __str__(self):
+        return self.service.name
+
+    def get_accepts_labels(self):
+        labels = dict(ReferralKind.choices)
+        return [labels.get(k, k) for k in self.accepts]
+
+    def age_range_label(self):
+        if self.min_age is None and self.max_age is None:
+            return _("All ages")
+        if self.max_age is None:
+            return _("%(min)s years and older") % {"min": self.min_age}
+        if self.min_age is None:
+            return _("Up to %(max)s years") % {"max": self.max_age}
+        return _("%(min)s–%(max)s years") % {"min": self.min_age, "max": self.max_age}
+
+
+class Contact(models.Model):
+    """An enquiry registered by a service (often low-threshold: no referral needed, minimal identity)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("service"))
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("person"))
+    summary = models.TextField(_("what the contact is about (internal)"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        permissions = [("handle_contact", "Can read and handle a contact (registering service)")]
+        indexes = [models.Index(fields=["service", "created_at"], name="contact_service_idx")]
+
+    @property
+    def reference(self):
+        return str(self.code).split("-")[0].upper()
+
+
+class Referral(models.Model):
+    """A referral from one service to another, with a closed loop back to the sender.
+
+    Statuses follow the FHIR Task vocabulary. The sender sees statuses, reasons and the outcome;
+    ``receiver_notes`` never leave the receiving service.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Sent")
+        RECEIVED = "received", _("Received")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Declined")
+        IN_PROGRESS = "in-progress", _("In progress")
+        ON_HOLD = "on-hold", _("On hold")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed")
+
+    OPEN_STATUSES = (Status.REQUESTED, Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD)
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("person"))
+    sender_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals_sent", verbose_name=_("from"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=ReferralKind.choices)
+    reason = models.TextField(_("what the referral is about"))
+    routing_service = models.ForeignKey(Service, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals_routed", verbose_name=_("routed by"))
+    target_service = models.ForeignKey(Service, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals_received", verbose_name=_("to"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    status_reason = models.TextField(_("reason"), blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    receiver_notes = models.TextField(_("internal notes (receiving service only)"), blank=True)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals")
+    forwarded_from = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="forwarded_to")
+    consent = models.ForeignKey("consent.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    next_deadline_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        permissions = [
+            ("view_referral_status", "Can follow the status and outcome of a referral (sender)"),
+            ("handle_referral", "Can read and handle a referral (receiving service)"),
+            ("route_referral", "Can triage and route a referral (coordinator)"),
+        ]
+        indexes = [
+            models.Index(fields=["target_service", "status", "sent_at"], name="referral_target_idx"),
+            models.Index(fields=["routing_service", "status", "sent_at"], name="referral_routing_idx"),
+            models.Index(fields=["sender_service", "created_at"], name="referral_sender_idx"),
+        ]
+
+    def __str__(self):
+        return str(_("Referral %(ref)s") % {"ref": self.reference})
+
+    @property
+    def reference(self):
+        return str(self.code).split("-")[0].upper()
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+
+class ReferralEvent(models.Model):
+    """Each status a referral passed through, shown to the sender as the closed loop."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=16, choices=Referral.Status.choices)
+    reason = models.TextField(blank=True)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -7,7 +7,22 @@ process the user has no handler role on answers exactly like one that does not e
 """
 from django.http import Http404
 
-from referrals.access import concern_get_for_process, concern_get_for_user
+from viewflow.workflow.models import Process
+
+from referrals.access import concern_get_for_process, concern_get_for_user, referral_get_for_process
+
+
+def _concern_check(user, process_pk):
+    concern = concern_get_for_process(user, process_pk)
+    # Reporters see status and feedback on the concern page, never barnevern's process.
+    concern_get_for_user(user, concern.code, role="handler")
+
+
+# Each flow's access check; a process of any other flow answers 404.
+FLOW_ACCESS = {
+    "workflows.flows.concern.ConcernFlow": _concern_check,
+    "workflows.flows.referral.ReferralFlow": referral_get_for_process,
+}
 
 
 class FlowObjectAccessMiddleware:
@@ -26,7 +41,15 @@ class FlowObjectAccessMiddleware:
             return None
         if not request.user.is_authenticated:
             raise Http404
-        concern = concern_get_for_process(request.user, process_pk)
-        # Reporters see status and feedback on the concern page, never barnevern's process.
-        concern_get_for_user(request.user, concern.code, role="handler")
+        flow_class = Process.objects.filter(pk=process_pk).values_list("flow_class", flat=True).first()
+        check = FLOW_ACCESS.get(_flow_path(flow_class))
+        if check is None:
+            raise Http404
+        check(request.user, process_pk)
         return None
+
+
+def _flow_path(flow_class) -> str | None:
+    if flow_class is None:
+        return None
+    return f"{flow_class.__module__}.{flow_class.__name__}" if isinstance(flow_class, type) else str(flow_class)

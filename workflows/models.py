@@ -98,3 +98,13 @@ class ConcernProcess(Process):
     class Meta:
         verbose_name = _("concern process")
         verbose_name_plural = _("concern processes")
+
+
+class ReferralProcess(Process):
+    """The viewflow process around one referral."""
+
+    referral = models.OneToOneField("referrals.Referral", on_delete=models.PROTECT, related_name="process")
+
+    class Meta:
+        verbose_name = _("referral process")
+        verbose_name_plural = _("referral processes")

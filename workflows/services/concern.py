@@ -11,7 +11,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from viewflow.workflow.status import STATUS
 
 from audit.services import access_log_write
 from consent.models import Disclosure
@@ -24,6 +23,7 @@ from referrals.models import Concern, ConcernFeedback, Membership, Person, Servi
 from referrals.validators import contains_national_id
 from workflows.models import Deadline
 from workflows.services import deadlines
+from workflows.services.tasks import process_cancel, task_complete
 
 PROCESS = "concern"
 HANDLER = f"referrals.{HANDLER_PERM}"
@@ -245,35 +245,9 @@ def _notify_now(concern, *, service, perm, key, message):
 
 
 def _complete_task(concern: Concern, node_name: str, user, activation=None):
-    """Complete the open viewflow task of ``node_name`` as ``user``.
-
-    From viewflow's own task page the activation is already started and locked; from the concern
-    page the task is taken here (assigned to the user if still in the queue) under the flow lock.
-    """
     from workflows.flows.concern import ConcernFlow
 
-    if activation is not None:
-        activation.execute()
-        return
-    process = concern.process
-    node = getattr(ConcernFlow, node_name)
-    with ConcernFlow.lock(process.pk):
-        task = (
-            ConcernFlow.task_class.objects.filter(process_id=process.pk, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED])
-            .order_by("pk")
-            .first()
-        )
-        if task is None:
-            raise ValidationError(_("This step has already been done."), code="out_of_order")
-        act = node.activation_class(task)
-        if task.status == STATUS.NEW:
-            act.assign(user)
-        elif task.owner_id != user.pk:
-            # A colleague took the task in viewflow's queue; the service acts for the service as a whole.
-            task.owner = user
-            task.save(update_fields=["owner"])
-        act.start(None)
-        act.execute()
+    task_complete(ConcernFlow, concern.process, node_name, user, activation)
 
 
 def _require_handler(user, concern):
@@ -499,10 +473,4 @@ def consultation_upgrade(
 def _cancel_open_tasks(concern: Concern):
     from workflows.flows.concern import ConcernFlow
 
-    process = concern.process
-    with ConcernFlow.lock(process.pk):
-        for task in ConcernFlow.task_class.objects.filter(process_id=process.pk, status__in=[STATUS.NEW, STATUS.ASSIGNED]):
-            task.flow_task.activation_class(task).cancel()
-        process.status = "CANCELED"
-        process.finished = timezone.now()
-        process.save(update_fields=["status", "finished"])
+    process_cancel(ConcernFlow, concern.process)

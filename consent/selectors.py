@@ -1,0 +1,95 @@
+"""The single definition of an active consent, and the age rules that decide who may give it."""
+import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from consent.models import AgeRule, Consent
+from referrals.models import Guardianship
+
+
+def age_rule_for(*, domain: str, age: int | None) -> AgeRule | None:
+    """The rule in force for ``domain`` at ``age``; None when the age is unknown or no rule matches."""
+    if age is None:
+        return None
+    return (
+        AgeRule.objects.filter(domain=domain, from_age__lte=age)
+        .filter(Q(to_age__isnull=True) | Q(to_age__gt=age))
+        .order_by("-from_age")
+        .first()
+    )
+
+
+def consent_givers_sufficient(consent: Consent, *, on: datetime.date | None = None) -> bool:
+    """Whether those who gave the consent are entitled to give it at the person's age on ``on``.
+
+    Guardians count only if registered as the person's guardians.
+    """
+    on = on or timezone.localdate()
+    rule = age_rule_for(domain=consent.domain, age=consent.person.age_on(on))
+    if rule is None:
+        return False
+    guardian_ids = {g.pk for g in consent.guardians.all()}
+    registered = set(Guardianship.objects.filter(child=consent.person).values_list("guardian_id", flat=True))
+    guardians_ok = bool(guardian_ids) and guardian_ids <= registered
+    if rule.consenter == AgeRule.Consenter.PERSON:
+        return consent.given_by_person
+    if rule.consenter == AgeRule.Consenter.GUARDIANS:
+        return guardians_ok
+    return consent.given_by_person and guardians_ok
+
+
+def consent_is_active(consent: Consent, *, service=None, purpose: str | None = None, on: datetime.date | None = None) -> bool:
+    """Active: granted, not withdrawn, within its period, matching purpose and recipient, and given by
+    someone entitled to give it at the person's age today."""
+    on = on or timezone.localdate()
+    if consent.withdrawn_at is not None:
+        return False
+    if consent.valid_from > on or (consent.valid_to is not None and consent.valid_to < on):
+        return False
+    if purpose is not None and consent.purpose != purpose:
+        return False
+    if service is not None and not consent.grantees.filter(pk=service.pk).exists():
+        return False
+    return consent_givers_sufficient(consent, on=on)
+
+
+def consent_status(consent: Consent, *, on: datetime.date | None = None) -> str:
+    """One of: withdrawn, expired, pending (not yet valid), insufficient (must be renewed), active."""
+    on = on or timezone.localdate()
+    if consent.withdrawn_at is not None:
+        return "withdrawn"
+    if consent.valid_to is not None and consent.valid_to < on:
+        return "expired"
+    if consent.valid_from > on:
+        return "pending"
+    if not consent_givers_sufficient(consent, on=on):
+        return "insufficient"
+    return "active"
+
+
+def active_consents_for(person, *, service=None, purpose: str | None = None):
+    """The person's consents active now for ``service`` and ``purpose`` (evaluated row by row)."""
+    qs = Consent.objects.filter(person=person, withdrawn_at__isnull=True).prefetch_related("guardians", "grantees")
+    if purpose:
+        qs = qs.filter(purpose=purpose)
+    if service is not None:
+        qs = qs.filter(grantees=service)
+    return [c for c in qs if consent_is_active(c, service=service, purpose=purpose)]
+
+
+def consents_needing_renewal(*, on: datetime.date | None = None):
+    """Guardian-only consents of persons aged 15–18 today that are no longer sufficient."""
+    on = on or timezone.localdate()
+    oldest = on.replace(year=on.year - 19)
+    youngest = on.replace(year=on.year - 15) if not (on.month == 2 and on.day == 29) else datetime.date(on.year - 15, 2, 28)
+    qs = (
+        Consent.objects.filter(
+            withdrawn_at__isnull=True, given_by_person=False, valid_from__lte=on,
+            person__birth_date__gt=oldest, person__birth_date__lte=youngest,
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .select_related("person", "recorded_by_service")
+        .prefetch_related("guardians")
+    )
+    return [c for c in qs if not consent_givers_sufficient(c, on=on)]

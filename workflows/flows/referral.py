@@ -1,0 +1,90 @@
+"""Referral routing with a closed loop (domain P6).
+
+The diagram only; every step is done through workflows/services/referral.py. Module path and
+node names are stored in the database: renaming them needs a data migration.
+"""
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow, lock
+
+from referrals.models import Referral
+from referrals.permissions import HANDLE_TASKS_PERM
+from workflows.models import ReferralProcess
+from workflows.views_referral import ReferralTaskView
+
+
+def routing_service(process):
+    """The coordinator's service, whose staff triage the routing queue."""
+    return Referral.objects.select_related("routing_service").get(process__pk=process.pk).routing_service
+
+
+def target_service(process):
+    """The receiving service, whose staff answer and follow up the referral."""
+    return Referral.objects.select_related("target_service").get(process__pk=process.pk).target_service
+
+
+class ReferralFlow(flow.Flow):
+    process_class = ReferralProcess
+    process_title = _("Referral")
+    process_description = _("A referral from one service to another, closed with an outcome the sender sees.")
+    process_summary_template = _("Referral {{ process.referral.reference }}")
+    lock_impl = lock.select_for_update_lock
+
+    # Sender: sends the referral to a service or to a coordinator's routing queue; started by referral_send.
+    start = flow.StartHandle(this.start_process).Annotation(title=_("Referral sent")).Next(this.route_by_target)
+    route_by_target = (
+        flow.If(this.has_target)
+        .Annotation(title=_("Addressed to a service?"))
+        .Then(this.receive)
+        .Else(this.triage)
+    )
+
+    # Coordinator (rustjeneste): triages and routes to a service from the catalogue.
+    triage = (
+        flow.View(ReferralTaskView.as_view(step="route"))
+        .Annotation(title=_("Route the referral"))
+        .Permission(HANDLE_TASKS_PERM, obj=routing_service)
+        .Next(this.receive)
+    )
+
+    # Receiving service: marks it received, then accepts or declines with a reason.
+    receive = (
+        flow.View(ReferralTaskView.as_view(step="receive"))
+        .Annotation(title=_("Mark as received"))
+        .Permission(HANDLE_TASKS_PERM, obj=target_service)
+        .Next(this.decide)
+    )
+    decide = (
+        flow.View(ReferralTaskView.as_view(step="decide"))
+        .Annotation(title=_("Accept or decline"))
+        .Permission(HANDLE_TASKS_PERM, obj=target_service)
+        .Next(this.route_by_decision)
+    )
+    route_by_decision = (
+        flow.If(this.is_accepted)
+        .Annotation(title=_("Accepted?"))
+        .Then(this.follow_up)
+        .Else(this.end)
+    )
+    # Receiving service: follows up, and completes with an outcome or records why it failed.
+    follow_up = (
+        flow.View(ReferralTaskView.as_view(step="close"))
+        .Annotation(title=_("Follow up and close"))
+        .Permission(HANDLE_TASKS_PERM, obj=target_service)
+        .Next(this.end)
+    )
+
+    end = flow.End()
+
+    def start_process(self, activation, referral):
+        activation.process.referral = referral
+        return activation.process
+
+    def has_target(self, activation):
+        return activation.process.referral.target_service_id is not None
+
+    def is_accepted(self, activation):
+        return activation.process.referral.status == Referral.Status.ACCEPTED
+
+    def has_view_permission(self, user, obj=None):
+        return user.is_authenticated and user.memberships.filter(active=True).exists()

@@ -1,0 +1,488 @@
+"""Contacts and referrals: every state change of a referral happens here.
+
+A referral reaches a service only through ``consent.services.disclosure_record`` (a consent or
+a cited statutory basis for that recipient and purpose). Statuses follow FHIR Task; each change
+writes a ReferralEvent, which is what the sender sees of the loop.
+"""
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import access_log_write
+from consent.models import Consent, Disclosure
+from consent.services import consent_withdraw, disclosure_record
+from notifications.models import Reminder
+from notifications.services import reminder_schedule
+from referrals import permissions
+from referrals.models import CatalogueEntry, Contact, Membership, Person, Referral, ReferralEvent, Service
+from referrals.validators import parse_national_id
+from workflows.models import Deadline
+from workflows.services import deadlines
+from workflows.services.tasks import process_cancel, task_complete
+
+PROCESS = "referral"
+SENDER = "referrals.view_referral_status"
+HANDLER = "referrals.handle_referral"
+ROUTER = "referrals.route_referral"
+CONTACT = "referrals.handle_contact"
+ROUTING_KINDS = {Service.Kind.RUSTJENESTE}
+
+
+def _url(referral):
+    return reverse("referrals:detail", args=[referral.code])
+
+
+def _member(user, service) -> bool:
+    return Membership.objects.filter(user=user, service=service, active=True).exists()
+
+
+def _require_member(user, service, message=None):
+    if service is None or not _member(user, service):
+        raise ValidationError(message or _("You are not a member of the service that must do this."), code="not_member")
+
+
+def _lock(referral: Referral) -> Referral:
+    return (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("person", "sender_service", "target_service", "routing_service")
+        .get(pk=referral.pk)
+    )
+
+
+def _require_status(referral: Referral, *allowed):
+    if referral.status not in allowed:
+        raise ValidationError(
+            _("This step cannot be done now: the referral is “%(status)s”. Reload the page to see its current state.")
+            % {"status": referral.get_status_display()},
+            code="out_of_order",
+        )
+
+
+def _event(referral, status, service, reason=""):
+    ReferralEvent.objects.create(referral=referral, status=status, service=service, reason=reason)
+
+
+def _set_status(referral, status, service, reason="", *, closing=False, extra_fields=()):
+    referral.status = status
+    fields = ["status", "updated_at", *extra_fields]
+    if reason:
+        referral.status_reason = reason
+        fields.append("status_reason")
+    if closing:
+        referral.closed_at = timezone.now()
+        fields.append("closed_at")
+    referral.save(update_fields=fields)
+    _event(referral, status, service, reason)
+
+
+def _refresh_next_deadline(referral):
+    referral.next_deadline_at = (
+        Deadline.objects.filter(
+            subject_type__app_label="referrals", subject_type__model="referral", subject_id=referral.pk,
+            met_at__isnull=True, cancelled_at__isnull=True,
+        )
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    referral.save(update_fields=["next_deadline_at", "updated_at"])
+
+
+def _notify(referral, service, perm, key, message):
+    reminder_schedule(
+        key=f"referral:{referral.pk}:{key}:{service.pk}", obligation=f"referral:{referral.pk}:info",
+        kind=Reminder.Kind.INFO, message=message, service=service, audience=Reminder.Audience.STAFF,
+        subject=referral, required_perm=perm, due_at=timezone.now(), url=_url(referral),
+    )
+
+
+def _complete(referral, node_name, user, activation=None):
+    from workflows.flows.referral import ReferralFlow
+
+    task_complete(ReferralFlow, referral.process, node_name, user, activation)
+
+
+# --- contacts and identity ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_register(*, user, service: Service, given_name: str, approx_age: int | None = None, summary: str = "", person: Person | None = None) -> Contact:
+    """Register an enquiry. With no known person, a minimal one is created (first name and age)."""
+    _require_member(user, service, _("You are not a member of this service."))
+    if person is None:
+        errors = {}
+        if not (given_name or "").strip():
+            errors["given_name"] = _("Give at least a first name.")
+        if approx_age is None:
+            errors["approx_age"] = _("Give the person's age (approximately).")
+        elif approx_age > 120:
+            errors["approx_age"] = _("The age must be a realistic number.")
+        if errors:
+            raise ValidationError(errors)
+        person = Person.objects.create(given_name=given_name.strip(), approx_age=approx_age, municipality=service.municipality)
+        access_log_write(user=user, action="create", obj=person, person=person, purpose="contact registered", service=service)
+    contact = Contact.objects.create(service=service, person=person, summary=(summary or "").strip(), created_by=user)
+    permissions.grant_to_service(perm=CONTACT, obj=contact, service=service)
+    access_log_write(user=user, action="create", obj=contact, person=person, purpose="contact registered", service=service)
+    return contact
+
+
+@transaction.atomic
+def person_identify(*, user, contact: Contact, national_id: str, family_name: str = "", given_name: str = "") -> Person:
+    """Upgrade a contact's minimal person to an identified one (one way).
+
+    If the number belongs to a person already registered, the contact, its consents and
+    referrals are moved to that person and the minimal record points to it (``merged_into``).
+    """
+    _require_member(user, contact.service, _("You are not a member of this service."))
+    number, kind, birth = parse_national_id(national_id)
+    minimal = Person.objects.select_for_update().get(pk=contact.person_id)
+    if minimal.national_id:
+        raise ValidationError(_("This person is already identified."), code="out_of_order")
+    existing = Person.objects.filter(national_id=number).exclude(pk=minimal.pk).first()
+    if existing is None:
+        minimal.national_id, minimal.id_kind, minimal.birth_date = number, kind, birth
+        minimal.approx_age = None
+        if family_name.strip():
+            minimal.family_name = family_name.strip()
+        if given_name.strip():
+            minimal.given_name = given_name.strip()
+        minimal.save()
+        access_log_write(user=user, action="update", obj=minimal, person=minimal, purpose="identified", service=contact.service)
+        return minimal
+    Contact.objects.filter(person=minimal).update(person=existing)
+    Referral.objects.filter(person=minimal).update(person=existing)
+    Consent.objects.filter(person=minimal).update(person=existing)
+    Disclosure.objects.filter(person=minimal).update(person=existing)
+    minimal.merged_into = existing
+    minimal.save(update_fields=["merged_into"])
+    access_log_write(user=user, action="update", obj=existing, person=existing, purpose="identified (merged contact)", service=contact.service)
+    return existing
+
+
+# --- eligibility -------------------------------------------------------------------------------
+
+
+def eligibility_errors(*, service: Service, person: Person, kind: str) -> list[str]:
+    """Why ``service`` cannot take this referral (empty list: eligible), from its catalogue entry."""
+    entry = CatalogueEntry.objects.filter(service=service).prefetch_related("areas").first()
+    if entry is None:
+        return [_("%(service)s is not in the service catalogue and does not take referrals here.") % {"service": service.name}]
+    problems = []
+    if not service.active:
+        problems.append(_("%(service)s is not active.") % {"service": service.name})
+    if kind not in entry.accepts:
+        problems.append(_("%(service)s does not take referrals of this kind.") % {"service": service.name})
+    age = person.age_on(timezone.localdate())
+    if (entry.min_age is not None or entry.max_age is not None) and age is None:
+        problems.append(_("The person's age is unknown; %(service)s takes %(range)s.") % {"service": service.name, "range": entry.age_range_label()})
+    elif age is not None and ((entry.min_age is not None and age < entry.min_age) or (entry.max_age is not None and age > entry.max_age)):
+        problems.append(
+            _("%(service)s takes %(range)s; the person is %(age)s.") % {"service": service.name, "range": entry.age_range_label(), "age": age}
+        )
+    areas = list(entry.areas.all())
+    if areas and person.municipality_id and person.municipality_id not in {a.pk for a in areas}:
+        problems.append(_("%(service)s does not serve the person's municipality.") % {"service": service.name})
+    if entry.capacity == CatalogueEntry.Capacity.CLOSED:
+        problems.append(_("%(service)s is closed for referrals right now.") % {"service": service.name})
+    return problems
+
+
+def _require_eligible(service, person, kind):
+    problems = eligibility_errors(service=service, person=person, kind=kind)
+    if problems:
+        raise ValidationError({"target_service": problems})
+
+
+def _disclose(referral, *, to_service, perm, user, from_service, consent, basis, legal_reference):
+    disclosure_record(
+        obj=referral, person=referral.person, from_service=from_service, to_service=to_service,
+        basis=basis, legal_reference=legal_reference, purpose="henvisning", perm=perm, user=user,
+        consent=consent, consent_purpose=Consent.Purpose.REFERRAL,
+    )
+
+
+def _open_answer_deadline(referral):
+    deadlines.deadline_open(
+        subject=referral, process=PROCESS, step="answer", starts_at=timezone.now(),
+        responsible_service=referral.target_service, required_perm=HANDLER, url=_url(referral), reference=referral.reference,
+    )
+
+
+# --- the referral lifecycle --------------------------------------------------------------------
+
+
+@transaction.atomic
+def referral_send(
+    *,
+    user,
+    sender_service: Service,
+    person: Person,
+    kind: str,
+    reason: str,
+    target_service: Service | None = None,
+    routing_service: Service | None = None,
+    consent: Consent | None = None,
+    basis: str = Disclosure.Basis.CONSENT,
+    legal_reference: str = "",
+    contact: Contact | None = None,
+    forwarded_from: Referral | None = None,
+) -> Referral:
+    """Send a referral straight to a catalogue service, or to a coordinator's routing queue.
+
+    Requires a legal basis for the recipient (checked by consent/) and, for a direct referral,
+    eligibility (age range, area, kind accepted, not closed). Nothing is shared otherwise.
+    """
+    _require_member(user, sender_service, _("You are not a member of the sending service."))
+    if (target_service is None) == (routing_service is None):
+        raise ValidationError(_("Send the referral either to a service or to a coordinator, not both."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say what the referral is about.")})
+    if kind not in dict(Referral._meta.get_field("kind").choices):
+        raise ValidationError({"kind": _("Choose what the referral is for.")})
+    if target_service is not None:
+        if target_service == sender_service:
+            raise ValidationError({"target_service": _("A service cannot refer to itself.")})
+        _require_eligible(target_service, person, kind)
+    elif routing_service.kind not in ROUTING_KINDS:
+        raise ValidationError({"routing_service": _("Only a substance service coordinator routes referrals.")})
+    referral = Referral.objects.create(
+        person=person, sender_service=sender_service, created_by=user, kind=kind, reason=reason.strip(),
+        target_service=target_service, routing_service=routing_service, consent=consent, contact=contact,
+        forwarded_from=forwarded_from, sent_at=timezone.now(),
+    )
+    permissions.grant_to_service(perm=SENDER, obj=referral, service=sender_service)
+    recipient, perm = (target_service, HANDLER) if target_service else (routing_service, ROUTER)
+    _disclose(referral, to_service=recipient, perm=perm, user=user, from_service=sender_service,
+              consent=consent, basis=basis, legal_reference=legal_reference)
+    from workflows.flows.referral import ReferralFlow
+
+    ReferralFlow.start.run(referral=referral)
+    _event(referral, Referral.Status.REQUESTED, sender_service)
+    if target_service:
+        _open_answer_deadline(referral)
+    else:
+        deadlines.deadline_open(
+            subject=referral, process=PROCESS, step="routing", starts_at=referral.sent_at,
+            responsible_service=routing_service, required_perm=ROUTER, url=_url(referral), reference=referral.reference,
+        )
+    _notify(referral, recipient, perm, "sent", _("%(ref)s: a new referral has arrived") % {"ref": referral.reference})
+    _refresh_next_deadline(referral)
+    access_log_write(user=user, action="create", obj=referral, person=person, purpose="referral sent", service=sender_service)
+    return referral
+
+
+@transaction.atomic
+def referral_route(*, referral: Referral, user, target_service: Service, consent: Consent | None = None,
+                   basis: str = Disclosure.Basis.CONSENT, legal_reference: str = "", activation=None) -> Referral:
+    """The coordinator routes a referral from the queue to a catalogue service."""
+    referral = _lock(referral)
+    _require_member(user, referral.routing_service, _("Only the coordinating service can route this referral."))
+    _require_status(referral, Referral.Status.REQUESTED)
+    if referral.target_service_id:
+        raise ValidationError(_("This referral has already been routed."), code="out_of_order")
+    _require_eligible(target_service, referral.person, referral.kind)
+    _disclose(referral, to_service=target_service, perm=HANDLER, user=user, from_service=referral.routing_service,
+              consent=consent or referral.consent, basis=basis, legal_reference=legal_reference)
+    referral.target_service = target_service
+    referral.save(update_fields=["target_service", "updated_at"])
+    _event(referral, Referral.Status.REQUESTED, referral.routing_service, _("Routed to %(service)s") % {"service": target_service.name})
+    deadlines.deadline_meet(subject=referral, process=PROCESS, step="routing")
+    _open_answer_deadline(referral)
+    _complete(referral, "triage", user, activation)
+    _notify(referral, target_service, HANDLER, "sent", _("%(ref)s: a new referral has arrived") % {"ref": referral.reference})
+    _refresh_next_deadline(referral)
+    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral routed", service=referral.routing_service)
+    return referral
+
+
+def _receiver_step(referral, user):
+    referral = _lock(referral)
+    _require_member(user, referral.target_service, _("Only the receiving service can do this."))
+    return referral
+
+
+@transaction.atomic
+def referral_receive(*, referral: Referral, user, activation=None) -> Referral:
+    referral = _receiver_step(referral, user)
+    _require_status(referral, Referral.Status.REQUESTED)
+    _set_status(referral, Referral.Status.RECEIVED, referral.target_service)
+    _complete(referral, "receive", user, activation)
+    _notify_sender(referral)
+    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral received", service=referral.target_service)
+    return referral
+
+
+def _notify_sender(referral):
+    _notify(
+        referral, referral.sender_service, SENDER, f"status:{referral.status}",
+        _("%(ref)s: the referral is now “%(status)s”") % {"ref": referral.reference, "status": referral.get_status_display()},
+    )
+
+
+@transaction.atomic
+def referral_accept(*, referral: Referral, user, activation=None) -> Referral:
+    referral = _receiver_step(referral, user)
+    _require_status(referral, Referral.Status.RECEIVED)
+    _set_status(referral, Referral.Status.ACCEPTED, referral.target_service)
+    deadlines.deadline_meet(subject=referral, process=PROCESS, step="answer")
+    _complete(referral, "decide", user, activation)
+    _notify_sender(referral)
+    _refresh_next_deadline(referral)
+    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral accepted", service=referral.target_service)
+    return referral
+
+
+@transaction.atomic
+def referral_decline(*, referral: Referral, user, reason: str, activation=None) -> Referral:
+    """Decline with a reason the sender sees; the coordinator or sender may forward it elsewhere."""
+    referral = _receiver_step(referral, user)
+    _require_status(referral, Referral.Status.RECEIVED)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason for declining; the sender will see it.")})
+    _set_status(referral, Referral.Status.REJECTED, referral.target_service, reason.strip(), closing=True)
+    deadlines.deadline_meet(subject=referral, process=PROCESS, step="answer")
+    _complete(referral, "decide", user, activation)
+    _notify_sender(referral)
+    if referral.routing_service_id:
+        _notify(referral, referral.routing_service, ROUTER, "declined",
+                _("%(ref)s was declined and may be forwarded") % {"ref": referral.reference})
+    _refresh_next_deadline(referral)
+    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral declined", service=referral.target_service)
+    return referral
+
+
+@transaction.atomic
+def referral_set_progress(*, referral: Referral, user, status: str, reason: str = "", notes: str | None = None) -> Referral:
+    """Mark an accepted referral in progress or on hold (a reason is required for on hold)."""
+    referral = _receiver_step(referral, user)
+    if status == Referral.Status.IN_PROGRESS:
+        _require_status(referral, Referral.Status.ACCEPTED, Referral.Status.ON_HOLD)
+    elif status == Referral.Status.ON_HOLD:
+        _require_status(referral, Referral.Status.ACCEPTED, Referral.Status.IN_PROGRESS)
+        if not (reason or "").strip():
+            raise ValidationError({"reason": _("Say why the referral is on hold.")})
+    else:
+        raise ValidationError(_("Unknown status."))
+    extra = ()
+    if notes is not None:
+        referral.receiver_notes = notes
+        extra = ("receiver_notes",)
+    _set_status(referral, status, referral.target_service, (reason or "").strip(), extra_fields=extra)
+    _notify_sender(referral)
+    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose=f"referral {status}", service=referral.target_service)
+    return referral
+
+
+@transaction.atomic
+def referral_close(*, referral: Referral, user, completed: bool, outcome: str, activation=None) -> Referral:
+    """Complete with an outcome, or record that it failed and why; the sender sees either."""
+    referral = _receiver_step(referral, user)
+    _require_status(referral, Referral.Status.ACCEPTED, Referral.Status.IN_PROGRESS, Referral.Status.ON_HOLD)
+    if not (outcome or "").strip():
+        raise ValidationError({"outcome": _("Describe the outcome; the sender will see it.") if completed else _("Say why it failed; the sender will see it.")})
+    referral.outcome = outcome.strip()
+    status = Referral.Status.COMPLETED if completed else Referral.Status.FAILED
+    _set_status(referral, status, referral.target_service, "" if completed else outcome.strip(), closing=True, extra_fields=("outcome",))
+    _complete(referral, "follow_up", user, activation)
+    _notify_sender(referral)
+    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose=f"referral {status}", service=referral.target_service)
+    return referral
+
+
+@transaction.atomic
+def referral_cancel(*, referral: Referral, user, reason: str = "") -> Referral:
+    """The sender withdraws an open referral."""
+    from workflows.flows.referral import ReferralFlow
+
+    referral = _lock(referral)
+    _require_member(user, referral.sender_service, _("Only the sending service can cancel the referral."))
+    _require_status(referral, *Referral.OPEN_STATUSES)
+    _set_status(referral, Referral.Status.CANCELLED, referral.sender_service, (reason or "").strip(), closing=True)
+    for step in ("routing", "answer"):
+        deadlines.deadline_cancel(subject=referral, process=PROCESS, step=step)
+    process_cancel(ReferralFlow, referral.process)
+    for service, perm in ((referral.target_service, HANDLER), (referral.routing_service, ROUTER)):
+        if service is not None:
+            _notify(referral, service, perm, "cancelled", _("%(ref)s was cancelled by the sender") % {"ref": referral.reference})
+    _refresh_next_deadline(referral)
+    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral cancelled", service=referral.sender_service)
+    return referral
+
+
+@transaction.atomic
+def referral_forward(*, referral: Referral, user, target_service: Service, consent: Consent | None = None,
+                     basis: str = Disclosure.Basis.CONSENT, legal_reference: str = "") -> Referral:
+    """Send a declined referral on to another service, keeping the chain (``forwarded_from``).
+
+    Done by the coordinator who routed it, or by the sender. The new referral keeps the original
+    sender, so the sender follows the whole chain.
+    """
+    referral = _lock(referral)
+    _require_status(referral, Referral.Status.REJECTED)
+    if hasattr(referral, "forwarded_to"):
+        raise ValidationError(_("This referral has already been forwarded."), code="out_of_order")
+    acting = next((s for s in (referral.routing_service, referral.sender_service) if s is not None and _member(user, s)), None)
+    if acting is None:
+        raise ValidationError(_("Only the coordinator or the sender can forward this referral."))
+    if target_service == referral.target_service:
+        raise ValidationError({"target_service": _("Choose another service than the one that declined.")})
+    if acting == referral.routing_service:
+        new = _forward_as_router(referral, user, target_service, consent, basis, legal_reference)
+    else:
+        new = referral_send(
+            user=user, sender_service=referral.sender_service, person=referral.person, kind=referral.kind,
+            reason=referral.reason, target_service=target_service, consent=consent or referral.consent, basis=basis,
+            legal_reference=legal_reference, contact=referral.contact, forwarded_from=referral,
+        )
+    _event(referral, Referral.Status.REJECTED, acting, _("Forwarded to %(service)s") % {"service": target_service.name})
+    return new
+
+
+def _forward_as_router(referral, user, target_service, consent, basis, legal_reference):
+    """The coordinator forwards: the new referral is sent by the original sender, routed by the coordinator."""
+    from workflows.flows.referral import ReferralFlow
+
+    _require_eligible(target_service, referral.person, referral.kind)
+    new = Referral.objects.create(
+        person=referral.person, sender_service=referral.sender_service, created_by=referral.created_by, kind=referral.kind,
+        reason=referral.reason, target_service=target_service, routing_service=referral.routing_service,
+        consent=consent or referral.consent, contact=referral.contact, forwarded_from=referral, sent_at=timezone.now(),
+    )
+    permissions.grant_to_service(perm=SENDER, obj=new, service=referral.sender_service)
+    permissions.grant_to_service(perm=ROUTER, obj=new, service=referral.routing_service)
+    _disclose(new, to_service=target_service, perm=HANDLER, user=user, from_service=referral.routing_service,
+              consent=consent or referral.consent, basis=basis, legal_reference=legal_reference)
+    ReferralFlow.start.run(referral=new)
+    _event(new, Referral.Status.REQUESTED, referral.routing_service, _("Forwarded from %(ref)s") % {"ref": referral.reference})
+    _open_answer_deadline(new)
+    _notify(new, target_service, HANDLER, "sent", _("%(ref)s: a new referral has arrived") % {"ref": new.reference})
+    _refresh_next_deadline(new)
+    access_log_write(user=user, action="create", obj=new, person=new.person, purpose="referral forwarded", service=referral.routing_service)
+    return new
+
+
+@transaction.atomic
+def consent_withdraw_with_referrals(*, consent: Consent, user, note: str = "") -> list[Referral]:
+    """Withdraw a consent (revoking every grant that rested on it) and cancel the open referrals
+    that rested on it, with their tasks and deadlines. Returns the referrals cancelled."""
+    from workflows.flows.referral import ReferralFlow
+
+    if not _member(user, consent.recorded_by_service):
+        raise ValidationError(_("Only the service responsible for the consent can record its withdrawal."))
+    revoked = consent_withdraw(consent=consent, user=user, note=note)
+    referral_ids = {d.subject_id for d in revoked if d.subject_type.model == "referral"}
+    cancelled = []
+    for referral in Referral.objects.filter(Q(pk__in=referral_ids) | Q(consent=consent)).filter(status__in=Referral.OPEN_STATUSES):
+        referral = _lock(referral)
+        _set_status(referral, Referral.Status.CANCELLED, consent.recorded_by_service, _("The consent was withdrawn."), closing=True)
+        for step in ("routing", "answer"):
+            deadlines.deadline_cancel(subject=referral, process=PROCESS, step=step)
+        if hasattr(referral, "process"):
+            process_cancel(ReferralFlow, referral.process)
+        _refresh_next_deadline(referral)
+        cancelled.append(referral)
+    return cancelled

@@ -1,0 +1,45 @@
+"""Completing and cancelling viewflow human tasks from the project's own services."""
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.workflow.status import PROCESS, STATUS
+
+
+def task_complete(flow_class, process, node_name: str, user, activation=None):
+    """Complete the open task of ``node_name`` as ``user``.
+
+    From viewflow's own task page the activation is already started and locked; from the
+    project's pages the task is taken here (assigned to the user if still in the queue) under
+    the flow lock. Raises a translated ValidationError if no such task is open.
+    """
+    if activation is not None:
+        activation.execute()
+        return
+    node = getattr(flow_class, node_name)
+    with flow_class.lock(process.pk):
+        task = (
+            flow_class.task_class.objects.filter(process_id=process.pk, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED])
+            .order_by("pk")
+            .first()
+        )
+        if task is None:
+            raise ValidationError(_("This step has already been done."), code="out_of_order")
+        act = node.activation_class(task)
+        if task.status == STATUS.NEW:
+            act.assign(user)
+        elif task.owner_id != user.pk:
+            # A colleague took the task in viewflow's queue; the service acts for the service as a whole.
+            task.owner = user
+            task.save(update_fields=["owner"])
+        act.start(None)
+        act.execute()
+
+
+def process_cancel(flow_class, process):
+    """Cancel every open human task of ``process`` and mark the process cancelled."""
+    with flow_class.lock(process.pk):
+        for task in flow_class.task_class.objects.filter(process_id=process.pk, status__in=[STATUS.NEW, STATUS.ASSIGNED]):
+            task.flow_task.activation_class(task).cancel()
+        process.status = PROCESS.CANCELED
+        process.finished = timezone.now()
+        process.save(update_fields=["status", "finished"])
