@@ -115,3 +115,53 @@ def advance(concern: Concern, org: Org, to: str) -> Concern:
     for step in steps[to]:
         concern = advance(concern, org, step) if isinstance(step, str) else step(concern)
     return Concern.objects.get(pk=concern.pk)
+
+
+# --- consent and the service catalogue (issue #3) ----------------------------------------------
+
+
+def make_guardian(child, *, given="Kari", family="Forelder", birth=datetime.date(1985, 4, 2), start=None):
+    """A person registered as ``child``'s guardian (parent with parental responsibility).
+
+    Without ``start`` a new person with the next free identity number is made.
+    """
+    from referrals.models import Guardianship, Person
+
+    individual = start if start is not None else 100
+    number = synthetic_national_id(birth, start=individual)
+    while start is None and Person.objects.filter(national_id=number).exists():
+        individual = int(number[6:9]) + 1
+        number = synthetic_national_id(birth, start=individual)
+    guardian = Person.objects.filter(national_id=number).first() or Person.objects.create(
+        given_name=given, family_name=family, national_id=number, id_kind=Person.IdKind.FNR, birth_date=birth,
+        municipality=child.municipality,
+    )
+    Guardianship.objects.get_or_create(child=child, guardian=guardian)
+    return guardian
+
+
+def make_catalogue(service, *, accepts=("substance", "mental_health"), min_age=None, max_age=None, areas=(), capacity="open", **extra):
+    """The service's catalogue entry (what it receives, for which ages and areas, capacity)."""
+    from referrals.models import CatalogueEntry
+
+    entry = CatalogueEntry.objects.create(
+        service=service, description=extra.pop("description", f"{service.name} tar imot henvisninger."),
+        accepts=list(accepts), min_age=min_age, max_age=max_age, capacity=capacity,
+        last_verified_at=extra.pop("last_verified_at", datetime.date(2026, 1, 5)), **extra,
+    )
+    entry.areas.set(areas)
+    return entry
+
+
+def make_consent(*, user, service, person, grantees, purpose="referral", domain="health", given_by_person=True, guardians=(),
+                 valid_from=None, valid_to=None, method="verbal", information="Henvisningen og kontaktopplysninger."):
+    """A consent recorded through ``consent_record`` (so it obeys the same rules as the UI)."""
+    from django.utils import timezone
+
+    from consent.services import consent_record
+
+    return consent_record(
+        user=user, service=service, person=person, purpose=purpose, information=information, grantees=list(grantees),
+        valid_from=valid_from or timezone.localdate(), valid_to=valid_to, method=method,
+        given_by_person=given_by_person, guardians=list(guardians), domain=domain,
+    )
