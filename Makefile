@@ -37,7 +37,7 @@ node_modules/axe-core/axe.min.js: package.json
 browser: system-deps node_modules/axe-core/axe.min.js
 
 messages: install
-	$(PY) manage.py compilemessages --ignore=.venv -v0
+	DJANGO_EMBEDDED=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
 
 # --- the demo -----------------------------------------------------------------------------
 migrate: install

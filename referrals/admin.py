@@ -62,3 +62,12 @@ class PersonAdmin(admin.ModelAdmin):
     list_filter = ("id_kind",)
     inlines = [GuardianshipInline]
     readonly_fields = ("code",)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The admin is a place where person data is read too: log it like any other read.
+        from audit.services import access_log_write
+
+        person = self.get_object(request, object_id)
+        if person is not None:
+            access_log_write(user=request.user, action="view", obj=person, person=person, purpose="admin")
+        return super().change_view(request, object_id, form_url, extra_context)
