@@ -78,11 +78,19 @@ def active_consents_for(person, *, service=None, purpose: str | None = None):
     return [c for c in qs if consent_is_active(c, service=service, purpose=purpose)]
 
 
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    """The same calendar day ``years`` earlier; 28 February for 29 February in a common year."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return datetime.date(day.year - years, 2, 28)
+
+
 def consents_needing_renewal(*, on: datetime.date | None = None):
     """Guardian-only consents of persons aged 15–18 today that are no longer sufficient."""
     on = on or timezone.localdate()
-    oldest = on.replace(year=on.year - 19)
-    youngest = on.replace(year=on.year - 15) if not (on.month == 2 and on.day == 29) else datetime.date(on.year - 15, 2, 28)
+    oldest = _years_before(on, 19)
+    youngest = _years_before(on, 15)
     qs = (
         Consent.objects.filter(
             withdrawn_at__isnull=True, given_by_person=False, valid_from__lte=on,
