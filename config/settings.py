@@ -143,6 +143,8 @@ EMAIL_BACKEND = env(
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Only read by django.core.mail.backends.filebased.EmailBackend (one file per sent batch).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="samhandling@localhost")
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -6,5 +6,7 @@ os.environ.setdefault("DJANGO_EMBEDDED", "1")
 from .settings import *  # noqa: E402,F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In-memory mail, except in the Celery workers the reliability tests start: they are other
+# processes, so they write mail to files the test reads (TEST_EMAIL_BACKEND=...filebased...).
+EMAIL_BACKEND = os.environ.get("TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 SECURE_SSL_REDIRECT = False

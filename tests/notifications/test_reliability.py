@@ -1,0 +1,383 @@
+"""Reminders survive racing sweeps, killed workers and a lost Redis queue (design: "Reminders and deadlines").
+
+Everything here is real: PostgreSQL, Redis and Celery worker subprocesses. Each test commits its rows
+(``transactional_db``) so that the workers, pointed at pytest-django's test database, see them.
+Workers consume the Redis DB in REDIS_URL (flushed before and after each test), write mail to files
+in a temporary directory, and are always stopped in teardown.
+"""
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from notifications.models import Notification, Reminder
+from notifications.services import reminder_deliver_one, reminder_schedule, reminders_sweep
+from referrals.models import Membership
+from tests.factories import make_melding, make_org
+from workflows.services.concern import HANDLER
+
+CELERY = str(Path(sys.executable).with_name("celery"))
+SWEEP = "notifications.tasks.sweep_reminders"
+SEND = "notifications.tasks.send_notification_email"
+WAIT = 30  # seconds: the longest any single wait may take
+
+
+def wait_until(predicate, what: str, timeout: float = WAIT, interval: float = 0.1):
+    """Poll ``predicate`` until it returns something truthy (returned), or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _reset_celery_pools():
+    # Celery caches its broker connection pools; forget them so the next publish uses the new broker_url
+    # (kombu keeps one pool per broker URL, so they are not closed, only no longer looked at).
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def redis_db():
+    import redis
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def broker(redis_db):
+    """The test process publishes (``enqueue`` and services' on_commit ``.delay()``) to the workers' Redis DB."""
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.broker_transport_options
+    conf.broker_url = os.environ["REDIS_URL"]
+    conf.broker_transport_options = {"visibility_timeout": 3600}
+    _reset_celery_pools()
+    yield redis_db
+    conf.broker_url, conf.broker_transport_options = saved
+    _reset_celery_pools()
+
+
+def enqueue(task_name: str, *args) -> str:
+    """Publish a task as the beat (or a service) would; returns the task id."""
+    return celery_app.send_task(task_name, args=args).id
+
+
+@pytest.fixture
+def committed_org(transactional_db):
+    """The shared personas, committed, with the default deadline policies (a flush removes migration data)."""
+    policies = importlib.import_module("workflows.migrations.0002_default_policies")
+    policies.forwards(django_apps, None)
+    return make_org()
+
+
+@pytest.fixture
+def mail_dir(tmp_path):
+    path = tmp_path / "mail"
+    path.mkdir()
+    return path
+
+
+def sent_mail(mail_dir: Path) -> list[str]:
+    """The recipient of every message the workers' file-based e-mail backend wrote, one entry per message."""
+    recipients = []
+    for file in mail_dir.iterdir():
+        for line in file.read_text(errors="replace").splitlines():
+            if line.startswith("To: "):
+                recipients.append(line[4:].strip())
+    return sorted(recipients)
+
+
+class Worker:
+    """One ``celery worker`` subprocess in its own process group (so a SIGKILL takes its pool children too)."""
+
+    def __init__(self, name: str, env: dict, log_dir: Path, concurrency: int):
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [CELERY, "-A", "config", "worker", "-P", "prefork", f"--concurrency={concurrency}", "-n", f"{name}@%h",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
+            cwd=settings.BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self):
+        def ready():
+            if self.proc.poll() is not None:
+                pytest.fail(f"worker {self.name} exited with {self.proc.returncode}:\n{self.log()}")
+            return " ready." in self.log()
+
+        wait_until(ready, f"worker {self.name} to start")
+        return self
+
+    def wait_task_done(self, task_id: str):
+        wait_until(lambda: f"[{task_id}] succeeded" in self.log(), f"task {task_id} on {self.name}")
+
+    def kill(self):
+        """SIGKILL the whole worker (main process and pool children), as an OOM killer or a crash would."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGQUIT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+
+@pytest.fixture
+def start_worker(broker, mail_dir, tmp_path):
+    """Start Celery workers against the test database and the Redis DB; all are stopped in teardown."""
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else "")
+    database_url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
+    workers = []
+
+    def start(name: str, *, concurrency: int = 2, **settings_env) -> Worker:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDER_", "CELERY_", "DJANGO_", "EMAIL_"))}
+        env.update(
+            DJANGO_SETTINGS_MODULE="config.settings_test",
+            DJANGO_EMBEDDED="1",
+            DATABASE_URL=database_url,
+            CELERY_BROKER_URL=os.environ["REDIS_URL"],
+            TEST_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+            EMAIL_FILE_PATH=str(mail_dir),
+            **{k: str(v) for k, v in settings_env.items()},
+        )
+        worker = Worker(name, env, tmp_path, concurrency)
+        workers.append(worker)
+        return worker.wait_ready()
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def _notifications_per_recipient(reminder_ids):
+    rows = Notification.objects.filter(reminder_id__in=reminder_ids).values_list("reminder_id", "user_id")
+    counts = {}
+    for key in rows:
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _expected_recipients(reminder: Reminder) -> set[int]:
+    members = Membership.objects.filter(service=reminder.service, active=True)
+    if reminder.audience == Reminder.Audience.LEADERS:
+        members = members.filter(role=Membership.Role.LEADER)
+    return set(members.values_list("user_id", flat=True))
+
+
+def _due_reminders(org, count: int) -> list[int]:
+    """``count`` due reminders: the real "a concern has arrived" reminder of each submitted melding,
+    plus reminders scheduled on those concerns for staff and for leaders."""
+    concerns = [make_melding(org) for _ in range(4)]
+    now = timezone.now()
+    for i in range(count - len(concerns)):
+        concern = concerns[i % len(concerns)]
+        reminder_schedule(
+            key=f"test:{concern.pk}:{i}", obligation=f"test:{concern.pk}", kind=Reminder.Kind.REMINDER,
+            message=f"Påminnelse {i}", service=org.barnevern,
+            audience=Reminder.Audience.LEADERS if i % 3 == 0 else Reminder.Audience.STAFF,
+            subject=concern, required_perm=HANDLER, due_at=now - timedelta(seconds=i),
+        )
+    ids = list(Reminder.objects.filter(due_at__lte=timezone.now(), sent_at__isnull=True).values_list("id", flat=True))
+    assert len(ids) == count
+    return ids
+
+
+def _assert_delivered_exactly_once(reminder_ids):
+    reminders = list(Reminder.objects.filter(id__in=reminder_ids))
+    assert all(r.sent_at is not None for r in reminders)
+    counts = _notifications_per_recipient(reminder_ids)
+    assert set(counts.values()) == {1}, "a (reminder, user) got more than one notification"
+    for reminder in reminders:
+        got = {user_id for (rid, user_id) in counts if rid == reminder.pk}
+        assert got == _expected_recipients(reminder), reminder.key
+    return counts
+
+
+@pytest.mark.services
+class RacingSweepsTests:
+    def test_it_delivers_each_reminder_once_when_two_worker_sweeps_race(self, committed_org, start_worker, mail_dir):
+        reminder_ids = _due_reminders(committed_org, 40)
+        # Small batches make the two sweeps split the rows (SKIP LOCKED); a short claim and a slowed
+        # delivery make the later sweeps re-claim rows that the first ones are still delivering.
+        worker = start_worker("race", concurrency=4, REMINDER_SWEEP_BATCH=20, REMINDER_CLAIM_SECONDS=1,
+                              REMINDER_DELIVERY_PAUSE_SECONDS=0.1)
+
+        first = [enqueue(SWEEP), enqueue(SWEEP)]
+        pending = Reminder.objects.filter(id__in=reminder_ids)
+        wait_until(lambda: not pending.filter(claimed_until__isnull=True).exists(), "both sweeps to claim their rows")
+        last_claim = max(pending.values_list("claimed_until", flat=True))
+        wait_until(lambda: timezone.now() > last_claim, "the claims to expire", interval=0.05)
+        assert pending.filter(sent_at__isnull=True).exists(), "delivery is not slow enough for the race"
+        second = [enqueue(SWEEP), enqueue(SWEEP)]
+
+        wait_until(lambda: not Reminder.objects.filter(id__in=reminder_ids, sent_at__isnull=True).exists(),
+                   "every reminder to be sent")
+        for task_id in first + second:
+            worker.wait_task_done(task_id)
+        counts = _assert_delivered_exactly_once(reminder_ids)
+        assert Reminder.objects.filter(id__in=reminder_ids, attempts__gte=2).exists(), "no claim expired: the race did not happen"
+
+        # Every notification's e-mail is sent, once.
+        wait_until(lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(), "every e-mail to be sent")
+        assert len(sent_mail(mail_dir)) == len(counts) == Notification.objects.count()
+
+    def test_it_delivers_each_reminder_once_when_two_threads_sweep_at_once(self, committed_org, broker):
+        reminder_ids = _due_reminders(committed_org, 40)
+        barrier = threading.Barrier(2)
+        delivered, errors = [], []
+
+        def sweep():
+            try:
+                barrier.wait()
+                while n := reminders_sweep(limit=7):
+                    delivered.append(n)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=sweep) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(WAIT)
+        assert not errors
+        assert sum(delivered) == len(reminder_ids)
+        _assert_delivered_exactly_once(reminder_ids)
+
+
+def _in_delivery(db_name: str) -> bool:
+    """A worker holds a reminder row locked inside ``reminder_deliver_one`` (its transaction is open)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction' "
+            "AND query LIKE %s AND query LIKE %s AND query NOT LIKE %s",
+            [db_name, "%notifications_reminder%", "%FOR UPDATE%", "%SKIP LOCKED%"],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.services
+class KilledWorkerTests:
+    def test_it_delivers_after_a_worker_is_killed_mid_delivery(self, committed_org, start_worker, mail_dir):
+        org = committed_org
+        concern = make_melding(org)
+        reminder = Reminder.objects.get(due_at__lte=timezone.now(), sent_at__isnull=True)
+        assert reminder.subject_id == concern.pk
+
+        doomed = start_worker("doomed", concurrency=1, REMINDER_DELIVERY_PAUSE_SECONDS=20, REMINDER_CLAIM_SECONDS=2)
+        enqueue(SWEEP)
+        db_name = connection.settings_dict["NAME"]
+        wait_until(lambda: Reminder.objects.filter(pk=reminder.pk, claimed_until__isnull=False).exists(), "the claim")
+        wait_until(lambda: _in_delivery(db_name), "the worker to be inside delivery")
+
+        doomed.kill()
+        # PostgreSQL rolls back the dead worker's transaction; nothing of the delivery survives.
+        wait_until(lambda: not _in_delivery(db_name), "the dead worker's transaction to end")
+        reminder.refresh_from_db()
+        assert reminder.sent_at is None and reminder.claimed_until is not None and reminder.attempts == 1
+        assert not Notification.objects.exists()
+
+        start_worker("fresh", concurrency=2)
+        wait_until(lambda: timezone.now() > reminder.claimed_until, "the claim to expire")
+        enqueue(SWEEP)  # the next beat tick
+
+        wait_until(lambda: Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=False).exists(), "the delivery")
+        reminder.refresh_from_db()
+        assert reminder.attempts == 2
+        notified = sorted(Notification.objects.filter(reminder=reminder).values_list("user_id", flat=True))
+        assert notified == sorted([org.caseworker.pk, org.bv_leader.pk])
+        wait_until(lambda: len(sent_mail(mail_dir)) == 2, "the two e-mails")
+        assert sent_mail(mail_dir) == sorted([org.caseworker.email, org.bv_leader.email])
+
+    def test_it_sends_one_email_when_the_send_task_is_delivered_again(self, committed_org, start_worker, mail_dir):
+        org = committed_org
+        notification = Notification.objects.create(user=org.caseworker, kind=Reminder.Kind.INFO, message="Ny melding", url="/")
+        worker = start_worker("mailer", concurrency=2)
+
+        # The same send task three times: twice at once (a redelivery racing the original), once later.
+        racing = [enqueue(SEND, notification.pk), enqueue(SEND, notification.pk)]
+        for task_id in racing:
+            worker.wait_task_done(task_id)
+        worker.wait_task_done(enqueue(SEND, notification.pk))
+
+        notification.refresh_from_db()
+        assert notification.emailed_at is not None
+        assert sent_mail(mail_dir) == [org.caseworker.email]
+        log = worker.log()
+        assert log.count("succeeded in") == 3 and log.count(": True") == 1 and log.count(": False") == 2, log
+
+
+@pytest.mark.services
+class LostQueueTests:
+    def test_it_delivers_on_the_next_sweep_when_the_queue_is_lost(self, committed_org, start_worker, broker, mail_dir):
+        org = committed_org
+        make_melding(org)
+        reminder = Reminder.objects.get(due_at__lte=timezone.now(), sent_at__isnull=True)
+
+        enqueue(SWEEP)
+        assert broker.llen("celery") == 1
+        broker.flushdb()  # Redis restarted without its data: the queued sweep is gone
+        assert broker.llen("celery") == 0
+
+        worker = start_worker("after-flush", concurrency=2)
+        time.sleep(1)
+        reminder.refresh_from_db()
+        assert reminder.sent_at is None and reminder.attempts == 0
+        assert not Notification.objects.exists()
+
+        worker.wait_task_done(enqueue(SWEEP))  # the next beat tick
+        reminder.refresh_from_db()
+        assert reminder.sent_at is not None and reminder.attempts == 1
+        assert Notification.objects.filter(reminder=reminder).count() == 2
+        wait_until(lambda: len(sent_mail(mail_dir)) == 2, "the two e-mails")
+        assert sent_mail(mail_dir) == sorted([org.caseworker.email, org.bv_leader.email])
+
+    def test_it_sends_lost_emails_on_a_later_sweep(self, committed_org, start_worker, broker, mail_dir):
+        org = committed_org
+        make_melding(org)
+        reminder = Reminder.objects.get(due_at__lte=timezone.now(), sent_at__isnull=True)
+
+        assert reminder_deliver_one(reminder_id=reminder.pk)  # enqueues the two send tasks on commit
+        assert broker.llen("celery") == 2
+        broker.flushdb()
+        # The sweep re-enqueues e-mails unsent for two minutes; let those two minutes pass.
+        Notification.objects.update(created_at=timezone.now() - timedelta(minutes=3))
+
+        worker = start_worker("requeue", concurrency=2)
+        worker.wait_task_done(enqueue(SWEEP))
+        wait_until(lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(), "the e-mails")
+        assert sent_mail(mail_dir) == sorted([org.caseworker.email, org.bv_leader.email])
+        reminder.refresh_from_db()
+        assert reminder.attempts == 0  # delivered once, never swept again
