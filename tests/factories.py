@@ -165,3 +165,44 @@ def make_consent(*, user, service, person, grantees, purpose="referral", domain=
         valid_from=valid_from or timezone.localdate(), valid_to=valid_to, method=method,
         given_by_person=given_by_person, guardians=list(guardians), domain=domain,
     )
+
+
+@dataclass
+class ReferralServices:
+    """Health and substance services around the shared Org (domain P6).
+
+    - ``nurse``: staff in Skolehelsetjenesten (records consents, sends referrals)
+    - ``coordinator`` / ``rus_leader``: Rådgivning rus og psykisk helse (routes referrals)
+    - ``rask_staff`` / ``rask_leader``: Rask psykisk helsehjelp (catalogue: from 16 years)
+    - ``tildeling_staff`` / ``tildeling_leader``: Tildelingskontoret (catalogue: all ages)
+    """
+
+    helse: Service
+    rus: Service
+    rask: Service
+    tildeling: Service
+    nurse: object
+    coordinator: object
+    rus_leader: object
+    rask_staff: object
+    rask_leader: object
+    tildeling_staff: object
+    tildeling_leader: object
+
+
+def make_referral_services(org: Org) -> ReferralServices:
+    muni = org.municipality
+    helse = make_service(muni, "Skolehelsetjenesten", Service.Kind.SKOLEHELSETJENESTE)
+    rus = make_service(muni, "Rådgivning rus og psykisk helse", Service.Kind.RUSTJENESTE)
+    rask = make_service(muni, "Rask psykisk helsehjelp", Service.Kind.OTHER)
+    tildeling = make_service(muni, "Tildelingskontoret", Service.Kind.OTHER)
+    make_catalogue(rus, accepts=("substance", "mental_health", "drug_testing"), areas=[muni])
+    make_catalogue(rask, accepts=("mental_health", "substance"), min_age=16, areas=[muni])
+    make_catalogue(tildeling, accepts=("housing", "substance"), areas=[muni])
+    leader = Membership.Role.LEADER
+    return ReferralServices(
+        helse=helse, rus=rus, rask=rask, tildeling=tildeling, nurse=member(helse),
+        coordinator=member(rus), rus_leader=member(rus, role=leader),
+        rask_staff=member(rask), rask_leader=member(rask, role=leader),
+        tildeling_staff=member(tildeling), tildeling_leader=member(tildeling, role=leader),
+    )
