@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import access_log_write
 from consent.models import Consent, Disclosure, ReconsentTask
-from consent.selectors import consent_givers_sufficient, consent_is_active, consents_needing_renewal
+from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active, consents_needing_renewal
 from referrals import permissions
 from referrals.models import Guardianship, Membership, Service
 
@@ -176,7 +176,11 @@ def reconsent_tasks_create(*, on: datetime.date | None = None) -> list[Reconsent
     on = on or timezone.localdate()
     created = []
     for consent in consents_needing_renewal(on=on):
+        # One task per threshold crossed (the rule now in force), not per birthday: a consent that
+        # stopped being sufficient at 15 or 16 needs no new task at 17, only again at 18.
         age = consent.person.age_on(on)
+        rule = age_rule_for(domain=consent.domain, age=age)
+        age = rule.from_age if rule is not None else age
         task, was_created = ReconsentTask.objects.get_or_create(
             consent=consent, age=age, defaults={"responsible_service": consent.recorded_by_service}
         )
