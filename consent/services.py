@@ -49,6 +49,10 @@ def disclosure_record(
         if not legal_reference.strip():
             raise NoLegalBasis(_("Cite the statutory basis (law and section) for this disclosure."))
     elif basis == Disclosure.Basis.CONSENT:
+        if consent is not None:
+            # Decide on the stored row, locked as consent_withdraw locks it: a withdrawal committed
+            # meanwhile (or a stale instance in the caller) must not let the data through.
+            consent = Consent.objects.select_for_update().filter(pk=consent.pk).first()
         if consent is None or consent.person_id != getattr(person, "pk", None):
             raise NoLegalBasis(_("There is no consent from this person for sharing with %(service)s.") % {"service": to_service.name})
         if not consent_is_active(consent, service=to_service, purpose=consent_purpose):
