@@ -101,3 +101,88 @@ def consents_needing_renewal(*, on: datetime.date | None = None):
         .prefetch_related("guardians")
     )
     return [c for c in qs if not consent_givers_sufficient(c, on=on)]
+
+
+# --- lists for the consent pages ---------------------------------------------------------------
+
+PAGE_SIZE = 25
+
+
+def _member_service_ids(user):
+    from referrals.models import Membership
+
+    return Membership.objects.filter(user=user, active=True, service__active=True).values("service_id")
+
+
+def _cursor_decode(cursor: str | None):
+    if not cursor:
+        return None
+    try:
+        ts, pk = cursor.split("_", 1)
+        return datetime.datetime.fromtimestamp(float(ts), tz=datetime.timezone.utc), int(pk)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _page(qs, ts_field: str, page_size: int):
+    rows = list(qs[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    cursor = f"{getattr(rows[-1], ts_field).timestamp()}_{rows[-1].pk}" if (more and rows) else None
+    return rows, cursor
+
+
+def consents_recorded_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
+    """Consents the user's services are responsible for, newest first, by keyset.
+
+    Returns ``(rows, next_cursor)``; rows carry no status (that needs the age rules per row, so
+    only the detail and the person's page show it, keeping this list at a constant query count).
+    """
+    qs = (
+        Consent.objects.filter(recorded_by_service__in=_member_service_ids(user))
+        .select_related("recorded_by_service")
+        .only("code", "purpose", "domain", "valid_from", "valid_to", "withdrawn_at", "recorded_at", "recorded_by_service__name")
+    )
+    key = _cursor_decode(cursor)
+    if key:
+        qs = qs.filter(Q(recorded_at__lt=key[0]) | Q(recorded_at=key[0], pk__lt=key[1]))
+    return _page(qs.order_by("-recorded_at", "-pk"), "recorded_at", page_size)
+
+
+def person_consents_for_user(user, person, *, on: datetime.date | None = None) -> list[Consent]:
+    """The person's consents that the user's services recorded or may receive information on,
+    each with ``status`` and ``manageable`` (the user's service is responsible for it) set."""
+    service_ids = set(_member_service_ids(user).values_list("service_id", flat=True))
+    consents = list(
+        Consent.objects.filter(person=person)
+        .filter(Q(recorded_by_service_id__in=service_ids) | Q(grantees__in=service_ids))
+        .distinct()
+        .select_related("recorded_by_service")
+        .prefetch_related("grantees", "guardians")
+        .order_by("-recorded_at", "-pk")
+    )
+    for consent in consents:
+        consent.status = consent_status(consent, on=on)
+        consent.manageable = consent.recorded_by_service_id in service_ids
+    return consents
+
+
+def reconsent_tasks_list(user, *, include_done: bool = False, cursor: str | None = None, page_size: int = PAGE_SIZE):
+    """Re-consent tasks of the user's services, oldest open first (or all, newest first).
+
+    Tasks of a consent withdrawn since are not open work. Returns ``(rows, next_cursor)``.
+    """
+    from consent.models import ReconsentTask
+
+    qs = ReconsentTask.objects.filter(responsible_service__in=_member_service_ids(user)).select_related(
+        "consent", "responsible_service"
+    )
+    key = _cursor_decode(cursor)
+    if include_done:
+        if key:
+            qs = qs.filter(Q(created_at__lt=key[0]) | Q(created_at=key[0], pk__lt=key[1]))
+        return _page(qs.order_by("-created_at", "-pk"), "created_at", page_size)
+    qs = qs.filter(done_at__isnull=True, consent__withdrawn_at__isnull=True)
+    if key:
+        qs = qs.filter(Q(created_at__gt=key[0]) | Q(created_at=key[0], pk__gt=key[1]))
+    return _page(qs.order_by("created_at", "pk"), "created_at", page_size)

@@ -4,6 +4,7 @@ import datetime
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -195,6 +196,33 @@ def reconsent_tasks_create(*, on: datetime.date | None = None) -> list[Reconsent
             key=f"reconsent:{task.pk}", obligation=f"reconsent:{task.pk}", kind=Reminder.Kind.REMINDER,
             message=_("Consent %(ref)s must be renewed: the person has turned %(age)s.") % {"ref": consent.reference, "age": age},
             service=consent.recorded_by_service, audience=Reminder.Audience.STAFF, subject=consent,
-            required_perm="consent.manage_consent", due_at=timezone.now(), url=f"/consent/{consent.code}/",
+            required_perm="consent.manage_consent", due_at=timezone.now(), url=reverse("consent:detail", args=[consent.code]),
         )
     return created
+
+
+@transaction.atomic
+def reconsent_task_done(*, consent: Consent, user, new_consent: Consent) -> list[ReconsentTask]:
+    """Close the open re-consent tasks of ``consent`` because ``new_consent`` renews it.
+
+    Only staff of the responsible service may do it, and the new consent must be the same
+    person's. Cancels the tasks' unsent reminders. Returns the tasks closed (empty if none were open).
+    """
+    from notifications.services import reminder_cancel
+
+    if new_consent.person_id != consent.person_id or new_consent.pk == consent.pk:
+        raise ValidationError(_("The new consent must be another consent from the same person."))
+    tasks = list(ReconsentTask.objects.select_for_update().filter(consent=consent, done_at__isnull=True).select_related("responsible_service"))
+    for task in tasks:
+        _require_member(user, task.responsible_service, _("You are not a member of the service responsible for this re-consent task."))
+    now = timezone.now()
+    for task in tasks:
+        task.done_at = now
+        task.save(update_fields=["done_at"])
+        reminder_cancel(obligation=f"reconsent:{task.pk}")
+    if tasks:
+        access_log_write(
+            user=user, action="update", obj=consent, person=consent.person,
+            purpose=f"renewed by consent {new_consent.reference}", service=tasks[0].responsible_service,
+        )
+    return tasks
