@@ -1,0 +1,68 @@
+"""Persons, guardians, consents and a referral for the consent page tests (through the real services)."""
+import datetime
+import itertools
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from consent.models import Consent
+from consent.services import consent_record
+from referrals.models import CatalogueEntry, Guardianship, Membership, Person, ReferralKind, Service
+from referrals.services import person_get_or_create
+from referrals.validators import synthetic_national_id
+from tests.factories import Org, make_service, member
+from workflows.services.referral import referral_send
+
+_seq = itertools.count(1)
+
+
+def person_aged(org: Org, years: int, *, given="Nora", family="Berg") -> Person:
+    """A person exactly ``years`` old all year today (born 1 January)."""
+    birth = datetime.date(timezone.localdate().year - years, 1, 1)
+    start = (100 if birth.year < 2000 else 500) + next(_seq)
+    return person_get_or_create(
+        user=org.reporter, given_name=given, family_name=family,
+        national_id=synthetic_national_id(birth, start=start), municipality=org.municipality,
+    )
+
+
+def guardians_for(org: Org, child: Person) -> list[Person]:
+    mother = person_aged(org, 40, given="Kari", family="Berg")
+    father = person_aged(org, 42, given="Ola", family="Berg")
+    for g in (mother, father):
+        Guardianship.objects.create(child=child, guardian=g)
+    return [mother, father]
+
+
+def record(org: Org, person: Person, *, user=None, service=None, grantees=None, **overrides) -> Consent:
+    fields = dict(
+        user=user or org.reporter, service=service or org.barnehage, person=person, purpose=Consent.Purpose.REFERRAL,
+        information="Henvisningen og det som trengs for å følge den opp.", grantees=grantees or [org.skole],
+        valid_from=timezone.localdate(), method=Consent.Method.SIGNED,
+    )
+    fields.update(overrides)
+    return consent_record(**fields)
+
+
+@dataclass
+class Recipient:
+    service: Service
+    staff: object
+    leader: object
+
+
+def recipient_service(org: Org) -> Recipient:
+    """A catalogue service taking mental-health referrals for ages 12–25, with a staff member and a leader."""
+    service = make_service(org.municipality, "Rask psykisk helsehjelp", Service.Kind.OTHER)
+    entry = CatalogueEntry.objects.create(
+        service=service, description="Lavterskel psykisk helsehjelp.", accepts=[ReferralKind.MENTAL_HEALTH], min_age=12, max_age=25,
+    )
+    entry.areas.add(org.municipality)
+    return Recipient(service=service, staff=member(service), leader=member(service, role=Membership.Role.LEADER))
+
+
+def send_referral(org: Org, person: Person, consent: Consent, recipient: Recipient):
+    return referral_send(
+        user=org.teacher, sender_service=org.skole, person=person, kind=ReferralKind.MENTAL_HEALTH,
+        reason="Trenger noen å snakke med.", target_service=recipient.service, consent=consent,
+    )
