@@ -1,0 +1,206 @@
+"""The person's transparency report (GDPR art. 15): what was disclosed to whom on which basis, who
+read or changed the person's data, and the person's consents. As data, and as an A4 PDF."""
+import datetime
+import io
+import os
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from audit.models import AccessLog
+from consent.models import Consent, Disclosure
+from consent.selectors import consent_status
+from referrals.models import Person
+
+FONT_DIR = "/usr/share/fonts/truetype/dejavu"
+STATUS_LABELS = {
+    "active": gettext_lazy("Active"),
+    "withdrawn": gettext_lazy("Withdrawn"),
+    "expired": gettext_lazy("Expired"),
+    "pending": gettext_lazy("Not yet valid"),
+    "insufficient": gettext_lazy("Must be renewed"),
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@dataclass
+class TransparencyReport:
+    person: Person
+    generated_at: datetime.datetime
+    disclosures: list = field(default_factory=list)
+    access_entries: list = field(default_factory=list)
+    consents: list = field(default_factory=list)
+    access_truncated: bool = False
+
+
+def _user_label(user) -> str:
+    if user is None:
+        return _("The system")
+    return user.get_full_name() or user.get_username()
+
+
+def transparency_report(person: Person, *, access_limit: int | None = None) -> TransparencyReport:
+    """Everything the person is entitled to see about the handling of their data, newest first.
+
+    Includes records of minimal contacts later identified as this person (``merged_into``).
+    ``access_limit`` caps the access-log rows (for the page; the PDF has them all) and sets
+    ``access_truncated`` when more exist. Runs a constant number of queries.
+    """
+    person_ids = [person.pk, *Person.objects.filter(merged_into=person).values_list("pk", flat=True)]
+    disclosures = list(
+        Disclosure.objects.filter(person_id__in=person_ids)
+        .select_related("from_service", "to_service", "subject_type", "consent")
+        .order_by("-disclosed_at", "-id")
+    )
+    for d in disclosures:
+        model = d.subject_type.model_class()
+        d.subject_label = str(model._meta.verbose_name) if model else d.subject_type.model
+    entries_qs = (
+        AccessLog.objects.filter(person_id__in=person_ids).select_related("user", "service").order_by("-at", "-id")
+    )
+    if access_limit is not None:
+        entries = list(entries_qs[: access_limit + 1])
+        truncated = len(entries) > access_limit
+        entries = entries[:access_limit]
+    else:
+        entries, truncated = list(entries_qs), False
+    for e in entries:
+        e.user_label = _user_label(e.user)
+    consents = list(
+        Consent.objects.filter(person_id__in=person_ids)
+        .select_related("recorded_by_service")
+        .prefetch_related("grantees", "guardians")
+        .order_by("-recorded_at", "-id")
+    )
+    for c in consents:
+        c.status = consent_status(c)
+        c.status_label = status_label(c.status)
+    return TransparencyReport(
+        person=person, generated_at=timezone.now(), disclosures=disclosures, access_entries=entries,
+        consents=consents, access_truncated=truncated,
+    )
+
+
+_FONTS = None
+
+
+def _fonts() -> tuple[str, str]:
+    """(regular, bold) font names: DejaVu Sans if installed (covers æøå and more), else Helvetica."""
+    global _FONTS
+    regular, bold = os.path.join(FONT_DIR, "DejaVuSans.ttf"), os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf")
+    if not (os.path.exists(regular) and os.path.exists(bold)):
+        return "Helvetica", "Helvetica-Bold"
+    if _FONTS is None:
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        pdfmetrics.registerFont(TTFont("DejaVuSans", regular))
+        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", bold))
+        _FONTS = ("DejaVuSans", "DejaVuSans-Bold")
+    return _FONTS
+
+
+def _dt(value) -> str:
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else "–"
+
+
+def _d(value) -> str:
+    return date_format(value, "SHORT_DATE_FORMAT") if value else "–"
+
+
+def transparency_report_pdf(report: TransparencyReport, *, compress: bool = True) -> bytes:
+    """The report as an A4 PDF (reportlab), in the active language. ``compress=False`` leaves the
+    page streams readable (tests)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer
+    from xml.sax.saxutils import escape
+
+    regular, bold = _fonts()
+    base = ParagraphStyle("base", fontName=regular, fontSize=9, leading=11)
+    cell = ParagraphStyle("cell", parent=base, fontSize=8, leading=10)
+    head = ParagraphStyle("head", parent=cell, fontName=bold)
+    h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=16, leading=20, spaceAfter=6)
+    h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=12, leading=15, spaceBefore=10, spaceAfter=4)
+
+    def p(text, style=cell):
+        return Paragraph(escape(str(text)), style)
+
+    def table(headers, rows, widths):
+        data = [[p(h, head) for h in headers]] + [[p(v) for v in row] for row in rows]
+        t = LongTable(data, colWidths=[w * mm for w in widths], repeatRows=1)
+        t.setStyle([
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f5")),
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9a9a9a")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ])
+        return t
+
+    person = report.person
+    story = [
+        Paragraph(escape(_("Transparency report (GDPR article 15)")), h1),
+        p("%s: %s" % (_("Person"), person.full_name), base),
+    ]
+    if person.birth_date:
+        story.append(p("%s: %s" % (_("Birth date"), _d(person.birth_date)), base))
+    story += [p("%s: %s" % (_("Produced"), _dt(report.generated_at)), base), Spacer(1, 4 * mm)]
+
+    story.append(Paragraph(escape(_("Disclosures to other services")), h2))
+    if report.disclosures:
+        rows = [
+            [
+                _dt(d.disclosed_at), d.from_service.name, d.to_service.name, d.subject_label,
+                d.get_basis_display() + (f" ({d.legal_reference})" if d.legal_reference else "")
+                + (f" – {_('consent')} {d.consent.reference}" if d.consent_id else ""),
+                d.purpose, _dt(d.revoked_at) if d.revoked_at else "–",
+            ]
+            for d in report.disclosures
+        ]
+        story.append(table([_("Time"), _("From"), _("To"), _("What"), _("Legal basis"), _("Purpose"), _("Revoked")], rows, [24, 24, 24, 18, 40, 24, 20]))
+    else:
+        story.append(p(_("No disclosures recorded."), base))
+
+    story.append(Paragraph(escape(_("Who read or changed the data")), h2))
+    if report.access_entries:
+        rows = [
+            [_dt(e.at), e.user_label, e.service.name if e.service else "–", e.get_action_display(), e.purpose or "–"]
+            for e in report.access_entries
+        ]
+        story.append(table([_("Time"), _("User"), _("Service"), _("Action"), _("Purpose")], rows, [26, 36, 40, 24, 48]))
+    else:
+        story.append(p(_("No access recorded."), base))
+
+    story.append(Paragraph(escape(_("Consents")), h2))
+    if report.consents:
+        rows = [
+            [
+                c.reference, c.get_purpose_display(), ", ".join(s.name for s in c.grantees.all()),
+                f"{_d(c.valid_from)} – {_d(c.valid_to)}", c.status_label, c.recorded_by_service.name,
+            ]
+            for c in report.consents
+        ]
+        story.append(table([_("Reference"), _("Purpose"), _("May be shared with"), _("Period"), _("Status"), _("Responsible service")], rows, [20, 30, 40, 30, 22, 32]))
+    else:
+        story.append(p(_("No consents recorded."), base))
+
+    def footer(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(regular, 8)
+        canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, _("Page %(n)s") % {"n": doc.page})
+        canvas.restoreState()
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=18 * mm,
+        title=_("Transparency report"), author="Samhandling", pageCompression=1 if compress else 0,
+    )
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()
