@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from consent.models import Disclosure
+from consent.models import AgeRule, Consent, Disclosure, ReconsentTask
 
 
 @admin.register(Disclosure)
@@ -8,6 +8,41 @@ class DisclosureAdmin(admin.ModelAdmin):
     list_display = ("disclosed_at", "from_service", "to_service", "basis", "legal_reference", "purpose", "revoked_at")
     list_filter = ("basis",)
     readonly_fields = [f.name for f in Disclosure._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AgeRule)
+class AgeRuleAdmin(admin.ModelAdmin):
+    """Who consents at which age is data: the administrators keep it in line with the law."""
+
+    list_display = ("code", "domain", "from_age", "to_age", "consenter", "heard_from_age", "great_weight_from_age", "legal_reference")
+    list_filter = ("domain",)
+    ordering = ("domain", "from_age")
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Read-mostly: consents are recorded and withdrawn through the consent pages (and their
+    services), which also grant and revoke access; the admin only looks."""
+
+    list_display = ("reference", "purpose", "domain", "recorded_by_service", "valid_from", "valid_to", "withdrawn_at")
+    list_filter = ("purpose", "domain", "method")
+    readonly_fields = [f.name for f in Consent._meta.fields] + ["guardians", "grantees"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReconsentTask)
+class ReconsentTaskAdmin(admin.ModelAdmin):
+    list_display = ("consent", "responsible_service", "age", "created_at", "done_at")
+    list_filter = ("done_at",)
+    readonly_fields = ("consent", "responsible_service", "age", "created_at")
 
     def has_add_permission(self, request):
         return False

@@ -1,13 +1,27 @@
-"""URLs of the consent pages (record, detail, withdraw, FHIR export) and the person's transparency report."""
+"""URLs of the consent pages (record, detail, withdraw, FHIR export) and the person's transparency report.
+
+Only random codes appear in the paths, never a name or an identity number.
+"""
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
+
+from consent import views
 
 
 class ConsentApp(Application):
     app_name = "consent"
     title = _("Consent")
     icon = "verified_user"
-    menu_template_name = "samhandling/menu_concerns.html"
+    menu_template_name = "samhandling/menu_consent.html"
 
-    # Filled in by the consent UI: detail, withdraw, record (per person), fhir export, person report (+pdf) …
+    index_path = path("", views.consent_list, name="index")
+    reconsent_path = path("fornying/", views.reconsent_list, name="reconsent")
+    age_rules_path = path("aldersregler/", views.age_rule_list, name="age_rules")
+    detail_path = path("<uuid:code>/", views.consent_detail, name="detail")
+    withdraw_path = path("<uuid:code>/trekk-tilbake/", views.consent_withdraw, name="withdraw")
+    person_path = path("person/<uuid:code>/", views.person_consents, name="person")
+    create_path = path("person/<uuid:code>/ny/", views.consent_create, name="create")
+    fhir_path = path("person/<uuid:code>/fhir/", views.person_fhir_export, name="fhir")
+    report_path = path("person/<uuid:code>/innsyn/", views.person_report, name="report")
+    report_pdf_path = path("person/<uuid:code>/innsyn/pdf/", views.person_report_pdf, name="report_pdf")

@@ -1,0 +1,68 @@
+"""Forms of the consent pages. They shape input only; the rules live in consent/services.py."""
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consent.models import AgeRule, Consent
+
+
+class ServiceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class ServicesField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class GuardiansField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.full_name
+
+
+class ConsentForm(forms.Form):
+    """Record a consent (FHIR Consent: grantor, grantee, purpose, period, verification)."""
+
+    service = ServiceChoiceField(
+        label=_("Responsible service"), queryset=None, empty_label=None,
+        help_text=_("The service that recorded the consent and answers for it, including its withdrawal."),
+    )
+    domain = forms.ChoiceField(
+        label=_("Kind of matter"), choices=AgeRule.Domain.choices, initial=AgeRule.Domain.HEALTH, widget=forms.RadioSelect,
+        help_text=_("Decides who may consent at the person's age (see the age rules)."),
+    )
+    given_by_person = forms.BooleanField(label=_("The person gave the consent"), required=False)
+    guardians = GuardiansField(
+        label=_("Guardians who gave the consent"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only guardians registered for the person are listed."),
+    )
+    grantees = ServicesField(
+        label=_("The information may be shared with"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+    )
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Consent.Purpose.choices, widget=forms.RadioSelect)
+    information = forms.CharField(
+        label=_("Which information the consent covers"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: the referral and the information needed to follow it up."),
+    )
+    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    valid_to = forms.DateField(
+        label=_("Valid to"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Leave empty if the consent applies until it is withdrawn."),
+    )
+    method = forms.ChoiceField(label=_("How the consent was obtained"), choices=Consent.Method.choices, widget=forms.RadioSelect)
+    renews = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, services, guardians, grantees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = services
+        self.fields["guardians"].queryset = guardians
+        self.fields["grantees"].queryset = grantees
+        self.fields["valid_from"].initial = timezone.localdate
+
+
+class WithdrawForm(forms.Form):
+    note = forms.CharField(
+        label=_("How was the consent withdrawn?"), widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: who withdrew it, when, and how (by phone, in a meeting, in writing)."),
+    )
