@@ -11,6 +11,7 @@ from referrals.validators import synthetic_national_id
 from workflows.services import concern as svc
 
 _seq = itertools.count(1)
+_child_seq = itertools.count(0)
 
 
 def make_user(username=None, **extra):
@@ -77,8 +78,15 @@ def make_child(org: Org, *, birth=datetime.date(2020, 1, 15), start=500, given="
     )
 
 
+def next_child_identity() -> dict:
+    """Birth date and individual-number start for a fresh child: a different birth date per call,
+    so a long test session never runs out of individual numbers (there are only 500 per date)."""
+    n = next(_child_seq)
+    return {"birth": datetime.date(2015, 1, 1) + datetime.timedelta(days=n % 3000), "start": 500 + 10 * (n // 3000)}
+
+
 def make_melding(org: Org, *, child=None, submit=True, **overrides) -> Concern:
-    child = child or make_child(org, start=500 + next(_seq))
+    child = child or make_child(org, **next_child_identity())
     fields = dict(
         user=org.reporter, kind=Concern.Kind.MELDING, reporting_service=org.barnehage, receiving_service=org.barnevern,
         observations="Far virket beruset ved henting.", categories=[Concern.Category.PARENT_INTOXICATED],
