@@ -52,8 +52,12 @@ def _require_status(concern: Concern, *allowed: str):
 
 
 def _require_fresh(concern: Concern, version: str | None):
-    """A form carries the ``updated_at`` it was rendered from; a changed row means a stale form."""
-    if version is not None and version != concern_version(concern):
+    """A form carries the ``updated_at`` it was rendered from; a changed row means a stale form.
+
+    A version rendered by a template is localised (a decimal comma in Norwegian); that formatting
+    is not a change.
+    """
+    if version is not None and version.replace(",", ".") != concern_version(concern):
         raise ValidationError(
             _("Someone else changed this concern while you had it open. Reload the page and try again."),
             code="stale",
@@ -328,7 +332,12 @@ def concern_extend_investigation(*, concern: Concern, user, reason: str, until=N
         new_due = latest
     else:
         if not isinstance(until, datetime):
-            until = timezone.make_aware(datetime.combine(until, time(23, 59)))
+            # A date means the end of that day, except the maximum's own date (which the page
+            # offers as "at most until"): that means the maximum itself, not a refusal.
+            if until == timezone.localtime(latest).date():
+                until = latest
+            else:
+                until = timezone.make_aware(datetime.combine(until, time(23, 59)))
         new_due = until
     if new_due > latest:
         raise ValidationError({"until": _("An investigation may last at most six months after the review week (until %(date)s).") % {"date": timezone.localtime(latest).strftime("%d.%m.%Y")}})
