@@ -50,13 +50,20 @@ class ScopedFlowViewset(FlowViewset):
     task_list_path = None
 
 
+class ScopedWorkflowAppViewset(WorkflowAppViewset):
+    """Inbox, queue and archive, with bulk actions that see only the user's own tasks."""
+
+    tasks_assign_view_class = concern_views.ScopedBulkAssignTasksView
+    tasks_unassign_view_class = concern_views.ScopedBulkUnassignTasksView
+
+
 site = Site(
     title=_("Samhandling"),
     viewsets=[
         ConcernsApp(),
         ReferralsApp(),
         ConsentApp(),
-        WorkflowAppViewset(
+        ScopedWorkflowAppViewset(
             title=_("Tasks"),
             icon="assignment",
             flow_viewsets=[ScopedFlowViewset(ConcernFlow, icon="report"), ScopedFlowViewset(ReferralFlow, icon="alt_route")],

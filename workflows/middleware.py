@@ -7,7 +7,7 @@ process the user has no handler role on answers exactly like one that does not e
 """
 from django.http import Http404
 
-from viewflow.workflow.models import Process
+from viewflow.workflow.models import Process, Task
 
 from referrals.access import concern_get_for_process, concern_get_for_user, referral_get_for_process
 
@@ -46,6 +46,11 @@ class FlowObjectAccessMiddleware:
         if check is None:
             raise Http404
         check(request.user, process_pk)
+        # viewflow fetches a task by ``task_pk`` alone: a permitted process_pk paired with another
+        # process's task_pk would otherwise open that other task.
+        task_pk = view_kwargs.get("task_pk")
+        if task_pk is not None and not Task.objects.filter(pk=task_pk, process_id=process_pk).exists():
+            raise Http404
         return None
 
 
