@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from referrals.models import Guardianship, Membership, Municipality, Person, Service
+from referrals.models import CatalogueEntry, Guardianship, Membership, Municipality, Person, Service
 from referrals.services import membership_set
 
 
@@ -71,3 +72,27 @@ class PersonAdmin(admin.ModelAdmin):
         if person is not None:
             access_log_write(user=request.user, action="view", obj=person, person=person, purpose="admin")
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(CatalogueEntry)
+class CatalogueEntryAdmin(admin.ModelAdmin):
+    """The service catalogue (“Hvor kan jeg henvise?”), kept by the services or an administrator."""
+
+    list_display = ("service", "capacity", "min_age", "max_age", "referral_required", "last_verified_at")
+    list_filter = ("capacity", "referral_required", "service__kind", "areas")
+    search_fields = ("service__name", "description", "intake_notes")
+    autocomplete_fields = ("service",)
+    filter_horizontal = ("areas",)
+    readonly_fields = ("verified_by",)
+    fieldsets = (
+        (None, {"fields": ("service", "description", "accepts", "capacity")}),
+        (_("Who it is for"), {"fields": ("min_age", "max_age", "areas", "referral_required", "intake_notes")}),
+        (_("How to reach it"), {"fields": ("opening_hours", "phone", "email", "address")}),
+        (_("Verification"), {"fields": ("last_verified_at", "verified_by")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        # Whoever saves the entry with a verification date vouches for it.
+        if "last_verified_at" in form.changed_data and obj.last_verified_at:
+            obj.verified_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,7 +1,12 @@
+"""Forms of the referral, contact and catalogue pages. Validation of rules lives in the services;
+forms only say which fields a page asks for and that the obvious ones are filled in."""
 from django import forms
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from referrals.models import Service
+from consent.models import AgeRule, Consent
+from referrals.models import Person, Referral, ReferralKind, Service
+from referrals.validators import parse_national_id
 
 
 class ServiceChoiceField(forms.ModelChoiceField):
@@ -9,8 +14,53 @@ class ServiceChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
-class RouteForm(forms.Form):
+class ServiceMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class PersonMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.full_name
+
+
+class ConsentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        grantees = ", ".join(s.name for s in obj.grantees.all())
+        until = formats.date_format(obj.valid_to, "SHORT_DATE_FORMAT") if obj.valid_to else "–"
+        return _("Consent %(ref)s: may be shared with %(grantees)s (valid until %(until)s)") % {
+            "ref": obj.reference, "grantees": grantees, "until": until,
+        }
+
+
+BASIS_CHOICES = [
+    ("consent", _("The person's consent (or the guardians')")),
+    ("statutory", _("Another statutory basis (cite the law and section)")),
+]
+
+
+class BasisMixin(forms.Form):
+    """The legal basis for sharing the referral with its recipient: a consent, or a cited law."""
+
+    basis = forms.ChoiceField(label=_("Legal basis for sharing"), choices=BASIS_CHOICES, initial="consent", widget=forms.RadioSelect)
+    legal_reference = forms.CharField(
+        label=_("Statutory basis (law and section)"), required=False, max_length=200,
+        help_text=_("Only with another statutory basis, e.g. “helse- og omsorgstjenesteloven § 3-2”."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("basis") == "statutory" and not (cleaned.get("legal_reference") or "").strip():
+            self.add_error("legal_reference", _("Cite the statutory basis (law and section) for this disclosure."))
+        return cleaned
+
+
+# --- the viewflow task steps and the referral page's actions ----------------------------------
+
+
+class RouteForm(BasisMixin):
     target_service = ServiceChoiceField(label=_("Route to"), queryset=Service.objects.none())
+    field_order = ["target_service", "basis", "legal_reference"]
 
     def __init__(self, *args, referral=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -18,6 +68,7 @@ class RouteForm(forms.Form):
         if referral is not None:
             qs = qs.exclude(pk=referral.sender_service_id)
         self.fields["target_service"].queryset = qs
+        self.fields["basis"].help_text = _("With consent, the consent the sender chose is used; it must cover the service.")
 
 
 class ReceiveForm(forms.Form):
@@ -35,3 +86,183 @@ class CloseForm(forms.Form):
 
 
 STEP_FORMS = {"route": RouteForm, "receive": ReceiveForm, "decide": DecideForm, "close": CloseForm}
+
+
+class ProgressForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("New status"), widget=forms.RadioSelect,
+        choices=[(Referral.Status.IN_PROGRESS, Referral.Status.IN_PROGRESS.label), (Referral.Status.ON_HOLD, Referral.Status.ON_HOLD.label)],
+    )
+    reason = forms.CharField(
+        label=_("Reason (required when on hold; the sender sees it)"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, referral=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if referral is not None and referral.status in (Referral.Status.IN_PROGRESS, Referral.Status.ON_HOLD):
+            # Offer only the other status.
+            self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0] != referral.status]
+            self.fields["status"].initial = self.fields["status"].choices[0][0]
+
+
+class NotesForm(forms.Form):
+    notes = forms.CharField(
+        label=_("Internal notes"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Only your service sees these notes; the sender and the coordinator never do."),
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the referral cancelled? (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ForwardForm(BasisMixin):
+    target_service = ServiceChoiceField(label=_("Forward to"), queryset=Service.objects.none())
+    consent = ConsentChoiceField(
+        label=_("Consent"), queryset=Consent.objects.none(), required=False, empty_label=_("The consent of the declined referral"),
+    )
+    field_order = ["target_service", "basis", "consent", "legal_reference"]
+
+    def __init__(self, *args, referral, consents=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target_service"].queryset = (
+            Service.objects.filter(catalogue__isnull=False, active=True)
+            .exclude(pk__in=[referral.sender_service_id, referral.target_service_id])
+            .order_by("name")
+        )
+        if consents is None:
+            # The coordinator chooses no consent: the one the sender chose travels with the referral.
+            del self.fields["consent"]
+        else:
+            self.fields["consent"].queryset = consents
+
+
+# --- contacts ----------------------------------------------------------------------------------
+
+
+class ContactForm(forms.Form):
+    service = ServiceChoiceField(label=_("Registered by"), queryset=Service.objects.none(), empty_label=None)
+    given_name = forms.CharField(label=_("First name (or the name the person wants to use)"), max_length=120)
+    approx_age = forms.IntegerField(
+        label=_("Age (approximately)"), required=False, min_value=0, max_value=120,
+        help_text=_("Required unless you give an identity number."),
+    )
+    national_id = forms.CharField(
+        label=_("National identity number or D number (optional)"), required=False, max_length=14,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        help_text=_("Only if the person wants to be identified now. You can add it later."),
+    )
+    family_name = forms.CharField(label=_("Family name (with an identity number)"), required=False, max_length=120)
+    summary = forms.CharField(
+        label=_("What the contact is about (internal)"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Only your service sees this. It is not sent with a referral."),
+    )
+
+    def __init__(self, *args, services, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = services
+
+    def clean_national_id(self):
+        number = (self.cleaned_data.get("national_id") or "").replace(" ", "")
+        if number:
+            parse_national_id(number)
+        return number
+
+
+class IdentifyForm(forms.Form):
+    national_id = forms.CharField(
+        label=_("National identity number or D number (11 digits)"), max_length=14,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    given_name = forms.CharField(label=_("Given name (if different)"), required=False, max_length=120)
+    family_name = forms.CharField(label=_("Family name"), required=False, max_length=120)
+
+    def clean_national_id(self):
+        number = (self.cleaned_data.get("national_id") or "").replace(" ", "")
+        parse_national_id(number)
+        return number
+
+
+class ConsentRecordForm(forms.Form):
+    """A consent recorded on the contact page (consent.services.consent_record checks who may give it)."""
+
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Consent.Purpose.choices, initial=Consent.Purpose.REFERRAL)
+    grantees = ServiceMultipleChoiceField(
+        label=_("May be shared with"), queryset=Service.objects.none(), widget=forms.CheckboxSelectMultiple,
+    )
+    information = forms.CharField(
+        label=_("What information may be shared"), widget=forms.Textarea(attrs={"rows": 2}),
+        initial=_("Name, age, contact details and what the referral is about."),
+    )
+    given_by_person = forms.BooleanField(label=_("The person gave the consent"), required=False, initial=True)
+    guardians = PersonMultipleChoiceField(
+        label=_("Guardians who gave the consent"), queryset=Person.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+    )
+    domain = forms.ChoiceField(label=_("Kind of service (decides who may consent at the person's age)"), choices=AgeRule.Domain.choices, initial=AgeRule.Domain.HEALTH)
+    method = forms.ChoiceField(label=_("How the consent was obtained"), choices=Consent.Method.choices, widget=forms.RadioSelect)
+    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_to = forms.DateField(label=_("Valid to (optional)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, person, grantees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grantees"].queryset = grantees
+        guardians = person.guardians.all().order_by("given_name")
+        self.fields["guardians"].queryset = guardians
+        if not guardians.exists():
+            del self.fields["guardians"]
+        self.fields["valid_from"].initial = timezone.localdate()
+
+
+# --- sending a referral ------------------------------------------------------------------------
+
+
+class ReferralForm(BasisMixin):
+    destination = forms.ChoiceField(
+        label=_("Where should the referral go?"), widget=forms.RadioSelect, initial="service",
+        choices=[
+            ("service", _("Straight to a service from the catalogue")),
+            ("coordinator", _("To a coordinator's routing queue (the substance service finds the right service)")),
+        ],
+    )
+    target_service = ServiceChoiceField(label=_("Service"), queryset=Service.objects.none(), required=False, empty_label=_("Choose a service"))
+    routing_service = ServiceChoiceField(label=_("Coordinator"), queryset=Service.objects.none(), required=False, empty_label=None)
+    kind = forms.ChoiceField(label=_("What is the referral for?"), choices=ReferralKind.choices)
+    reason = forms.CharField(
+        label=_("What the referral is about"), widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("The receiving service reads this. Write only what it needs to know."),
+    )
+    consent = ConsentChoiceField(label=_("Consent"), queryset=Consent.objects.none(), required=False, empty_label=_("Choose a consent"))
+    field_order = ["destination", "target_service", "routing_service", "kind", "reason", "basis", "consent", "legal_reference"]
+
+    def __init__(self, *args, targets, coordinators, consents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target_service"].queryset = targets
+        self.fields["routing_service"].queryset = coordinators
+        self.fields["consent"].queryset = consents
+        self.fields["consent"].help_text = _("Active consents for referral recorded by your service. Record one on the contact page.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("destination") == "service" and not cleaned.get("target_service"):
+            self.add_error("target_service", _("Choose the service the referral goes to."))
+        if cleaned.get("destination") == "coordinator":
+            if not cleaned.get("routing_service"):
+                self.add_error("routing_service", _("Choose the coordinator."))
+            cleaned["target_service"] = None
+        else:
+            cleaned["routing_service"] = None
+        if cleaned.get("basis") == "consent" and not cleaned.get("consent"):
+            self.add_error("consent", _("Choose the consent that covers the recipient, or record one on the contact page."))
+        if cleaned.get("basis") != "consent":
+            cleaned["consent"] = None
+        return cleaned
+
+
+# --- the catalogue search ----------------------------------------------------------------------
+
+
+class CatalogueSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100, help_text=_("Words in the name, description or intake notes"))
+    kind = forms.ChoiceField(label=_("What is the referral for?"), required=False, choices=[("", _("Any kind"))] + list(ReferralKind.choices))
+    age = forms.IntegerField(label=_("The person's age"), required=False, min_value=0, max_value=120)
+    open_only = forms.BooleanField(label=_("Only services that take referrals now"), required=False)

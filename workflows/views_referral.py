@@ -1,22 +1,494 @@
-"""Referral, contact and catalogue pages, and the referral flow's task pages."""
+"""Referral, contact and catalogue pages, and the referral flow's task pages.
+
+Thin: access helper → one service call → redirect. Every page that shows a person's data writes
+an access-log row; lists and statistics show no names.
+"""
+import csv
+import datetime
+
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import redirect
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import generic
+from django.views.decorators.http import require_POST
 
-from referrals.access import referral_get_for_process, referral_get_for_user
+from audit.services import access_log_write
+from consent.models import Consent, Disclosure
+from consent.selectors import active_consents_for, consent_status
+from consent.services import consent_record
+from referrals.access import contact_get_for_user, referral_get_for_process, referral_get_for_user, user_services
+from referrals.models import Referral, Service
+from referrals.services import person_get_or_create
 from workflows import forms_referral as rforms
+from workflows import selectors_referral as selectors
 from workflows.services import referral as svc
+from workflows.services.deadlines import open_deadlines
 from workflows.views import apply_errors
+
+
+def _render_invalid(request, template, context):
+    # 422 so Hotwire Turbo renders the errors, and so no client mistakes it for success.
+    return render(request, template, context, status=422)
+
+
+def _next_query(request, cursor_param, cursor):
+    """The current query string with the page cursor replaced (for the “next page” link)."""
+    if not cursor:
+        return None
+    params = {k: v for k, v in request.GET.items() if k != cursor_param}
+    params[cursor_param] = cursor
+    return "?" + urlencode(params)
+
+
+# --- the service catalogue ---------------------------------------------------------------------
+
+
+@login_required
+def catalogue_search(request):
+    """“Where can I refer?”. With ``?kontakt=<code>`` it searches for that contact's person."""
+    contact = None
+    data = request.GET.copy()
+    if request.GET.get("kontakt"):
+        contact = contact_get_for_user(request.user, request.GET["kontakt"])
+        age = contact.person.age_on(timezone.localdate())
+        if "age" not in data and age is not None:
+            data["age"] = str(age)
+        access_log_write(user=request.user, action="view", obj=contact, person=contact.person, purpose="catalogue search for a contact", service=contact.service)
+    form = rforms.CatalogueSearchForm(data)
+    form.is_valid()
+    filters = getattr(form, "cleaned_data", {})
+    rows, next_cursor = selectors.catalogue_search(
+        kind=filters.get("kind") or "", age=filters.get("age"), text=filters.get("q") or "",
+        open_only=bool(filters.get("open_only")), cursor=request.GET.get("etter"),
+    )
+    year_ago = timezone.localdate() - datetime.timedelta(days=365)
+    for entry in rows:
+        entry.stale = entry.last_verified_at is not None and entry.last_verified_at < year_ago
+    return render(request, "referrals/catalogue.html", {
+        "form": form, "rows": rows, "contact": contact, "next_query": _next_query(request, "etter", next_cursor),
+    })
+
+
+# --- contacts ----------------------------------------------------------------------------------
+
+
+@login_required
+def contact_list(request):
+    rows, next_cursor = selectors.contact_list(request.user, cursor=request.GET.get("etter"))
+    return render(request, "referrals/contact_list.html", {"rows": rows, "next_query": _next_query(request, "etter", next_cursor)})
+
+
+@login_required
+def contact_create(request):
+    services = user_services(request.user)
+    if not services.exists():
+        raise Http404
+    form = rforms.ContactForm(request.POST or None, services=services)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            with transaction.atomic():
+                person = None
+                if d["national_id"]:
+                    person = person_get_or_create(
+                        user=request.user, given_name=d["given_name"], family_name=d["family_name"],
+                        national_id=d["national_id"], municipality=d["service"].municipality, service=d["service"],
+                    )
+                contact = svc.contact_register(
+                    user=request.user, service=d["service"], given_name=d["given_name"], approx_age=d["approx_age"],
+                    summary=d["summary"], person=person,
+                )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, _("The contact has been registered."))
+            return redirect("referrals:contact_detail", contact.code)
+    if request.method == "POST":
+        return _render_invalid(request, "referrals/contact_form.html", {"form": form})
+    return render(request, "referrals/contact_form.html", {"form": form})
+
+
+def _consent_grantees(contact):
+    return (
+        Service.objects.filter(Q(catalogue__isnull=False) | Q(kind__in=selectors.ROUTING_KINDS), active=True)
+        .exclude(pk=contact.service_id)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def _contact_context(request, contact, *, identify_form=None, consent_form=None):
+    person = contact.person
+    consents = list(
+        Consent.objects.filter(person=person, recorded_by_service=contact.service).prefetch_related("grantees", "guardians")
+    )
+    for consent in consents:
+        consent.current_status = consent_status(consent)
+    ctx = {
+        "contact": contact,
+        "person": person,
+        "age": person.age_on(timezone.localdate()),
+        "referrals": list(contact.referrals.select_related("target_service", "routing_service").order_by("-created_at", "-pk")),
+        "consents": consents,
+        "consent_form": consent_form or rforms.ConsentRecordForm(person=person, grantees=_consent_grantees(contact)),
+    }
+    if not person.national_id:
+        ctx["identify_form"] = identify_form or rforms.IdentifyForm()
+    return ctx
+
+
+@login_required
+def contact_detail(request, code):
+    contact = contact_get_for_user(request.user, code)
+    access_log_write(user=request.user, action="view", obj=contact, person=contact.person, purpose="contact page", service=contact.service)
+    return render(request, "referrals/contact_detail.html", _contact_context(request, contact))
+
+
+@login_required
+@require_POST
+def contact_identify(request, code):
+    contact = contact_get_for_user(request.user, code)
+    form = rforms.IdentifyForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            svc.person_identify(user=request.user, contact=contact, national_id=d["national_id"], family_name=d["family_name"], given_name=d["given_name"])
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, _("The person has been identified."))
+            return redirect("referrals:contact_detail", contact.code)
+    return _render_invalid(request, "referrals/contact_detail.html", _contact_context(request, contact, identify_form=form))
+
+
+@login_required
+@require_POST
+def contact_consent(request, code):
+    contact = contact_get_for_user(request.user, code)
+    form = rforms.ConsentRecordForm(request.POST, person=contact.person, grantees=_consent_grantees(contact))
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            consent_record(
+                user=request.user, service=contact.service, person=contact.person, purpose=d["purpose"],
+                information=d["information"], grantees=list(d["grantees"]), valid_from=d["valid_from"],
+                valid_to=d["valid_to"], method=d["method"], given_by_person=d["given_by_person"],
+                guardians=list(d.get("guardians") or []), domain=d["domain"],
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, _("The consent has been recorded."))
+            return redirect("referrals:contact_detail", contact.code)
+    return _render_invalid(request, "referrals/contact_detail.html", _contact_context(request, contact, consent_form=form))
+
+
+# --- sending a referral ------------------------------------------------------------------------
+
+
+def _sender_consents(person, service):
+    """The person's consents for referral, active now, that the sending service recorded."""
+    active = active_consents_for(person, purpose=Consent.Purpose.REFERRAL)
+    return Consent.objects.filter(pk__in=[c.pk for c in active], recorded_by_service=service).prefetch_related("grantees").order_by("-recorded_at")
+
+
+def _referral_form(contact, data=None, initial=None):
+    return rforms.ReferralForm(
+        data, initial=initial,
+        targets=selectors.catalogue_services(exclude=contact.service),
+        coordinators=selectors.routing_services(),
+        consents=_sender_consents(contact.person, contact.service),
+    )
+
+
+@login_required
+def referral_create(request, code):
+    """Send a referral from a contact: to a catalogue service or to a coordinator's routing queue."""
+    contact = contact_get_for_user(request.user, code)
+    initial = {}
+    if request.GET.get("til"):
+        target = selectors.catalogue_services(exclude=contact.service).filter(code=_uuid_or_none(request.GET["til"])).first()
+        if target is not None:
+            initial = {"destination": "service", "target_service": target}
+    form = _referral_form(contact, request.POST or None, initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            referral = svc.referral_send(
+                user=request.user, sender_service=contact.service, person=contact.person, kind=d["kind"], reason=d["reason"],
+                target_service=d["target_service"], routing_service=d["routing_service"], consent=d["consent"],
+                basis=d["basis"], legal_reference=d["legal_reference"], contact=contact,
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, _("The referral has been sent."))
+            return redirect("referrals:detail", referral.code)
+    ctx = {"form": form, "contact": contact, "person": contact.person, "age": contact.person.age_on(timezone.localdate())}
+    if request.method == "POST":
+        return _render_invalid(request, "referrals/referral_form.html", ctx)
+    access_log_write(user=request.user, action="view", obj=contact, person=contact.person, purpose="referral form", service=contact.service)
+    return render(request, "referrals/referral_form.html", ctx)
+
+
+def _uuid_or_none(value):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+# --- the referral page -------------------------------------------------------------------------
+
+
+def _acting_service(referral, roles):
+    if "handler" in roles:
+        return referral.target_service
+    if "router" in roles:
+        return referral.routing_service
+    return referral.sender_service
+
+
+def _is_forwarded(referral):
+    return Referral.objects.filter(forwarded_from=referral).exists()
+
+
+def _make_form(action, referral, roles, data=None):
+    """The form of ``action``; prefixed by the action, because several share a page (and field names)."""
+    kwargs = {"prefix": action}
+    if action in ("route", "progress"):
+        kwargs["referral"] = referral
+    elif action == "notes":
+        kwargs["initial"] = {"notes": referral.receiver_notes}
+    elif action == "forward":
+        # The coordinator forwards on the consent that travels with the referral; the sender may choose another.
+        kwargs["referral"] = referral
+        kwargs["consents"] = None if "router" in roles else _sender_consents(referral.person, referral.sender_service)
+    return ACTIONS[action][1](data, **kwargs)
+
+
+def _action_forms(referral, roles):
+    """The forms the user may use now, by role and status."""
+    S = Referral.Status
+    names = []
+    if "handler" in roles:
+        if referral.status == S.REQUESTED and referral.target_service_id:
+            names.append("receive")
+        if referral.status == S.RECEIVED:
+            names.append("decide")
+        if referral.status in (S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD):
+            names += ["progress", "close"]
+        if referral.status in (S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD):
+            names.append("notes")
+    if "router" in roles and referral.status == S.REQUESTED and not referral.target_service_id:
+        names.append("route")
+    if referral.status == S.REJECTED and roles & {"router", "sender"} and not _is_forwarded(referral):
+        names.append("forward")
+    if "sender" in roles and referral.is_open:
+        names.append("cancel")
+    return {name: _make_form(name, referral, roles) for name in names}
+
+
+def _detail_context(request, referral, roles, action_forms=None):
+    ctx = {
+        "referral": referral,
+        "roles": roles,
+        "is_handler": "handler" in roles,
+        "is_router": "router" in roles,
+        "is_sender": "sender" in roles,
+        "person": referral.person,
+        "age": referral.person.age_on(timezone.localdate()),
+        "events": list(referral.events.select_related("service")),
+        "chain": selectors.referral_chain(referral, request.user),
+        "action_forms": action_forms if action_forms is not None else _action_forms(referral, roles),
+        "disclosures": list(
+            Disclosure.objects.filter(subject_type=ContentType.objects.get_for_model(Referral), subject_id=referral.pk)
+            .select_related("to_service", "consent").order_by("disclosed_at", "pk")
+        ),
+    }
+    if "handler" in roles or "router" in roles:
+        ctx["deadlines"] = list(open_deadlines(referral))
+    return ctx
+
+
+@login_required
+def referral_detail(request, code):
+    referral, roles = referral_get_for_user(request.user, code)
+    access_log_write(user=request.user, action="view", obj=referral, person=referral.person, purpose="referral page", service=_acting_service(referral, roles))
+    return render(request, "referrals/detail.html", _detail_context(request, referral, roles))
+
+
+def _decide(r, u, d):
+    if d["decision"] == "accept":
+        return svc.referral_accept(referral=r, user=u)
+    return svc.referral_decline(referral=r, user=u, reason=d["reason"])
+
+
+def _basis(d):
+    return {"basis": d["basis"], "legal_reference": d["legal_reference"]}
+
+
+ACTIONS = {
+    # name: (roles that may use it, form class, service call returning the referral to show, message)
+    "receive": ({"handler"}, rforms.ReceiveForm, lambda r, u, d: svc.referral_receive(referral=r, user=u), gettext_lazy("The referral is marked as received.")),
+    "decide": ({"handler"}, rforms.DecideForm, _decide, gettext_lazy("The decision has been recorded; the sender can see it.")),
+    "progress": ({"handler"}, rforms.ProgressForm, lambda r, u, d: svc.referral_set_progress(referral=r, user=u, status=d["status"], reason=d["reason"]), gettext_lazy("The status has been changed.")),
+    "close": ({"handler"}, rforms.CloseForm, lambda r, u, d: svc.referral_close(referral=r, user=u, completed=d["result"] == "completed", outcome=d["outcome"]), gettext_lazy("The referral has been closed; the sender can see the outcome.")),
+    "notes": ({"handler"}, rforms.NotesForm, lambda r, u, d: svc.referral_notes_save(referral=r, user=u, notes=d["notes"]), gettext_lazy("The internal notes have been saved.")),
+    "route": ({"router"}, rforms.RouteForm, lambda r, u, d: svc.referral_route(referral=r, user=u, target_service=d["target_service"], **_basis(d)), gettext_lazy("The referral has been routed.")),
+    "forward": ({"router", "sender"}, rforms.ForwardForm, lambda r, u, d: svc.referral_forward(referral=r, user=u, target_service=d["target_service"], consent=d.get("consent"), **_basis(d)), gettext_lazy("The referral has been forwarded.")),
+    "cancel": ({"sender"}, rforms.CancelForm, lambda r, u, d: svc.referral_cancel(referral=r, user=u, reason=d["reason"]), gettext_lazy("The referral has been cancelled.")),
+}
+
+
+@login_required
+@require_POST
+def referral_action(request, code, action):
+    if action not in ACTIONS:
+        raise Http404
+    referral, roles = referral_get_for_user(request.user, code)
+    allowed, _form_class, call, done = ACTIONS[action]
+    if not allowed & roles:
+        raise Http404
+    form = _make_form(action, referral, roles, request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                shown = call(referral, request.user, form.cleaned_data)
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, done)
+            return redirect("referrals:detail", shown.code)
+    referral.refresh_from_db()
+    forms_ = _action_forms(referral, roles)
+    forms_[action] = form
+    return _render_invalid(request, "referrals/detail.html", _detail_context(request, referral, roles, forms_))
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+@login_required
+def referral_sent_list(request):
+    rows, next_cursor = selectors.referral_sent_list(request.user, cursor=request.GET.get("etter"))
+    return render(request, "referrals/sent_list.html", {"rows": rows, "next_query": _next_query(request, "etter", next_cursor)})
+
+
+@login_required
+def referral_incoming_list(request):
+    open_only = request.GET.get("vis") != "alle"
+    rows, next_cursor = selectors.referral_incoming_list(request.user, cursor=request.GET.get("etter"), open_only=open_only)
+    return render(request, "referrals/incoming_list.html", {
+        "rows": rows, "open_only": open_only, "next_query": _next_query(request, "etter", next_cursor),
+        "at_risk_before": selectors.at_risk_threshold(),
+    })
+
+
+def _year_param(request):
+    value = request.GET.get("aar", "")
+    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else None
+
+
+@login_required
+def coordinator(request):
+    """The coordinator's view: the routing queue, referrals at risk of a deadline, and counts by status and age."""
+    services = list(selectors.coordinating_services(request.user))
+    if not services:
+        raise Http404
+    year = _year_param(request) or timezone.localdate().year
+    queue, queue_next = selectors.routing_queue(request.user, cursor=request.GET.get("etter"))
+    at_risk, risk_next = selectors.referral_at_risk_list(request.user, cursor=request.GET.get("risiko"))
+    return render(request, "referrals/coordinator.html", {
+        "services": services, "queue": queue, "queue_next": _next_query(request, "etter", queue_next),
+        "at_risk": at_risk, "risk_next": _next_query(request, "risiko", risk_next),
+        "counts": selectors.coordinator_counts(request.user, year=year), "year": year,
+        "years": range(timezone.localdate().year, timezone.localdate().year - 5, -1),
+    })
+
+
+@login_required
+def coordinator_list(request):
+    if not selectors.coordinating_services(request.user).exists():
+        raise Http404
+    statuses = dict(Referral.Status.choices)
+    bands = dict(selectors.age_band_choices())
+    status = request.GET.get("status") if request.GET.get("status") in statuses else ""
+    band = request.GET.get("alder") if request.GET.get("alder") in bands else ""
+    year = _year_param(request)
+    rows, next_cursor = selectors.coordinator_list(
+        request.user, status=status or None, band=band or None, year=year, cursor=request.GET.get("etter"),
+    )
+    today = timezone.localdate()
+    for row in rows:
+        row.age_band = selectors.age_band_of(row.person, on=today)
+    return render(request, "referrals/coordinator_list.html", {
+        "rows": rows, "next_query": _next_query(request, "etter", next_cursor),
+        "status": status, "band": band, "statuses": Referral.Status.choices, "bands": selectors.age_band_choices(),
+        "status_label": statuses.get(status), "band_label": bands.get(band), "year": year,
+        "years": range(timezone.localdate().year, timezone.localdate().year - 5, -1),
+    })
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+@login_required
+def referral_stats(request):
+    services = list(selectors.stats_services(request.user))
+    if not services:
+        raise Http404
+    year = _year_param(request)
+    return render(request, "referrals/stats.html", {
+        "services": services, "year": year,
+        "years": range(timezone.localdate().year, timezone.localdate().year - 5, -1),
+        "status_columns": selectors.STATUS_COLUMNS,
+        "by_destination": selectors.stats_referrals_by_destination(request.user, year=year),
+        "contacts": selectors.stats_contacts_referred(request.user, year=year),
+    })
+
+
+@login_required
+def referral_stats_csv(request, table):
+    """The statistics as CSV: counts and service names only, never a person."""
+    if table not in ("henvisninger", "kontakter") or not selectors.stats_services(request.user).exists():
+        raise Http404
+    year = _year_param(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{table}{"-" + str(year) if year else ""}.csv"'
+    response.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
+    writer = csv.writer(response, delimiter=";")
+    if table == "henvisninger":
+        writer.writerow([_("Year"), _("Destination service"), _("Referrals")] + [str(label) for _v, _a, label in selectors.STATUS_COLUMNS])
+        for row in selectors.stats_referrals_by_destination(request.user, year=year):
+            writer.writerow([row["year"], row["service"], row["total"], *row["statuses"]])
+    else:
+        writer.writerow([_("Year"), _("Registering service"), _("Contacts"), _("Referred on"), _("Referred to"), _("Contacts referred there")])
+        for row in selectors.stats_contacts_referred(request.user, year=year):
+            for dest in row["destinations"] or [{"service": "", "contacts": ""}]:
+                writer.writerow([row["year"], row["service"], row["contacts"], row["referred"], dest["service"], dest["contacts"]])
+    return response
+
+
+# --- viewflow's task pages ---------------------------------------------------------------------
 
 
 class ReferralTaskView(generic.FormView):
     """viewflow's execute page of a referral step: the same forms and services as the referral page."""
 
     step = None
-    template_name = "workflows/referral_task.html"
+    template_name = "referrals/task.html"
 
     def dispatch(self, request, *args, **kwargs):
         found = referral_get_for_process(request.user, kwargs["process_pk"])
@@ -38,7 +510,7 @@ class ReferralTaskView(generic.FormView):
     def form_valid(self, form):
         d, r, u, act = form.cleaned_data, self.referral, self.request.user, self.request.activation
         calls = {
-            "route": lambda: svc.referral_route(referral=r, user=u, target_service=d["target_service"], activation=act),
+            "route": lambda: svc.referral_route(referral=r, user=u, target_service=d["target_service"], activation=act, **_basis(d)),
             "receive": lambda: svc.referral_receive(referral=r, user=u, activation=act),
             "decide": lambda: (
                 svc.referral_accept(referral=r, user=u, activation=act) if d["decision"] == "accept"

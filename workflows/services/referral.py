@@ -378,6 +378,17 @@ def referral_set_progress(*, referral: Referral, user, status: str, reason: str 
 
 
 @transaction.atomic
+def referral_notes_save(*, referral: Referral, user, notes: str) -> Referral:
+    """Replace the receiving service's internal notes (never shown to the sender or coordinator)."""
+    referral = _receiver_step(referral, user)
+    _require_status(referral, Referral.Status.RECEIVED, Referral.Status.ACCEPTED, Referral.Status.IN_PROGRESS, Referral.Status.ON_HOLD)
+    referral.receiver_notes = (notes or "").strip()
+    referral.save(update_fields=["receiver_notes", "updated_at"])
+    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral notes", service=referral.target_service)
+    return referral
+
+
+@transaction.atomic
 def referral_close(*, referral: Referral, user, completed: bool, outcome: str, activation=None) -> Referral:
     """Complete with an outcome, or record that it failed and why; the sender sees either."""
     referral = _receiver_step(referral, user)

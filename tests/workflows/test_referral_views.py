@@ -1,0 +1,307 @@
+"""The referral, contact, catalogue, coordinator and statistics pages (issue #3, P6).
+
+Personas: see tests/referral_factories.py. Outsiders (NAV, SLT, another barnehage) and staff of
+an unrelated catalogue service must get 404 on every object URL, exactly like a forged code.
+"""
+import csv
+import datetime
+import io
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from audit.models import AccessLog
+from referrals.models import Contact, Referral
+from referrals.validators import synthetic_national_id
+from tests.referral_factories import make_consent, make_contact, make_referral, make_referral_org
+from workflows import selectors_referral as selectors
+from workflows.services import referral as svc
+
+pytestmark = pytest.mark.django_db
+
+ACTIONS = ["receive", "decide", "progress", "close", "notes", "route", "forward", "cancel"]
+
+
+@pytest.fixture
+def ro(db):
+    return make_referral_org()
+
+
+@pytest.fixture
+def client(client):
+    # The assertions read the English source strings.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def _object_urls(referral, contact):
+    get = [
+        reverse("referrals:detail", args=[referral.code]),
+        reverse("referrals:contact_detail", args=[contact.code]),
+        reverse("referrals:create", args=[contact.code]),
+        reverse("referrals:catalogue") + f"?kontakt={contact.code}",
+    ]
+    post = [reverse("referrals:action", args=[referral.code, a]) for a in ACTIONS] + [
+        reverse("referrals:contact_identify", args=[contact.code]),
+        reverse("referrals:contact_consent", args=[contact.code]),
+        reverse("referrals:create", args=[contact.code]),
+    ]
+    return get, post
+
+
+class ReferralPagesRenderTests:
+    def test_it_renders_every_page_for_the_users_who_use_it(self, client, ro):
+        contact = make_contact(ro)
+        direct = make_referral(ro, contact=contact)
+        queued = make_referral(ro, contact=contact, via_coordinator=True)
+        client.force_login(ro.sender)
+        for url in [
+            reverse("referrals:index"), reverse("referrals:catalogue"), reverse("referrals:contact_create"),
+            reverse("referrals:contacts"), reverse("referrals:contact_detail", args=[contact.code]),
+            reverse("referrals:create", args=[contact.code]), reverse("referrals:detail", args=[direct.code]),
+            reverse("referrals:stats"), reverse("referrals:catalogue") + f"?kontakt={contact.code}&kind=housing",
+        ]:
+            assert client.get(url).status_code == 200, url
+        assert direct.reference.encode() in client.get(reverse("referrals:index")).content
+
+        client.force_login(ro.tildeling_staff)
+        response = client.get(reverse("referrals:incoming"))
+        assert response.status_code == 200 and direct.reference.encode() in response.content
+        assert client.get(reverse("referrals:detail", args=[direct.code])).status_code == 200
+
+        client.force_login(ro.coordinator)
+        response = client.get(reverse("referrals:coordinator"))
+        assert response.status_code == 200 and queued.reference.encode() in response.content
+        response = client.get(reverse("referrals:coordinator_list") + "?status=requested&alder=26-40")
+        assert response.status_code == 200 and queued.reference.encode() in response.content
+        assert client.get(reverse("referrals:detail", args=[queued.code])).status_code == 200
+
+
+class OutsiderTests:
+    def test_it_answers_404_to_outsiders_on_every_referral_and_contact_url(self, client, ro):
+        contact = make_contact(ro)
+        referral = make_referral(ro, contact=contact, via_coordinator=True)
+        svc.referral_route(referral=referral, user=ro.coordinator, target_service=ro.tildeling)
+        get, post = _object_urls(referral, contact)
+        # rask_staff works in a catalogue service that has nothing to do with this referral.
+        for name, user in {**ro.outsiders, "rask_staff": ro.rask_staff}.items():
+            client.force_login(user)
+            for url in get:
+                assert client.get(url).status_code == 404, (name, url)
+            for url in post:
+                assert client.post(url, {"reason": "x", "cancel-reason": "x"}).status_code == 404, (name, url)
+        assert Referral.objects.count() == 1
+        assert Referral.objects.get().status == Referral.Status.REQUESTED
+
+    def test_it_answers_404_to_a_forged_or_malformed_code(self, client, ro):
+        make_referral(ro)
+        client.force_login(ro.sender)
+        forged = uuid.uuid4()
+        for url in [
+            reverse("referrals:detail", args=[forged]), reverse("referrals:contact_detail", args=[forged]),
+            reverse("referrals:create", args=[forged]), reverse("referrals:catalogue") + f"?kontakt={forged}",
+            reverse("referrals:catalogue") + "?kontakt=not-a-code", "/referrals/not-a-code/",
+        ]:
+            assert client.get(url).status_code == 404, url
+        assert client.post(reverse("referrals:action", args=[forged, "cancel"])).status_code == 404
+
+    def test_it_answers_404_when_the_role_does_not_fit_the_action(self, client, ro):
+        referral = make_referral(ro)
+        client.force_login(ro.sender)
+        assert client.post(reverse("referrals:action", args=[referral.code, "receive"])).status_code == 404
+        client.force_login(ro.tildeling_staff)
+        assert client.post(reverse("referrals:action", args=[referral.code, "cancel"])).status_code == 404
+        assert client.post(reverse("referrals:action", args=[referral.code, "no-such-action"])).status_code == 404
+        referral.refresh_from_db()
+        assert referral.status == Referral.Status.REQUESTED
+
+    def test_it_answers_404_to_others_than_coordinators_on_the_coordinator_pages(self, client, ro):
+        for user in [ro.sender, ro.tildeling_staff, ro.org.nav_staff]:
+            client.force_login(user)
+            assert client.get(reverse("referrals:coordinator")).status_code == 404
+            assert client.get(reverse("referrals:coordinator_list")).status_code == 404
+
+    def test_it_keeps_the_declined_referral_closed_to_the_next_service_in_the_chain(self, client, ro):
+        """After a decline and a forward, the next service opens only its own referral."""
+        referral = make_referral(ro, via_coordinator=True)
+        svc.referral_route(referral=referral, user=ro.coordinator, target_service=ro.tildeling)
+        svc.referral_receive(referral=referral, user=ro.tildeling_staff)
+        svc.referral_decline(referral=referral, user=ro.tildeling_staff, reason="Trenger kartlegging først.")
+        new = svc.referral_forward(referral=referral, user=ro.coordinator, target_service=ro.rask)
+        client.force_login(ro.rask_staff)
+        assert client.get(reverse("referrals:detail", args=[new.code])).status_code == 200
+        assert client.get(reverse("referrals:detail", args=[referral.code])).status_code == 404
+
+
+class ClosedLoopTests:
+    def test_it_never_shows_the_receiver_notes_to_the_sender_or_the_coordinator(self, client, ro):
+        referral = make_referral(ro, via_coordinator=True)
+        svc.referral_route(referral=referral, user=ro.coordinator, target_service=ro.tildeling)
+        svc.referral_receive(referral=referral, user=ro.tildeling_staff)
+        secret = "Intern vurdering: tidligere kjent for tildelingskontoret."
+        client.force_login(ro.tildeling_staff)
+        response = client.post(reverse("referrals:action", args=[referral.code, "notes"]), {"notes-notes": secret})
+        assert response.status_code == 302
+        assert secret in client.get(reverse("referrals:detail", args=[referral.code])).content.decode()
+        svc.referral_accept(referral=referral, user=ro.tildeling_staff)
+        svc.referral_close(referral=referral, user=ro.tildeling_staff, completed=True, outcome="Kommunal bolig tildelt.")
+        for user in [ro.sender, ro.coordinator]:
+            client.force_login(user)
+            page = client.get(reverse("referrals:detail", args=[referral.code])).content.decode()
+            assert secret not in page
+            assert "Kommunal bolig tildelt." in page
+            assert 'data-testid="handling"' not in page
+
+    def test_it_shows_the_sender_every_status_with_reasons_and_the_outcome(self, client, ro):
+        referral = make_referral(ro)
+        svc.referral_receive(referral=referral, user=ro.tildeling_staff)
+        svc.referral_accept(referral=referral, user=ro.tildeling_staff)
+        svc.referral_set_progress(referral=referral, user=ro.tildeling_staff, status=Referral.Status.ON_HOLD, reason="Venter på legeerklæring.")
+        svc.referral_set_progress(referral=referral, user=ro.tildeling_staff, status=Referral.Status.IN_PROGRESS)
+        svc.referral_close(referral=referral, user=ro.tildeling_staff, completed=False, outcome="Personen møtte ikke.")
+        client.force_login(ro.sender)
+        page = client.get(reverse("referrals:detail", args=[referral.code])).content.decode()
+        for status in ["requested", "received", "accepted", "on-hold", "in-progress", "failed"]:
+            assert f'data-status="{status}"' in page, status
+        assert "Venter på legeerklæring." in page and "Personen møtte ikke." in page
+
+    def test_it_writes_an_access_log_row_for_each_read_of_the_referral_page(self, client, ro):
+        referral = make_referral(ro)
+        client.force_login(ro.tildeling_staff)
+        client.get(reverse("referrals:detail", args=[referral.code]))
+        row = AccessLog.objects.filter(object_type="referrals.referral", object_id=referral.pk, action="view").get()
+        assert row.user == ro.tildeling_staff and row.service == ro.tildeling and row.person_id == referral.person_id
+
+
+class SendReferralViewTests:
+    def _post(self, client, contact, **data):
+        return client.post(reverse("referrals:create", args=[contact.code]), {
+            "destination": "service", "kind": "housing", "reason": "Trenger bolig.", "basis": "consent", **data,
+        })
+
+    def test_it_shows_eligibility_errors_and_sends_nothing(self, client, ro):
+        contact = make_contact(ro, age=15)
+        client.force_login(ro.sender)
+        response = self._post(client, contact, target_service=ro.tildeling.pk, basis="statutory", legal_reference="helse- og omsorgstjenesteloven § 3-2")
+        assert response.status_code == 422
+        assert "18 years and older; the person is 15." in response.content.decode()
+        assert not Referral.objects.exists()
+
+    def test_it_refuses_without_a_consent_covering_the_recipient_and_shares_nothing(self, client, ro):
+        contact = make_contact(ro)
+        consent = make_consent(ro, contact.person, grantees=[ro.rus])
+        client.force_login(ro.sender)
+        response = self._post(client, contact, target_service=ro.tildeling.pk, consent=consent.pk)
+        assert response.status_code == 422
+        assert "does not cover sharing with Tildelingskontoret" in response.content.decode()
+        assert not Referral.objects.exists()
+
+    def test_it_sends_to_the_routing_queue_on_consent(self, client, ro):
+        contact = make_contact(ro)
+        consent = make_consent(ro, contact.person)
+        client.force_login(ro.sender)
+        response = self._post(client, contact, destination="coordinator", routing_service=ro.rus.pk, consent=consent.pk, kind="substance")
+        referral = Referral.objects.get()
+        assert response.status_code == 302 and response["Location"] == reverse("referrals:detail", args=[referral.code])
+        assert referral.routing_service == ro.rus and referral.target_service is None and referral.consent == consent
+
+
+class ContactViewTests:
+    def test_it_registers_a_minimal_contact_and_identifies_it_later(self, client, ro):
+        client.force_login(ro.sender)
+        response = client.post(reverse("referrals:contact_create"), {"service": ro.radgivning.pk, "given_name": "Per", "approx_age": 40})
+        contact = Contact.objects.get()
+        assert response.status_code == 302 and str(contact.code) in response["Location"]
+        assert contact.person.approx_age == 40 and not contact.person.national_id
+        number = synthetic_national_id(datetime.date(1985, 4, 2))
+        response = client.post(reverse("referrals:contact_identify", args=[contact.code]), {"national_id": number, "family_name": "Hansen"})
+        assert response.status_code == 302
+        contact.refresh_from_db()
+        assert contact.person.national_id == number and contact.person.family_name == "Hansen"
+        assert number not in response["Location"]
+
+    def test_it_rerenders_the_contact_form_with_422_when_the_age_is_missing(self, client, ro):
+        client.force_login(ro.sender)
+        response = client.post(reverse("referrals:contact_create"), {"service": ro.radgivning.pk, "given_name": "Per"})
+        assert response.status_code == 422
+        assert not Contact.objects.exists()
+
+    def test_it_records_a_consent_on_the_contact_page(self, client, ro):
+        contact = make_contact(ro)
+        client.force_login(ro.sender)
+        response = client.post(reverse("referrals:contact_consent", args=[contact.code]), {
+            "purpose": "referral", "grantees": [ro.rus.pk, ro.rask.pk], "information": "Navn og alder.",
+            "given_by_person": "on", "domain": "health", "method": "verbal", "valid_from": datetime.date.today().isoformat(),
+        })
+        assert response.status_code == 302
+        consent = contact.person.consents.get()
+        assert set(consent.grantees.all()) == {ro.rus, ro.rask}
+
+
+class StatisticsTests:
+    def test_it_exports_counts_without_names_or_identity_numbers(self, client, ro):
+        contact = make_contact(ro, given="Kari")
+        number = synthetic_national_id(datetime.date(1990, 6, 1))
+        svc.person_identify(user=ro.sender, contact=contact, national_id=number, family_name="Nordmann")
+        referral = make_referral(ro, contact=Contact.objects.get(pk=contact.pk))
+        svc.referral_receive(referral=referral, user=ro.tildeling_staff)
+        make_contact(ro, given="Ola")
+        client.force_login(ro.sender)
+        for table in ["henvisninger", "kontakter"]:
+            response = client.get(reverse("referrals:stats_csv", args=[table]))
+            assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+            text = response.content.decode("utf-8-sig")
+            for identifying in ["Kari", "Nordmann", "Ola", number, number[:6], str(contact.code), referral.reference]:
+                assert identifying not in text, (table, identifying)
+            rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+            assert len(rows) >= 2
+        contacts = list(csv.reader(io.StringIO(client.get(reverse("referrals:stats_csv", args=["kontakter"])).content.decode("utf-8-sig")), delimiter=";"))
+        assert contacts[1][1:6] == ["Rådgivning rus og psykisk helse", "2", "1", "Tildelingskontoret", "1"]
+
+    def test_it_answers_404_for_an_unknown_table_and_to_users_without_a_service(self, client, ro):
+        from tests.factories import make_user
+
+        client.force_login(ro.sender)
+        assert client.get(reverse("referrals:stats_csv", args=["personer"])).status_code == 404
+        client.force_login(make_user())
+        assert client.get(reverse("referrals:stats")).status_code == 404
+        assert client.get(reverse("referrals:stats_csv", args=["kontakter"])).status_code == 404
+
+    def test_it_counts_only_the_referrals_of_the_users_services(self, ro):
+        make_referral(ro)
+        assert selectors.stats_referrals_by_destination(ro.org.nav_staff) == []
+        rows = selectors.stats_referrals_by_destination(ro.tildeling_staff)
+        assert [(r["service"], r["total"]) for r in rows] == [("Tildelingskontoret", 1)]
+
+
+class KeysetListTests:
+    def test_it_pages_the_sent_list_by_keyset_without_offset(self, ro):
+        contact = make_contact(ro)
+        consent = make_consent(ro, contact.person)
+        made = [make_referral(ro, contact=contact, consent=consent) for _ in range(3)]
+        with CaptureQueriesContext(connection) as queries:
+            first, cursor = selectors.referral_sent_list(ro.sender, page_size=2)
+        assert cursor and [r.pk for r in first] == [made[2].pk, made[1].pk]
+        second, cursor2 = selectors.referral_sent_list(ro.sender, cursor=cursor, page_size=2)
+        assert [r.pk for r in second] == [made[0].pk] and cursor2 is None
+        assert not any("OFFSET" in q["sql"].upper() for q in queries.captured_queries)
+
+    def test_it_lists_referrals_at_risk_of_a_deadline(self, ro):
+        import time_machine
+
+        referral = make_referral(ro, via_coordinator=True)
+        assert selectors.referral_at_risk_list(ro.coordinator)[0] == []
+        with time_machine.travel(referral.next_deadline_at - datetime.timedelta(hours=2)):
+            rows, _cursor = selectors.referral_at_risk_list(ro.coordinator)
+        assert [r.pk for r in rows] == [referral.pk]
+
+    def test_it_counts_the_coordinators_referrals_by_status_and_age_band(self, ro):
+        make_referral(ro, via_coordinator=True, contact=make_contact(ro, age=20))
+        make_referral(ro, via_coordinator=True, contact=make_contact(ro, age=70))
+        counts = selectors.coordinator_counts(ro.coordinator)
+        requested = next(row for row in counts["rows"] if row[0] == Referral.Status.REQUESTED)
+        assert requested[2]["18-25"] == 1 and requested[2]["65+"] == 1 and requested[3] == 2
+        assert counts["total"] == 2

@@ -1,0 +1,336 @@
+"""Reads that encode policy for referrals, contacts and the service catalogue.
+
+Which rows a user's lists show, in which order, page by page (keyset, never OFFSET), and the
+aggregated statistics (counts only, never identities). Every list is narrowed by the user's
+services on an indexed column first, then filtered row by row by the object permission.
+"""
+import datetime
+
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import ExtractYear
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from referrals.access import permitted_ids_subquery, referral_roles
+from referrals.models import CatalogueEntry, Contact, Membership, Referral, Service
+from workflows.deadlines import add_working_days
+from workflows.selectors import _decode, _encode, _page
+
+PAGE_SIZE = 25
+SENDER_PERM = "view_referral_status"
+HANDLER_PERM = "handle_referral"
+ROUTER_PERM = "route_referral"
+CONTACT_PERM = "handle_contact"
+ROUTING_KINDS = (Service.Kind.RUSTJENESTE,)
+
+# (key, label, lowest age, highest age or None); "unknown" holds persons without any age.
+AGE_BANDS = [
+    ("u18", _("Under 18"), 0, 17),
+    ("18-25", _("18–25"), 18, 25),
+    ("26-40", _("26–40"), 26, 40),
+    ("41-64", _("41–64"), 41, 64),
+    ("65+", _("65 and older"), 65, None),
+]
+UNKNOWN_BAND = ("unknown", _("Age unknown"))
+
+
+def _member_service_ids(user):
+    return Membership.objects.filter(user=user, active=True, service__active=True).values("service_id")
+
+
+def coordinating_services(user):
+    """The user's services that run a routing queue (substance service coordinators)."""
+    return Service.objects.filter(
+        memberships__user=user, memberships__active=True, active=True, kind__in=ROUTING_KINDS
+    ).distinct().order_by("name")
+
+
+def _list_qs(*, with_age: bool = False):
+    related = ["sender_service", "target_service", "routing_service"] + (["person"] if with_age else [])
+    fields = ["code", "kind", "status", "sent_at", "created_at", "closed_at", "next_deadline_at", "forwarded_from_id",
+              "sender_service__name", "target_service__name", "routing_service__name"]
+    if with_age:
+        # Only what the age band needs: lists never show names.
+        fields += ["person__birth_date", "person__approx_age"]
+    return Referral.objects.select_related(*related).only(*fields)
+
+
+def _desc_page(qs, field, cursor, page_size):
+    key = _decode(cursor)
+    if key and key[0]:
+        qs = qs.filter(Q(**{f"{field}__lt": key[0]}) | Q(**{field: key[0], "pk__lt": key[1]}))
+    return _page(qs.order_by(F(field).desc(), "-pk"), field, page_size)
+
+
+def _asc_page(qs, field, cursor, page_size):
+    key = _decode(cursor)
+    if key and key[0]:
+        qs = qs.filter(Q(**{f"{field}__gt": key[0]}) | Q(**{field: key[0], "pk__gt": key[1]}))
+    return _page(qs.order_by(field, "pk"), field, page_size)
+
+
+# --- referral lists ----------------------------------------------------------------------------
+
+
+def referral_sent_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
+    """“Sent referrals”: referrals of the user's services as sender, newest first. ``(rows, next_cursor)``."""
+    qs = _list_qs().filter(sender_service__in=_member_service_ids(user)).filter(permitted_ids_subquery(user, Referral, SENDER_PERM))
+    return _desc_page(qs, "created_at", cursor, page_size)
+
+
+def referral_incoming_list(user, *, cursor: str | None = None, open_only: bool = True, page_size: int = PAGE_SIZE):
+    """“Incoming referrals”: referrals addressed to the user's services that they may handle.
+
+    Open ones (default) come oldest first, so the longest-waiting is on top; all of them newest first.
+    """
+    qs = _list_qs().filter(target_service__in=_member_service_ids(user)).filter(permitted_ids_subquery(user, Referral, HANDLER_PERM))
+    if open_only:
+        return _asc_page(qs.filter(status__in=Referral.OPEN_STATUSES), "sent_at", cursor, page_size)
+    return _desc_page(qs, "sent_at", cursor, page_size)
+
+
+def routing_queue(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
+    """The coordinator's routing queue: not yet routed referrals of the user's coordinating services, oldest first."""
+    qs = (
+        _list_qs()
+        .filter(routing_service__in=coordinating_services(user).values("pk"), target_service__isnull=True, status=Referral.Status.REQUESTED)
+        .filter(permitted_ids_subquery(user, Referral, ROUTER_PERM))
+    )
+    return _asc_page(qs, "sent_at", cursor, page_size)
+
+
+def at_risk_threshold(now: datetime.datetime | None = None) -> datetime.datetime:
+    """A deadline before this instant is at risk: within one working day from now, or already passed."""
+    return add_working_days(now or timezone.now(), 1)
+
+
+def referral_at_risk_list(user, *, cursor: str | None = None, now=None, page_size: int = PAGE_SIZE):
+    """Referrals the user's coordinating services routed whose next deadline is within one working
+    day or overdue, the most urgent first."""
+    qs = (
+        _list_qs()
+        .filter(routing_service__in=coordinating_services(user).values("pk"), next_deadline_at__lt=at_risk_threshold(now))
+        .filter(permitted_ids_subquery(user, Referral, ROUTER_PERM))
+    )
+    return _asc_page(qs, "next_deadline_at", cursor, page_size)
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a common year
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_band_q(key: str, *, on: datetime.date | None = None, prefix: str = "person__") -> Q:
+    """Rows whose person is in the age band ``key`` on ``on`` (today): by birth date, else by the
+    approximate age of a minimal contact."""
+    on = on or timezone.localdate()
+    if key == UNKNOWN_BAND[0]:
+        return Q(**{f"{prefix}birth_date__isnull": True, f"{prefix}approx_age__isnull": True})
+    for band_key, _label, low, high in AGE_BANDS:
+        if band_key != key:
+            continue
+        born = Q(**{f"{prefix}birth_date__lte": _years_before(on, low)})
+        approx = Q(**{f"{prefix}birth_date__isnull": True, f"{prefix}approx_age__gte": low})
+        if high is not None:
+            born &= Q(**{f"{prefix}birth_date__gt": _years_before(on, high + 1)})
+            approx &= Q(**{f"{prefix}approx_age__lte": high})
+        return born | approx
+    raise ValueError(f"unknown age band {key!r}")
+
+
+def age_band_choices():
+    return [(key, label) for key, label, _low, _high in AGE_BANDS] + [UNKNOWN_BAND]
+
+
+def age_band_of(person, *, on: datetime.date | None = None) -> str:
+    """The label of the person's age band (for one row on a page)."""
+    age = person.age_on(on or timezone.localdate())
+    if age is None:
+        return UNKNOWN_BAND[1]
+    for _key, label, low, high in AGE_BANDS:
+        if age >= low and (high is None or age <= high):
+            return label
+    return UNKNOWN_BAND[1]
+
+
+def _coordinator_qs(user, qs=None):
+    qs = Referral.objects.all() if qs is None else qs
+    return qs.filter(routing_service__in=coordinating_services(user).values("pk")).filter(
+        permitted_ids_subquery(user, Referral, ROUTER_PERM)
+    )
+
+
+def coordinator_list(user, *, status: str | None = None, band: str | None = None, year: int | None = None,
+                     cursor: str | None = None, page_size: int = PAGE_SIZE):
+    """Referrals the user's coordinating services route, filtered by status, age band and year, newest first."""
+    qs = _coordinator_qs(user, _list_qs(with_age=True))
+    if year:
+        qs = qs.filter(sent_at__year=year)
+    if status:
+        qs = qs.filter(status=status)
+    if band:
+        qs = qs.filter(age_band_q(band))
+    return _desc_page(qs, "sent_at", cursor, page_size)
+
+
+def coordinator_counts(user, *, year: int | None = None):
+    """Counts of the coordinating services' referrals by status × age band (one query).
+
+    Returns ``{"bands": [(key, label)], "rows": [(status, label, {band: n}, total)], "totals": {band: n}, "total": n}``.
+    """
+    bands = age_band_choices()
+    qs = _coordinator_qs(user)
+    if year:
+        qs = qs.filter(sent_at__year=year)
+    aggregates = {f"b{i}": Count("pk", filter=age_band_q(key)) for i, (key, _label) in enumerate(bands)}
+    found = {row["status"]: row for row in qs.values("status").annotate(n=Count("pk"), **aggregates).order_by()}
+    rows, totals = [], {key: 0 for key, _label in bands}
+    for status, label in Referral.Status.choices:
+        row = found.get(status)
+        counts = {key: (row[f"b{i}"] if row else 0) for i, (key, _label) in enumerate(bands)}
+        for key, n in counts.items():
+            totals[key] += n
+        rows.append((status, label, counts, row["n"] if row else 0))
+    return {"bands": bands, "rows": rows, "totals": totals, "total": sum(r[3] for r in rows)}
+
+
+def referral_chain(referral: Referral, user) -> list[dict]:
+    """The forwarding chain the referral is part of, first to last, each with whether ``user`` may open it.
+
+    Chains are a handful of links long; each link costs one query and one permission check.
+    """
+    links = [referral]
+    current = referral
+    while current.forwarded_from_id:
+        current = Referral.objects.select_related("target_service").get(pk=current.forwarded_from_id)
+        links.insert(0, current)
+    current = referral
+    while True:
+        nxt = Referral.objects.select_related("target_service").filter(forwarded_from=current).first()
+        if nxt is None:
+            break
+        links.append(nxt)
+        current = nxt
+    if len(links) == 1:
+        return []
+    return [{"referral": r, "current": r.pk == referral.pk, "visible": r.pk == referral.pk or bool(referral_roles(user, r))} for r in links]
+
+
+# --- contacts ----------------------------------------------------------------------------------
+
+
+def contact_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
+    """Contacts registered by the user's services, newest first, with whether each was referred on."""
+    qs = (
+        Contact.objects.filter(service__in=_member_service_ids(user))
+        .filter(permitted_ids_subquery(user, Contact, CONTACT_PERM))
+        .select_related("service", "created_by")
+        .annotate(referred=Exists(Referral.objects.filter(contact=OuterRef("pk"))))
+    )
+    return _desc_page(qs, "created_at", cursor, page_size)
+
+
+# --- the service catalogue ---------------------------------------------------------------------
+
+
+def catalogue_search(*, kind: str = "", age: int | None = None, text: str = "", open_only: bool = False,
+                     cursor: str | None = None, page_size: int = PAGE_SIZE):
+    """“Where can I refer?”: active services in the catalogue, by name, filtered by what they take,
+    the person's age and free text. The cursor is the last service name shown. ``(rows, next_cursor)``."""
+    qs = CatalogueEntry.objects.filter(service__active=True).select_related("service", "service__municipality").prefetch_related("areas")
+    if kind:
+        # accepts is a JSON list of kind codes; its text holds each code in quotes (both SQLite and PostgreSQL).
+        qs = qs.filter(accepts__icontains=f'"{kind}"')
+    if age is not None:
+        qs = qs.filter(Q(min_age__isnull=True) | Q(min_age__lte=age)).filter(Q(max_age__isnull=True) | Q(max_age__gte=age))
+    for word in (text or "").split()[:5]:
+        qs = qs.filter(
+            Q(service__name__icontains=word) | Q(description__icontains=word) | Q(intake_notes__icontains=word) | Q(address__icontains=word)
+        )
+    if open_only:
+        qs = qs.exclude(capacity=CatalogueEntry.Capacity.CLOSED)
+    if cursor:
+        name, _sep, pk = cursor.rpartition("_")
+        if pk.isdigit():
+            qs = qs.filter(Q(service__name__gt=name) | Q(service__name=name, pk__gt=int(pk)))
+    rows = list(qs.order_by("service__name", "pk")[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return rows, (f"{rows[-1].service.name}_{rows[-1].pk}" if more and rows else None)
+
+
+def catalogue_services(*, exclude: Service | None = None):
+    """Services that take referrals through the catalogue (for the “to which service” choices)."""
+    qs = Service.objects.filter(catalogue__isnull=False, active=True).order_by("name")
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return qs
+
+
+def routing_services():
+    return Service.objects.filter(kind__in=ROUTING_KINDS, active=True).order_by("name")
+
+
+# --- statistics (counts only) ------------------------------------------------------------------
+
+STATUS_COLUMNS = [(s.value, s.value.replace("-", "_"), s.label) for s in Referral.Status]
+
+
+def stats_services(user):
+    """The services whose statistics the user may see: the ones the user is a member of."""
+    return Service.objects.filter(pk__in=_member_service_ids(user)).order_by("name")
+
+
+def stats_referrals_by_destination(user, *, year: int | None = None) -> list[dict]:
+    """Referrals per destination service and year, with a count per status, for referrals the user's
+    services sent, routed or received. One aggregate query; no identities."""
+    ids = _member_service_ids(user)
+    qs = Referral.objects.filter(Q(sender_service__in=ids) | Q(routing_service__in=ids) | Q(target_service__in=ids))
+    qs = qs.filter(target_service__isnull=False).annotate(year=ExtractYear("sent_at"))
+    if year:
+        qs = qs.filter(year=year)
+    rows = (
+        qs.values("year", "target_service_id", "target_service__name")
+        .annotate(total=Count("pk"), **{alias: Count("pk", filter=Q(status=value)) for value, alias, _label in STATUS_COLUMNS})
+        .order_by("-year", "target_service__name")
+    )
+    return [
+        {"year": r["year"], "service": r["target_service__name"], "total": r["total"],
+         "statuses": [r[alias] for _value, alias, _label in STATUS_COLUMNS]}
+        for r in rows
+    ]
+
+
+def stats_contacts_referred(user, *, year: int | None = None) -> list[dict]:
+    """Contacts registered per service and year, how many were referred on, and to which services
+    (the 476 contacts / 167 referred / 48 to tildelingskontoret shape). Two aggregate queries."""
+    ids = _member_service_ids(user)
+    contacts = Contact.objects.filter(service__in=ids).annotate(
+        year=ExtractYear("created_at"), was_referred=Exists(Referral.objects.filter(contact=OuterRef("pk")))
+    )
+    if year:
+        contacts = contacts.filter(year=year)
+    totals = (
+        contacts.values("year", "service_id", "service__name")
+        .annotate(contacts=Count("pk"), referred=Count("pk", filter=Q(was_referred=True)))
+        .order_by("-year", "service__name")
+    )
+    destinations = Referral.objects.filter(contact__service__in=ids).annotate(year=ExtractYear("contact__created_at"))
+    if year:
+        destinations = destinations.filter(year=year)
+    by_destination = {}
+    for r in (
+        destinations.values("year", "contact__service_id", "target_service__name")
+        .annotate(n=Count("contact", distinct=True))
+        .order_by("-n", "target_service__name")
+    ):
+        by_destination.setdefault((r["year"], r["contact__service_id"]), []).append(
+            {"service": r["target_service__name"] or str(_("A coordinator's routing queue (not yet routed)")), "contacts": r["n"]}
+        )
+    return [
+        {"year": t["year"], "service": t["service__name"], "contacts": t["contacts"], "referred": t["referred"],
+         "destinations": by_destination.get((t["year"], t["service_id"]), [])}
+        for t in totals
+    ]
