@@ -49,7 +49,7 @@ seed: migrate
 
 # Web + Celery worker + beat on the embedded default: SQLite and kombu's filesystem broker.
 run: seed messages
-	@mkdir -p var/broker/out var/broker/processed var/log
+	@mkdir -p var/broker/out var/broker/processed var/broker/control var/log
 	@echo ""
 	@echo "  Samhandling runs at  http://127.0.0.1:$(PORT)/"
 	@echo "  Demo logins (password: demo): barnehage, skole, barnevern, barnevern-leder,"
