@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from audit.models import AccessLog
 from consent.models import Consent, Disclosure
@@ -27,6 +27,29 @@ STATUS_LABELS = {
 
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+# The access log stores each purpose as a stable English key. Marking the keys here puts them in
+# the translation catalogue, so the person's report shows them in the reader's language; a key
+# not (yet) listed is shown as stored.
+AUDIT_PURPOSES = [
+    gettext_noop("registered"), gettext_noop("admin"),
+    gettext_noop("consent recorded"), gettext_noop("consent withdrawn"), gettext_noop("consent renewed"),
+    gettext_noop("consent page"), gettext_noop("consent form"), gettext_noop("consents of the person"),
+    gettext_noop("consents exported (FHIR)"), gettext_noop("transparency report (GDPR art. 15)"),
+    gettext_noop("concern page"), gettext_noop("concern draft"), gettext_noop("concern sent"), gettext_noop("receipt confirmed"),
+    gettext_noop("review decision"), gettext_noop("investigation extended"), gettext_noop("investigation concluded"),
+    gettext_noop("feedback to reporter"), gettext_noop("consultation answered"), gettext_noop("consultation upgraded"),
+    gettext_noop("contact registered"), gettext_noop("contact page"), gettext_noop("catalogue search for a contact"),
+    gettext_noop("identified"), gettext_noop("identified (merged contact)"),
+    gettext_noop("referral form"), gettext_noop("referral page"), gettext_noop("referral sent"), gettext_noop("referral routed"),
+    gettext_noop("referral received"), gettext_noop("referral accepted"), gettext_noop("referral declined"),
+    gettext_noop("referral notes"), gettext_noop("referral cancelled"), gettext_noop("referral forwarded"),
+]
+
+
+def purpose_label(purpose: str) -> str:
+    return _(purpose) if purpose else ""
 
 
 @dataclass
@@ -61,6 +84,7 @@ def transparency_report(person: Person, *, access_limit: int | None = None) -> T
     for d in disclosures:
         model = d.subject_type.model_class()
         d.subject_label = str(model._meta.verbose_name) if model else d.subject_type.model
+        d.purpose_label = purpose_label(d.purpose)
     entries_qs = (
         AccessLog.objects.filter(person_id__in=person_ids).select_related("user", "service").order_by("-at", "-id")
     )
@@ -72,6 +96,7 @@ def transparency_report(person: Person, *, access_limit: int | None = None) -> T
         entries, truncated = list(entries_qs), False
     for e in entries:
         e.user_label = _user_label(e.user)
+        e.purpose_label = purpose_label(e.purpose)
     consents = list(
         Consent.objects.filter(person_id__in=person_ids)
         .select_related("recorded_by_service")
@@ -160,7 +185,7 @@ def transparency_report_pdf(report: TransparencyReport, *, compress: bool = True
                 _dt(d.disclosed_at), d.from_service.name, d.to_service.name, d.subject_label,
                 d.get_basis_display() + (f" ({d.legal_reference})" if d.legal_reference else "")
                 + (f" – {_('consent')} {d.consent.reference}" if d.consent_id else ""),
-                d.purpose, _dt(d.revoked_at) if d.revoked_at else "–",
+                d.purpose_label, _dt(d.revoked_at) if d.revoked_at else "–",
             ]
             for d in report.disclosures
         ]
@@ -171,7 +196,7 @@ def transparency_report_pdf(report: TransparencyReport, *, compress: bool = True
     story.append(Paragraph(escape(_("Who read or changed the data")), h2))
     if report.access_entries:
         rows = [
-            [_dt(e.at), e.user_label, e.service.name if e.service else "–", e.get_action_display(), e.purpose or "–"]
+            [_dt(e.at), e.user_label, e.service.name if e.service else "–", e.get_action_display(), e.purpose_label or "–"]
             for e in report.access_entries
         ]
         story.append(table([_("Time"), _("User"), _("Service"), _("Action"), _("Purpose")], rows, [26, 36, 40, 24, 48]))

@@ -223,6 +223,6 @@ def reconsent_task_done(*, consent: Consent, user, new_consent: Consent) -> list
     if tasks:
         access_log_write(
             user=user, action="update", obj=consent, person=consent.person,
-            purpose=f"renewed by consent {new_consent.reference}", service=tasks[0].responsible_service,
+            purpose="consent renewed", service=tasks[0].responsible_service,
         )
     return tasks
