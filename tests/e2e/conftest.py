@@ -1,0 +1,113 @@
+"""End-to-end fixtures: one headless Debian Chromium per session, a page per test, real logins, axe-core.
+
+Playwright's sync API runs an event loop in the test thread, so Django's async-safety check would
+refuse the ORM calls the tests make to seed data; the live server runs in its own thread and is not
+affected.
+"""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "pw"  # tests/factories.make_user
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test in this folder is an e2e test; skip them (saying why) when Chromium or axe-core is missing."""
+    missing = []
+    if not shutil.which("chromium"):
+        missing.append("chromium (make system-deps)")
+    if not AXE_JS.exists():
+        missing.append("axe-core (make browser)")
+    here = Path(__file__).parent
+    for item in items:
+        if here not in Path(str(item.fspath)).parents:
+            continue
+        item.add_marker(pytest.mark.e2e)
+        if missing:
+            item.add_marker(pytest.mark.skip(reason="needs " + " and ".join(missing)))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Make a fresh page (own cookies, so one per user) whose relative URLs go to the live server."""
+    contexts = []
+
+    def make(*, javascript=True):
+        context = browser.new_context(
+            base_url=live_server.url, locale="nb-NO", viewport={"width": 1280, "height": 900}, java_script_enabled=javascript,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+def _login(page, username, password=PASSWORD):
+    """Log in through the real login form and wait until the app has taken over from the login page."""
+    page.goto("/accounts/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.get_by_test_id("login-form").get_by_role("button").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page
+
+
+@pytest.fixture
+def login():
+    return _login
+
+
+def _axe_scan(page, impacts=("serious", "critical")):
+    """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page; return the violations of the given impacts."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}, resultTypes: ['violations']})"""
+    )
+    return [v for v in result["violations"] if v.get("impact") in impacts]
+
+
+def format_violations(violations) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
+        for node in v["nodes"][:10]:
+            lines.append(f"    at {' '.join(node['target'])}: {node.get('failureSummary', '').splitlines()[-1] if node.get('failureSummary') else ''}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def axe_scan():
+    """``axe_scan(page)`` fails the test, listing every serious or critical violation; returns the list otherwise."""
+
+    def scan(page, name=""):
+        violations = _axe_scan(page)
+        if violations:
+            pytest.fail(f"axe-core found serious/critical accessibility violations on {name or page.url}:\n{format_violations(violations)}", pytrace=False)
+        return violations
+
+    return scan
