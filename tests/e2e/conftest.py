@@ -18,19 +18,23 @@ PASSWORD = "pw"  # tests/factories.make_user
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test in this folder is an e2e test; skip them (saying why) when Chromium or axe-core is missing."""
+    """Every test in this folder is an e2e test. Without Chromium or axe-core they skip, saying why;
+    in CI (CI set) that is an error instead, as for the services tests."""
     missing = []
     if not shutil.which("chromium"):
         missing.append("chromium (make system-deps)")
     if not AXE_JS.exists():
         missing.append("axe-core (make browser)")
     here = Path(__file__).parent
-    for item in items:
-        if here not in Path(str(item.fspath)).parents:
-            continue
+    mine = [item for item in items if here in Path(str(item.fspath)).parents]
+    for item in mine:
         item.add_marker(pytest.mark.e2e)
-        if missing:
-            item.add_marker(pytest.mark.skip(reason="needs " + " and ".join(missing)))
+    if mine and missing:
+        reason = "needs " + " and ".join(missing)
+        if os.environ.get("CI"):
+            raise pytest.UsageError(f"CI run without {reason}: the end-to-end tests cannot be skipped in CI")
+        for item in mine:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +86,10 @@ def login():
 
 
 def _axe_scan(page, impacts=("serious", "critical")):
-    """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page; return the violations of the given impacts."""
+    """Run axe-core (WCAG 2.0/2.1 A and AA rules and axe's best practices) on the page.
+
+    Returns the violations of the given impacts, as axe reports them (id, impact, help, nodes …).
+    """
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_JS))
     result = page.evaluate(
@@ -96,7 +103,8 @@ def format_violations(violations) -> str:
     for v in violations:
         lines.append(f"- {v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
         for node in v["nodes"][:10]:
-            lines.append(f"    at {' '.join(node['target'])}: {node.get('failureSummary', '').splitlines()[-1] if node.get('failureSummary') else ''}")
+            summary = (node.get("failureSummary") or "").strip().splitlines()
+            lines.append(f"    at {' '.join(map(str, node['target']))}: {summary[-1].strip() if summary else ''}")
     return "\n".join(lines)
 
 

@@ -66,3 +66,11 @@ class AccessibilityTests:
         expect(page.get_by_test_id("login-form")).to_be_visible()
         screenshot(page, "a11y-login")
         axe_scan(page, "the login page")
+
+    def test_it_fails_and_names_the_violation_when_a_field_has_no_label(self, page, axe_scan):
+        """The scan itself works: a page with an unlabelled field fails, listing rule, help and node."""
+        page.goto(reverse("login"))
+        page.evaluate("""() => { const i = document.createElement('input'); i.id = 'unlabelled'; document.querySelector('main').append(i); }""")
+        with pytest.raises(pytest.fail.Exception) as failure:
+            axe_scan(page, "a broken page")
+        assert "- label (critical)" in str(failure.value) and "#unlabelled" in str(failure.value)
