@@ -218,9 +218,13 @@ def concern_upgrade(request, code):
 @login_required
 def concern_log(request, code):
     concern, _roles = concern_get_for_user(request.user, code)
-    if not any(user_is_leader_of(request.user, s) for s in (concern.reporting_service, concern.receiving_service)):
+    led = [s for s in (concern.reporting_service, concern.receiving_service) if user_is_leader_of(request.user, s)]
+    if not led:
         raise Http404
-    entries = list(access_log_for_object(concern))
+    # The reporting service's leader sees only its own service's entries: barnevern's entries
+    # ("investigation extended" …) would tell the reporter what the law keeps from it.
+    services = None if concern.receiving_service in led else led
+    entries = list(access_log_for_object(concern, services=services))
     return render(request, "workflows/concern_log.html", {"concern": concern, "entries": entries})
 
 
