@@ -72,8 +72,9 @@ class AgeRuleForTests:
             assert (rule.code, rule.consenter) == ("health-under-16", AgeRule.Consenter.GUARDIANS)
 
     def test_it_reports_that_the_child_is_heard_from_7_with_great_weight_from_12(self, db):
-        rule = age_rule_for(domain=HEALTH, age=10)
-        assert (rule.heard_from_age, rule.great_weight_from_age) == (7, 12)
+        for domain in AgeRule.Domain.values:
+            rule = age_rule_for(domain=domain, age=10)
+            assert (rule.consenter, rule.heard_from_age, rule.great_weight_from_age) == (AgeRule.Consenter.GUARDIANS, 7, 12), domain
 
     def test_it_lets_the_young_person_consent_to_health_care_from_16(self, db):
         assert age_rule_for(domain=HEALTH, age=16).consenter == AgeRule.Consenter.PERSON

@@ -258,7 +258,7 @@ class ConsentWithdrawTests:
         consent_withdraw(consent=consent, user=svc.nurse, note="Første gang.")
         with time_machine.travel(NOW + datetime.timedelta(hours=2), tick=False):
             with pytest.raises(ValidationError) as exc:
-                consent_withdraw(consent=consent, user=svc.coordinator, note="Andre gang.")
+                consent_withdraw(consent=consent, user=svc.nurse, note="Andre gang.")
         assert exc.value.messages == ["This consent has already been withdrawn."]
         consent.refresh_from_db()
         assert (consent.withdrawn_at, consent.withdrawn_by, consent.withdrawal_note) == (NOW, svc.nurse, "Første gang.")
