@@ -14,6 +14,7 @@ from viewflow.workflow.status import STATUS
 from referrals.access import concern_get_for_user
 from referrals.models import Concern
 from workflows.flows.concern import ConcernFlow
+from workflows.services import concern as svc
 from tests.factories import advance, make_consultation, make_melding, make_org
 
 pytestmark = pytest.mark.django_db
@@ -216,33 +217,24 @@ class ForgedAddressTests:
 
 class ReporterViewTests:
     def test_it_never_shows_the_reporter_the_review_justification(self, client, org):
-        concern = make_melding(org)
-        concern = advance(concern, org, "received")
-        from workflows.services import concern as svc
-
+        concern = advance(make_melding(org), org, "received")
         svc.concern_review(concern=concern, user=org.caseworker, decision="close", justification="HEMMELIG-BEGRUNNELSE")
         client.force_login(org.reporter)
         assert b"HEMMELIG-BEGRUNNELSE" not in client.get(reverse("concerns:detail", args=[concern.code])).content
 
     def test_it_never_shows_the_reporter_the_investigation_summary(self, client, org):
-        from workflows.services import concern as svc
-
         concern = advance(make_melding(org), org, "investigating")
         svc.concern_conclude_investigation(concern=concern, user=org.caseworker, outcome="measures", summary="HEMMELIG-OPPSUMMERING")
         client.force_login(org.reporter)
         assert b"HEMMELIG-OPPSUMMERING" not in client.get(reverse("concerns:detail", args=[concern.code])).content
 
     def test_it_never_shows_the_reporter_the_reason_for_an_extension(self, client, org):
-        from workflows.services import concern as svc
-
         concern = advance(make_melding(org), org, "investigating")
         svc.concern_extend_investigation(concern=concern, user=org.caseworker, reason="HEMMELIG-FORLENGELSE")
         client.force_login(org.reporter)
         assert b"HEMMELIG-FORLENGELSE" not in client.get(reverse("concerns:detail", args=[concern.code])).content
 
     def test_it_shows_the_caseworker_the_justification_and_summary(self, client, org):
-        from workflows.services import concern as svc
-
         concern = advance(make_melding(org), org, "received")
         svc.concern_review(concern=concern, user=org.caseworker, decision="investigate", justification="INTERN-BEGRUNNELSE")
         svc.concern_conclude_investigation(concern=concern, user=org.caseworker, outcome="measures", summary="INTERN-OPPSUMMERING")
