@@ -156,11 +156,6 @@ class DecisionSecrecyTests:
         content = client.get(reverse("concerns:index")).content.decode()
         assert not {label for label in secret_labels() if label in content}
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="templates/workflows/concern_list.html renders the raw status in a CSS class (sh-status--closed); "
-        "remove this marker when the template uses the reporter status",
-    )
     @pytest.mark.parametrize("state", ["investigating", "closed"])
     def test_it_leaks_no_raw_status_into_the_reporters_own_concerns(self, client, org, state):
         advance(make_melding(org), org, state)
