@@ -186,6 +186,15 @@ class TranslationTests:
         assert "Receipt" not in text
         assert leaks(text) == []
 
+    def test_it_shows_the_access_log_purposes_in_bokmal(self, client, org):
+        # Purposes are stored as English codes and translated when shown.
+        concern = make_melding(org)
+        client.force_login(org.bv_leader)
+        text = visible_text(client.get(reverse("concerns:log", args=[concern.code])))
+        assert "bekymring sendt" in text
+        assert "utkast til bekymring" in text
+        assert "concern sent" not in text and "concern draft" not in text
+
     @pytest.mark.xfail(strict=True, reason="viewflow 2.4 hard-codes these words; remove this mark once they are fixed")
     def test_it_shows_no_hardcoded_viewflow_english_in_the_task_lists(self, client, org):
         pages = self._pages_for_caseworker(client, org)
