@@ -52,11 +52,15 @@ def contains_national_id(text: str) -> bool:
     return False
 
 
-def synthetic_national_id(birth_date: datetime.date, start: int = 500) -> str:
+def synthetic_national_id(birth_date: datetime.date, start: int | None = None) -> str:
     """A checksum-valid fødselsnummer for ``birth_date`` (demo data and tests; never a real person's on purpose).
 
-    Tries individual numbers from ``start`` until both check digits exist.
+    Tries individual numbers from ``start`` until both check digits exist. The individual number
+    encodes the century (000–499: 1900–1999; 500–999: 2000–2039), so by default it starts where
+    the birth year's century begins; a 1979 birth date with 500 would be read back as 1879.
     """
+    if start is None:
+        start = 0 if birth_date.year < 2000 else 500
     base = birth_date.strftime("%d%m%y")
     for individual in range(start, 1000):
         digits = [int(c) for c in f"{base}{individual:03d}"]
