@@ -4,12 +4,16 @@ from workflows.demo import SERVICES, USERS, seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo municipality, one user per role (password 'demo') and example concerns. Demo mode only."
+    help = (
+        "Create the demo municipality, one user per role (password 'demo'), the service catalogue, example concerns, "
+        "and contacts, consents and referrals in every status. Demo mode only."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--no-concerns", action="store_true")
+        parser.add_argument("--no-referrals", action="store_true")
 
     def handle(self, *args, **options):
-        seed_demo(with_concerns=not options["no_concerns"])
+        seed_demo(with_concerns=not options["no_concerns"], with_referrals=not options["no_referrals"])
         names = ", ".join([u[0] for u in USERS] + ["admin"])
         self.stdout.write(self.style.SUCCESS(f"Demo municipality ready: {len(SERVICES)} services; users {names} (password: demo)"))
