@@ -14,8 +14,10 @@ from workflows.models import Deadline
 PAGE_SIZE = 25
 
 
-def _member_service_ids(user):
-    return Membership.objects.filter(user=user, active=True).values("service_id")
+def _member_service_ids(user) -> list[int]:
+    # A list, not a subquery: with the service as a constant (usually just one) PostgreSQL walks
+    # the list's (service, sort key, id) index in order and stops after one page.
+    return list(Membership.objects.filter(user=user, active=True).values_list("service_id", flat=True))
 
 
 def _encode(ts: datetime | None, pk: int) -> str:
@@ -60,12 +62,16 @@ def concern_intake_list(user, *, cursor: str | None = None, pending_only: bool =
     if pending_only:
         qs = qs.filter(next_deadline_at__isnull=False)
         if key and key[0]:
-            qs = qs.filter(Q(next_deadline_at__gt=key[0]) | Q(next_deadline_at=key[0], pk__gt=key[1]))
+            # The redundant ``__gte`` lets the index start at the cursor instead of filtering up to it.
+            qs = qs.filter(Q(next_deadline_at__gt=key[0]) | Q(next_deadline_at=key[0], pk__gt=key[1]), next_deadline_at__gte=key[0])
         qs = qs.order_by("next_deadline_at", "pk")
         return _page(qs, "next_deadline_at", page_size)
+    # Every sent concern has submitted_at; saying so lets the (service, submitted_at, id) index,
+    # read backwards, give this order on every database (NULLS FIRST or LAST no longer matters).
+    qs = qs.filter(submitted_at__isnull=False)
     if key and key[0]:
-        qs = qs.filter(Q(submitted_at__lt=key[0]) | Q(submitted_at=key[0], pk__lt=key[1]))
-    qs = qs.order_by(F("submitted_at").desc(nulls_last=True), "-pk")
+        qs = qs.filter(Q(submitted_at__lt=key[0]) | Q(submitted_at=key[0], pk__lt=key[1]), submitted_at__lte=key[0])
+    qs = qs.order_by(F("submitted_at").desc(), "-pk")
     return _page(qs, "submitted_at", page_size)
 
 
@@ -86,7 +92,7 @@ def concern_sent_list(user, *, cursor: str | None = None, page_size: int = PAGE_
     )
     key = _decode(cursor)
     if key and key[0]:
-        qs = qs.filter(Q(created_at__lt=key[0]) | Q(created_at=key[0], pk__lt=key[1]))
+        qs = qs.filter(Q(created_at__lt=key[0]) | Q(created_at=key[0], pk__lt=key[1]), created_at__lte=key[0])
     qs = qs.order_by("-created_at", "-pk")
     return _page(qs, "created_at", page_size)
 
