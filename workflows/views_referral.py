@@ -62,7 +62,7 @@ def catalogue_search(request):
         age = contact.person.age_on(timezone.localdate())
         if "age" not in data and age is not None:
             data["age"] = str(age)
-        access_log_write(user=request.user, action="view", obj=contact, person=contact.person, purpose="catalogue search for a contact", service=contact.service)
+        _log_contact_read(request, contact, "catalogue search for a contact")
     form = rforms.CatalogueSearchForm(data)
     form.is_valid()
     filters = getattr(form, "cleaned_data", {})
@@ -146,10 +146,14 @@ def _contact_context(request, contact, *, identify_form=None, consent_form=None)
     return ctx
 
 
+def _log_contact_read(request, contact, purpose="contact page"):
+    access_log_write(user=request.user, action="view", obj=contact, person=contact.person, purpose=purpose, service=contact.service)
+
+
 @login_required
 def contact_detail(request, code):
     contact = contact_get_for_user(request.user, code)
-    access_log_write(user=request.user, action="view", obj=contact, person=contact.person, purpose="contact page", service=contact.service)
+    _log_contact_read(request, contact)
     return render(request, "referrals/contact_detail.html", _contact_context(request, contact))
 
 
@@ -167,6 +171,7 @@ def contact_identify(request, code):
         else:
             messages.success(request, _("The person has been identified."))
             return redirect("referrals:contact_detail", contact.code)
+    _log_contact_read(request, contact)
     return _render_invalid(request, "referrals/contact_detail.html", _contact_context(request, contact, identify_form=form))
 
 
@@ -189,6 +194,7 @@ def contact_consent(request, code):
         else:
             messages.success(request, _("The consent has been recorded."))
             return redirect("referrals:contact_detail", contact.code)
+    _log_contact_read(request, contact)
     return _render_invalid(request, "referrals/contact_detail.html", _contact_context(request, contact, consent_form=form))
 
 
@@ -234,9 +240,9 @@ def referral_create(request, code):
             messages.success(request, _("The referral has been sent."))
             return redirect("referrals:detail", referral.code)
     ctx = {"form": form, "contact": contact, "person": contact.person, "age": contact.person.age_on(timezone.localdate())}
+    _log_contact_read(request, contact, "referral form")
     if request.method == "POST":
         return _render_invalid(request, "referrals/referral_form.html", ctx)
-    access_log_write(user=request.user, action="view", obj=contact, person=contact.person, purpose="referral form", service=contact.service)
     return render(request, "referrals/referral_form.html", ctx)
 
 
@@ -322,10 +328,14 @@ def _detail_context(request, referral, roles, action_forms=None):
     return ctx
 
 
+def _log_referral_read(request, referral, roles):
+    access_log_write(user=request.user, action="view", obj=referral, person=referral.person, purpose="referral page", service=_acting_service(referral, roles))
+
+
 @login_required
 def referral_detail(request, code):
     referral, roles = referral_get_for_user(request.user, code)
-    access_log_write(user=request.user, action="view", obj=referral, person=referral.person, purpose="referral page", service=_acting_service(referral, roles))
+    _log_referral_read(request, referral, roles)
     return render(request, "referrals/detail.html", _detail_context(request, referral, roles))
 
 
@@ -372,6 +382,7 @@ def referral_action(request, code, action):
             messages.success(request, done)
             return redirect("referrals:detail", shown.code)
     referral.refresh_from_db()
+    _log_referral_read(request, referral, roles)
     forms_ = _action_forms(referral, roles)
     forms_[action] = form
     return _render_invalid(request, "referrals/detail.html", _detail_context(request, referral, roles, forms_))

@@ -305,3 +305,108 @@ class KeysetListTests:
         requested = next(row for row in counts["rows"] if row[0] == Referral.Status.REQUESTED)
         assert requested[2]["18-25"] == 1 and requested[2]["65+"] == 1 and requested[3] == 2
         assert counts["total"] == 2
+
+
+class SenderActionTests:
+    def test_it_lets_the_sender_forward_a_declined_referral_on_another_consent(self, client, ro):
+        referral = make_referral(ro)
+        svc.referral_receive(referral=referral, user=ro.tildeling_staff)
+        svc.referral_decline(referral=referral, user=ro.tildeling_staff, reason="Ikke vår målgruppe.")
+        consent = make_consent(ro, referral.person, grantees=[ro.rask])
+        client.force_login(ro.sender)
+        page = client.get(reverse("referrals:detail", args=[referral.code])).content.decode()
+        assert 'data-testid="action-forward"' in page and 'data-testid="action-cancel"' not in page
+        response = client.post(reverse("referrals:action", args=[referral.code, "forward"]), {
+            "forward-target_service": ro.rask.pk, "forward-basis": "consent", "forward-consent": consent.pk,
+        })
+        new = Referral.objects.get(forwarded_from=referral)
+        assert response.status_code == 302 and response["Location"] == reverse("referrals:detail", args=[new.code])
+        assert new.target_service == ro.rask and new.consent == consent and new.sender_service == ro.radgivning
+
+    def test_it_lets_the_sender_cancel_an_open_referral_with_a_reason(self, client, ro):
+        referral = make_referral(ro)
+        client.force_login(ro.sender)
+        response = client.post(reverse("referrals:action", args=[referral.code, "cancel"]), {"cancel-reason": "Personen ombestemte seg."})
+        assert response.status_code == 302
+        referral.refresh_from_db()
+        assert referral.status == Referral.Status.CANCELLED and referral.status_reason == "Personen ombestemte seg."
+
+    def test_it_rerenders_the_page_with_422_and_logs_the_read_when_a_decline_has_no_reason(self, client, ro):
+        referral = make_referral(ro)
+        svc.referral_receive(referral=referral, user=ro.tildeling_staff)
+        client.force_login(ro.tildeling_staff)
+        response = client.post(reverse("referrals:action", args=[referral.code, "decide"]), {"decide-decision": "decline"})
+        assert response.status_code == 422
+        assert "Give the reason for declining; the sender will see it." in response.content.decode()
+        assert AccessLog.objects.filter(object_type="referrals.referral", object_id=referral.pk, action="view", user=ro.tildeling_staff).exists()
+        referral.refresh_from_db()
+        assert referral.status == Referral.Status.RECEIVED
+
+
+class TaskPageTests:
+    """viewflow's task pages of the referral flow use the same forms and services as the referral page."""
+
+    def _task(self, referral, node):
+        from workflows.flows.referral import ReferralFlow
+
+        return ReferralFlow.task_class.objects.get(process=referral.process, flow_task=getattr(ReferralFlow, node))
+
+    def test_it_routes_and_receives_through_the_task_pages(self, client, ro):
+        referral = make_referral(ro, via_coordinator=True)
+        task = self._task(referral, "triage")
+        kwargs = {"process_pk": referral.process.pk, "task_pk": task.pk}
+        client.force_login(ro.coordinator)
+        client.post(reverse("workflow:flows:referral:triage:assign", kwargs=kwargs), {})
+        assert client.get(reverse("workflow:flows:referral:triage:execute", kwargs=kwargs)).status_code == 200
+        response = client.post(reverse("workflow:flows:referral:triage:execute", kwargs=kwargs), {"target_service": ro.tildeling.pk, "basis": "consent"})
+        assert response.status_code == 302
+        referral.refresh_from_db()
+        assert referral.target_service == ro.tildeling
+
+        task = self._task(referral, "receive")
+        kwargs = {"process_pk": referral.process.pk, "task_pk": task.pk}
+        client.force_login(ro.tildeling_staff)
+        client.post(reverse("workflow:flows:referral:receive:assign", kwargs=kwargs), {})
+        assert client.post(reverse("workflow:flows:referral:receive:execute", kwargs=kwargs), {}).status_code == 302
+        referral.refresh_from_db()
+        assert referral.status == Referral.Status.RECEIVED
+
+    def test_it_answers_404_to_an_outsider_on_the_task_page(self, client, ro):
+        referral = make_referral(ro, via_coordinator=True)
+        task = self._task(referral, "triage")
+        kwargs = {"process_pk": referral.process.pk, "task_pk": task.pk}
+        for user in [*ro.outsiders.values(), ro.sender, ro.tildeling_staff]:
+            client.force_login(user)
+            assert client.get(reverse("workflow:flows:referral:triage:execute", kwargs=kwargs)).status_code == 404
+
+
+class ConstantQueriesTests:
+    def _queries(self, client, url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def test_it_renders_the_lists_with_as_many_queries_for_many_rows_as_for_few(self, client, ro):
+        contact = make_contact(ro)
+        consent = make_consent(ro, contact.person)
+        pages = {
+            ro.sender: [reverse("referrals:index"), reverse("referrals:contacts"), reverse("referrals:catalogue"), reverse("referrals:stats")],
+            ro.coordinator: [reverse("referrals:coordinator"), reverse("referrals:coordinator_list")],
+            ro.tildeling_staff: [reverse("referrals:incoming"), reverse("referrals:incoming") + "?vis=alle"],
+        }
+
+        def add_rows():
+            for _ in range(3):
+                make_referral(ro, contact=make_contact(ro), consent=None, via_coordinator=True)
+                make_referral(ro, contact=contact, consent=consent)
+
+        add_rows()
+        before = {}
+        for user, urls in pages.items():
+            client.force_login(user)
+            before.update({(user.pk, url): self._queries(client, url) for url in urls})
+        add_rows()
+        for user, urls in pages.items():
+            client.force_login(user)
+            for url in urls:
+                assert self._queries(client, url) == before[(user.pk, url)], url
