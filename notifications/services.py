@@ -26,6 +26,15 @@ from referrals.models import Membership
 log = logging.getLogger(__name__)
 
 
+def system_text(msgid: str, **params) -> str:
+    """A notification text in the site's default language, whoever's request created it.
+
+    Mark ``msgid`` with gettext_noop at the call site so makemessages finds it.
+    """
+    with override(settings.LANGUAGE_CODE):
+        return _(msgid) % params
+
+
 def reminder_schedule(
     *,
     key: str,

@@ -11,12 +11,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import access_log_write
 from consent.models import Disclosure
 from consent.services import disclosure_record
 from notifications.models import Reminder
-from notifications.services import reminder_schedule
+from notifications.services import reminder_schedule, system_text
 from referrals import permissions
 from referrals.access import HANDLER_PERM, REPORTER_PERM
 from referrals.models import Concern, ConcernFeedback, Membership, Person, Service
@@ -234,7 +235,7 @@ def concern_submit(*, concern: Concern, user, version: str | None = None) -> Con
     else:
         deadlines.deadline_open(process=PROCESS, step="consultation_answer", starts_at=now, **common)
     _notify_now(concern, service=concern.receiving_service, perm=HANDLER, key="submitted",
-                message=_("%(ref)s: a new concern has arrived") % {"ref": ref})
+                message=system_text(gettext_noop("%(ref)s: a new concern has arrived"), ref=ref))
     _refresh_next_deadline(concern)
     access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="concern sent", service=concern.reporting_service)
     return concern
@@ -273,7 +274,7 @@ def concern_confirm_receipt(*, concern: Concern, user, activation=None) -> Conce
     deadlines.deadline_meet(subject=concern, process=PROCESS, step="receipt")
     _complete_task(concern, "confirm_receipt", user, activation)
     _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key="received",
-                message=_("%(ref)s: the child welfare service has received your melding") % {"ref": concern.reference})
+                message=system_text(gettext_noop("%(ref)s: the child welfare service has received your melding"), ref=concern.reference))
     _refresh_next_deadline(concern)
     access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="receipt confirmed", service=concern.receiving_service)
     return concern
@@ -418,7 +419,7 @@ def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "
     )
     deadlines.deadline_meet(subject=concern, process=PROCESS, step=f"feedback_{kind}")
     _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key=f"feedback_{kind}",
-                message=_("%(ref)s: feedback from the child welfare service") % {"ref": concern.reference})
+                message=system_text(gettext_noop("%(ref)s: feedback from the child welfare service"), ref=concern.reference))
     _refresh_next_deadline(concern)
     access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="feedback to reporter", service=concern.receiving_service)
     return feedback
@@ -442,7 +443,7 @@ def consultation_answer(*, concern: Concern, user, advice: str, activation=None)
     deadlines.deadline_meet(subject=concern, process=PROCESS, step="consultation_answer")
     _complete_task(concern, "answer_consultation", user, activation)
     _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key="answered",
-                message=_("%(ref)s: the child welfare service has answered your consultation") % {"ref": concern.reference})
+                message=system_text(gettext_noop("%(ref)s: the child welfare service has answered your consultation"), ref=concern.reference))
     _refresh_next_deadline(concern)
     access_log_write(user=user, action="update", obj=concern, purpose="consultation answered", service=concern.receiving_service)
     return concern
