@@ -29,3 +29,22 @@ def screenshot(page, name: str):
     if folder:
         os.makedirs(folder, exist_ok=True)
         page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
+def keep_django_connection_under_playwright():
+    """Make the test thread keep using the database connection it had before Playwright started.
+
+    Playwright's sync API runs an asyncio loop in the test thread. From then on asgiref's
+    thread-critical Local (Django's ``connections``) sees a running loop and switches to a
+    context-var storage, so ``connections["default"]`` becomes a *new* connection object. If the
+    test database was set up before the browser (any non-browser test ran first), that new object
+    lacks ``_test_serialized_contents``: ``serialized_rollback`` then silently skips the restore,
+    and every row the migrations seeded (deadline policies, age rules, permissions) is gone after
+    the first browser test's flush. Call this once after the browser has started.
+    """
+    from django.db import connections
+
+    local = connections._connections
+    before = getattr(getattr(local, "_storage", None), "default", None)
+    if before is not None and hasattr(local, "_get_storage"):
+        setattr(local._get_storage(), "default", before)
