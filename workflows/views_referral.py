@@ -226,6 +226,9 @@ def referral_create(request, code):
         if target is not None:
             initial = {"destination": "service", "target_service": target}
     form = _referral_form(contact, request.POST or None, initial)
+    consents = list(form.fields["consent"].queryset[:2])
+    if len(consents) == 1:
+        form.initial.setdefault("consent", consents[0].pk)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -477,19 +480,30 @@ def referral_stats_csv(request, table):
         raise Http404
     year = _year_param(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
+    writer = csv.writer(response, delimiter=";")
+
+    def write(row):
+        writer.writerow([_csv_cell(v) for v in row])
+
     response["Content-Disposition"] = f'attachment; filename="{table}{"-" + str(year) if year else ""}.csv"'
     response.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
-    writer = csv.writer(response, delimiter=";")
     if table == "henvisninger":
-        writer.writerow([_("Year"), _("Destination service"), _("Referrals")] + [str(label) for _v, _a, label in selectors.STATUS_COLUMNS])
+        write([_("Year"), _("Destination service"), _("Referrals")] + [str(label) for _v, _a, label in selectors.STATUS_COLUMNS])
         for row in selectors.stats_referrals_by_destination(request.user, year=year):
-            writer.writerow([row["year"], row["service"], row["total"], *row["statuses"]])
+            write([row["year"], row["service"], row["total"], *row["statuses"]])
     else:
-        writer.writerow([_("Year"), _("Registering service"), _("Contacts"), _("Referred on"), _("Referred to"), _("Contacts referred there")])
+        write([_("Year"), _("Registering service"), _("Contacts"), _("Referred on"), _("Referred to"), _("Contacts referred there")])
         for row in selectors.stats_contacts_referred(request.user, year=year):
             for dest in row["destinations"] or [{"service": "", "contacts": ""}]:
-                writer.writerow([row["year"], row["service"], row["contacts"], row["referred"], dest["service"], dest["contacts"]])
+                write([row["year"], row["service"], row["contacts"], row["referred"], dest["service"], dest["contacts"]])
     return response
+
+
+def _csv_cell(value):
+    # A text cell that starts like a formula would run as one in a spreadsheet program.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
 
 
 # --- viewflow's task pages ---------------------------------------------------------------------
