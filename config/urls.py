@@ -7,6 +7,7 @@ from viewflow.urls import Application, Site
 from viewflow.workflow.flow.viewset import FlowViewset, WorkflowAppViewset
 
 from notifications import views as notification_views
+from workflows import task_lists
 from workflows import views as concern_views
 from consent.urls import ConsentApp
 from workflows.flows.concern import ConcernFlow
@@ -53,6 +54,9 @@ class ScopedFlowViewset(FlowViewset):
 class ScopedWorkflowAppViewset(WorkflowAppViewset):
     """Inbox, queue and archive, with bulk actions that see only the user's own tasks."""
 
+    inbox_view_class = task_lists.InboxView
+    queue_view_class = task_lists.QueueView
+    archive_view_class = task_lists.ArchiveView
     tasks_assign_view_class = concern_views.ScopedBulkAssignTasksView
     tasks_unassign_view_class = concern_views.ScopedBulkUnassignTasksView
 

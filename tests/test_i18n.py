@@ -195,7 +195,6 @@ class TranslationTests:
         assert "utkast til bekymring" in text
         assert "concern sent" not in text and "concern draft" not in text
 
-    @pytest.mark.xfail(strict=True, reason="viewflow 2.4 hard-codes these words; remove this mark once they are fixed")
     def test_it_shows_no_hardcoded_viewflow_english_in_the_task_lists(self, client, org):
         pages = self._pages_for_caseworker(client, org)
         found = {page: leaks(visible_text(pages[page]), VIEWFLOW_HARDCODED) for page in ("workflow:inbox", "workflow:queue")}
