@@ -31,7 +31,7 @@ def screenshot(page, name: str):
         page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
 
 
-def keep_django_connection_under_playwright():
+def keep_django_connection_under_playwright() -> bool:
     """Make the test thread keep using the database connection it had before Playwright started.
 
     Playwright's sync API runs an asyncio loop in the test thread. From then on asgiref's
@@ -40,11 +40,17 @@ def keep_django_connection_under_playwright():
     test database was set up before the browser (any non-browser test ran first), that new object
     lacks ``_test_serialized_contents``: ``serialized_rollback`` then silently skips the restore,
     and every row the migrations seeded (deadline policies, age rules, permissions) is gone after
-    the first browser test's flush. Call this once after the browser has started.
+    the first browser test's flush. Call this once after the browser has started; returns whether
+    the connection in use changed (then flush before the next restore: the rows left by earlier
+    tests may clash with the restored ones).
     """
     from django.db import connections
 
     local = connections._connections
     before = getattr(getattr(local, "_storage", None), "default", None)
-    if before is not None and hasattr(local, "_get_storage"):
-        setattr(local._get_storage(), "default", before)
+    if before is None or not hasattr(local, "_get_storage"):
+        return False
+    storage = local._get_storage()
+    changed = getattr(storage, "default", before) is not before
+    setattr(storage, "default", before)
+    return changed
