@@ -14,14 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from referrals.access import permitted_ids_subquery, referral_roles
 from referrals.models import CatalogueEntry, Contact, Membership, Referral, Service
 from workflows.deadlines import add_working_days
-from workflows.selectors import _decode, _encode, _page
+from workflows.selectors import _decode, _page
+from workflows.services.referral import ROUTING_KINDS
 
 PAGE_SIZE = 25
 SENDER_PERM = "view_referral_status"
 HANDLER_PERM = "handle_referral"
 ROUTER_PERM = "route_referral"
 CONTACT_PERM = "handle_contact"
-ROUTING_KINDS = (Service.Kind.RUSTJENESTE,)
 
 # (key, label, lowest age, highest age or None); "unknown" holds persons without any age.
 AGE_BANDS = [
