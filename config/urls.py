@@ -10,6 +10,7 @@ from notifications import views as notification_views
 from workflows import task_lists
 from workflows import views as concern_views
 from consent.urls import ConsentApp
+from workflows import views_consent
 from workflows.flows.concern import ConcernFlow
 from workflows.flows.referral import ReferralFlow
 from workflows.urls_referral import ReferralsApp
@@ -42,6 +43,10 @@ class NotificationsApp(Application):
     read_path = path("<int:pk>/les/", notification_views.notification_read, name="read")
 
 
+class ConsentAppWithWithdrawal(ConsentApp):
+    withdraw_path = path("<uuid:code>/trekk-tilbake/", views_consent.consent_withdraw, name="withdraw")
+
+
 class ScopedFlowViewset(FlowViewset):
     """A flow's viewflow pages without the unscoped process and task lists (viewflow issue #505);
     the per-process pages are guarded by FlowObjectAccessMiddleware."""
@@ -66,7 +71,7 @@ site = Site(
     viewsets=[
         ConcernsApp(),
         ReferralsApp(),
-        ConsentApp(),
+        ConsentAppWithWithdrawal(),
         ScopedWorkflowAppViewset(
             title=_("Tasks"),
             icon="assignment",

@@ -145,6 +145,7 @@ def consent_withdraw(*, consent: Consent, user, note: str = "") -> list[Disclosu
     because the recipients no longer hold the permission then.
     """
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    _require_member(user, consent.recorded_by_service, _("Only the service responsible for the consent can record its withdrawal."))
     if consent.withdrawn_at is not None:
         raise ValidationError(_("This consent has already been withdrawn."))
     now = timezone.now()

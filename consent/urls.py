@@ -19,7 +19,7 @@ class ConsentApp(Application):
     reconsent_path = path("fornying/", views.reconsent_list, name="reconsent")
     age_rules_path = path("aldersregler/", views.age_rule_list, name="age_rules")
     detail_path = path("<uuid:code>/", views.consent_detail, name="detail")
-    withdraw_path = path("<uuid:code>/trekk-tilbake/", views.consent_withdraw, name="withdraw")
+    # withdraw_path is added in config/urls.py: the view lives in workflows (it cancels referrals too).
     person_path = path("person/<uuid:code>/", views.person_consents, name="person")
     create_path = path("person/<uuid:code>/ny/", views.consent_create, name="create")
     fhir_path = path("person/<uuid:code>/fhir/", views.person_fhir_export, name="fhir")

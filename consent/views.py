@@ -14,7 +14,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from audit.services import access_log_write
 from consent import forms
@@ -31,9 +30,7 @@ from consent.selectors import (
 from consent.services import consent_record, reconsent_task_done
 from referrals.access import consent_get_for_user, person_get_for_user, person_services_with_role, user_services
 from referrals.models import Membership, Person, Referral, Service
-# The withdrawal service lives with the referrals because it also cancels those resting on the consent.
-from workflows.services.referral import consent_withdraw_with_referrals
-from workflows.views import apply_errors
+from referrals.ui import apply_errors
 
 REPORT_ACCESS_ROWS = 200
 
@@ -167,30 +164,6 @@ def consent_detail(request, code):
         service=consent.recorded_by_service,
     )
     return render(request, "consent/consent_detail.html", _detail_context(request, consent))
-
-
-@login_required
-@require_POST
-def consent_withdraw(request, code):
-    consent = consent_get_for_user(request.user, code)
-    form = forms.WithdrawForm(request.POST)
-    if form.is_valid():
-        try:
-            cancelled = consent_withdraw_with_referrals(consent=consent, user=request.user, note=form.cleaned_data["note"])
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            msg = _("The consent has been withdrawn. The services that received information on it no longer have access.")
-            if cancelled:
-                msg += " " + _("Referrals cancelled: %(n)s.") % {"n": len(cancelled)}
-            messages.success(request, msg)
-            return redirect("consent:detail", consent.code)
-    consent.refresh_from_db()
-    access_log_write(
-        user=request.user, action="view", obj=consent, person=consent.person, purpose="consent page",
-        service=consent.recorded_by_service,
-    )
-    return render(request, "consent/consent_detail.html", _detail_context(request, consent, form), status=422)
 
 
 @login_required

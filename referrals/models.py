@@ -138,16 +138,6 @@ class Person(models.Model):
             return years
         return self.approx_age
 
-    def birthday_in_year(self, year):
-        """The birthday in ``year`` (28 February for a 29 February birth in a common year)."""
-        import calendar
-        import datetime
-
-        b = self.birth_date
-        if b.month == 2 and b.day == 29 and not calendar.isleap(year):
-            return datetime.date(year, 2, 28)
-        return b.replace(year=year)
-
 
 class Guardianship(models.Model):
     class Kind(models.TextChoices):

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import generic
 from django.views.decorators.http import require_POST
 from viewflow.workflow.flow.views import BulkAssignTasksActionView, BulkUnassignTasksActionView
@@ -13,21 +14,13 @@ from viewflow.workflow.status import STATUS
 
 from audit.selectors import access_log_for_object
 from audit.services import access_log_write
+from referrals.ui import apply_errors  # noqa: F401  (re-exported for the referral views)
 from referrals.access import concern_get_for_process, concern_get_for_user, user_is_leader_of, user_services
 from referrals.models import Concern, ConcernFeedback, Service
 from referrals.services import person_get_or_create
 from workflows import forms, selectors
 from workflows.services import concern as svc
 from workflows.services.deadlines import open_deadlines
-
-
-def apply_errors(form, error: ValidationError):
-    """Put a service's ValidationError on the form: field errors on their fields, the rest on top."""
-    if hasattr(error, "error_dict"):
-        for field, errs in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, error)
 
 
 def _render_invalid(request, template, context):
@@ -152,12 +145,12 @@ def concern_send(request, code):
 
 ACTIONS = {
     # name: (form class, service call)
-    "receipt": (forms.ReceiptForm, lambda c, u, d: svc.concern_confirm_receipt(concern=c, user=u), _("Receipt confirmed.")),
-    "review": (forms.ReviewForm, lambda c, u, d: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=d["version"]), _("The review decision has been recorded.")),
-    "extend": (forms.ExtendForm, lambda c, u, d: svc.concern_extend_investigation(concern=c, user=u, reason=d["reason"], until=d["until"]), _("The investigation deadline has been extended.")),
-    "conclude": (forms.ConcludeForm, lambda c, u, d: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"]), _("The investigation has been concluded.")),
-    "feedback": (forms.FeedbackForm, lambda c, u, d: svc.concern_send_feedback(concern=c, user=u, kind=d["kind"], message=d["message"]), _("The feedback has been sent to the reporter.")),
-    "answer": (forms.AnswerForm, lambda c, u, d: svc.consultation_answer(concern=c, user=u, advice=d["advice"]), _("Your advice has been sent.")),
+    "receipt": (forms.ReceiptForm, lambda c, u, d: svc.concern_confirm_receipt(concern=c, user=u), _lazy("Receipt confirmed.")),
+    "review": (forms.ReviewForm, lambda c, u, d: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=d["version"]), _lazy("The review decision has been recorded.")),
+    "extend": (forms.ExtendForm, lambda c, u, d: svc.concern_extend_investigation(concern=c, user=u, reason=d["reason"], until=d["until"]), _lazy("The investigation deadline has been extended.")),
+    "conclude": (forms.ConcludeForm, lambda c, u, d: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"]), _lazy("The investigation has been concluded.")),
+    "feedback": (forms.FeedbackForm, lambda c, u, d: svc.concern_send_feedback(concern=c, user=u, kind=d["kind"], message=d["message"]), _lazy("The feedback has been sent to the reporter.")),
+    "answer": (forms.AnswerForm, lambda c, u, d: svc.consultation_answer(concern=c, user=u, advice=d["advice"]), _lazy("Your advice has been sent.")),
 }
 
 

@@ -47,6 +47,24 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _same_db_connection_after_the_browser_starts(browser, django_db_setup, django_db_blocker):
+    """Keep Django's test connection once Playwright's loop runs (see support.keep_django_connection_under_playwright).
+
+    Session scope: runs before the per-test setup that restores the rows the migrations seeded.
+    """
+    from django.core.management import call_command
+    from django.db import connections
+
+    from tests.e2e.support import keep_django_connection_under_playwright
+
+    if keep_django_connection_under_playwright() and hasattr(connections["default"], "_test_serialized_contents"):
+        # Tests that ran before the browser left rows behind on the other connection: start from an
+        # empty database so the next serialized restore brings every seeded row back.
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+
+
 @pytest.fixture
 def new_page(browser, live_server):
     """Make a fresh page (own cookies, so one per user) whose relative URLs go to the live server."""

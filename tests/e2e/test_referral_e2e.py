@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from consent.models import Consent
 from referrals.models import Contact, Referral, ReferralKind
-from tests.e2e.support import exact, keep_django_connection_under_playwright, nb, screenshot
+from tests.e2e.support import exact, nb, screenshot
 from tests.referral_factories import make_contact, make_referral, make_referral_org
 from workflows.forms_referral import CloseForm, ConsentRecordForm, ContactForm, DecideForm, ForwardForm, NotesForm, ReferralForm, RouteForm
 
@@ -20,18 +20,6 @@ from workflows.forms_referral import CloseForm, ConsentRecordForm, ContactForm, 
 # migrations seed (the deadline policies), which a flush between tests would otherwise remove.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _same_db_connection_after_the_browser_starts(browser, django_db_setup, django_db_blocker):
-    # Session scope: runs before the per-test database setup that restores the seeded rows.
-    from django.core.management import call_command
-    from django.db import connections
-
-    if keep_django_connection_under_playwright() and hasattr(connections["default"], "_test_serialized_contents"):
-        # Browser tests before this module ran on the other connection and lost the seeded rows;
-        # start from an empty database so the next restore brings them all back.
-        with django_db_blocker.unblock():
-            call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
 
 S = Referral.Status
 DECLINE_REASON = "Personen må først kartlegges for rusbruk; søknad om bolig kommer etterpå."

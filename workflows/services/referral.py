@@ -10,12 +10,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import access_log_write
 from consent.models import Consent, Disclosure
 from consent.services import consent_withdraw, disclosure_record
 from notifications.models import Reminder
-from notifications.services import reminder_schedule
+from notifications.services import reminder_schedule, system_text
 from referrals import permissions
 from referrals.models import CatalogueEntry, Contact, Membership, Person, Referral, ReferralEvent, Service
 from referrals.validators import parse_national_id
@@ -269,7 +270,7 @@ def referral_send(
             subject=referral, process=PROCESS, step="routing", starts_at=referral.sent_at,
             responsible_service=routing_service, required_perm=ROUTER, url=_url(referral), reference=referral.reference,
         )
-    _notify(referral, recipient, perm, "sent", _("%(ref)s: a new referral has arrived") % {"ref": referral.reference})
+    _notify(referral, recipient, perm, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
     _refresh_next_deadline(referral)
     access_log_write(user=user, action="create", obj=referral, person=person, purpose="referral sent", service=sender_service)
     return referral
@@ -293,7 +294,7 @@ def referral_route(*, referral: Referral, user, target_service: Service, consent
     deadlines.deadline_meet(subject=referral, process=PROCESS, step="routing")
     _open_answer_deadline(referral)
     _complete(referral, "triage", user, activation)
-    _notify(referral, target_service, HANDLER, "sent", _("%(ref)s: a new referral has arrived") % {"ref": referral.reference})
+    _notify(referral, target_service, HANDLER, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
     _refresh_next_deadline(referral)
     access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral routed", service=referral.routing_service)
     return referral
@@ -319,7 +320,7 @@ def referral_receive(*, referral: Referral, user, activation=None) -> Referral:
 def _notify_sender(referral):
     _notify(
         referral, referral.sender_service, SENDER, f"status:{referral.status}",
-        _("%(ref)s: the referral is now “%(status)s”") % {"ref": referral.reference, "status": referral.get_status_display()},
+        system_text(gettext_noop("%(ref)s: the referral is now “%(status)s”"), ref=referral.reference, status=Referral.Status(referral.status).label),
     )
 
 
@@ -349,7 +350,7 @@ def referral_decline(*, referral: Referral, user, reason: str, activation=None) 
     _notify_sender(referral)
     if referral.routing_service_id:
         _notify(referral, referral.routing_service, ROUTER, "declined",
-                _("%(ref)s was declined and may be forwarded") % {"ref": referral.reference})
+                system_text(gettext_noop("%(ref)s was declined and may be forwarded"), ref=referral.reference))
     _refresh_next_deadline(referral)
     access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral declined", service=referral.target_service)
     return referral
@@ -418,7 +419,7 @@ def referral_cancel(*, referral: Referral, user, reason: str = "") -> Referral:
     process_cancel(ReferralFlow, referral.process)
     for service, perm in ((referral.target_service, HANDLER), (referral.routing_service, ROUTER)):
         if service is not None:
-            _notify(referral, service, perm, "cancelled", _("%(ref)s was cancelled by the sender") % {"ref": referral.reference})
+            _notify(referral, service, perm, "cancelled", system_text(gettext_noop("%(ref)s was cancelled by the sender"), ref=referral.reference))
     _refresh_next_deadline(referral)
     access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral cancelled", service=referral.sender_service)
     return referral
@@ -470,7 +471,7 @@ def _forward_as_router(referral, user, target_service, consent, basis, legal_ref
     ReferralFlow.start.run(referral=new)
     _event(new, Referral.Status.REQUESTED, referral.routing_service, _("Forwarded from %(ref)s") % {"ref": referral.reference})
     _open_answer_deadline(new)
-    _notify(new, target_service, HANDLER, "sent", _("%(ref)s: a new referral has arrived") % {"ref": new.reference})
+    _notify(new, target_service, HANDLER, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=new.reference))
     _refresh_next_deadline(new)
     access_log_write(user=user, action="create", obj=new, person=new.person, purpose="referral forwarded", service=referral.routing_service)
     return new
@@ -482,8 +483,6 @@ def consent_withdraw_with_referrals(*, consent: Consent, user, note: str = "") -
     that rested on it, with their tasks and deadlines. Returns the referrals cancelled."""
     from workflows.flows.referral import ReferralFlow
 
-    if not _member(user, consent.recorded_by_service):
-        raise ValidationError(_("Only the service responsible for the consent can record its withdrawal."))
     revoked = consent_withdraw(consent=consent, user=user, note=note)
     referral_ids = {d.subject_id for d in revoked if d.subject_type.model == "referral"}
     cancelled = []
