@@ -4,10 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views import generic
 from django.views.decorators.http import require_POST
 from viewflow.workflow.flow.views import BulkAssignTasksActionView, BulkUnassignTasksActionView
 from viewflow.workflow.status import STATUS
@@ -19,6 +19,7 @@ from referrals.access import concern_get_for_process, concern_get_for_user, user
 from referrals.models import Concern, ConcernFeedback, Service
 from referrals.services import person_get_or_create
 from workflows import forms, selectors
+from workflows.task_views import ServiceStepTaskView
 from workflows.services import concern as svc
 from workflows.services.deadlines import open_deadlines
 
@@ -224,7 +225,7 @@ def concern_log(request, code):
 STEP_FORMS = {"receipt": forms.ReceiptForm, "review": forms.ReviewForm, "conclude": forms.ConcludeForm, "answer": forms.AnswerForm}
 
 
-class ConcernTaskView(generic.FormView):
+class ConcernTaskView(ServiceStepTaskView):
     """viewflow's execute page of a human step: the same form and service as the concern page."""
 
     step = None
@@ -244,25 +245,18 @@ class ConcernTaskView(generic.FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(concern=self.concern, step=self.step, activation=self.request.activation, **kwargs)
 
-    def form_valid(self, form):
-        d, c, u, act = form.cleaned_data, self.concern, self.request.user, self.request.activation
+    def run_step(self, d, act):
+        c, u = self.concern, self.request.user
         calls = {
             "receipt": lambda: svc.concern_confirm_receipt(concern=c, user=u, activation=act),
             "review": lambda: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=d["version"], activation=act),
             "conclude": lambda: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"], activation=act),
             "answer": lambda: svc.consultation_answer(concern=c, user=u, advice=d["advice"], activation=act),
         }
-        try:
-            with transaction.atomic():
-                calls[self.step]()
-        except ValidationError as e:
-            apply_errors(form, e)
-            return self.render_to_response(self.get_context_data(form=form), status=422)
-        messages.success(self.request, _("The task has been completed."))
-        return redirect("concerns:detail", c.code)
+        calls[self.step]()
 
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=422)
+    def done_url(self):
+        return reverse("concerns:detail", args=[self.concern.code])
 
 
 class ScopedBulkAssignTasksView(BulkAssignTasksActionView):

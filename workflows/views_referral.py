@@ -14,11 +14,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import generic
 from django.views.decorators.http import require_POST
 
 from audit.services import access_log_write
@@ -31,6 +31,7 @@ from referrals.services import person_get_or_create
 from workflows import forms_referral as rforms
 from workflows import selectors_referral as selectors
 from workflows.services import referral as svc
+from workflows.task_views import ServiceStepTaskView
 from workflows.services.deadlines import open_deadlines
 from workflows.views import apply_errors
 
@@ -509,7 +510,7 @@ def _csv_cell(value):
 # --- viewflow's task pages ---------------------------------------------------------------------
 
 
-class ReferralTaskView(generic.FormView):
+class ReferralTaskView(ServiceStepTaskView):
     """viewflow's execute page of a referral step: the same forms and services as the referral page."""
 
     step = None
@@ -532,8 +533,8 @@ class ReferralTaskView(generic.FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(referral=self.referral, step=self.step, activation=self.request.activation, **kwargs)
 
-    def form_valid(self, form):
-        d, r, u, act = form.cleaned_data, self.referral, self.request.user, self.request.activation
+    def run_step(self, d, act):
+        r, u = self.referral, self.request.user
         calls = {
             "route": lambda: svc.referral_route(referral=r, user=u, target_service=d["target_service"], activation=act, **_basis(d)),
             "receive": lambda: svc.referral_receive(referral=r, user=u, activation=act),
@@ -543,14 +544,7 @@ class ReferralTaskView(generic.FormView):
             ),
             "close": lambda: svc.referral_close(referral=r, user=u, completed=d["result"] == "completed", outcome=d["outcome"], activation=act),
         }
-        try:
-            with transaction.atomic():
-                calls[self.step]()
-        except ValidationError as e:
-            apply_errors(form, e)
-            return self.render_to_response(self.get_context_data(form=form), status=422)
-        messages.success(self.request, _("The task has been completed."))
-        return redirect("referrals:detail", r.code)
+        calls[self.step]()
 
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=422)
+    def done_url(self):
+        return reverse("referrals:detail", args=[self.referral.code])
