@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "notifications.context_processors.unread_notifications",
                 "config.context_processors.request_now",
+                "config.context_processors.navigation",
             ],
         },
     },

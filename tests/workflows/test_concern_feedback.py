@@ -42,9 +42,13 @@ def testid_text(content: bytes, testid: str) -> str:
     return " ".join(match.group(1).split())
 
 
-def reporter_page(client, org, concern, **headers):
+def reporter_page(client, org, concern, language=None):
     client.force_login(org.reporter)
-    return client.get(reverse("concerns:detail", args=[concern.code]), **headers).content
+    if language:
+        from django.conf import settings
+
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client.get(reverse("concerns:detail", args=[concern.code])).content
 
 
 def secret_labels():
@@ -85,7 +89,7 @@ class ReceiptTests:
             concern = make_melding(org)
             traveller.move_to(CONFIRMED)
             svc.concern_confirm_receipt(concern=concern, user=org.caseworker)
-        content = reporter_page(client, org, concern, HTTP_ACCEPT_LANGUAGE="en")
+        content = reporter_page(client, org, concern, language="en")
         assert testid_text(content, "status") == "Received"
         assert testid_text(content, "received-at").startswith("Received")
 

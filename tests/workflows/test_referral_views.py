@@ -32,8 +32,10 @@ def ro(db):
 
 @pytest.fixture
 def client(client):
-    # The assertions read the English source strings.
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    # The assertions read the English source strings: the user has chosen English.
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
 
