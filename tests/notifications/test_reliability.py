@@ -83,6 +83,11 @@ def enqueue(task_name: str, *args) -> str:
     return celery_app.send_task(task_name, args=args).id
 
 
+# Serialized rollback: these tests start from, and leave, the migrated database (permissions,
+# content types, policies) instead of a flushed one that later transactional tests would inherit.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
 @pytest.fixture
 def committed_org(transactional_db):
     """The shared personas, committed, with the default deadline policies (a flush removes migration data)."""
