@@ -65,6 +65,11 @@ class ScopedWorkflowAppViewset(WorkflowAppViewset):
     tasks_assign_view_class = concern_views.ScopedBulkAssignTasksView
     tasks_unassign_view_class = concern_views.ScopedBulkUnassignTasksView
 
+    def get_context_data(self, request):
+        # The menu's inbox/queue counts; viewflow's own queue loads every object permission of the
+        # user's groups into memory (one per concern at a large barnevern service).
+        return task_lists.menu_counts(request.user, self.flow_classes)
+
 
 site = Site(
     title=_("Samhandling"),

@@ -112,3 +112,29 @@ REPORTER_STATUS = {
 def reporter_status_label(concern: Concern) -> str:
     """The status a reporter may see: barnevern's decisions reach the reporter only as feedback."""
     return Concern.Status(REPORTER_STATUS[concern.status]).label
+
+
+def task_queue_for_user(user, flow_classes=None):
+    """Human tasks waiting in the queues of the user's services.
+
+    Every human step of our flows is permitted per service object (HANDLE_TASKS_PERM on the
+    Service, granted to the service's group), so a service member's queue is a filter on the ids of
+    their services. viewflow's own ``user_queue`` instead loads every object permission of the
+    user's groups into memory — one per concern at a large barnevern service.
+    """
+    from django.contrib.contenttypes.models import ContentType as CT
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    from referrals.models import Service
+    from referrals.permissions import HANDLE_TASKS_PERM
+
+    service_ids = [str(pk) for pk in Membership.objects.filter(user=user, active=True, service__active=True).values_list("service_id", flat=True)]
+    tasks = Task.objects.filter(
+        flow_task_type="HUMAN",
+        status=STATUS.NEW,
+        owner_permission=HANDLE_TASKS_PERM,
+        owner_permission_content_type=CT.objects.get_for_model(Service),
+        owner_permission_obj_pk__in=service_ids,
+    )
+    return tasks.filter(process__flow_class__in=list(flow_classes)) if flow_classes else tasks

@@ -19,6 +19,7 @@ from referrals.access import concern_get_for_process, concern_get_for_user, user
 from referrals.models import Concern, ConcernFeedback, Service
 from referrals.services import person_get_or_create
 from workflows import forms, selectors
+from workflows.selectors import task_queue_for_user
 from workflows.task_views import ServiceStepTaskView
 from workflows.services import concern as svc
 from workflows.services.deadlines import open_deadlines
@@ -267,7 +268,7 @@ class ScopedBulkAssignTasksView(BulkAssignTasksActionView):
     """
 
     def get_queryset(self):
-        queue = self.model._default_manager.user_queue(self.request.user).filter(status=STATUS.NEW)
+        queue = task_queue_for_user(self.request.user, getattr(self.viewset, "flow_classes", None))
         self.object_list = super().get_queryset().filter(pk__in=queue.values("pk"))
         return self.object_list
 
