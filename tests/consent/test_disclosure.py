@@ -9,13 +9,11 @@ Today is frozen at Tuesday 1 September 2026, 10:00. The persons and services:
 - tildeling_staff in Tildelingskontoret, who must see nothing
 """
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils import translation
 from guardian.shortcuts import get_perms
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
@@ -26,36 +24,14 @@ from consent.services import NoLegalBasis, consent_record, consent_withdraw, dis
 from notifications.models import Notification, Reminder
 from notifications.services import reminders_sweep
 from referrals.models import Referral, ReferralEvent
-from tests.factories import make_child, make_consent, make_org, make_referral_services
+from tests.referral_scenario import NOW, frozen_now, sara, svc  # noqa: F401 (fixtures)
+from tests.factories import make_child, make_consent
 from workflows.flows.referral import ReferralFlow
 from workflows.models import Deadline
 from workflows.services.referral import HANDLER, ROUTER, SENDER, consent_withdraw_with_referrals, referral_send
 
-NOW = datetime.datetime(2026, 9, 1, 10, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 TODAY = NOW.date()
 REFERRAL = Consent.Purpose.REFERRAL
-
-
-@pytest.fixture(autouse=True)
-def frozen_now():
-    with time_machine.travel(NOW, tick=False):
-        with translation.override("en"):
-            yield
-
-
-@pytest.fixture
-def org(db):
-    return make_org()
-
-
-@pytest.fixture
-def svc(org):
-    return make_referral_services(org)
-
-
-@pytest.fixture
-def sara(org):
-    return make_child(org, birth=datetime.date(2009, 3, 10), given="Sara")
 
 
 def sara_consent(svc, sara, **overrides):

@@ -11,17 +11,16 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils import translation
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from consent.models import Consent, Disclosure
 from referrals.models import CatalogueEntry, Contact, Municipality, Person, Referral, ReferralEvent
 from referrals.validators import synthetic_national_id
-from tests.factories import make_catalogue, make_child, make_consent, make_guardian, make_org, make_referral_services, make_service
+from tests.referral_scenario import NOW, frozen_now, sara, svc  # noqa: F401 (fixtures)
+from tests.factories import make_catalogue, make_child, make_consent, make_guardian, make_service
 from workflows.models import Deadline, ReferralProcess
 from workflows.services.referral import (
     HANDLER, ROUTER, SENDER, contact_register, eligibility_errors, person_identify, referral_accept, referral_cancel,
@@ -29,30 +28,7 @@ from workflows.services.referral import (
     referral_set_progress,
 )
 
-NOW = datetime.datetime(2026, 9, 1, 10, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 S = Referral.Status
-
-
-@pytest.fixture(autouse=True)
-def frozen_now():
-    with time_machine.travel(NOW, tick=False):
-        with translation.override("en"):
-            yield
-
-
-@pytest.fixture
-def org(db):
-    return make_org()
-
-
-@pytest.fixture
-def svc(org):
-    return make_referral_services(org)
-
-
-@pytest.fixture
-def sara(org):
-    return make_child(org, birth=datetime.date(2009, 3, 10), given="Sara")
 
 
 @pytest.fixture
