@@ -78,6 +78,30 @@ def active_consents_for(person, *, service=None, purpose: str | None = None):
     return [c for c in qs if consent_is_active(c, service=service, purpose=purpose)]
 
 
+def active_referral_consents_recorded_by(person, service):
+    """The person's consents for referral, active now, that ``service`` recorded: the ones its staff
+    may choose as the basis of a referral (a queryset, for a form's choices)."""
+    active = active_consents_for(person, purpose=Consent.Purpose.REFERRAL)
+    return (
+        Consent.objects.filter(pk__in=[c.pk for c in active], recorded_by_service=service)
+        .prefetch_related("grantees")
+        .order_by("-recorded_at")
+    )
+
+
+def disclosures_of(obj):
+    """The ledger rows of every disclosure of ``obj``, oldest first, revoked ones included."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from consent.models import Disclosure
+
+    return (
+        Disclosure.objects.filter(subject_type=ContentType.objects.get_for_model(obj), subject_id=obj.pk)
+        .select_related("to_service", "consent")
+        .order_by("disclosed_at", "pk")
+    )
+
+
 def _years_before(day: datetime.date, years: int) -> datetime.date:
     """The same calendar day ``years`` earlier; 28 February for 29 February in a common year."""
     try:

@@ -28,28 +28,15 @@ from consent.selectors import (
     reconsent_tasks_list,
 )
 from consent.services import consent_record, reconsent_task_done
-from referrals.access import consent_get_for_user, person_get_for_user, person_services_with_role, user_services
-from referrals.models import Membership, Person, Referral, Service
+from referrals.access import consent_get_for_user, person_acting_service, person_get_for_user, user_services
+from referrals.models import Person, Referral, Service
 from referrals.ui import apply_errors
 
 REPORT_ACCESS_ROWS = 200
 
 
-def _acting_service(user, person, *, leader=False) -> Service | None:
-    """The user's service through which they reach the person (for the access log)."""
-    memberships = Membership.objects.filter(user=user, active=True, service_id__in=person_services_with_role(person))
-    if leader:
-        memberships = memberships.filter(role=Membership.Role.LEADER)
-    membership = memberships.select_related("service").order_by("service__name").first()
-    return membership.service if membership else None
-
-
 def _is_report_leader(user, person) -> bool:
-    try:
-        person_get_for_user(user, person.code, leader=True)
-    except Http404:
-        return False
-    return True
+    return person_acting_service(user, person, leader=True) is not None
 
 
 @login_required
@@ -63,7 +50,7 @@ def person_consents(request, code):
     person = person_get_for_user(request.user, code)
     access_log_write(
         user=request.user, action="view", obj=person, person=person, purpose="consents of the person",
-        service=_acting_service(request.user, person),
+        service=person_acting_service(request.user, person),
     )
     consents = person_consents_for_user(request.user, person)
     for c in consents:
@@ -127,7 +114,7 @@ def consent_create(request, code):
             return redirect("consent:detail", consent.code)
     access_log_write(
         user=request.user, action="view", obj=person, person=person, purpose="consent form",
-        service=_acting_service(request.user, person),
+        service=person_acting_service(request.user, person),
     )
     ctx = {
         "form": form, "person": person, "renews": renews, "age": person.age_on(timezone.localdate()),
@@ -185,7 +172,7 @@ def person_fhir_export(request, code):
     person = person_get_for_user(request.user, code)
     access_log_write(
         user=request.user, action="export", obj=person, person=person, purpose="consents exported (FHIR)",
-        service=_acting_service(request.user, person),
+        service=person_acting_service(request.user, person),
     )
     bundle = person_consents_bundle(person, consents=person_consents_for_user(request.user, person))
     response = HttpResponse(json.dumps(bundle, ensure_ascii=False, indent=2), content_type="application/fhir+json; charset=utf-8")
@@ -198,7 +185,7 @@ def _report_person(request, code):
     person = person_get_for_user(request.user, code, leader=True)
     access_log_write(
         user=request.user, action="export", obj=person, person=person, purpose="transparency report (GDPR art. 15)",
-        service=_acting_service(request.user, person, leader=True),
+        service=person_acting_service(request.user, person, leader=True),
     )
     return person
 

@@ -173,14 +173,21 @@ def person_services_with_role(person: Person):
     return ids
 
 
-def person_get_for_user(user, code, *, leader: bool = False) -> Person:
-    """A person the user's service holds a role with (a leader of it, if ``leader``), or Http404."""
-    person = Person.objects.filter(code=_as_uuid(code), merged_into__isnull=True).first()
-    if person is None or not user.is_authenticated:
-        raise Http404
+def person_acting_service(user, person: Person, *, leader: bool = False) -> Service | None:
+    """The user's service (first by name) through which they hold a role with ``person``; None if none.
+
+    With ``leader``, only services the user leads count.
+    """
     memberships = Membership.objects.filter(user=user, active=True, service_id__in=person_services_with_role(person))
     if leader:
         memberships = memberships.filter(role=Membership.Role.LEADER)
-    if not memberships.exists():
+    membership = memberships.select_related("service").order_by("service__name").first()
+    return membership.service if membership else None
+
+
+def person_get_for_user(user, code, *, leader: bool = False) -> Person:
+    """A person the user's service holds a role with (a leader of it, if ``leader``), or Http404."""
+    person = Person.objects.filter(code=_as_uuid(code), merged_into__isnull=True).first()
+    if person is None or not user.is_authenticated or person_acting_service(user, person, leader=leader) is None:
         raise Http404
     return person

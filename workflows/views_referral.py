@@ -8,7 +8,6 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -22,8 +21,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from audit.services import access_log_write
-from consent.models import Consent, Disclosure
-from consent.selectors import active_consents_for, consent_status
+from consent.models import Consent
+from consent.selectors import active_referral_consents_recorded_by, consent_status, disclosures_of
 from consent.services import consent_record
 from referrals.access import contact_get_for_user, referral_get_for_process, referral_get_for_user, user_services
 from referrals.models import Referral, Service
@@ -202,18 +201,12 @@ def contact_consent(request, code):
 # --- sending a referral ------------------------------------------------------------------------
 
 
-def _sender_consents(person, service):
-    """The person's consents for referral, active now, that the sending service recorded."""
-    active = active_consents_for(person, purpose=Consent.Purpose.REFERRAL)
-    return Consent.objects.filter(pk__in=[c.pk for c in active], recorded_by_service=service).prefetch_related("grantees").order_by("-recorded_at")
-
-
 def _referral_form(contact, data=None, initial=None):
     return rforms.ReferralForm(
         data, initial=initial,
         targets=selectors.catalogue_services(exclude=contact.service),
         coordinators=selectors.routing_services(),
-        consents=_sender_consents(contact.person, contact.service),
+        consents=active_referral_consents_recorded_by(contact.person, contact.service),
     )
 
 
@@ -284,7 +277,7 @@ def _make_form(action, referral, roles, data=None):
     elif action == "forward":
         # The coordinator forwards on the consent that travels with the referral; the sender may choose another.
         kwargs["referral"] = referral
-        kwargs["consents"] = None if "router" in roles else _sender_consents(referral.person, referral.sender_service)
+        kwargs["consents"] = None if "router" in roles else active_referral_consents_recorded_by(referral.person, referral.sender_service)
     return ACTIONS[action][1](data, **kwargs)
 
 
@@ -323,8 +316,7 @@ def _detail_context(request, referral, roles, action_forms=None):
         "chain": selectors.referral_chain(referral, request.user),
         "action_forms": action_forms if action_forms is not None else _action_forms(referral, roles),
         "disclosures": list(
-            Disclosure.objects.filter(subject_type=ContentType.objects.get_for_model(Referral), subject_id=referral.pk)
-            .select_related("to_service", "consent").order_by("disclosed_at", "pk")
+            disclosures_of(referral)
         ),
     }
     if "handler" in roles or "router" in roles:
