@@ -10,3 +10,13 @@ def unread_count(user) -> int:
 
 def notifications_for_user(user, *, limit=50):
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")[:limit]
+
+
+def notification_get_for_user(user, pk: int) -> Notification:
+    """The user's own notification, or Http404 for another user's and a missing one alike."""
+    from django.http import Http404
+
+    notification = Notification.objects.filter(pk=pk, user=user).first()
+    if notification is None:
+        raise Http404
+    return notification

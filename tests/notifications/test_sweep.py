@@ -220,9 +220,14 @@ class UnreadCountTests:
         reminders_sweep()
         theirs = Notification.objects.get(user=org.caseworker)
         client.force_login(org.bv_leader)
-        client.post(reverse("notifications:read", args=[theirs.pk]))
+        response = client.post(reverse("notifications:read", args=[theirs.pk]))
+        assert response.status_code == 404
         theirs.refresh_from_db()
         assert theirs.read_at is None
+
+    def test_it_answers_404_for_a_missing_notification(self, client, org):
+        client.force_login(org.caseworker)
+        assert client.post(reverse("notifications:read", args=[987654])).status_code == 404
 
     def test_it_caps_the_badge_at_99_plus(self, client, org):
         Notification.objects.bulk_create(
