@@ -147,12 +147,12 @@ def concern_send(request, code):
 
 ACTIONS = {
     # name: (form class, service call)
-    "receipt": (forms.ReceiptForm, lambda c, u, d: svc.concern_confirm_receipt(concern=c, user=u), _lazy("Receipt confirmed.")),
-    "review": (forms.ReviewForm, lambda c, u, d: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=d["version"]), _lazy("The review decision has been recorded.")),
-    "extend": (forms.ExtendForm, lambda c, u, d: svc.concern_extend_investigation(concern=c, user=u, reason=d["reason"], until=d["until"]), _lazy("The investigation deadline has been extended.")),
-    "conclude": (forms.ConcludeForm, lambda c, u, d: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"]), _lazy("The investigation has been concluded.")),
-    "feedback": (forms.FeedbackForm, lambda c, u, d: svc.concern_send_feedback(concern=c, user=u, kind=d["kind"], message=d["message"]), _lazy("The feedback has been sent to the reporter.")),
-    "answer": (forms.AnswerForm, lambda c, u, d: svc.consultation_answer(concern=c, user=u, advice=d["advice"]), _lazy("Your advice has been sent.")),
+    "receipt": (forms.ReceiptForm, lambda c, u, d: svc.concern_confirm_receipt(concern=c, user=u, version=d["version"] or None), _lazy("Receipt confirmed.")),
+    "review": (forms.ReviewForm, lambda c, u, d: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=d["version"] or None), _lazy("The review decision has been recorded.")),
+    "extend": (forms.ExtendForm, lambda c, u, d: svc.concern_extend_investigation(concern=c, user=u, reason=d["reason"], until=d["until"], version=d["version"] or None), _lazy("The investigation deadline has been extended.")),
+    "conclude": (forms.ConcludeForm, lambda c, u, d: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"], version=d["version"] or None), _lazy("The investigation has been concluded.")),
+    "feedback": (forms.FeedbackForm, lambda c, u, d: svc.concern_send_feedback(concern=c, user=u, kind=d["kind"], message=d["message"], version=d["version"] or None), _lazy("The feedback has been sent to the reporter.")),
+    "answer": (forms.AnswerForm, lambda c, u, d: svc.consultation_answer(concern=c, user=u, advice=d["advice"], version=d["version"] or None), _lazy("Your advice has been sent.")),
 }
 
 
@@ -166,8 +166,6 @@ def concern_action(request, code, action):
     form = form_class(request.POST)
     if form.is_valid():
         try:
-            if "version" in form.cleaned_data and form.cleaned_data["version"]:
-                svc._require_fresh(concern, form.cleaned_data["version"])
             call(concern, request.user, form.cleaned_data)
         except ValidationError as e:
             apply_errors(form, e)
@@ -247,12 +245,12 @@ class ConcernTaskView(ServiceStepTaskView):
         return super().get_context_data(concern=self.concern, step=self.step, activation=self.request.activation, **kwargs)
 
     def run_step(self, d, act):
-        c, u = self.concern, self.request.user
+        c, u, v = self.concern, self.request.user, d.get("version") or None
         calls = {
-            "receipt": lambda: svc.concern_confirm_receipt(concern=c, user=u, activation=act),
-            "review": lambda: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=d["version"], activation=act),
-            "conclude": lambda: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"], activation=act),
-            "answer": lambda: svc.consultation_answer(concern=c, user=u, advice=d["advice"], activation=act),
+            "receipt": lambda: svc.concern_confirm_receipt(concern=c, user=u, version=v, activation=act),
+            "review": lambda: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=v, activation=act),
+            "conclude": lambda: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"], version=v, activation=act),
+            "answer": lambda: svc.consultation_answer(concern=c, user=u, advice=d["advice"], version=v, activation=act),
         }
         calls[self.step]()
 

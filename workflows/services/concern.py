@@ -54,6 +54,8 @@ def _require_status(concern: Concern, *allowed: str):
 
 def _require_fresh(concern: Concern, version: str | None):
     """A form carries the ``updated_at`` it was rendered from; a changed row means a stale form.
+    Checked under the row lock, so two people submitting the same form cannot both pass.
+    ``None`` (a call from code, not from a form) skips the check.
 
     A version rendered by a template is localised (a decimal comma in Norwegian); that formatting
     is not a change.
@@ -260,9 +262,10 @@ def _require_handler(user, concern):
 
 
 @transaction.atomic
-def concern_confirm_receipt(*, concern: Concern, user, activation=None) -> Concern:
+def concern_confirm_receipt(*, concern: Concern, user, version: str | None = None, activation=None) -> Concern:
     """Barnevern confirms receipt; the sender then sees “received” with its time."""
     concern = _lock(concern)
+    _require_fresh(concern, version)
     _require_handler(user, concern)
     _require_status(concern, Concern.Status.SUBMITTED)
     if concern.kind != Concern.Kind.MELDING:
@@ -317,12 +320,13 @@ def investigation_max_due(concern: Concern):
 
 
 @transaction.atomic
-def concern_extend_investigation(*, concern: Concern, user, reason: str, until=None) -> Deadline:
+def concern_extend_investigation(*, concern: Concern, user, reason: str, until=None, version: str | None = None) -> Deadline:
     """Extend the investigation (§ 2-2 second paragraph) up to six months in all; a reason is required.
 
     ``until`` is a date or datetime; by default the full extension.
     """
     concern = _lock(concern)
+    _require_fresh(concern, version)
     _require_handler(user, concern)
     _require_status(concern, Concern.Status.INVESTIGATING)
     if not (reason or "").strip():
@@ -356,8 +360,9 @@ def concern_extend_investigation(*, concern: Concern, user, reason: str, until=N
 
 
 @transaction.atomic
-def concern_conclude_investigation(*, concern: Concern, user, outcome: str, summary: str = "", activation=None) -> Concern:
+def concern_conclude_investigation(*, concern: Concern, user, outcome: str, summary: str = "", version: str | None = None, activation=None) -> Concern:
     concern = _lock(concern)
+    _require_fresh(concern, version)
     _require_handler(user, concern)
     _require_status(concern, Concern.Status.INVESTIGATING)
     if outcome not in Concern.Outcome.values:
@@ -393,12 +398,13 @@ def feedback_default_message(concern: Concern, kind: str) -> str:
 
 
 @transaction.atomic
-def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "") -> ConcernFeedback:
+def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "", version: str | None = None) -> ConcernFeedback:
     """Send the reporter the feedback the law promises: after receipt, and after the investigation.
 
     The reporter sees only these messages and the status, never barnevern's assessments.
     """
     concern = _lock(concern)
+    _require_fresh(concern, version)
     _require_handler(user, concern)
     if concern.kind != Concern.Kind.MELDING:
         raise ValidationError(_("Feedback is given on meldinger."), code="out_of_order")
@@ -426,8 +432,9 @@ def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "
 
 
 @transaction.atomic
-def consultation_answer(*, concern: Concern, user, advice: str, activation=None) -> Concern:
+def consultation_answer(*, concern: Concern, user, advice: str, version: str | None = None, activation=None) -> Concern:
     concern = _lock(concern)
+    _require_fresh(concern, version)
     _require_handler(user, concern)
     if concern.kind != Concern.Kind.CONSULTATION:
         raise ValidationError(_("Only an anonymous consultation is answered with advice."), code="out_of_order")
