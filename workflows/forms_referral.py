@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.models import AgeRule, Consent
 from referrals.models import Person, Referral, ReferralKind, Service
 from referrals.validators import parse_national_id
+from workflows.selectors_referral import catalogue_services
 
 
 class ServiceChoiceField(forms.ModelChoiceField):
@@ -64,10 +65,7 @@ class RouteForm(BasisMixin):
 
     def __init__(self, *args, referral=None, **kwargs):
         super().__init__(*args, **kwargs)
-        qs = Service.objects.filter(catalogue__isnull=False, active=True).order_by("name")
-        if referral is not None:
-            qs = qs.exclude(pk=referral.sender_service_id)
-        self.fields["target_service"].queryset = qs
+        self.fields["target_service"].queryset = catalogue_services(exclude=[referral.sender_service] if referral else ())
         self.fields["basis"].help_text = _("With consent, the consent the sender chose is used; it must cover the service.")
 
 
@@ -125,11 +123,7 @@ class ForwardForm(BasisMixin):
 
     def __init__(self, *args, referral, consents=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target_service"].queryset = (
-            Service.objects.filter(catalogue__isnull=False, active=True)
-            .exclude(pk__in=[referral.sender_service_id, referral.target_service_id])
-            .order_by("name")
-        )
+        self.fields["target_service"].queryset = catalogue_services(exclude=[referral.sender_service, referral.target_service])
         if consents is None:
             # The coordinator chooses no consent: the one the sender chose travels with the referral.
             del self.fields["consent"]

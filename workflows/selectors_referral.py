@@ -261,12 +261,15 @@ def catalogue_search(*, kind: str = "", age: int | None = None, text: str = "", 
     return rows, (f"{rows[-1].service.name}_{rows[-1].pk}" if more and rows else None)
 
 
-def catalogue_services(*, exclude: Service | None = None):
-    """Services that take referrals through the catalogue (for the “to which service” choices)."""
+def catalogue_services(*, exclude=()):
+    """Services that take referrals through the catalogue (for the “to which service” choices).
+
+    ``exclude`` is a service or an iterable of services (None entries are ignored).
+    """
     qs = Service.objects.filter(catalogue__isnull=False, active=True).order_by("name")
-    if exclude is not None:
-        qs = qs.exclude(pk=exclude.pk)
-    return qs
+    excluded = [exclude] if isinstance(exclude, Service) else list(exclude or ())
+    ids = [s.pk for s in excluded if s is not None]
+    return qs.exclude(pk__in=ids) if ids else qs
 
 
 def routing_services():
