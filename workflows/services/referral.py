@@ -255,24 +255,41 @@ def referral_send(
         target_service=target_service, routing_service=routing_service, consent=consent, contact=contact,
         forwarded_from=forwarded_from, sent_at=timezone.now(),
     )
-    permissions.grant_to_service(perm=SENDER, obj=referral, service=sender_service)
-    recipient, perm = (target_service, HANDLER) if target_service else (routing_service, ROUTER)
-    _disclose(referral, to_service=recipient, perm=perm, user=user, from_service=sender_service,
-              consent=consent, basis=basis, legal_reference=legal_reference)
+    event_reason = _("Forwarded from %(ref)s") % {"ref": forwarded_from.reference} if forwarded_from else ""
+    return _dispatch(referral, user=user, from_service=sender_service, consent=consent, basis=basis,
+                     legal_reference=legal_reference, event_reason=event_reason, purpose="referral sent")
+
+
+def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, event_reason, purpose) -> Referral:
+    """Share a new referral with its next recipient and start its process and clocks.
+
+    The recipient is the target service if set (with its answer deadline), else the coordinator
+    (with the routing deadline). The sender's group follows the referral; a coordinator that
+    routes a referral it forwards keeps following it too.
+    """
     from workflows.flows.referral import ReferralFlow
 
+    permissions.grant_to_service(perm=SENDER, obj=referral, service=referral.sender_service)
+    if referral.target_service:
+        recipient, perm = referral.target_service, HANDLER
+        if referral.routing_service:
+            permissions.grant_to_service(perm=ROUTER, obj=referral, service=referral.routing_service)
+    else:
+        recipient, perm = referral.routing_service, ROUTER
+    _disclose(referral, to_service=recipient, perm=perm, user=user, from_service=from_service,
+              consent=consent, basis=basis, legal_reference=legal_reference)
     ReferralFlow.start.run(referral=referral)
-    _event(referral, Referral.Status.REQUESTED, sender_service)
-    if target_service:
+    _event(referral, Referral.Status.REQUESTED, from_service, event_reason)
+    if referral.target_service:
         _open_answer_deadline(referral)
     else:
         deadlines.deadline_open(
             subject=referral, process=PROCESS, step="routing", starts_at=referral.sent_at,
-            responsible_service=routing_service, required_perm=ROUTER, url=_url(referral), reference=referral.reference,
+            responsible_service=referral.routing_service, required_perm=ROUTER, url=_url(referral), reference=referral.reference,
         )
     _notify(referral, recipient, perm, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
     _refresh_next_deadline(referral)
-    access_log_write(user=user, action="create", obj=referral, person=person, purpose="referral sent", service=sender_service)
+    access_log_write(user=user, action="create", obj=referral, person=referral.person, purpose=purpose, service=from_service)
     return referral
 
 
@@ -456,25 +473,15 @@ def referral_forward(*, referral: Referral, user, target_service: Service, conse
 
 def _forward_as_router(referral, user, target_service, consent, basis, legal_reference):
     """The coordinator forwards: the new referral is sent by the original sender, routed by the coordinator."""
-    from workflows.flows.referral import ReferralFlow
-
     _require_eligible(target_service, referral.person, referral.kind)
     new = Referral.objects.create(
         person=referral.person, sender_service=referral.sender_service, created_by=referral.created_by, kind=referral.kind,
         reason=referral.reason, target_service=target_service, routing_service=referral.routing_service,
         consent=consent or referral.consent, contact=referral.contact, forwarded_from=referral, sent_at=timezone.now(),
     )
-    permissions.grant_to_service(perm=SENDER, obj=new, service=referral.sender_service)
-    permissions.grant_to_service(perm=ROUTER, obj=new, service=referral.routing_service)
-    _disclose(new, to_service=target_service, perm=HANDLER, user=user, from_service=referral.routing_service,
-              consent=consent or referral.consent, basis=basis, legal_reference=legal_reference)
-    ReferralFlow.start.run(referral=new)
-    _event(new, Referral.Status.REQUESTED, referral.routing_service, _("Forwarded from %(ref)s") % {"ref": referral.reference})
-    _open_answer_deadline(new)
-    _notify(new, target_service, HANDLER, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=new.reference))
-    _refresh_next_deadline(new)
-    access_log_write(user=user, action="create", obj=new, person=new.person, purpose="referral forwarded", service=referral.routing_service)
-    return new
+    return _dispatch(new, user=user, from_service=referral.routing_service, consent=consent or referral.consent, basis=basis,
+                     legal_reference=legal_reference, event_reason=_("Forwarded from %(ref)s") % {"ref": referral.reference},
+                     purpose="referral forwarded")
 
 
 @transaction.atomic
