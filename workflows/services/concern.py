@@ -76,20 +76,6 @@ def _require_member(user, service: Service, *, message):
         raise ValidationError(message, code="not_member")
 
 
-def _refresh_next_deadline(concern: Concern):
-    nxt = (
-        Deadline.objects.filter(
-            subject_type__app_label="referrals", subject_type__model="concern", subject_id=concern.pk,
-            met_at__isnull=True, cancelled_at__isnull=True,
-        )
-        .order_by("due_at")
-        .values_list("due_at", flat=True)
-        .first()
-    )
-    concern.next_deadline_at = nxt
-    concern.save(update_fields=["next_deadline_at", "updated_at"])
-
-
 def _validate_content(*, kind, person, observations, categories, parents_informed, child_informed, not_informed_reason, child_age):
     errors = {}
     if not (observations or "").strip():
@@ -238,7 +224,7 @@ def concern_submit(*, concern: Concern, user, version: str | None = None) -> Con
         deadlines.deadline_open(process=PROCESS, step="consultation_answer", starts_at=now, **common)
     _notify_now(concern, service=concern.receiving_service, perm=HANDLER, key="submitted",
                 message=system_text(gettext_noop("%(ref)s: a new concern has arrived"), ref=ref))
-    _refresh_next_deadline(concern)
+    deadlines.next_deadline_refresh(concern)
     access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="concern sent", service=concern.reporting_service)
     return concern
 
@@ -278,7 +264,7 @@ def concern_confirm_receipt(*, concern: Concern, user, version: str | None = Non
     _complete_task(concern, "confirm_receipt", user, activation)
     _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key="received",
                 message=system_text(gettext_noop("%(ref)s: the child welfare service has received your melding"), ref=concern.reference))
-    _refresh_next_deadline(concern)
+    deadlines.next_deadline_refresh(concern)
     access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="receipt confirmed", service=concern.receiving_service)
     return concern
 
@@ -308,7 +294,7 @@ def concern_review(*, concern: Concern, user, decision: str, justification: str 
             responsible_service=concern.receiving_service, required_perm=HANDLER, url=_url(concern), reference=concern.reference,
         )
     _complete_task(concern, "review", user, activation)
-    _refresh_next_deadline(concern)
+    deadlines.next_deadline_refresh(concern)
     access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="review decision", service=concern.receiving_service)
     return concern
 
@@ -354,7 +340,7 @@ def concern_extend_investigation(*, concern: Concern, user, reason: str, until=N
     )
     concern.investigation_extension_reason = reason.strip()
     concern.save(update_fields=["investigation_extension_reason", "updated_at"])
-    _refresh_next_deadline(concern)
+    deadlines.next_deadline_refresh(concern)
     access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="investigation extended", service=concern.receiving_service)
     return deadline
 
@@ -379,7 +365,7 @@ def concern_conclude_investigation(*, concern: Concern, user, outcome: str, summ
         responsible_service=concern.receiving_service, required_perm=HANDLER, url=_url(concern), reference=concern.reference,
     )
     _complete_task(concern, "investigate", user, activation)
-    _refresh_next_deadline(concern)
+    deadlines.next_deadline_refresh(concern)
     access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="investigation concluded", service=concern.receiving_service)
     return concern
 
@@ -426,7 +412,7 @@ def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "
     deadlines.deadline_meet(subject=concern, process=PROCESS, step=f"feedback_{kind}")
     _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key=f"feedback_{kind}",
                 message=system_text(gettext_noop("%(ref)s: feedback from the child welfare service"), ref=concern.reference))
-    _refresh_next_deadline(concern)
+    deadlines.next_deadline_refresh(concern)
     access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="feedback to reporter", service=concern.receiving_service)
     return feedback
 
@@ -451,7 +437,7 @@ def consultation_answer(*, concern: Concern, user, advice: str, version: str | N
     _complete_task(concern, "answer_consultation", user, activation)
     _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key="answered",
                 message=system_text(gettext_noop("%(ref)s: the child welfare service has answered your consultation"), ref=concern.reference))
-    _refresh_next_deadline(concern)
+    deadlines.next_deadline_refresh(concern)
     access_log_write(user=user, action="update", obj=concern, purpose="consultation answered", service=concern.receiving_service)
     return concern
 
@@ -482,7 +468,7 @@ def consultation_upgrade(
         _cancel_open_tasks(consultation)
     consultation.status = Concern.Status.UPGRADED
     consultation.save(update_fields=["status", "updated_at"])
-    _refresh_next_deadline(consultation)
+    deadlines.next_deadline_refresh(consultation)
     access_log_write(user=user, action="update", obj=consultation, purpose="consultation upgraded", service=consultation.reporting_service)
     return melding
 

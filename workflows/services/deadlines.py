@@ -130,6 +130,21 @@ def deadline_extend(*, deadline: Deadline, due_at, reason: str, subject, require
     return deadline
 
 
+def next_deadline_refresh(subject) -> None:
+    """Store the subject's earliest open deadline in its ``next_deadline_at`` (what lists sort and
+    page on). Call after any change to the subject's deadlines, in the same transaction."""
+    subject.next_deadline_at = (
+        Deadline.objects.filter(
+            subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk,
+            met_at__isnull=True, cancelled_at__isnull=True,
+        )
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    subject.save(update_fields=["next_deadline_at", "updated_at"])
+
+
 def open_deadlines(subject):
     return (
         Deadline.objects.select_related("policy")

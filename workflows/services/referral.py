@@ -20,7 +20,6 @@ from notifications.services import reminder_schedule, system_text
 from referrals import permissions
 from referrals.models import CatalogueEntry, Contact, Membership, Person, Referral, ReferralEvent, Service
 from referrals.validators import parse_national_id
-from workflows.models import Deadline
 from workflows.services import deadlines
 from workflows.services.tasks import process_cancel, task_complete
 
@@ -77,19 +76,6 @@ def _set_status(referral, status, service, reason="", *, closing=False, extra_fi
         fields.append("closed_at")
     referral.save(update_fields=fields)
     _event(referral, status, service, reason)
-
-
-def _refresh_next_deadline(referral):
-    referral.next_deadline_at = (
-        Deadline.objects.filter(
-            subject_type__app_label="referrals", subject_type__model="referral", subject_id=referral.pk,
-            met_at__isnull=True, cancelled_at__isnull=True,
-        )
-        .order_by("due_at")
-        .values_list("due_at", flat=True)
-        .first()
-    )
-    referral.save(update_fields=["next_deadline_at", "updated_at"])
 
 
 def _notify(referral, service, perm, key, message):
@@ -288,7 +274,7 @@ def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, 
             responsible_service=referral.routing_service, required_perm=ROUTER, url=_url(referral), reference=referral.reference,
         )
     _notify(referral, recipient, perm, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
-    _refresh_next_deadline(referral)
+    deadlines.next_deadline_refresh(referral)
     access_log_write(user=user, action="create", obj=referral, person=referral.person, purpose=purpose, service=from_service)
     return referral
 
@@ -312,7 +298,7 @@ def referral_route(*, referral: Referral, user, target_service: Service, consent
     _open_answer_deadline(referral)
     _complete(referral, "triage", user, activation)
     _notify(referral, target_service, HANDLER, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
-    _refresh_next_deadline(referral)
+    deadlines.next_deadline_refresh(referral)
     access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral routed", service=referral.routing_service)
     return referral
 
@@ -349,7 +335,7 @@ def referral_accept(*, referral: Referral, user, activation=None) -> Referral:
     deadlines.deadline_meet(subject=referral, process=PROCESS, step="answer")
     _complete(referral, "decide", user, activation)
     _notify_sender(referral)
-    _refresh_next_deadline(referral)
+    deadlines.next_deadline_refresh(referral)
     access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral accepted", service=referral.target_service)
     return referral
 
@@ -368,7 +354,7 @@ def referral_decline(*, referral: Referral, user, reason: str, activation=None) 
     if referral.routing_service_id:
         _notify(referral, referral.routing_service, ROUTER, "declined",
                 system_text(gettext_noop("%(ref)s was declined and may be forwarded"), ref=referral.reference))
-    _refresh_next_deadline(referral)
+    deadlines.next_deadline_refresh(referral)
     access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral declined", service=referral.target_service)
     return referral
 
@@ -437,7 +423,7 @@ def referral_cancel(*, referral: Referral, user, reason: str = "") -> Referral:
     for service, perm in ((referral.target_service, HANDLER), (referral.routing_service, ROUTER)):
         if service is not None:
             _notify(referral, service, perm, "cancelled", system_text(gettext_noop("%(ref)s was cancelled by the sender"), ref=referral.reference))
-    _refresh_next_deadline(referral)
+    deadlines.next_deadline_refresh(referral)
     access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral cancelled", service=referral.sender_service)
     return referral
 
@@ -500,6 +486,6 @@ def consent_withdraw_with_referrals(*, consent: Consent, user, note: str = "") -
             deadlines.deadline_cancel(subject=referral, process=PROCESS, step=step)
         if hasattr(referral, "process"):
             process_cancel(ReferralFlow, referral.process)
-        _refresh_next_deadline(referral)
+        deadlines.next_deadline_refresh(referral)
         cancelled.append(referral)
     return cancelled
