@@ -10,10 +10,9 @@ from django.db.models import CharField, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.db.models.lookups import IsNull
 from django.http import Http404
-from guardian.core import ObjectPermissionChecker
 from guardian.models import GroupObjectPermission
 
-from referrals.models import Concern, Contact, Membership, Person, Referral, Service
+from referrals.models import BreakGlassAccess, Concern, Contact, Membership, Person, Referral, Service
 
 REPORTER_PERM = "view_concern_status"
 HANDLER_PERM = "handle_concern"
@@ -26,17 +25,53 @@ def _as_uuid(code):
         raise Http404
 
 
-def concern_roles(user, concern: Concern) -> set[str]:
-    """Which of "reporter" and "handler" the user holds on the concern (through a service group)."""
-    if not user.is_authenticated:
+def object_perms(user, obj) -> set[str]:
+    """The codenames the user holds on ``obj`` through the groups of their services.
+
+    Deliberately not guardian's ObjectPermissionChecker nor ``user.has_perm``: both answer "every
+    permission" for a superuser, and superuser status must open no case (a technical administrator
+    reaches a case only by breaking the glass, which is logged as such).
+    """
+    if not user.is_authenticated or not user.is_active:
         return set()
-    checker = ObjectPermissionChecker(user)
-    perms = set(checker.get_perms(concern))
+    ct = ContentType.objects.get_for_model(obj)
+    return set(
+        GroupObjectPermission.objects.filter(content_type=ct, object_pk=str(obj.pk), group__user=user)
+        .values_list("permission__codename", flat=True)
+    )
+
+
+def break_glass_active(user, obj) -> BreakGlassAccess | None:
+    """The user's unexpired emergency access to ``obj``, if any (see break_glass_open)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    from django.utils import timezone
+
+    return (
+        BreakGlassAccess.objects.filter(
+            user=user, subject_type=ContentType.objects.get_for_model(obj), subject_id=obj.pk,
+            expires_at__gt=timezone.now(), ended_at__isnull=True,
+        )
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+# The role a user holds through an emergency access: read only, never a step of the case.
+EMERGENCY = "emergency"
+
+
+def concern_roles(user, concern: Concern) -> set[str]:
+    """Which of "reporter" and "handler" the user holds on the concern (through a service group);
+    {"emergency"} when they hold none but have broken the glass for it."""
+    perms = object_perms(user, concern)
     roles = set()
     if REPORTER_PERM in perms:
         roles.add("reporter")
     if HANDLER_PERM in perms:
         roles.add("handler")
+    if not roles and break_glass_active(user, concern):
+        roles.add(EMERGENCY)
     return roles
 
 
@@ -59,9 +94,10 @@ def concern_get_for_user(user, code, *, role: str | None = None) -> tuple[Concer
 
 
 def concern_get_for_process(user, process_pk: int) -> Concern:
-    """The concern behind a viewflow process the user may see, or Http404."""
+    """The concern behind a viewflow process the user may see, or Http404 (an emergency access
+    reads the concern page only, never viewflow's task pages)."""
     concern = Concern.objects.filter(process__pk=process_pk).first()
-    if concern is None or not concern_roles(user, concern):
+    if concern is None or not (concern_roles(user, concern) - {EMERGENCY}):
         raise Http404
     return concern
 
@@ -97,6 +133,21 @@ def user_services(user, *, role: str | None = None):
     return qs.distinct().order_by("name")
 
 
+def user_is_privacy_function(user) -> bool:
+    """Whether the user acts as the municipality's privacy function: an active member of an active
+    service of kind "personvern". Superuser status does not make anyone the privacy function."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return Membership.objects.filter(
+        user=user, active=True, service__active=True, service__kind=Service.Kind.PERSONVERN
+    ).exists()
+
+
+def privacy_services(user):
+    """The privacy-function services the user is an active member of."""
+    return user_services(user).filter(kind=Service.Kind.PERSONVERN)
+
+
 def user_is_leader_of(user, service: Service) -> bool:
     return Membership.objects.filter(user=user, service=service, role=Membership.Role.LEADER, active=True).exists()
 
@@ -113,11 +164,13 @@ REFERRAL_ROLES = {"view_referral_status": "sender", "handle_referral": "handler"
 
 
 def referral_roles(user, referral: Referral) -> set[str]:
-    """Which of "sender", "handler" and "router" the user holds on the referral (through a service group)."""
-    if not user.is_authenticated:
-        return set()
-    perms = set(ObjectPermissionChecker(user).get_perms(referral))
-    return {role for perm, role in REFERRAL_ROLES.items() if perm in perms}
+    """Which of "sender", "handler" and "router" the user holds on the referral (through a service
+    group); {"emergency"} when they hold none but have broken the glass for it."""
+    perms = object_perms(user, referral)
+    roles = {role for perm, role in REFERRAL_ROLES.items() if perm in perms}
+    if not roles and break_glass_active(user, referral):
+        roles.add(EMERGENCY)
+    return roles
 
 
 def referral_get_for_user(user, code, *, role: str | None = None) -> tuple[Referral, set[str]]:
@@ -144,7 +197,7 @@ def referral_get_for_process(user, process_pk: int) -> Referral:
 
 def contact_get_for_user(user, code) -> Contact:
     contact = Contact.objects.select_related("person", "service").filter(code=_as_uuid(code)).first()
-    if contact is None or not user.is_authenticated or not ObjectPermissionChecker(user).has_perm("handle_contact", contact):
+    if contact is None or "handle_contact" not in object_perms(user, contact):
         raise Http404
     return contact
 
@@ -154,7 +207,7 @@ def consent_get_for_user(user, code):
     from consent.models import Consent
 
     consent = Consent.objects.select_related("person", "recorded_by_service").filter(code=_as_uuid(code)).first()
-    if consent is None or not user.is_authenticated or not ObjectPermissionChecker(user).has_perm("manage_consent", consent):
+    if consent is None or "manage_consent" not in object_perms(user, consent):
         raise Http404
     return consent
 

@@ -40,6 +40,9 @@ class Service(models.Model):
         FASTLEGE = "fastlege", _("General practitioner")
         POLITI = "politi", _("Police")
         SLT = "slt", _("SLT")
+        # The municipality's privacy function (personvernombud / personvernrådgiver): answers
+        # access requests (GDPR art. 15) and reviews the access log. It holds no case.
+        PERSONVERN = "personvern", _("Privacy function")
         OTHER = "other", _("Other")
 
     class Owner(models.TextChoices):
@@ -137,6 +140,35 @@ class Person(models.Model):
                 years -= 1
             return years
         return self.approx_age
+
+
+class PersonRecord(models.Model):
+    """What one service holds of a person's identity: the name it registered, as it typed it.
+
+    A person row links the services that meet the same person (so a consent, a guardianship or a
+    merge reaches the right record), but its name is never shown across services: each service sees
+    its own record, and a receiving service sees the record of the service that disclosed the case
+    to it. Typing an identity number therefore reveals nothing the user did not type.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="records", verbose_name=_("person"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="person_records", verbose_name=_("service"))
+    given_name = models.CharField(_("given name"), max_length=120)
+    family_name = models.CharField(_("family name"), max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("person record")
+        verbose_name_plural = _("person records")
+        constraints = [models.UniqueConstraint(fields=["person", "service"], name="uniq_person_record")]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self):
+        return f"{self.given_name} {self.family_name}".strip()
 
 
 class Guardianship(models.Model):
@@ -454,3 +486,41 @@ class ReferralEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class BreakGlassAccess(models.Model):
+    """An emergency read of one case by a user who holds no role in it ("break the glass").
+
+    Time-limited and read-only; the owning service's leaders and the privacy function are notified
+    when it opens, every read through it is logged with ``via="break_glass"``, and it is reviewed
+    afterwards. Superuser status gives no other way into a case.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_accesses", verbose_name=_("user"))
+    subject_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    subject_id = models.PositiveBigIntegerField()
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    owner_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="break_glass_accesses", verbose_name=_("service holding the case"))
+    justification = models.TextField(_("justification"))
+    started_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    review_note = models.TextField(_("review note"), blank=True)
+
+    class Meta:
+        verbose_name = _("emergency access")
+        verbose_name_plural = _("emergency accesses")
+        ordering = ["-started_at", "-id"]
+        permissions = [("review_break_glass", "Can review an emergency access (leader of the case's service, privacy function)")]
+        indexes = [
+            models.Index(fields=["user", "subject_type", "subject_id", "expires_at"], name="breakglass_user_idx"),
+            models.Index(fields=["owner_service", "started_at"], name="breakglass_owner_idx"),
+        ]
+        constraints = [models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("started_at")), name="breakglass_expires_after_start")]
+
+    @property
+    def reference(self):
+        return str(self.code).split("-")[0].upper()
