@@ -1,7 +1,27 @@
-"""Append-only access log of person data (who, when, which object, what, why)."""
+"""Append-only, hash-chained access log of person data (who, when, which object, what, why, how).
+
+Each row carries the hash of the row before it (``prev_hash``) and its own hash over its content
+(``row_hash``, see audit/chain.py), so an edited, deleted or inserted row breaks the chain that
+``manage.py audit_verify`` walks. On PostgreSQL a trigger refuses UPDATE and DELETE on the table.
+"""
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from audit import chain
+
+
+class AccessLogQuerySet(models.QuerySet):
+    def bulk_create(self, *args, **kwargs):
+        # Each row needs its predecessor's hash: rows are appended one by one (AccessLog.save).
+        raise NotImplementedError("AccessLog rows are appended one at a time")
+
+    def update(self, **kwargs):
+        raise ValueError("AccessLog rows are append-only")
+
+    def delete(self):
+        raise ValueError("AccessLog rows are append-only")
 
 
 class AccessLog(models.Model):
@@ -9,10 +29,17 @@ class AccessLog(models.Model):
         VIEW = "view", _("Viewed")
         CREATE = "create", _("Created")
         UPDATE = "update", _("Changed")
+        DELETE = "delete", _("Deleted")
         DISCLOSE = "disclose", _("Disclosed")
         EXPORT = "export", _("Exported")
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    class Via(models.TextChoices):
+        ROLE = "role", _("Through a role in the case")
+        BREAK_GLASS = "break_glass", _("Emergency access (break the glass)")
+        PRIVACY = "privacy", _("Privacy function, on a registered request")
+        ADMIN = "admin", _("Administration")
+
+    at = models.DateTimeField(_("time"), default=timezone.now, editable=False, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("user"))
     service = models.ForeignKey("referrals.Service", on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("acting service"))
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
@@ -20,6 +47,14 @@ class AccessLog(models.Model):
     object_id = models.PositiveBigIntegerField(_("object id"))
     person = models.ForeignKey("referrals.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    via = models.CharField(_("access through"), max_length=16, choices=Via.choices, default=Via.ROLE)
+    # For changes: {field: [old, new]}, or {field: None} where the values are person data and are
+    # not copied into the log (the field's name is always recorded).
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    row_hash = models.CharField(max_length=64, editable=False)
+
+    objects = AccessLogQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("access log entry")
@@ -28,10 +63,30 @@ class AccessLog(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id", "at"], name="accesslog_object_idx"),
             models.Index(fields=["person", "at"], name="accesslog_person_idx"),
+            models.Index(fields=["via", "at"], name="accesslog_via_idx"),
+            models.Index(fields=["action", "at"], name="accesslog_action_idx"),
         ]
 
+    def __str__(self):
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+    def hashed_values(self) -> dict:
+        return {name: getattr(self, name) for name in chain.HASHED_FIELDS}
+
     def save(self, *args, **kwargs):
-        # Append-only: the application never rewrites history.
-        if self.pk is not None:
+        """Append the row to the chain (the only write the log allows). Locks the chain's head
+        until the surrounding transaction ends: see audit.chain.lock_and_reserve."""
+        if self.pk is not None or not self._state.adding:
             raise ValueError("AccessLog rows are append-only")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(AccessLog, instance=self)
+        with transaction.atomic(using=using):
+            self.id, self.prev_hash = chain.lock_and_reserve(AccessLog, using)
+            if self.at is None:
+                self.at = timezone.now()
+            self.changes = chain.normalise_changes(self.changes)
+            self.row_hash = chain.row_hash(self.prev_hash, self.hashed_values())
+            kwargs["force_insert"] = True
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("AccessLog rows are append-only")

@@ -1,8 +1,17 @@
+"""Writes to the access log. Every row is appended to the hash chain by AccessLog.save."""
 from audit.models import AccessLog
 
 
-def access_log_write(*, user, action: str, obj, person=None, purpose: str = "", service=None) -> AccessLog:
-    """Append one row to the access log. Call it inside the transaction of the change it records."""
+def access_log_write(
+    *, user, action: str, obj, person=None, purpose: str = "", service=None, via: str = AccessLog.Via.ROLE,
+    changes: dict | None = None,
+) -> AccessLog:
+    """Append one row to the access log. Call it inside the transaction of the change it records
+    (the chain's head stays locked until that transaction ends).
+
+    ``via`` says how the user reached the object (AccessLog.Via); ``changes`` lists what an edit
+    changed, ``{field: [old, new]}``, or ``{field: None}`` where the values are person data.
+    """
     return AccessLog.objects.create(
         user=user if (user is not None and user.is_authenticated) else None,
         service=service,
@@ -11,4 +20,14 @@ def access_log_write(*, user, action: str, obj, person=None, purpose: str = "", 
         object_id=obj.pk,
         person=person,
         purpose=purpose,
+        via=via,
+        changes=changes or {},
     )
+
+
+LOG_READ_PURPOSE = "access log read"
+
+
+def access_log_read_record(*, user, subject, person=None, service=None, via: str = AccessLog.Via.ROLE, purpose: str = LOG_READ_PURPOSE) -> AccessLog:
+    """Record that ``user`` read the access-log rows of ``subject`` (reading a log is itself logged)."""
+    return access_log_write(user=user, action=AccessLog.Action.VIEW, obj=subject, person=person, purpose=purpose, service=service, via=via)

@@ -1,0 +1,66 @@
+"""The hash chain of the access log: how a row is serialised and hashed, and how a row is appended.
+
+``row_hash = sha256(prev_hash + canonical(row))``, hex. The serialisation is part of the stored
+evidence: changing it invalidates every chain already written, so it never changes.
+"""
+import hashlib
+import json
+from datetime import timezone as dt_timezone
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections
+
+# The prev_hash of the first row.
+GENESIS = "0" * 64
+
+# The fields a row's hash covers, in this order.
+HASHED_FIELDS = (
+    "id", "at", "user_id", "service_id", "action", "object_type", "object_id", "person_id", "purpose", "via", "changes",
+)
+
+# pg_advisory_xact_lock key of the chain's head ("AUDITLOG" in ASCII).
+CHAIN_LOCK_KEY = 0x415544_49544C4F47
+
+
+def normalise_changes(changes) -> dict:
+    """``changes`` as it reads back from the JSON column (dates and decimals become strings)."""
+    return json.loads(json.dumps(changes or {}, cls=DjangoJSONEncoder))
+
+
+def canonical(values: dict) -> str:
+    """The row's hashed content as one JSON text: fixed keys, sorted, UTC timestamp to the microsecond."""
+    at = values["at"]
+    content = {name: values[name] for name in HASHED_FIELDS}
+    content["at"] = at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds")
+    content["changes"] = values["changes"] or {}
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def row_hash(prev_hash: str, values: dict) -> str:
+    return hashlib.sha256((prev_hash + canonical(values)).encode("utf-8")).hexdigest()
+
+
+def lock_and_reserve(model, using: str) -> tuple[int, str]:
+    """Lock the chain's head until the caller's transaction ends and return (the new row's id, the
+    head's row_hash). Call inside transaction.atomic.
+
+    PostgreSQL: a transaction-scoped advisory lock on a fixed key, so two writers cannot chain onto
+    the same predecessor; the id comes from the table's sequence while the lock is held, so ids
+    increase along the chain. SQLite serialises writers itself (the second writer waits for the
+    first to commit), and the id is the highest one plus one.
+    """
+    connection = connections[using]
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+            cursor.execute(f"SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1")
+            head = cursor.fetchone()
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [model._meta.db_table])
+            new_id = cursor.fetchone()[0]
+        else:
+            cursor.execute(f"SELECT id, row_hash FROM {table} ORDER BY id DESC LIMIT 1")
+            last = cursor.fetchone()
+            head = (last[1],) if last else None
+            new_id = (last[0] + 1) if last else 1
+    return new_id, (head[0] if head and head[0] else GENESIS)
