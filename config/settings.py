@@ -1,12 +1,15 @@
 """Samhandling settings: one env-driven file.
 
 Defaults give the embedded quick start (SQLite, kombu's filesystem broker) only when
-DJANGO_DEMO=1 or DEBUG is on; production must set SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL
-and ALLOWED_HOSTS, or start-up fails.
+DJANGO_DEMO=1 or DJANGO_EMBEDDED=1; production must set SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL,
+ALLOWED_HOSTS and SITE_URL, or start-up fails.
 """
+import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -19,27 +22,37 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Demo mode seeds demo users with known passwords; it is never on unless asked for.
 DEMO_MODE = env.bool("DJANGO_DEMO", default=False)
-EMBEDDED = env.bool("DJANGO_EMBEDDED", default=DEBUG or DEMO_MODE)
+# The embedded defaults (a known secret key, SQLite, the filesystem broker) only in demo mode or
+# when asked for by name: DJANGO_DEBUG=1 alone no longer switches them on.
+EMBEDDED = env.bool("DJANGO_EMBEDDED", default=DEMO_MODE)
 
 if EMBEDDED:
     SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-embedded-demo-key-not-for-production")
 else:
     SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
     if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set (50+ characters) in production.")
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set (50+ characters) in production "
+            "(DJANGO_EMBEDDED=1 or DJANGO_DEMO=1 for the embedded development settings)."
+        )
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if EMBEDDED else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.SamhandlingAdminConfig",  # django.contrib.admin behind the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "accounts",
     "viewflow",
     "viewflow.workflow",
     "audit",
@@ -52,16 +65,24 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below whitenoise: static files keep their long cache headers; every page gets these.
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.DefaultLanguageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "accounts.middleware.AdminNetworkMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
     "workflows.middleware.FlowObjectAccessMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -83,6 +104,7 @@ TEMPLATES = [
                 "notifications.context_processors.unread_notifications",
                 "config.context_processors.request_now",
                 "config.context_processors.navigation",
+                "config.idle.idle_timeout",
             ],
         },
     },
@@ -103,10 +125,65 @@ elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Login (accounts/): OpenID Connect, the second factor, lockout --------------------------
+# OpenID Connect (ID-porten, Entra ID, Feide, HelseID …) through mozilla-django-oidc; on only when a
+# client and a provider (discovery document, or explicit endpoints and issuer) are configured.
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_DISCOVERY = env("OIDC_OP_DISCOVERY", default="")  # the issuer URL or its .well-known/openid-configuration
+OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid profile")
+# The claim that identifies the person: pid (ID-porten), oid (Entra ID), sub (Feide, HelseID) …
+OIDC_USER_CLAIM = env("OIDC_USER_CLAIM", default="sub")
+OIDC_PROVIDER_LABEL = env("OIDC_PROVIDER_LABEL", default="ID-porten")
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = {"acr_values": env("OIDC_ACR_VALUES")} if env("OIDC_ACR_VALUES", default="") else {}
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+if OIDC_ENABLED and not (
+    OIDC_OP_DISCOVERY or (OIDC_OP_ISSUER and OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT and OIDC_OP_JWKS_ENDPOINT)
+):
+    raise ImproperlyConfigured(
+        "OIDC_RP_CLIENT_ID is set: set OIDC_OP_DISCOVERY, or OIDC_OP_ISSUER and the authorization, token and JWKS endpoints."
+    )
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_CREATE_USER = False  # a login never creates a user (accounts.oidc.OIDCBackend refuses anyway)
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+OIDC_VERIFY_SSL = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password check
     "django.contrib.auth.backends.ModelBackend",
+    *(["accounts.oidc.OIDCBackend"] if OIDC_ENABLED else []),
     "guardian.backends.ObjectPermissionBackend",
 ]
+
+# A password login needs a TOTP code as well; only demo mode (known demo passwords) goes without.
+# Deliberately no environment variable: production cannot switch it off.
+REQUIRE_SECOND_FACTOR = not DEMO_MODE
+OTP_TOTP_ISSUER = "Samhandling"
+OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp's throttle on: 1, 2, 4, 8 … seconds after each wrong code
+
+# Lockout after failed logins (django-axes), for the one login page that /admin/ uses too.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.axes.client_ip"  # REMOTE_ADDR, see the proxy setting
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
+AXES_VERBOSE = False
+
+# /admin/ only from these networks (comma-separated CIDRs); elsewhere it answers 404. Empty: anywhere.
+ADMIN_ALLOWED_NETWORKS = env.list("ADMIN_ALLOWED_NETWORKS", default=[])
+try:
+    [ipaddress.ip_network(cidr, strict=False) for cidr in ADMIN_ALLOWED_NETWORKS]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"ADMIN_ALLOWED_NETWORKS: {exc}") from exc
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -127,13 +204,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if EMBEDDED
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "config.storage.SamhandlingStaticFilesStorage"
     },
 }
 
@@ -147,21 +224,64 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 # Only read by django.core.mail.backends.filebased.EmailBackend (one file per sent batch).
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="samhandling@localhost")
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The absolute base URL of links in e-mails; production must name its own (no localhost links).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000" if EMBEDDED else "")
+if not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL must be set in production, e.g. https://samhandling.kommune.no.")
 
 # Security: strict in production, relaxed only where the quick start runs over plain HTTP.
 SESSION_COOKIE_HTTPONLY = True
+# The absolute lifetime of a login; IdleTimeoutMiddleware ends it sooner after inactivity.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=20)
+# The page warns this long before the idle timeout and offers to stay logged in.
+SESSION_IDLE_WARNING_SECONDS = env.int("SESSION_IDLE_WARNING_SECONDS", default=120)
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not EMBEDDED
 CSRF_COOKIE_SECURE = not EMBEDDED
+if not EMBEDDED:
+    # __Host-: the browser accepts the cookie only over HTTPS, from this host (no Domain), for "/".
+    # Plain names in the embedded quick start, which runs over HTTP.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = "/"
+SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = None
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not EMBEDDED)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto is trusted only behind a proxy that sets it and drops the client's own: anyone
+# can send the header, so trusting it by default would let a plain-HTTP request pass as HTTPS.
+if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 0 if EMBEDDED else env.int("DJANGO_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not EMBEDDED
 SECURE_HSTS_PRELOAD = not EMBEDDED
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): no inline script and no eval anywhere, viewflow's pages
+# included (they load only script files). A template that truly needs an inline script gives it
+# nonce="{{ request.csp_nonce }}"; the nonce enters the header only on such pages. Inline styles
+# stay allowed: viewflow's templates and Material components set style attributes throughout.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF, *env.list("DJANGO_CSP_FORM_ACTION", default=[])],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+# Browser features no page uses; config.middleware.PermissionsPolicyMiddleware sends this.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), serial=(), hid=(), "
+    "publickey-credentials-get=(self), fullscreen=(self)"
+)
 
 # Celery. The quick start uses kombu's filesystem transport: a real broker with no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://" if EMBEDDED else "")
@@ -189,9 +309,21 @@ REMINDER_DELIVERY_PAUSE_SECONDS = env.float("REMINDER_DELIVERY_PAUSE_SECONDS", d
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"strip_query_string": {"()": "config.log_filters.StripQueryStringFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # Request logs carry URLs only, and URLs carry only UUIDs: no identifying data.
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Request logs carry paths only, and paths carry only UUIDs: no identifying data. Query strings
+    # (searches) are cut from runserver's request lines here, and from gunicorn's access log by its
+    # access_log_format (config/gunicorn.conf.py).
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["strip_query_string"]},
+    },
 }

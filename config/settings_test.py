@@ -10,3 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # processes, so they write mail to files the test reads (TEST_EMAIL_BACKEND=...filebased...).
 EMAIL_BACKEND = os.environ.get("TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 SECURE_SSL_REDIRECT = False
+# Unrelated tests log in with force_login and must not be sent to the code page. Production
+# requires the second factor (settings.REQUIRE_SECOND_FACTOR = not DEMO_MODE, no variable to turn it
+# off; tests/accounts/test_second_factor.py asserts that); the login tests turn it back on.
+REQUIRE_SECOND_FACTOR = False

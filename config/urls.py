@@ -6,11 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application, Site
 from viewflow.workflow.flow.viewset import FlowViewset, WorkflowAppViewset
 
+from accounts import views as account_views
+from config import idle
 from notifications import views as notification_views
 from workflows import task_lists
 from workflows import views as concern_views
 from consent.urls import ConsentApp
-from workflows import views_consent
+from workflows import views_break_glass, views_consent
 from workflows.flows.concern import ConcernFlow
 from workflows.flows.referral import ReferralFlow
 from workflows.urls_referral import ReferralsApp
@@ -30,6 +32,15 @@ class ConcernsApp(Application):
     upgrade_path = path("<uuid:code>/oppgrader/", concern_views.concern_upgrade, name="upgrade")
     log_path = path("<uuid:code>/logg/", concern_views.concern_log, name="log")
     intake_path = path("mottak/", concern_views.intake_list, name="intake")
+
+
+class BreakGlassApp(Application):
+    app_name = "break_glass"
+    title = _("Emergency access")
+    icon = "emergency"
+
+    index_path = path("", views_break_glass.break_glass_index, name="index")
+    review_path = path("<uuid:code>/gjennomgang/", views_break_glass.break_glass_review, name="review")
 
 
 class NotificationsApp(Application):
@@ -83,12 +94,15 @@ site = Site(
             flow_viewsets=[ScopedFlowViewset(ConcernFlow, icon="report"), ScopedFlowViewset(ReferralFlow, icon="alt_route")],
         ),
         NotificationsApp(),
+        BreakGlassApp(),
     ],
 )
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("session/keep-alive/", idle.session_keep_alive, name="session_keep_alive"),
+    path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="concerns:index"), name="home"),

@@ -1,0 +1,37 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ExternalIdentity(models.Model):
+    """An identity at an OpenID Connect provider that an administrator has tied to an existing user.
+
+    A login through the provider succeeds only when its issuer, the configured claim
+    (settings.OIDC_USER_CLAIM) and that claim's value match a row here; a login never creates a
+    user, a row here or a service membership.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identities", verbose_name=_("user")
+    )
+    issuer = models.CharField(
+        _("issuer"), max_length=255,
+        help_text=_("The provider's issuer identifier (the id token's iss), e.g. https://idporten.no"),
+    )
+    claim = models.CharField(
+        _("claim"), max_length=64, default="sub",
+        help_text=_("The claim that identifies the person (OIDC_USER_CLAIM), e.g. pid, oid or sub."),
+    )
+    value = models.CharField(_("value"), max_length=255)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("external identity")
+        verbose_name_plural = _("external identities")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "claim", "value"], name="accounts_externalidentity_unique"),
+        ]
+
+    def __str__(self):
+        # The value may be a national identity number: never shown whole.
+        return f"{self.user} ({self.claim} @ {self.issuer})"
