@@ -21,6 +21,7 @@ def navigation(request):
             "reports_concerns": bool(kinds & {Service.Kind.BARNEHAGE, Service.Kind.SKOLE}),
             "receives_concerns": Service.Kind.BARNEVERN in kinds,
             "coordinator": Service.Kind.RUSTJENESTE in kinds,
+            "privacy": Service.Kind.PERSONVERN in kinds,
         }
 
     return {"nav": SimpleLazyObject(compute)}

@@ -1,16 +1,41 @@
+from django import forms
 from django.contrib import admin
 
-from consent.models import AgeRule, Consent, Disclosure, ReconsentTask
+from consent.models import AgeRule, Consent, Disclosure, LegalBasis, ReconsentTask
+from referrals.models import Service
 
 
 @admin.register(Disclosure)
 class DisclosureAdmin(admin.ModelAdmin):
-    list_display = ("disclosed_at", "from_service", "to_service", "basis", "legal_reference", "purpose", "revoked_at")
-    list_filter = ("basis",)
+    list_display = ("disclosed_at", "from_service", "to_service", "basis", "legal_reference", "status", "purpose", "revoked_at")
+    list_filter = ("basis", "status")
     readonly_fields = [f.name for f in Disclosure._meta.fields]
 
     def has_add_permission(self, request):
         return False
+
+
+class LegalBasisAdminForm(forms.ModelForm):
+    """The lists of a legal basis as checkboxes, so only known purposes and service kinds are stored."""
+
+    purposes = forms.MultipleChoiceField(choices=Consent.Purpose.choices, widget=forms.CheckboxSelectMultiple, required=False)
+    sender_kinds = forms.MultipleChoiceField(choices=Service.Kind.choices, widget=forms.CheckboxSelectMultiple, required=False)
+    recipient_kinds = forms.MultipleChoiceField(choices=Service.Kind.choices, widget=forms.CheckboxSelectMultiple, required=False)
+
+    class Meta:
+        model = LegalBasis
+        fields = "__all__"
+
+
+@admin.register(LegalBasis)
+class LegalBasisAdmin(admin.ModelAdmin):
+    """The catalogue of statutory bases a disclosure may cite: the administrators keep it in line
+    with the law. A basis that has been cited is deactivated, never deleted (the ledger keeps it)."""
+
+    form = LegalBasisAdminForm
+    list_display = ("code", "statute", "paragraph", "title", "requires_approval", "active", "valid_from", "valid_to")
+    list_filter = ("active", "requires_approval", "statute")
+    search_fields = ("code", "statute", "paragraph", "title")
 
 
 @admin.register(AgeRule)

@@ -66,3 +66,17 @@ class WithdrawForm(forms.Form):
         label=_("How was the consent withdrawn?"), widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: who withdrew it, when, and how (by phone, in a meeting, in writing)."),
     )
+
+
+class DisclosureDecisionForm(forms.Form):
+    """A leader's approval or rejection of a disclosure on a legal basis that requires approval."""
+
+    disclosure = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(
+        label=_("Decision"), widget=forms.RadioSelect,
+        choices=[("approve", _("Approve: share on this legal basis")), ("reject", _("Do not approve"))],
+    )
+    reason = forms.CharField(
+        label=_("Reason (required when not approved; the requester sees it)"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -9,6 +9,53 @@ from django.utils.translation import gettext_lazy as _
 from referrals.models import Person, Service
 
 
+class LegalBasis(models.Model):
+    """One statutory basis for sharing without consent, kept as data by the administrators.
+
+    A disclosure on "another statutory basis" must cite one of these rows: the basis says for which
+    purposes (Consent.Purpose values), from which kinds of service and to which kinds of service it
+    permits sharing, and whether a leader of the sending service must approve each disclosure first.
+    The text is bokmål (data cannot be translated by the catalogue); ``title_en`` is optional.
+    """
+
+    code = models.SlugField(_("code"), unique=True)
+    statute = models.CharField(_("statute"), max_length=120, help_text=_("E.g. “Helsepersonelloven”."))
+    paragraph = models.CharField(_("section"), max_length=80, help_text=_("E.g. “§ 45” or “§ 13 b første ledd nr. 5”."))
+    title = models.CharField(_("title (Norwegian)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    description = models.TextField(_("description (Norwegian)"), blank=True)
+    purposes = models.JSONField(_("purposes it permits"), default=list, blank=True, help_text=_("Consent purposes, e.g. [\"referral\"]."))
+    sender_kinds = models.JSONField(
+        _("sending service kinds"), default=list, blank=True, help_text=_("Kinds of service that may share on it; empty: any kind."),
+    )
+    recipient_kinds = models.JSONField(_("receiving service kinds it permits"), default=list, blank=True)
+    requires_approval = models.BooleanField(
+        _("requires approval"), default=False, help_text=_("Each disclosure takes effect only after a leader of the sending service approves it."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("legal basis")
+        verbose_name_plural = _("legal bases")
+        ordering = ["statute", "paragraph", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_from__isnull=True) | models.Q(valid_from__lte=models.F("valid_to")),
+                name="legalbasis_period_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} – {self.title}"
+
+    @property
+    def reference(self) -> str:
+        """The citation as the ledger keeps it, e.g. "Helsepersonelloven § 45"."""
+        return f"{self.statute} {self.paragraph}"
+
+
 class Disclosure(models.Model):
     """One disclosure of a person's data to another service, and why it was lawful."""
 
@@ -17,6 +64,12 @@ class Disclosure(models.Model):
         OPPLYSNINGSPLIKT = "opplysningsplikt", _("Duty to report (opplysningsplikt)")
         STATUTORY = "statutory", _("Other statutory basis")
 
+    class Status(models.TextChoices):
+        IN_FORCE = "in_force", _("In force")
+        PENDING = "pending", _("Awaiting approval")
+        REJECTED = "rejected", _("Not approved")
+        CANCELLED = "cancelled", _("Cancelled before approval")
+
     person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures")
     subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     subject_id = models.PositiveBigIntegerField()
@@ -24,6 +77,15 @@ class Disclosure(models.Model):
     to_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="disclosures_received", verbose_name=_("to"))
     basis = models.CharField(_("legal basis"), max_length=20, choices=Basis.choices)
     legal_reference = models.CharField(_("legal reference"), max_length=200, blank=True)
+    legal_basis = models.ForeignKey(
+        LegalBasis, on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures", verbose_name=_("statutory basis"),
+    )
+    # Only a basis that requires approval makes a row pending: nothing is granted until a leader of
+    # the sending service (not the requester) approves it; a rejected or cancelled row never grants.
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.IN_FORCE)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("approved or rejected at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
     purpose = models.CharField(_("purpose"), max_length=200)
     permission = models.CharField(max_length=100, help_text="The object permission granted to the recipient service.")
     consent = models.ForeignKey("Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures")
@@ -38,7 +100,13 @@ class Disclosure(models.Model):
         indexes = [
             models.Index(fields=["person", "disclosed_at"]),
             models.Index(fields=["subject_type", "subject_id"]),
+            models.Index(fields=["from_service", "status"], name="disclosure_approval_queue_idx"),
         ]
+
+    @property
+    def granted(self) -> bool:
+        """Whether this row holds its permission now (in force and not revoked)."""
+        return self.status == self.Status.IN_FORCE and self.revoked_at is None
 
 
 class AgeRule(models.Model):

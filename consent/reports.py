@@ -45,6 +45,8 @@ AUDIT_PURPOSES = [
     gettext_noop("referral form"), gettext_noop("referral page"), gettext_noop("referral sent"), gettext_noop("referral routed"),
     gettext_noop("referral received"), gettext_noop("referral accepted"), gettext_noop("referral declined"),
     gettext_noop("referral notes"), gettext_noop("referral cancelled"), gettext_noop("referral forwarded"),
+    gettext_noop("access request registered"), gettext_noop("access request answered"),
+    gettext_noop("emergency access opened"), gettext_noop("emergency access"), gettext_noop("emergency access reviewed"),
 ]
 
 
@@ -56,6 +58,10 @@ def purpose_label(purpose: str) -> str:
 class TransparencyReport:
     person: Person
     generated_at: datetime.datetime
+    # None: the full report (the privacy function, on a registered request); a service: only that
+    # service's own handling of the person (a leader's view).
+    service: object = None
+    name: str = ""
     disclosures: list = field(default_factory=list)
     access_entries: list = field(default_factory=list)
     consents: list = field(default_factory=list)
@@ -68,26 +74,38 @@ def _user_label(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def transparency_report(person: Person, *, access_limit: int | None = None) -> TransparencyReport:
+def transparency_report(person: Person, *, service=None, access_limit: int | None = None) -> TransparencyReport:
     """Everything the person is entitled to see about the handling of their data, newest first.
+
+    Without ``service``: the full report, for the privacy function answering a registered access
+    request. With ``service``: only what that service itself did — the disclosures it made or
+    received, its own reads and changes, the consents it recorded — never another service's
+    handling of the person.
 
     Includes records of minimal contacts later identified as this person (``merged_into``).
     ``access_limit`` caps the access-log rows (for the page; the PDF has them all) and sets
     ``access_truncated`` when more exist. Runs a constant number of queries.
     """
+    from django.db.models import Q
+
+    from referrals.selectors import person_name_for
+
     person_ids = [person.pk, *Person.objects.filter(merged_into=person).values_list("pk", flat=True)]
+    disclosures_qs = Disclosure.objects.filter(person_id__in=person_ids)
+    entries_qs = AccessLog.objects.filter(person_id__in=person_ids)
+    consents_qs = Consent.objects.filter(person_id__in=person_ids)
+    if service is not None:
+        disclosures_qs = disclosures_qs.filter(Q(from_service=service) | Q(to_service=service))
+        entries_qs = entries_qs.filter(service=service)
+        consents_qs = consents_qs.filter(recorded_by_service=service)
     disclosures = list(
-        Disclosure.objects.filter(person_id__in=person_ids)
-        .select_related("from_service", "to_service", "subject_type", "consent")
-        .order_by("-disclosed_at", "-id")
+        disclosures_qs.select_related("from_service", "to_service", "subject_type", "consent").order_by("-disclosed_at", "-id")
     )
     for d in disclosures:
         model = d.subject_type.model_class()
         d.subject_label = str(model._meta.verbose_name) if model else d.subject_type.model
         d.purpose_label = purpose_label(d.purpose)
-    entries_qs = (
-        AccessLog.objects.filter(person_id__in=person_ids).select_related("user", "service").order_by("-at", "-id")
-    )
+    entries_qs = entries_qs.select_related("user", "service").order_by("-at", "-id")
     if access_limit is not None:
         entries = list(entries_qs[: access_limit + 1])
         truncated = len(entries) > access_limit
@@ -98,8 +116,7 @@ def transparency_report(person: Person, *, access_limit: int | None = None) -> T
         e.user_label = _user_label(e.user)
         e.purpose_label = purpose_label(e.purpose)
     consents = list(
-        Consent.objects.filter(person_id__in=person_ids)
-        .select_related("recorded_by_service")
+        consents_qs.select_related("recorded_by_service")
         .prefetch_related("grantees", "guardians")
         .order_by("-recorded_at", "-id")
     )
@@ -108,7 +125,8 @@ def transparency_report(person: Person, *, access_limit: int | None = None) -> T
         c.status_label = status_label(c.status)
     return TransparencyReport(
         person=person, generated_at=timezone.now(), disclosures=disclosures, access_entries=entries,
-        consents=consents, access_truncated=truncated,
+        consents=consents, access_truncated=truncated, service=service,
+        name=person.full_name if service is None else person_name_for(person, service),
     )
 
 
@@ -172,8 +190,10 @@ def transparency_report_pdf(report: TransparencyReport, *, compress: bool = True
     person = report.person
     story = [
         Paragraph(escape(_("Transparency report (GDPR article 15)")), h1),
-        p("%s: %s" % (_("Person"), person.full_name), base),
+        p("%s: %s" % (_("Person"), report.name or "–"), base),
     ]
+    if report.service is not None:
+        story.append(p(_("Only %(service)s's own handling of the person.") % {"service": report.service.name}, base))
     if person.birth_date:
         story.append(p("%s: %s" % (_("Birth date"), _d(person.birth_date)), base))
     story += [p("%s: %s" % (_("Produced"), _dt(report.generated_at)), base), Spacer(1, 4 * mm)]

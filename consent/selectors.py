@@ -89,6 +89,113 @@ def active_referral_consents_recorded_by(person, service):
     )
 
 
+def legal_basis_problem(legal_basis, *, from_service, to_service, purpose: str | None, on: datetime.date | None = None) -> str | None:
+    """Why ``legal_basis`` does not allow this disclosure (a translated sentence), or None if it does.
+
+    The basis must exist, be active and in its validity period, permit ``purpose`` (a
+    Consent.Purpose value; None skips that check, for a re-check at approval) and the kinds of the
+    sending and the receiving service.
+    """
+    from django.utils.translation import gettext as _
+
+    on = on or timezone.localdate()
+    if legal_basis is None:
+        return _("Choose the statutory basis for this disclosure from the list of legal bases.")
+    name = legal_basis.reference
+    if not legal_basis.active or (legal_basis.valid_from and legal_basis.valid_from > on) or (legal_basis.valid_to and legal_basis.valid_to < on):
+        return _("The legal basis “%(basis)s” is not in force.") % {"basis": name}
+    if purpose is not None and purpose not in (legal_basis.purposes or []):
+        return _("The legal basis “%(basis)s” does not permit sharing for this purpose.") % {"basis": name}
+    if legal_basis.sender_kinds and from_service.kind not in legal_basis.sender_kinds:
+        return _("The legal basis “%(basis)s” does not apply to %(service)s as the sender.") % {"basis": name, "service": from_service.name}
+    if to_service.kind not in (legal_basis.recipient_kinds or []):
+        return _("The legal basis “%(basis)s” does not permit sharing with %(service)s.") % {"basis": name, "service": to_service.name}
+    return None
+
+
+def legal_bases_for(*, purpose: str, from_service=None, to_service=None, approval: bool | None = None, on: datetime.date | None = None):
+    """The legal bases in force that permit ``purpose`` from ``from_service`` (and to ``to_service``
+    when the recipient is known): a queryset for a form's choices.
+
+    ``approval=False`` leaves out the bases that need a leader's approval. The catalogue is small,
+    and JSON-list lookups differ between databases, so the lists are matched in Python.
+    """
+    from consent.models import LegalBasis
+
+    on = on or timezone.localdate()
+    rows = LegalBasis.objects.filter(active=True).filter(Q(valid_from__isnull=True) | Q(valid_from__lte=on)).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=on)
+    )
+    if approval is not None:
+        rows = rows.filter(requires_approval=approval)
+    ids = [
+        b.pk for b in rows
+        if purpose in (b.purposes or [])
+        and (from_service is None or not b.sender_kinds or from_service.kind in b.sender_kinds)
+        and (to_service is None or to_service.kind in (b.recipient_kinds or []))
+    ]
+    return LegalBasis.objects.filter(pk__in=ids).order_by("statute", "paragraph", "code")
+
+
+def disclosures_pending_approval(user):
+    """Disclosures awaiting approval by a leader of the sending service: those of the services
+    ``user`` leads, oldest first (a short queue; each row carries its services and basis)."""
+    from consent.models import Disclosure
+    from referrals.models import Membership
+
+    led = Membership.objects.filter(user=user, active=True, role=Membership.Role.LEADER, service__active=True).values("service_id")
+    return (
+        Disclosure.objects.filter(status=Disclosure.Status.PENDING, from_service__in=led)
+        .select_related("from_service", "to_service", "legal_basis", "disclosed_by", "subject_type")
+        .order_by("disclosed_at", "pk")
+    )
+
+
+def disclosures_pending_with_subjects(user) -> list:
+    """``disclosures_pending_approval(user)`` with each row's ``subject`` (the object to be shared)
+    attached, one query per kind of object."""
+    rows = list(disclosures_pending_approval(user))
+    by_type: dict = {}
+    for row in rows:
+        by_type.setdefault(row.subject_type, []).append(row)
+    for ctype, group in by_type.items():
+        objects = ctype.model_class()._base_manager.in_bulk([r.subject_id for r in group])
+        for row in group:
+            row.subject = objects.get(row.subject_id)
+    return rows
+
+
+def disclosure_pending_get_for_leader(user, pk):
+    """The pending disclosure ``pk`` if ``user`` leads its sending service; else Http404 (missing,
+    decided and forbidden alike)."""
+    from django.http import Http404
+
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    found = disclosures_pending_approval(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def disclosure_awaits_approval(obj) -> bool:
+    """Whether a disclosure of ``obj`` waits for a leader's approval (nothing delivered yet)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from consent.models import Disclosure
+
+    return Disclosure.objects.filter(
+        subject_type=ContentType.objects.get_for_model(obj), subject_id=obj.pk, status=Disclosure.Status.PENDING,
+    ).exists()
+
+
+def disclosure_pending_count(user) -> int:
+    """How many disclosures wait for ``user``'s approval (the menu badge)."""
+    return disclosures_pending_approval(user).count()
+
+
 def disclosures_of(obj):
     """The ledger rows of every disclosure of ``obj``, oldest first, revoked ones included."""
     from django.contrib.contenttypes.models import ContentType

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import access_log_write
-from consent.models import Consent, Disclosure, ReconsentTask
-from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active, consents_needing_renewal
+from consent.models import Consent, Disclosure, LegalBasis, ReconsentTask
+from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active, consents_needing_renewal, legal_basis_problem
 from referrals import permissions
 from referrals.models import Guardianship, Membership, Service
 
@@ -33,22 +33,31 @@ def disclosure_record(
     perm: str,
     user,
     legal_reference: str = "",
+    legal_basis: LegalBasis | None = None,
     consent: Consent | None = None,
     consent_purpose: str | None = None,
 ) -> Disclosure:
     """Record why sharing ``obj`` with ``to_service`` is lawful, and grant ``perm`` on it.
 
     ``purpose`` is the ledger's free-text purpose; ``consent_purpose`` the Consent.Purpose a consent
-    must cover. The ledger row, the object permission and the audit row are written in one
-    transaction. Raises NoLegalBasis (a translated ValidationError) and shares nothing when the
-    basis does not hold.
+    (or the cited legal basis) must cover. Another statutory basis is a row of the catalogue
+    (``legal_basis``), never free text; ``legal_reference`` is then its citation. The ledger row,
+    the object permission and the audit row are written in one transaction. Raises NoLegalBasis (a
+    translated ValidationError) and shares nothing when the basis does not hold.
+
+    A legal basis that requires approval writes the row as pending (``status`` PENDING) and grants
+    nothing: the caller must defer whatever delivers the object until ``disclosure_approve``.
     """
     if basis == Disclosure.Basis.OPPLYSNINGSPLIKT:
         if to_service.kind not in OPPLYSNINGSPLIKT_RECIPIENTS:
             raise NoLegalBasis(_("The duty to report (opplysningsplikt) only covers reports to the child welfare service."))
     elif basis == Disclosure.Basis.STATUTORY:
-        if not legal_reference.strip():
-            raise NoLegalBasis(_("Cite the statutory basis (law and section) for this disclosure."))
+        if legal_basis is not None:
+            legal_basis = LegalBasis.objects.filter(pk=legal_basis.pk).first()
+        problem = legal_basis_problem(legal_basis, from_service=from_service, to_service=to_service, purpose=consent_purpose)
+        if problem:
+            raise NoLegalBasis({"legal_basis": problem})
+        legal_reference = legal_basis.reference
     elif basis == Disclosure.Basis.CONSENT:
         if consent is not None:
             # Decide on the stored row, locked as consent_withdraw locks it: a withdrawal committed
@@ -75,11 +84,105 @@ def disclosure_record(
         purpose=purpose,
         permission=perm,
         consent=consent if basis == Disclosure.Basis.CONSENT else None,
+        legal_basis=legal_basis if basis == Disclosure.Basis.STATUTORY else None,
+        status=Disclosure.Status.PENDING if basis == Disclosure.Basis.STATUTORY and legal_basis.requires_approval else Disclosure.Status.IN_FORCE,
         disclosed_by=user,
     )
+    if disclosure.status == Disclosure.Status.PENDING:
+        return disclosure
     permissions.grant_to_service(perm=perm, obj=obj, service=to_service)
     access_log_write(user=user, action="disclose", obj=obj, person=person, purpose=purpose, service=from_service)
     return disclosure
+
+
+# What completes (or abandons) an object's delivery once its pending disclosure is decided, by model
+# label: registered by the app that owns the object (workflows registers the referral's hand-off in
+# its AppConfig.ready), because consent imports no process code.
+_DECISION_HANDLERS: dict[str, tuple] = {}
+
+
+def disclosure_decision_handler_register(model_label: str, *, approved, rejected) -> None:
+    """Register ``approved(disclosure, user)`` and ``rejected(disclosure, user)`` for objects of
+    ``model_label`` (e.g. "referrals.referral"). Both run inside the decision's transaction; either
+    may raise ValidationError to refuse the decision (nothing is then changed)."""
+    _DECISION_HANDLERS[model_label] = (approved, rejected)
+
+
+def _lock_pending(disclosure: Disclosure) -> Disclosure:
+    disclosure = Disclosure.objects.select_for_update().select_related("from_service", "to_service", "legal_basis", "subject_type").get(pk=disclosure.pk)
+    if disclosure.status != Disclosure.Status.PENDING:
+        raise ValidationError(_("This disclosure is no longer awaiting approval. Reload the page to see its current state."), code="out_of_order")
+    return disclosure
+
+
+def _require_leader(user, service, message):
+    if not Membership.objects.filter(user=user, service=service, active=True, role=Membership.Role.LEADER, service__active=True).exists():
+        raise ValidationError(message, code="not_leader")
+
+
+def _decide(disclosure, user, status, note=""):
+    disclosure.status = status
+    disclosure.decided_by = user
+    disclosure.decided_at = timezone.now()
+    disclosure.decision_note = (note or "").strip()
+    disclosure.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+
+
+@transaction.atomic
+def disclosure_approve(*, disclosure: Disclosure, user) -> Disclosure:
+    """A leader of the sending service approves a pending disclosure: it takes effect now.
+
+    Four eyes: the leader must be another person than the one who requested it. The legal basis
+    is checked again (it may have been deactivated or changed meanwhile). Grants the permission,
+    writes the audit row and runs the object's registered hand-off (e.g. delivers the referral), all
+    in this transaction. Raises ValidationError and changes nothing when refused.
+    """
+    disclosure = _lock_pending(disclosure)
+    _require_leader(user, disclosure.from_service, _("Only a leader of the sending service can approve this disclosure."))
+    if disclosure.disclosed_by_id == user.pk:
+        raise ValidationError(_("You requested this disclosure yourself: another leader of the service must approve it."), code="four_eyes")
+    problem = legal_basis_problem(disclosure.legal_basis, from_service=disclosure.from_service, to_service=disclosure.to_service, purpose=None)
+    if problem:
+        raise NoLegalBasis(problem)
+    _decide(disclosure, user, Disclosure.Status.IN_FORCE)
+    obj = disclosure.subject_type.get_object_for_this_type(pk=disclosure.subject_id)
+    permissions.grant_to_service(perm=disclosure.permission, obj=obj, service=disclosure.to_service)
+    access_log_write(user=user, action="disclose", obj=obj, person=disclosure.person, purpose=disclosure.purpose, service=disclosure.from_service)
+    handlers = _DECISION_HANDLERS.get(disclosure.subject_type.app_label + "." + disclosure.subject_type.model)
+    if handlers:
+        handlers[0](disclosure, user)
+    return disclosure
+
+
+@transaction.atomic
+def disclosure_reject(*, disclosure: Disclosure, user, reason: str = "") -> Disclosure:
+    """A leader of the sending service refuses a pending disclosure: nothing is ever shared on it.
+
+    The requester may reject their own request (that shares nothing). Runs the object's registered
+    hand-off (e.g. cancels the waiting referral). Raises ValidationError when refused.
+    """
+    disclosure = _lock_pending(disclosure)
+    _require_leader(user, disclosure.from_service, _("Only a leader of the sending service can reject this disclosure."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the disclosure is not approved; the requester will see it.")})
+    _decide(disclosure, user, Disclosure.Status.REJECTED, reason)
+    handlers = _DECISION_HANDLERS.get(disclosure.subject_type.app_label + "." + disclosure.subject_type.model)
+    if handlers:
+        handlers[1](disclosure, user)
+    return disclosure
+
+
+def disclosures_pending_cancel(*, obj, user) -> int:
+    """Cancel the pending disclosures of ``obj`` (its owner withdrew it before approval), so none
+    can be approved later. Returns how many were cancelled. Runs inside the caller's transaction."""
+    rows = Disclosure.objects.select_for_update().filter(
+        subject_type=ContentType.objects.get_for_model(obj), subject_id=obj.pk, status=Disclosure.Status.PENDING,
+    )
+    cancelled = 0
+    for d in rows:
+        _decide(d, user, Disclosure.Status.CANCELLED)
+        cancelled += 1
+    return cancelled
 
 
 def _require_member(user, service, message):
@@ -160,7 +263,7 @@ def consent_withdraw(*, consent: Consent, user, note: str = "") -> list[Disclosu
     for d in revoked:
         still_held = Disclosure.objects.filter(
             subject_type=d.subject_type, subject_id=d.subject_id, to_service=d.to_service,
-            permission=d.permission, revoked_at__isnull=True,
+            permission=d.permission, revoked_at__isnull=True, status=Disclosure.Status.IN_FORCE,
         ).exists()
         if not still_held:
             obj = d.subject_type.get_object_for_this_type(pk=d.subject_id)

@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from audit.services import access_log_write
 from consent import forms
@@ -24,12 +25,15 @@ from consent.selectors import (
     age_rule_for,
     consent_status,
     consents_recorded_list,
+    disclosure_pending_get_for_leader,
+    disclosures_pending_with_subjects,
     person_consents_for_user,
     reconsent_tasks_list,
 )
-from consent.services import consent_record, reconsent_task_done
+from consent.services import consent_record, disclosure_approve, disclosure_reject, reconsent_task_done
 from referrals.access import consent_get_for_user, person_acting_service, person_get_for_user, user_services
 from referrals.models import Person, Referral, Service
+from referrals.selectors import guardian_label
 from referrals.ui import apply_errors
 
 REPORT_ACCESS_ROWS = 200
@@ -57,6 +61,7 @@ def person_consents(request, code):
         c.status_label = status_label(c.status)
     ctx = {
         "person": person, "consents": consents, "age": person.age_on(timezone.localdate()),
+        "acting_service": person_acting_service(request.user, person),
         "can_report": _is_report_leader(request.user, person),
         "can_record": user_services(request.user).exists(),
     }
@@ -69,8 +74,15 @@ def _consent_form(request, person, data=None, initial=None):
     if person.municipality_id:
         municipality_ids.append(person.municipality_id)
     grantees = Service.objects.filter(active=True, municipality_id__in=municipality_ids).order_by("name")
-    guardians = Person.objects.filter(guardian_of__child=person).order_by("given_name", "family_name")
-    return forms.ConsentForm(data, initial=initial, services=user_services(request.user), guardians=guardians, grantees=grantees)
+    # The registered guardians, named as the user's service registered them; a guardian it holds no
+    # record of is "registered guardian n": another service's record of the name is its own data.
+    acting = person_acting_service(request.user, person)
+    guardians = Person.objects.filter(guardian_of__child=person).order_by("pk")
+    form = forms.ConsentForm(data, initial=initial, services=user_services(request.user), guardians=guardians, grantees=grantees)
+    if "guardians" in form.fields:
+        numbers = {g.pk: n for n, g in enumerate(guardians, start=1)}
+        form.fields["guardians"].label_from_instance = lambda g: guardian_label(g, acting, numbers.get(g.pk, 0))
+    return form
 
 
 def _renewed_consent(request, person, code) -> Consent | None:
@@ -118,6 +130,7 @@ def consent_create(request, code):
     )
     ctx = {
         "form": form, "person": person, "renews": renews, "age": person.age_on(timezone.localdate()),
+        "acting_service": person_acting_service(request.user, person),
         "rules": [(label, age_rule_for(domain=domain, age=person.age_on(timezone.localdate()))) for domain, label in AgeRule.Domain.choices],
     }
     return render(request, "consent/consent_form.html", ctx, status=422 if request.method == "POST" else 200)
@@ -160,6 +173,47 @@ def reconsent_list(request):
     return render(request, "consent/reconsent_list.html", {"rows": rows, "next_cursor": next_cursor, "show_all": show_all})
 
 
+def _decision_form(pk, data=None):
+    # One form per row on the page: distinct ids keep the labels unambiguous.
+    return forms.DisclosureDecisionForm(data, initial={"disclosure": pk}, auto_id=f"id_d{pk}_%s")
+
+
+def _approvals_page(request, form=None, status=200):
+    rows = disclosures_pending_with_subjects(request.user)
+    for row in rows:
+        row.form = form if form is not None and str(form.data.get("disclosure")) == str(row.pk) else _decision_form(row.pk)
+    return render(request, "consent/approval_list.html", {"rows": rows}, status=status)
+
+
+@login_required
+def approval_list(request):
+    """Disclosures on a legal basis that waits for a leader of the user's services to approve it."""
+    return _approvals_page(request)
+
+
+@login_required
+@require_POST
+def approval_decide(request):
+    """Approve or reject one pending disclosure (the user must lead its sending service: else 404)."""
+    disclosure = disclosure_pending_get_for_leader(request.user, request.POST.get("disclosure"))
+    form = _decision_form(disclosure.pk, request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            with transaction.atomic():
+                if d["decision"] == "approve":
+                    disclosure_approve(disclosure=disclosure, user=request.user)
+                else:
+                    disclosure_reject(disclosure=disclosure, user=request.user, reason=d["reason"])
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, _("The disclosure has been approved; the recipient has it now.") if d["decision"] == "approve"
+                             else _("The disclosure was not approved; nothing has been shared."))
+            return redirect("consent:approvals")
+    return _approvals_page(request, form, status=422)
+
+
 @login_required
 def age_rule_list(request):
     rules = list(AgeRule.objects.order_by("domain", "from_age"))
@@ -182,25 +236,28 @@ def person_fhir_export(request, code):
 
 
 def _report_person(request, code):
+    """The person and the leader's service: a leader sees only that service's own handling of
+    the person (the full report is the privacy function's, on a registered request)."""
     person = person_get_for_user(request.user, code, leader=True)
+    service = person_acting_service(request.user, person, leader=True)
     access_log_write(
         user=request.user, action="export", obj=person, person=person, purpose="transparency report (GDPR art. 15)",
-        service=person_acting_service(request.user, person, leader=True),
+        service=service,
     )
-    return person
+    return person, service
 
 
 @login_required
 def person_report(request, code):
-    person = _report_person(request, code)
-    report = transparency_report(person, access_limit=REPORT_ACCESS_ROWS)
+    person, service = _report_person(request, code)
+    report = transparency_report(person, service=service, access_limit=REPORT_ACCESS_ROWS)
     return render(request, "consent/person_report.html", {"report": report, "person": person})
 
 
 @login_required
 def person_report_pdf(request, code):
-    person = _report_person(request, code)
-    pdf = transparency_report_pdf(transparency_report(person))
+    person, service = _report_person(request, code)
+    pdf = transparency_report_pdf(transparency_report(person, service=service))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="innsyn-{str(person.code)[:8]}.pdf"'
     response["Cache-Control"] = "no-store"

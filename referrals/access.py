@@ -18,11 +18,15 @@ REPORTER_PERM = "view_concern_status"
 HANDLER_PERM = "handle_concern"
 
 
-def _as_uuid(code):
+def code_as_uuid(code):
+    """A code from a URL as a UUID; Http404 for anything else (a forged code answers like a missing one)."""
     try:
         return uuid.UUID(str(code))
     except (TypeError, ValueError):
         raise Http404
+
+
+_as_uuid = code_as_uuid
 
 
 def object_perms(user, obj) -> set[str]:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin_mixins import PersonDataAdminMixin
 from referrals.models import CatalogueEntry, Guardianship, Membership, Municipality, Person, Service
 from referrals.services import membership_set
 
@@ -56,22 +57,16 @@ class GuardianshipInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(PersonDataAdminMixin, admin.ModelAdmin):
     # Person data is read in the services' own pages, where every read is logged; the admin
-    # shows no names in lists.
+    # shows no names in lists, and its reads and edits are logged like any other (via "admin").
     list_display = ("code", "id_kind", "municipality", "created_at")
     list_filter = ("id_kind",)
     inlines = [GuardianshipInline]
     readonly_fields = ("code",)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # The admin is a place where person data is read too: log it like any other read.
-        from audit.services import access_log_write
-
-        person = self.get_object(request, object_id)
-        if person is not None:
-            access_log_write(user=request.user, action="view", obj=person, person=person, purpose="admin")
-        return super().change_view(request, object_id, form_url, extra_context)
+    actions = None  # the list's action checkboxes would name each person
+    audit_loggable_values = ("id_kind", "municipality")
+    audit_inline_loggable_values = {"referrals.guardianship": ("kind",)}
 
 
 @admin.register(CatalogueEntry)

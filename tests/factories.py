@@ -71,10 +71,12 @@ def make_org(number="9998") -> Org:
     )
 
 
-def make_child(org: Org, *, birth=datetime.date(2020, 1, 15), start=500, given="Emma", family="Test"):
+def make_child(org: Org, *, birth=datetime.date(2020, 1, 15), start=500, given="Emma", family="Test", service=None):
+    """A child registered by the barnehage (or ``service``), which then holds its record of the name."""
     return person_get_or_create(
         user=org.reporter, given_name=given, family_name=family,
         national_id=synthetic_national_id(birth, start=start), municipality=org.municipality,
+        service=service or org.barnehage,
     )
 
 

@@ -285,7 +285,7 @@ def _years_ago(day, years):
 def _seed_referrals(services, users, muni):
     from django.utils import timezone
 
-    from consent.models import Consent
+    from consent.models import Consent, LegalBasis
     from consent.services import consent_record, reconsent_tasks_create
     from workflows.services import referral as rsvc
 
@@ -466,7 +466,7 @@ def _seed_referrals(services, users, muni):
             purpose=Consent.Purpose.YOUTH_CONTRACT)
     r = send(None, K.DRUG_TESTING, "Ungdomskontrakt (påtaleunnlatelse med vilkår): rustesting hver uke i seks måneder.", to="hfu",
              user=u["politi"], service="politi", days=6, person=sander, basis="statutory",
-             legal_reference="Straffeprosessloven § 69 tredje ledd (påtaleunnlatelse med vilkår om ruskontrakt)")
+             legal_basis=LegalBasis.objects.get(code="politiregisterloven-27"))
     step(r, S.RECEIVED, days=5)
     step(r, S.ACCEPTED, days=5)
     step(r, S.IN_PROGRESS, days=4)

@@ -4,7 +4,8 @@ from django import forms
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import AgeRule, Consent
+from consent.models import AgeRule, Consent, LegalBasis
+from consent.selectors import legal_bases_for
 from referrals.models import Person, Referral, ReferralKind, Service
 from referrals.validators import parse_national_id
 from workflows.selectors_referral import catalogue_services
@@ -34,25 +35,43 @@ class ConsentChoiceField(forms.ModelChoiceField):
         }
 
 
+class LegalBasisChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        label = f"{obj.reference}: {obj.title}"
+        if obj.requires_approval:
+            label += " " + str(_("(a leader of your service must approve)"))
+        return label
+
+
 BASIS_CHOICES = [
     ("consent", _("The person's consent (or the guardians')")),
-    ("statutory", _("Another statutory basis (cite the law and section)")),
+    ("statutory", _("Another statutory basis (choose it from the list)")),
 ]
 
 
 class BasisMixin(forms.Form):
-    """The legal basis for sharing the referral with its recipient: a consent, or a cited law."""
+    """The legal basis for sharing the referral with its recipient: a consent, or a statutory basis
+    from the catalogue (consent.LegalBasis) that permits a referral from the sending service."""
 
     basis = forms.ChoiceField(label=_("Legal basis for sharing"), choices=BASIS_CHOICES, initial="consent", widget=forms.RadioSelect)
-    legal_reference = forms.CharField(
-        label=_("Statutory basis (law and section)"), required=False, max_length=200,
-        help_text=_("Only with another statutory basis, e.g. “helse- og omsorgstjenesteloven § 3-2”."),
+    legal_basis = LegalBasisChoiceField(
+        label=_("Statutory basis"), queryset=LegalBasis.objects.none(), required=False, empty_label=_("Choose a statutory basis"),
+        help_text=_("Only with another statutory basis. The list holds the bases that permit a referral from your service; "
+                    "each also names the kinds of service it may go to."),
     )
+
+    def legal_bases_offer(self, *, from_service, to_service=None, approval=None):
+        """Offer the bases in force that permit a referral from ``from_service`` (to ``to_service`` if known)."""
+        self.fields["legal_basis"].queryset = legal_bases_for(
+            purpose=Consent.Purpose.REFERRAL, from_service=from_service, to_service=to_service, approval=approval,
+        )
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("basis") == "statutory" and not (cleaned.get("legal_reference") or "").strip():
-            self.add_error("legal_reference", _("Cite the statutory basis (law and section) for this disclosure."))
+        if cleaned.get("basis") == "statutory" and not cleaned.get("legal_basis"):
+            self.add_error("legal_basis", _("Choose the statutory basis for this disclosure from the list of legal bases."))
+        if cleaned.get("basis") != "statutory":
+            cleaned["legal_basis"] = None
         return cleaned
 
 
@@ -61,11 +80,14 @@ class BasisMixin(forms.Form):
 
 class RouteForm(BasisMixin):
     target_service = ServiceChoiceField(label=_("Route to"), queryset=Service.objects.none())
-    field_order = ["target_service", "basis", "legal_reference"]
+    field_order = ["target_service", "basis", "legal_basis"]
 
     def __init__(self, *args, referral=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_service"].queryset = catalogue_services(exclude=[referral.sender_service] if referral else ())
+        if referral is not None:
+            # Routing completes the coordinator's task at once: no basis that waits for a leader.
+            self.legal_bases_offer(from_service=referral.routing_service, approval=False)
         self.fields["basis"].help_text = _("With consent, the consent the sender chose is used; it must cover the service.")
 
 
@@ -119,7 +141,7 @@ class ForwardForm(BasisMixin):
     consent = ConsentChoiceField(
         label=_("Consent"), queryset=Consent.objects.none(), required=False, empty_label=_("The consent of the declined referral"),
     )
-    field_order = ["target_service", "basis", "consent", "legal_reference"]
+    field_order = ["target_service", "basis", "consent", "legal_basis"]
 
     def __init__(self, *args, referral, consents=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,8 +149,10 @@ class ForwardForm(BasisMixin):
         if consents is None:
             # The coordinator chooses no consent: the one the sender chose travels with the referral.
             del self.fields["consent"]
+            self.legal_bases_offer(from_service=referral.routing_service or referral.sender_service)
         else:
             self.fields["consent"].queryset = consents
+            self.legal_bases_offer(from_service=referral.sender_service)
 
 
 # --- contacts ----------------------------------------------------------------------------------
@@ -226,10 +250,11 @@ class ReferralForm(BasisMixin):
         help_text=_("The receiving service reads this. Write only what it needs to know."),
     )
     consent = ConsentChoiceField(label=_("Consent"), queryset=Consent.objects.none(), required=False, empty_label=_("Choose a consent"))
-    field_order = ["destination", "target_service", "routing_service", "kind", "reason", "basis", "consent", "legal_reference"]
+    field_order = ["destination", "target_service", "routing_service", "kind", "reason", "basis", "consent", "legal_basis"]
 
-    def __init__(self, *args, targets, coordinators, consents, **kwargs):
+    def __init__(self, *args, targets, coordinators, consents, sender, **kwargs):
         super().__init__(*args, **kwargs)
+        self.legal_bases_offer(from_service=sender)
         self.fields["target_service"].queryset = targets
         self.fields["routing_service"].queryset = coordinators
         self.fields["consent"].queryset = consents

@@ -15,7 +15,7 @@ from viewflow.workflow.status import STATUS
 from audit.selectors import access_log_for_object
 from audit.services import access_log_write
 from referrals.ui import apply_errors  # noqa: F401  (re-exported for the referral views)
-from referrals.access import concern_get_for_process, concern_get_for_user, user_is_leader_of, user_services
+from referrals.access import EMERGENCY, concern_get_for_process, concern_get_for_user, user_is_leader_of, user_services
 from referrals.models import Concern, ConcernFeedback, Service
 from referrals.services import person_get_or_create
 from workflows import forms, selectors
@@ -126,8 +126,12 @@ def _detail_context(request, concern, roles, action_forms=None):
 @login_required
 def concern_detail(request, code):
     concern, roles = concern_get_for_user(request.user, code)
-    service = concern.receiving_service if "handler" in roles else concern.reporting_service
-    access_log_write(user=request.user, action="view", obj=concern, person=concern.person, purpose="concern page", service=service)
+    if EMERGENCY in roles:
+        # The real user, no service: an emergency read is nobody's role in the case.
+        access_log_write(user=request.user, action="view", obj=concern, person=concern.person, purpose="emergency access", via="break_glass")
+    else:
+        service = concern.receiving_service if "handler" in roles else concern.reporting_service
+        access_log_write(user=request.user, action="view", obj=concern, person=concern.person, purpose="concern page", service=service)
     return render(request, "workflows/concern_detail.html", _detail_context(request, concern, roles))
 
 

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_POST
 
 from audit.services import access_log_write
 from consent.models import Consent
-from consent.selectors import active_referral_consents_recorded_by, consent_status, disclosures_of
+from consent.selectors import active_referral_consents_recorded_by, consent_status, disclosure_awaits_approval, disclosures_of
 from consent.services import consent_record
-from referrals.access import contact_get_for_user, referral_get_for_process, referral_get_for_user, user_services
+from referrals.access import EMERGENCY, contact_get_for_user, referral_get_for_process, referral_get_for_user, user_services
 from referrals.models import Referral, Service
 from referrals.services import person_get_or_create
 from workflows import forms_referral as rforms
@@ -206,7 +206,7 @@ def _referral_form(contact, data=None, initial=None):
         data, initial=initial,
         targets=selectors.catalogue_services(exclude=contact.service),
         coordinators=selectors.routing_services(),
-        consents=active_referral_consents_recorded_by(contact.person, contact.service),
+        consents=active_referral_consents_recorded_by(contact.person, contact.service), sender=contact.service,
     )
 
 
@@ -229,12 +229,15 @@ def referral_create(request, code):
             referral = svc.referral_send(
                 user=request.user, sender_service=contact.service, person=contact.person, kind=d["kind"], reason=d["reason"],
                 target_service=d["target_service"], routing_service=d["routing_service"], consent=d["consent"],
-                basis=d["basis"], legal_reference=d["legal_reference"], contact=contact,
+                basis=d["basis"], legal_basis=d["legal_basis"], contact=contact,
             )
         except ValidationError as e:
             apply_errors(form, e)
         else:
-            messages.success(request, _("The referral has been sent."))
+            if disclosure_awaits_approval(referral):
+                messages.success(request, _("The referral waits for a leader of your service to approve the legal basis; it is sent then."))
+            else:
+                messages.success(request, _("The referral has been sent."))
             return redirect("referrals:detail", referral.code)
     ctx = {"form": form, "contact": contact, "person": contact.person, "age": contact.person.age_on(timezone.localdate())}
     _log_contact_read(request, contact, "referral form")
@@ -325,6 +328,9 @@ def _detail_context(request, referral, roles, action_forms=None):
 
 
 def _log_referral_read(request, referral, roles):
+    if EMERGENCY in roles:
+        access_log_write(user=request.user, action="view", obj=referral, person=referral.person, purpose="emergency access", via="break_glass")
+        return
     access_log_write(user=request.user, action="view", obj=referral, person=referral.person, purpose="referral page", service=_acting_service(referral, roles))
 
 
@@ -342,7 +348,7 @@ def _decide(r, u, d):
 
 
 def _basis(d):
-    return {"basis": d["basis"], "legal_reference": d["legal_reference"]}
+    return {"basis": d["basis"], "legal_basis": d["legal_basis"]}
 
 
 ACTIONS = {

@@ -19,7 +19,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from audit.models import AccessLog
-from consent.models import Consent, Disclosure
+from consent.models import Consent, Disclosure, LegalBasis
 from consent.services import NoLegalBasis, consent_record, consent_withdraw, disclosure_record
 from notifications.models import Notification, Reminder
 from notifications.services import reminders_sweep
@@ -52,12 +52,21 @@ def fresh(user):
     return get_user_model().objects.get(pk=user.pk)
 
 
-def disclose(svc, referral, *, basis=Disclosure.Basis.CONSENT, consent=None, to_service=None, legal_reference=""):
+def disclose(svc, referral, *, basis=Disclosure.Basis.CONSENT, consent=None, to_service=None, legal_reference="", legal_basis=None):
     """The coordinator discloses the queued referral to Rask (or ``to_service``)."""
     return disclosure_record(
         obj=referral, person=referral.person, from_service=svc.rus, to_service=to_service or svc.rask, basis=basis,
-        purpose="henvisning", perm=HANDLER, user=svc.coordinator, legal_reference=legal_reference,
+        purpose="henvisning", perm=HANDLER, user=svc.coordinator, legal_reference=legal_reference, legal_basis=legal_basis,
         consent=consent, consent_purpose=REFERRAL,
+    )
+
+
+@pytest.fixture
+def statutory_basis(db):
+    """A statutory basis from the catalogue that permits a referral to a service of kind "other" (Rask)."""
+    return LegalBasis.objects.create(
+        code="test-basis", statute="Testloven", paragraph="§ 1", title="Deling for test",
+        purposes=[REFERRAL], recipient_kinds=["other", "rustjeneste"],
     )
 
 
@@ -134,10 +143,10 @@ class DisclosureWithoutBasisTests:
             basis=Disclosure.Basis.OPPLYSNINGSPLIKT,
         )
 
-    def test_it_refuses_a_statutory_basis_without_a_cited_reference(self, svc, queued):
-        for reference in ("", "   "):
+    def test_it_refuses_a_statutory_basis_not_chosen_from_the_catalogue(self, svc, queued):
+        for reference in ("", "   ", "x", "helse- og omsorgstjenesteloven § 7-1"):
             assert_refused_and_nothing_shared(
-                svc, queued, "Cite the statutory basis (law and section) for this disclosure.",
+                svc, queued, "Choose the statutory basis for this disclosure from the list of legal bases.",
                 basis=Disclosure.Basis.STATUTORY, legal_reference=reference,
             )
 
@@ -176,10 +185,10 @@ class DisclosureWithBasisTests:
         assert (row.basis, row.consent) == (Disclosure.Basis.OPPLYSNINGSPLIKT, None)
         assert fresh(org.caseworker).has_perm(HANDLER, queued)
 
-    def test_it_shares_on_a_cited_statutory_basis_and_records_the_reference(self, svc, queued):
-        disclose(svc, queued, basis=Disclosure.Basis.STATUTORY, legal_reference="helse- og omsorgstjenesteloven § 7-1")
+    def test_it_shares_on_a_statutory_basis_from_the_catalogue_and_records_the_reference(self, svc, queued, statutory_basis):
+        disclose(svc, queued, basis=Disclosure.Basis.STATUTORY, legal_basis=statutory_basis)
         row = Disclosure.objects.get(to_service=svc.rask)
-        assert (row.basis, row.legal_reference, row.consent) == (Disclosure.Basis.STATUTORY, "helse- og omsorgstjenesteloven § 7-1", None)
+        assert (row.basis, row.legal_basis, row.legal_reference, row.consent) == (Disclosure.Basis.STATUTORY, statutory_basis, "Testloven § 1", None)
         assert fresh(svc.rask_staff).has_perm(HANDLER, queued)
 
 
@@ -224,9 +233,9 @@ class ConsentWithdrawTests:
         consent_withdraw(consent=second, user=svc.nurse)
         assert not fresh(svc.rask_staff).has_perm(HANDLER, sent)
 
-    def test_it_keeps_a_permission_a_statutory_disclosure_still_grants(self, svc, sara, consent, sent):
+    def test_it_keeps_a_permission_a_statutory_disclosure_still_grants(self, svc, sara, consent, sent, statutory_basis):
         disclosure_record(obj=sent, person=sara, from_service=svc.helse, to_service=svc.rask, basis=Disclosure.Basis.STATUTORY,
-                          legal_reference="helse- og omsorgstjenesteloven § 7-1", purpose="henvisning", perm=HANDLER, user=svc.nurse)
+                          legal_basis=statutory_basis, purpose="henvisning", perm=HANDLER, user=svc.nurse, consent_purpose=REFERRAL)
         consent_withdraw(consent=consent, user=svc.nurse)
         assert fresh(svc.rask_staff).has_perm(HANDLER, sent)
 
@@ -292,9 +301,9 @@ class ConsentWithdrawWithReferralsTests:
         assert (consent.withdrawn_at, sent.status) == (None, Referral.Status.REQUESTED)
         assert fresh(svc.rask_staff).has_perm(HANDLER, sent)
 
-    def test_it_leaves_a_referral_on_another_basis_open(self, svc, sara, consent, sent):
+    def test_it_leaves_a_referral_on_another_basis_open(self, svc, sara, consent, sent, statutory_basis):
         other = referral_send(user=svc.nurse, sender_service=svc.helse, person=sara, kind="substance", reason="Rusbruk.",
-                              routing_service=svc.rus, basis=Disclosure.Basis.STATUTORY, legal_reference="helse- og omsorgstjenesteloven § 7-1")
+                              routing_service=svc.rus, basis=Disclosure.Basis.STATUTORY, legal_basis=statutory_basis)
         consent_withdraw_with_referrals(consent=consent, user=svc.nurse)
         other.refresh_from_db()
         assert other.status == Referral.Status.REQUESTED

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from consent.models import Consent
+from consent.models import Consent, LegalBasis
 from referrals.models import Contact, Referral, ReferralKind
 from tests.e2e.support import exact, nb, screenshot
 from tests.referral_factories import make_contact, make_referral, make_referral_org
@@ -232,6 +232,8 @@ class ReferralRoutingRoundTripTests:
 class ReferralFormErrorTests:
     def test_it_shows_why_a_service_cannot_take_the_referral_and_sends_nothing(self, page, login, axe_scan):
         ro = make_referral_org()
+        LegalBasis.objects.create(code="e2e-basis", statute="Testloven", paragraph="§ 1", title="Deling for test",
+                                  purposes=["referral"], recipient_kinds=["other"])
         contact = make_contact(ro, given="Jonas", age=15)
         login(page, ro.sender.username)
         page.goto(f"/referrals/kontakter/{contact.code}/henvis/")
@@ -241,7 +243,7 @@ class ReferralFormErrorTests:
         field(form, R["kind"]).select_option(value=ReferralKind.HOUSING)
         field(form, R["reason"]).fill("Trenger bolig.")
         form.get_by_role("group", name=nb(R["basis"].label)).get_by_label(exact(nb(R["basis"].choices[1][1]))).check()
-        field(form, R["legal_reference"]).fill("helse- og omsorgstjenesteloven § 3-2")
+        field(form, R["legal_basis"]).select_option(label="Testloven § 1: Deling for test")
         form.get_by_role("button", name=nb("Send the referral")).click()
         summary = page.get_by_test_id("form-errors")
         expect(summary).to_be_visible()

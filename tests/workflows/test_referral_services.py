@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-from consent.models import Consent, Disclosure
+from consent.models import Consent, Disclosure, LegalBasis
 from referrals.models import CatalogueEntry, Contact, Municipality, Person, Referral, ReferralEvent
 from referrals.validators import synthetic_national_id
 from tests.referral_scenario import NOW, frozen_now, sara, svc  # noqa: F401 (fixtures)
@@ -176,7 +176,8 @@ class EligibilityTests:
     def test_it_refuses_a_person_of_unknown_age_for_an_age_limited_service(self, org, svc):
         kim = Person.objects.create(given_name="Kim", municipality=org.municipality)
         with pytest.raises(ValidationError) as exc:
-            send_direct(svc, kim, None, to=svc.rask, basis=Disclosure.Basis.STATUTORY, legal_reference="hol. § 7-1")
+            send_direct(svc, kim, None, to=svc.rask, basis=Disclosure.Basis.STATUTORY,
+                        legal_basis=LegalBasis.objects.get(code="helsepersonelloven-45"))
         assert exc.value.message_dict == {
             "target_service": ["The person's age is unknown; Rask psykisk helsehjelp takes 16 years and older."]
         }

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AccessLog
+from consent.models import LegalBasis
 from referrals.models import Contact, Referral
 from referrals.validators import synthetic_national_id
 from tests.referral_factories import make_consent, make_contact, make_referral, make_referral_org
@@ -187,7 +188,9 @@ class SendReferralViewTests:
     def test_it_shows_eligibility_errors_and_sends_nothing(self, client, ro):
         contact = make_contact(ro, age=15)
         client.force_login(ro.sender)
-        response = self._post(client, contact, target_service=ro.tildeling.pk, basis="statutory", legal_reference="helse- og omsorgstjenesteloven § 3-2")
+        basis = LegalBasis.objects.create(code="test-basis", statute="Testloven", paragraph="§ 1", title="Deling for test",
+                                          purposes=["referral"], recipient_kinds=["other"])
+        response = self._post(client, contact, target_service=ro.tildeling.pk, basis="statutory", legal_basis=basis.pk)
         assert response.status_code == 422
         assert "18 years and older; the person is 15." in response.content.decode()
         assert not Referral.objects.exists()

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.services import access_log_write
-from consent.models import Consent, Disclosure
-from consent.services import consent_withdraw, disclosure_record
+from consent.models import Consent, Disclosure, LegalBasis
+from consent.services import consent_withdraw, disclosure_record, disclosures_pending_cancel
 from notifications.models import Reminder
 from notifications.services import reminder_schedule, system_text
 from referrals import permissions
@@ -184,10 +184,10 @@ def _require_eligible(service, person, kind):
         raise ValidationError({"target_service": problems})
 
 
-def _disclose(referral, *, to_service, perm, user, from_service, consent, basis, legal_reference):
-    disclosure_record(
+def _disclose(referral, *, to_service, perm, user, from_service, consent, basis, legal_reference, legal_basis=None) -> Disclosure:
+    return disclosure_record(
         obj=referral, person=referral.person, from_service=from_service, to_service=to_service,
-        basis=basis, legal_reference=legal_reference, purpose="henvisning", perm=perm, user=user,
+        basis=basis, legal_reference=legal_reference, legal_basis=legal_basis, purpose="henvisning", perm=perm, user=user,
         consent=consent, consent_purpose=Consent.Purpose.REFERRAL,
     )
 
@@ -215,6 +215,7 @@ def referral_send(
     consent: Consent | None = None,
     basis: str = Disclosure.Basis.CONSENT,
     legal_reference: str = "",
+    legal_basis: LegalBasis | None = None,
     contact: Contact | None = None,
     forwarded_from: Referral | None = None,
 ) -> Referral:
@@ -243,18 +244,17 @@ def referral_send(
     )
     event_reason = _("Forwarded from %(ref)s") % {"ref": forwarded_from.reference} if forwarded_from else ""
     return _dispatch(referral, user=user, from_service=sender_service, consent=consent, basis=basis,
-                     legal_reference=legal_reference, event_reason=event_reason, purpose="referral sent")
+                     legal_reference=legal_reference, legal_basis=legal_basis, event_reason=event_reason, purpose="referral sent")
 
 
-def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, event_reason, purpose) -> Referral:
+def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, event_reason, purpose, legal_basis=None) -> Referral:
     """Share a new referral with its next recipient and start its process and clocks.
 
     The recipient is the target service if set (with its answer deadline), else the coordinator
     (with the routing deadline). The sender's group follows the referral; a coordinator that
-    routes a referral it forwards keeps following it too.
+    routes a referral it forwards keeps following it too. On a legal basis that requires approval
+    the referral waits, requested but not delivered (see _deliver), until a leader approves it.
     """
-    from workflows.flows.referral import ReferralFlow
-
     permissions.grant_to_service(perm=SENDER, obj=referral, service=referral.sender_service)
     if referral.target_service:
         recipient, perm = referral.target_service, HANDLER
@@ -262,8 +262,22 @@ def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, 
             permissions.grant_to_service(perm=ROUTER, obj=referral, service=referral.routing_service)
     else:
         recipient, perm = referral.routing_service, ROUTER
-    _disclose(referral, to_service=recipient, perm=perm, user=user, from_service=from_service,
-              consent=consent, basis=basis, legal_reference=legal_reference)
+    disclosure = _disclose(referral, to_service=recipient, perm=perm, user=user, from_service=from_service,
+                           consent=consent, basis=basis, legal_reference=legal_reference, legal_basis=legal_basis)
+    if disclosure.status == Disclosure.Status.PENDING:
+        # Nothing reaches the recipient yet: no process, clock or notice until a leader of the
+        # sending service approves (consent.services.disclosure_approve → _on_disclosure_approved).
+        _event(referral, Referral.Status.REQUESTED, from_service,
+               _("Awaiting a leader's approval of the legal basis (%(basis)s)") % {"basis": disclosure.legal_reference})
+        access_log_write(user=user, action="create", obj=referral, person=referral.person, purpose=f"{purpose} (awaiting approval)", service=from_service)
+        return referral
+    return _deliver(referral, user=user, from_service=from_service, recipient=recipient, perm=perm, event_reason=event_reason, purpose=purpose)
+
+
+def _deliver(referral, *, user, from_service, recipient, perm, event_reason, purpose) -> Referral:
+    """Start the process and clocks of a referral its recipient now holds, and tell the recipient."""
+    from workflows.flows.referral import ReferralFlow
+
     ReferralFlow.start.run(referral=referral)
     _event(referral, Referral.Status.REQUESTED, from_service, event_reason)
     if referral.target_service:
@@ -281,16 +295,23 @@ def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, 
 
 @transaction.atomic
 def referral_route(*, referral: Referral, user, target_service: Service, consent: Consent | None = None,
-                   basis: str = Disclosure.Basis.CONSENT, legal_reference: str = "", activation=None) -> Referral:
-    """The coordinator routes a referral from the queue to a catalogue service."""
+                   basis: str = Disclosure.Basis.CONSENT, legal_reference: str = "", legal_basis: LegalBasis | None = None,
+                   activation=None) -> Referral:
+    """The coordinator routes a referral from the queue to a catalogue service.
+
+    Not on a legal basis that requires approval: routing completes the coordinator's task at once,
+    so it cannot wait for a leader (forward it instead, or share on a consent).
+    """
     referral = _lock(referral)
     _require_member(user, referral.routing_service, _("Only the coordinating service can route this referral."))
     _require_status(referral, Referral.Status.REQUESTED)
     if referral.target_service_id:
         raise ValidationError(_("This referral has already been routed."), code="out_of_order")
     _require_eligible(target_service, referral.person, referral.kind)
+    if basis == Disclosure.Basis.STATUTORY and legal_basis is not None and legal_basis.requires_approval:
+        raise ValidationError({"legal_basis": _("A legal basis that needs a leader's approval cannot be used when routing.")})
     _disclose(referral, to_service=target_service, perm=HANDLER, user=user, from_service=referral.routing_service,
-              consent=consent or referral.consent, basis=basis, legal_reference=legal_reference)
+              consent=consent or referral.consent, basis=basis, legal_reference=legal_reference, legal_basis=legal_basis)
     referral.target_service = target_service
     referral.save(update_fields=["target_service", "updated_at"])
     _event(referral, Referral.Status.REQUESTED, referral.routing_service, _("Routed to %(service)s") % {"service": target_service.name})
@@ -419,7 +440,10 @@ def referral_cancel(*, referral: Referral, user, reason: str = "") -> Referral:
     _set_status(referral, Referral.Status.CANCELLED, referral.sender_service, (reason or "").strip(), closing=True)
     for step in ("routing", "answer"):
         deadlines.deadline_cancel(subject=referral, process=PROCESS, step=step)
-    process_cancel(ReferralFlow, referral.process)
+    # A referral still awaiting a leader's approval has no process yet, and its request is void now.
+    disclosures_pending_cancel(obj=referral, user=user)
+    if hasattr(referral, "process"):
+        process_cancel(ReferralFlow, referral.process)
     for service, perm in ((referral.target_service, HANDLER), (referral.routing_service, ROUTER)):
         if service is not None:
             _notify(referral, service, perm, "cancelled", system_text(gettext_noop("%(ref)s was cancelled by the sender"), ref=referral.reference))
@@ -430,7 +454,7 @@ def referral_cancel(*, referral: Referral, user, reason: str = "") -> Referral:
 
 @transaction.atomic
 def referral_forward(*, referral: Referral, user, target_service: Service, consent: Consent | None = None,
-                     basis: str = Disclosure.Basis.CONSENT, legal_reference: str = "") -> Referral:
+                     basis: str = Disclosure.Basis.CONSENT, legal_reference: str = "", legal_basis: LegalBasis | None = None) -> Referral:
     """Send a declined referral on to another service, keeping the chain (``forwarded_from``).
 
     Done by the coordinator who routed it, or by the sender. The new referral keeps the original
@@ -446,18 +470,18 @@ def referral_forward(*, referral: Referral, user, target_service: Service, conse
     if target_service == referral.target_service:
         raise ValidationError({"target_service": _("Choose another service than the one that declined.")})
     if acting == referral.routing_service:
-        new = _forward_as_router(referral, user, target_service, consent, basis, legal_reference)
+        new = _forward_as_router(referral, user, target_service, consent, basis, legal_reference, legal_basis)
     else:
         new = referral_send(
             user=user, sender_service=referral.sender_service, person=referral.person, kind=referral.kind,
             reason=referral.reason, target_service=target_service, consent=consent or referral.consent, basis=basis,
-            legal_reference=legal_reference, contact=referral.contact, forwarded_from=referral,
+            legal_reference=legal_reference, legal_basis=legal_basis, contact=referral.contact, forwarded_from=referral,
         )
     _event(referral, Referral.Status.REJECTED, acting, _("Forwarded to %(service)s") % {"service": target_service.name})
     return new
 
 
-def _forward_as_router(referral, user, target_service, consent, basis, legal_reference):
+def _forward_as_router(referral, user, target_service, consent, basis, legal_reference, legal_basis=None):
     """The coordinator forwards: the new referral is sent by the original sender, routed by the coordinator."""
     _require_eligible(target_service, referral.person, referral.kind)
     new = Referral.objects.create(
@@ -466,8 +490,40 @@ def _forward_as_router(referral, user, target_service, consent, basis, legal_ref
         consent=consent or referral.consent, contact=referral.contact, forwarded_from=referral, sent_at=timezone.now(),
     )
     return _dispatch(new, user=user, from_service=referral.routing_service, consent=consent or referral.consent, basis=basis,
-                     legal_reference=legal_reference, event_reason=_("Forwarded from %(ref)s") % {"ref": referral.reference},
-                     purpose="referral forwarded")
+                     legal_reference=legal_reference, legal_basis=legal_basis,
+                     event_reason=_("Forwarded from %(ref)s") % {"ref": referral.reference}, purpose="referral forwarded")
+
+
+# --- a legal basis approved or rejected by a leader of the sending service ----------------------
+
+
+def _on_disclosure_approved(disclosure: Disclosure, user) -> None:
+    """The rest of _dispatch for a referral that waited for approval: the recipient already holds
+    its permission (granted by disclosure_approve); start the process and clocks, and tell it."""
+    referral = _lock(Referral.objects.get(pk=disclosure.subject_id))
+    _require_status(referral, Referral.Status.REQUESTED)
+    reason = _("Legal basis approved (%(basis)s)") % {"basis": disclosure.legal_reference}
+    if referral.forwarded_from_id:
+        reason = _("Forwarded from %(ref)s") % {"ref": referral.forwarded_from.reference} + "; " + reason
+    _deliver(referral, user=user, from_service=disclosure.from_service, recipient=disclosure.to_service,
+             perm=disclosure.permission, event_reason=reason, purpose="referral sent (approved)")
+
+
+def _on_disclosure_rejected(disclosure: Disclosure, user) -> None:
+    """A referral whose legal basis a leader did not approve is cancelled; it never reached anyone."""
+    referral = _lock(Referral.objects.get(pk=disclosure.subject_id))
+    if referral.status not in Referral.OPEN_STATUSES:
+        return
+    _set_status(referral, Referral.Status.CANCELLED, disclosure.from_service,
+                _("The legal basis was not approved: %(reason)s") % {"reason": disclosure.decision_note}, closing=True)
+    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral basis not approved", service=disclosure.from_service)
+
+
+def register_disclosure_handlers() -> None:
+    """Called from WorkflowsConfig.ready: consent's approval completes a waiting referral here."""
+    from consent.services import disclosure_decision_handler_register
+
+    disclosure_decision_handler_register("referrals.referral", approved=_on_disclosure_approved, rejected=_on_disclosure_rejected)
 
 
 @transaction.atomic

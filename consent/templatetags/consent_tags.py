@@ -1,0 +1,24 @@
+"""Template helpers of the consent menu."""
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def leads_a_service(user) -> bool:
+    """Whether the user is an active leader of an active service (the approvals menu item)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    from referrals.models import Membership
+
+    return Membership.objects.filter(user=user, active=True, role=Membership.Role.LEADER, service__active=True).exists()
+
+
+@register.filter
+def approvals_waiting(user) -> int:
+    """How many disclosures wait for the user's approval (the menu badge)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    from consent.selectors import disclosure_pending_count
+
+    return disclosure_pending_count(user)

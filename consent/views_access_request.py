@@ -1,0 +1,107 @@
+"""The privacy function's pages: access requests (GDPR art. 15) and the full transparency report.
+
+Thin: access helper → one service → redirect. Only members of a privacy-function service reach
+them; everyone else gets 404.
+"""
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from audit.services import access_log_write
+from consent.access_requests import access_request_answer, access_request_get_for_user, access_request_register, access_requests_list
+from consent.models import AccessRequest
+from consent.reports import transparency_report, transparency_report_pdf
+from referrals.access import user_is_privacy_function
+from referrals.ui import apply_errors
+
+REPORT_ACCESS_ROWS = 200
+
+
+class AccessRequestForm(forms.Form):
+    national_id = forms.CharField(
+        label=gettext_lazy("National identity number or D number of the person"), max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    reference = forms.CharField(label=gettext_lazy("Case reference (archive)"), max_length=60)
+    received_on = forms.DateField(label=gettext_lazy("Received"), widget=forms.DateInput(attrs={"type": "date"}))
+    requested_by = forms.ChoiceField(label=gettext_lazy("Requested by"), choices=AccessRequest.RequestedBy.choices)
+
+
+def _require_privacy_function(user):
+    if not user_is_privacy_function(user):
+        raise Http404
+
+
+@login_required
+def access_request_list(request):
+    _require_privacy_function(request.user)
+    show_answered = request.GET.get("vis") == "besvart"
+    form = AccessRequestForm(request.POST or None, initial={"received_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            created = access_request_register(
+                user=request.user, national_id=d["national_id"], reference=d["reference"],
+                received_on=d["received_on"], requested_by=d["requested_by"],
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, _("The access request has been registered."))
+            return redirect("consent:access_request", created.code)
+    ctx = {
+        "form": form, "rows": access_requests_list(request.user, show_answered=show_answered),
+        "show_answered": show_answered, "today": timezone.localdate(),
+    }
+    return render(request, "consent/access_request_list.html", ctx, status=422 if request.method == "POST" else 200)
+
+
+def _logged_report(request, access_request, *, access_limit=None):
+    person = access_request.person
+    if person is None:
+        return None
+    access_log_write(
+        user=request.user, action="export", obj=person, person=person, purpose="transparency report (GDPR art. 15)",
+        service=access_request.registered_by_service, via="privacy",
+    )
+    return transparency_report(person, access_limit=access_limit)
+
+
+@login_required
+def access_request_detail(request, code):
+    access_request = access_request_get_for_user(request.user, code)
+    report = _logged_report(request, access_request, access_limit=REPORT_ACCESS_ROWS)
+    ctx = {"access_request": access_request, "report": report, "person": access_request.person, "today": timezone.localdate()}
+    return render(request, "consent/access_request_detail.html", ctx)
+
+
+@login_required
+def access_request_pdf(request, code):
+    access_request = access_request_get_for_user(request.user, code)
+    report = _logged_report(request, access_request)
+    if report is None:
+        raise Http404
+    response = HttpResponse(transparency_report_pdf(report), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="innsyn-{str(access_request.code)[:8]}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@login_required
+def access_request_mark_answered(request, code):
+    access_request = access_request_get_for_user(request.user, code)
+    try:
+        access_request_answer(request=access_request, user=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, _("The access request is marked as answered."))
+    return redirect("consent:access_request", access_request.code)
