@@ -7,6 +7,7 @@ from viewflow.urls import Application, Site
 from viewflow.workflow.flow.viewset import FlowViewset, WorkflowAppViewset
 
 from accounts import views as account_views
+from audit import urls as audit_urls
 from config import idle
 from notifications import views as notification_views
 from workflows import task_lists
@@ -56,6 +57,8 @@ class NotificationsApp(Application):
 
 class ConsentAppWithWithdrawal(ConsentApp):
     withdraw_path = path("<uuid:code>/trekk-tilbake/", views_consent.consent_withdraw, name="withdraw")
+    # The privacy function's review of unusual access (the view lives in audit).
+    access_review_path = audit_urls.access_review_path
 
 
 class ScopedFlowViewset(FlowViewset):

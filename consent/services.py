@@ -13,6 +13,7 @@ from consent.models import Consent, Disclosure, LegalBasis, ReconsentTask
 from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active, consents_needing_renewal, legal_basis_problem
 from referrals import permissions
 from referrals.models import Guardianship, Membership, Service
+from referrals.validators import SHORT_TEXT, text_limits, years_after, years_before
 
 OPPLYSNINGSPLIKT_RECIPIENTS = {Service.Kind.BARNEVERN}
 
@@ -90,7 +91,7 @@ def disclosure_record(
     )
     if disclosure.status == Disclosure.Status.PENDING:
         return disclosure
-    permissions.grant_to_service(perm=perm, obj=obj, service=to_service)
+    permissions.grant_to_service(perm=perm, obj=obj, service=to_service, disclosure=disclosure)
     access_log_write(user=user, action="disclose", obj=obj, person=person, purpose=purpose, service=from_service)
     return disclosure
 
@@ -146,7 +147,7 @@ def disclosure_approve(*, disclosure: Disclosure, user) -> Disclosure:
         raise NoLegalBasis(problem)
     _decide(disclosure, user, Disclosure.Status.IN_FORCE)
     obj = disclosure.subject_type.get_object_for_this_type(pk=disclosure.subject_id)
-    permissions.grant_to_service(perm=disclosure.permission, obj=obj, service=disclosure.to_service)
+    permissions.grant_to_service(perm=disclosure.permission, obj=obj, service=disclosure.to_service, disclosure=disclosure)
     access_log_write(user=user, action="disclose", obj=obj, person=disclosure.person, purpose=disclosure.purpose, service=disclosure.from_service)
     handlers = _DECISION_HANDLERS.get(disclosure.subject_type.app_label + "." + disclosure.subject_type.model)
     if handlers:
@@ -190,6 +191,29 @@ def _require_member(user, service, message):
         raise ValidationError(message)
 
 
+# How far a consent's dates may lie from the day it is recorded. A consent answers a present need:
+# one recorded late (a signed form filed afterwards) may start up to a year back, one agreed in
+# advance up to a year ahead; further is a typing error (or a way round the age rules, which are
+# judged on the day the consent is given). The end may lie at most ten years after the start, which
+# keeps 31.12.9999 out while allowing any real agreement; leave it empty for "until withdrawn". The
+# age rules and re-consent tasks apply on every day in between.
+CONSENT_START_WITHIN_YEARS = 1
+CONSENT_MAX_YEARS = 10
+
+
+def _consent_period_errors(valid_from: datetime.date, valid_to: datetime.date | None, today: datetime.date) -> dict:
+    errors = {}
+    if valid_from < years_before(today, CONSENT_START_WITHIN_YEARS) or valid_from > years_after(today, CONSENT_START_WITHIN_YEARS):
+        errors["valid_from"] = _("The start date must lie within a year of today.")
+    if valid_to is not None and valid_to < valid_from:
+        errors["valid_to"] = _("The end date must be on or after the start date.")
+    elif valid_to is not None and valid_to > years_after(valid_from, CONSENT_MAX_YEARS):
+        errors["valid_to"] = _("A consent may last at most %(years)s years. Choose an earlier end date, or leave it empty (until withdrawn).") % {
+            "years": CONSENT_MAX_YEARS
+        }
+    return errors
+
+
 @transaction.atomic
 def consent_record(
     *,
@@ -206,11 +230,18 @@ def consent_record(
     guardians=(),
     domain: str = "health",
 ) -> Consent:
-    """Record a consent. Refused if nobody entitled at the person's age gave it, or dates are reversed."""
+    """Record a consent. Refused if nobody entitled at the person's age gave it, or the dates are
+    reversed or out of bounds (CONSENT_START_WITHIN_YEARS, CONSENT_MAX_YEARS).
+
+    Who may give a consent is decided by the person's age on the day it is given (today), not on
+    its start date: a 15-year-old cannot give their own health consent today by dating it from
+    their 16th birthday. It must also still be sufficient on a later start date, or it would never
+    be in force.
+    """
     _require_member(user, service, _("You are not a member of the service recording the consent."))
-    errors = {}
-    if valid_to is not None and valid_to < valid_from:
-        errors["valid_to"] = _("The end date must be on or after the start date.")
+    today = timezone.localdate()
+    text_limits(information=(information, SHORT_TEXT))
+    errors = _consent_period_errors(valid_from, valid_to, today)
     if not grantees:
         errors["grantees"] = _("Choose at least one service the information may be shared with.")
     if not (information or "").strip():
@@ -230,9 +261,13 @@ def consent_record(
     )
     consent.guardians.set(guardians)
     consent.grantees.set(grantees)
-    if not consent_givers_sufficient(consent, on=max(valid_from, timezone.localdate())):
+    if not consent_givers_sufficient(consent, on=today):
         raise ValidationError(
             {"given_by_person": _("At the person's age this consent must be given by someone else (see the age rules): it was not recorded.")}
+        )
+    if valid_from > today and not consent_givers_sufficient(consent, on=valid_from):
+        raise ValidationError(
+            {"given_by_person": _("On its start date the person's age requires the consent from someone else (see the age rules): it was not recorded.")}
         )
     permissions.grant_to_service(perm="consent.manage_consent", obj=consent, service=service)
     access_log_write(user=user, action="create", obj=consent, person=person, purpose="consent recorded", service=service)
@@ -247,6 +282,7 @@ def consent_withdraw(*, consent: Consent, user, note: str = "") -> list[Disclosu
     holds it. Returns the disclosures revoked. Pending notifications are dropped at delivery,
     because the recipients no longer hold the permission then.
     """
+    text_limits(note=(note, SHORT_TEXT))
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     _require_member(user, consent.recorded_by_service, _("Only the service responsible for the consent can record its withdrawal."))
     if consent.withdrawn_at is not None:

@@ -18,8 +18,9 @@ from consent.services import consent_withdraw, disclosure_record, disclosures_pe
 from notifications.models import Reminder
 from notifications.services import reminder_schedule, system_text
 from referrals import permissions
-from referrals.models import CatalogueEntry, Contact, Membership, Person, Referral, ReferralEvent, Service
-from referrals.validators import parse_national_id
+from referrals.models import CatalogueEntry, Contact, Membership, Person, PersonRecord, Referral, ReferralEvent, Service
+from referrals.services import person_record_set, person_records_move
+from referrals.validators import MAX_AGE_YEARS, MEDIUM_TEXT, LONG_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id, text_limits
 from workflows.services import deadlines
 from workflows.services.tasks import process_cancel, task_complete
 
@@ -99,17 +100,19 @@ def _complete(referral, node_name, user, activation=None):
 def contact_register(*, user, service: Service, given_name: str, approx_age: int | None = None, summary: str = "", person: Person | None = None) -> Contact:
     """Register an enquiry. With no known person, a minimal one is created (first name and age)."""
     _require_member(user, service, _("You are not a member of this service."))
+    text_limits(given_name=(given_name, NAME_LENGTH), summary=(summary, MEDIUM_TEXT))
     if person is None:
         errors = {}
         if not (given_name or "").strip():
             errors["given_name"] = _("Give at least a first name.")
         if approx_age is None:
             errors["approx_age"] = _("Give the person's age (approximately).")
-        elif approx_age > 120:
+        elif not 0 <= approx_age <= MAX_AGE_YEARS:
             errors["approx_age"] = _("The age must be a realistic number.")
         if errors:
             raise ValidationError(errors)
         person = Person.objects.create(given_name=given_name.strip(), approx_age=approx_age, municipality=service.municipality)
+        person_record_set(person=person, service=service, given_name=given_name)
         access_log_write(user=user, action="create", obj=person, person=person, purpose="contact registered", service=service)
     contact = Contact.objects.create(service=service, person=person, summary=(summary or "").strip(), created_by=user)
     permissions.grant_to_service(perm=CONTACT, obj=contact, service=service)
@@ -125,11 +128,15 @@ def person_identify(*, user, contact: Contact, national_id: str, family_name: st
     referrals are moved to that person and the minimal record points to it (``merged_into``).
     """
     _require_member(user, contact.service, _("You are not a member of this service."))
+    text_limits(given_name=(given_name, NAME_LENGTH), family_name=(family_name, NAME_LENGTH))
     number, kind, birth = parse_national_id(national_id)
     minimal = Person.objects.select_for_update().get(pk=contact.person_id)
     if minimal.national_id:
         raise ValidationError(_("This person is already identified."), code="out_of_order")
     existing = Person.objects.filter(national_id=number).exclude(pk=minimal.pk).first()
+    own = PersonRecord.objects.filter(person=minimal, service=contact.service).first()
+    typed_given = given_name.strip() or (own.given_name if own else minimal.given_name)
+    typed_family = family_name.strip() or (own.family_name if own else "")
     if existing is None:
         minimal.national_id, minimal.id_kind, minimal.birth_date = number, kind, birth
         minimal.approx_age = None
@@ -138,8 +145,13 @@ def person_identify(*, user, contact: Contact, national_id: str, family_name: st
         if given_name.strip():
             minimal.given_name = given_name.strip()
         minimal.save()
+        person_record_set(person=minimal, service=contact.service, given_name=typed_given, family_name=typed_family)
         access_log_write(user=user, action="update", obj=minimal, person=minimal, purpose="identified", service=contact.service)
         return minimal
+    # The number is a known person's: link to it, but the service keeps seeing only its own record
+    # (the name as typed here), never what other services registered.
+    person_records_move(source=minimal, target=existing)
+    person_record_set(person=existing, service=contact.service, given_name=typed_given, family_name=typed_family)
     Contact.objects.filter(person=minimal).update(person=existing)
     Referral.objects.filter(person=minimal).update(person=existing)
     Consent.objects.filter(person=minimal).update(person=existing)
@@ -229,6 +241,7 @@ def referral_send(
         raise ValidationError(_("Send the referral either to a service or to a coordinator, not both."))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say what the referral is about.")})
+    text_limits(reason=(reason, MEDIUM_TEXT))
     if kind not in dict(Referral._meta.get_field("kind").choices):
         raise ValidationError({"kind": _("Choose what the referral is for.")})
     if target_service is not None:
@@ -259,7 +272,7 @@ def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, 
     if referral.target_service:
         recipient, perm = referral.target_service, HANDLER
         if referral.routing_service:
-            permissions.grant_to_service(perm=ROUTER, obj=referral, service=referral.routing_service)
+            _disclose_to_router_again(referral, user=user)
     else:
         recipient, perm = referral.routing_service, ROUTER
     disclosure = _disclose(referral, to_service=recipient, perm=perm, user=user, from_service=from_service,
@@ -291,6 +304,34 @@ def _deliver(referral, *, user, from_service, recipient, perm, event_reason, pur
     deadlines.next_deadline_refresh(referral)
     access_log_write(user=user, action="create", obj=referral, person=referral.person, purpose=purpose, service=from_service)
     return referral
+
+
+def _disclose_to_router_again(new: Referral, *, user) -> None:
+    """A coordinator that forwards a referral keeps following the new one, on the same legal basis
+    by which it holds the declined one, through the ledger (so a withdrawn consent ends it too).
+
+    Refused when that basis is gone: the coordinator then has nothing to forward on.
+    """
+    from consent.selectors import disclosures_of
+
+    held = (
+        disclosures_of(new.forwarded_from)
+        .filter(to_service=new.routing_service, permission=ROUTER, revoked_at__isnull=True)
+        .order_by("-disclosed_at", "-pk")
+        .first()
+    )
+    if held is None:
+        raise ValidationError(
+            _("The coordinating service no longer has a legal basis for this referral (was the consent withdrawn?)."),
+            code="no_basis",
+        )
+    basis = {"basis": held.basis, "consent": held.consent, "legal_reference": held.legal_reference}
+    if getattr(held, "legal_basis_id", None):
+        basis["legal_basis"] = held.legal_basis
+    disclosure_record(
+        obj=new, person=new.person, from_service=new.sender_service, to_service=new.routing_service,
+        purpose="henvisning (videresendt)", perm=ROUTER, user=user, consent_purpose=Consent.Purpose.REFERRAL, **basis,
+    )
 
 
 @transaction.atomic
@@ -368,6 +409,7 @@ def referral_decline(*, referral: Referral, user, reason: str, activation=None) 
     _require_status(referral, Referral.Status.RECEIVED)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for declining; the sender will see it.")})
+    text_limits(reason=(reason, SHORT_TEXT))
     _set_status(referral, Referral.Status.REJECTED, referral.target_service, reason.strip(), closing=True)
     deadlines.deadline_meet(subject=referral, process=PROCESS, step="answer")
     _complete(referral, "decide", user, activation)
@@ -392,6 +434,7 @@ def referral_set_progress(*, referral: Referral, user, status: str, reason: str 
             raise ValidationError({"reason": _("Say why the referral is on hold.")})
     else:
         raise ValidationError(_("Unknown status."))
+    text_limits(reason=(reason, SHORT_TEXT), notes=(notes, LONG_TEXT))
     extra = ()
     if notes is not None:
         referral.receiver_notes = notes
@@ -407,6 +450,7 @@ def referral_notes_save(*, referral: Referral, user, notes: str) -> Referral:
     """Replace the receiving service's internal notes (never shown to the sender or coordinator)."""
     referral = _receiver_step(referral, user)
     _require_status(referral, Referral.Status.RECEIVED, Referral.Status.ACCEPTED, Referral.Status.IN_PROGRESS, Referral.Status.ON_HOLD)
+    text_limits(notes=(notes, LONG_TEXT))
     referral.receiver_notes = (notes or "").strip()
     referral.save(update_fields=["receiver_notes", "updated_at"])
     access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral notes", service=referral.target_service)
@@ -420,6 +464,7 @@ def referral_close(*, referral: Referral, user, completed: bool, outcome: str, a
     _require_status(referral, Referral.Status.ACCEPTED, Referral.Status.IN_PROGRESS, Referral.Status.ON_HOLD)
     if not (outcome or "").strip():
         raise ValidationError({"outcome": _("Describe the outcome; the sender will see it.") if completed else _("Say why it failed; the sender will see it.")})
+    text_limits(outcome=(outcome, MEDIUM_TEXT))
     referral.outcome = outcome.strip()
     status = Referral.Status.COMPLETED if completed else Referral.Status.FAILED
     _set_status(referral, status, referral.target_service, "" if completed else outcome.strip(), closing=True, extra_fields=("outcome",))
@@ -437,6 +482,7 @@ def referral_cancel(*, referral: Referral, user, reason: str = "") -> Referral:
     referral = _lock(referral)
     _require_member(user, referral.sender_service, _("Only the sending service can cancel the referral."))
     _require_status(referral, *Referral.OPEN_STATUSES)
+    text_limits(reason=(reason, SHORT_TEXT))
     _set_status(referral, Referral.Status.CANCELLED, referral.sender_service, (reason or "").strip(), closing=True)
     for step in ("routing", "answer"):
         deadlines.deadline_cancel(subject=referral, process=PROCESS, step=step)
