@@ -1,4 +1,13 @@
+"""Reads of the access log: an object's log, and the privacy function's review of unusual access."""
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q
+
 from audit.models import AccessLog
+
+REVIEW_PAGE_SIZE = 50
 
 
 def access_log_for_object(obj, *, services=None, limit=500):
@@ -7,3 +16,119 @@ def access_log_for_object(obj, *, services=None, limit=500):
     if services is not None:
         qs = qs.filter(service__in=services)
     return qs.select_related("user", "service").order_by("-at", "-id")[:limit]
+
+
+def _page(qs, *, before_id: int | None, size: int):
+    """Keyset page, newest first: ids are handed out in chain order, so id order is time order."""
+    if before_id is not None:
+        qs = qs.filter(id__lt=before_id)
+    rows = list(qs.select_related("user", "service").order_by("-id")[: size + 1])
+    return rows[:size], (rows[size - 1].id if len(rows) > size else None)
+
+
+def review_break_glass(*, since, until, before_id=None, size=REVIEW_PAGE_SIZE):
+    """Rows written through an emergency access in [since, until): (rows, next cursor or None)."""
+    qs = AccessLog.objects.filter(via=AccessLog.Via.BREAK_GLASS, at__gte=since, at__lt=until)
+    return _page(qs, before_id=before_id, size=size)
+
+
+def _service_has_role_with_person():
+    """Exists(...) on an AccessLog row: the row's service held a role with the row's person when
+    it read — a contact it registered, a consent it recorded, a disclosure to or from it that was
+    live then, a concern it reported or received, a referral it sent, routed or received."""
+    from consent.models import Consent, Disclosure
+    from referrals.models import Concern, Contact, Referral
+
+    person, service, at = OuterRef("person_id"), OuterRef("service_id"), OuterRef("at")
+    return (
+        Exists(Contact.objects.filter(person_id=person, service_id=service))
+        | Exists(Consent.objects.filter(person_id=person, recorded_by_service_id=service))
+        | Exists(
+            Disclosure.objects.filter(person_id=person, disclosed_at__lte=at)
+            .filter(Q(to_service_id=service) | Q(from_service_id=service))
+            .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
+        )
+        | Exists(Concern.objects.filter(person_id=person).filter(Q(reporting_service_id=service) | Q(receiving_service_id=service)))
+        | Exists(
+            Referral.objects.filter(person_id=person).filter(
+                Q(sender_service_id=service) | Q(routing_service_id=service) | Q(target_service_id=service)
+            )
+        )
+    )
+
+
+def review_reads_without_case(*, since, until, before_id=None, size=REVIEW_PAGE_SIZE):
+    """Reads of a person by a service that held no role with the person at the time (or by no
+    service at all: an administrator), in [since, until). Break-the-glass reads are listed apart;
+    the privacy function's reads on a registered request are its role. (rows, next cursor)."""
+    qs = (
+        AccessLog.objects.filter(action=AccessLog.Action.VIEW, person__isnull=False, at__gte=since, at__lt=until)
+        .filter(via__in=[AccessLog.Via.ROLE, AccessLog.Via.ADMIN])
+        .exclude(Q(service__isnull=False) & _service_has_role_with_person())
+    )
+    return _page(qs, before_id=before_id, size=size)
+
+
+class _EpochBucket(Func):
+    """floor(seconds since the epoch of ``at`` / bucket seconds), on PostgreSQL and SQLite."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, seconds: int):
+        self.seconds = int(seconds)
+        super().__init__(expression)
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"FLOOR(EXTRACT(EPOCH FROM {sql}) / {self.seconds})::bigint", params
+
+    def as_sqlite(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(CAST(strftime('%%s', {sql}) AS INTEGER) / {self.seconds})", params
+
+
+@dataclass(frozen=True)
+class Burst:
+    user_id: int
+    username: str
+    start: datetime.datetime
+    end: datetime.datetime
+    reads: int
+
+    @property
+    def cursor(self) -> str:
+        return f"{int(self.start.timestamp())}-{self.user_id}"
+
+
+def review_bursts(*, since, until, after: str | None = None, size=REVIEW_PAGE_SIZE, reads=None, minutes=None):
+    """Users with more than ``reads`` reads (settings.AUDIT_BURST_READS) within one window of
+    ``minutes`` (settings.AUDIT_BURST_MINUTES), counted per user per fixed window in the database.
+    Newest window first; ``after`` is the cursor of the last burst of the previous page.
+    Returns (bursts, next cursor or None)."""
+    from django.contrib.auth import get_user_model
+
+    reads = reads if reads is not None else settings.AUDIT_BURST_READS
+    minutes = minutes if minutes is not None else settings.AUDIT_BURST_MINUTES
+    seconds = minutes * 60
+    qs = (
+        AccessLog.objects.filter(action=AccessLog.Action.VIEW, user__isnull=False, at__gte=since, at__lt=until)
+        .annotate(bucket=_EpochBucket(F("at"), seconds))
+    )
+    if after:
+        start, _, user_id = after.partition("-")
+        bucket, user_id = int(start) // seconds, int(user_id)
+        qs = qs.filter(Q(bucket__lt=bucket) | Q(bucket=bucket, user_id__gt=user_id))
+    groups = list(
+        qs.values("user_id", "bucket").annotate(n=Count("id")).filter(n__gt=reads).order_by("-bucket", "user_id")[: size + 1]
+    )
+    names = dict(get_user_model().objects.filter(pk__in={g["user_id"] for g in groups}).values_list("pk", "username"))
+    bursts = [
+        Burst(
+            user_id=g["user_id"], username=names.get(g["user_id"], ""),
+            start=datetime.datetime.fromtimestamp(g["bucket"] * seconds, tz=datetime.timezone.utc),
+            end=datetime.datetime.fromtimestamp((g["bucket"] + 1) * seconds, tz=datetime.timezone.utc),
+            reads=g["n"],
+        )
+        for g in groups[:size]
+    ]
+    return bursts, (bursts[-1].cursor if len(groups) > size else None)

@@ -28,6 +28,11 @@ def access_log_write(
 LOG_READ_PURPOSE = "access log read"
 
 
-def access_log_read_record(*, user, subject, person=None, service=None, via: str = AccessLog.Via.ROLE, purpose: str = LOG_READ_PURPOSE) -> AccessLog:
-    """Record that ``user`` read the access-log rows of ``subject`` (reading a log is itself logged)."""
-    return access_log_write(user=user, action=AccessLog.Action.VIEW, obj=subject, person=person, purpose=purpose, service=service, via=via)
+def access_log_read_record(
+    *, user, subject=None, person=None, service=None, via: str = AccessLog.Via.ROLE, purpose: str = LOG_READ_PURPOSE,
+) -> AccessLog:
+    """Record that ``user`` read access-log rows (reading a log is itself logged): the rows of
+    ``subject`` (the object whose log was shown, or one log row); ``subject=None`` records a read
+    of the log as a whole (object "audit.accesslog" with id 0)."""
+    obj = subject if subject is not None else AccessLog(id=0)
+    return access_log_write(user=user, action=AccessLog.Action.VIEW, obj=obj, person=person, purpose=purpose, service=service, via=via)

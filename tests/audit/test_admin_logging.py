@@ -1,0 +1,132 @@
+"""Reads and edits of person data in the Django admin are logged (via "admin", the real user).
+
+Personas: ``drift``, a technical administrator (staff superuser, no membership of any service);
+a child registered by the ``reporter`` of Solsiden barnehage, and a consent recorded for it.
+"""
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AccessLog
+from tests.factories import make_child, make_consent, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def drift(client, settings):
+    settings.REQUIRE_SECOND_FACTOR = False  # the second factor of /admin/ is tested in tests/accounts
+    user = make_user("drift", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return user
+
+
+def admin_rows(user, **filters):
+    return AccessLog.objects.filter(user=user, via=AccessLog.Via.ADMIN, **filters)
+
+
+def change_form_data(response) -> dict:
+    """The POST data of an admin change form exactly as shown (the main form and every inline)."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms.append(formset.management_form)
+        forms.extend(formset.forms)
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if value is None or field.disabled:
+                continue
+            key = form.add_prefix(name)
+            if isinstance(value, (list, tuple)):
+                data[key] = [str(v) for v in value]
+            elif isinstance(value, bool):
+                if value:
+                    data[key] = "on"
+            elif isinstance(value, datetime.date):
+                data[key] = value.isoformat()
+            else:
+                data[key] = value
+    return data
+
+
+class AdminPersonLoggingTests:
+    def test_it_logs_a_view_when_the_admin_opens_a_person(self, client, org, drift):
+        child = make_child(org)
+        response = client.get(reverse("admin:referrals_person_change", args=[child.pk]))
+        assert response.status_code == 200
+        row = admin_rows(drift, action="view", object_type="referrals.person", object_id=child.pk).get()
+        assert (row.person, row.service, row.purpose) == (child, None, "admin")
+
+    def test_it_logs_the_changed_field_names_of_an_admin_edit(self, client, org, drift):
+        child = make_child(org, given="Emma")
+        url = reverse("admin:referrals_person_change", args=[child.pk])
+        data = change_form_data(client.get(url)) | {"given_name": "Emilie"}
+        response = client.post(url, data)
+        assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+        row = admin_rows(drift, action="update", object_type="referrals.person", object_id=child.pk).get()
+        assert row.person == child
+        assert row.changes == {"given_name": None}  # the name, never the values
+        assert "Emma" not in str(row.changes) and "Emilie" not in str(row.changes)
+
+    def test_it_logs_old_and_new_values_of_fields_that_are_not_person_data(self, client, org, drift):
+        child = make_child(org)
+        url = reverse("admin:referrals_person_change", args=[child.pk])
+        data = change_form_data(client.get(url)) | {"municipality": ""}
+        assert client.post(url, data).status_code == 302
+        row = admin_rows(drift, action="update", object_id=child.pk).get()
+        assert row.changes == {"municipality": [org.municipality.pk, None]}
+
+    def test_it_logs_nothing_as_changed_when_the_form_is_saved_unchanged(self, client, org, drift):
+        child = make_child(org)
+        url = reverse("admin:referrals_person_change", args=[child.pk])
+        assert client.post(url, change_form_data(client.get(url))).status_code == 302
+        assert not admin_rows(drift, action="update").exists()
+
+    def test_it_logs_a_view_of_the_delete_confirmation_and_the_history(self, client, org, drift):
+        child = make_child(org)
+        client.get(reverse("admin:referrals_person_delete", args=[child.pk]))
+        client.get(reverse("admin:referrals_person_history", args=[child.pk]))
+        assert admin_rows(drift, action="view", person=child).count() == 2
+
+    def test_it_shows_no_names_in_the_person_list(self, client, org, drift):
+        make_child(org, given="Ingeborg", family="Særnavn")
+        response = client.get(reverse("admin:referrals_person_changelist"))
+        assert response.status_code == 200
+        assert "Ingeborg" not in response.content.decode() and "Særnavn" not in response.content.decode()
+
+
+class AdminConsentLoggingTests:
+    def test_it_logs_a_view_when_the_admin_opens_a_consent(self, client, org, drift):
+        child = make_child(org, birth=datetime.date(2010, 5, 5))
+        consent = make_consent(user=org.reporter, service=org.barnehage, person=child, grantees=[org.skole], guardians=[], given_by_person=True)
+        assert client.get(reverse("admin:consent_consent_change", args=[consent.pk])).status_code == 200
+        row = admin_rows(drift, action="view", object_type="consent.consent", object_id=consent.pk).get()
+        assert row.person == child
+
+
+class AdminAccessLogTests:
+    def test_it_logs_reading_the_access_log_list(self, client, org, drift):
+        make_child(org)
+        assert client.get(reverse("admin:audit_accesslog_changelist")).status_code == 200
+        row = admin_rows(drift, action="view", object_type="audit.accesslog").get()
+        assert (row.object_id, row.purpose) == (0, "access log read")
+
+    def test_it_logs_reading_one_log_row_under_its_person(self, client, org, drift):
+        child = make_child(org)
+        entry = AccessLog.objects.filter(person=child).first()
+        response = client.get(reverse("admin:audit_accesslog_change", args=[entry.pk]))
+        assert response.status_code == 200
+        assert "Emma" not in response.content.decode()
+        row = admin_rows(drift, action="view", object_type="audit.accesslog", object_id=entry.pk).get()
+        assert row.person == child
+
+    def test_it_offers_no_add_change_or_delete(self, client, org, drift):
+        child = make_child(org)
+        entry = AccessLog.objects.filter(person=child).first()
+        assert client.get(reverse("admin:audit_accesslog_add")).status_code == 403
+        assert client.post(reverse("admin:audit_accesslog_change", args=[entry.pk]), {"purpose": "x"}).status_code == 403
+        assert client.post(reverse("admin:audit_accesslog_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+        assert AccessLog.objects.filter(pk=entry.pk, purpose=entry.purpose).exists()
