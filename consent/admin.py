@@ -1,12 +1,13 @@
 from django import forms
 from django.contrib import admin
 
+from audit.admin_mixins import PersonDataAdminMixin
 from consent.models import AgeRule, Consent, Disclosure, LegalBasis, ReconsentTask
 from referrals.models import Service
 
 
 @admin.register(Disclosure)
-class DisclosureAdmin(admin.ModelAdmin):
+class DisclosureAdmin(PersonDataAdminMixin, admin.ModelAdmin):
     list_display = ("disclosed_at", "from_service", "to_service", "basis", "legal_reference", "status", "purpose", "revoked_at")
     list_filter = ("basis", "status")
     readonly_fields = [f.name for f in Disclosure._meta.fields]
@@ -48,7 +49,7 @@ class AgeRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(PersonDataAdminMixin, admin.ModelAdmin):
     """Read-mostly: consents are recorded and withdrawn through the consent pages (and their
     services), which also grant and revoke access; the admin only looks."""
 
@@ -64,10 +65,14 @@ class ConsentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReconsentTask)
-class ReconsentTaskAdmin(admin.ModelAdmin):
+class ReconsentTaskAdmin(PersonDataAdminMixin, admin.ModelAdmin):
     list_display = ("consent", "responsible_service", "age", "created_at", "done_at")
     list_filter = ("done_at",)
     readonly_fields = ("consent", "responsible_service", "age", "created_at")
+    audit_loggable_values = ("done_at",)
+
+    def audit_person(self, obj):
+        return obj.consent.person if obj is not None else None
 
     def has_add_permission(self, request):
         return False
