@@ -13,7 +13,7 @@ from viewflow.workflow.flow.views import BulkAssignTasksActionView, BulkUnassign
 from viewflow.workflow.status import STATUS
 
 from audit.selectors import access_log_for_object
-from audit.services import access_log_write
+from audit.services import access_log_read_record, access_log_write
 from referrals.ui import apply_errors  # noqa: F401  (re-exported for the referral views)
 from referrals.access import EMERGENCY, concern_get_for_process, concern_get_for_user, user_is_leader_of, user_services
 from referrals.models import Concern, ConcernFeedback, Service
@@ -221,6 +221,8 @@ def concern_log(request, code):
     # The reporting service's leader sees only its own service's entries: barnevern's entries
     # ("investigation extended" …) would tell the reporter what the law keeps from it.
     services = None if concern.receiving_service in led else led
+    # Reading a log is itself logged (and so shows in the list it reads).
+    access_log_read_record(user=request.user, subject=concern, person=concern.person, service=led[-1])
     entries = list(access_log_for_object(concern, services=services))
     return render(request, "workflows/concern_log.html", {"concern": concern, "entries": entries})
 

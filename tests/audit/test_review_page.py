@@ -127,3 +127,20 @@ class AccessReviewPageTests:
         assert reverse(URL) in client.get(reverse("consent:index")).content.decode()
         client.force_login(org.bv_leader)
         assert reverse(URL) not in client.get(reverse("consent:index")).content.decode()
+
+
+class LogReadLoggingTests:
+    def test_it_logs_a_leaders_read_of_a_concerns_log(self, client, org):
+        concern = make_melding(org)
+        client.force_login(org.bv_leader)
+        assert client.get(reverse("concerns:log", args=[concern.code])).status_code == 200
+        row = AccessLog.objects.filter(user=org.bv_leader, purpose="access log read").get()
+        assert (row.action, row.object_type, row.object_id, row.person, row.service) == (
+            "view", "referrals.concern", concern.pk, concern.person, org.barnevern,
+        )
+
+    def test_it_logs_no_read_for_a_refused_request(self, client, org):
+        concern = make_melding(org)
+        client.force_login(org.caseworker)
+        assert client.get(reverse("concerns:log", args=[concern.code])).status_code == 404
+        assert not AccessLog.objects.filter(purpose="access log read").exists()
