@@ -7,16 +7,27 @@ PORT ?= 8000
 DEMO_ENV := DJANGO_DEMO=1 DJANGO_DEBUG=1
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install system-deps browser run test test-fast migrate seed lock messages check-deploy clean
+.PHONY: install install-dev system-deps browser run test test-fast migrate seed lock messages check-deploy clean
 
 # --- installation -------------------------------------------------------------------------
-$(VENV)/.installed: requirements.txt
+# `install`: the production pins only (what the Dockerfile installs). `install-dev`: those plus the
+# test and development tools of requirements-dev.txt (pytest, Playwright, factory_boy, Faker,
+# time-machine, Hypothesis), for the tests and the demo.
+$(VENV)/.installed-prod: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	@touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-prod
+
+install: $(VENV)/.installed-prod
+
+install-dev: $(VENV)/.installed-dev
 
 # Debian packages the tests need: Chromium for the end-to-end tests, gettext for translations,
 # Node's npm for axe-core. Installed only when missing.
@@ -40,7 +51,8 @@ messages: install
 	DJANGO_EMBEDDED=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
 
 # --- the demo -----------------------------------------------------------------------------
-migrate: install
+# The demo seeds its history with time-machine, a development tool.
+migrate: install-dev
 	@mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate -v0
 
@@ -65,18 +77,29 @@ run: seed messages
 # The whole suite. With DATABASE_URL / REDIS_URL set (as .ci/run does) it runs on PostgreSQL and
 # Redis; without them on SQLite, where the tests that need those services say so and skip
 # (in CI, where CI=true, such a skip is a failure instead).
-test: install browser messages
+test: install-dev browser messages
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m pytest $(PYTEST_ARGS)
 
 check-deploy: install
 	DJANGO_SECRET_KEY=$$(head -c 64 /dev/urandom | base64 | tr -d '\n/+=' | head -c 64) \
 	DATABASE_URL=sqlite:///var/check.sqlite3 CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
-	DJANGO_ALLOWED_HOSTS=samhandling.example.no \
+	DJANGO_ALLOWED_HOSTS=samhandling.example.no SITE_URL=https://samhandling.example.no \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
+# Both pinned files, each from a fresh virtualenv: requirements.txt from requirements.in alone (so
+# no test tool slips into production), requirements-dev.txt the rest of requirements-dev.in.
+LOCK_VENV := .venv-lock
 lock:
-	$(PY) -m pip install -q -r requirements.in
-	(echo "# Pinned by pip freeze from requirements.in; regenerate with: make lock"; $(PY) -m pip freeze | grep -v '^-e') > requirements.txt
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install -q -r requirements.in
+	(echo "# Production pins, by pip freeze from requirements.in; regenerate with: make lock"; \
+	 $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable) > requirements.txt
+	$(LOCK_VENV)/bin/python -m pip install -q -r requirements-dev.in -c requirements.txt
+	(echo "# Test and development tools on top of the production pins, by pip freeze from requirements-dev.in;"; \
+	 echo "# regenerate with: make lock"; echo "-r requirements.txt"; \
+	 $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable | grep -vxFf requirements.txt) > requirements-dev.txt
+	rm -rf $(LOCK_VENV)
 
 clean:
-	rm -rf var staticfiles .pytest_cache
+	rm -rf var staticfiles .pytest_cache $(LOCK_VENV)

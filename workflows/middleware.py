@@ -4,7 +4,12 @@ viewflow's own task, detail and chart views check only flow- or task-level permi
 issue #505: a user with the flow's view permission opened another service's process). Every URL
 that carries a ``process_pk`` is therefore checked here through the access helper first, and a
 process the user has no handler role on answers exactly like one that does not exist.
+
+A user who does hold a role on the process but lacks a task's permission (a caseworker opening
+the cancel page, another step's task, a task assigned to someone else) gets viewflow's
+PermissionDenied; inside the workflow URLs that too answers 404, the one answer for "not yours".
 """
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from viewflow.workflow.models import Process, Task
@@ -50,6 +55,14 @@ class FlowObjectAccessMiddleware:
         # process's task_pk would otherwise open that other task.
         task_pk = view_kwargs.get("task_pk")
         if task_pk is not None and not Task.objects.filter(pk=task_pk, process_id=process_pk).exists():
+            raise Http404
+        return None
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, PermissionDenied):
+            return None
+        match = request.resolver_match
+        if match is not None and "workflow" in match.namespaces:
             raise Http404
         return None
 

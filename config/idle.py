@@ -1,0 +1,26 @@
+"""The idle timeout's page side: what the warning script needs to know, and the keep-alive request.
+
+The timeout itself is enforced by config.middleware.IdleTimeoutMiddleware; these only let the page
+warn in time and let the user stay logged in without losing what they are typing.
+"""
+from django.conf import settings
+from django.http import HttpResponse
+from django.views.decorators.http import require_POST
+
+
+def idle_timeout(request):
+    """Template context: the timeout and warning in seconds (0 when nobody is logged in)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"idle_timeout_seconds": 0}
+    timeout = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
+    return {"idle_timeout_seconds": timeout, "idle_warning_seconds": min(settings.SESSION_IDLE_WARNING_SECONDS, timeout // 2)}
+
+
+@require_POST
+def session_keep_alive(request):
+    """204 and a fresh idle clock for a logged-in user (the request itself is the activity);
+    401 when the login has already ended."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    return HttpResponse(status=204)
