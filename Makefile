@@ -19,11 +19,9 @@ $(VENV)/.installed-prod: requirements.txt
 	$(PY) -m pip install -q -r requirements.txt
 	@touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+$(VENV)/.installed-dev: $(VENV)/.installed-prod requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
-	@touch $@ $(VENV)/.installed-prod
+	@touch $@
 
 install: $(VENV)/.installed-prod
 
