@@ -79,3 +79,18 @@ def totp_code(device, *, at=None) -> str:
     if at is not None:
         totp.time = at
     return f"{totp.token():0{device.digits}d}"
+
+
+def totp_code_for_key(bin_key: bytes) -> str:
+    """What an authenticator app shows now for a key with django-otp's defaults (30 s, 6 digits)."""
+    from django_otp.oath import TOTP
+
+    return f"{TOTP(bin_key).token():06d}"
+
+
+def bin_key_from_display(key: str) -> bytes:
+    """The key as the enrolment page shows it (base32 in groups) back to bytes, as an app reads it."""
+    from base64 import b32decode
+
+    compact = "".join(key.split()).upper()
+    return b32decode(compact + "=" * (-len(compact) % 8))
