@@ -53,16 +53,21 @@ def _person_identifier(person) -> dict | None:
     return {"use": "official", "system": system, "value": person.national_id}
 
 
-def patient_reference(person) -> dict:
-    ref = {"reference": f"Patient/{person.code}", "type": "Patient", "display": person.full_name}
+def patient_reference(person, service=None) -> dict:
+    """The person as ``service`` registered them (its own record of the name; see PersonRecord)."""
+    from referrals.selectors import person_name_for
+
+    ref = {"reference": f"Patient/{person.code}", "type": "Patient", "display": person_name_for(person, service) or "–"}
     identifier = _person_identifier(person)
     if identifier:
         ref["identifier"] = identifier
     return ref
 
 
-def _guardian_reference(guardian) -> dict:
-    return {"type": "RelatedPerson", "display": guardian.full_name}
+def _guardian_reference(guardian, service, number) -> dict:
+    from referrals.selectors import guardian_label
+
+    return {"type": "RelatedPerson", "display": guardian_label(guardian, service, number)}
 
 
 def organization_reference(service) -> dict:
@@ -95,9 +100,9 @@ def consent_to_fhir(consent: Consent) -> dict:
     person = consent.person
     grantors = []
     if consent.given_by_person:
-        grantors.append(patient_reference(person))
+        grantors.append(patient_reference(person, consent.recorded_by_service))
     guardians = list(consent.guardians.all())
-    grantors += [_guardian_reference(g) for g in guardians]
+    grantors += [_guardian_reference(g, consent.recorded_by_service, n) for n, g in enumerate(guardians, start=1)]
     grantees = [organization_reference(s) for s in consent.grantees.all()]
     responsible = organization_reference(consent.recorded_by_service)
     recorded_on = timezone.localdate(consent.recorded_at)
@@ -115,7 +120,7 @@ def consent_to_fhir(consent: Consent) -> dict:
             {"coding": [{"system": LOINC, "code": "64292-6", "display": "Release of information consent"}]},
             {"coding": [{"system": DOMAIN_SYSTEM, "code": consent.domain, "display": str(consent.get_domain_display())}]},
         ],
-        "subject": patient_reference(person),
+        "subject": patient_reference(person, consent.recorded_by_service),
         "date": recorded_on.isoformat(),
         "period": _period(consent),
         "controller": [responsible],

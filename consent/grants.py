@@ -31,26 +31,12 @@ class Finding:
 
 
 def _live_ledger(ct, object_ids):
-    """{(object_id, service_id, codename)} given by live, effective ledger rows for these objects."""
+    """{(object_id, service_id, codename)} given by live ledger rows for these objects: in force
+    (a row awaiting a leader's approval grants nothing), not revoked, not on a withdrawn consent."""
     rows = Disclosure.objects.filter(
-        subject_type=ct, subject_id__in=object_ids, revoked_at__isnull=True,
+        subject_type=ct, subject_id__in=object_ids, revoked_at__isnull=True, status=Disclosure.Status.IN_FORCE,
     ).exclude(consent__withdrawn_at__isnull=False)
-    if any(f.name == "approved_at" for f in Disclosure._meta.get_fields()):
-        # A disclosure waiting for a leader's approval grants nothing yet.
-        rows = rows.filter(_approved_q())
     return {(sid, to, perm.split(".", 1)[-1]) for sid, to, perm in rows.values_list("subject_id", "to_service_id", "permission")}
-
-
-def _approved_q():
-    from django.db.models import Q
-
-    fields = {f.name for f in Disclosure._meta.get_fields()}
-    q = Q()
-    if "requires_approval" in fields:
-        q = Q(requires_approval=False) | Q(approved_at__isnull=False)
-    elif "approved_at" in fields and "legal_basis" in fields:
-        q = Q(legal_basis__isnull=True) | Q(legal_basis__requires_approval=False) | Q(approved_at__isnull=False)
-    return q
 
 
 def grants_without_reason():

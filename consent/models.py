@@ -208,3 +208,44 @@ class ReconsentTask(models.Model):
         verbose_name = _("re-consent task")
         verbose_name_plural = _("re-consent tasks")
         constraints = [models.UniqueConstraint(fields=["consent", "age"], name="uniq_reconsent_per_age")]
+
+
+class AccessRequest(models.Model):
+    """A person's request for access to their data (GDPR art. 15), registered by the privacy function.
+
+    The full transparency report exists only for such a request: it is produced by the privacy
+    function, under the request's reference, and answered within one month of receipt
+    (GDPR art. 12(3)). Service leaders see only their own service's handling of a person.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+
+    class RequestedBy(models.TextChoices):
+        PERSON = "person", _("The person")
+        GUARDIAN = "guardian", _("A guardian on the child's behalf")
+        REPRESENTATIVE = "representative", _("A representative with a power of attorney")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(_("case reference (archive)"), max_length=60)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="access_requests")
+    requested_by = models.CharField(_("requested by"), max_length=16, choices=RequestedBy.choices, default=RequestedBy.PERSON)
+    received_on = models.DateField(_("received"))
+    due_on = models.DateField(_("answer by"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    registered_by_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="access_requests", verbose_name=_("privacy function"))
+    registered_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("access request")
+        verbose_name_plural = _("access requests")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["registered_by_service", "status", "due_on"], name="accessrequest_queue_idx")]
+        constraints = [models.CheckConstraint(condition=models.Q(due_on__gte=models.F("received_on")), name="accessrequest_due_after_received")]
+
+    def __str__(self):
+        return self.reference

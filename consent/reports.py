@@ -47,6 +47,7 @@ AUDIT_PURPOSES = [
     gettext_noop("referral notes"), gettext_noop("referral cancelled"), gettext_noop("referral forwarded"),
     gettext_noop("access request registered"), gettext_noop("access request answered"),
     gettext_noop("emergency access opened"), gettext_noop("emergency access"), gettext_noop("emergency access reviewed"),
+    gettext_noop("access log read"), gettext_noop("access review"),
 ]
 
 
@@ -204,7 +205,8 @@ def transparency_report_pdf(report: TransparencyReport, *, compress: bool = True
             [
                 _dt(d.disclosed_at), d.from_service.name, d.to_service.name, d.subject_label,
                 d.get_basis_display() + (f" ({d.legal_reference})" if d.legal_reference else "")
-                + (f" – {_('consent')} {d.consent.reference}" if d.consent_id else ""),
+                + (f" – {_('consent')} {d.consent.reference}" if d.consent_id else "")
+                + (f" ({d.get_status_display()})" if d.status != Disclosure.Status.IN_FORCE else ""),
                 d.purpose_label, _dt(d.revoked_at) if d.revoked_at else "–",
             ]
             for d in report.disclosures

@@ -36,6 +36,7 @@ SERVICES = [
     ("legesenter", "Fjordvik legesenter", Service.Kind.FASTLEGE, Service.Owner.PRIVATE),
     ("tsb", "TSB-poliklinikken, Fjordvik DPS", Service.Kind.OTHER, Service.Owner.STATE),
     ("politi", "Fjordvik politistasjon", Service.Kind.POLITI, Service.Owner.STATE),
+    ("personvern", "Personvernombudet i Fjordvik", Service.Kind.PERSONVERN, Service.Owner.MUNICIPAL),
 ]
 
 USERS = [
@@ -56,6 +57,7 @@ USERS = [
     ("nav", "Nils", "Veileder", "nav", Membership.Role.STAFF),
     ("tsb", "Trude", "Inntaksansvarlig", "tsb", Membership.Role.STAFF),
     ("politi", "Petter", "Politibetjent", "politi", Membership.Role.STAFF),
+    ("personvern", "Per", "Personvernombud", "personvern", Membership.Role.STAFF),
 ]
 
 

@@ -50,7 +50,19 @@ class ConsentToFhirTests:
         data = validated(consent_to_fhir(record(org, child, guardians=parents)))
         assert data["status"] == "active"
         assert {g["type"] for g in data["grantor"]} == {"RelatedPerson"}
-        assert {g["display"] for g in data["grantor"]} == {p.full_name for p in parents}
+        # Named as the recording service registered them; it registered no names for these
+        # guardians, so another service's record of them stays out of the export.
+        assert {g["display"] for g in data["grantor"]} == {"Registered guardian 1", "Registered guardian 2"}
+
+    def test_it_names_guardians_as_the_recording_service_registered_them(self, org):
+        from referrals.services import person_record_set
+
+        child = person_aged(org, 10)
+        parents = guardians_for(org, child)
+        for p in parents:
+            person_record_set(person=p, service=org.barnehage, given_name="Egen", family_name=p.family_name)
+        data = validated(consent_to_fhir(record(org, child, guardians=parents)))
+        assert {g["display"] for g in data["grantor"]} == {f"Egen {p.family_name}" for p in parents}
         # The guardians' own identity numbers are not part of the child's export.
         assert all("identifier" not in g for g in data["grantor"])
         assert data["regulatoryBasis"][0]["coding"][0]["code"] == "health-under-16"

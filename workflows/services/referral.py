@@ -316,7 +316,7 @@ def _disclose_to_router_again(new: Referral, *, user) -> None:
 
     held = (
         disclosures_of(new.forwarded_from)
-        .filter(to_service=new.routing_service, permission=ROUTER, revoked_at__isnull=True)
+        .filter(to_service=new.routing_service, permission=ROUTER, revoked_at__isnull=True, status=Disclosure.Status.IN_FORCE)
         .order_by("-disclosed_at", "-pk")
         .first()
     )
