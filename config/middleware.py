@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
-from django.utils.translation import check_for_language, ngettext
+from django.utils.translation import check_for_language, gettext, ngettext
 
 
 class DefaultLanguageLocaleMiddleware(LocaleMiddleware):
@@ -43,16 +43,19 @@ class SecurityHeadersMiddleware:
 
 
 class IdleTimeoutMiddleware:
-    """Ends a login after ``SESSION_IDLE_TIMEOUT_MINUTES`` without a request.
+    """Ends a login after ``SESSION_IDLE_TIMEOUT_MINUTES`` without a request, and at the latest
+    ``SESSION_COOKIE_AGE`` seconds after it began.
 
-    The time of the latest request is kept in the session (server side: a copied cookie does not
-    outlive it). A request after the timeout logs the user out before the view runs, so the view
-    answers as to anyone not logged in (the login page), with a message saying why. The page's
-    script (static/samhandling/idle.js) warns before the timeout and offers to stay logged in
-    through ``session_keep_alive``, which is an ordinary request and so counts as activity.
+    The times of the first and the latest request are kept in the session (server side: a copied
+    cookie does not outlive them). Saving the session on every request would otherwise also push
+    Django's own expiry forward for ever. A request past either limit logs the user out before the
+    view runs, so the view answers as to anyone not logged in (the login page), with a message
+    saying why. The page's script (static/samhandling/idle.js) warns before the idle timeout and
+    offers to stay logged in through ``session_keep_alive``, an ordinary request and so activity.
     """
 
     SESSION_KEY = "_samhandling_last_activity"
+    STARTED_KEY = "_samhandling_login_started"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -62,6 +65,7 @@ class IdleTimeoutMiddleware:
         if user is not None and user.is_authenticated:
             now = int(time.time())
             last = request.session.get(self.SESSION_KEY)
+            started = request.session.setdefault(self.STARTED_KEY, now)
             minutes = settings.SESSION_IDLE_TIMEOUT_MINUTES
             if last is not None and now - last > minutes * 60:
                 logout(request)
@@ -74,6 +78,9 @@ class IdleTimeoutMiddleware:
                     )
                     % {"minutes": minutes},
                 )
+            elif now - started > settings.SESSION_COOKIE_AGE:
+                logout(request)
+                messages.info(request, gettext("Your login has expired. Please log in again."))
             else:
                 request.session[self.SESSION_KEY] = now
         return self.get_response(request)

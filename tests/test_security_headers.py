@@ -126,6 +126,19 @@ class IdleTimeoutTests:
             clock.shift(datetime.timedelta(minutes=6))
             assert client.get(url).status_code == 302
 
+    def test_it_ends_a_busy_login_after_the_session_age(self, client, org, melding, settings):
+        settings.SESSION_COOKIE_AGE = 3600
+        url = reverse("concerns:detail", args=[melding.code])
+        with time_machine.travel(START, tick=False) as clock:
+            client.force_login(org.caseworker)
+            for _ in range(6):
+                assert client.get(url).status_code == 200
+                clock.shift(datetime.timedelta(minutes=10))
+            clock.shift(datetime.timedelta(minutes=1))
+            response = client.get(url, follow=True)
+        assert response.redirect_chain[0][0].startswith(reverse("login"))
+        assert "Innloggingen din er utløpt" in response.content.decode()
+
     def test_it_keeps_the_session_alive_on_request(self, client, org, melding):
         url = reverse("concerns:detail", args=[melding.code])
         with time_machine.travel(START, tick=False) as clock:
