@@ -8,6 +8,7 @@ token's issuer and audience are checked (mozilla-django-oidc checks neither).
 """
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 
 import jwt
@@ -18,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import View
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -125,8 +127,20 @@ class OIDCBackend(OIDCAuthenticationBackend):
             raise SuspiciousOperation("OIDC token for another audience")
         return payload
 
+    def get_token(self, payload):
+        """The token request, authenticated as settings.OIDC_RP_CLIENT_AUTH_METHOD says (client_secret_post,
+        client_secret_basic through OIDC_TOKEN_USE_BASIC_AUTH, or private_key_jwt as HelseID requires)."""
+        if settings.OIDC_RP_CLIENT_AUTH_METHOD == "private_key_jwt":
+            payload = {key: value for key, value in payload.items() if key != "client_secret"}
+            payload["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+            payload["client_assertion"] = client_assertion(audience=self.issuer)
+        return super().get_token(payload)
+
     def get_userinfo(self, access_token, id_token, payload):
         """The userinfo answer (when the provider has the endpoint) under the signed id token's claims."""
+        required_acr = settings.OIDC_ACR_VALUES.split()
+        if required_acr and payload.get("acr") not in required_acr:
+            raise SuspiciousOperation("OIDC login below the required assurance level (acr)")
         claims = super().get_userinfo(access_token, id_token, payload) if self.OIDC_OP_USER_ENDPOINT else {}
         if claims.get("sub") and claims["sub"] != payload.get("sub"):
             raise SuspiciousOperation("OIDC userinfo for another subject")
@@ -158,6 +172,19 @@ class OIDCBackend(OIDCAuthenticationBackend):
         return user
 
 
+def client_assertion(*, audience: str) -> str:
+    """A short-lived JWT signed with the client's private key (RFC 7523), for private_key_jwt."""
+    now = int(time.time())
+    claims = {
+        "iss": settings.OIDC_RP_CLIENT_ID, "sub": settings.OIDC_RP_CLIENT_ID, "aud": audience,
+        "jti": str(uuid.uuid4()), "iat": now, "nbf": now, "exp": now + 60,
+    }
+    with open(settings.OIDC_RP_PRIVATE_KEY_FILE, encoding="ascii") as key_file:
+        private_key = key_file.read()
+    headers = {"kid": settings.OIDC_RP_PRIVATE_KEY_ID} if settings.OIDC_RP_PRIVATE_KEY_ID else None
+    return jwt.encode(claims, private_key, algorithm=settings.OIDC_RP_CLIENT_ASSERTION_ALGO, headers=headers)
+
+
 def _claim_value(claims) -> str:
     value = claims.get(settings.OIDC_USER_CLAIM)
     return value if isinstance(value, str) else ""
@@ -180,6 +207,12 @@ class OIDCAuthenticateView(OIDCAuthenticationRequestView):
             return HttpResponseRedirect(reverse("login"))
         self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
         return super().get(request)
+
+    def get_extra_params(self, request):
+        params = {"ui_locales": get_language()}
+        if settings.OIDC_ACR_VALUES:
+            params["acr_values"] = settings.OIDC_ACR_VALUES
+        return params
 
 
 class OIDCCallbackView(OIDCAuthenticationCallbackView):

@@ -94,3 +94,27 @@ def bin_key_from_display(key: str) -> bytes:
 
     compact = "".join(key.split()).upper()
     return b32decode(compact + "=" * (-len(compact) % 8))
+
+
+def production_setting(expression: str, **extra_env) -> str:
+    """``str(settings.<expression>)`` as config/settings.py gives it in a fresh process with a
+    production environment (no DJANGO_EMBEDDED, DJANGO_DEMO or DJANGO_DEBUG) plus ``extra_env``.
+    Raises RuntimeError with the start-up error when the settings refuse to load."""
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "OIDC_", "ADMIN_", "AXES_"))}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SECRET_KEY": "x" * 64,
+        "DATABASE_URL": "sqlite:///:memory:",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
+        "DJANGO_ALLOWED_HOSTS": "samhandling.example.no",
+        "SITE_URL": "https://samhandling.example.no",
+        **extra_env,
+    })
+    code = f"from django.conf import settings; print(settings.{expression})"
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    if result.returncode:
+        raise RuntimeError(result.stderr.strip().splitlines()[-1])
+    return result.stdout.strip()

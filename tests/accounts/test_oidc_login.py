@@ -6,6 +6,7 @@ person the provider knows but Samhandling does not (refused, nothing created).
 from unittest import mock
 from urllib.parse import parse_qs, urlparse
 
+import jwt
 import pytest
 import requests
 from django.contrib.auth import get_user_model
@@ -27,7 +28,11 @@ STRANGER_PID = "17912099997"  # synthetic
 
 @pytest.fixture(scope="module")
 def provider():
-    users = [{"sub": "cw-sub", "pid": CASEWORKER_PID}, {"sub": "stranger-sub", "pid": STRANGER_PID}]
+    users = [
+        {"sub": "cw-sub", "pid": CASEWORKER_PID},
+        {"sub": "cw-high", "pid": CASEWORKER_PID, "acr": "idporten-loa-high"},
+        {"sub": "stranger-sub", "pid": STRANGER_PID},
+    ]
     with oidc_provider_process(users) as url:
         yield url
 
@@ -118,6 +123,16 @@ class OIDCLoginTests:
         assert response.status_code == 302 and response["Location"] == reverse("login")
         assert "_auth_user_id" not in client.session
 
+    def test_it_asks_for_and_requires_the_configured_assurance_level(self, client, org, oidc, settings):
+        settings.OIDC_ACR_VALUES = "idporten-loa-high"
+        link(org.caseworker, oidc)
+        start = client.get(reverse("accounts:oidc_authenticate"))
+        assert parse_qs(urlparse(start["Location"]).query)["acr_values"] == ["idporten-loa-high"]
+        provider_login(client, "cw-sub")  # no acr in the id token
+        assert "_auth_user_id" not in client.session
+        provider_login(client, "cw-high")
+        assert int(client.session["_auth_user_id"]) == org.caseworker.pk
+
     def test_it_offers_the_provider_on_the_login_page(self, client, oidc):
         page = client.get(reverse("login")).content.decode()
         assert 'data-testid="oidc-login"' in page and "ID-porten" in page
@@ -146,6 +161,29 @@ class OIDCBackendTests:
         with mock.patch("mozilla_django_oidc.auth.OIDCAuthenticationBackend.verify_token", return_value=payload):
             with pytest.raises(SuspiciousOperation):
                 backend.verify_token("token", nonce="n")
+
+    def test_it_authenticates_the_client_with_a_signed_assertion_for_private_key_jwt(self, settings, tmp_path):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        (tmp_path / "client.pem").write_bytes(pem)
+        settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+        settings.OIDC_RP_CLIENT_AUTH_METHOD = "private_key_jwt"
+        settings.OIDC_RP_PRIVATE_KEY_FILE = str(tmp_path / "client.pem")
+        settings.OIDC_RP_PRIVATE_KEY_ID = "key-1"
+        backend = OIDCBackend()
+        backend.issuer, backend.OIDC_OP_TOKEN_ENDPOINT = "https://helseid.example", "https://helseid.example/connect/token"
+        answer = mock.Mock(status_code=200, json=lambda: {"id_token": "x", "access_token": "y"})
+        with mock.patch("mozilla_django_oidc.auth.requests.post", return_value=answer) as post:
+            backend.get_token({"client_id": CLIENT_ID, "client_secret": "", "grant_type": "authorization_code", "code": "c"})
+        sent = post.call_args.kwargs["data"]
+        assert "client_secret" not in sent and post.call_args.kwargs["auth"] is None
+        assert sent["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        assert jwt.get_unverified_header(sent["client_assertion"])["kid"] == "key-1"
+        claims = jwt.decode(sent["client_assertion"], key.public_key(), algorithms=["RS256"], audience="https://helseid.example")
+        assert claims["iss"] == claims["sub"] == CLIENT_ID and claims["exp"] - claims["iat"] == 60
 
     def test_it_ignores_a_password_login(self, settings, rf):
         settings.OIDC_ENABLED = True

@@ -3,11 +3,7 @@
 Personas: a barnehage reporter logging in with a password (enrols an authenticator app, then
 verifies on later logins); the same reporter typing wrong codes (throttled).
 """
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -15,11 +11,10 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.second_factor import LOGIN_METHOD_SESSION_KEY
-from tests.accounts.support import totp_code
+from tests.accounts.support import production_setting, totp_code
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 # Frozen near the real time (sessions made outside the frozen block must not look expired), at
 # the start of a 30-second TOTP step.
 NOW = datetime.fromtimestamp((int(datetime.now(timezone.utc).timestamp()) // 30) * 30 + 2, tz=timezone.utc)
@@ -38,32 +33,15 @@ def confirmed_device(user):
     return TOTPDevice.objects.create(user=user, name="app", confirmed=True)
 
 
-def _setting_in_a_fresh_process(extra_env):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_SECRET_KEY": "x" * 64,
-        "DATABASE_URL": "sqlite:///:memory:",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
-        "DJANGO_ALLOWED_HOSTS": "samhandling.example.no",
-        "SITE_URL": "https://samhandling.example.no",
-        **extra_env,
-    })
-    code = "from django.conf import settings; print(settings.REQUIRE_SECOND_FACTOR)"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
-
-
 class SecondFactorSettingTests:
     def test_it_is_required_by_the_production_settings(self):
-        assert _setting_in_a_fresh_process({}) == "True"
+        assert production_setting("REQUIRE_SECOND_FACTOR") == "True"
 
     def test_it_cannot_be_switched_off_by_the_environment(self):
-        assert _setting_in_a_fresh_process({"REQUIRE_SECOND_FACTOR": "0", "DJANGO_REQUIRE_SECOND_FACTOR": "0"}) == "True"
+        assert production_setting("REQUIRE_SECOND_FACTOR", REQUIRE_SECOND_FACTOR="0", DJANGO_REQUIRE_SECOND_FACTOR="0") == "True"
 
     def test_it_is_off_only_in_demo_mode(self):
-        assert _setting_in_a_fresh_process({"DJANGO_DEMO": "1"}) == "False"
+        assert production_setting("REQUIRE_SECOND_FACTOR", DJANGO_DEMO="1") == "False"
 
 
 class SecondFactorMiddlewareTests:
