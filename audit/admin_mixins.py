@@ -4,6 +4,9 @@ The admin is a place where person data is read and changed too, by technical adm
 hold no role in any case: every page that shows one object, and every save or delete, writes an
 access-log row with ``via="admin"`` and the real user.
 """
+from django.utils.html import escape
+from django.utils.safestring import SafeData, mark_safe
+
 from audit.models import AccessLog
 from audit.services import access_log_write
 
@@ -62,6 +65,60 @@ class PersonDataAdminMixin:
             user=request.user, action=action, obj=obj, person=person if person is not None else self.audit_person(obj),
             purpose=ADMIN_PURPOSE, via=AccessLog.Via.ADMIN, changes=changes,
         )
+
+    # Django's own admin history (LogEntry) keeps str(obj) — a person's name — and shows it on the
+    # admin index under "Recent actions": keep the object's type and number there instead.
+    def _neutral_repr(self, entries):
+        from django.contrib.admin.models import LogEntry
+
+        entries = entries if isinstance(entries, (list, tuple)) else [entries]
+        for entry in entries:
+            if entry is not None and entry.pk is not None:
+                label = f"{self.model._meta.verbose_name} {entry.object_id}"
+                LogEntry.objects.filter(pk=entry.pk).update(object_repr=label)
+                entry.object_repr = label
+        return entries
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        self._neutral_repr(entry)
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        self._neutral_repr(entry)
+        return entry
+
+    def log_deletions(self, request, queryset):
+        entries = super().log_deletions(request, queryset)
+        self._neutral_repr(list(entries) if entries is not None else [])
+        return entries
+
+    # The admin's success messages name the object with str(obj) and show on the next page (the
+    # list): they say the type and number instead. Kept on the request, never on the shared admin.
+    def _label(self, obj_id):
+        return f"{self.model._meta.verbose_name} {obj_id}"
+
+    def response_add(self, request, obj, post_url_continue=None):
+        request._audit_repr = (str(obj), self._label(obj.pk))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        request._audit_repr = (str(obj), self._label(obj.pk))
+        return super().response_change(request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        request._audit_repr = (str(obj_display), self._label(obj_id))
+        return super().response_delete(request, obj_display, obj_id)
+
+    def message_user(self, request, message, *args, **kwargs):
+        shown, label = getattr(request, "_audit_repr", (None, None))
+        if shown:
+            if isinstance(message, SafeData):  # format_html escaped the name: replace it escaped
+                message = mark_safe(str(message).replace(str(escape(shown)), str(escape(label))))
+            else:
+                message = str(message).replace(shown, label)
+        return super().message_user(request, message, *args, **kwargs)
 
     # Reads: every page that renders one object.
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):

@@ -130,3 +130,33 @@ class AdminAccessLogTests:
         assert client.post(reverse("admin:audit_accesslog_change", args=[entry.pk]), {"purpose": "x"}).status_code == 403
         assert client.post(reverse("admin:audit_accesslog_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
         assert AccessLog.objects.filter(pk=entry.pk, purpose=entry.purpose).exists()
+
+
+class AdminInlineLoggingTests:
+    def test_it_logs_a_guardianship_added_in_the_admin_under_the_childs_person(self, client, org, drift):
+        from referrals.models import Guardianship
+        from tests.factories import make_guardian
+
+        child = make_child(org)
+        parent = make_guardian(child)
+        Guardianship.objects.filter(child=child).delete()
+        url = reverse("admin:referrals_person_change", args=[child.pk])
+        data = change_form_data(client.get(url))
+        prefix = "guardianships"
+        data |= {f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-0-guardian": str(parent.pk), f"{prefix}-0-kind": "parent", f"{prefix}-0-child": str(child.pk)}
+        response = client.post(url, data)
+        assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+        guardianship = Guardianship.objects.get(child=child)
+        row = admin_rows(drift, action="create", object_type="referrals.guardianship", object_id=guardianship.pk).get()
+        assert row.person == child
+        assert "guardian" in row.changes and row.changes["guardian"] is None  # who, by field name only
+
+    def test_it_keeps_names_out_of_the_admins_own_history(self, client, org, drift):
+        from django.contrib.admin.models import LogEntry
+
+        child = make_child(org, given="Ingeborg")
+        url = reverse("admin:referrals_person_change", args=[child.pk])
+        assert client.post(url, change_form_data(client.get(url)) | {"given_name": "Ingrid"}).status_code == 302
+        entry = LogEntry.objects.get(object_id=str(child.pk))
+        assert "Ingrid" not in entry.object_repr and "Ingeborg" not in entry.object_repr
+        assert "Ingrid" not in client.get(reverse("admin:index")).content.decode()
