@@ -16,19 +16,25 @@ from workflows.services.referral import referral_send
 _seq = itertools.count(1)
 
 
-def person_aged(org: Org, years: int, *, given="Nora", family="Berg") -> Person:
-    """A person exactly ``years`` old all year today (born 1 January)."""
+_BARNEHAGE = object()
+
+
+def person_aged(org: Org, years: int, *, given="Nora", family="Berg", service=_BARNEHAGE) -> Person:
+    """A person exactly ``years`` old all year today (born 1 January), registered by the barnehage
+    (which then holds its record of the name) unless ``service`` says otherwise (None: no record)."""
     birth = datetime.date(timezone.localdate().year - years, 1, 1)
     start = (100 if birth.year < 2000 else 500) + next(_seq)
     return person_get_or_create(
         user=org.reporter, given_name=given, family_name=family,
         national_id=synthetic_national_id(birth, start=start), municipality=org.municipality,
+        service=org.barnehage if service is _BARNEHAGE else service,
     )
 
 
 def guardians_for(org: Org, child: Person) -> list[Person]:
-    mother = person_aged(org, 40, given="Kari", family="Berg")
-    father = person_aged(org, 42, given="Ola", family="Berg")
+    # Guardians as the population register links them: no service registered their names.
+    mother = person_aged(org, 40, given="Kari", family="Berg", service=None)
+    father = person_aged(org, 42, given="Ola", family="Berg", service=None)
     for g in (mother, father):
         Guardianship.objects.create(child=child, guardian=g)
     return [mother, father]
