@@ -189,6 +189,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "accounts.axes.client_ip"  # REMOTE_ADDR, see the proxy setting
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
+AXES_WHITELIST_CALLABLE = "accounts.axes.not_a_password_login"  # the OIDC callback
 AXES_VERBOSE = False
 
 # /admin/ only from these networks (comma-separated CIDRs); elsewhere it answers 404. Empty: anywhere.
@@ -318,6 +319,9 @@ REMINDER_CLAIM_SECONDS = env.int("REMINDER_CLAIM_SECONDS", default=300)
 REMINDER_SWEEP_BATCH = env.int("REMINDER_SWEEP_BATCH", default=200)
 # Test hook for the reliability tests: pause inside delivery so a worker can be killed there.
 REMINDER_DELIVERY_PAUSE_SECONDS = env.float("REMINDER_DELIVERY_PAUSE_SECONDS", default=0.0)
+
+# Emergency access ("break the glass"): the longest one may last, in minutes.
+BREAK_GLASS_MAX_MINUTES = env.int("BREAK_GLASS_MAX_MINUTES", default=120)
 
 LOGGING = {
     "version": 1,

@@ -86,6 +86,13 @@ class OIDCLoginTests:
         assert "ikke knyttet til en bruker" in expected
         assert expected in page
 
+    def test_it_keeps_refused_identities_from_locking_others_at_the_same_address(self, client, org, oidc, settings):
+        link(org.caseworker, oidc)
+        for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+            provider_login(client, "stranger-sub")
+        provider_login(client, "cw-sub")
+        assert int(client.session["_auth_user_id"]) == org.caseworker.pk
+
     def test_it_refuses_an_identity_linked_at_another_issuer(self, client, org, oidc):
         link(org.caseworker, "https://idporten.example")
         provider_login(client, "cw-sub")
