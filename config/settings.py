@@ -72,8 +72,8 @@ MIDDLEWARE = [
     "config.middleware.DefaultLanguageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "accounts.middleware.AdminNetworkMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AdminNetworkMiddleware",  # /admin/ only from ADMIN_ALLOWED_NETWORKS
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
