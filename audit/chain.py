@@ -46,8 +46,8 @@ def lock_and_reserve(model, using: str) -> tuple[int, str]:
 
     PostgreSQL: a transaction-scoped advisory lock on a fixed key, so two writers cannot chain onto
     the same predecessor; the id comes from the table's sequence while the lock is held, so ids
-    increase along the chain. SQLite serialises writers itself (the second writer waits for the
-    first to commit), and the id is the highest one plus one.
+    increase along the chain. SQLite has one writer at a time: the write lock is taken first, and
+    the id is the highest one plus one.
     """
     connection = connections[using]
     table = connection.ops.quote_name(model._meta.db_table)
@@ -59,6 +59,9 @@ def lock_and_reserve(model, using: str) -> tuple[int, str]:
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [model._meta.db_table])
             new_id = cursor.fetchone()[0]
         else:
+            # A write that changes nothing takes SQLite's write lock (waiting out the busy
+            # timeout) before the head is read, so the read and the insert see the same head.
+            cursor.execute(f"UPDATE {table} SET id = id WHERE 0")
             cursor.execute(f"SELECT id, row_hash FROM {table} ORDER BY id DESC LIMIT 1")
             last = cursor.fetchone()
             head = (last[1],) if last else None
