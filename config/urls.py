@@ -111,3 +111,14 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="concerns:index"), name="home"),
     path("", site.urls),
 ]
+
+
+def permission_denied(request, exception=None):
+    """Every "not yours" answers like "not there": a 403 (viewflow refuses a user without a
+    membership in its site middleware, before any view runs) becomes the uniform 404."""
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+handler403 = permission_denied

@@ -28,6 +28,13 @@ class DemoReferralDataTests:
         assert Consent.objects.filter(given_by_person=False, guardians__isnull=False).exists()
         assert ReconsentTask.objects.exists()
 
+    def test_it_leaves_no_grant_without_an_ownership_reason_or_a_live_ledger_row(self):
+        from consent.grants import grants_without_reason
+        from workflows.demo import seed_demo
+
+        seed_demo()
+        assert list(grants_without_reason()) == []
+
     def test_it_is_idempotent(self):
         call_command("seed_demo")
         counts = (Contact.objects.count(), Referral.objects.count(), Consent.objects.count(), CatalogueEntry.objects.count())

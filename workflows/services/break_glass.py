@@ -35,7 +35,7 @@ UUID_IN_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-f
 
 
 def _max_minutes() -> int:
-    return getattr(settings, "BREAK_GLASS_MAX_MINUTES", 120)
+    return settings.BREAK_GLASS_MAX_MINUTES
 
 
 def owner_service(obj) -> Service:
