@@ -19,10 +19,13 @@ def access_log_for_object(obj, *, services=None, limit=500):
 
 
 def _page(qs, *, before_id: int | None, size: int):
-    """Keyset page, newest first: ids are handed out in chain order, so id order is time order."""
+    """One keyset page, newest first, ordered by (at, id) so the (…, at) indexes serve it; the
+    cursor is the id of the last row shown. Returns (rows, next cursor or None)."""
     if before_id is not None:
-        qs = qs.filter(id__lt=before_id)
-    rows = list(qs.select_related("user", "service").order_by("-id")[: size + 1])
+        at = AccessLog.objects.filter(pk=before_id).values_list("at", flat=True).first()
+        if at is not None:
+            qs = qs.filter(Q(at__lt=at) | Q(at=at, id__lt=before_id))
+    rows = list(qs.select_related("user", "service").order_by("-at", "-id")[: size + 1])
     return rows[:size], (rows[size - 1].id if len(rows) > size else None)
 
 

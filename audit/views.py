@@ -2,6 +2,7 @@
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -79,5 +80,5 @@ def access_review(request):
         "break_glass": _object_labels(break_glass), "break_glass_next": break_glass_next,
         "no_case": _object_labels(no_case), "no_case_next": no_case_next,
         "bursts": bursts, "bursts_next": bursts_next,
-        "burst_reads": selectors.settings.AUDIT_BURST_READS, "burst_minutes": selectors.settings.AUDIT_BURST_MINUTES,
+        "burst_reads": settings.AUDIT_BURST_READS, "burst_minutes": settings.AUDIT_BURST_MINUTES,
     })

@@ -4,9 +4,6 @@ import os
 import pytest
 from django.db import connection
 
-TABLE = "audit_accesslog"
-TRIGGER = "audit_accesslog_append_only"
-
 
 def on_postgresql() -> bool:
     return connection.vendor == "postgresql"
