@@ -46,7 +46,7 @@ def totp_device_confirm(*, request, device: TOTPDevice, token: str) -> TOTPDevic
     _verify(device, token)
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    otp_login(request, device)
+    _mark_verified(request, device)
     return device
 
 
@@ -60,9 +60,15 @@ def totp_verify(*, request, token: str) -> TOTPDevice:
         except SecondFactorError as exc:
             error = exc
             continue
-        otp_login(request, device)
+        _mark_verified(request, device)
         return device
     raise error or SecondFactorError(_("You have no authenticator app yet."))
+
+
+def _mark_verified(request, device: TOTPDevice) -> None:
+    otp_login(request, device)
+    # A new session key with the higher privilege, as Django does at login.
+    request.session.cycle_key()
 
 
 def totp_qr_svg(device: TOTPDevice) -> str:

@@ -127,6 +127,14 @@ class VerificationTests:
         assert response["Location"] == "/varsler/"
         assert client.get(reverse("notifications:index")).status_code == 200
 
+    def test_it_gives_the_verified_session_a_new_key(self, client, org, required):
+        device = confirmed_device(org.reporter)
+        password_login(client, org.reporter)
+        before = client.session.session_key
+        with time_machine.travel(NOW, tick=False):
+            client.post(reverse("accounts:otp_verify"), {"token": totp_code(device)})
+        assert client.session.session_key != before
+
     def test_it_refuses_a_code_used_before(self, client, org, required):
         device = confirmed_device(org.reporter)
         with time_machine.travel(NOW, tick=False):
