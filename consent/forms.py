@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import AgeRule, Consent
+from referrals.validators import SHORT_TEXT
 
 
 class ServiceChoiceField(forms.ModelChoiceField):
@@ -42,7 +43,7 @@ class ConsentForm(forms.Form):
     )
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Consent.Purpose.choices, widget=forms.RadioSelect)
     information = forms.CharField(
-        label=_("Which information the consent covers"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Which information the consent covers"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=SHORT_TEXT,
         help_text=_("For example: the referral and the information needed to follow it up."),
     )
     valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -63,7 +64,7 @@ class ConsentForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     note = forms.CharField(
-        label=_("How was the consent withdrawn?"), widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("How was the consent withdrawn?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=SHORT_TEXT,
         help_text=_("For example: who withdrew it, when, and how (by phone, in a meeting, in writing)."),
     )
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.models import AgeRule, Consent, LegalBasis
 from consent.selectors import legal_bases_for
 from referrals.models import Person, Referral, ReferralKind, Service
-from referrals.validators import parse_national_id
+from referrals.validators import LONG_TEXT, MEDIUM_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id
 from workflows.selectors_referral import catalogue_services
 
 
@@ -97,12 +97,12 @@ class ReceiveForm(forms.Form):
 
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=[("accept", _("Accept")), ("decline", _("Decline"))], widget=forms.RadioSelect)
-    reason = forms.CharField(label=_("Reason for declining (the sender sees it)"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=_("Reason for declining (the sender sees it)"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=SHORT_TEXT)
 
 
 class CloseForm(forms.Form):
     result = forms.ChoiceField(label=_("Result"), choices=[("completed", _("Completed")), ("failed", _("Failed"))], widget=forms.RadioSelect)
-    outcome = forms.CharField(label=_("Outcome (the sender sees it)"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    outcome = forms.CharField(label=_("Outcome (the sender sees it)"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=MEDIUM_TEXT)
 
 
 STEP_FORMS = {"route": RouteForm, "receive": ReceiveForm, "decide": DecideForm, "close": CloseForm}
@@ -115,6 +115,7 @@ class ProgressForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("Reason (required when on hold; the sender sees it)"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=SHORT_TEXT,
     )
 
     def __init__(self, *args, referral=None, **kwargs):
@@ -127,13 +128,13 @@ class ProgressForm(forms.Form):
 
 class NotesForm(forms.Form):
     notes = forms.CharField(
-        label=_("Internal notes"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Internal notes"), required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=LONG_TEXT,
         help_text=_("Only your service sees these notes; the sender and the coordinator never do."),
     )
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label=_("Why is the referral cancelled? (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Why is the referral cancelled? (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=SHORT_TEXT)
 
 
 class ForwardForm(BasisMixin):
@@ -160,19 +161,19 @@ class ForwardForm(BasisMixin):
 
 class ContactForm(forms.Form):
     service = ServiceChoiceField(label=_("Registered by"), queryset=Service.objects.none(), empty_label=None)
-    given_name = forms.CharField(label=_("First name (or the name the person wants to use)"), max_length=120)
+    given_name = forms.CharField(label=_("First name (or the name the person wants to use)"), max_length=NAME_LENGTH)
     approx_age = forms.IntegerField(
         label=_("Age (approximately)"), required=False, min_value=0, max_value=120,
         help_text=_("Required unless you give an identity number."),
     )
     national_id = forms.CharField(
-        label=_("National identity number or D number (optional)"), required=False, max_length=14,
+        label=_("National identity number or D number (optional)"), required=False, max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         help_text=_("Only if the person wants to be identified now. You can add it later."),
     )
-    family_name = forms.CharField(label=_("Family name (with an identity number)"), required=False, max_length=120)
+    family_name = forms.CharField(label=_("Family name (with an identity number)"), required=False, max_length=NAME_LENGTH)
     summary = forms.CharField(
-        label=_("What the contact is about (internal)"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("What the contact is about (internal)"), required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=MEDIUM_TEXT,
         help_text=_("Only your service sees this. It is not sent with a referral."),
     )
 
@@ -181,23 +182,22 @@ class ContactForm(forms.Form):
         self.fields["service"].queryset = services
 
     def clean_national_id(self):
-        number = (self.cleaned_data.get("national_id") or "").replace(" ", "")
+        number = (self.cleaned_data.get("national_id") or "").strip()
         if number:
-            parse_national_id(number)
+            number, _kind, _birth = parse_national_id(number)
         return number
 
 
 class IdentifyForm(forms.Form):
     national_id = forms.CharField(
-        label=_("National identity number or D number (11 digits)"), max_length=14,
+        label=_("National identity number or D number (11 digits)"), max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-    given_name = forms.CharField(label=_("Given name (if different)"), required=False, max_length=120)
-    family_name = forms.CharField(label=_("Family name"), required=False, max_length=120)
+    given_name = forms.CharField(label=_("Given name (if different)"), required=False, max_length=NAME_LENGTH)
+    family_name = forms.CharField(label=_("Family name"), required=False, max_length=NAME_LENGTH)
 
     def clean_national_id(self):
-        number = (self.cleaned_data.get("national_id") or "").replace(" ", "")
-        parse_national_id(number)
+        number, _kind, _birth = parse_national_id(self.cleaned_data.get("national_id") or "")
         return number
 
 
@@ -209,7 +209,7 @@ class ConsentRecordForm(forms.Form):
         label=_("May be shared with"), queryset=Service.objects.none(), widget=forms.CheckboxSelectMultiple,
     )
     information = forms.CharField(
-        label=_("What information may be shared"), widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("What information may be shared"), widget=forms.Textarea(attrs={"rows": 2}), max_length=SHORT_TEXT,
         initial=_("Name, age, contact details and what the referral is about."),
     )
     given_by_person = forms.BooleanField(label=_("The person gave the consent"), required=False, initial=True)
@@ -246,7 +246,7 @@ class ReferralForm(BasisMixin):
     routing_service = ServiceChoiceField(label=_("Coordinator"), queryset=Service.objects.none(), required=False, empty_label=None)
     kind = forms.ChoiceField(label=_("What is the referral for?"), choices=ReferralKind.choices)
     reason = forms.CharField(
-        label=_("What the referral is about"), widget=forms.Textarea(attrs={"rows": 5}),
+        label=_("What the referral is about"), widget=forms.Textarea(attrs={"rows": 5}), max_length=MEDIUM_TEXT,
         help_text=_("The receiving service reads this. Write only what it needs to know."),
     )
     consent = ConsentChoiceField(label=_("Consent"), queryset=Consent.objects.none(), required=False, empty_label=_("Choose a consent"))

@@ -23,7 +23,7 @@ def log_rows(concern, **filters):
 CHANGES = {
     "draft_update": (
         lambda org: make_melding(org, submit=False),
-        lambda org, c: svc.concern_draft_update(concern=c, user=org.reporter, version=None, observations="Ny tekst."),
+        lambda org, c: svc.concern_draft_update(concern=c, user=org.reporter, version=svc.concern_version(c), observations="Ny tekst."),
         "reporter", "barnehage",
     ),
     "submit": (

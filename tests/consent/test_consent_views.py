@@ -20,6 +20,14 @@ from tests.factories import member
 pytestmark = pytest.mark.django_db
 
 
+def consent_start():
+    return timezone.localdate() + datetime.timedelta(days=30)
+
+
+def consent_end():
+    return consent_start() + datetime.timedelta(days=334)
+
+
 def english(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
@@ -60,10 +68,11 @@ def consent_urls(consent):
 
 
 def valid_post(org, guardians, **overrides):
+    # A start within a year of today (consent_record refuses dates further off).
     data = {
         "service": org.barnehage.pk, "domain": "health", "guardians": [g.pk for g in guardians], "grantees": [org.skole.pk],
-        "purpose": "individual_plan", "information": "Kartlegging og plan.", "valid_from": "2030-01-01", "valid_to": "2030-12-31",
-        "method": "verbal",
+        "purpose": "individual_plan", "information": "Kartlegging og plan.", "valid_from": consent_start().isoformat(),
+        "valid_to": consent_end().isoformat(), "method": "verbal",
     }
     data.update(overrides)
     return data
@@ -122,7 +131,7 @@ class RecordTests:
         assert response["Location"] == reverse("consent:detail", args=[consent.code])
         assert set(consent.guardians.all()) == set(guardians)
         assert list(consent.grantees.all()) == [org.skole]
-        assert consent.valid_to == datetime.date(2030, 12, 31)
+        assert consent.valid_to == consent_end()
         assert AccessLog.objects.filter(object_type="consent.consent", object_id=consent.pk, action="create").exists()
 
     def test_it_refuses_dates_in_the_wrong_order_and_saves_nothing(self, client, org, child, guardians, consent):

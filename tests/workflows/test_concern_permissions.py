@@ -97,7 +97,9 @@ class ConcernPagesOutsiderTests:
 
     def test_it_lets_the_receiving_caseworker_act(self, client, org, melding):
         client.force_login(org.caseworker)
-        response = client.post(reverse("concerns:action", args=[melding.code, "receipt"]), ACTION_DATA["receipt"])
+        # With the version the page rendered: a form without one is refused as stale.
+        data = {**ACTION_DATA["receipt"], "version": svc.concern_version(melding)}
+        response = client.post(reverse("concerns:action", args=[melding.code, "receipt"]), data)
         assert response.status_code == 302
         assert Concern.objects.get(pk=melding.pk).status == Concern.Status.RECEIVED
 

@@ -21,7 +21,7 @@ from notifications.services import reminder_schedule, system_text
 from referrals import permissions
 from referrals.access import HANDLER_PERM, REPORTER_PERM
 from referrals.models import Concern, ConcernFeedback, Membership, Person, Service
-from referrals.validators import contains_national_id
+from referrals.validators import CHILD_UNDER, LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, child_birth_date_problem, contains_national_id, text_limits
 from workflows.models import Deadline
 from workflows.services import deadlines
 from workflows.services.tasks import process_cancel, task_complete
@@ -52,15 +52,31 @@ def _require_status(concern: Concern, *allowed: str):
         )
 
 
-def _require_fresh(concern: Concern, version: str | None):
+class _NoForm:
+    """The ``version`` of a call from code that acts on the row it has just read, with no form
+    rendered in between (demo data, sending a melding in the request that drafted it)."""
+
+    def __repr__(self):
+        return "NO_FORM"
+
+
+NO_FORM = _NoForm()
+
+
+def _require_fresh(concern: Concern, version):
     """A form carries the ``updated_at`` it was rendered from; a changed row means a stale form.
     Checked under the row lock, so two people submitting the same form cannot both pass.
-    ``None`` (a call from code, not from a form) skips the check.
+    A missing version (None or empty: an old page or a forged post) is refused like a stale one;
+    only ``NO_FORM``, which no form can send, skips the check.
 
     A version rendered by a template is localised (a decimal comma in Norwegian); that formatting
     is not a change.
     """
-    if version is not None and version.replace(",", ".") != concern_version(concern):
+    if version is NO_FORM:
+        return
+    if not isinstance(version, str) or not version.strip():
+        raise ValidationError(_("This form is incomplete or out of date. Reload the page and try again."), code="stale")
+    if version.strip().replace(",", ".") != concern_version(concern):
         raise ValidationError(
             _("Someone else changed this concern while you had it open. Reload the page and try again."),
             code="stale",
@@ -76,7 +92,21 @@ def _require_member(user, service: Service, *, message):
         raise ValidationError(message, code="not_member")
 
 
+def _require_child(person: Person):
+    """A melding is about a child: under 18 today, with a birth date a living person can have."""
+    if person.birth_date:
+        problem = child_birth_date_problem(person.birth_date)
+    else:
+        age = person.age_on(timezone.localdate())
+        problem = None
+        if age is not None and not 0 <= age < CHILD_UNDER:
+            problem = _("The child welfare service receives meldinger about children under 18; the person is %(age)s.") % {"age": age}
+    if problem:
+        raise ValidationError({"person": ValidationError(problem, code="not_a_child")})
+
+
 def _validate_content(*, kind, person, observations, categories, parents_informed, child_informed, not_informed_reason, child_age):
+    text_limits(observations=(observations, LONG_TEXT), not_informed_reason=(not_informed_reason, SHORT_TEXT))
     errors = {}
     if not (observations or "").strip():
         errors["observations"] = _("Describe what you have observed.")
@@ -93,11 +123,16 @@ def _validate_content(*, kind, person, observations, categories, parents_informe
                 errors[field] = _(
                     "Remove the identity number: an anonymous consultation must not contain anything that identifies the child."
                 )
-        if child_age is not None and child_age > 18:
-            errors["child_age"] = _("The age must be 18 or less.")
+        if child_age is not None and not 0 <= child_age < CHILD_UNDER:
+            errors["child_age"] = _("The age must be between 0 and 17: the child welfare service receives concerns about children under 18.")
     else:
         if person is None:
             errors["person"] = _("A melding must say which child it concerns.")
+        else:
+            try:
+                _require_child(person)
+            except ValidationError as e:
+                errors.update(e.error_dict)
         if parents_informed is None:
             errors["parents_informed"] = _("Say whether the parents have been told.")
         if child_informed is None:
@@ -157,7 +192,7 @@ def concern_draft_create(
 
 
 @transaction.atomic
-def concern_draft_update(*, concern: Concern, user, version: str | None, **fields) -> Concern:
+def concern_draft_update(*, concern: Concern, user, version, **fields) -> Concern:
     """Change a draft. Refused once sent, or if the form is stale."""
     concern = _lock(concern)
     _require_status(concern, Concern.Status.DRAFT)
@@ -182,11 +217,12 @@ def concern_draft_update(*, concern: Concern, user, version: str | None, **field
 
 
 @transaction.atomic
-def concern_submit(*, concern: Concern, user, version: str | None = None) -> Concern:
+def concern_submit(*, concern: Concern, user, version=NO_FORM) -> Concern:
     """Send a draft to barnevern: record the legal basis, grant access, start the process and clocks.
 
     A melding is shared under opplysningsplikt (no consent needed); an anonymous consultation holds
-    no personal data, so barnevern is granted access to it without a disclosure row.
+    no personal data, so barnevern is granted access to it without a disclosure row. A melding is
+    refused if the child has turned 18 since it was drafted.
     """
     from workflows.flows.concern import ConcernFlow
 
@@ -194,6 +230,8 @@ def concern_submit(*, concern: Concern, user, version: str | None = None) -> Con
     _require_status(concern, Concern.Status.DRAFT)
     _require_fresh(concern, version)
     _require_member(user, concern.reporting_service, message=_("You are not a member of the reporting service."))
+    if concern.kind == Concern.Kind.MELDING and concern.person is not None:
+        _require_child(concern.person)
     now = timezone.now()
     concern.submitted_at = now
     if concern.kind == Concern.Kind.MELDING:
@@ -248,7 +286,7 @@ def _require_handler(user, concern):
 
 
 @transaction.atomic
-def concern_confirm_receipt(*, concern: Concern, user, version: str | None = None, activation=None) -> Concern:
+def concern_confirm_receipt(*, concern: Concern, user, version=NO_FORM, activation=None) -> Concern:
     """Barnevern confirms receipt; the sender then sees “received” with its time."""
     concern = _lock(concern)
     _require_fresh(concern, version)
@@ -270,7 +308,7 @@ def concern_confirm_receipt(*, concern: Concern, user, version: str | None = Non
 
 
 @transaction.atomic
-def concern_review(*, concern: Concern, user, decision: str, justification: str = "", version: str | None = None, activation=None) -> Concern:
+def concern_review(*, concern: Concern, user, decision: str, justification: str = "", version=NO_FORM, activation=None) -> Concern:
     """Record the review decision (§ 2-1): open an investigation, or close with a written justification."""
     concern = _lock(concern)
     _require_handler(user, concern)
@@ -278,6 +316,7 @@ def concern_review(*, concern: Concern, user, decision: str, justification: str 
     _require_fresh(concern, version)
     if decision not in Concern.ReviewDecision.values:
         raise ValidationError({"decision": _("Choose whether to investigate or close.")})
+    text_limits(justification=(justification, MEDIUM_TEXT))
     if decision == Concern.ReviewDecision.CLOSE and not justification.strip():
         raise ValidationError({"justification": _("A decision to close must be justified in writing.")})
     now = timezone.now()
@@ -306,7 +345,7 @@ def investigation_max_due(concern: Concern):
 
 
 @transaction.atomic
-def concern_extend_investigation(*, concern: Concern, user, reason: str, until=None, version: str | None = None) -> Deadline:
+def concern_extend_investigation(*, concern: Concern, user, reason: str, until=None, version=NO_FORM) -> Deadline:
     """Extend the investigation (§ 2-2 second paragraph) up to six months in all; a reason is required.
 
     ``until`` is a date or datetime; by default the full extension.
@@ -317,6 +356,7 @@ def concern_extend_investigation(*, concern: Concern, user, reason: str, until=N
     _require_status(concern, Concern.Status.INVESTIGATING)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("An extension needs a recorded reason.")})
+    text_limits(reason=(reason, SHORT_TEXT))
     deadline = deadlines.deadline_for(concern, "investigation", process=PROCESS)
     latest = investigation_max_due(concern)
     if until is None:
@@ -346,13 +386,14 @@ def concern_extend_investigation(*, concern: Concern, user, reason: str, until=N
 
 
 @transaction.atomic
-def concern_conclude_investigation(*, concern: Concern, user, outcome: str, summary: str = "", version: str | None = None, activation=None) -> Concern:
+def concern_conclude_investigation(*, concern: Concern, user, outcome: str, summary: str = "", version=NO_FORM, activation=None) -> Concern:
     concern = _lock(concern)
     _require_fresh(concern, version)
     _require_handler(user, concern)
     _require_status(concern, Concern.Status.INVESTIGATING)
     if outcome not in Concern.Outcome.values:
         raise ValidationError({"outcome": _("Choose the outcome of the investigation.")})
+    text_limits(summary=(summary, LONG_TEXT))
     now = timezone.now()
     concern.investigation_outcome = outcome
     concern.investigation_summary = summary.strip()
@@ -384,7 +425,7 @@ def feedback_default_message(concern: Concern, kind: str) -> str:
 
 
 @transaction.atomic
-def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "", version: str | None = None) -> ConcernFeedback:
+def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "", version=NO_FORM) -> ConcernFeedback:
     """Send the reporter the feedback the law promises: after receipt, and after the investigation.
 
     The reporter sees only these messages and the status, never barnevern's assessments.
@@ -400,6 +441,7 @@ def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "
         _require_status(concern, Concern.Status.INVESTIGATED)
     else:
         raise ValidationError(_("Unknown kind of feedback."))
+    text_limits(message=(message, SHORT_TEXT))
     if ConcernFeedback.objects.filter(concern=concern, kind=kind).exists():
         raise ValidationError(_("This feedback has already been sent."), code="out_of_order")
     opened = None
@@ -418,7 +460,7 @@ def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "
 
 
 @transaction.atomic
-def consultation_answer(*, concern: Concern, user, advice: str, version: str | None = None, activation=None) -> Concern:
+def consultation_answer(*, concern: Concern, user, advice: str, version=NO_FORM, activation=None) -> Concern:
     concern = _lock(concern)
     _require_fresh(concern, version)
     _require_handler(user, concern)
@@ -427,6 +469,7 @@ def consultation_answer(*, concern: Concern, user, advice: str, version: str | N
     _require_status(concern, Concern.Status.SUBMITTED)
     if not (advice or "").strip():
         raise ValidationError({"advice": _("Write your advice.")})
+    text_limits(advice=(advice, MEDIUM_TEXT))
     if contains_national_id(advice):
         raise ValidationError({"advice": _("Remove the identity number: the consultation is anonymous.")})
     concern.advice = advice.strip()
