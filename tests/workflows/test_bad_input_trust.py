@@ -25,6 +25,7 @@ from tests.factories import advance, make_child, make_consultation, make_melding
 from tests.referral_factories import make_contact, make_referral, make_referral_org
 from workflows.services import concern as svc
 from workflows.services import referral as rsvc
+from workflows.services.deadlines import deadline_for
 
 pytestmark = pytest.mark.django_db
 
@@ -367,6 +368,26 @@ class ChildAgeTests:
             rsvc.contact_register(user=ro.sender, service=ro.radgivning, given_name="Per", approx_age=age)
         assert "approx_age" in raised.value.error_dict
         assert rows() == before
+
+
+# --- e. dates in the year 9999 -----------------------------------------------------------------
+
+
+class FarDateTests:
+    @pytest.mark.parametrize("until", ["9999-12-31", "0001-01-01"])
+    def test_it_refuses_an_investigation_deadline_far_off_on_the_page(self, client, org, until):
+        concern = advance(make_melding(org), org, "investigating")
+        english(client).force_login(org.caseworker)
+        before = rows()
+        due = deadline_for(concern, "investigation", process="concern").due_at
+        response = client.post(reverse("concerns:action", args=[concern.code, "extend"]), {
+            "reason": "Venter på BUP.", "until": until, "version": svc.concern_version(concern),
+        })
+        assert response.status_code == 422
+        assert response.context["action_forms"]["extend"].has_error("until")
+        assert Concern.objects.get(pk=concern.pk).investigation_extension_reason == ""
+        assert rows() == before
+        assert deadline_for(concern, "investigation", process="concern").due_at == due
 
 
 # --- f. a missing form version -----------------------------------------------------------------
