@@ -14,7 +14,7 @@ def idle_timeout(request):
     if user is None or not user.is_authenticated:
         return {"idle_timeout_seconds": 0}
     timeout = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
-    return {"idle_timeout_seconds": timeout, "idle_warning_seconds": min(settings.SESSION_IDLE_WARNING_SECONDS, timeout // 2)}
+    return {"idle_timeout_seconds": timeout, "idle_warning_seconds": min(settings.SESSION_IDLE_WARNING_SECONDS, timeout)}
 
 
 @require_POST
