@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from audit.services import access_log_write
 from referrals import permissions
 from referrals.models import Membership, Person, PersonRecord, Service
-from referrals.validators import parse_national_id
+from referrals.validators import birth_date_problem, parse_national_id
 
 
 @transaction.atomic
@@ -38,8 +38,9 @@ def person_get_or_create(
     else:
         if birth_date is None:
             raise ValidationError({"birth_date": _("Give the birth date when the person has no identity number.")})
-        if birth_date > timezone.localdate():
-            raise ValidationError({"birth_date": _("The birth date cannot be in the future.")})
+        problem = birth_date_problem(birth_date)
+        if problem:
+            raise ValidationError({"birth_date": problem})
         person = Person.objects.create(
             given_name=given_name.strip(), family_name=family_name.strip(), id_kind=Person.IdKind.NONE,
             birth_date=birth_date, municipality=municipality,
