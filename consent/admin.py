@@ -10,7 +10,8 @@ from referrals.models import Service
 class DisclosureAdmin(PersonDataAdminMixin, admin.ModelAdmin):
     list_display = ("disclosed_at", "from_service", "to_service", "basis", "legal_reference", "status", "purpose", "revoked_at")
     list_filter = ("basis", "status")
-    readonly_fields = [f.name for f in Disclosure._meta.fields]
+    # The ledger without the person (its name would show): subject by type and id.
+    fields = readonly_fields = [f.name for f in Disclosure._meta.fields if f.name not in ("id", "person")]
 
     def has_add_permission(self, request):
         return False
@@ -55,7 +56,8 @@ class ConsentAdmin(PersonDataAdminMixin, admin.ModelAdmin):
 
     list_display = ("reference", "purpose", "domain", "recorded_by_service", "valid_from", "valid_to", "withdrawn_at")
     list_filter = ("purpose", "domain", "method")
-    readonly_fields = [f.name for f in Consent._meta.fields] + ["guardians", "grantees"]
+    # What the consent allows, not whose it is nor what it says about them.
+    fields = readonly_fields = ["code", "purpose", "domain", "method", "recorded_by_service", "recorded_at", "valid_from", "valid_to", "withdrawn_at", "grantees"]
 
     def has_add_permission(self, request):
         return False

@@ -53,12 +53,13 @@ def _person_identifier(person) -> dict | None:
     return {"use": "official", "system": system, "value": person.national_id}
 
 
-def patient_reference(person, service=None) -> dict:
-    """The person as ``service`` registered them (its own record of the name; see PersonRecord)."""
+def patient_reference(person, service=None, *, with_identifier: bool = True) -> dict:
+    """The person as ``service`` registered them (its own record of the name; see PersonRecord);
+    the identity number only ``with_identifier`` (the exporting service recorded the consent)."""
     from referrals.selectors import person_name_for
 
     ref = {"reference": f"Patient/{person.code}", "type": "Patient", "display": person_name_for(person, service) or "–"}
-    identifier = _person_identifier(person)
+    identifier = _person_identifier(person) if with_identifier else None
     if identifier:
         ref["identifier"] = identifier
     return ref
@@ -94,13 +95,14 @@ def _narrative(consent: Consent, status: str) -> dict:
     return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'}
 
 
-def consent_to_fhir(consent: Consent) -> dict:
-    """One consent as a FHIR R5 ``Consent`` resource (a plain dict, JSON-ready)."""
+def consent_to_fhir(consent: Consent, *, with_identifier: bool = True) -> dict:
+    """One consent as a FHIR R5 ``Consent`` resource (a plain dict, JSON-ready); the person's
+    identity number only ``with_identifier``."""
     status = consent_status(consent)
     person = consent.person
     grantors = []
     if consent.given_by_person:
-        grantors.append(patient_reference(person, consent.recorded_by_service))
+        grantors.append(patient_reference(person, consent.recorded_by_service, with_identifier=with_identifier))
     guardians = list(consent.guardians.all())
     grantors += [_guardian_reference(g, consent.recorded_by_service, n) for n, g in enumerate(guardians, start=1)]
     grantees = [organization_reference(s) for s in consent.grantees.all()]
@@ -120,7 +122,7 @@ def consent_to_fhir(consent: Consent) -> dict:
             {"coding": [{"system": LOINC, "code": "64292-6", "display": "Release of information consent"}]},
             {"coding": [{"system": DOMAIN_SYSTEM, "code": consent.domain, "display": str(consent.get_domain_display())}]},
         ],
-        "subject": patient_reference(person, consent.recorded_by_service),
+        "subject": patient_reference(person, consent.recorded_by_service, with_identifier=with_identifier),
         "date": recorded_on.isoformat(),
         "period": _period(consent),
         "controller": [responsible],
@@ -160,11 +162,12 @@ def consent_to_fhir(consent: Consent) -> dict:
     return resource
 
 
-def person_consents_bundle(person, *, consents=None) -> dict:
+def person_consents_bundle(person, *, consents=None, own_service_ids=None) -> dict:
     """The person's consents as a FHIR R5 ``Bundle`` of type ``collection``.
 
     ``consents`` narrows the export (e.g. to those the exporting user may see); by default all of
-    the person's consents are included, newest first.
+    the person's consents are included, newest first. With ``own_service_ids`` the identity number
+    is exported only on the consents those services recorded themselves.
     """
     if consents is None:
         consents = (
@@ -177,5 +180,6 @@ def person_consents_bundle(person, *, consents=None) -> dict:
         "resourceType": "Bundle",
         "type": "collection",
         "timestamp": timezone.now().isoformat(timespec="seconds"),
-        "entry": [{"fullUrl": f"urn:uuid:{c.code}", "resource": consent_to_fhir(c)} for c in consents],
+        "entry": [{"fullUrl": f"urn:uuid:{c.code}", "resource": consent_to_fhir(
+            c, with_identifier=own_service_ids is None or c.recorded_by_service_id in own_service_ids)} for c in consents],
     }

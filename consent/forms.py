@@ -18,8 +18,10 @@ class ServicesField(forms.ModelMultipleChoiceField):
 
 
 class GuardiansField(forms.ModelMultipleChoiceField):
+    # The view sets the label from the recording service's record (referrals.selectors.guardian_label);
+    # without it a guardian is only a number, never another service's record of the name.
     def label_from_instance(self, obj):
-        return obj.full_name
+        return str(obj.pk)
 
 
 class ConsentForm(forms.Form):

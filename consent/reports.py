@@ -96,7 +96,9 @@ def transparency_report(person: Person, *, service=None, access_limit: int | Non
     entries_qs = AccessLog.objects.filter(person_id__in=person_ids)
     consents_qs = Consent.objects.filter(person_id__in=person_ids)
     if service is not None:
-        disclosures_qs = disclosures_qs.filter(Q(from_service=service) | Q(to_service=service))
+        # What it disclosed (with any still awaiting approval), and what reached it (in force only:
+        # a pending or refused row never reached the recipient).
+        disclosures_qs = disclosures_qs.filter(Q(from_service=service) | Q(to_service=service, status=Disclosure.Status.IN_FORCE))
         entries_qs = entries_qs.filter(service=service)
         consents_qs = consents_qs.filter(recorded_by_service=service)
     disclosures = list(

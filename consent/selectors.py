@@ -281,12 +281,20 @@ def consents_recorded_list(user, *, cursor: str | None = None, page_size: int = 
 
 
 def person_consents_for_user(user, person, *, on: datetime.date | None = None) -> list[Consent]:
-    """The person's consents that the user's services recorded or may receive information on,
-    each with ``status`` and ``manageable`` (the user's service is responsible for it) set."""
+    """The person's consents that the user's services recorded, or on which something was actually
+    disclosed to them (a live ledger row in force), each with ``status`` and ``manageable`` (the
+    user's service is responsible for it) set. Being named as a grantee alone shows nothing: that
+    is a permission to share, not a disclosure."""
+    from consent.models import Disclosure
+
     service_ids = set(_member_service_ids(user).values_list("service_id", flat=True))
+    received = Disclosure.objects.filter(
+        person=person, to_service_id__in=service_ids, revoked_at__isnull=True, status=Disclosure.Status.IN_FORCE,
+        consent__isnull=False,
+    ).values("consent_id")
     consents = list(
         Consent.objects.filter(person=person)
-        .filter(Q(recorded_by_service_id__in=service_ids) | Q(grantees__in=service_ids))
+        .filter(Q(recorded_by_service_id__in=service_ids) | Q(pk__in=received))
         .distinct()
         .select_related("recorded_by_service")
         .prefetch_related("grantees", "guardians")

@@ -37,8 +37,16 @@ def disclosure_record(
     legal_basis: LegalBasis | None = None,
     consent: Consent | None = None,
     consent_purpose: str | None = None,
+    acting_service: Service | None = None,
+    continues: Disclosure | None = None,
 ) -> Disclosure:
     """Record why sharing ``obj`` with ``to_service`` is lawful, and grant ``perm`` on it.
+
+    ``acting_service`` is the service whose user does it, for the access log (default the sender:
+    a coordinator passing on what the sender disclosed acts for its own service). ``continues`` is an
+    in-force row by which ``to_service`` already holds the same data on the same basis (a
+    coordinator following the referral it forwards): a basis that needs approval was approved for
+    it, so the continuation is in force at once.
 
     ``purpose`` is the ledger's free-text purpose; ``consent_purpose`` the Consent.Purpose a consent
     (or the cited legal basis) must cover. Another statutory basis is a row of the catalogue
@@ -86,14 +94,22 @@ def disclosure_record(
         permission=perm,
         consent=consent if basis == Disclosure.Basis.CONSENT else None,
         legal_basis=legal_basis if basis == Disclosure.Basis.STATUTORY else None,
-        status=Disclosure.Status.PENDING if basis == Disclosure.Basis.STATUTORY and legal_basis.requires_approval else Disclosure.Status.IN_FORCE,
+        status=Disclosure.Status.PENDING if basis == Disclosure.Basis.STATUTORY and legal_basis.requires_approval and not _continues(continues, to_service, legal_basis) else Disclosure.Status.IN_FORCE,
         disclosed_by=user,
     )
     if disclosure.status == Disclosure.Status.PENDING:
         return disclosure
     permissions.grant_to_service(perm=perm, obj=obj, service=to_service, disclosure=disclosure)
-    access_log_write(user=user, action="disclose", obj=obj, person=person, purpose=purpose, service=from_service)
+    access_log_write(user=user, action="disclose", obj=obj, person=person, purpose=purpose, service=acting_service or from_service)
     return disclosure
+
+
+def _continues(held: Disclosure | None, to_service: Service, legal_basis) -> bool:
+    """Whether ``held`` is an approved, live row giving ``to_service`` the same data on ``legal_basis``."""
+    return (
+        held is not None and held.status == Disclosure.Status.IN_FORCE and held.revoked_at is None
+        and held.to_service_id == to_service.pk and held.legal_basis_id == getattr(legal_basis, "pk", None)
+    )
 
 
 # What completes (or abandons) an object's delivery once its pending disclosure is decided, by model

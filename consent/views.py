@@ -228,7 +228,10 @@ def person_fhir_export(request, code):
         user=request.user, action="export", obj=person, person=person, purpose="consents exported (FHIR)",
         service=person_acting_service(request.user, person),
     )
-    bundle = person_consents_bundle(person, consents=person_consents_for_user(request.user, person))
+    bundle = person_consents_bundle(
+        person, consents=person_consents_for_user(request.user, person),
+        own_service_ids=set(user_services(request.user).values_list("pk", flat=True)),
+    )
     response = HttpResponse(json.dumps(bundle, ensure_ascii=False, indent=2), content_type="application/fhir+json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="samtykker-{str(person.code)[:8]}.json"'
     response["Cache-Control"] = "no-store"

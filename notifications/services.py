@@ -113,6 +113,19 @@ def _recipients(reminder: Reminder):
     return User.objects.filter(pk__in=memberships.values("user_id")).order_by("pk")
 
 
+def _service_holds(reminder: Reminder, subject) -> bool:
+    """Whether the reminder's service (its group) still holds the required permission on the subject."""
+    from guardian.models import GroupObjectPermission
+
+    if reminder.service.group_id is None:
+        return False
+    return GroupObjectPermission.objects.filter(
+        group_id=reminder.service.group_id, content_type=reminder.subject_type, object_pk=str(subject.pk),
+        permission__codename=reminder.required_perm.split(".", 1)[-1],
+        permission__content_type__app_label=reminder.required_perm.split(".", 1)[0],
+    ).exists()
+
+
 def reminder_deliver_one(*, reminder_id: int) -> bool:
     """Deliver one claimed reminder. Returns True when it was delivered now, False when nothing was due.
 
@@ -131,10 +144,10 @@ def reminder_deliver_one(*, reminder_id: int) -> bool:
             reminder.save(update_fields=["cancelled_at"])
             return False
         created_ids = []
-        for user in _recipients(reminder):
-            # Permissions and consent may have changed since scheduling: check them now.
-            if not user.has_perm(reminder.required_perm, subject):
-                continue
+        # Permissions and consent may have changed since scheduling: check them now, as the
+        # service's own grant (never user.has_perm, which is true for any superuser).
+        recipients = _recipients(reminder) if _service_holds(reminder, subject) else []
+        for user in recipients:
             notification, created = Notification.objects.get_or_create(
                 reminder=reminder,
                 user=user,

@@ -40,8 +40,22 @@ def object_perms(user, obj) -> set[str]:
         return set()
     ct = ContentType.objects.get_for_model(obj)
     return set(
-        GroupObjectPermission.objects.filter(content_type=ct, object_pk=str(obj.pk), group__user=user)
+        GroupObjectPermission.objects.filter(content_type=ct, object_pk=str(obj.pk), group_id__in=member_group_ids(user))
         .values_list("permission__codename", flat=True)
+    )
+
+
+def member_group_ids(user) -> list[int]:
+    """The permission groups of the active services the user is an active member of.
+
+    Never the user's raw group list: a group added to a user by hand (an administrator adding
+    themselves in the admin) or the group of a deactivated service opens nothing.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return []
+    return list(
+        Membership.objects.filter(user=user, active=True, service__active=True, service__group__isnull=False)
+        .values_list("service__group_id", flat=True)
     )
 
 
@@ -124,7 +138,7 @@ def permitted_ids_subquery(user, model, codename: str):
     granted = GroupObjectPermission.objects.filter(
         content_type=ct,
         permission_id=Subquery(permission),
-        group__user=user,
+        group_id__in=member_group_ids(user),
         object_pk=Cast(OuterRef("pk"), CharField()),
     ).order_by().values("pk")[:1]
     return IsNull(Subquery(granted), False)
@@ -223,7 +237,7 @@ def person_services_with_role(person: Person):
 
     ids = set(Contact.objects.filter(person=person).values_list("service_id", flat=True))
     ids |= set(Consent.objects.filter(person=person).values_list("recorded_by_service_id", flat=True))
-    live = Disclosure.objects.filter(person=person, revoked_at__isnull=True)
+    live = Disclosure.objects.filter(person=person, revoked_at__isnull=True, status=Disclosure.Status.IN_FORCE)
     ids |= set(live.values_list("to_service_id", flat=True)) | set(live.values_list("from_service_id", flat=True))
     ids |= set(Concern.objects.filter(person=person).values_list("reporting_service_id", flat=True))
     ids |= set(Referral.objects.filter(person=person).values_list("sender_service_id", flat=True))

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import PersonDataAdminMixin
@@ -29,9 +31,9 @@ class ServiceAdmin(admin.ModelAdmin):
         # Memberships go through the service so the user's permission group follows them.
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            membership_set(user=obj.user, service=obj.service, role=obj.role, active=False)
+            membership_set(user=obj.user, service=obj.service, role=obj.role, active=False, by=request.user)
         for inst in instances:
-            membership_set(user=inst.user, service=form.instance, role=inst.role, active=inst.active)
+            membership_set(user=inst.user, service=form.instance, role=inst.role, active=inst.active, by=request.user)
 
 
 @admin.register(Membership)
@@ -42,18 +44,37 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user", "service")
 
     def save_model(self, request, obj, form, change):
-        membership = membership_set(user=obj.user, service=obj.service, role=obj.role, active=obj.active)
+        membership = membership_set(user=obj.user, service=obj.service, role=obj.role, active=obj.active, by=request.user)
         obj.pk = membership.pk
 
     def delete_model(self, request, obj):
-        membership_set(user=obj.user, service=obj.service, role=obj.role, active=False)
+        membership_set(user=obj.user, service=obj.service, role=obj.role, active=False, by=request.user)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        clean = form.clean
+
+        def refuse_own(this):
+            data = clean(this)
+            if data.get("user") is not None and data["user"].pk == request.user.pk:
+                raise ValidationError(_("You cannot change your own membership of a service; ask another administrator."))
+            return data
+
+        form.clean = refuse_own
+        return form
 
 
 class GuardianshipInline(admin.TabularInline):
     model = Guardianship
     fk_name = "child"
     extra = 0
-    raw_id_fields = ("guardian",)
+    fields = ("guardian", "kind")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The guardian by number only: a select or raw-id label would print every person's name.
+        if db_field.name == "guardian":
+            kwargs["widget"] = forms.NumberInput
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Person)
@@ -63,7 +84,10 @@ class PersonAdmin(PersonDataAdminMixin, admin.ModelAdmin):
     list_display = ("code", "id_kind", "municipality", "created_at")
     list_filter = ("id_kind",)
     inlines = [GuardianshipInline]
-    readonly_fields = ("code",)
+    # No name, number or birth date: a technical administrator reads no person. Each service keeps
+    # its own record of the name (PersonRecord); an identity number is set by identifying a contact.
+    fields = ("code", "id_kind", "municipality", "approx_age", "created_at")
+    readonly_fields = ("code", "id_kind", "created_at")
     actions = None  # the list's action checkboxes would name each person
     audit_loggable_values = ("id_kind", "municipality")
     audit_inline_loggable_values = {"referrals.guardianship": ("kind",)}

@@ -122,11 +122,14 @@ class Person(models.Model):
         verbose_name_plural = _("persons")
 
     def __str__(self):
-        return f"{self.given_name} {self.family_name}".strip()
+        # Never the name: a person printed by accident (the admin's titles and breadcrumbs, a form's
+        # choices, an error) shows a reference. Pages name a person through a service's record.
+        return str(_("Person %(ref)s") % {"ref": str(self.code).split("-")[0].upper()})
 
     @property
     def full_name(self):
-        return str(self)
+        """The name first registered: for the privacy function's full report only (see PersonRecord)."""
+        return f"{self.given_name} {self.family_name}".strip()
 
     @property
     def is_identified(self):

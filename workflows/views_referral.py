@@ -139,7 +139,7 @@ def _contact_context(request, contact, *, identify_form=None, consent_form=None)
         "age": person.age_on(timezone.localdate()),
         "referrals": list(contact.referrals.select_related("target_service", "routing_service").order_by("-created_at", "-pk")),
         "consents": consents,
-        "consent_form": consent_form or rforms.ConsentRecordForm(person=person, grantees=_consent_grantees(contact)),
+        "consent_form": consent_form or rforms.ConsentRecordForm(person=person, grantees=_consent_grantees(contact), service=contact.service),
     }
     if not person.national_id:
         ctx["identify_form"] = identify_form or rforms.IdentifyForm()
@@ -179,7 +179,7 @@ def contact_identify(request, code):
 @require_POST
 def contact_consent(request, code):
     contact = contact_get_for_user(request.user, code)
-    form = rforms.ConsentRecordForm(request.POST, person=contact.person, grantees=_consent_grantees(contact))
+    form = rforms.ConsentRecordForm(request.POST, person=contact.person, grantees=_consent_grantees(contact), service=contact.service)
     if form.is_valid():
         d = form.cleaned_data
         try:

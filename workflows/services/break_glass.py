@@ -24,7 +24,7 @@ from audit.services import access_log_write
 from notifications.models import Reminder
 from notifications.services import reminder_schedule, system_text
 from referrals import permissions
-from referrals.access import concern_roles, referral_roles, user_is_privacy_function
+from referrals.access import concern_roles, member_group_ids, referral_roles, user_is_privacy_function
 from referrals.models import BreakGlassAccess, Concern, Membership, Referral, Service
 
 REVIEW_PERM = "referrals.review_break_glass"
@@ -119,7 +119,7 @@ def break_glass_reviewable(user):
     led = Membership.objects.filter(user=user, active=True, role=Membership.Role.LEADER).values("service_id")
     ct = ContentType.objects.get_for_model(BreakGlassAccess)
     notified = GroupObjectPermission.objects.filter(
-        content_type=ct, permission__codename="review_break_glass", group__user=user,
+        content_type=ct, permission__codename="review_break_glass", group_id__in=member_group_ids(user),
         group__service__kind=Service.Kind.PERSONVERN,
     ).values_list("object_pk", flat=True)
     return (

@@ -330,7 +330,8 @@ def _disclose_to_router_again(new: Referral, *, user) -> None:
         basis["legal_basis"] = held.legal_basis
     disclosure_record(
         obj=new, person=new.person, from_service=new.sender_service, to_service=new.routing_service,
-        purpose="henvisning (videresendt)", perm=ROUTER, user=user, consent_purpose=Consent.Purpose.REFERRAL, **basis,
+        purpose="henvisning (videresendt)", perm=ROUTER, user=user, consent_purpose=Consent.Purpose.REFERRAL,
+        acting_service=new.routing_service, continues=held, **basis,
     )
 
 
@@ -548,6 +549,9 @@ def _on_disclosure_approved(disclosure: Disclosure, user) -> None:
     its permission (granted by disclosure_approve); start the process and clocks, and tell it."""
     referral = _lock(Referral.objects.get(pk=disclosure.subject_id))
     _require_status(referral, Referral.Status.REQUESTED)
+    recipient = referral.target_service or referral.routing_service
+    if disclosure.to_service_id != recipient.pk or hasattr(referral, "process"):
+        return  # not the row that delivers the referral (or it was delivered already)
     reason = _("Legal basis approved (%(basis)s)") % {"basis": disclosure.legal_reference}
     if referral.forwarded_from_id:
         reason = _("Forwarded from %(ref)s") % {"ref": referral.forwarded_from.reference} + "; " + reason
