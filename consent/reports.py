@@ -75,7 +75,7 @@ def _user_label(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def transparency_report(person: Person, *, service=None, access_limit: int | None = None) -> TransparencyReport:
+def transparency_report(person: Person, *, service=None, municipality=None, access_limit: int | None = None) -> TransparencyReport:
     """Everything the person is entitled to see about the handling of their data, newest first.
 
     Without ``service``: the full report, for the privacy function answering a registered access
@@ -95,6 +95,12 @@ def transparency_report(person: Person, *, service=None, access_limit: int | Non
     disclosures_qs = Disclosure.objects.filter(person_id__in=person_ids)
     entries_qs = AccessLog.objects.filter(person_id__in=person_ids)
     consents_qs = Consent.objects.filter(person_id__in=person_ids)
+    if municipality is not None:
+        # A privacy function answers for its own municipality's services (one installation may
+        # serve several municipalities); rows without a service (the system, emergency reads) stay.
+        disclosures_qs = disclosures_qs.filter(Q(from_service__municipality=municipality) | Q(to_service__municipality=municipality))
+        entries_qs = entries_qs.filter(Q(service__municipality=municipality) | Q(service__isnull=True))
+        consents_qs = consents_qs.filter(recorded_by_service__municipality=municipality)
     if service is not None:
         # What it disclosed (with any still awaiting approval), and what reached it (in force only:
         # a pending or refused row never reached the recipient).

@@ -73,6 +73,19 @@ class RegisterTests:
         assert page.context["report"].service is None
         assert AccessLog.objects.filter(user=privacy, person=referral.person, via="privacy", purpose="transparency report (GDPR art. 15)").exists()
 
+    def test_it_reports_only_its_own_municipalitys_services(self, client, ro, privacy, referral):
+        from tests.factories import make_org
+
+        elsewhere = make_org("9002")
+        other = make_service(elsewhere.municipality, "Annen kommunes tjeneste", Service.Kind.OTHER)
+        from audit.services import access_log_write
+
+        access_log_write(user=elsewhere.nav_staff, action="view", obj=referral.person, person=referral.person, purpose="registered", service=other)
+        client.force_login(privacy)
+        request = access_request_register(user=privacy, national_id=referral.person.national_id, reference="2026/8", received_on=datetime.date.today())
+        report = client.get(reverse("consent:access_request", args=[request.code])).context["report"]
+        assert report.access_entries and all(e.service is None or e.service.municipality_id == ro.org.municipality.pk for e in report.access_entries)
+
     def test_it_says_nothing_is_held_for_an_unknown_number(self, client, privacy):
         client.force_login(privacy)
         client.post(reverse("consent:access_requests"), {

@@ -117,6 +117,19 @@ class BreakGlassTests:
         with pytest.raises(ValidationError):
             break_glass_open(user=nobody, kind="concern", reference=str(melding.code), justification=WHY, minutes=10)
 
+    def test_it_refuses_staff_of_another_municipality(self, melding):
+        from tests.factories import make_org
+
+        elsewhere = make_org("9001")
+        with pytest.raises(ValidationError) as e:
+            break_glass_open(user=elsewhere.nav_staff, kind="concern", reference=str(melding.code), justification=WHY, minutes=10)
+        assert "reference" in e.value.message_dict
+        assert not BreakGlassAccess.objects.exists()
+
+    def test_it_lets_staff_of_the_same_municipality_break_the_glass(self, org, melding):
+        access = break_glass_open(user=org.nav_staff, kind="concern", reference=str(melding.code), justification=WHY, minutes=10)
+        assert access.owner_service == org.barnevern
+
     def test_it_refuses_an_unknown_reference(self, root):
         with pytest.raises(ValidationError) as e:
             break_glass_open(user=root, kind="concern", reference="00000000-0000-0000-0000-000000000000", justification=WHY, minutes=10)

@@ -43,6 +43,8 @@ def owner_service(obj) -> Service:
     routing) service of a referral, else the service that made it."""
     if isinstance(obj, Concern):
         return obj.reporting_service if obj.status == Concern.Status.DRAFT else obj.receiving_service
+    if not hasattr(obj, "process"):
+        return obj.sender_service  # not delivered yet (its legal basis awaits a leader's approval)
     return obj.target_service or obj.routing_service or obj.sender_service
 
 
@@ -88,6 +90,11 @@ def break_glass_open(*, user, kind: str, reference: str, justification: str, min
         raise ValidationError({"reference": _("You already have access to this case through your service.")})
     now = timezone.now()
     owner = owner_service(obj)
+    if not user.is_staff and not Membership.objects.filter(
+        user=user, active=True, service__active=True, service__municipality_id=owner.municipality_id
+    ).exists():
+        # Staff break the glass only within their own municipality; a technical administrator anywhere.
+        raise ValidationError({"reference": _("You can open an emergency access only to cases in your own municipality.")})
     access = BreakGlassAccess.objects.create(
         user=user, subject_type=ContentType.objects.get_for_model(obj), subject_id=obj.pk, person=obj.person,
         owner_service=owner, justification=text, expires_at=now + datetime.timedelta(minutes=minutes),
