@@ -126,7 +126,7 @@ def disclosure_decision_handler_register(model_label: str, *, approved, rejected
 
 
 def _lock_pending(disclosure: Disclosure) -> Disclosure:
-    disclosure = Disclosure.objects.select_for_update().select_related("from_service", "to_service", "legal_basis", "subject_type").get(pk=disclosure.pk)
+    disclosure = Disclosure.objects.select_for_update(of=("self",)).select_related("from_service", "to_service", "legal_basis", "subject_type").get(pk=disclosure.pk)
     if disclosure.status != Disclosure.Status.PENDING:
         raise ValidationError(_("This disclosure is no longer awaiting approval. Reload the page to see its current state."), code="out_of_order")
     return disclosure

@@ -3,7 +3,7 @@ import datetime
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 from fhir.resources.bundle import Bundle
 from fhir.resources.consent import Consent as FhirConsent
 
@@ -47,12 +47,13 @@ class ConsentToFhirTests:
     def test_it_exports_a_consent_given_by_guardians_as_related_persons(self, org):
         child = person_aged(org, 10)
         parents = guardians_for(org, child)
-        data = validated(consent_to_fhir(record(org, child, guardians=parents)))
+        with translation.override("nb"):
+            data = validated(consent_to_fhir(record(org, child, guardians=parents)))
         assert data["status"] == "active"
         assert {g["type"] for g in data["grantor"]} == {"RelatedPerson"}
         # Named as the recording service registered them; it registered no names for these
         # guardians, so another service's record of them stays out of the export.
-        assert {g["display"] for g in data["grantor"]} == {"Registered guardian 1", "Registered guardian 2"}
+        assert {g["display"] for g in data["grantor"]} == {"Registrert foresatt 1", "Registrert foresatt 2"}
 
     def test_it_names_guardians_as_the_recording_service_registered_them(self, org):
         from referrals.services import person_record_set
