@@ -63,7 +63,7 @@ run: seed messages
 	@echo ""
 	@echo "  Samhandling runs at  http://127.0.0.1:$(PORT)/"
 	@echo "  Demo logins (password: demo): barnehage, skole, barnevern, barnevern-leder,"
-	@echo "  helsesykepleier, ruskoordinator, slt, admin (also barnehage-styrer)"
+	@echo "  helsesykepleier, ruskoordinator, slt, personvern, admin (also barnehage-styrer)"
 	@echo "  Worker and beat log to var/log/. Stop with Ctrl-C."
 	@echo ""
 	@trap 'kill 0' EXIT INT TERM; \
