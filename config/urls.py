@@ -39,6 +39,7 @@ class BreakGlassApp(Application):
     app_name = "break_glass"
     title = _("Emergency access")
     icon = "emergency"
+    menu_template_name = "samhandling/menu_break_glass.html"
 
     index_path = path("", views_break_glass.break_glass_index, name="index")
     review_path = path("<uuid:code>/gjennomgang/", views_break_glass.break_glass_review, name="review")

@@ -136,6 +136,14 @@ class BreakGlassTests:
         assert "reference" in e.value.message_dict
 
 
+class PageTests:
+    def test_it_shows_the_page_in_bokmal_with_its_own_menu(self, client, org):
+        client.force_login(org.caseworker)
+        page = client.get(reverse("break_glass:index")).content.decode()
+        assert "Åpne en nødtilgang" in page
+        assert "No viewsets found" not in page
+
+
 class ReviewTests:
     def test_it_lets_the_barnevern_leader_review_it_afterwards(self, client, org, root, melding):
         access = break_glass_open(user=root, kind="concern", reference=str(melding.code), justification=WHY, minutes=10)
