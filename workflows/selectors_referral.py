@@ -290,7 +290,11 @@ def stats_referrals_by_destination(user, *, year: int | None = None) -> list[dic
     """Referrals per destination service and year, with a count per status, for referrals the user's
     services sent, routed or received. One aggregate query; no identities."""
     ids = _member_service_ids(user)
-    qs = Referral.objects.filter(Q(sender_service__in=ids) | Q(routing_service__in=ids) | Q(target_service__in=ids))
+    # A receiving service counts only referrals that reached it (delivered: their process started);
+    # one still awaiting a leader's approval of its legal basis is the sender's alone.
+    qs = Referral.objects.filter(
+        Q(sender_service__in=ids) | Q(routing_service__in=ids) | Q(target_service__in=ids, process__isnull=False)
+    )
     qs = qs.filter(target_service__isnull=False).annotate(year=ExtractYear("sent_at"))
     if year:
         qs = qs.filter(year=year)

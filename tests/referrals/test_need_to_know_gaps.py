@@ -103,6 +103,16 @@ class PendingDisclosureTests:
         client.force_login(svc.tildeling_staff)
         assert client.get(reverse("consent:fhir", args=[sara.code])).status_code == 404
 
+    def test_it_counts_no_undelivered_referral_in_the_receivers_statistics(self, svc, sara, needs_approval):
+        from workflows.selectors_referral import stats_referrals_by_destination
+
+        rsvc.referral_send(
+            user=svc.nurse, sender_service=svc.helse, person=sara, kind="substance", reason="Rusbruk.",
+            target_service=svc.tildeling, basis=STATUTORY, legal_basis=needs_approval,
+        )
+        assert stats_referrals_by_destination(svc.tildeling_staff) == []
+        assert [r["total"] for r in stats_referrals_by_destination(svc.nurse)] == [1]
+
     def test_it_lets_a_coordinator_forward_on_an_approved_basis_without_a_second_approval(self, svc, sara, needs_approval):
         leader_a = member(svc.helse, role=Membership.Role.LEADER)
         queued = rsvc.referral_send(
