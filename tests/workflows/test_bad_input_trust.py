@@ -22,6 +22,7 @@ from consent.models import Disclosure
 from referrals.models import Concern, ConcernFeedback, Contact, Person, Referral, ReferralEvent
 from referrals.validators import LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, contains_national_id, synthetic_national_id
 from tests.factories import advance, make_child, make_consultation, make_melding
+from tests.workflows.test_concern_bad_input import consultation_post, melding_post
 from tests.referral_factories import make_contact, make_referral, make_referral_org
 from workflows.services import concern as svc
 from workflows.services import referral as rsvc
@@ -66,27 +67,6 @@ def rows():
     counts = {model.__name__: model.objects.count() for model in (Person, Concern, ConcernFeedback, Contact, Referral, ReferralEvent, Disclosure)}
     counts["AccessLog"] = AccessLog.objects.exclude(action="view").count()
     return counts
-
-
-def melding_post(org, **overrides):
-    data = {
-        "kind": "melding", "reporting_service": org.barnehage.pk, "receiving_service": org.barnevern.pk,
-        "given_name": "Emma", "family_name": "Test", "national_id": synthetic_national_id(datetime.date(2019, 5, 4), start=600),
-        "birth_date": "", "observations": "Mor virket beruset ved levering.", "categories": ["parent_intoxicated"],
-        "urgency": "normal", "parents_informed": "yes", "child_informed": "yes", "not_informed_reason": "", "send": "1",
-    }
-    data.update(overrides)
-    return data
-
-
-def consultation_post(org, **overrides):
-    data = {
-        "kind": "consultation", "reporting_service": org.barnehage.pk, "receiving_service": org.barnevern.pk,
-        "child_age": "5", "observations": "En gutt sier at pappa sover mye.", "categories": ["parental_substance_use"],
-        "urgency": "normal", "send": "1",
-    }
-    data.update(overrides)
-    return data
 
 
 def field_messages(error: ValidationError, field: str) -> list[str]:
