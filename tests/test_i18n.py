@@ -186,6 +186,18 @@ class TranslationTests:
         assert "Receipt" not in text
         assert leaks(text) == []
 
+    def test_it_confirms_barnevern_actions_in_bokmal(self, client, org):
+        # The confirmations once sat behind an alias makemessages does not collect, and showed English.
+        from django.contrib.messages import get_messages
+
+        from tests.workflows.test_concern_bad_input import action
+
+        concern = make_melding(org)
+        client.force_login(org.caseworker)
+        response = action(client, concern, "receipt")
+        assert response.status_code == 302
+        assert [str(m) for m in get_messages(response.wsgi_request)] == ["Mottaket er bekreftet."]
+
     def test_it_shows_the_access_log_purposes_in_bokmal(self, client, org):
         # Purposes are stored as English codes and translated when shown.
         concern = make_melding(org)

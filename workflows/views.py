@@ -7,7 +7,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from viewflow.workflow.flow.views import BulkAssignTasksActionView, BulkUnassignTasksActionView
 from viewflow.workflow.status import STATUS
@@ -151,12 +151,12 @@ def concern_send(request, code):
 
 ACTIONS = {
     # name: (form class, service call)
-    "receipt": (forms.ReceiptForm, lambda c, u, d: svc.concern_confirm_receipt(concern=c, user=u, version=d["version"] or None), _lazy("Receipt confirmed.")),
-    "review": (forms.ReviewForm, lambda c, u, d: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=d["version"] or None), _lazy("The review decision has been recorded.")),
-    "extend": (forms.ExtendForm, lambda c, u, d: svc.concern_extend_investigation(concern=c, user=u, reason=d["reason"], until=d["until"], version=d["version"] or None), _lazy("The investigation deadline has been extended.")),
-    "conclude": (forms.ConcludeForm, lambda c, u, d: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"], version=d["version"] or None), _lazy("The investigation has been concluded.")),
-    "feedback": (forms.FeedbackForm, lambda c, u, d: svc.concern_send_feedback(concern=c, user=u, kind=d["kind"], message=d["message"], version=d["version"] or None), _lazy("The feedback has been sent to the reporter.")),
-    "answer": (forms.AnswerForm, lambda c, u, d: svc.consultation_answer(concern=c, user=u, advice=d["advice"], version=d["version"] or None), _lazy("Your advice has been sent.")),
+    "receipt": (forms.ReceiptForm, lambda c, u, d: svc.concern_confirm_receipt(concern=c, user=u, version=d["version"] or None), gettext_lazy("Receipt confirmed.")),
+    "review": (forms.ReviewForm, lambda c, u, d: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=d["version"] or None), gettext_lazy("The review decision has been recorded.")),
+    "extend": (forms.ExtendForm, lambda c, u, d: svc.concern_extend_investigation(concern=c, user=u, reason=d["reason"], until=d["until"], version=d["version"] or None), gettext_lazy("The investigation deadline has been extended.")),
+    "conclude": (forms.ConcludeForm, lambda c, u, d: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"], version=d["version"] or None), gettext_lazy("The investigation has been concluded.")),
+    "feedback": (forms.FeedbackForm, lambda c, u, d: svc.concern_send_feedback(concern=c, user=u, kind=d["kind"], message=d["message"], version=d["version"] or None), gettext_lazy("The feedback has been sent to the reporter.")),
+    "answer": (forms.AnswerForm, lambda c, u, d: svc.consultation_answer(concern=c, user=u, advice=d["advice"], version=d["version"] or None), gettext_lazy("Your advice has been sent.")),
 }
 
 
