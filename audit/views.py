@@ -1,32 +1,20 @@
 """The privacy function's review of unusual access to person data."""
 import datetime
 
-from django import forms
 from django.conf import settings
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from audit import selectors
+from audit.forms import ReviewPeriodForm
 from audit.models import AccessLog
 from audit.services import access_log_read_record
 from referrals.access import privacy_services, user_is_privacy_function
 
 DEFAULT_DAYS = 30
-
-
-class ReviewPeriodForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError(_("The start of the period must come before its end."))
-        return data
 
 
 def _period(form) -> tuple[datetime.date, datetime.date]:

@@ -3,7 +3,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import AgeRule, Consent
+from consent.models import AccessRequest, AgeRule, Consent
 from referrals.validators import SHORT_TEXT
 
 
@@ -83,3 +83,13 @@ class DisclosureDecisionForm(forms.Form):
         label=_("Reason (required when not approved; the requester sees it)"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class AccessRequestForm(forms.Form):
+    national_id = forms.CharField(
+        label=_("National identity number or D number of the person"), max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    reference = forms.CharField(label=_("Case reference (archive)"), max_length=60)
+    received_on = forms.DateField(label=_("Received"), widget=forms.DateInput(attrs={"type": "date"}))
+    requested_by = forms.ChoiceField(label=_("Requested by"), choices=AccessRequest.RequestedBy.choices)

@@ -3,7 +3,6 @@
 Thin: access helper → one service → redirect. Only members of a privacy-function service reach
 them; everyone else gets 404.
 """
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,27 +10,16 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from audit.services import access_log_write
 from consent.access_requests import access_request_answer, access_request_get_for_user, access_request_register, access_requests_list
-from consent.models import AccessRequest
+from consent.forms import AccessRequestForm
 from consent.reports import transparency_report, transparency_report_pdf
 from referrals.access import user_is_privacy_function
 from referrals.ui import apply_errors
 
 REPORT_ACCESS_ROWS = 200
-
-
-class AccessRequestForm(forms.Form):
-    national_id = forms.CharField(
-        label=gettext_lazy("National identity number or D number of the person"), max_length=20,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
-    )
-    reference = forms.CharField(label=gettext_lazy("Case reference (archive)"), max_length=60)
-    received_on = forms.DateField(label=gettext_lazy("Received"), widget=forms.DateInput(attrs={"type": "date"}))
-    requested_by = forms.ChoiceField(label=gettext_lazy("Requested by"), choices=AccessRequest.RequestedBy.choices)
 
 
 def _require_privacy_function(user):

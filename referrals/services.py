@@ -1,7 +1,6 @@
 """Writes on organisation and persons."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import access_log_write

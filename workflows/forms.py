@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from referrals.models import Concern, ConcernFeedback
 from referrals.validators import LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, child_birth_date_problem, parse_national_id
+from workflows.services.break_glass import JUSTIFICATION_MAX
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -170,3 +171,17 @@ class FeedbackForm(VersionedForm):
 
 class AnswerForm(VersionedForm):
     advice = forms.CharField(label=_("Advice to the reporter"), widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=MEDIUM_TEXT)
+
+
+# --- emergency access (workflows.services.break_glass) ---------------------------------------
+
+
+class BreakGlassForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of case"), choices=[("concern", _("Concern")), ("referral", _("Referral"))])
+    reference = forms.CharField(label=_("The case's code or address"), max_length=300)
+    justification = forms.CharField(label=_("Why you need access now"), max_length=JUSTIFICATION_MAX, widget=forms.Textarea(attrs={"rows": 3}))
+    minutes = forms.IntegerField(label=_("For how many minutes"), initial=30, min_value=1)
+
+
+class BreakGlassReviewForm(forms.Form):
+    note = forms.CharField(label=_("What the review found"), max_length=JUSTIFICATION_MAX, widget=forms.Textarea(attrs={"rows": 2}))

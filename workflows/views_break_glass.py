@@ -3,31 +3,19 @@
 Thin: one service call each; every case read through an emergency access happens on the case's
 own page, which logs it as ``via="break_glass"``.
 """
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from referrals.access import code_as_uuid
 from referrals.models import BreakGlassAccess
 from referrals.ui import apply_errors
+from workflows.forms import BreakGlassForm, BreakGlassReviewForm
 from workflows.services import break_glass as svc
-
-
-class BreakGlassForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("Kind of case"), choices=[("concern", gettext_lazy("Concern")), ("referral", gettext_lazy("Referral"))])
-    reference = forms.CharField(label=gettext_lazy("The case's code or address"), max_length=300)
-    justification = forms.CharField(label=gettext_lazy("Why you need access now"), max_length=svc.JUSTIFICATION_MAX, widget=forms.Textarea(attrs={"rows": 3}))
-    minutes = forms.IntegerField(label=gettext_lazy("For how many minutes"), initial=30, min_value=1)
-
-
-class ReviewForm(forms.Form):
-    note = forms.CharField(label=gettext_lazy("What the review found"), max_length=svc.JUSTIFICATION_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 def _case_url(access):
@@ -54,7 +42,7 @@ def break_glass_index(request):
         "form": form,
         "mine": BreakGlassAccess.objects.filter(user=request.user).select_related("owner_service")[:50],
         "to_review": svc.break_glass_reviewable(request.user)[:200],
-        "review_form": ReviewForm(),
+        "review_form": BreakGlassReviewForm(),
     }
     return render(request, "workflows/break_glass.html", ctx, status=422 if request.method == "POST" else 200)
 
@@ -65,7 +53,7 @@ def break_glass_review(request, code):
     access = svc.break_glass_reviewable(request.user).filter(code=code_as_uuid(code)).first()
     if access is None:
         raise Http404
-    form = ReviewForm(request.POST)
+    form = BreakGlassReviewForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(form.errors.get("note") or _("Write what the review found."))
