@@ -18,10 +18,18 @@ class ServicesField(forms.ModelMultipleChoiceField):
 
 
 class GuardiansField(forms.ModelMultipleChoiceField):
-    # The view sets the label from the recording service's record (referrals.selectors.guardian_label);
-    # without it a guardian is only a number, never another service's record of the name.
+    """Guardians named as ``service`` (set by the form's user) registered them, else "Registered
+    guardian n" in the queryset's order: never another service's record of the name."""
+
+    service = None
+
     def label_from_instance(self, obj):
-        return str(obj.pk)
+        from referrals.selectors import guardian_label
+
+        numbers = getattr(self, "_numbers", None)
+        if numbers is None:
+            numbers = self._numbers = {pk: n for n, pk in enumerate(self.queryset.values_list("pk", flat=True), start=1)}
+        return guardian_label(obj, self.service, numbers.get(obj.pk, 0))
 
 
 class ConsentForm(forms.Form):

@@ -33,7 +33,6 @@ from consent.selectors import (
 from consent.services import consent_record, disclosure_approve, disclosure_reject, reconsent_task_done
 from referrals.access import consent_get_for_user, person_acting_service, person_get_for_user, user_services
 from referrals.models import Person, Referral, Service
-from referrals.selectors import guardian_label
 from referrals.ui import apply_errors
 
 REPORT_ACCESS_ROWS = 200
@@ -80,8 +79,7 @@ def _consent_form(request, person, data=None, initial=None):
     guardians = Person.objects.filter(guardian_of__child=person).order_by("pk")
     form = forms.ConsentForm(data, initial=initial, services=user_services(request.user), guardians=guardians, grantees=grantees)
     if "guardians" in form.fields:
-        numbers = {g.pk: n for n, g in enumerate(guardians, start=1)}
-        form.fields["guardians"].label_from_instance = lambda g: guardian_label(g, acting, numbers.get(g.pk, 0))
+        form.fields["guardians"].service = acting
     return form
 
 

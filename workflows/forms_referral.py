@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.models import AgeRule, Consent, LegalBasis
 from consent.selectors import legal_bases_for
-from referrals.selectors import guardian_label
+from consent.forms import GuardiansField
 from referrals.models import Person, Referral, ReferralKind, Service
 from referrals.validators import LONG_TEXT, MEDIUM_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id
 from workflows.selectors_referral import catalogue_services
@@ -20,19 +20,6 @@ class ServiceChoiceField(forms.ModelChoiceField):
 class ServiceMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return obj.name
-
-
-class GuardianChoiceField(forms.ModelMultipleChoiceField):
-    """Guardians named as ``service`` registered them, else "Registered guardian n" (never another
-    service's record of the name)."""
-
-    service = None
-
-    def label_from_instance(self, obj):
-        numbers = getattr(self, "_numbers", None)
-        if numbers is None:
-            numbers = self._numbers = {pk: n for n, pk in enumerate(self.queryset.values_list("pk", flat=True), start=1)}
-        return guardian_label(obj, self.service, numbers.get(obj.pk, 0))
 
 
 class ConsentChoiceField(forms.ModelChoiceField):
@@ -222,7 +209,7 @@ class ConsentRecordForm(forms.Form):
         initial=_("Name, age, contact details and what the referral is about."),
     )
     given_by_person = forms.BooleanField(label=_("The person gave the consent"), required=False, initial=True)
-    guardians = GuardianChoiceField(
+    guardians = GuardiansField(
         label=_("Guardians who gave the consent"), queryset=Person.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
     )
     domain = forms.ChoiceField(label=_("Kind of service (decides who may consent at the person's age)"), choices=AgeRule.Domain.choices, initial=AgeRule.Domain.HEALTH)
