@@ -48,13 +48,13 @@ class PersonDataAdminMixin:
     """
 
     audit_loggable_values: tuple = ()
-    # The same for inline rows, by model label: {"referrals.guardianship": ("kind",)}.
+    # The same for inline rows, by model label: {"people.guardianship": ("kind",)}.
     audit_inline_loggable_values: dict = {}
 
     def audit_person(self, obj):
         if obj is None:
             return None
-        if obj._meta.label_lower == "referrals.person":
+        if obj._meta.label_lower == "people.person":
             return obj
         return getattr(obj, "person", None)
 

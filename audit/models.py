@@ -41,11 +41,11 @@ class AccessLog(models.Model):
 
     at = models.DateTimeField(_("time"), default=timezone.now, editable=False, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("user"))
-    service = models.ForeignKey("referrals.Service", on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("acting service"))
+    service = models.ForeignKey("org.Service", on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("acting service"))
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=60)
     object_id = models.PositiveBigIntegerField(_("object id"))
-    person = models.ForeignKey("referrals.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     via = models.CharField(_("access through"), max_length=16, choices=Via.choices, default=Via.ROLE)
     # For changes: {field: [old, new]}, or {field: None} where the values are person data and are

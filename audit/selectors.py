@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q
 
+from audit.labels import labels_of
 from audit.models import AccessLog
 
 REVIEW_PAGE_SIZE = 50
@@ -12,7 +13,7 @@ REVIEW_PAGE_SIZE = 50
 
 def access_log_for_object(obj, *, services=None, limit=500):
     """The newest ``limit`` log rows of ``obj``; with ``services``, only what those services did."""
-    qs = AccessLog.objects.filter(object_type=obj._meta.label_lower, object_id=obj.pk)
+    qs = AccessLog.objects.filter(object_type__in=labels_of(obj._meta.label_lower), object_id=obj.pk)
     if services is not None:
         qs = qs.filter(service__in=services)
     return qs.select_related("user", "service").order_by("-at", "-id")[:limit]

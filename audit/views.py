@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from audit import selectors
 from audit.forms import ReviewPeriodForm
+from audit.labels import current_label
 from audit.models import AccessLog
 from audit.services import access_log_read_record
-from referrals.access import privacy_services, user_is_privacy_function
+from org.access import privacy_services, user_is_privacy_function
 
 DEFAULT_DAYS = 30
 
@@ -39,7 +40,7 @@ def _int(value) -> int | None:
 def _object_labels(rows):
     for row in rows:
         try:
-            row.object_label = apps.get_model(row.object_type)._meta.verbose_name
+            row.object_label = apps.get_model(current_label(row.object_type))._meta.verbose_name
         except (LookupError, ValueError):
             row.object_label = row.object_type
     return rows

@@ -95,9 +95,9 @@ class World:
     def __init__(self):
         from django.contrib.auth import get_user_model
 
-        from referrals.models import Membership, Municipality, Service
-        from referrals.permissions import service_group
-        from referrals.services import membership_set
+        from org.models import Membership, Municipality, Service
+        from org.permissions import service_group
+        from org.services import membership_set
 
         self.municipalities = []
         self.reporters = []  # (service, weight, barnevern services of its municipality)
@@ -149,7 +149,7 @@ class Seeder:
         self.persons = []
 
     def _persons(self, count):
-        from referrals.models import Person
+        from people.models import Person
 
         first = ["Emma", "Noah", "Nora", "Jakob", "Sofie", "Lucas", "Olivia", "Filip", "Ella", "William"]
         made = Person.objects.bulk_create(
@@ -223,7 +223,7 @@ class Seeder:
                 created_at.auto_now_add, updated_at.auto_now = True, True
             perms, rows = [], []
             for concern, deadlines in zip(concerns, plans):
-                # What concern_draft_create and concern_submit grant (referrals.permissions.grant_to_service).
+                # What concern_draft_create and concern_submit grant (org.permissions.grant_to_service).
                 perms.append(GroupObjectPermission(
                     content_type=self.ct, object_pk=str(concern.pk), group_id=self.groups[concern.reporting_service_id],
                     permission=self.perm["view_concern_status"]))
@@ -395,7 +395,7 @@ def explain(world):
     """EXPLAIN ANALYZE of the list selectors' main query, for the measured users."""
     from django.db import connection
 
-    from workflows import selectors
+    from workflows.concern import selectors
 
     for label, fn in (
         ("intake pending", lambda: selectors.concern_intake_list(world.barnevern_user)),

@@ -7,21 +7,21 @@ def request_now(request):
 
 
 def navigation(request):
-    """What the menu offers this user, from the kinds of the services they work in (one query, lazily)."""
+    """What the menu offers this user, from the kinds of the services they work in (one query, lazily);
+    each registered process says which of its sections a kind of service sees."""
     from django.utils.functional import SimpleLazyObject
 
     def compute():
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return {}
-        from referrals.models import Service
+        from org.models import Service
+        from workflows.processes import processes
 
         kinds = set(user.memberships.filter(active=True, service__active=True).values_list("service__kind", flat=True))
-        return {
-            "reports_concerns": bool(kinds & {Service.Kind.BARNEHAGE, Service.Kind.SKOLE}),
-            "receives_concerns": Service.Kind.BARNEVERN in kinds,
-            "coordinator": Service.Kind.RUSTJENESTE in kinds,
-            "privacy": Service.Kind.PERSONVERN in kinds,
-        }
+        flags = {"privacy": Service.Kind.PERSONVERN in kinds}
+        for process in processes():
+            flags.update(process.menu_flags()(kinds))
+        return flags
 
     return {"nav": SimpleLazyObject(compute)}

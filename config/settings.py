@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "accounts",
     "viewflow",
     "viewflow.workflow",
+    "org",
+    "people",
     "audit",
     "referrals",
     "consent",

@@ -10,29 +10,10 @@ from accounts import views as account_views
 from audit import urls as audit_urls
 from config import idle
 from notifications import views as notification_views
-from workflows import task_lists
-from workflows import views as concern_views
+from workflows import task_lists, task_views
 from consent.urls import ConsentApp
 from workflows import views_break_glass, views_consent
-from workflows.flows.concern import ConcernFlow
-from workflows.flows.referral import ReferralFlow
-from workflows.urls_referral import ReferralsApp
-
-
-class ConcernsApp(Application):
-    app_name = "concerns"
-    title = _("Concerns")
-    icon = "report"
-    menu_template_name = "samhandling/menu_concerns.html"
-
-    index_path = path("", concern_views.concern_list, name="index")
-    create_path = path("ny/", concern_views.concern_create, name="create")
-    detail_path = path("<uuid:code>/", concern_views.concern_detail, name="detail")
-    send_path = path("<uuid:code>/send/", concern_views.concern_send, name="send")
-    action_path = path("<uuid:code>/handling/<slug:action>/", concern_views.concern_action, name="action")
-    upgrade_path = path("<uuid:code>/oppgrader/", concern_views.concern_upgrade, name="upgrade")
-    log_path = path("<uuid:code>/logg/", concern_views.concern_log, name="log")
-    intake_path = path("mottak/", concern_views.intake_list, name="intake")
+from workflows.processes import processes
 
 
 class BreakGlassApp(Application):
@@ -77,8 +58,8 @@ class ScopedWorkflowAppViewset(WorkflowAppViewset):
     inbox_view_class = task_lists.InboxView
     queue_view_class = task_lists.QueueView
     archive_view_class = task_lists.ArchiveView
-    tasks_assign_view_class = concern_views.ScopedBulkAssignTasksView
-    tasks_unassign_view_class = concern_views.ScopedBulkUnassignTasksView
+    tasks_assign_view_class = task_views.ScopedBulkAssignTasksView
+    tasks_unassign_view_class = task_views.ScopedBulkUnassignTasksView
 
     def get_context_data(self, request):
         # The menu's inbox/queue counts; viewflow's own queue loads every object permission of the
@@ -89,13 +70,13 @@ class ScopedWorkflowAppViewset(WorkflowAppViewset):
 site = Site(
     title=_("Samhandling"),
     viewsets=[
-        ConcernsApp(),
-        ReferralsApp(),
+        # Each registered process's pages and menu section, in registry order.
+        *[process.app_class()() for process in processes()],
         ConsentAppWithWithdrawal(),
         ScopedWorkflowAppViewset(
             title=_("Tasks"),
             icon="assignment",
-            flow_viewsets=[ScopedFlowViewset(ConcernFlow, icon="report"), ScopedFlowViewset(ReferralFlow, icon="alt_route")],
+            flow_viewsets=[ScopedFlowViewset(process.flow_class(), icon=process.flow_icon) for process in processes()],
         ),
         NotificationsApp(),
         BreakGlassApp(),

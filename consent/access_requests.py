@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 
 from audit.services import access_log_write
 from consent.models import AccessRequest
-from referrals.access import code_as_uuid, privacy_services
-from referrals.models import Person, Service
-from referrals.validators import parse_national_id
+from org.access import code_as_uuid, privacy_services
+from org.models import Service
+from people.models import Person
+from people.validators import parse_national_id
 
 # GDPR art. 12(3): answered without undue delay and at the latest within one month of receipt.
 ANSWER_WITHIN = relativedelta(months=1)

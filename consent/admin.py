@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from audit.admin_mixins import PersonDataAdminMixin
 from consent.models import AgeRule, Consent, Disclosure, LegalBasis, ReconsentTask
-from referrals.models import Service
+from org.models import Service
 
 
 @admin.register(Disclosure)

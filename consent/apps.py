@@ -6,3 +6,19 @@ class ConsentConfig(AppConfig):
     name = "consent"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("Consent and legal basis")
+
+    def ready(self):
+        from django.db.models import Q
+
+        from people.holders import Holding, register
+
+        register(
+            # The service that recorded a consent holds a role with the person.
+            Holding("consent.Consent", services=("recorded_by_service",)),
+            # A disclosure in force gives both ends a role; a revoked or pending one gives none.
+            Holding("consent.Disclosure", services=("from_service", "to_service"), live=Q(revoked_at__isnull=True, status="in_force")),
+            # A request for access (GDPR art. 15) is the person's; it gives the privacy function no case role.
+            Holding("consent.AccessRequest"),
+            # The guardians who gave a consent on a child's behalf (the many-to-many's rows).
+            Holding("consent.Consent_guardians"),
+        )

@@ -56,7 +56,7 @@ def _person_identifier(person) -> dict | None:
 def patient_reference(person, service=None, *, with_identifier: bool = True) -> dict:
     """The person as ``service`` registered them (its own record of the name; see PersonRecord);
     the identity number only ``with_identifier`` (the exporting service recorded the consent)."""
-    from referrals.selectors import person_name_for
+    from people.selectors import person_name_for
 
     ref = {"reference": f"Patient/{person.code}", "type": "Patient", "display": person_name_for(person, service) or "–"}
     identifier = _person_identifier(person) if with_identifier else None
@@ -66,7 +66,7 @@ def patient_reference(person, service=None, *, with_identifier: bool = True) -> 
 
 
 def _guardian_reference(guardian, service, number) -> dict:
-    from referrals.selectors import guardian_label
+    from people.selectors import guardian_label
 
     return {"type": "RelatedPerson", "display": guardian_label(guardian, service, number)}
 

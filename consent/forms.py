@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import AccessRequest, AgeRule, Consent
-from referrals.validators import SHORT_TEXT
+from people.validators import SHORT_TEXT
 
 
 class ServiceChoiceField(forms.ModelChoiceField):
@@ -24,7 +24,7 @@ class GuardiansField(forms.ModelMultipleChoiceField):
     service = None
 
     def label_from_instance(self, obj):
-        from referrals.selectors import guardian_label
+        from people.selectors import guardian_label
 
         numbers = getattr(self, "_numbers", None)
         if numbers is None:

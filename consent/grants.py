@@ -1,7 +1,7 @@
 """The check that every object permission on a person's data has a reason.
 
-A grant on person data (``referrals.permissions.PERSON_DATA_MODELS``) is in order when the holding
-service owns the object (``referrals.permissions.OWNERSHIP``), the object is anonymous, or a live row
+A grant on person data (``org.permissions.PERSON_DATA_MODELS``) is in order when the holding
+service owns the object (``org.permissions.OWNERSHIP``), the object is anonymous, or a live row
 of the disclosure ledger gives exactly that permission on that object to that service — live
 meaning not revoked, and not resting on a withdrawn consent. Anything else is a finding: a grant
 made around the ledger, one a withdrawal should have revoked, or a grant to a single user.
@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from consent.models import Disclosure
-from referrals.permissions import PERSON_DATA_MODELS, grant_reason
+from org.permissions import PERSON_DATA_MODELS, grant_reason
 
 BATCH = 2000
 

@@ -6,7 +6,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from referrals.models import Person, Service
+from org.models import Service
+from people.models import Person
 
 
 class LegalBasis(models.Model):

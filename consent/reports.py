@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from audit.models import AccessLog
 from consent.models import Consent, Disclosure
 from consent.selectors import consent_status
-from referrals.models import Person
+from people.models import Person
 
 FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 STATUS_LABELS = {
@@ -89,7 +89,7 @@ def transparency_report(person: Person, *, service=None, municipality=None, acce
     """
     from django.db.models import Q
 
-    from referrals.selectors import person_name_for
+    from people.selectors import person_name_for
 
     person_ids = [person.pk, *Person.objects.filter(merged_into=person).values_list("pk", flat=True)]
     disclosures_qs = Disclosure.objects.filter(person_id__in=person_ids)

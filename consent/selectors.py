@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from consent.models import AgeRule, Consent
-from referrals.models import Guardianship
+from people.models import Guardianship
 
 
 def age_rule_for(*, domain: str, age: int | None) -> AgeRule | None:
@@ -141,7 +141,7 @@ def disclosures_pending_approval(user):
     """Disclosures awaiting approval by a leader of the sending service: those of the services
     ``user`` leads, oldest first (a short queue; each row carries its services and basis)."""
     from consent.models import Disclosure
-    from referrals.models import Membership
+    from org.models import Membership
 
     led = Membership.objects.filter(user=user, active=True, role=Membership.Role.LEADER, service__active=True).values("service_id")
     return (
@@ -240,7 +240,7 @@ PAGE_SIZE = 25
 
 
 def _member_service_ids(user):
-    from referrals.models import Membership
+    from org.models import Membership
 
     return Membership.objects.filter(user=user, active=True, service__active=True).values("service_id")
 

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from audit.services import access_log_write
 from consent.models import Consent, Disclosure, LegalBasis, ReconsentTask
 from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active, consents_needing_renewal, legal_basis_problem
-from referrals import permissions
-from referrals.models import Guardianship, Membership, Service
-from referrals.validators import SHORT_TEXT, text_limits, years_after, years_before
+from org import permissions
+from org.models import Membership, Service
+from people.models import Guardianship
+from people.validators import SHORT_TEXT, text_limits, years_after, years_before
 
 OPPLYSNINGSPLIKT_RECIPIENTS = {Service.Kind.BARNEVERN}
 

@@ -31,9 +31,13 @@ from consent.selectors import (
     reconsent_tasks_list,
 )
 from consent.services import consent_record, disclosure_approve, disclosure_reject, reconsent_task_done
-from referrals.access import consent_get_for_user, person_acting_service, person_get_for_user, user_services
-from referrals.models import Person, Referral, Service
-from referrals.ui import apply_errors
+from consent.access import consent_get_for_user
+from org.access import user_services
+from people.access import person_acting_service, person_get_for_user
+from org.models import Service
+from people.models import Person
+from referrals.models import Referral
+from org.ui import apply_errors
 
 REPORT_ACCESS_ROWS = 200
 

@@ -16,8 +16,8 @@ from audit.services import access_log_write
 from consent.access_requests import access_request_answer, access_request_get_for_user, access_request_register, access_requests_list
 from consent.forms import AccessRequestForm
 from consent.reports import transparency_report, transparency_report_pdf
-from referrals.access import user_is_privacy_function
-from referrals.ui import apply_errors
+from org.access import user_is_privacy_function
+from org.ui import apply_errors
 
 REPORT_ACCESS_ROWS = 200
 

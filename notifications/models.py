@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from referrals.models import Service
+from org.models import Service
 
 
 class Reminder(models.Model):

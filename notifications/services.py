@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from notifications.models import Notification, Reminder
-from referrals.models import Membership
+from org.models import Membership
 
 log = logging.getLogger(__name__)
 

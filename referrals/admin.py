@@ -4,8 +4,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import PersonDataAdminMixin
-from referrals.models import CatalogueEntry, Guardianship, Membership, Municipality, Person, Service
-from referrals.services import membership_set
+from org.models import Membership, Municipality, Service
+from people.models import Guardianship, Person
+from referrals.models import CatalogueEntry
+from org.services import membership_set
 
 
 @admin.register(Municipality)
@@ -90,7 +92,7 @@ class PersonAdmin(PersonDataAdminMixin, admin.ModelAdmin):
     readonly_fields = ("code", "id_kind", "created_at")
     actions = None  # the list's action checkboxes would name each person
     audit_loggable_values = ("id_kind", "municipality")
-    audit_inline_loggable_values = {"referrals.guardianship": ("kind",)}
+    audit_inline_loggable_values = {"people.guardianship": ("kind",)}
 
 
 @admin.register(CatalogueEntry)

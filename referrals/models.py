@@ -1,4 +1,4 @@
-"""Organisation, persons and concerns.
+"""The case records: concerns, referrals, contacts, the service catalogue, emergency accesses.
 
 Every row that may be addressed from a URL has an integer primary key (viewflow needs it)
 and a random ``code`` UUID that is the only identifier ever put in a URL or an e-mail.
@@ -6,196 +6,18 @@ and a random ``code`` UUID that is the only identifier ever put in a URL or an e
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-
-class Municipality(models.Model):
-    name = models.CharField(_("name"), max_length=120)
-    number = models.CharField(_("municipality number"), max_length=4, unique=True)
-
-    class Meta:
-        verbose_name = _("municipality")
-        verbose_name_plural = _("municipalities")
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-
-class Service(models.Model):
-    """A service or unit (tjeneste/enhet). Its staff act through the service's group."""
-
-    class Kind(models.TextChoices):
-        BARNEHAGE = "barnehage", _("Kindergarten")
-        SKOLE = "skole", _("School")
-        HELSESTASJON = "helsestasjon", _("Child health clinic")
-        SKOLEHELSETJENESTE = "skolehelsetjeneste", _("School health service")
-        BARNEVERN = "barnevern", _("Child welfare service")
-        PPT = "ppt", _("Educational-psychological service (PPT)")
-        RUSTJENESTE = "rustjeneste", _("Substance service")
-        NAV = "nav", _("NAV")
-        FASTLEGE = "fastlege", _("General practitioner")
-        POLITI = "politi", _("Police")
-        SLT = "slt", _("SLT")
-        # The municipality's privacy function (personvernombud / personvernrådgiver): answers
-        # access requests (GDPR art. 15) and reviews the access log. It holds no case.
-        PERSONVERN = "personvern", _("Privacy function")
-        OTHER = "other", _("Other")
-
-    class Owner(models.TextChoices):
-        MUNICIPAL = "municipal", _("Municipal")
-        PRIVATE = "private", _("Private")
-        STATE = "state", _("State")
-        COUNTY = "county", _("County")
-
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="services", verbose_name=_("municipality"))
-    name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, db_index=True)
-    owner = models.CharField(_("owner"), max_length=16, choices=Owner.choices, default=Owner.MUNICIPAL)
-    email = models.EmailField(_("e-mail"), blank=True)
-    active = models.BooleanField(_("active"), default=True)
-    # The group through which object permissions are granted to the service's staff.
-    group = models.OneToOneField(Group, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="service")
-
-    class Meta:
-        verbose_name = _("service")
-        verbose_name_plural = _("services")
-        ordering = ["name"]
-        permissions = [("handle_concerns", "Can handle concern tasks addressed to the service")]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def can_report_concerns(self):
-        return self.kind in (self.Kind.BARNEHAGE, self.Kind.SKOLE)
-
-
-class Membership(models.Model):
-    class Role(models.TextChoices):
-        STAFF = "staff", _("Staff")
-        LEADER = "leader", _("Leader")
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("service"))
-    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.STAFF)
-    active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        verbose_name = _("membership")
-        verbose_name_plural = _("memberships")
-        constraints = [models.UniqueConstraint(fields=["user", "service"], name="uniq_membership_user_service")]
-        indexes = [models.Index(fields=["service", "role"])]
-
-    def __str__(self):
-        return f"{self.user} – {self.service} ({self.get_role_display()})"
-
-
-class Person(models.Model):
-    """A person the services work with. Identified by fødselsnummer, D-nummer, or only a birth date."""
-
-    class IdKind(models.TextChoices):
-        FNR = "fnr", _("National identity number")
-        DNR = "dnr", _("D number")
-        NONE = "none", _("No number (birth date only)")
-
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    given_name = models.CharField(_("given name"), max_length=120)
-    family_name = models.CharField(_("family name"), max_length=120, blank=True)
-    national_id = models.CharField(_("national identity number"), max_length=11, unique=True, null=True, blank=True)
-    id_kind = models.CharField(_("kind of number"), max_length=8, choices=IdKind.choices, default=IdKind.NONE)
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
-    # A low-threshold contact may start with a first name and an approximate age only.
-    approx_age = models.PositiveSmallIntegerField(_("approximate age"), null=True, blank=True)
-    # Set when a minimal contact was identified as an already registered person.
-    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False)
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="persons", verbose_name=_("municipality"))
-    guardians = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="children", through="Guardianship", verbose_name=_("guardians"))
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("person")
-        verbose_name_plural = _("persons")
-
-    def __str__(self):
-        # Never the name: a person printed by accident (the admin's titles and breadcrumbs, a form's
-        # choices, an error) shows a reference. Pages name a person through a service's record.
-        return str(_("Person %(ref)s") % {"ref": str(self.code).split("-")[0].upper()})
-
-    @property
-    def full_name(self):
-        """The name first registered: for the privacy function's full report only (see PersonRecord)."""
-        return f"{self.given_name} {self.family_name}".strip()
-
-    @property
-    def is_identified(self):
-        return bool(self.national_id) or self.birth_date is not None
-
-    def age_on(self, day):
-        """Age in whole years on ``day``; the approximate age for a minimal contact; None if unknown."""
-        if self.birth_date:
-            years = day.year - self.birth_date.year
-            if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-                years -= 1
-            return years
-        return self.approx_age
-
-
-class PersonRecord(models.Model):
-    """What one service holds of a person's identity: the name it registered, as it typed it.
-
-    A person row links the services that meet the same person (so a consent, a guardianship or a
-    merge reaches the right record), but its name is never shown across services: each service sees
-    its own record, and a receiving service sees the record of the service that disclosed the case
-    to it. Typing an identity number therefore reveals nothing the user did not type.
-    """
-
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="records", verbose_name=_("person"))
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="person_records", verbose_name=_("service"))
-    given_name = models.CharField(_("given name"), max_length=120)
-    family_name = models.CharField(_("family name"), max_length=120, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("person record")
-        verbose_name_plural = _("person records")
-        constraints = [models.UniqueConstraint(fields=["person", "service"], name="uniq_person_record")]
-
-    def __str__(self):
-        return self.full_name
-
-    @property
-    def full_name(self):
-        return f"{self.given_name} {self.family_name}".strip()
-
-
-class Guardianship(models.Model):
-    class Kind(models.TextChoices):
-        PARENT = "parent", _("Parent with parental responsibility")
-        GUARDIAN = "guardian", _("Appointed guardian (verge)")
-
-    child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardianships")
-    guardian = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardian_of")
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PARENT)
-
-    class Meta:
-        verbose_name = _("guardianship")
-        verbose_name_plural = _("guardianships")
-        constraints = [
-            models.UniqueConstraint(fields=["child", "guardian"], name="uniq_guardianship"),
-            models.CheckConstraint(condition=~models.Q(child=models.F("guardian")), name="guardian_not_self"),
-        ]
+from org.models import Municipality, Service
+from people.models import Person
 
 
 class Concern(models.Model):
     """A concern about a child: an anonymous consultation or an identified melding to barnevern.
 
-    Status changes only through ``workflows.services.concern``; the receiving service's
+    Status changes only through ``workflows.concern.services``; the receiving service's
     assessments never leave this table for the reporter (the reporter's views show status and
     feedback only).
     """

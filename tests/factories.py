@@ -5,10 +5,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 
-from referrals.models import Concern, Membership, Municipality, Service
-from referrals.services import membership_set, person_get_or_create
-from referrals.validators import synthetic_national_id
-from workflows.services import concern as svc
+from org.models import Membership, Municipality, Service
+from referrals.models import Concern
+from org.services import membership_set
+from people.services import person_get_or_create
+from people.validators import synthetic_national_id
+from workflows.concern import services as svc
 
 _seq = itertools.count(1)
 _child_seq = itertools.count(0)
@@ -135,7 +137,7 @@ def make_guardian(child, *, given="Kari", family="Forelder", birth=datetime.date
 
     Without ``start`` a new person with the next free identity number is made.
     """
-    from referrals.models import Guardianship, Person
+    from people.models import Guardianship, Person
 
     individual = start if start is not None else 100
     number = synthetic_national_id(birth, start=individual)

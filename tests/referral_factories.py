@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from consent.models import Consent
 from consent.services import consent_record
-from referrals.models import CatalogueEntry, Contact, Referral, ReferralKind, Service
+from org.models import Service
+from referrals.models import CatalogueEntry, Contact, Referral, ReferralKind
 from tests.factories import Org, make_org, make_service, member
-from workflows.services import referral as svc
+from workflows.referral import services as svc
 
 
 @dataclass

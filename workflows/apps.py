@@ -8,6 +8,9 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Workflows and deadlines")
 
     def ready(self):
-        from workflows.services.referral import register_disclosure_handlers
+        from workflows import checks  # noqa: F401  (registers the registry's system checks)
+        from workflows.processes import register_persons
+        from workflows.referral.services import register_disclosure_handlers
 
+        register_persons()
         register_disclosure_handlers()

@@ -14,20 +14,7 @@ from django.http import Http404
 
 from viewflow.workflow.models import Process, Task
 
-from referrals.access import concern_get_for_process, concern_get_for_user, referral_get_for_process
-
-
-def _concern_check(user, process_pk):
-    concern = concern_get_for_process(user, process_pk)
-    # Reporters see status and feedback on the concern page, never barnevern's process.
-    concern_get_for_user(user, concern.code, role="handler")
-
-
-# Each flow's access check; a process of any other flow answers 404.
-FLOW_ACCESS = {
-    "workflows.flows.concern.ConcernFlow": _concern_check,
-    "workflows.flows.referral.ReferralFlow": referral_get_for_process,
-}
+from workflows.processes import process_for_flow
 
 
 class FlowObjectAccessMiddleware:
@@ -47,10 +34,10 @@ class FlowObjectAccessMiddleware:
         if not request.user.is_authenticated:
             raise Http404
         flow_class = Process.objects.filter(pk=process_pk).values_list("flow_class", flat=True).first()
-        check = FLOW_ACCESS.get(_flow_path(flow_class))
-        if check is None:
+        process = process_for_flow(_flow_path(flow_class))
+        if process is None:
             raise Http404
-        check(request.user, process_pk)
+        process.access_check()(request.user, process_pk)
         # viewflow fetches a task by ``task_pk`` alone: a permitted process_pk paired with another
         # process's task_pk would otherwise open that other task.
         task_pk = view_kwargs.get("task_pk")

@@ -6,7 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
-from referrals.models import Concern, Service
+from org.models import Service
+from referrals.models import Concern
 
 
 class DeadlinePolicy(models.Model):

@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from referrals.access import code_as_uuid
+from org.access import code_as_uuid
 from referrals.models import BreakGlassAccess
-from referrals.ui import apply_errors
+from org.ui import apply_errors
 from workflows.forms import BreakGlassForm, BreakGlassReviewForm
 from workflows.services import break_glass as svc
 

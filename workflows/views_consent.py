@@ -10,9 +10,9 @@ from django.views.decorators.http import require_POST
 from audit.services import access_log_write
 from consent import forms
 from consent.views import _detail_context
-from referrals.access import consent_get_for_user
-from referrals.ui import apply_errors
-from workflows.services.referral import consent_withdraw_with_referrals
+from consent.access import consent_get_for_user
+from org.ui import apply_errors
+from workflows.withdrawal import consent_withdraw_cascade
 
 
 @login_required
@@ -22,7 +22,7 @@ def consent_withdraw(request, code):
     form = forms.WithdrawForm(request.POST)
     if form.is_valid():
         try:
-            cancelled = consent_withdraw_with_referrals(consent=consent, user=request.user, note=form.cleaned_data["note"])
+            cancelled = consent_withdraw_cascade(consent=consent, user=request.user, note=form.cleaned_data["note"])
         except ValidationError as e:
             apply_errors(form, e)
         else:

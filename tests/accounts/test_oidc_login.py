@@ -17,7 +17,7 @@ from django.utils import translation
 from accounts.models import ExternalIdentity
 from accounts.oidc import OIDCBackend
 from accounts.second_factor import LOGIN_METHOD_SESSION_KEY
-from referrals.models import Membership
+from org.models import Membership
 from tests.accounts.support import CLIENT_ID, enable_oidc, oidc_provider_process
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from audit.models import AccessLog
-from referrals.models import Membership
-from workflows.services import concern as svc
+from org.models import Membership
+from workflows.concern import services as svc
 from tests.factories import advance, make_child, make_consultation, make_melding, member
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +119,7 @@ class ConcernChangeLogTests:
     def test_it_logs_the_creation_of_the_child(self, org):
         concern = make_melding(org)
         assert AccessLog.objects.filter(
-            action="create", object_type="referrals.person", object_id=concern.person.pk, user=org.reporter
+            action="create", object_type="people.person", object_id=concern.person.pk, user=org.reporter
         ).exists()
 
     def test_it_logs_nothing_for_a_refused_change(self, org):

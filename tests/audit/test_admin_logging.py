@@ -55,29 +55,29 @@ def change_form_data(response) -> dict:
 class AdminPersonLoggingTests:
     def test_it_logs_a_view_when_the_admin_opens_a_person(self, client, org, drift):
         child = make_child(org)
-        response = client.get(reverse("admin:referrals_person_change", args=[child.pk]))
+        response = client.get(reverse("admin:people_person_change", args=[child.pk]))
         assert response.status_code == 200
-        row = admin_rows(drift, action="view", object_type="referrals.person", object_id=child.pk).get()
+        row = admin_rows(drift, action="view", object_type="people.person", object_id=child.pk).get()
         assert (row.person, row.service, row.purpose) == (child, None, "admin")
 
     def test_it_logs_the_changed_field_names_of_an_admin_edit(self, client, org, drift):
         child = make_child(org, given="Emma")
-        url = reverse("admin:referrals_person_change", args=[child.pk])
+        url = reverse("admin:people_person_change", args=[child.pk])
         data = change_form_data(client.get(url)) | {"approx_age": "7"}
         response = client.post(url, data)
         assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
-        row = admin_rows(drift, action="update", object_type="referrals.person", object_id=child.pk).get()
+        row = admin_rows(drift, action="update", object_type="people.person", object_id=child.pk).get()
         assert row.person == child
         assert row.changes == {"approx_age": None}  # the field, never the value of person data
 
     def test_it_shows_no_name_number_or_birth_date_on_the_person_page(self, client, org, drift):
         child = make_child(org, given="Ingeborg", family="Særnavn")
-        page = client.get(reverse("admin:referrals_person_change", args=[child.pk])).content.decode()
+        page = client.get(reverse("admin:people_person_change", args=[child.pk])).content.decode()
         assert "Ingeborg" not in page and "Særnavn" not in page and child.national_id not in page
 
     def test_it_logs_old_and_new_values_of_fields_that_are_not_person_data(self, client, org, drift):
         child = make_child(org)
-        url = reverse("admin:referrals_person_change", args=[child.pk])
+        url = reverse("admin:people_person_change", args=[child.pk])
         data = change_form_data(client.get(url)) | {"municipality": ""}
         assert client.post(url, data).status_code == 302
         row = admin_rows(drift, action="update", object_id=child.pk).get()
@@ -85,19 +85,19 @@ class AdminPersonLoggingTests:
 
     def test_it_logs_nothing_as_changed_when_the_form_is_saved_unchanged(self, client, org, drift):
         child = make_child(org)
-        url = reverse("admin:referrals_person_change", args=[child.pk])
+        url = reverse("admin:people_person_change", args=[child.pk])
         assert client.post(url, change_form_data(client.get(url))).status_code == 302
         assert not admin_rows(drift, action="update").exists()
 
     def test_it_logs_a_view_of_the_delete_confirmation_and_the_history(self, client, org, drift):
         child = make_child(org)
-        client.get(reverse("admin:referrals_person_delete", args=[child.pk]))
-        client.get(reverse("admin:referrals_person_history", args=[child.pk]))
+        client.get(reverse("admin:people_person_delete", args=[child.pk]))
+        client.get(reverse("admin:people_person_history", args=[child.pk]))
         assert admin_rows(drift, action="view", person=child).count() == 2
 
     def test_it_shows_no_names_in_the_person_list(self, client, org, drift):
         make_child(org, given="Ingeborg", family="Særnavn")
-        response = client.get(reverse("admin:referrals_person_changelist"))
+        response = client.get(reverse("admin:people_person_changelist"))
         assert response.status_code == 200
         assert "Ingeborg" not in response.content.decode() and "Særnavn" not in response.content.decode()
 
@@ -139,20 +139,20 @@ class AdminAccessLogTests:
 
 class AdminInlineLoggingTests:
     def test_it_logs_a_guardianship_added_in_the_admin_under_the_childs_person(self, client, org, drift):
-        from referrals.models import Guardianship
+        from people.models import Guardianship
         from tests.factories import make_guardian
 
         child = make_child(org)
         parent = make_guardian(child)
         Guardianship.objects.filter(child=child).delete()
-        url = reverse("admin:referrals_person_change", args=[child.pk])
+        url = reverse("admin:people_person_change", args=[child.pk])
         data = change_form_data(client.get(url))
         prefix = "guardianships"
         data |= {f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-0-guardian": str(parent.pk), f"{prefix}-0-kind": "parent", f"{prefix}-0-child": str(child.pk)}
         response = client.post(url, data)
         assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
         guardianship = Guardianship.objects.get(child=child)
-        row = admin_rows(drift, action="create", object_type="referrals.guardianship", object_id=guardianship.pk).get()
+        row = admin_rows(drift, action="create", object_type="people.guardianship", object_id=guardianship.pk).get()
         assert row.person == child
         assert "guardian" in row.changes and row.changes["guardian"] is None  # who, by field name only
 
@@ -160,7 +160,7 @@ class AdminInlineLoggingTests:
         from django.contrib.admin.models import LogEntry
 
         child = make_child(org, given="Ingeborg")
-        url = reverse("admin:referrals_person_change", args=[child.pk])
+        url = reverse("admin:people_person_change", args=[child.pk])
         assert client.post(url, change_form_data(client.get(url)) | {"approx_age": "9"}).status_code == 302
         entry = LogEntry.objects.get(object_id=str(child.pk))
         assert "Ingrid" not in entry.object_repr and "Ingeborg" not in entry.object_repr

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from audit.models import AccessLog
 from audit.services import access_log_write
-from referrals.models import Service
+from org.models import Service
 from tests.factories import make_melding, make_service, member
 
 pytestmark = pytest.mark.django_db

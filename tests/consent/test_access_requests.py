@@ -15,7 +15,7 @@ from django.urls import reverse
 from audit.models import AccessLog
 from consent.access_requests import access_request_due, access_request_register
 from consent.models import AccessRequest
-from referrals.models import Service
+from org.models import Service
 from tests.factories import make_service, member
 from tests.referral_factories import make_referral, make_referral_org
 
@@ -43,7 +43,7 @@ def referral(ro):
 
 
 def _fnr():
-    from referrals.validators import synthetic_national_id
+    from people.validators import synthetic_national_id
 
     return synthetic_national_id(datetime.date(1990, 7, 13), start=400)
 

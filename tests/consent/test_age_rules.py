@@ -15,7 +15,7 @@ from django.utils import translation
 
 from consent.models import AgeRule, Consent
 from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active
-from referrals.models import Guardianship, Person
+from people.models import Guardianship, Person
 from tests.factories import make_child, make_consent, make_guardian, make_org, make_referral_services
 
 TODAY = datetime.date(2026, 9, 1)

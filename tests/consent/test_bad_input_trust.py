@@ -19,7 +19,7 @@ from django.utils import translation
 from audit.models import AccessLog
 from consent.models import AgeRule, Consent, Disclosure
 from consent.services import CONSENT_MAX_YEARS, consent_record, consent_withdraw
-from referrals.validators import SHORT_TEXT
+from people.validators import SHORT_TEXT
 from tests.consent.ui_factories import guardians_for, person_aged, record
 from tests.factories import make_child, make_guardian, make_org, make_referral_services
 from tests.referral_factories import make_contact, make_referral_org

@@ -13,7 +13,8 @@ from audit.models import AccessLog
 from consent.models import Consent, ReconsentTask
 from consent.services import reconsent_tasks_create
 from referrals.access import referral_get_for_user
-from referrals.models import Membership, Referral
+from org.models import Membership
+from referrals.models import Referral
 from tests.consent.ui_factories import guardians_for, person_aged, recipient_service, record, send_referral
 from tests.factories import member
 

@@ -28,7 +28,8 @@ from tests.referral_scenario import NOW, frozen_now, sara, svc  # noqa: F401 (fi
 from tests.factories import make_child, make_consent
 from workflows.flows.referral import ReferralFlow
 from workflows.models import Deadline
-from workflows.services.referral import HANDLER, ROUTER, SENDER, consent_withdraw_with_referrals, referral_send
+from workflows.referral.services import HANDLER, ROUTER, SENDER, referral_send
+from workflows.withdrawal import consent_withdraw_cascade
 
 TODAY = NOW.date()
 REFERRAL = Consent.Purpose.REFERRAL
@@ -263,7 +264,7 @@ class ConsentWithdrawTests:
 
 class ConsentWithdrawWithReferralsTests:
     def test_it_cancels_the_open_referral(self, svc, consent, sent):
-        cancelled = consent_withdraw_with_referrals(consent=consent, user=svc.nurse, note="Sara vil ikke lenger.")
+        cancelled = consent_withdraw_cascade(consent=consent, user=svc.nurse, note="Sara vil ikke lenger.")
         sent.refresh_from_db()
         assert cancelled == [sent]
         assert (sent.status, sent.status_reason, sent.closed_at, sent.next_deadline_at) == (
@@ -272,7 +273,7 @@ class ConsentWithdrawWithReferralsTests:
         assert ReferralEvent.objects.filter(referral=sent).last().status == Referral.Status.CANCELLED
 
     def test_it_cancels_the_viewflow_tasks_and_process(self, svc, consent, sent):
-        consent_withdraw_with_referrals(consent=consent, user=svc.nurse)
+        consent_withdraw_cascade(consent=consent, user=svc.nurse)
         process = sent.process.__class__.objects.get(pk=sent.process.pk)
         assert process.status == PROCESS.CANCELED
         receive = Task.objects.get(process=process, flow_task=ReferralFlow.receive)
@@ -280,12 +281,12 @@ class ConsentWithdrawWithReferralsTests:
         assert not Task.objects.filter(process=process, status__in=[STATUS.NEW, STATUS.ASSIGNED]).exists()
 
     def test_it_cancels_the_answer_deadline(self, svc, consent, sent):
-        consent_withdraw_with_referrals(consent=consent, user=svc.nurse)
+        consent_withdraw_cascade(consent=consent, user=svc.nurse)
         deadline = Deadline.objects.get(subject_id=sent.pk, policy__process="referral", policy__step="answer")
         assert deadline.cancelled_at == NOW
 
     def test_it_delivers_nothing_to_the_recipient_then_or_at_the_deadline(self, svc, consent, sent):
-        consent_withdraw_with_referrals(consent=consent, user=svc.nurse)
+        consent_withdraw_cascade(consent=consent, user=svc.nurse)
         reminders_sweep()
         with time_machine.travel(NOW + datetime.timedelta(days=14), tick=False):
             reminders_sweep()
@@ -294,7 +295,7 @@ class ConsentWithdrawWithReferralsTests:
 
     def test_it_refuses_a_user_outside_the_responsible_service_and_changes_nothing(self, svc, consent, sent):
         with pytest.raises(ValidationError) as exc:
-            consent_withdraw_with_referrals(consent=consent, user=svc.rask_staff)
+            consent_withdraw_cascade(consent=consent, user=svc.rask_staff)
         assert exc.value.messages == ["Only the service responsible for the consent can record its withdrawal."]
         consent.refresh_from_db()
         sent.refresh_from_db()
@@ -304,7 +305,7 @@ class ConsentWithdrawWithReferralsTests:
     def test_it_leaves_a_referral_on_another_basis_open(self, svc, sara, consent, sent, statutory_basis):
         other = referral_send(user=svc.nurse, sender_service=svc.helse, person=sara, kind="substance", reason="Rusbruk.",
                               routing_service=svc.rus, basis=Disclosure.Basis.STATUTORY, legal_basis=statutory_basis)
-        consent_withdraw_with_referrals(consent=consent, user=svc.nurse)
+        consent_withdraw_cascade(consent=consent, user=svc.nurse)
         other.refresh_from_db()
         assert other.status == Referral.Status.REQUESTED
         assert fresh(svc.coordinator).has_perm(ROUTER, other)

@@ -9,7 +9,7 @@ from fhir.resources.consent import Consent as FhirConsent
 
 from consent.fhir import DNR_SYSTEM, FNR_SYSTEM, STATUS_SYSTEM, consent_to_fhir, person_consents_bundle
 from consent.services import consent_withdraw
-from referrals.models import Person
+from people.models import Person
 from tests.consent.ui_factories import guardians_for, person_aged, record
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ class ConsentToFhirTests:
         assert {g["display"] for g in data["grantor"]} == {"Registrert foresatt 1", "Registrert foresatt 2"}
 
     def test_it_names_guardians_as_the_recording_service_registered_them(self, org):
-        from referrals.services import person_record_set
+        from people.services import person_record_set
 
         child = person_aged(org, 10)
         parents = guardians_for(org, child)

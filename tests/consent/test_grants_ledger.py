@@ -19,12 +19,13 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from consent.grants import grants_without_reason
 from consent.models import Consent, Disclosure
-from referrals import permissions
+from org import permissions
 from referrals.access import referral_get_for_user
 from referrals.models import Referral
-from referrals.validators import synthetic_national_id
+from people.validators import synthetic_national_id
 from tests.referral_factories import make_consent, make_contact, make_referral, make_referral_org
-from workflows.services import referral as svc
+from workflows.referral import services as svc
+from workflows.withdrawal import consent_withdraw_cascade
 
 
 def _declined_via_coordinator(ro):
@@ -49,7 +50,7 @@ class ForwardThroughTheLedgerTests:
         ro = make_referral_org()
         declined = _declined_via_coordinator(ro)
         new = svc.referral_forward(referral=declined, user=ro.coordinator, target_service=ro.rask)
-        svc.consent_withdraw_with_referrals(consent=declined.consent, user=ro.sender, note="Trakk samtykket.")
+        consent_withdraw_cascade(consent=declined.consent, user=ro.sender, note="Trakk samtykket.")
         with pytest.raises(Http404):
             referral_get_for_user(ro.coordinator, new.code)
         assert list(grants_without_reason()) == []
@@ -162,7 +163,7 @@ class LedgerPropertyTests(HypothesisTestCase):
                     actor = ro.coordinator if r.routing_service_id else ro.sender
                     referrals.append(svc.referral_forward(referral=r, user=actor, target_service=pick([ro.rask, ro.tildeling], n + 1)))
                 elif op == "withdraw" and consents:
-                    svc.consent_withdraw_with_referrals(consent=pick(consents, n), user=ro.sender)
+                    consent_withdraw_cascade(consent=pick(consents, n), user=ro.sender)
                 elif op == "identify" and contacts:
                     svc.person_identify(user=ro.sender, contact=pick(contacts, n), national_id=known.national_id, family_name="Typet")
             except ValidationError:

@@ -22,12 +22,13 @@ from consent.models import Consent, Disclosure, LegalBasis
 from consent.selectors import legal_bases_for
 from consent.services import NoLegalBasis, disclosure_approve, disclosure_record, disclosure_reject
 from notifications.models import Reminder
-from referrals.models import Membership, Referral
+from org.models import Membership
+from referrals.models import Referral
 from tests.factories import member
 from tests.referral_scenario import NOW, frozen_now, sara, svc  # noqa: F401 (fixtures)
-from workflows.forms_referral import ReferralForm
+from workflows.referral.forms import ReferralForm
 from workflows.models import Deadline
-from workflows.services.referral import HANDLER, referral_cancel, referral_send
+from workflows.referral.services import HANDLER, referral_cancel, referral_send
 
 TODAY = NOW.date()
 STATUTORY = Disclosure.Basis.STATUTORY
@@ -220,7 +221,7 @@ def english(client):
 
 class ReferralFormPostTests:
     def test_it_refuses_a_forged_basis_for_the_recipients_kind_and_saves_nothing(self, english, svc, sara, hpl45):
-        from workflows.services.referral import contact_register
+        from workflows.referral.services import contact_register
 
         contact = contact_register(user=svc.nurse, service=svc.helse, given_name="Sara", person=sara)
         english.force_login(svc.nurse)
@@ -234,7 +235,7 @@ class ReferralFormPostTests:
         assert nothing_shared_with(svc.rask)
 
     def test_it_refuses_a_basis_not_offered_to_the_sender(self, english, svc, sara):
-        from workflows.services.referral import contact_register
+        from workflows.referral.services import contact_register
 
         contact = contact_register(user=svc.nurse, service=svc.helse, given_name="Sara", person=sara)
         english.force_login(svc.nurse)

@@ -7,11 +7,13 @@ from django.utils import timezone
 
 from consent.models import Consent
 from consent.services import consent_record
-from referrals.models import CatalogueEntry, Guardianship, Membership, Person, ReferralKind, Service
-from referrals.services import person_get_or_create
-from referrals.validators import synthetic_national_id
+from org.models import Membership, Service
+from people.models import Guardianship, Person
+from referrals.models import CatalogueEntry, ReferralKind
+from people.services import person_get_or_create
+from people.validators import synthetic_national_id
 from tests.factories import Org, make_service, member
-from workflows.services.referral import referral_send
+from workflows.referral.services import referral_send
 
 _seq = itertools.count(1)
 

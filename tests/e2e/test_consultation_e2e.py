@@ -4,11 +4,12 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
-from referrals.models import Concern, Person
-from referrals.validators import synthetic_national_id
+from people.models import Person
+from referrals.models import Concern
+from people.validators import synthetic_national_id
 from tests.e2e.support import exact, nb, screenshot
 from tests.factories import make_org
-from workflows.forms import AnswerForm, ConcernForm, UpgradeForm
+from workflows.concern.forms import AnswerForm, ConcernForm, UpgradeForm
 
 # The live server needs a transactional database; serialized_rollback brings back the rows the
 # migrations seed (the deadline policies), which a flush between tests would otherwise remove.

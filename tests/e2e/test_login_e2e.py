@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from accounts.models import ExternalIdentity
-from referrals.models import Membership
+from org.models import Membership
 from tests.accounts.support import bin_key_from_display, enable_oidc, oidc_provider_process, totp_code_for_key
 from tests.e2e.support import nb, screenshot
 from tests.factories import make_org

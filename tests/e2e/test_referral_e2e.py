@@ -14,7 +14,7 @@ from consent.models import Consent, LegalBasis
 from referrals.models import Contact, Referral, ReferralKind
 from tests.e2e.support import exact, nb, screenshot
 from tests.referral_factories import make_contact, make_referral, make_referral_org
-from workflows.forms_referral import CloseForm, ConsentRecordForm, ContactForm, DecideForm, ForwardForm, NotesForm, ReferralForm, RouteForm
+from workflows.referral.forms import CloseForm, ConsentRecordForm, ContactForm, DecideForm, ForwardForm, NotesForm, ReferralForm, RouteForm
 
 # The live server needs a transactional database; serialized_rollback brings back the rows the
 # migrations seed (the deadline policies), which a flush between tests would otherwise remove.

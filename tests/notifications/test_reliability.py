@@ -25,9 +25,9 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from notifications.models import Notification, Reminder
 from notifications.services import reminder_deliver_one, reminder_schedule, reminders_sweep
-from referrals.models import Membership
+from org.models import Membership
 from tests.factories import make_melding, make_org
-from workflows.services.concern import HANDLER
+from workflows.concern.services import HANDLER
 
 CELERY = str(Path(sys.executable).with_name("celery"))
 SWEEP = "notifications.tasks.sweep_reminders"

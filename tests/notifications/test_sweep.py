@@ -16,9 +16,9 @@ from django.urls import reverse
 from config.celery import app as celery_app
 from notifications.models import Notification, Reminder
 from notifications.services import notification_send_email, reminder_cancel, reminders_claim, reminders_sweep
-from referrals import permissions
-from referrals.services import membership_set
-from workflows.services.concern import HANDLER, concern_confirm_receipt
+from org import permissions
+from org.services import membership_set
+from workflows.concern.services import HANDLER, concern_confirm_receipt
 from tests.factories import make_melding
 
 pytestmark = pytest.mark.django_db

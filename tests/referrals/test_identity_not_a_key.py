@@ -12,9 +12,10 @@ from django.urls import reverse
 from audit.models import AccessLog
 from consent.models import Consent
 from consent.services import consent_record
-from referrals.models import Concern, PersonRecord
-from referrals.services import person_get_or_create
-from referrals.validators import synthetic_national_id
+from people.models import PersonRecord
+from referrals.models import Concern
+from people.services import person_get_or_create
+from people.validators import synthetic_national_id
 from tests.factories import make_guardian, make_melding, make_referral_services
 from tests.referral_factories import make_contact, make_referral, make_referral_org
 

@@ -15,14 +15,18 @@ from django.urls import reverse
 from audit.models import AccessLog
 from consent.models import Consent, Disclosure, LegalBasis
 from consent.services import consent_record, disclosure_approve
-from referrals import permissions
-from referrals.access import concern_get_for_user, person_get_for_user, referral_get_for_user
-from referrals.models import Guardianship, Membership, Referral
-from referrals.services import membership_set, person_get_or_create
-from referrals.validators import synthetic_national_id
+from org import permissions
+from people.access import person_get_for_user
+from referrals.access import concern_get_for_user, referral_get_for_user
+from org.models import Membership
+from people.models import Guardianship
+from referrals.models import Referral
+from org.services import membership_set
+from people.services import person_get_or_create
+from people.validators import synthetic_national_id
 from tests.factories import make_melding, member
 from tests.referral_scenario import NOW, frozen_now, sara, svc  # noqa: F401 (fixtures)
-from workflows.services import referral as rsvc
+from workflows.referral import services as rsvc
 
 pytestmark = pytest.mark.django_db
 STATUTORY = Disclosure.Basis.STATUTORY
@@ -55,12 +59,12 @@ class GroupsAreNotMembershipsTests:
     def test_it_logs_a_membership_change_under_the_administrator(self, org, root):
         newcomer = get_user_model().objects.create_user("ny", password="pw")
         membership = membership_set(user=newcomer, service=org.barnevern, by=root)
-        row = AccessLog.objects.get(object_type="referrals.membership", object_id=membership.pk)
+        row = AccessLog.objects.get(object_type="org.membership", object_id=membership.pk)
         assert (row.user, row.via, row.service, row.action) == (root, "admin", org.barnevern, "create")
 
     def test_it_refuses_self_membership_in_the_admin(self, client, org, root):
         client.force_login(root)
-        response = client.post(reverse("admin:referrals_membership_add"), {"user": root.pk, "service": org.barnevern.pk, "role": "staff", "active": "on"})
+        response = client.post(reverse("admin:org_membership_add"), {"user": root.pk, "service": org.barnevern.pk, "role": "staff", "active": "on"})
         assert response.status_code == 200  # the form again, with the error
         assert not Membership.objects.filter(user=root).exists()
 
@@ -104,7 +108,7 @@ class PendingDisclosureTests:
         assert client.get(reverse("consent:fhir", args=[sara.code])).status_code == 404
 
     def test_it_counts_no_undelivered_referral_in_the_receivers_statistics(self, svc, sara, needs_approval):
-        from workflows.selectors_referral import stats_referrals_by_destination
+        from workflows.referral.selectors import stats_referrals_by_destination
 
         rsvc.referral_send(
             user=svc.nurse, sender_service=svc.helse, person=sara, kind="substance", reason="Rusbruk.",

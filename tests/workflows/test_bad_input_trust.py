@@ -19,13 +19,14 @@ from django.utils import translation
 
 from audit.models import AccessLog
 from consent.models import Disclosure
-from referrals.models import Concern, ConcernFeedback, Contact, Person, Referral, ReferralEvent
-from referrals.validators import LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, contains_national_id, synthetic_national_id
+from people.models import Person
+from referrals.models import Concern, ConcernFeedback, Contact, Referral, ReferralEvent
+from people.validators import LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, contains_national_id, synthetic_national_id
 from tests.factories import advance, make_child, make_consultation, make_melding
 from tests.workflows.test_concern_bad_input import consultation_post, melding_post
 from tests.referral_factories import make_contact, make_referral, make_referral_org
-from workflows.services import concern as svc
-from workflows.services import referral as rsvc
+from workflows.concern import services as svc
+from workflows.referral import services as rsvc
 from workflows.services.deadlines import deadline_for
 
 pytestmark = pytest.mark.django_db

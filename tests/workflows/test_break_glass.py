@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from audit.models import AccessLog
 from notifications.models import Reminder
-from referrals.models import BreakGlassAccess, Service
+from org.models import Service
+from referrals.models import BreakGlassAccess
 from tests.factories import make_melding, make_service, member
 from tests.referral_factories import make_referral, make_referral_org
 from workflows.services.break_glass import break_glass_open, break_glass_review

@@ -14,11 +14,12 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from viewflow.workflow.status import STATUS
 
-from referrals.models import Concern, ConcernFeedback, Person
-from referrals.services import person_get_or_create
-from referrals.validators import synthetic_national_id
+from people.models import Person
+from referrals.models import Concern, ConcernFeedback
+from people.services import person_get_or_create
+from people.validators import synthetic_national_id
 from workflows.flows.concern import ConcernFlow
-from workflows.services import concern as svc
+from workflows.concern import services as svc
 from workflows.services.deadlines import deadline_for
 from tests.factories import advance, make_consultation, make_melding
 

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from notifications.models import Notification, Reminder
 from notifications.services import reminders_sweep
 from workflows.deadlines import add_duration, add_working_days
-from workflows.services import concern as svc
+from workflows.concern import services as svc
 from workflows.services.deadlines import deadline_for
 from tests.factories import advance, make_consultation, make_melding
 

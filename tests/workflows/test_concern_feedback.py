@@ -17,7 +17,7 @@ from django.utils.html import escape
 from notifications.models import Notification
 from notifications.services import reminders_sweep
 from referrals.models import Concern
-from workflows.services import concern as svc
+from workflows.concern import services as svc
 from tests.factories import advance, make_melding
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from viewflow.workflow.status import STATUS
 from referrals.access import concern_get_for_user
 from referrals.models import Concern
 from workflows.flows.concern import ConcernFlow
-from workflows.services import concern as svc
+from workflows.concern import services as svc
 from tests.factories import advance, make_consultation, make_melding, make_org
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 
 from referrals.models import Concern, ConcernFeedback
 from tests.factories import advance, make_consultation, make_melding
-from workflows.services import concern as svc
+from workflows.concern import services as svc
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,9 @@ from django.core.management import call_command
 
 from consent.models import Consent, ReconsentTask
 from consent.selectors import consent_status
-from referrals.models import CatalogueEntry, Contact, Referral, Service
-from workflows import selectors_referral as selectors
+from org.models import Service
+from referrals.models import CatalogueEntry, Contact, Referral
+from workflows.referral import selectors as selectors
 
 pytestmark = pytest.mark.django_db
 

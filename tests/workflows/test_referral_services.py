@@ -17,12 +17,14 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from consent.models import Consent, Disclosure, LegalBasis
-from referrals.models import CatalogueEntry, Contact, Municipality, Person, Referral, ReferralEvent
-from referrals.validators import synthetic_national_id
+from org.models import Municipality
+from people.models import Person
+from referrals.models import CatalogueEntry, Contact, Referral, ReferralEvent
+from people.validators import synthetic_national_id
 from tests.referral_scenario import NOW, frozen_now, sara, svc  # noqa: F401 (fixtures)
 from tests.factories import make_catalogue, make_child, make_consent, make_guardian, make_service
 from workflows.models import Deadline, ReferralProcess
-from workflows.services.referral import (
+from workflows.referral.services import (
     HANDLER, ROUTER, SENDER, contact_register, eligibility_errors, person_identify, referral_accept, referral_cancel,
     referral_close, referral_decline, referral_forward, referral_receive, referral_route, referral_send,
     referral_set_progress,

@@ -16,10 +16,10 @@ from django.urls import reverse
 from audit.models import AccessLog
 from consent.models import LegalBasis
 from referrals.models import Contact, Referral
-from referrals.validators import synthetic_national_id
+from people.validators import synthetic_national_id
 from tests.referral_factories import make_consent, make_contact, make_referral, make_referral_org
-from workflows import selectors_referral as selectors
-from workflows.services import referral as svc
+from workflows.referral import selectors as selectors
+from workflows.referral import services as svc
 
 pytestmark = pytest.mark.django_db
 

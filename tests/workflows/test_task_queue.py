@@ -4,10 +4,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from referrals.services import membership_set
+from org.services import membership_set
 from tests.factories import make_melding
 from workflows.flows.concern import ConcernFlow
-from workflows.selectors import task_queue_for_user
+from workflows.task_lists import task_queue_for_user
 
 pytestmark = pytest.mark.django_db
 

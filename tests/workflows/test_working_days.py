@@ -20,7 +20,7 @@ from notifications.services import reminders_sweep
 from tests.factories import make_child, make_consent, make_org, make_referral_services
 from workflows.deadlines import is_working_day
 from workflows.models import Deadline
-from workflows.services.referral import referral_accept, referral_receive, referral_send
+from workflows.referral.services import referral_accept, referral_receive, referral_send
 
 OSLO = ZoneInfo("Europe/Oslo")
 D = datetime.date

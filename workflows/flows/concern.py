@@ -9,9 +9,9 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from referrals.models import Concern
-from referrals.permissions import HANDLE_TASKS_PERM
+from org.permissions import HANDLE_TASKS_PERM
 from workflows.models import ConcernProcess
-from workflows.views import ConcernTaskView
+from workflows.concern.views import ConcernTaskView
 
 
 def receiving_service(process):

@@ -8,9 +8,9 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from referrals.models import Referral
-from referrals.permissions import HANDLE_TASKS_PERM
+from org.permissions import HANDLE_TASKS_PERM
 from workflows.models import ReferralProcess
-from workflows.views_referral import ReferralTaskView
+from workflows.referral.views import ReferralTaskView
 
 
 def routing_service(process):

@@ -23,9 +23,11 @@ from guardian.models import GroupObjectPermission
 from audit.services import access_log_write
 from notifications.models import Reminder
 from notifications.services import reminder_schedule, system_text
-from referrals import permissions
-from referrals.access import concern_roles, member_group_ids, referral_roles, user_is_privacy_function
-from referrals.models import BreakGlassAccess, Concern, Membership, Referral, Service
+from org import permissions
+from org.access import member_group_ids, user_is_privacy_function
+from referrals.access import concern_roles, referral_roles
+from org.models import Membership, Service
+from referrals.models import BreakGlassAccess, Concern, Referral
 
 REVIEW_PERM = "referrals.review_break_glass"
 JUSTIFICATION_MIN = 30

@@ -19,7 +19,7 @@ def is_coordinator(user) -> bool:
     """Whether the user works in a service that runs a routing queue (for the menu)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    from workflows.selectors_referral import coordinating_services
+    from workflows.referral.selectors import coordinating_services
 
     return coordinating_services(user).exists()
 

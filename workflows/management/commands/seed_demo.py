@@ -10,10 +10,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--no-concerns", action="store_true")
-        parser.add_argument("--no-referrals", action="store_true")
+        parser.add_argument("--skip", action="append", default=[], metavar="PROCESS",
+                            help="Seed no cases of this registered process (repeatable), e.g. --skip referral.")
 
     def handle(self, *args, **options):
-        seed_demo(with_concerns=not options["no_concerns"], with_referrals=not options["no_referrals"])
+        seed_demo(skip=tuple(options["skip"]))
         names = ", ".join([u[0] for u in USERS] + ["admin"])
         self.stdout.write(self.style.SUCCESS(f"Demo municipality ready: {len(SERVICES)} services; users {names} (password: demo)"))

@@ -17,9 +17,9 @@ from django.db import transaction
 from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
-from referrals.models import Membership, Service
+from org.models import Membership, Service
 
-HANDLE_TASKS_PERM = "referrals.handle_concerns"
+HANDLE_TASKS_PERM = "org.handle_concerns"
 
 
 def service_group(service: Service) -> Group:

@@ -18,10 +18,12 @@ from consent.models import Disclosure
 from consent.services import disclosure_record
 from notifications.models import Reminder
 from notifications.services import reminder_schedule, system_text
-from referrals import permissions
+from org import permissions
 from referrals.access import HANDLER_PERM, REPORTER_PERM
-from referrals.models import Concern, ConcernFeedback, Membership, Person, Service
-from referrals.validators import CHILD_UNDER, LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, child_birth_date_problem, contains_national_id, text_limits
+from org.models import Membership, Service
+from people.models import Person
+from referrals.models import Concern, ConcernFeedback
+from people.validators import CHILD_UNDER, LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, child_birth_date_problem, contains_national_id, text_limits
 from workflows.models import Deadline
 from workflows.services import deadlines
 from workflows.services.tasks import process_cancel, task_complete

@@ -14,13 +14,15 @@ from django.utils.translation import gettext_noop
 
 from audit.services import access_log_write
 from consent.models import Consent, Disclosure, LegalBasis
-from consent.services import consent_withdraw, disclosure_record, disclosures_pending_cancel
+from consent.services import disclosure_record, disclosures_pending_cancel
 from notifications.models import Reminder
 from notifications.services import reminder_schedule, system_text
-from referrals import permissions
-from referrals.models import CatalogueEntry, Contact, Membership, Person, PersonRecord, Referral, ReferralEvent, Service
-from referrals.services import person_record_set, person_records_move
-from referrals.validators import MAX_AGE_YEARS, MEDIUM_TEXT, LONG_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id, text_limits
+from org import permissions
+from org.models import Membership, Service
+from people.models import Person, PersonRecord
+from referrals.models import CatalogueEntry, Contact, Referral, ReferralEvent
+from people.services import person_merge, person_record_set
+from people.validators import MAX_AGE_YEARS, MEDIUM_TEXT, LONG_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id, text_limits
 from workflows.services import deadlines
 from workflows.services.tasks import process_cancel, task_complete
 
@@ -124,8 +126,9 @@ def contact_register(*, user, service: Service, given_name: str, approx_age: int
 def person_identify(*, user, contact: Contact, national_id: str, family_name: str = "", given_name: str = "") -> Person:
     """Upgrade a contact's minimal person to an identified one (one way).
 
-    If the number belongs to a person already registered, the contact, its consents and
-    referrals are moved to that person and the minimal record points to it (``merged_into``).
+    If the number belongs to a person already registered, every row that holds the minimal person
+    (people.holders: contacts, consents, referrals, concerns, guardianships, ...) moves to that person
+    and the minimal record points to it (``merged_into``).
     """
     _require_member(user, contact.service, _("You are not a member of this service."))
     text_limits(given_name=(given_name, NAME_LENGTH), family_name=(family_name, NAME_LENGTH))
@@ -150,14 +153,8 @@ def person_identify(*, user, contact: Contact, national_id: str, family_name: st
         return minimal
     # The number is a known person's: link to it, but the service keeps seeing only its own record
     # (the name as typed here), never what other services registered.
-    person_records_move(source=minimal, target=existing)
+    person_merge(source=minimal, target=existing)
     person_record_set(person=existing, service=contact.service, given_name=typed_given, family_name=typed_family)
-    Contact.objects.filter(person=minimal).update(person=existing)
-    Referral.objects.filter(person=minimal).update(person=existing)
-    Consent.objects.filter(person=minimal).update(person=existing)
-    Disclosure.objects.filter(person=minimal).update(person=existing)
-    minimal.merged_into = existing
-    minimal.save(update_fields=["merged_into"])
     access_log_write(user=user, action="update", obj=existing, person=existing, purpose="identified (merged contact)", service=contact.service)
     return existing
 
@@ -576,13 +573,12 @@ def register_disclosure_handlers() -> None:
     disclosure_decision_handler_register("referrals.referral", approved=_on_disclosure_approved, rejected=_on_disclosure_rejected)
 
 
-@transaction.atomic
-def consent_withdraw_with_referrals(*, consent: Consent, user, note: str = "") -> list[Referral]:
-    """Withdraw a consent (revoking every grant that rested on it) and cancel the open referrals
-    that rested on it, with their tasks and deadlines. Returns the referrals cancelled."""
+def referrals_end_on_withdrawal(*, consent: Consent, user, revoked: list[Disclosure]) -> list[Referral]:
+    """The referral process's part of a consent withdrawal (see workflows.withdrawal): cancel the
+    open referrals that rested on the consent (recorded on it, or disclosed on it), with their tasks
+    and deadlines. Runs inside the withdrawal's transaction. Returns the referrals cancelled."""
     from workflows.flows.referral import ReferralFlow
 
-    revoked = consent_withdraw(consent=consent, user=user, note=note)
     referral_ids = {d.subject_id for d in revoked if d.subject_type.model == "referral"}
     cancelled = []
     for referral in Referral.objects.filter(Q(pk__in=referral_ids) | Q(consent=consent)).filter(status__in=Referral.OPEN_STATUSES):

@@ -11,13 +11,14 @@ from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from referrals.access import permitted_ids_subquery, referral_roles
-from referrals.models import CatalogueEntry, Contact, Membership, Referral, Service
+from org.access import member_service_ids, permitted_ids_subquery
+from referrals.access import referral_roles
+from org.models import Membership, Service
+from referrals.models import CatalogueEntry, Contact, Referral
 from workflows.deadlines import add_working_days
-from workflows.selectors import _decode, _page
-from workflows.services.referral import ROUTING_KINDS
+from workflows.paging import PAGE_SIZE, keyset_page
+from workflows.referral.services import ROUTING_KINDS
 
-PAGE_SIZE = 25
 SENDER_PERM = "view_referral_status"
 HANDLER_PERM = "handle_referral"
 ROUTER_PERM = "route_referral"
@@ -32,10 +33,6 @@ AGE_BANDS = [
     ("65+", _("65 and older"), 65, None),
 ]
 UNKNOWN_BAND = ("unknown", _("Age unknown"))
-
-
-def _member_service_ids(user):
-    return Membership.objects.filter(user=user, active=True, service__active=True).values("service_id")
 
 
 def coordinating_services(user):
@@ -55,27 +52,13 @@ def _list_qs(*, with_age: bool = False):
     return Referral.objects.select_related(*related).only(*fields)
 
 
-def _desc_page(qs, field, cursor, page_size):
-    key = _decode(cursor)
-    if key and key[0]:
-        qs = qs.filter(Q(**{f"{field}__lt": key[0]}) | Q(**{field: key[0], "pk__lt": key[1]}))
-    return _page(qs.order_by(F(field).desc(), "-pk"), field, page_size)
-
-
-def _asc_page(qs, field, cursor, page_size):
-    key = _decode(cursor)
-    if key and key[0]:
-        qs = qs.filter(Q(**{f"{field}__gt": key[0]}) | Q(**{field: key[0], "pk__gt": key[1]}))
-    return _page(qs.order_by(field, "pk"), field, page_size)
-
-
 # --- referral lists ----------------------------------------------------------------------------
 
 
 def referral_sent_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
     """“Sent referrals”: referrals of the user's services as sender, newest first. ``(rows, next_cursor)``."""
-    qs = _list_qs().filter(sender_service__in=_member_service_ids(user)).filter(permitted_ids_subquery(user, Referral, SENDER_PERM))
-    return _desc_page(qs, "created_at", cursor, page_size)
+    qs = _list_qs().filter(sender_service__in=member_service_ids(user)).filter(permitted_ids_subquery(user, Referral, SENDER_PERM))
+    return keyset_page(qs, "created_at", cursor, descending=True, page_size=page_size)
 
 
 def referral_incoming_list(user, *, cursor: str | None = None, open_only: bool = True, page_size: int = PAGE_SIZE):
@@ -83,10 +66,10 @@ def referral_incoming_list(user, *, cursor: str | None = None, open_only: bool =
 
     Open ones (default) come oldest first, so the longest-waiting is on top; all of them newest first.
     """
-    qs = _list_qs().filter(target_service__in=_member_service_ids(user)).filter(permitted_ids_subquery(user, Referral, HANDLER_PERM))
+    qs = _list_qs().filter(target_service__in=member_service_ids(user)).filter(permitted_ids_subquery(user, Referral, HANDLER_PERM))
     if open_only:
-        return _asc_page(qs.filter(status__in=Referral.OPEN_STATUSES), "sent_at", cursor, page_size)
-    return _desc_page(qs, "sent_at", cursor, page_size)
+        return keyset_page(qs.filter(status__in=Referral.OPEN_STATUSES), "sent_at", cursor, descending=False, page_size=page_size)
+    return keyset_page(qs, "sent_at", cursor, descending=True, page_size=page_size)
 
 
 def routing_queue(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
@@ -96,7 +79,7 @@ def routing_queue(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE
         .filter(routing_service__in=coordinating_services(user).values("pk"), target_service__isnull=True, status=Referral.Status.REQUESTED)
         .filter(permitted_ids_subquery(user, Referral, ROUTER_PERM))
     )
-    return _asc_page(qs, "sent_at", cursor, page_size)
+    return keyset_page(qs, "sent_at", cursor, descending=False, page_size=page_size)
 
 
 def at_risk_threshold(now: datetime.datetime | None = None) -> datetime.datetime:
@@ -112,7 +95,7 @@ def referral_at_risk_list(user, *, cursor: str | None = None, now=None, page_siz
         .filter(routing_service__in=coordinating_services(user).values("pk"), next_deadline_at__lt=at_risk_threshold(now))
         .filter(permitted_ids_subquery(user, Referral, ROUTER_PERM))
     )
-    return _asc_page(qs, "next_deadline_at", cursor, page_size)
+    return keyset_page(qs, "next_deadline_at", cursor, descending=False, page_size=page_size)
 
 
 def _years_before(day: datetime.date, years: int) -> datetime.date:
@@ -172,7 +155,7 @@ def coordinator_list(user, *, status: str | None = None, band: str | None = None
         qs = qs.filter(status=status)
     if band:
         qs = qs.filter(age_band_q(band))
-    return _desc_page(qs, "sent_at", cursor, page_size)
+    return keyset_page(qs, "sent_at", cursor, descending=True, page_size=page_size)
 
 
 def coordinator_counts(user, *, year: int | None = None):
@@ -224,12 +207,12 @@ def referral_chain(referral: Referral, user) -> list[dict]:
 def contact_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
     """Contacts registered by the user's services, newest first, with whether each was referred on."""
     qs = (
-        Contact.objects.filter(service__in=_member_service_ids(user))
+        Contact.objects.filter(service__in=member_service_ids(user))
         .filter(permitted_ids_subquery(user, Contact, CONTACT_PERM))
         .select_related("service", "created_by")
         .annotate(referred=Exists(Referral.objects.filter(contact=OuterRef("pk"))))
     )
-    return _desc_page(qs, "created_at", cursor, page_size)
+    return keyset_page(qs, "created_at", cursor, descending=True, page_size=page_size)
 
 
 # --- the service catalogue ---------------------------------------------------------------------
@@ -283,13 +266,13 @@ STATUS_COLUMNS = [(s.value, s.value.replace("-", "_"), s.label) for s in Referra
 
 def stats_services(user):
     """The services whose statistics the user may see: the ones the user is a member of."""
-    return Service.objects.filter(pk__in=_member_service_ids(user)).order_by("name")
+    return Service.objects.filter(pk__in=member_service_ids(user)).order_by("name")
 
 
 def stats_referrals_by_destination(user, *, year: int | None = None) -> list[dict]:
     """Referrals per destination service and year, with a count per status, for referrals the user's
     services sent, routed or received. One aggregate query; no identities."""
-    ids = _member_service_ids(user)
+    ids = member_service_ids(user)
     # A receiving service counts only referrals that reached it (delivered: their process started);
     # one still awaiting a leader's approval of its legal basis is the sender's alone.
     qs = Referral.objects.filter(
@@ -313,7 +296,7 @@ def stats_referrals_by_destination(user, *, year: int | None = None) -> list[dic
 def stats_contacts_referred(user, *, year: int | None = None) -> list[dict]:
     """Contacts registered per service and year, how many were referred on, and to which services
     (the 476 contacts / 167 referred / 48 to tildelingskontoret shape). Two aggregate queries."""
-    ids = _member_service_ids(user)
+    ids = member_service_ids(user)
     contacts = Contact.objects.filter(service__in=ids).annotate(
         year=ExtractYear("created_at"), was_referred=Exists(Referral.objects.filter(contact=OuterRef("pk")))
     )

@@ -9,19 +9,19 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from viewflow.workflow.flow.views import BulkAssignTasksActionView, BulkUnassignTasksActionView
 from viewflow.workflow.status import STATUS
 
 from audit.selectors import access_log_for_object
 from audit.services import access_log_read_record, access_log_write
-from referrals.ui import apply_errors  # noqa: F401  (re-exported for the referral views)
-from referrals.access import EMERGENCY, concern_get_for_process, concern_get_for_user, user_is_leader_of, user_services
-from referrals.models import Concern, ConcernFeedback, Service
-from referrals.services import person_get_or_create
-from workflows import forms, selectors
-from workflows.selectors import task_queue_for_user
+from org.ui import apply_errors
+from org.access import user_is_leader_of, user_services
+from referrals.access import concern_get_for_process, concern_get_for_user, EMERGENCY
+from org.models import Service
+from referrals.models import Concern, ConcernFeedback
+from people.services import person_get_or_create
+from workflows.concern import forms, selectors
 from workflows.task_views import ServiceStepTaskView
-from workflows.services import concern as svc
+from workflows.concern import services as svc
 from workflows.services.deadlines import open_deadlines
 
 
@@ -262,24 +262,3 @@ class ConcernTaskView(ServiceStepTaskView):
 
     def done_url(self):
         return reverse("concerns:detail", args=[self.concern.code])
-
-
-class ScopedBulkAssignTasksView(BulkAssignTasksActionView):
-    """viewflow's bulk assign, limited to tasks in the user's own queue.
-
-    Unscoped, its confirmation page lists any posted task pk with its process summary (another
-    service's concern reference included): design rule 5, viewflow issue #505.
-    """
-
-    def get_queryset(self):
-        queue = task_queue_for_user(self.request.user, getattr(self.viewset, "flow_classes", None))
-        self.object_list = super().get_queryset().filter(pk__in=queue.values("pk"))
-        return self.object_list
-
-
-class ScopedBulkUnassignTasksView(BulkUnassignTasksActionView):
-    """viewflow's bulk unassign, limited to the user's own assigned tasks."""
-
-    def get_queryset(self):
-        self.object_list = super().get_queryset().filter(owner=self.request.user, status=STATUS.ASSIGNED)
-        return self.object_list

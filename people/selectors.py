@@ -1,5 +1,6 @@
 """Reads of organisation and persons that encode policy."""
-from referrals.models import Person, PersonRecord, Service
+from org.models import Service
+from people.models import Person, PersonRecord
 
 
 def person_record_for(person: Person | None, service: Service | None) -> PersonRecord | None:

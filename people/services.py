@@ -1,12 +1,14 @@
-"""Writes on organisation and persons."""
+"""Writes on persons: registration by identity number or birth date, each service's own record of the name,
+and the merge of a minimal contact into the person it was identified as."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from audit.services import access_log_write
-from referrals import permissions
-from referrals.models import Membership, Person, PersonRecord, Service
-from referrals.validators import birth_date_problem, parse_national_id
+from org.models import Service
+from org import recording
+from people import holders
+from people.models import Guardianship, Person, PersonRecord
+from people.validators import birth_date_problem, parse_national_id
 
 
 @transaction.atomic
@@ -30,10 +32,10 @@ def person_get_or_create(
                 given_name=given_name.strip(), family_name=family_name.strip(), national_id=number,
                 id_kind=kind, birth_date=derived, municipality=municipality,
             )
-            access_log_write(user=user, action="create", obj=person, person=person, purpose="registered", service=service)
+            recording.record(user=user, action="create", obj=person, person=person, purpose="registered", service=service)
         else:
             # Linking to a known person is a change of that person's data (a new service holds it).
-            access_log_write(user=user, action="update", obj=person, person=person, purpose="registered", service=service)
+            recording.record(user=user, action="update", obj=person, person=person, purpose="registered", service=service)
     else:
         if birth_date is None:
             raise ValidationError({"birth_date": _("Give the birth date when the person has no identity number.")})
@@ -44,7 +46,7 @@ def person_get_or_create(
             given_name=given_name.strip(), family_name=family_name.strip(), id_kind=Person.IdKind.NONE,
             birth_date=birth_date, municipality=municipality,
         )
-        access_log_write(user=user, action="create", obj=person, person=person, purpose="registered", service=service)
+        recording.record(user=user, action="create", obj=person, person=person, purpose="registered", service=service)
     if service is not None:
         person_record_set(person=person, service=service, given_name=given_name, family_name=family_name)
     return person
@@ -67,24 +69,27 @@ def person_records_move(*, source: Person, target: Person) -> None:
     PersonRecord.objects.filter(person=source).delete()
 
 
-@transaction.atomic
-def membership_set(*, user, service: Service, role: str = Membership.Role.STAFF, active: bool = True, by=None) -> Membership:
-    """Add, change or deactivate a user's membership of a service, and its group membership.
+def person_merge(*, source: Person, target: Person) -> None:
+    """``source`` (a minimal contact) turned out to be ``target``: every row that holds ``source``
+    moves to ``target``, and ``source`` points to it (``merged_into``). Call inside the caller's
+    transaction with ``source`` locked.
 
-    ``by`` is the administrator making the change (the admin passes it): nobody changes their own
-    membership — it is what opens a service's cases — and every change is logged under the real
-    administrator with ``via="admin"``.
+    Every table declared in people.holders is re-pointed, except those kept as written (the
+    append-only access log); guardianships move on both sides, dropping one that ``target``
+    already has or that would make a person their own guardian.
     """
-    if by is not None and by.pk == user.pk:
-        raise ValidationError(_("You cannot change your own membership of a service; ask another administrator."))
-    before = Membership.objects.filter(user=user, service=service).values("role", "active").first()
-    membership, _created = Membership.objects.update_or_create(
-        user=user, service=service, defaults={"role": role, "active": active}
-    )
-    permissions.membership_sync(membership)
-    if by is not None:
-        after = {"role": role, "active": active}
-        changes = {f: [before.get(f) if before else None, v] for f, v in after.items() if not before or before[f] != v}
-        access_log_write(user=by, action="update" if before else "create", obj=membership, purpose="membership changed",
-                         service=service, via="admin", changes={"user_id": [None, user.pk], **changes})
-    return membership
+    if source.pk == target.pk:
+        raise ValueError("a person cannot be merged into itself")
+    person_records_move(source=source, target=target)
+    for holding in holders.holdings():
+        if holding.merge:
+            holding.model_class._default_manager.filter(**{holding.person_field: source}).update(**{holding.person_field: target})
+    for side, other in (("child", "guardian"), ("guardian", "child")):
+        for row in Guardianship.objects.filter(**{side: source}):
+            duplicate = Guardianship.objects.filter(**{side: target, other: getattr(row, f"{other}_id")}).exists()
+            if duplicate or getattr(row, f"{other}_id") == target.pk:
+                row.delete()
+            else:
+                Guardianship.objects.filter(pk=row.pk).update(**{side: target})
+    source.merged_into = target
+    source.save(update_fields=["merged_into"])

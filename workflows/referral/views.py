@@ -24,15 +24,17 @@ from audit.services import access_log_write
 from consent.models import Consent
 from consent.selectors import active_referral_consents_recorded_by, consent_status, disclosure_awaits_approval, disclosures_of
 from consent.services import consent_record
-from referrals.access import EMERGENCY, contact_get_for_user, referral_get_for_process, referral_get_for_user, user_services
-from referrals.models import Referral, Service
-from referrals.services import person_get_or_create
-from workflows import forms_referral as rforms
-from workflows import selectors_referral as selectors
-from workflows.services import referral as svc
+from org.access import user_services
+from referrals.access import contact_get_for_user, EMERGENCY, referral_get_for_process, referral_get_for_user
+from org.models import Service
+from referrals.models import Referral
+from people.services import person_get_or_create
+from workflows.referral import forms as rforms
+from workflows.referral import selectors as selectors
+from workflows.referral import services as svc
 from workflows.task_views import ServiceStepTaskView
 from workflows.services.deadlines import open_deadlines
-from workflows.views import apply_errors
+from org.ui import apply_errors
 
 
 def _render_invalid(request, template, context):

@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from consent.models import AgeRule, Consent, LegalBasis
 from consent.selectors import legal_bases_for
 from consent.forms import GuardiansField
-from referrals.models import Person, Referral, ReferralKind, Service
-from referrals.validators import LONG_TEXT, MEDIUM_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id
-from workflows.selectors_referral import catalogue_services
+from org.models import Service
+from people.models import Person
+from referrals.models import Referral, ReferralKind
+from people.validators import LONG_TEXT, MEDIUM_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id
+from workflows.referral.selectors import catalogue_services
 
 
 class ServiceChoiceField(forms.ModelChoiceField):

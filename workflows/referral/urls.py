@@ -6,7 +6,9 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from workflows import views_referral as views
+from org.models import Service
+from workflows.referral import views
+from workflows.referral.services import ROUTING_KINDS
 
 
 class ReferralsApp(Application):
@@ -30,3 +32,8 @@ class ReferralsApp(Application):
     create_path = path("kontakter/<uuid:code>/henvis/", views.referral_create, name="create")
     detail_path = path("<uuid:code>/", views.referral_detail, name="detail")
     action_path = path("<uuid:code>/handling/<slug:action>/", views.referral_action, name="action")
+
+
+def menu_flags(kinds: set[str]) -> dict[str, bool]:
+    """Which referral sections the menu shows: the coordinator's pages to a routing service."""
+    return {"coordinator": bool(kinds & set(ROUTING_KINDS))}

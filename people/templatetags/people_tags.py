@@ -1,7 +1,7 @@
 """How a page names a person: through the record of the service whose data it shows."""
 from django import template
 
-from referrals.selectors import person_name_for
+from people.selectors import person_name_for
 
 register = template.Library()
 
@@ -15,6 +15,6 @@ def person_name(person, service) -> str:
 @register.simple_tag
 def guardian_name(guardian, service, number) -> str:
     """A guardian named by ``service``'s record, else "Registered guardian n" (see guardian_label)."""
-    from referrals.selectors import guardian_label
+    from people.selectors import guardian_label
 
     return guardian_label(guardian, service, number)

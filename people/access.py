@@ -1,0 +1,37 @@
+"""The person access helper: a person is reached only through a role a user's service holds with them.
+
+Which tables give a service a role with a person is not listed here: every app and process declares
+where it holds persons in people.holders, and the helpers below read that registry.
+"""
+from django.http import Http404
+
+from org.access import code_as_uuid
+from org.models import Membership, Service
+from people import holders
+from people.models import Person
+
+
+def person_services_with_role(person: Person) -> set[int]:
+    """Services that hold a role with the person: through any table declared in people.holders
+    (a contact or consent they registered, a live disclosure to or from them, a case they sent)."""
+    return holders.services_with_role(person)
+
+
+def person_acting_service(user, person: Person, *, leader: bool = False) -> Service | None:
+    """The user's service (first by name) through which they hold a role with ``person``; None if none.
+
+    With ``leader``, only services the user leads count.
+    """
+    memberships = Membership.objects.filter(user=user, active=True, service_id__in=person_services_with_role(person))
+    if leader:
+        memberships = memberships.filter(role=Membership.Role.LEADER)
+    membership = memberships.select_related("service").order_by("service__name").first()
+    return membership.service if membership else None
+
+
+def person_get_for_user(user, code, *, leader: bool = False) -> Person:
+    """A person the user's service holds a role with (a leader of it, if ``leader``), or Http404."""
+    person = Person.objects.filter(code=code_as_uuid(code), merged_into__isnull=True).first()
+    if person is None or not user.is_authenticated or person_acting_service(user, person, leader=leader) is None:
+        raise Http404
+    return person

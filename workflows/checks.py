@@ -1,0 +1,60 @@
+"""Start-up checks of the process registry: an incomplete entry fails here, not in production."""
+import importlib
+import pkgutil
+
+from django.core import checks
+from django.utils.module_loading import import_string
+
+from workflows.processes import processes
+
+REQUIRED = ("name", "label", "flow", "app", "flow_icon", "access", "task_related", "persons", "audit_purposes", "demo", "menu")
+DOTTED = ("flow", "app", "access", "demo", "menu")
+
+
+def registry_problems(registry=None, flows_package: str = "workflows.flows") -> list[str]:
+    """What is wrong with the registry: missing hooks, dotted paths that do not import, a flow
+    module without an entry. Empty when every process is complete."""
+    registry = processes() if registry is None else registry
+    problems = []
+    names = [p.name for p in registry]
+    for name in {n for n in names if names.count(n) > 1}:
+        problems.append(f"process {name!r} is registered twice")
+    for process in registry:
+        for attr in REQUIRED:
+            if not getattr(process, attr, None):
+                problems.append(f"process {process.name!r} lacks {attr!r}")
+        dotted = DOTTED + (("on_consent_withdrawn",) if process.rests_on_consent else ())
+        if process.rests_on_consent and not process.on_consent_withdrawn:
+            problems.append(f"process {process.name!r} rests on consent but has no 'on_consent_withdrawn' hook")
+        if not process.rests_on_consent and not process.consent_note:
+            problems.append(f"process {process.name!r} says it never rests on consent without saying why ('consent_note')")
+        for attr in dotted:
+            path = getattr(process, attr, "")
+            if not path:
+                continue
+            try:
+                import_string(path)
+            except ImportError as e:
+                problems.append(f"process {process.name!r}: {attr} {path!r} does not import ({e})")
+    registered_flows = {p.flow for p in registry}
+    package = importlib.import_module(flows_package)
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{flows_package}.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and value.__module__ == module.__name__ and _is_flow(value):
+                path = f"{module.__name__}.{value.__name__}"
+                if path not in registered_flows:
+                    problems.append(f"flow {path} has no entry in workflows/processes.py")
+    return problems
+
+
+def _is_flow(cls) -> bool:
+    from viewflow.workflow.flow import Flow
+
+    return issubclass(cls, Flow) and cls is not Flow
+
+
+@checks.register()
+def process_registry_complete(app_configs, **kwargs):
+    return [checks.Error(problem, hint="See docs/architecture.md, 'Adding a process'.", id="workflows.E001")
+            for problem in registry_problems()]

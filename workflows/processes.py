@@ -1,0 +1,147 @@
+"""The one registry of processes: every list that spans processes reads it, none keeps its own.
+
+A process is a package under ``workflows/<name>/`` (services, selectors, forms, views, urls, demo),
+a flow module under ``workflows/flows/`` and one ``Process`` entry below. From the entry:
+
+* ``config/urls.py`` mounts the process's pages (``app``) and viewflow's task pages for its flow;
+* the workflow middleware checks viewflow's per-process pages with ``access``;
+* the task lists load ``task_related`` with each task (no query per row);
+* ``people.holders`` learns where the process holds persons (``persons``): the person's roles, the
+  person merge and the transparency report read it;
+* withdrawing a consent runs ``on_consent_withdrawn`` of every process that ``rests_on_consent``;
+* the access log's purposes the process writes (``audit_purposes``) are translated in the reports;
+* the menu shows the process's sections by the flags ``menu`` returns;
+* ``seed_demo`` runs ``demo``.
+
+Callables are named by dotted path and imported when used, so the registry imports no process
+module at start-up. ``workflows.checks`` refuses to start when an entry lacks a required hook, a
+dotted path does not import, or a flow module under ``workflows/flows/`` has no entry.
+"""
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from people.holders import Holding
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str  # also the deadline policies' ``process`` and the step names' namespace
+    label: Promise
+    flow: str  # dotted path of the Flow class (viewflow stores it: never rename)
+    app: str  # dotted path of the viewflow Application with the process's URLs and menu section
+    flow_icon: str  # the icon of the flow's task pages in the menu
+    access: str  # dotted path: (user, process_pk) -> the process's record, or Http404
+    task_related: tuple[str, ...]  # select_related paths from a task to the process's record
+    persons: tuple[Holding, ...]  # where the process holds persons
+    rests_on_consent: bool  # whether a withdrawn consent can end a case of this process
+    audit_purposes: tuple[str, ...]  # the access-log purposes its services and views write (gettext_noop)
+    demo: str  # dotted path: seed(seeded: dict) -> None
+    menu: str  # dotted path: (kinds of the user's services) -> {flag: bool} for the menu templates
+    # Required when rests_on_consent: (*, consent, user, revoked) -> list of the cases it ended.
+    on_consent_withdrawn: str = ""
+    # Why a process that does not rest on consent never does (the law it rests on instead).
+    consent_note: str = ""
+
+    def flow_class(self):
+        return import_string(self.flow)
+
+    def app_class(self):
+        return import_string(self.app)
+
+    def access_check(self):
+        return import_string(self.access)
+
+    def withdrawal_hook(self):
+        return import_string(self.on_consent_withdrawn)
+
+    def menu_flags(self):
+        return import_string(self.menu)
+
+    def demo_seeder(self):
+        return import_string(self.demo)
+
+
+REGISTRY: list[Process] = [
+    Process(
+        name="concern",
+        label=_("Concern about a child"),
+        flow="workflows.flows.concern.ConcernFlow",
+        app="workflows.concern.urls.ConcernsApp",
+        flow_icon="report",
+        access="referrals.access.concern_process_check",
+        task_related=("process__concernprocess__concern",),
+        persons=(
+            # The reporting service holds a role with the child; barnevern's comes from the ledger.
+            Holding("referrals.Concern", services=("reporting_service",)),
+        ),
+        rests_on_consent=False,
+        consent_note="A melding rests on the duty to report (barnevernsloven § 13-2), never on consent.",
+        audit_purposes=(
+            gettext_noop("concern page"), gettext_noop("concern draft"), gettext_noop("concern sent"),
+            gettext_noop("receipt confirmed"), gettext_noop("review decision"), gettext_noop("investigation extended"),
+            gettext_noop("investigation concluded"), gettext_noop("feedback to reporter"),
+            gettext_noop("consultation answered"), gettext_noop("consultation upgraded"),
+        ),
+        demo="workflows.concern.demo.seed",
+        menu="workflows.concern.urls.menu_flags",
+    ),
+    Process(
+        name="referral",
+        label=_("Referral"),
+        flow="workflows.flows.referral.ReferralFlow",
+        app="workflows.referral.urls.ReferralsApp",
+        flow_icon="alt_route",
+        access="referrals.access.referral_get_for_process",
+        task_related=("process__referralprocess__referral",),
+        persons=(
+            Holding("referrals.Referral", services=("sender_service",)),
+            Holding("referrals.Contact", services=("service",)),
+        ),
+        rests_on_consent=True,
+        on_consent_withdrawn="workflows.referral.services.referrals_end_on_withdrawal",
+        audit_purposes=(
+            gettext_noop("contact registered"), gettext_noop("contact page"), gettext_noop("catalogue search for a contact"),
+            gettext_noop("identified"), gettext_noop("identified (merged contact)"),
+            gettext_noop("referral form"), gettext_noop("referral page"), gettext_noop("referral sent"), gettext_noop("referral routed"),
+            gettext_noop("referral received"), gettext_noop("referral accepted"), gettext_noop("referral declined"),
+            gettext_noop("referral notes"), gettext_noop("referral cancelled"), gettext_noop("referral forwarded"),
+        ),
+        demo="workflows.referral.demo.seed",
+        menu="workflows.referral.urls.menu_flags",
+    ),
+]
+
+
+def processes() -> list[Process]:
+    return list(REGISTRY)
+
+
+def process_named(name: str) -> Process:
+    for process in REGISTRY:
+        if process.name == name:
+            return process
+    raise LookupError(name)
+
+
+def process_for_flow(flow_path: str | None) -> Process | None:
+    """The entry whose flow is stored as ``flow_path`` (viewflow's ``Process.flow_class``), or None."""
+    for process in REGISTRY:
+        if process.flow == flow_path:
+            return process
+    return None
+
+
+def task_related() -> tuple[str, ...]:
+    return ("process", *[path for process in REGISTRY for path in process.task_related])
+
+
+def register_persons() -> None:
+    """Tell people.holders where each process holds persons (called from WorkflowsConfig.ready)."""
+    from people.holders import register
+
+    for process in REGISTRY:
+        register(*process.persons)
