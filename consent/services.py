@@ -286,7 +286,7 @@ def consent_record(
         raise ValidationError(
             {"given_by_person": _("On its start date the person's age requires the consent from someone else (see the age rules): it was not recorded.")}
         )
-    permissions.grant_to_service(perm="consent.manage_consent", obj=consent, service=service)
+    permissions.grant_to_service(perm=permissions.CONSENT_MANAGER, obj=consent, service=service)
     access_log_write(user=user, action="create", obj=consent, person=person, purpose="consent recorded", service=service)
     return consent
 
@@ -353,7 +353,7 @@ def reconsent_tasks_create(*, on: datetime.date | None = None) -> list[Reconsent
             key=f"reconsent:{task.pk}", obligation=f"reconsent:{task.pk}", kind=Reminder.Kind.REMINDER,
             message=_("Consent %(ref)s must be renewed: the person has turned %(age)s.") % {"ref": consent.reference, "age": age},
             service=consent.recorded_by_service, audience=Reminder.Audience.STAFF, subject=consent,
-            required_perm="consent.manage_consent", due_at=timezone.now(), url=reverse("consent:detail", args=[consent.code]),
+            required_perm=permissions.CONSENT_MANAGER, due_at=timezone.now(), url=reverse("consent:detail", args=[consent.code]),
         )
     return created
 

@@ -19,7 +19,24 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from org.models import Membership, Service
 
-HANDLE_TASKS_PERM = "org.handle_concerns"
+
+def codename(perm: str) -> str:
+    """The codename of an "app_label.codename" permission."""
+    return perm.split(".", 1)[-1]
+
+
+# Every object permission the code grants or checks, spelled once ("app_label.codename"; the
+# models declare the codenames in their Meta.permissions). Guardian's grants and viewflow's task
+# permissions take the full name; reads of a user's permissions on an object compare codenames.
+HANDLE_TASKS_PERM = "org.handle_concerns"  # staff of a service may work its viewflow tasks
+CONCERN_REPORTER = "referrals.view_concern_status"
+CONCERN_HANDLER = "referrals.handle_concern"
+REFERRAL_SENDER = "referrals.view_referral_status"
+REFERRAL_HANDLER = "referrals.handle_referral"
+REFERRAL_ROUTER = "referrals.route_referral"
+CONTACT_HANDLER = "referrals.handle_contact"
+CONSENT_MANAGER = "consent.manage_consent"
+REVIEW_BREAK_GLASS = "referrals.review_break_glass"
 
 
 def service_group(service: Service) -> Group:
@@ -39,10 +56,10 @@ def service_group(service: Service) -> Group:
 
 # (model label, permission codename) → the field naming the service that owns the object.
 OWNERSHIP = {
-    ("referrals.concern", "view_concern_status"): "reporting_service_id",
-    ("referrals.referral", "view_referral_status"): "sender_service_id",
-    ("referrals.contact", "handle_contact"): "service_id",
-    ("consent.consent", "manage_consent"): "recorded_by_service_id",
+    ("referrals.concern", codename(CONCERN_REPORTER)): "reporting_service_id",
+    ("referrals.referral", codename(REFERRAL_SENDER)): "sender_service_id",
+    ("referrals.contact", codename(CONTACT_HANDLER)): "service_id",
+    ("consent.consent", codename(CONSENT_MANAGER)): "recorded_by_service_id",
 }
 # Models whose rows are a person's data: every grant on them needs a reason (see above).
 PERSON_DATA_MODELS = ("referrals.concern", "referrals.referral", "referrals.contact", "consent.consent")
@@ -52,18 +69,14 @@ class GrantRefused(Exception):
     """A grant on person data without an ownership reason or a ledger row: a programming error."""
 
 
-def _codename(perm: str) -> str:
-    return perm.split(".", 1)[-1]
-
-
 def grant_reason(*, perm: str, obj, service: Service, disclosure=None) -> str | None:
     """Why ``service`` may hold ``perm`` on ``obj``: "owner", "ledger", "anonymous", "not person data",
     or None when nothing justifies it."""
     label = obj._meta.label_lower
     if label not in PERSON_DATA_MODELS:
         return "not person data"
-    codename = _codename(perm)
-    owner_field = OWNERSHIP.get((label, codename))
+    wanted = codename(perm)
+    owner_field = OWNERSHIP.get((label, wanted))
     if owner_field is not None and getattr(obj, owner_field) == service.pk:
         return "owner"
     if disclosure is not None:
@@ -71,7 +84,7 @@ def grant_reason(*, perm: str, obj, service: Service, disclosure=None) -> str | 
 
         if (
             disclosure.pk is not None and disclosure.revoked_at is None and getattr(disclosure, "granted", True)
-            and disclosure.to_service_id == service.pk and _codename(disclosure.permission) == codename
+            and disclosure.to_service_id == service.pk and codename(disclosure.permission) == wanted
             and disclosure.subject_type_id == ContentType.objects.get_for_model(obj).pk and disclosure.subject_id == obj.pk
         ):
             return "ledger"

@@ -6,10 +6,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 
 from org.access import code_as_uuid, object_perms
+from org.permissions import CONCERN_HANDLER, CONCERN_REPORTER, CONTACT_HANDLER, REFERRAL_HANDLER, REFERRAL_ROUTER, REFERRAL_SENDER, codename
 from referrals.models import BreakGlassAccess, Concern, Contact, Referral
 
-REPORTER_PERM = "view_concern_status"
-HANDLER_PERM = "handle_concern"
+REPORTER_PERM = codename(CONCERN_REPORTER)
+HANDLER_PERM = codename(CONCERN_HANDLER)
 
 
 
@@ -83,7 +84,7 @@ def concern_process_check(user, process_pk: int) -> Concern:
     return concern
 
 
-REFERRAL_ROLES = {"view_referral_status": "sender", "handle_referral": "handler", "route_referral": "router"}
+REFERRAL_ROLES = {codename(REFERRAL_SENDER): "sender", codename(REFERRAL_HANDLER): "handler", codename(REFERRAL_ROUTER): "router"}
 
 
 def referral_roles(user, referral: Referral) -> set[str]:
@@ -120,6 +121,6 @@ def referral_get_for_process(user, process_pk: int) -> Referral:
 
 def contact_get_for_user(user, code) -> Contact:
     contact = Contact.objects.select_related("person", "service").filter(code=code_as_uuid(code)).first()
-    if contact is None or "handle_contact" not in object_perms(user, contact):
+    if contact is None or codename(CONTACT_HANDLER) not in object_perms(user, contact):
         raise Http404
     return contact

@@ -19,7 +19,6 @@ from consent.services import disclosure_record
 from notifications.models import Reminder
 from notifications.services import reminder_schedule, system_text
 from org import permissions
-from referrals.access import HANDLER_PERM, REPORTER_PERM
 from org.models import Membership, Service
 from people.models import Person
 from referrals.models import Concern, ConcernFeedback
@@ -29,8 +28,8 @@ from workflows.services import deadlines
 from workflows.services.tasks import process_cancel, task_complete
 
 PROCESS = "concern"
-HANDLER = f"referrals.{HANDLER_PERM}"
-REPORTER = f"referrals.{REPORTER_PERM}"
+HANDLER = permissions.CONCERN_HANDLER
+REPORTER = permissions.CONCERN_REPORTER
 LEGAL_BASIS = {
     Service.Kind.BARNEHAGE: "barnevernsloven § 13-2; barnehageloven § 46",
     Service.Kind.SKOLE: "barnevernsloven § 13-2; opplæringslova § 24-2",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from org.access import member_service_ids, permitted_ids_subquery
+from org.permissions import CONTACT_HANDLER, REFERRAL_HANDLER, REFERRAL_ROUTER, REFERRAL_SENDER, codename
 from referrals.access import referral_roles
 from org.models import Membership, Service
 from referrals.models import CatalogueEntry, Contact, Referral
@@ -19,10 +20,10 @@ from workflows.deadlines import add_working_days
 from workflows.paging import PAGE_SIZE, keyset_page
 from workflows.referral.services import ROUTING_KINDS
 
-SENDER_PERM = "view_referral_status"
-HANDLER_PERM = "handle_referral"
-ROUTER_PERM = "route_referral"
-CONTACT_PERM = "handle_contact"
+SENDER_PERM = codename(REFERRAL_SENDER)
+HANDLER_PERM = codename(REFERRAL_HANDLER)
+ROUTER_PERM = codename(REFERRAL_ROUTER)
+CONTACT_PERM = codename(CONTACT_HANDLER)
 
 # (key, label, lowest age, highest age or None); "unknown" holds persons without any age.
 AGE_BANDS = [

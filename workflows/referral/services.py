@@ -27,10 +27,10 @@ from workflows.services import deadlines
 from workflows.services.tasks import process_cancel, task_complete
 
 PROCESS = "referral"
-SENDER = "referrals.view_referral_status"
-HANDLER = "referrals.handle_referral"
-ROUTER = "referrals.route_referral"
-CONTACT = "referrals.handle_contact"
+SENDER = permissions.REFERRAL_SENDER
+HANDLER = permissions.REFERRAL_HANDLER
+ROUTER = permissions.REFERRAL_ROUTER
+CONTACT = permissions.CONTACT_HANDLER
 ROUTING_KINDS = {Service.Kind.RUSTJENESTE}
 
 

@@ -29,7 +29,7 @@ from referrals.access import concern_roles, referral_roles
 from org.models import Membership, Service
 from referrals.models import BreakGlassAccess, Concern, Referral
 
-REVIEW_PERM = "referrals.review_break_glass"
+REVIEW_PERM = permissions.REVIEW_BREAK_GLASS
 JUSTIFICATION_MIN = 30
 JUSTIFICATION_MAX = 2000
 KINDS = {"concern": Concern, "referral": Referral}
@@ -128,7 +128,7 @@ def break_glass_reviewable(user):
     led = Membership.objects.filter(user=user, active=True, role=Membership.Role.LEADER).values("service_id")
     ct = ContentType.objects.get_for_model(BreakGlassAccess)
     notified = GroupObjectPermission.objects.filter(
-        content_type=ct, permission__codename="review_break_glass", group_id__in=member_group_ids(user),
+        content_type=ct, permission__codename=permissions.codename(REVIEW_PERM), group_id__in=member_group_ids(user),
         group__service__kind=Service.Kind.PERSONVERN,
     ).values_list("object_pk", flat=True)
     return (
