@@ -11,19 +11,36 @@ from django.utils import timezone
 PAGE_SIZE = 25
 
 
-def cursor_encode(value: datetime | None, pk: int) -> str:
-    return f"{value.timestamp() if value else ''}_{pk}"
+def cursor_encode(value: datetime | str | None, pk: int) -> str:
+    """A cursor naming the row with sort key ``value`` and id ``pk``: "<id>_t<timestamp>" for a time,
+    "<id>_s<text>" for a text key (a name), "<id>_" for none."""
+    if isinstance(value, datetime):
+        return f"{pk}_t{value.timestamp()}"
+    if isinstance(value, str):
+        return f"{pk}_s{value}"
+    return f"{pk}_"
 
 
-def cursor_decode(cursor: str | None) -> tuple[datetime | None, int] | None:
+def cursor_decode(cursor: str | None) -> tuple[datetime | str | None, int] | None:
     """The (sort key, id) a cursor names; None for no cursor or a forged one (the first page)."""
     if not cursor:
         return None
+    pk, _sep, rest = cursor.partition("_")
     try:
-        ts, pk = cursor.split("_", 1)
-        return (datetime.fromtimestamp(float(ts), tz=timezone.get_current_timezone()) if ts else None, int(pk))
+        pk = int(pk)
+        if rest.startswith("t"):
+            return datetime.fromtimestamp(float(rest[1:]), tz=timezone.get_current_timezone()), pk
+        if rest.startswith("s"):
+            return rest[1:], pk
+        return (None, pk) if rest == "" else None
     except (ValueError, OverflowError):
         return None
+
+
+def _value(row, field: str):
+    for part in field.split("__"):
+        row = getattr(row, part)
+    return row
 
 
 def keyset_page(qs, field: str, cursor: str | None, *, descending: bool, page_size: int = PAGE_SIZE):
@@ -33,7 +50,7 @@ def keyset_page(qs, field: str, cursor: str | None, *, descending: bool, page_si
     databases); the caller's queryset says so, which also lets the index serve the order.
     """
     key = cursor_decode(cursor)
-    if key and key[0]:
+    if key and key[0] is not None:
         if descending:
             # The redundant ``__lte`` lets the index start at the cursor instead of filtering up to it.
             qs = qs.filter(Q(**{f"{field}__lt": key[0]}) | Q(**{field: key[0], "pk__lt": key[1]}), **{f"{field}__lte": key[0]})
@@ -43,5 +60,5 @@ def keyset_page(qs, field: str, cursor: str | None, *, descending: bool, page_si
     rows = list(qs[: page_size + 1])
     more = len(rows) > page_size
     rows = rows[:page_size]
-    next_cursor = cursor_encode(getattr(rows[-1], field), rows[-1].pk) if (more and rows) else None
+    next_cursor = cursor_encode(_value(rows[-1], field), rows[-1].pk) if (more and rows) else None
     return rows, next_cursor

@@ -222,7 +222,7 @@ def contact_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE)
 def catalogue_search(*, kind: str = "", age: int | None = None, text: str = "", open_only: bool = False,
                      cursor: str | None = None, page_size: int = PAGE_SIZE):
     """“Where can I refer?”: active services in the catalogue, by name, filtered by what they take,
-    the person's age and free text. The cursor is the last service name shown. ``(rows, next_cursor)``."""
+    the person's age and free text. ``(rows, next_cursor)``."""
     qs = CatalogueEntry.objects.filter(service__active=True).select_related("service", "service__municipality").prefetch_related("areas")
     if kind:
         # accepts is a JSON list of kind codes; its text holds each code in quotes (both SQLite and PostgreSQL).
@@ -235,14 +235,7 @@ def catalogue_search(*, kind: str = "", age: int | None = None, text: str = "", 
         )
     if open_only:
         qs = qs.exclude(capacity=CatalogueEntry.Capacity.CLOSED)
-    if cursor:
-        name, _sep, pk = cursor.rpartition("_")
-        if pk.isdigit():
-            qs = qs.filter(Q(service__name__gt=name) | Q(service__name=name, pk__gt=int(pk)))
-    rows = list(qs.order_by("service__name", "pk")[: page_size + 1])
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    return rows, (f"{rows[-1].service.name}_{rows[-1].pk}" if more and rows else None)
+    return keyset_page(qs, "service__name", cursor, descending=False, page_size=page_size)
 
 
 def catalogue_services(*, exclude=()):
