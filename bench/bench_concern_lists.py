@@ -424,7 +424,7 @@ def counts():
 
     with connection.cursor() as cursor:
         out = {}
-        for table in ("referrals_concern", "guardian_groupobjectpermission", "workflows_deadline", "referrals_service"):
+        for table in ("referrals_concern", "guardian_groupobjectpermission", "workflows_deadline", "org_service"):
             cursor.execute(f"SELECT count(*) FROM {table}")
             out[table] = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM referrals_concern WHERE next_deadline_at IS NOT NULL")

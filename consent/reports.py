@@ -29,22 +29,15 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
-# The access log stores each purpose as a stable English key. Marking the keys here puts them in
-# the translation catalogue, so the person's report shows them in the reader's language; a key
-# not (yet) listed is shown as stored.
+# The access log stores each purpose as a stable English key, shown translated in the person's
+# report. The keys are marked for the translation catalogue where they are declared: here the ones
+# of the kernel, consent and audit; each process's own in its registry entry (audit_purposes in
+# workflows/processes.py). A key not (yet) marked is shown as stored.
 AUDIT_PURPOSES = [
-    gettext_noop("registered"), gettext_noop("admin"),
+    gettext_noop("registered"), gettext_noop("admin"), gettext_noop("membership changed"),
     gettext_noop("consent recorded"), gettext_noop("consent withdrawn"), gettext_noop("consent renewed"),
     gettext_noop("consent page"), gettext_noop("consent form"), gettext_noop("consents of the person"),
     gettext_noop("consents exported (FHIR)"), gettext_noop("transparency report (GDPR art. 15)"),
-    gettext_noop("concern page"), gettext_noop("concern draft"), gettext_noop("concern sent"), gettext_noop("receipt confirmed"),
-    gettext_noop("review decision"), gettext_noop("investigation extended"), gettext_noop("investigation concluded"),
-    gettext_noop("feedback to reporter"), gettext_noop("consultation answered"), gettext_noop("consultation upgraded"),
-    gettext_noop("contact registered"), gettext_noop("contact page"), gettext_noop("catalogue search for a contact"),
-    gettext_noop("identified"), gettext_noop("identified (merged contact)"),
-    gettext_noop("referral form"), gettext_noop("referral page"), gettext_noop("referral sent"), gettext_noop("referral routed"),
-    gettext_noop("referral received"), gettext_noop("referral accepted"), gettext_noop("referral declined"),
-    gettext_noop("referral notes"), gettext_noop("referral cancelled"), gettext_noop("referral forwarded"),
     gettext_noop("access request registered"), gettext_noop("access request answered"),
     gettext_noop("emergency access opened"), gettext_noop("emergency access"), gettext_noop("emergency access reviewed"),
     gettext_noop("access log read"), gettext_noop("access review"),

@@ -46,3 +46,14 @@ def _browser_tests_last(items):
     post-migrate) leave a database without the migration-seeded rows, which a later transactional
     test (the reliability tests) must not inherit."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/"))
+
+
+@pytest.fixture
+def postgresql_only():
+    """Skip on SQLite locally; in CI (CI set) a missing PostgreSQL is a failure, never a skip."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("CI run without PostgreSQL (set DATABASE_URL): PostgreSQL-only tests cannot be skipped in CI")
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")

@@ -1,21 +1,10 @@
-"""Helpers of the access-log tests: acting as a database administrator, and PostgreSQL-only tests."""
-import os
-
+"""Helpers of the access-log tests: acting as a database administrator."""
 import pytest
 from django.db import connection
 
 
 def on_postgresql() -> bool:
     return connection.vendor == "postgresql"
-
-
-@pytest.fixture
-def postgresql_only():
-    """Skip on SQLite locally; in CI (CI set) a missing PostgreSQL is a failure, never a skip."""
-    if not on_postgresql():
-        if os.environ.get("CI"):
-            pytest.fail("CI run without PostgreSQL (set DATABASE_URL): the access-log trigger tests cannot be skipped in CI")
-        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
 
 
 @pytest.fixture

@@ -35,7 +35,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.audit.conftest import postgresql_only  # noqa: F401  (the fixture: skip on SQLite, fail in CI)
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "premove"
@@ -151,7 +150,7 @@ def _diff_sets(before, after):
 
 class MigrateForwardTests:
     @pytest.fixture
-    def result(self, postgresql_only):  # noqa: F811
+    def result(self, postgresql_only):
         return _migrated_forward()
 
     def test_it_keeps_every_row(self, result):
