@@ -138,7 +138,9 @@ def consent_create(request, code):
     return render(request, "consent/consent_form.html", ctx, status=422 if request.method == "POST" else 200)
 
 
-def _detail_context(request, consent, withdraw_form=None):
+def detail_context(request, consent, withdraw_form=None):
+    """The consent page's context; also the withdrawal page's (workflows.views_consent), which re-shows
+    this page with its form's errors."""
     today = timezone.localdate()
     status = consent_status(consent, on=today)
     person = consent.person
@@ -165,7 +167,7 @@ def consent_detail(request, code):
         user=request.user, action="view", obj=consent, person=consent.person, purpose="consent page",
         service=consent.recorded_by_service,
     )
-    return render(request, "consent/consent_detail.html", _detail_context(request, consent))
+    return render(request, "consent/consent_detail.html", detail_context(request, consent))
 
 
 @login_required

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from audit.services import access_log_write
 from consent import forms
-from consent.views import _detail_context
+from consent.views import detail_context
 from consent.access import consent_get_for_user
 from org.ui import apply_errors
 from workflows.withdrawal import consent_withdraw_cascade
@@ -36,6 +36,6 @@ def consent_withdraw(request, code):
         user=request.user, action="view", obj=consent, person=consent.person, purpose="consent page",
         service=consent.recorded_by_service,
     )
-    return render(request, "consent/consent_detail.html", _detail_context(request, consent, form), status=422)
+    return render(request, "consent/consent_detail.html", detail_context(request, consent, form), status=422)
 
 
