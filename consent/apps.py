@@ -10,6 +10,8 @@ class ConsentConfig(AppConfig):
     def ready(self):
         from django.db.models import Q
 
+        from consent import checks  # noqa: F401  (registers the system checks)
+
         from people.holders import Holding, register
 
         register(

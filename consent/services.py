@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import access_log_write
+from consent import reminders
 from consent.models import Consent, Disclosure, LegalBasis, ReconsentTask
 from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active, consents_needing_renewal, legal_basis_problem
 from org import permissions
@@ -330,11 +331,8 @@ def reconsent_tasks_create(*, on: datetime.date | None = None) -> list[Reconsent
     """Create a re-consent task for every guardian-only consent that the person's age made insufficient.
 
     Idempotent per consent and age; run daily by beat. Each new task notifies the responsible
-    service's staff through a reminder row.
+    service's staff through a reminder row (consent.reminders).
     """
-    from notifications.models import Reminder
-    from notifications.services import reminder_schedule
-
     on = on or timezone.localdate()
     created = []
     for consent in consents_needing_renewal(on=on):
@@ -349,11 +347,11 @@ def reconsent_tasks_create(*, on: datetime.date | None = None) -> list[Reconsent
         if not was_created:
             continue
         created.append(task)
-        reminder_schedule(
-            key=f"reconsent:{task.pk}", obligation=f"reconsent:{task.pk}", kind=Reminder.Kind.REMINDER,
+        reminders.remind_staff(
+            obligation=f"reconsent:{task.pk}",
             message=_("Consent %(ref)s must be renewed: the person has turned %(age)s.") % {"ref": consent.reference, "age": age},
-            service=consent.recorded_by_service, audience=Reminder.Audience.STAFF, subject=consent,
-            required_perm=permissions.CONSENT_MANAGER, due_at=timezone.now(), url=reverse("consent:detail", args=[consent.code]),
+            service=consent.recorded_by_service, subject=consent,
+            required_perm=permissions.CONSENT_MANAGER, url=reverse("consent:detail", args=[consent.code]),
         )
     return created
 
@@ -365,8 +363,6 @@ def reconsent_task_done(*, consent: Consent, user, new_consent: Consent) -> list
     Only staff of the responsible service may do it, and the new consent must be the same
     person's. Cancels the tasks' unsent reminders. Returns the tasks closed (empty if none were open).
     """
-    from notifications.services import reminder_cancel
-
     if new_consent.person_id != consent.person_id or new_consent.pk == consent.pk:
         raise ValidationError(_("The new consent must be another consent from the same person."))
     tasks = list(ReconsentTask.objects.select_for_update().filter(consent=consent, done_at__isnull=True).select_related("responsible_service"))
@@ -376,7 +372,7 @@ def reconsent_task_done(*, consent: Consent, user, new_consent: Consent) -> list
     for task in tasks:
         task.done_at = now
         task.save(update_fields=["done_at"])
-        reminder_cancel(obligation=f"reconsent:{task.pk}")
+        reminders.reminder_cancel(obligation=f"reconsent:{task.pk}")
     if tasks:
         access_log_write(
             user=user, action="update", obj=consent, person=consent.person,

@@ -67,6 +67,15 @@ def reminder_schedule(
     return reminder
 
 
+def staff_reminder_schedule(*, obligation: str, message: str, service, subject, required_perm: str, url: str = "") -> Reminder:
+    """A reminder due now to ``service``'s staff, one per ``obligation`` (its key): the scheduler the
+    consent app's reminders hook calls (consent.reminders)."""
+    return reminder_schedule(
+        key=obligation, obligation=obligation, kind=Reminder.Kind.REMINDER, message=message, service=service,
+        audience=Reminder.Audience.STAFF, subject=subject, required_perm=required_perm, due_at=timezone.now(), url=url,
+    )
+
+
 def reminder_cancel(*, obligation: str) -> int:
     """Cancel every unsent reminder of an obligation; returns how many. Call in the fulfilling transaction."""
     return Reminder.objects.filter(obligation=obligation, sent_at__isnull=True, cancelled_at__isnull=True).update(
