@@ -7,12 +7,12 @@ PORT ?= 8000
 DEMO_ENV := DJANGO_DEMO=1 DJANGO_DEBUG=1
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install install-dev system-deps browser run test test-fast migrate seed lock messages check-deploy clean
+.PHONY: install install-dev system-deps browser run lint test test-fast migrate seed lock messages check-deploy clean
 
 # --- installation -------------------------------------------------------------------------
 # `install`: the production pins only (what the Dockerfile installs). `install-dev`: those plus the
 # test and development tools of requirements-dev.txt (pytest, Playwright, factory_boy, Faker,
-# time-machine, Hypothesis), for the tests and the demo.
+# time-machine, Hypothesis, import-linter), for the tests and the demo.
 $(VENV)/.installed-prod: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -72,10 +72,16 @@ run: seed messages
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # --- tests --------------------------------------------------------------------------------
+# The import contracts of design.md ("Import direction"): .importlinter for which app imports
+# which, tools/lint_private_imports.py for private names. A violation fails `make test`.
+lint: install-dev
+	$(VENV)/bin/lint-imports --no-logo
+	$(PY) tools/lint_private_imports.py
+
 # The whole suite. With DATABASE_URL / REDIS_URL set (as .ci/run does) it runs on PostgreSQL and
 # Redis; without them on SQLite, where the tests that need those services say so and skip
 # (in CI, where CI=true, such a skip is a failure instead).
-test: install-dev browser messages
+test: install-dev lint browser messages
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) -m pytest $(PYTEST_ARGS)
 
 check-deploy: install
@@ -100,4 +106,4 @@ lock:
 	rm -rf $(LOCK_VENV)
 
 clean:
-	rm -rf var staticfiles .pytest_cache $(LOCK_VENV)
+	rm -rf var staticfiles .pytest_cache .import_linter_cache $(LOCK_VENV)

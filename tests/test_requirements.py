@@ -6,7 +6,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 TEST_TOOLS = {
     "pytest", "pytest-django", "pytest-xdist", "playwright", "faker", "factory-boy", "time-machine", "hypothesis",
-    "execnet", "iniconfig", "pluggy", "greenlet", "sortedcontainers",
+    "execnet", "iniconfig", "pluggy", "greenlet", "sortedcontainers", "import-linter", "grimp",
 }
 
 
