@@ -69,6 +69,16 @@ def person_records_move(*, source: Person, target: Person) -> None:
     PersonRecord.objects.filter(person=source).delete()
 
 
+def _links_held_by_both_drop(model, field: str, *, source: Person, target: Person) -> None:
+    """A many-to-many link ``target`` already has (a consent given by both records of one guardian)
+    is dropped from ``source`` rather than duplicated: the link rows are unique and hold nothing else."""
+    if not model._meta.auto_created:
+        return
+    (other,) = [f.name for f in model._meta.local_fields if f.is_relation and f.name != field]
+    held = model._default_manager.filter(**{field: target}).values(other)
+    model._default_manager.filter(**{field: source, f"{other}__in": held}).delete()
+
+
 def person_merge(*, source: Person, target: Person) -> None:
     """``source`` (a minimal contact) turned out to be ``target``: every row that holds ``source``
     moves to ``target``, and ``source`` points to it (``merged_into``). Call inside the caller's
@@ -83,6 +93,7 @@ def person_merge(*, source: Person, target: Person) -> None:
     person_records_move(source=source, target=target)
     for holding in holders.holdings():
         if holding.merge:
+            _links_held_by_both_drop(holding.model_class, holding.person_field, source=source, target=target)
             holding.model_class._default_manager.filter(**{holding.person_field: source}).update(**{holding.person_field: target})
     for side, other in (("child", "guardian"), ("guardian", "child")):
         for row in Guardianship.objects.filter(**{side: source}):
