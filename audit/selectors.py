@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q
 
 from audit.labels import labels_of
 from audit.models import AccessLog
+from people.holders import role_held_at
 
 REVIEW_PAGE_SIZE = 50
 
@@ -37,28 +38,10 @@ def review_break_glass(*, since, until, before_id=None, size=REVIEW_PAGE_SIZE):
 
 
 def _service_has_role_with_person():
-    """Exists(...) on an AccessLog row: the row's service held a role with the row's person when
-    it read — a contact it registered, a consent it recorded, a disclosure to or from it that was
-    live then, a concern it reported or received, a referral it sent, routed or received."""
-    from consent.models import Consent, Disclosure
-    from referrals.models import Concern, Contact, Referral
-
-    person, service, at = OuterRef("person_id"), OuterRef("service_id"), OuterRef("at")
-    return (
-        Exists(Contact.objects.filter(person_id=person, service_id=service))
-        | Exists(Consent.objects.filter(person_id=person, recorded_by_service_id=service))
-        | Exists(
-            Disclosure.objects.filter(person_id=person, disclosed_at__lte=at)
-            .filter(Q(to_service_id=service) | Q(from_service_id=service))
-            .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
-        )
-        | Exists(Concern.objects.filter(person_id=person).filter(Q(reporting_service_id=service) | Q(receiving_service_id=service)))
-        | Exists(
-            Referral.objects.filter(person_id=person).filter(
-                Q(sender_service_id=service) | Q(routing_service_id=service) | Q(target_service_id=service)
-            )
-        )
-    )
+    """On an AccessLog row: the row's service held a role with the row's person when it read,
+    through any table declared in people.holders (a contact it registered, a consent it recorded, a
+    disclosure to or from it live then, a case it sent)."""
+    return role_held_at(person=OuterRef("person_id"), service=OuterRef("service_id"), at=OuterRef("at"))
 
 
 def review_reads_without_case(*, since, until, before_id=None, size=REVIEW_PAGE_SIZE):

@@ -18,14 +18,18 @@ class Holding:
 
     ``services``: fields on the row naming services that hold a role with the person through it
     (empty: the row gives no role, e.g. an emergency access). ``live``: the rows that give that role
-    (a revoked disclosure gives none). ``merge``: whether a person merge re-points the row; a row
-    that must stay as written (the append-only access log) says why in ``kept_because``.
+    now (a revoked disclosure gives none). ``starts``/``ends``: time fields bounding the role, for
+    asking who held a role at a past moment (the access-log review); empty when the role lasts as
+    long as the row. ``merge``: whether a person merge re-points the row; a row that must stay as
+    written (the append-only access log) says why in ``kept_because``.
     """
 
     model: str
     person_field: str = "person"
     services: tuple[str, ...] = ()
     live: Q = field(default_factory=Q)
+    starts: str = ""
+    ends: str = ""
     merge: bool = True
     kept_because: str = ""
 
@@ -87,3 +91,26 @@ def services_with_role(person) -> set[int]:
         for service_field in holding.services:
             ids |= set(rows.exclude(**{f"{service_field}__isnull": True}).values_list(f"{service_field}_id", flat=True))
     return ids
+
+
+def role_held_at(*, person, service, at) -> Q:
+    """A filter expression (on a row that names a person, a service and a time, e.g. an access-log
+    row, passed as OuterRef expressions) that is true when the service held a role with the person
+    at that time, through any declared table."""
+    from functools import reduce
+    from operator import or_
+
+    from django.db.models import Exists
+
+    conditions = []
+    for holding in holdings():
+        if not holding.services:
+            continue
+        rows = holding.model_class._default_manager.filter(**{f"{holding.person_field}_id": person})
+        if holding.starts:
+            rows = rows.filter(**{f"{holding.starts}__lte": at})
+        if holding.ends:
+            rows = rows.filter(Q(**{f"{holding.ends}__isnull": True}) | Q(**{f"{holding.ends}__gt": at}))
+        by_service = reduce(or_, [Q(**{f"{field}_id": service}) for field in holding.services])
+        conditions.append(Exists(rows.filter(by_service)))
+    return reduce(or_, conditions)

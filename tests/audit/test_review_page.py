@@ -47,7 +47,9 @@ class AccessReviewPageTests:
         assert row.pk in shown(response, "break_glass")
 
     def test_it_lists_a_read_by_a_service_without_a_role_and_not_one_with_a_role(self, client, org, personvern):
-        concern = make_melding(org)
+        # Sent before it was read: barnevern's role comes from the disclosure, live from then on.
+        with time_machine.travel(WHEN - datetime.timedelta(days=1), tick=False):
+            concern = make_melding(org)
         with time_machine.travel(WHEN, tick=False):
             outsider = read(org.nav_staff, org.nav, concern)
             own = read(org.reporter, org.barnehage, concern)
