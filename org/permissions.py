@@ -61,8 +61,14 @@ OWNERSHIP = {
     ("referrals.contact", codename(CONTACT_HANDLER)): "service_id",
     ("consent.consent", codename(CONSENT_MANAGER)): "recorded_by_service_id",
 }
-# Models whose rows are a person's data: every grant on them needs a reason (see above).
+# Models whose rows are a person's data: every grant on them needs a reason (see above). A table
+# that holds a person (people.holders) and has object permissions of its own must be listed here or
+# below, with the reason; the system check people.E002 refuses to start otherwise.
 PERSON_DATA_MODELS = ("referrals.concern", "referrals.referral", "referrals.contact", "consent.consent")
+NOT_PERSON_DATA = {
+    "referrals.breakglassaccess": "an emergency access names whose case was read, not what it holds; its review "
+                                  "permission goes to the case's service and to the privacy function",
+}
 
 
 class GrantRefused(Exception):
