@@ -8,11 +8,14 @@ from viewflow.workflow.status import PROCESS, STATUS
 def task_complete(flow_class, process, node_name: str, user, activation=None):
     """Complete the open task of ``node_name`` as ``user``.
 
-    From viewflow's own task page the activation is already started and locked; from the
-    project's pages the task is taken here (assigned to the user if still in the queue) under
-    the flow lock. Raises a translated ValidationError if no such task is open.
+    From viewflow's own task page the activation is already started and locked (it must be the
+    task of ``node_name`` in ``process``: ValueError otherwise); from the project's pages the task
+    is taken here (assigned to the user if still in the queue) under the flow lock. Raises a
+    translated ValidationError if no such task is open. Call inside the transaction of the change.
     """
     if activation is not None:
+        if activation.process.pk != process.pk or activation.flow_task.name != node_name:
+            raise ValueError(f"the task of {activation.flow_task.name!r} cannot complete {node_name!r} of process {process.pk}")
         activation.execute()
         return
     node = getattr(flow_class, node_name)

@@ -1,0 +1,264 @@
+"""The one step skeleton: every human step of a process is declared once and run through it.
+
+A ``Step`` declares what the skeleton needs: which of the record's services must act, the guards
+and statuses it may run in, the deadlines it meets, cancels and opens, the flow node whose task it
+completes, and the access log's purpose. ``Step.run`` wraps the step's own change (the ``with``
+body) in one transaction::
+
+    lock the record → the user is a member of an acting service → guards → status → the form is not
+    stale → the change → deadlines met, cancelled, opened → the viewflow task completed → the next
+    deadline refreshed → the access log
+
+``Steps.available`` answers which steps a page may offer from the same declarations, so a page
+offers exactly what the services accept.
+"""
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+
+from audit.services import access_log_write
+from notifications.models import Reminder
+from notifications.services import reminder_schedule
+from org.models import Membership
+from workflows.services import deadlines
+from workflows.services.tasks import process_cancel, task_complete
+
+MISSING_VERSION = gettext_lazy("This form is incomplete or out of date. Reload the page and try again.")
+
+
+class _NoForm:
+    """The ``version`` of a call from code that acts on the row it has just read, with no form
+    rendered in between (demo data, sending a melding in the request that drafted it)."""
+
+    def __repr__(self):
+        return "NO_FORM"
+
+
+NO_FORM = _NoForm()
+
+
+def record_version(record) -> str:
+    """The version a form carries to be checked for staleness: the record's ``updated_at``."""
+    return str(record.updated_at.timestamp()) if record.updated_at else ""
+
+
+def is_member(user, service) -> bool:
+    return service is not None and Membership.objects.filter(user=user, service=service, active=True).exists()
+
+
+def require_member(user, service, message) -> None:
+    """Raise ValidationError(code="not_member") unless ``user`` is an active member of ``service``."""
+    if not is_member(user, service):
+        raise ValidationError(str(message), code="not_member")
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition beyond the status (the kind of record, a step not yet done): ``holds(record)``,
+    else the step is out of order with ``message``."""
+
+    holds: Callable[[Any], bool]
+    message: Promise
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A deadline that a step (or a start) opens: policy ``step``, owed by the record's ``service``
+    (an attribute name), whose holders of ``perm`` are reminded. Counted from
+    ``starts(record, met)`` (``met``: the deadlines the step met, by policy step), else from now;
+    opened only if ``when(record)``. ``also_escalate(record)`` gives (service, perm) whose leaders
+    are alarmed too."""
+
+    step: str
+    service: str
+    perm: str
+    starts: Callable | None = None
+    when: Callable | None = None
+    also_escalate: Callable | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Step:
+    """One human step. ``name`` is its one name: the page action, the task page's ``step``, the
+    key of the form a page offers. ``actors`` are attribute names of the record's services; the
+    first the user is a member of acts (it is logged as the service). ``purpose`` may be left empty
+    only if every run sets ``run.purpose``."""
+
+    steps: "Steps"
+    name: str
+    statuses: tuple[str, ...]
+    actors: tuple[str, ...]
+    not_member: Promise
+    purpose: str = ""
+    guards: tuple[Guard, ...] = ()
+    node: str = ""
+    meets: tuple[str, ...] = ()
+    cancels: tuple[str, ...] = ()
+    opens: tuple[Opening, ...] = ()
+
+    def refusal(self, record) -> ValidationError | None:
+        """The out-of-order error the step's guards and status give on ``record`` now, or None."""
+        for guard in self.guards:
+            if not guard.holds(record):
+                return ValidationError(str(guard.message), code="out_of_order")
+        return self.steps.status_refusal(record, self.statuses)
+
+    def offered_to(self, record, roles) -> bool:
+        """Whether a page shows the step to a user with ``roles`` (the access helper's) on ``record``."""
+        acting = any(
+            self.steps.roles.get(actor) in roles and getattr(record, f"{actor}_id") is not None for actor in self.actors
+        )
+        return acting and self.refusal(record) is None
+
+    def run(self, record, *, user, version=NO_FORM, activation=None):
+        """Context manager: the skeleton around the step's change; yields a ``Run``.
+
+        Locks the record (``run.record`` is the locked copy) and raises a translated ValidationError,
+        changing nothing, for a non-member ("not_member"), a failed guard or status ("out_of_order")
+        or a stale or missing ``version`` ("stale"; ``NO_FORM`` skips the check, as does a process
+        without a stale message). ``activation`` is viewflow's, from its task page: it is completed
+        here, inside this transaction.
+        """
+        return _run(self, record, user=user, version=version, activation=activation)
+
+
+class Run:
+    """A step in progress: the locked record, the user, the acting service, the audit purpose."""
+
+    def __init__(self, step: Step, record, user, service):
+        self.step, self.record, self.user, self.service = step, record, user, service
+        self.purpose = step.purpose
+
+    def notify(self, service, perm: str, key: str, message: str):
+        self.step.steps.notify(self.record, service=service, perm=perm, key=key, message=message)
+
+
+class Steps:
+    """The steps of one process and what they share: its record, how it is locked and addressed,
+    which role each of its services gives, and what its refusals say (``stale``: None for a
+    process whose forms carry no version)."""
+
+    def __init__(self, *, process: str, model, related: tuple[str, ...], url: str, roles: dict[str, str],
+                 out_of_order: Promise, stale: Promise | None = None):
+        self.process, self.model, self.related, self.url_name = process, model, related, url
+        self.roles, self.out_of_order, self.stale = roles, out_of_order, stale
+        self._steps: dict[str, Step] = {}
+
+    def add(self, name: str, **declaration) -> Step:
+        if name in self._steps:
+            raise ValueError(f"step {name!r} declared twice")
+        unknown = set(declaration.get("actors", ())) - set(self.roles)
+        if unknown:
+            raise ValueError(f"step {name!r}: no role for {sorted(unknown)}")
+        step = self._steps[name] = Step(steps=self, name=name, **declaration)
+        return step
+
+    def __getitem__(self, name: str) -> Step:
+        return self._steps[name]
+
+    def __iter__(self):
+        return iter(self._steps.values())
+
+    def available(self, record, roles) -> dict[str, Step]:
+        """The steps a user with ``roles`` may take on ``record`` now, by name: exactly those whose
+        services would not refuse them as out of order or by role."""
+        return {step.name: step for step in self if step.offered_to(record, roles)}
+
+    def lock(self, record):
+        """A fresh copy of ``record`` with its row locked until the transaction ends."""
+        # of=("self",): PostgreSQL cannot lock the nullable side of the joined services.
+        return self.model.objects.select_for_update(of=("self",)).select_related(*self.related).get(pk=record.pk)
+
+    def status_refusal(self, record, allowed) -> ValidationError | None:
+        if record.status in allowed:
+            return None
+        return ValidationError(self.out_of_order % {"status": record.get_status_display()}, code="out_of_order")
+
+    def require_status(self, record, *allowed) -> None:
+        refusal = self.status_refusal(record, allowed)
+        if refusal is not None:
+            raise refusal
+
+    def require_fresh(self, record, version) -> None:
+        """A form carries the version it was rendered from; a changed row means a stale form.
+        Checked under the row lock, so two people submitting the same form cannot both pass.
+        A missing version (an old page or a forged post) is refused like a stale one; only
+        ``NO_FORM``, which no form can send, skips the check. A version rendered by a template is
+        localised (a decimal comma in Norwegian); that formatting is not a change."""
+        if self.stale is None or version is NO_FORM:
+            return
+        if not isinstance(version, str) or not version.strip():
+            raise ValidationError(str(MISSING_VERSION), code="stale")
+        if version.strip().replace(",", ".") != record_version(record):
+            raise ValidationError(str(self.stale), code="stale")
+
+    def url(self, record) -> str:
+        return reverse(self.url_name, args=[record.code])
+
+    def flow_class(self):
+        from workflows.processes import process_named
+
+        return process_named(self.process).flow_class()
+
+    def notify(self, record, *, service, perm: str, key: str, message: str) -> None:
+        """Tell ``service``'s holders of ``perm`` now (one notice per record, ``key`` and service)."""
+        reminder_schedule(
+            key=f"{self.process}:{record.pk}:{key}:{service.pk}", obligation=f"{self.process}:{record.pk}:info",
+            kind=Reminder.Kind.INFO, message=message, service=service, audience=Reminder.Audience.STAFF,
+            subject=record, required_perm=perm, due_at=timezone.now(), url=self.url(record),
+        )
+
+    def open_deadline(self, record, opening: Opening, met: dict | None = None):
+        """Open ``opening`` on ``record`` (if its ``when`` holds); returns the Deadline or None."""
+        if opening.when is not None and not opening.when(record):
+            return None
+        return deadlines.deadline_open(
+            subject=record, process=self.process, step=opening.step,
+            starts_at=opening.starts(record, met or {}) if opening.starts else timezone.now(),
+            responsible_service=getattr(record, opening.service), required_perm=opening.perm,
+            url=self.url(record), reference=record.reference,
+            also_escalate=opening.also_escalate(record) if opening.also_escalate else None,
+        )
+
+    def process_cancel(self, record) -> None:
+        """Cancel the record's viewflow process and its open tasks."""
+        process_cancel(self.flow_class(), record.process)
+
+
+@contextmanager
+def _run(step: Step, record, *, user, version, activation):
+    steps = step.steps
+    with transaction.atomic():
+        record = steps.lock(record)
+        # Who acts comes first: someone who may not take the step learns nothing of the record's state.
+        service = next((s for s in (getattr(record, a) for a in step.actors) if is_member(user, s)), None)
+        if service is None:
+            raise ValidationError(str(step.not_member), code="not_member")
+        refusal = step.refusal(record)
+        if refusal is not None:
+            raise refusal
+        steps.require_fresh(record, version)
+        if activation is not None and not step.node:
+            raise ValueError(f"the step {step.name!r} completes no task")
+        run = Run(step, record, user, service)
+        yield run
+        met = {name: deadlines.deadline_meet(subject=record, process=steps.process, step=name) for name in step.meets}
+        for name in step.cancels:
+            deadlines.deadline_cancel(subject=record, process=steps.process, step=name)
+        for opening in step.opens:
+            steps.open_deadline(record, opening, met)
+        if step.node:
+            task_complete(steps.flow_class(), record.process, step.node, user, activation)
+        deadlines.next_deadline_refresh(record)
+        if not run.purpose:
+            raise ValueError(f"the step {step.name!r} ran without an access-log purpose")
+        access_log_write(
+            user=user, action="update", obj=record, person=getattr(record, "person", None), purpose=run.purpose, service=service,
+        )
