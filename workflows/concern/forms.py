@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from referrals.models import Concern, ConcernFeedback
 from people.validators import LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, child_birth_date_problem, parse_national_id
+from workflows.steps import MISSING_VERSION
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -133,12 +134,8 @@ class VersionedForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if not (cleaned.get("version") or "").strip() and "version" not in self.errors:
-            self.add_error(None, ValidationError(missing_version_message(), code="stale"))
+            self.add_error(None, ValidationError(str(MISSING_VERSION), code="stale"))
         return cleaned
-
-
-def missing_version_message():
-    return _("This form is incomplete or out of date. Reload the page and try again.")
 
 
 class ReceiptForm(VersionedForm):

@@ -1,31 +1,32 @@
 """Concern workflow services: every state change of a concern happens here.
 
-Each service is atomic and guarded by the concern's current status (the row is locked first), so
-a step out of order or a stale form raises a translated ValidationError and changes nothing.
-Human viewflow tasks are completed in the same transaction as the change they stand for.
+Each step is declared once in ``STEPS`` and runs through the step skeleton (workflows.steps): the
+row is locked, the acting service, the status and the form's version are checked, so a step out of
+order or a stale form raises a translated ValidationError and changes nothing. Human viewflow tasks
+are completed in the same transaction as the change they stand for.
 """
 from datetime import datetime, time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from audit.services import access_log_write
 from consent.models import Disclosure
 from consent.services import disclosure_record
-from notifications.models import Reminder
-from notifications.services import reminder_schedule, system_text
+from notifications.services import system_text
 from org import permissions
-from org.models import Membership, Service
+from org.models import Service
 from people.models import Person
+from people.services import person_get_or_create
 from referrals.models import Concern, ConcernFeedback
 from people.validators import CHILD_UNDER, LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, child_birth_date_problem, contains_national_id, text_limits
+from workflows import steps
 from workflows.models import Deadline
 from workflows.services import deadlines
-from workflows.services.tasks import process_cancel, task_complete
+from workflows.steps import NO_FORM, Guard, Opening
 
 PROCESS = "concern"
 HANDLER = permissions.CONCERN_HANDLER
@@ -34,63 +35,93 @@ LEGAL_BASIS = {
     Service.Kind.BARNEHAGE: "barnevernsloven § 13-2; barnehageloven § 46",
     Service.Kind.SKOLE: "barnevernsloven § 13-2; opplæringslova § 24-2",
 }
+S = Concern.Status
+
+STEPS = steps.Steps(
+    process=PROCESS, model=Concern, related=("reporting_service", "receiving_service", "person"), url="concerns:detail",
+    roles={"reporting_service": "reporter", "receiving_service": "handler"},
+    out_of_order=gettext_lazy("This step cannot be done now: the concern is “%(status)s”. Reload the page to see its current state."),
+    stale=gettext_lazy("Someone else changed this concern while you had it open. Reload the page and try again."),
+)
+BY_REPORTER = {"actors": ("reporting_service",), "not_member": gettext_lazy("You are not a member of the reporting service.")}
+BY_HANDLER = {"actors": ("receiving_service",), "not_member": gettext_lazy("Only the receiving child welfare service can do this.")}
 
 
-def _url(concern):
-    return reverse("concerns:detail", args=[concern.code])
+def _is_melding(concern):
+    return concern.kind == Concern.Kind.MELDING
 
 
-def _lock(concern: Concern) -> Concern:
-    return Concern.objects.select_for_update(of=("self",)).select_related("reporting_service", "receiving_service", "person").get(pk=concern.pk)
+def _is_consultation(concern):
+    return concern.kind == Concern.Kind.CONSULTATION
 
 
-def _require_status(concern: Concern, *allowed: str):
-    if concern.status not in allowed:
-        raise ValidationError(
-            _("This step cannot be done now: the concern is “%(status)s”. Reload the page to see its current state.")
-            % {"status": concern.get_status_display()},
-            code="out_of_order",
-        )
+def _feedback_not_sent(kind):
+    return lambda concern: kind not in {f.kind for f in concern.feedbacks.all()}
 
 
-class _NoForm:
-    """The ``version`` of a call from code that acts on the row it has just read, with no form
-    rendered in between (demo data, sending a melding in the request that drafted it)."""
-
-    def __repr__(self):
-        return "NO_FORM"
+def _handler_deadline(step, **timing):
+    return Opening(step, service="receiving_service", perm=HANDLER, **timing)
 
 
-NO_FORM = _NoForm()
-
-
-def _require_fresh(concern: Concern, version):
-    """A form carries the ``updated_at`` it was rendered from; a changed row means a stale form.
-    Checked under the row lock, so two people submitting the same form cannot both pass.
-    A missing version (None or empty: an old page or a forged post) is refused like a stale one;
-    only ``NO_FORM``, which no form can send, skips the check.
-
-    A version rendered by a template is localised (a decimal comma in Norwegian); that formatting
-    is not a change.
-    """
-    if version is NO_FORM:
-        return
-    if not isinstance(version, str) or not version.strip():
-        raise ValidationError(_("This form is incomplete or out of date. Reload the page and try again."), code="stale")
-    if version.strip().replace(",", ".") != concern_version(concern):
-        raise ValidationError(
-            _("Someone else changed this concern while you had it open. Reload the page and try again."),
-            code="stale",
-        )
+# The reporter (barnehage/skole).
+EDIT = STEPS.add("edit", statuses=(S.DRAFT,), **BY_REPORTER, purpose="concern draft")
+SEND = STEPS.add(
+    "send", statuses=(S.DRAFT,), **BY_REPORTER, purpose="concern sent",
+    opens=(
+        _handler_deadline("receipt", starts=lambda c, met: c.submitted_at, when=_is_melding,
+                          also_escalate=lambda c: (c.reporting_service, REPORTER)),
+        _handler_deadline("review", starts=lambda c, met: c.submitted_at, when=_is_melding),
+        _handler_deadline("feedback_initial", starts=lambda c, met: c.submitted_at, when=_is_melding),
+        _handler_deadline("consultation_answer", starts=lambda c, met: c.submitted_at, when=_is_consultation),
+    ),
+)
+UPGRADE = STEPS.add(
+    "upgrade", statuses=(S.SUBMITTED, S.ANSWERED), **BY_REPORTER, purpose="consultation upgraded",
+    guards=(Guard(_is_consultation, gettext_lazy("Only an anonymous consultation can be upgraded.")),),
+    cancels=("consultation_answer",),
+)
+# Barnevern.
+ANSWER = STEPS.add(
+    "answer", statuses=(S.SUBMITTED,), **BY_HANDLER, purpose="consultation answered",
+    guards=(Guard(_is_consultation, gettext_lazy("Only an anonymous consultation is answered with advice.")),),
+    node="answer_consultation", meets=("consultation_answer",),
+)
+RECEIPT = STEPS.add(
+    "receipt", statuses=(S.SUBMITTED,), **BY_HANDLER, purpose="receipt confirmed",
+    guards=(Guard(_is_melding, gettext_lazy("An anonymous consultation is answered, not confirmed.")),),
+    node="confirm_receipt", meets=("receipt",),
+)
+REVIEW = STEPS.add(
+    "review", statuses=(S.RECEIVED,), **BY_HANDLER, purpose="review decision", node="review", meets=("review",),
+    # § 2-2: three months counted from the end of the one-week review window, not from today.
+    opens=(_handler_deadline("investigation", starts=lambda c, met: met["review"].due_at,
+                             when=lambda c: c.review_decision == Concern.ReviewDecision.INVESTIGATE),),
+)
+EXTEND = STEPS.add("extend", statuses=(S.INVESTIGATING,), **BY_HANDLER, purpose="investigation extended")
+CONCLUDE = STEPS.add(
+    "conclude", statuses=(S.INVESTIGATING,), **BY_HANDLER, purpose="investigation concluded",
+    node="investigate", meets=("investigation",),
+    opens=(_handler_deadline("feedback_final", starts=lambda c, met: c.investigation_ended_at),),
+)
+FEEDBACK = {
+    kind: STEPS.add(
+        f"feedback_{kind}", statuses=statuses, **BY_HANDLER, purpose="feedback to reporter",
+        guards=(
+            Guard(_is_melding, gettext_lazy("Feedback is given on meldinger.")),
+            Guard(_feedback_not_sent(kind), gettext_lazy("This feedback has already been sent.")),
+        ),
+        meets=(f"feedback_{kind}",),
+    )
+    for kind, statuses in (
+        (ConcernFeedback.Kind.INITIAL, (S.RECEIVED, S.INVESTIGATING, S.CLOSED, S.INVESTIGATED)),
+        (ConcernFeedback.Kind.FINAL, (S.INVESTIGATED,)),
+    )
+}
 
 
 def concern_version(concern: Concern) -> str:
-    return str(concern.updated_at.timestamp()) if concern.updated_at else ""
-
-
-def _require_member(user, service: Service, *, message):
-    if not Membership.objects.filter(user=user, service=service, active=True).exists():
-        raise ValidationError(message, code="not_member")
+    """The version a handling form carries (see workflows.steps.Steps.require_fresh)."""
+    return steps.record_version(concern)
 
 
 def _require_child(person: Person):
@@ -161,7 +192,7 @@ def concern_draft_create(
     not_informed_reason: str = "",
 ) -> Concern:
     """Create a draft concern. Nothing leaves the reporting service until ``concern_submit``."""
-    _require_member(user, reporting_service, message=_("You are not a member of the reporting service."))
+    steps.require_member(user, reporting_service, BY_REPORTER["not_member"])
     if not reporting_service.can_report_concerns:
         raise ValidationError(_("Only kindergartens and schools file concerns here."))
     if receiving_service.kind != Service.Kind.BARNEVERN:
@@ -193,27 +224,39 @@ def concern_draft_create(
 
 
 @transaction.atomic
+def concern_create(*, user, reporting_service: Service, child: dict | None = None, send: bool = False, **fields) -> Concern:
+    """The concern form's one write: register the child of a melding (``child``: the form's identity
+    fields, see people.services.person_get_or_create), create the draft and, with ``send``, send it.
+    A refused send keeps neither the draft nor the child."""
+    person = None
+    if child is not None and fields.get("kind") == Concern.Kind.MELDING:
+        person = person_get_or_create(user=user, municipality=reporting_service.municipality, service=reporting_service, **child)
+    concern = concern_draft_create(user=user, reporting_service=reporting_service, person=person, **fields)
+    if send:
+        concern = concern_submit(concern=concern, user=user)
+    return concern
+
+
+@transaction.atomic
 def concern_draft_update(*, concern: Concern, user, version, **fields) -> Concern:
     """Change a draft. Refused once sent, or if the form is stale."""
-    concern = _lock(concern)
-    _require_status(concern, Concern.Status.DRAFT)
-    _require_fresh(concern, version)
-    allowed = {"observations", "categories", "urgency", "parents_informed", "child_informed", "not_informed_reason", "child_age", "person", "receiving_service"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
-    merged = {f: fields.get(f, getattr(concern, f)) for f in allowed}
-    if "receiving_service" in fields and merged["receiving_service"].kind != Service.Kind.BARNEVERN:
-        raise ValidationError({"receiving_service": _("Concerns go to a child welfare service.")})
-    _validate_content(
-        kind=concern.kind, person=merged["person"], observations=merged["observations"], categories=merged["categories"],
-        parents_informed=merged["parents_informed"], child_informed=merged["child_informed"],
-        not_informed_reason=merged["not_informed_reason"], child_age=merged["child_age"],
-    )
-    for f, v in fields.items():
-        setattr(concern, f, v)
-    concern.save()
-    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="concern draft", service=concern.reporting_service)
+    with EDIT.run(concern, user=user, version=version) as run:
+        concern = run.record
+        allowed = {"observations", "categories", "urgency", "parents_informed", "child_informed", "not_informed_reason", "child_age", "person", "receiving_service"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+        merged = {f: fields.get(f, getattr(concern, f)) for f in allowed}
+        if "receiving_service" in fields and merged["receiving_service"].kind != Service.Kind.BARNEVERN:
+            raise ValidationError({"receiving_service": _("Concerns go to a child welfare service.")})
+        _validate_content(
+            kind=concern.kind, person=merged["person"], observations=merged["observations"], categories=merged["categories"],
+            parents_informed=merged["parents_informed"], child_informed=merged["child_informed"],
+            not_informed_reason=merged["not_informed_reason"], child_age=merged["child_age"],
+        )
+        for f, v in fields.items():
+            setattr(concern, f, v)
+        concern.save()
     return concern
 
 
@@ -225,117 +268,58 @@ def concern_submit(*, concern: Concern, user, version=NO_FORM) -> Concern:
     no personal data, so barnevern is granted access to it without a disclosure row. A melding is
     refused if the child has turned 18 since it was drafted.
     """
-    from workflows.flows.concern import ConcernFlow
-
-    concern = _lock(concern)
-    _require_status(concern, Concern.Status.DRAFT)
-    _require_fresh(concern, version)
-    _require_member(user, concern.reporting_service, message=_("You are not a member of the reporting service."))
-    if concern.kind == Concern.Kind.MELDING and concern.person is not None:
-        _require_child(concern.person)
-    now = timezone.now()
-    concern.submitted_at = now
-    if concern.kind == Concern.Kind.MELDING:
-        concern.legal_basis = LEGAL_BASIS.get(concern.reporting_service.kind, "barnevernsloven § 13-2")
-        disclosure_record(
-            obj=concern, person=concern.person, from_service=concern.reporting_service,
-            to_service=concern.receiving_service, basis=Disclosure.Basis.OPPLYSNINGSPLIKT,
-            legal_reference=concern.legal_basis, purpose="melding til barnevernstjenesten",
-            perm=HANDLER, user=user,
-        )
+    with SEND.run(concern, user=user, version=version) as run:
+        concern = run.record
+        if concern.kind == Concern.Kind.MELDING and concern.person is not None:
+            _require_child(concern.person)
+        concern.submitted_at = timezone.now()
+        if concern.kind == Concern.Kind.MELDING:
+            concern.legal_basis = LEGAL_BASIS.get(concern.reporting_service.kind, "barnevernsloven § 13-2")
+            disclosure_record(
+                obj=concern, person=concern.person, from_service=concern.reporting_service,
+                to_service=concern.receiving_service, basis=Disclosure.Basis.OPPLYSNINGSPLIKT,
+                legal_reference=concern.legal_basis, purpose="melding til barnevernstjenesten",
+                perm=HANDLER, user=user,
+            )
+        else:
+            permissions.grant_to_service(perm=HANDLER, obj=concern, service=concern.receiving_service)
         concern.status = Concern.Status.SUBMITTED
-    else:
-        permissions.grant_to_service(perm=HANDLER, obj=concern, service=concern.receiving_service)
-        concern.status = Concern.Status.SUBMITTED
-    concern.save(update_fields=["submitted_at", "legal_basis", "status", "updated_at"])
-    ConcernFlow.start.run(concern=concern)
-
-    url, ref = _url(concern), concern.reference
-    common = dict(subject=concern, responsible_service=concern.receiving_service, required_perm=HANDLER, url=url, reference=ref)
-    if concern.kind == Concern.Kind.MELDING:
-        deadlines.deadline_open(
-            process=PROCESS, step="receipt", starts_at=now,
-            also_escalate=(concern.reporting_service, REPORTER), **common,
-        )
-        deadlines.deadline_open(process=PROCESS, step="review", starts_at=now, **common)
-        deadlines.deadline_open(process=PROCESS, step="feedback_initial", starts_at=now, **common)
-    else:
-        deadlines.deadline_open(process=PROCESS, step="consultation_answer", starts_at=now, **common)
-    _notify_now(concern, service=concern.receiving_service, perm=HANDLER, key="submitted",
-                message=system_text(gettext_noop("%(ref)s: a new concern has arrived"), ref=ref))
-    deadlines.next_deadline_refresh(concern)
-    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="concern sent", service=concern.reporting_service)
+        concern.save(update_fields=["submitted_at", "legal_basis", "status", "updated_at"])
+        STEPS.flow_class().start.run(concern=concern)
+        run.notify(concern.receiving_service, HANDLER, "submitted",
+                   system_text(gettext_noop("%(ref)s: a new concern has arrived"), ref=concern.reference))
     return concern
-
-
-def _notify_now(concern, *, service, perm, key, message):
-    reminder_schedule(
-        key=f"concern:{concern.pk}:{key}:{service.pk}", obligation=f"concern:{concern.pk}:info",
-        kind=Reminder.Kind.INFO, message=message, service=service, audience=Reminder.Audience.STAFF,
-        subject=concern, required_perm=perm, due_at=timezone.now(), url=_url(concern),
-    )
-
-
-def _complete_task(concern: Concern, node_name: str, user, activation=None):
-    from workflows.flows.concern import ConcernFlow
-
-    task_complete(ConcernFlow, concern.process, node_name, user, activation)
-
-
-def _require_handler(user, concern):
-    _require_member(user, concern.receiving_service, message=_("Only the receiving child welfare service can do this."))
 
 
 @transaction.atomic
 def concern_confirm_receipt(*, concern: Concern, user, version=NO_FORM, activation=None) -> Concern:
     """Barnevern confirms receipt; the sender then sees “received” with its time."""
-    concern = _lock(concern)
-    _require_fresh(concern, version)
-    _require_handler(user, concern)
-    _require_status(concern, Concern.Status.SUBMITTED)
-    if concern.kind != Concern.Kind.MELDING:
-        raise ValidationError(_("An anonymous consultation is answered, not confirmed."), code="out_of_order")
-    concern.status = Concern.Status.RECEIVED
-    concern.received_at = timezone.now()
-    concern.received_by = user
-    concern.save(update_fields=["status", "received_at", "received_by", "updated_at"])
-    deadlines.deadline_meet(subject=concern, process=PROCESS, step="receipt")
-    _complete_task(concern, "confirm_receipt", user, activation)
-    _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key="received",
-                message=system_text(gettext_noop("%(ref)s: the child welfare service has received your melding"), ref=concern.reference))
-    deadlines.next_deadline_refresh(concern)
-    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="receipt confirmed", service=concern.receiving_service)
+    with RECEIPT.run(concern, user=user, version=version, activation=activation) as run:
+        concern = run.record
+        concern.status = Concern.Status.RECEIVED
+        concern.received_at = timezone.now()
+        concern.received_by = user
+        concern.save(update_fields=["status", "received_at", "received_by", "updated_at"])
+        run.notify(concern.reporting_service, REPORTER, "received",
+                   system_text(gettext_noop("%(ref)s: the child welfare service has received your melding"), ref=concern.reference))
     return concern
 
 
 @transaction.atomic
 def concern_review(*, concern: Concern, user, decision: str, justification: str = "", version=NO_FORM, activation=None) -> Concern:
     """Record the review decision (§ 2-1): open an investigation, or close with a written justification."""
-    concern = _lock(concern)
-    _require_handler(user, concern)
-    _require_status(concern, Concern.Status.RECEIVED)
-    _require_fresh(concern, version)
-    if decision not in Concern.ReviewDecision.values:
-        raise ValidationError({"decision": _("Choose whether to investigate or close.")})
-    text_limits(justification=(justification, MEDIUM_TEXT))
-    if decision == Concern.ReviewDecision.CLOSE and not justification.strip():
-        raise ValidationError({"justification": _("A decision to close must be justified in writing.")})
-    now = timezone.now()
-    concern.review_decision = decision
-    concern.review_justification = justification.strip()
-    concern.reviewed_at = now
-    concern.status = Concern.Status.INVESTIGATING if decision == Concern.ReviewDecision.INVESTIGATE else Concern.Status.CLOSED
-    concern.save(update_fields=["review_decision", "review_justification", "reviewed_at", "status", "updated_at"])
-    review = deadlines.deadline_meet(subject=concern, process=PROCESS, step="review")
-    if decision == Concern.ReviewDecision.INVESTIGATE:
-        # § 2-2: three months counted from the end of the one-week review window, not from today.
-        deadlines.deadline_open(
-            subject=concern, process=PROCESS, step="investigation", starts_at=review.due_at,
-            responsible_service=concern.receiving_service, required_perm=HANDLER, url=_url(concern), reference=concern.reference,
-        )
-    _complete_task(concern, "review", user, activation)
-    deadlines.next_deadline_refresh(concern)
-    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="review decision", service=concern.receiving_service)
+    with REVIEW.run(concern, user=user, version=version, activation=activation) as run:
+        concern = run.record
+        if decision not in Concern.ReviewDecision.values:
+            raise ValidationError({"decision": _("Choose whether to investigate or close.")})
+        text_limits(justification=(justification, MEDIUM_TEXT))
+        if decision == Concern.ReviewDecision.CLOSE and not justification.strip():
+            raise ValidationError({"justification": _("A decision to close must be justified in writing.")})
+        concern.review_decision = decision
+        concern.review_justification = justification.strip()
+        concern.reviewed_at = timezone.now()
+        concern.status = Concern.Status.INVESTIGATING if decision == Concern.ReviewDecision.INVESTIGATE else Concern.Status.CLOSED
+        concern.save(update_fields=["review_decision", "review_justification", "reviewed_at", "status", "updated_at"])
     return concern
 
 
@@ -351,64 +335,49 @@ def concern_extend_investigation(*, concern: Concern, user, reason: str, until=N
 
     ``until`` is a date or datetime; by default the full extension.
     """
-    concern = _lock(concern)
-    _require_fresh(concern, version)
-    _require_handler(user, concern)
-    _require_status(concern, Concern.Status.INVESTIGATING)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("An extension needs a recorded reason.")})
-    text_limits(reason=(reason, SHORT_TEXT))
-    deadline = deadlines.deadline_for(concern, "investigation", process=PROCESS)
-    latest = investigation_max_due(concern)
-    if until is None:
-        new_due = latest
-    else:
-        if not isinstance(until, datetime):
-            # A date means the end of that day, except the maximum's own date (which the page
-            # offers as "at most until"): that means the maximum itself, not a refusal.
-            if until == timezone.localtime(latest).date():
-                until = latest
-            else:
-                until = timezone.make_aware(datetime.combine(until, time(23, 59)))
-        new_due = until
-    if new_due > latest:
-        raise ValidationError({"until": _("An investigation may last at most six months after the review week (until %(date)s).") % {"date": timezone.localtime(latest).strftime("%d.%m.%Y")}})
-    if new_due <= deadline.due_at:
-        raise ValidationError({"until": _("The new deadline must be later than the current one.")})
-    deadlines.deadline_extend(
-        deadline=deadline, due_at=new_due, reason=reason.strip(), subject=concern,
-        required_perm=HANDLER, url=_url(concern), reference=concern.reference,
-    )
-    concern.investigation_extension_reason = reason.strip()
-    concern.save(update_fields=["investigation_extension_reason", "updated_at"])
-    deadlines.next_deadline_refresh(concern)
-    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="investigation extended", service=concern.receiving_service)
+    with EXTEND.run(concern, user=user, version=version) as run:
+        concern = run.record
+        if not (reason or "").strip():
+            raise ValidationError({"reason": _("An extension needs a recorded reason.")})
+        text_limits(reason=(reason, SHORT_TEXT))
+        deadline = deadlines.deadline_for(concern, "investigation", process=PROCESS)
+        latest = investigation_max_due(concern)
+        if until is None:
+            new_due = latest
+        else:
+            if not isinstance(until, datetime):
+                # A date means the end of that day, except the maximum's own date (which the page
+                # offers as "at most until"): that means the maximum itself, not a refusal.
+                if until == timezone.localtime(latest).date():
+                    until = latest
+                else:
+                    until = timezone.make_aware(datetime.combine(until, time(23, 59)))
+            new_due = until
+        if new_due > latest:
+            raise ValidationError({"until": _("An investigation may last at most six months after the review week (until %(date)s).") % {"date": timezone.localtime(latest).strftime("%d.%m.%Y")}})
+        if new_due <= deadline.due_at:
+            raise ValidationError({"until": _("The new deadline must be later than the current one.")})
+        deadlines.deadline_extend(
+            deadline=deadline, due_at=new_due, reason=reason.strip(), subject=concern,
+            required_perm=HANDLER, url=STEPS.url(concern), reference=concern.reference,
+        )
+        concern.investigation_extension_reason = reason.strip()
+        concern.save(update_fields=["investigation_extension_reason", "updated_at"])
     return deadline
 
 
 @transaction.atomic
 def concern_conclude_investigation(*, concern: Concern, user, outcome: str, summary: str = "", version=NO_FORM, activation=None) -> Concern:
-    concern = _lock(concern)
-    _require_fresh(concern, version)
-    _require_handler(user, concern)
-    _require_status(concern, Concern.Status.INVESTIGATING)
-    if outcome not in Concern.Outcome.values:
-        raise ValidationError({"outcome": _("Choose the outcome of the investigation.")})
-    text_limits(summary=(summary, LONG_TEXT))
-    now = timezone.now()
-    concern.investigation_outcome = outcome
-    concern.investigation_summary = summary.strip()
-    concern.investigation_ended_at = now
-    concern.status = Concern.Status.INVESTIGATED
-    concern.save(update_fields=["investigation_outcome", "investigation_summary", "investigation_ended_at", "status", "updated_at"])
-    deadlines.deadline_meet(subject=concern, process=PROCESS, step="investigation")
-    deadlines.deadline_open(
-        subject=concern, process=PROCESS, step="feedback_final", starts_at=now,
-        responsible_service=concern.receiving_service, required_perm=HANDLER, url=_url(concern), reference=concern.reference,
-    )
-    _complete_task(concern, "investigate", user, activation)
-    deadlines.next_deadline_refresh(concern)
-    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="investigation concluded", service=concern.receiving_service)
+    with CONCLUDE.run(concern, user=user, version=version, activation=activation) as run:
+        concern = run.record
+        if outcome not in Concern.Outcome.values:
+            raise ValidationError({"outcome": _("Choose the outcome of the investigation.")})
+        text_limits(summary=(summary, LONG_TEXT))
+        concern.investigation_outcome = outcome
+        concern.investigation_summary = summary.strip()
+        concern.investigation_ended_at = timezone.now()
+        concern.status = Concern.Status.INVESTIGATED
+        concern.save(update_fields=["investigation_outcome", "investigation_summary", "investigation_ended_at", "status", "updated_at"])
     return concern
 
 
@@ -431,93 +400,69 @@ def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "
 
     The reporter sees only these messages and the status, never barnevern's assessments.
     """
-    concern = _lock(concern)
-    _require_fresh(concern, version)
-    _require_handler(user, concern)
-    if concern.kind != Concern.Kind.MELDING:
-        raise ValidationError(_("Feedback is given on meldinger."), code="out_of_order")
-    if kind == ConcernFeedback.Kind.INITIAL:
-        _require_status(concern, Concern.Status.RECEIVED, Concern.Status.INVESTIGATING, Concern.Status.CLOSED, Concern.Status.INVESTIGATED)
-    elif kind == ConcernFeedback.Kind.FINAL:
-        _require_status(concern, Concern.Status.INVESTIGATED)
-    else:
+    if kind not in FEEDBACK:
         raise ValidationError(_("Unknown kind of feedback."))
-    text_limits(message=(message, SHORT_TEXT))
-    if ConcernFeedback.objects.filter(concern=concern, kind=kind).exists():
-        raise ValidationError(_("This feedback has already been sent."), code="out_of_order")
-    opened = None
-    if concern.review_decision:
-        opened = concern.review_decision == Concern.ReviewDecision.INVESTIGATE
-    feedback = ConcernFeedback.objects.create(
-        concern=concern, kind=kind, message=(message or "").strip() or feedback_default_message(concern, kind),
-        investigation_opened=opened, sent_at=timezone.now(), sent_by=user,
-    )
-    deadlines.deadline_meet(subject=concern, process=PROCESS, step=f"feedback_{kind}")
-    _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key=f"feedback_{kind}",
-                message=system_text(gettext_noop("%(ref)s: feedback from the child welfare service"), ref=concern.reference))
-    deadlines.next_deadline_refresh(concern)
-    access_log_write(user=user, action="update", obj=concern, person=concern.person, purpose="feedback to reporter", service=concern.receiving_service)
+    with FEEDBACK[kind].run(concern, user=user, version=version) as run:
+        concern = run.record
+        text_limits(message=(message, SHORT_TEXT))
+        opened = None
+        if concern.review_decision:
+            opened = concern.review_decision == Concern.ReviewDecision.INVESTIGATE
+        feedback = ConcernFeedback.objects.create(
+            concern=concern, kind=kind, message=(message or "").strip() or feedback_default_message(concern, kind),
+            investigation_opened=opened, sent_at=timezone.now(), sent_by=user,
+        )
+        run.notify(concern.reporting_service, REPORTER, f"feedback_{kind}",
+                   system_text(gettext_noop("%(ref)s: feedback from the child welfare service"), ref=concern.reference))
     return feedback
 
 
 @transaction.atomic
 def consultation_answer(*, concern: Concern, user, advice: str, version=NO_FORM, activation=None) -> Concern:
-    concern = _lock(concern)
-    _require_fresh(concern, version)
-    _require_handler(user, concern)
-    if concern.kind != Concern.Kind.CONSULTATION:
-        raise ValidationError(_("Only an anonymous consultation is answered with advice."), code="out_of_order")
-    _require_status(concern, Concern.Status.SUBMITTED)
-    if not (advice or "").strip():
-        raise ValidationError({"advice": _("Write your advice.")})
-    text_limits(advice=(advice, MEDIUM_TEXT))
-    if contains_national_id(advice):
-        raise ValidationError({"advice": _("Remove the identity number: the consultation is anonymous.")})
-    concern.advice = advice.strip()
-    concern.answered_at = timezone.now()
-    concern.status = Concern.Status.ANSWERED
-    concern.save(update_fields=["advice", "answered_at", "status", "updated_at"])
-    deadlines.deadline_meet(subject=concern, process=PROCESS, step="consultation_answer")
-    _complete_task(concern, "answer_consultation", user, activation)
-    _notify_now(concern, service=concern.reporting_service, perm=REPORTER, key="answered",
-                message=system_text(gettext_noop("%(ref)s: the child welfare service has answered your consultation"), ref=concern.reference))
-    deadlines.next_deadline_refresh(concern)
-    access_log_write(user=user, action="update", obj=concern, purpose="consultation answered", service=concern.receiving_service)
+    with ANSWER.run(concern, user=user, version=version, activation=activation) as run:
+        concern = run.record
+        if not (advice or "").strip():
+            raise ValidationError({"advice": _("Write your advice.")})
+        text_limits(advice=(advice, MEDIUM_TEXT))
+        if contains_national_id(advice):
+            raise ValidationError({"advice": _("Remove the identity number: the consultation is anonymous.")})
+        concern.advice = advice.strip()
+        concern.answered_at = timezone.now()
+        concern.status = Concern.Status.ANSWERED
+        concern.save(update_fields=["advice", "answered_at", "status", "updated_at"])
+        run.notify(concern.reporting_service, REPORTER, "answered",
+                   system_text(gettext_noop("%(ref)s: the child welfare service has answered your consultation"), ref=concern.reference))
     return concern
 
 
 @transaction.atomic
 def consultation_upgrade(
-    *, consultation: Concern, user, person: Person, parents_informed: bool | None, child_informed: bool | None, not_informed_reason: str = ""
+    *, consultation: Concern, user, person: Person | None = None, child: dict | None = None,
+    parents_informed: bool | None, child_informed: bool | None, not_informed_reason: str = "",
 ) -> Concern:
     """Turn an anonymous consultation into an identified melding draft (one way); the link is kept.
 
-    The new melding is a draft: the reporter checks it and sends it with ``concern_submit``.
+    The child is ``person``, or registered from ``child`` (the upgrade form's identity fields, see
+    people.services.person_get_or_create) once the upgrade is allowed. The new melding is a draft:
+    the reporter checks it and sends it with ``concern_submit``.
     """
-    consultation = _lock(consultation)
-    _require_member(user, consultation.reporting_service, message=_("You are not a member of the reporting service."))
-    if consultation.kind != Concern.Kind.CONSULTATION:
-        raise ValidationError(_("Only an anonymous consultation can be upgraded."), code="out_of_order")
-    _require_status(consultation, Concern.Status.SUBMITTED, Concern.Status.ANSWERED)
-    melding = concern_draft_create(
-        user=user, kind=Concern.Kind.MELDING, reporting_service=consultation.reporting_service,
-        receiving_service=consultation.receiving_service, observations=consultation.observations,
-        categories=consultation.categories, urgency=consultation.urgency, person=person,
-        parents_informed=parents_informed, child_informed=child_informed, not_informed_reason=not_informed_reason,
-    )
-    melding.upgraded_from = consultation
-    melding.save(update_fields=["upgraded_from", "updated_at"])
-    if consultation.status == Concern.Status.SUBMITTED:
-        deadlines.deadline_cancel(subject=consultation, process=PROCESS, step="consultation_answer")
-        _cancel_open_tasks(consultation)
-    consultation.status = Concern.Status.UPGRADED
-    consultation.save(update_fields=["status", "updated_at"])
-    deadlines.next_deadline_refresh(consultation)
-    access_log_write(user=user, action="update", obj=consultation, purpose="consultation upgraded", service=consultation.reporting_service)
+    with UPGRADE.run(consultation, user=user) as run:
+        consultation = run.record
+        if person is None:
+            person = person_get_or_create(
+                user=user, municipality=consultation.reporting_service.municipality, service=consultation.reporting_service, **child,
+            )
+        melding = concern_draft_create(
+            user=user, kind=Concern.Kind.MELDING, reporting_service=consultation.reporting_service,
+            receiving_service=consultation.receiving_service, observations=consultation.observations,
+            categories=consultation.categories, urgency=consultation.urgency, person=person,
+            parents_informed=parents_informed, child_informed=child_informed, not_informed_reason=not_informed_reason,
+        )
+        melding.upgraded_from = consultation
+        melding.save(update_fields=["upgraded_from", "updated_at"])
+        if consultation.status == Concern.Status.SUBMITTED:
+            # Still awaiting advice: its task goes with it (an answered one's process has ended).
+            STEPS.process_cancel(consultation)
+        consultation.status = Concern.Status.UPGRADED
+        consultation.save(update_fields=["status", "updated_at"])
     return melding
-
-
-def _cancel_open_tasks(concern: Concern):
-    from workflows.flows.concern import ConcernFlow
-
-    process_cancel(ConcernFlow, concern.process)

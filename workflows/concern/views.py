@@ -1,15 +1,21 @@
-"""Concern pages and the viewflow task pages. Thin: access helper → one service → redirect."""
+"""Concern pages and the viewflow task pages. Thin: access helper → one service → redirect.
+
+Which handling forms a page offers comes from the steps' own guards (workflows.steps), and every
+transaction is the service's.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from viewflow.workflow.status import STATUS
 
 from audit.selectors import access_log_for_object
 from audit.services import access_log_read_record, access_log_write
@@ -17,8 +23,7 @@ from org.ui import apply_errors
 from org.access import user_is_leader_of, user_services
 from referrals.access import concern_get_for_process, concern_get_for_user, EMERGENCY
 from org.models import Service
-from referrals.models import Concern, ConcernFeedback
-from people.services import person_get_or_create
+from referrals.models import Concern
 from workflows.concern import forms, selectors
 from workflows.task_views import ServiceStepTaskView
 from workflows.concern import services as svc
@@ -62,22 +67,13 @@ def concern_create(request):
         data = form.cleaned_data
         send_now = "send" in request.POST
         try:
-            with transaction.atomic():
-                person = None
-                if data["kind"] == Concern.Kind.MELDING:
-                    person = person_get_or_create(
-                        user=request.user, municipality=data["reporting_service"].municipality,
-                        service=data["reporting_service"], **form.person_data,
-                    )
-                concern = svc.concern_draft_create(
-                    user=request.user, kind=data["kind"], reporting_service=data["reporting_service"],
-                    receiving_service=data["receiving_service"], observations=data["observations"],
-                    categories=data["categories"], urgency=data["urgency"], person=person,
-                    child_age=data.get("child_age"), parents_informed=data["parents_informed"],
-                    child_informed=data["child_informed"], not_informed_reason=data["not_informed_reason"],
-                )
-                if send_now:
-                    svc.concern_submit(concern=concern, user=request.user)
+            concern = svc.concern_create(
+                user=request.user, send=send_now, child=form.person_data, kind=data["kind"],
+                reporting_service=data["reporting_service"], receiving_service=data["receiving_service"],
+                observations=data["observations"], categories=data["categories"], urgency=data["urgency"],
+                child_age=data.get("child_age"), parents_informed=data["parents_informed"],
+                child_informed=data["child_informed"], not_informed_reason=data["not_informed_reason"],
+            )
         except ValidationError as e:
             apply_errors(form, e)
         else:
@@ -88,35 +84,30 @@ def concern_create(request):
     return render(request, "workflows/concern_form.html", {"form": form})
 
 
-def _action_forms(concern):
+def _action_forms(concern, offered):
+    """The unbound handling forms of the steps on offer (workflows.steps.Steps.available), by step
+    name, rendered from the concern's current version."""
     version = svc.concern_version(concern)
-    initial = {"version": version}
     out = {}
-    if concern.kind == Concern.Kind.CONSULTATION:
-        if concern.status == Concern.Status.SUBMITTED:
-            out["answer"] = forms.AnswerForm(initial=initial)
-        return out
-    if concern.status == Concern.Status.SUBMITTED:
-        out["receipt"] = forms.ReceiptForm(initial=initial)
-    if concern.status == Concern.Status.RECEIVED:
-        out["review"] = forms.ReviewForm(initial=initial)
-    if concern.status == Concern.Status.INVESTIGATING:
-        out["extend"] = forms.ExtendForm(initial=initial)
-        out["conclude"] = forms.ConcludeForm(initial=initial)
-    sent = {f.kind for f in concern.feedbacks.all()}
-    if concern.status not in (Concern.Status.SUBMITTED, Concern.Status.DRAFT) and ConcernFeedback.Kind.INITIAL not in sent:
-        out["feedback_initial"] = forms.FeedbackForm(initial={**initial, "kind": "initial", "message": svc.feedback_default_message(concern, "initial")})
-    if concern.status == Concern.Status.INVESTIGATED and ConcernFeedback.Kind.FINAL not in sent:
-        out["feedback_final"] = forms.FeedbackForm(initial={**initial, "kind": "final", "message": svc.feedback_default_message(concern, "final")})
+    for name in offered:
+        if name in FEEDBACK_KIND:
+            kind = FEEDBACK_KIND[name]
+            out[name] = forms.FeedbackForm(initial={"version": version, "kind": kind, "message": svc.feedback_default_message(concern, kind)})
+        elif name in ACTIONS:
+            out[name] = ACTIONS[name].form(initial={"version": version})
     return out
 
 
 def _detail_context(request, concern, roles, action_forms=None):
-    ctx = {"concern": concern, "roles": roles, "is_handler": "handler" in roles, "feedbacks": list(concern.feedbacks.all())}
+    offered = svc.STEPS.available(concern, roles)
+    ctx = {
+        "concern": concern, "roles": roles, "is_handler": "handler" in roles, "feedbacks": list(concern.feedbacks.all()),
+        "offered": offered,
+    }
     if "handler" in roles:
         ctx["deadlines"] = list(open_deadlines(concern))
-        ctx["action_forms"] = action_forms if action_forms is not None else _action_forms(concern)
-        ctx["max_investigation_due"] = svc.investigation_max_due(concern) if concern.status == Concern.Status.INVESTIGATING else None
+        ctx["action_forms"] = {**_action_forms(concern, offered), **(action_forms or {})}
+        ctx["max_investigation_due"] = svc.investigation_max_due(concern) if "extend" in offered else None
     ctx["reporter_status"] = selectors.reporter_status_label(concern)
     ctx["can_see_log"] = any(user_is_leader_of(request.user, s) for s in (concern.reporting_service, concern.receiving_service))
     ctx["upgraded_to"] = Concern.objects.filter(upgraded_from=concern).only("code").first()
@@ -149,15 +140,30 @@ def concern_send(request, code):
     return redirect("concerns:detail", concern.code)
 
 
+@dataclass(frozen=True)
+class Action:
+    """A handling form and the one service call it makes: ``call(concern, user, data, activation)``."""
+
+    form: type
+    call: Callable
+    done: Promise
+
+
+def _version(d):
+    return d["version"] or None
+
+
 ACTIONS = {
-    # name: (form class, service call)
-    "receipt": (forms.ReceiptForm, lambda c, u, d: svc.concern_confirm_receipt(concern=c, user=u, version=d["version"] or None), gettext_lazy("Receipt confirmed.")),
-    "review": (forms.ReviewForm, lambda c, u, d: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=d["version"] or None), gettext_lazy("The review decision has been recorded.")),
-    "extend": (forms.ExtendForm, lambda c, u, d: svc.concern_extend_investigation(concern=c, user=u, reason=d["reason"], until=d["until"], version=d["version"] or None), gettext_lazy("The investigation deadline has been extended.")),
-    "conclude": (forms.ConcludeForm, lambda c, u, d: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"], version=d["version"] or None), gettext_lazy("The investigation has been concluded.")),
-    "feedback": (forms.FeedbackForm, lambda c, u, d: svc.concern_send_feedback(concern=c, user=u, kind=d["kind"], message=d["message"], version=d["version"] or None), gettext_lazy("The feedback has been sent to the reporter.")),
-    "answer": (forms.AnswerForm, lambda c, u, d: svc.consultation_answer(concern=c, user=u, advice=d["advice"], version=d["version"] or None), gettext_lazy("Your advice has been sent.")),
+    # By the step's name (workflows.concern.services.STEPS), which is also the task page's ``step``;
+    # "feedback" posts its kind and stands for both feedback steps.
+    "receipt": Action(forms.ReceiptForm, lambda c, u, d, act=None: svc.concern_confirm_receipt(concern=c, user=u, version=_version(d), activation=act), gettext_lazy("Receipt confirmed.")),
+    "review": Action(forms.ReviewForm, lambda c, u, d, act=None: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=_version(d), activation=act), gettext_lazy("The review decision has been recorded.")),
+    "extend": Action(forms.ExtendForm, lambda c, u, d, act=None: svc.concern_extend_investigation(concern=c, user=u, reason=d["reason"], until=d["until"], version=_version(d)), gettext_lazy("The investigation deadline has been extended.")),
+    "conclude": Action(forms.ConcludeForm, lambda c, u, d, act=None: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"], version=_version(d), activation=act), gettext_lazy("The investigation has been concluded.")),
+    "feedback": Action(forms.FeedbackForm, lambda c, u, d, act=None: svc.concern_send_feedback(concern=c, user=u, kind=d["kind"], message=d["message"], version=_version(d)), gettext_lazy("The feedback has been sent to the reporter.")),
+    "answer": Action(forms.AnswerForm, lambda c, u, d, act=None: svc.consultation_answer(concern=c, user=u, advice=d["advice"], version=_version(d), activation=act), gettext_lazy("Your advice has been sent.")),
 }
+FEEDBACK_KIND = {step.name: kind for kind, step in svc.FEEDBACK.items()}
 
 
 @login_required
@@ -166,21 +172,18 @@ def concern_action(request, code, action):
     if action not in ACTIONS:
         raise Http404
     concern, roles = concern_get_for_user(request.user, code, role="handler")
-    form_class, call, done = ACTIONS[action]
-    form = form_class(request.POST)
+    form = ACTIONS[action].form(request.POST)
     if form.is_valid():
         try:
-            call(concern, request.user, form.cleaned_data)
+            ACTIONS[action].call(concern, request.user, form.cleaned_data)
         except ValidationError as e:
             apply_errors(form, e)
         else:
-            messages.success(request, done)
+            messages.success(request, ACTIONS[action].done)
             return redirect("concerns:detail", concern.code)
     concern.refresh_from_db()
-    forms_ = _action_forms(concern)
     key = f"feedback_{request.POST.get('kind')}" if action == "feedback" else action
-    forms_[key] = form
-    return _render_invalid(request, "workflows/concern_detail.html", _detail_context(request, concern, roles, forms_))
+    return _render_invalid(request, "workflows/concern_detail.html", _detail_context(request, concern, roles, {key: form}))
 
 
 @login_required
@@ -191,16 +194,11 @@ def concern_upgrade(request, code):
     form = forms.UpgradeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                person = person_get_or_create(
-                    user=request.user, municipality=concern.reporting_service.municipality,
-                    service=concern.reporting_service, **form.person_data,
-                )
-                melding = svc.consultation_upgrade(
-                    consultation=concern, user=request.user, person=person,
-                    parents_informed=form.cleaned_data["parents_informed"], child_informed=form.cleaned_data["child_informed"],
-                    not_informed_reason=form.cleaned_data["not_informed_reason"],
-                )
+            melding = svc.consultation_upgrade(
+                consultation=concern, user=request.user, child=form.person_data,
+                parents_informed=form.cleaned_data["parents_informed"], child_informed=form.cleaned_data["child_informed"],
+                not_informed_reason=form.cleaned_data["not_informed_reason"],
+            )
         except ValidationError as e:
             apply_errors(form, e)
         else:
@@ -227,9 +225,6 @@ def concern_log(request, code):
     return render(request, "workflows/concern_log.html", {"concern": concern, "entries": entries})
 
 
-STEP_FORMS = {"receipt": forms.ReceiptForm, "review": forms.ReviewForm, "conclude": forms.ConcludeForm, "answer": forms.AnswerForm}
-
-
 class ConcernTaskView(ServiceStepTaskView):
     """viewflow's execute page of a human step: the same form and service as the concern page."""
 
@@ -242,7 +237,7 @@ class ConcernTaskView(ServiceStepTaskView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_class(self):
-        return STEP_FORMS[self.step]
+        return ACTIONS[self.step].form
 
     def get_initial(self):
         return {"version": svc.concern_version(self.concern)}
@@ -250,15 +245,8 @@ class ConcernTaskView(ServiceStepTaskView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(concern=self.concern, step=self.step, activation=self.request.activation, **kwargs)
 
-    def run_step(self, d, act):
-        c, u, v = self.concern, self.request.user, d.get("version") or None
-        calls = {
-            "receipt": lambda: svc.concern_confirm_receipt(concern=c, user=u, version=v, activation=act),
-            "review": lambda: svc.concern_review(concern=c, user=u, decision=d["decision"], justification=d["justification"], version=v, activation=act),
-            "conclude": lambda: svc.concern_conclude_investigation(concern=c, user=u, outcome=d["outcome"], summary=d["summary"], version=v, activation=act),
-            "answer": lambda: svc.consultation_answer(concern=c, user=u, advice=d["advice"], version=v, activation=act),
-        }
-        calls[self.step]()
+    def run_step(self, data, activation):
+        ACTIONS[self.step].call(self.concern, self.request.user, data, activation)
 
     def done_url(self):
         return reverse("concerns:detail", args=[self.concern.code])
