@@ -103,9 +103,6 @@ class CloseForm(forms.Form):
     outcome = forms.CharField(label=_("Outcome (the sender sees it)"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=MEDIUM_TEXT)
 
 
-STEP_FORMS = {"route": RouteForm, "receive": ReceiveForm, "decide": DecideForm, "close": CloseForm}
-
-
 class ProgressForm(forms.Form):
     status = forms.ChoiceField(
         label=_("New status"), widget=forms.RadioSelect,
@@ -116,12 +113,13 @@ class ProgressForm(forms.Form):
         max_length=SHORT_TEXT,
     )
 
-    def __init__(self, *args, referral=None, **kwargs):
+    def __init__(self, *args, statuses=None, **kwargs):
+        """``statuses``: the ones on offer (the page asks the steps which); by default both."""
         super().__init__(*args, **kwargs)
-        if referral is not None and referral.status in (Referral.Status.IN_PROGRESS, Referral.Status.ON_HOLD):
-            # Offer only the other status.
-            self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0] != referral.status]
-            self.fields["status"].initial = self.fields["status"].choices[0][0]
+        if statuses is not None:
+            self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0] in statuses]
+            if len(self.fields["status"].choices) == 1:
+                self.fields["status"].initial = self.fields["status"].choices[0][0]
 
 
 class NotesForm(forms.Form):

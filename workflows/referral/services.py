@@ -2,29 +2,29 @@
 
 A referral reaches a service only through ``consent.services.disclosure_record`` (a consent or
 a cited statutory basis for that recipient and purpose). Statuses follow FHIR Task; each change
-writes a ReferralEvent, which is what the sender sees of the loop.
+writes a ReferralEvent, which is what the sender sees of the loop. Each step is declared once in
+``STEPS`` and runs through the step skeleton (workflows.steps).
 """
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from audit.services import access_log_write
 from consent.models import Consent, Disclosure, LegalBasis
 from consent.services import disclosure_record, disclosures_pending_cancel
-from notifications.models import Reminder
-from notifications.services import reminder_schedule, system_text
+from notifications.services import system_text
 from org import permissions
-from org.models import Membership, Service
+from org.models import Service
 from people.models import Person, PersonRecord
 from referrals.models import CatalogueEntry, Contact, Referral, ReferralEvent
-from people.services import person_merge, person_record_set
+from people.services import person_get_or_create, person_merge, person_record_set
 from people.validators import MAX_AGE_YEARS, MEDIUM_TEXT, LONG_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id, text_limits
+from workflows import steps
 from workflows.services import deadlines
-from workflows.services.tasks import process_cancel, task_complete
+from workflows.steps import Guard, Opening
 
 PROCESS = "referral"
 SENDER = permissions.REFERRAL_SENDER
@@ -32,36 +32,43 @@ HANDLER = permissions.REFERRAL_HANDLER
 ROUTER = permissions.REFERRAL_ROUTER
 CONTACT = permissions.CONTACT_HANDLER
 ROUTING_KINDS = {Service.Kind.RUSTJENESTE}
+S = Referral.Status
 
+STEPS = steps.Steps(
+    process=PROCESS, model=Referral, related=("person", "sender_service", "target_service", "routing_service"),
+    url="referrals:detail", roles={"sender_service": "sender", "target_service": "handler", "routing_service": "router"},
+    out_of_order=gettext_lazy("This step cannot be done now: the referral is “%(status)s”. Reload the page to see its current state."),
+)
+BY_RECEIVER = {"actors": ("target_service",), "not_member": gettext_lazy("Only the receiving service can do this.")}
+ANSWER_DEADLINE = Opening("answer", service="target_service", perm=HANDLER)
+ROUTING_DEADLINE = Opening("routing", service="routing_service", perm=ROUTER, starts=lambda r, met: r.sent_at)
 
-def _url(referral):
-    return reverse("referrals:detail", args=[referral.code])
-
-
-def _member(user, service) -> bool:
-    return Membership.objects.filter(user=user, service=service, active=True).exists()
-
-
-def _require_member(user, service, message=None):
-    if service is None or not _member(user, service):
-        raise ValidationError(message or _("You are not a member of the service that must do this."), code="not_member")
-
-
-def _lock(referral: Referral) -> Referral:
-    return (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("person", "sender_service", "target_service", "routing_service")
-        .get(pk=referral.pk)
-    )
-
-
-def _require_status(referral: Referral, *allowed):
-    if referral.status not in allowed:
-        raise ValidationError(
-            _("This step cannot be done now: the referral is “%(status)s”. Reload the page to see its current state.")
-            % {"status": referral.get_status_display()},
-            code="out_of_order",
-        )
+# The coordinator (rustjeneste).
+ROUTE = STEPS.add(
+    "route", statuses=(S.REQUESTED,), actors=("routing_service",), purpose="referral routed",
+    not_member=gettext_lazy("Only the coordinating service can route this referral."),
+    guards=(Guard(lambda r: r.target_service_id is None, gettext_lazy("This referral has already been routed.")),),
+    node="triage", meets=("routing",), opens=(ANSWER_DEADLINE,),
+)
+# The receiving service.
+RECEIVE = STEPS.add("receive", statuses=(S.REQUESTED,), **BY_RECEIVER, purpose="referral received", node="receive")
+DECIDE = STEPS.add("decide", statuses=(S.RECEIVED,), **BY_RECEIVER, node="decide", meets=("answer",))  # purpose: accepted or declined
+PROGRESS = {
+    S.IN_PROGRESS: STEPS.add("in_progress", statuses=(S.ACCEPTED, S.ON_HOLD), **BY_RECEIVER, purpose=f"referral {S.IN_PROGRESS}"),
+    S.ON_HOLD: STEPS.add("on_hold", statuses=(S.ACCEPTED, S.IN_PROGRESS), **BY_RECEIVER, purpose=f"referral {S.ON_HOLD}"),
+}
+NOTES = STEPS.add("notes", statuses=(S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD), **BY_RECEIVER, purpose="referral notes")
+CLOSE = STEPS.add("close", statuses=(S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD), **BY_RECEIVER, node="follow_up")  # purpose: completed or failed
+# The sender (and, for a declined referral it routed, the coordinator).
+CANCEL = STEPS.add(
+    "cancel", statuses=Referral.OPEN_STATUSES, actors=("sender_service",), purpose="referral cancelled",
+    not_member=gettext_lazy("Only the sending service can cancel the referral."), cancels=("routing", "answer"),
+)
+FORWARD = STEPS.add(
+    "forward", statuses=(S.REJECTED,), actors=("routing_service", "sender_service"), purpose="referral forwarded",
+    not_member=gettext_lazy("Only the coordinator or the sender can forward this referral."),
+    guards=(Guard(lambda r: not hasattr(r, "forwarded_to"), gettext_lazy("This referral has already been forwarded.")),),
+)
 
 
 def _event(referral, status, service, reason=""):
@@ -81,27 +88,23 @@ def _set_status(referral, status, service, reason="", *, closing=False, extra_fi
     _event(referral, status, service, reason)
 
 
-def _notify(referral, service, perm, key, message):
-    reminder_schedule(
-        key=f"referral:{referral.pk}:{key}:{service.pk}", obligation=f"referral:{referral.pk}:info",
-        kind=Reminder.Kind.INFO, message=message, service=service, audience=Reminder.Audience.STAFF,
-        subject=referral, required_perm=perm, due_at=timezone.now(), url=_url(referral),
-    )
-
-
-def _complete(referral, node_name, user, activation=None):
-    from workflows.flows.referral import ReferralFlow
-
-    task_complete(ReferralFlow, referral.process, node_name, user, activation)
-
-
 # --- contacts and identity ---------------------------------------------------------------------
 
 
 @transaction.atomic
-def contact_register(*, user, service: Service, given_name: str, approx_age: int | None = None, summary: str = "", person: Person | None = None) -> Contact:
-    """Register an enquiry. With no known person, a minimal one is created (first name and age)."""
-    _require_member(user, service, _("You are not a member of this service."))
+def contact_register(
+    *, user, service: Service, given_name: str, approx_age: int | None = None, summary: str = "", person: Person | None = None,
+    national_id: str = "", family_name: str = "",
+) -> Contact:
+    """Register an enquiry about ``person``; with a ``national_id`` the person is registered first
+    (people.services.person_get_or_create); with neither, a minimal person is created (first name
+    and age)."""
+    steps.require_member(user, service, _("You are not a member of this service."))
+    if person is None and national_id:
+        person = person_get_or_create(
+            user=user, given_name=given_name, family_name=family_name, national_id=national_id,
+            municipality=service.municipality, service=service,
+        )
     text_limits(given_name=(given_name, NAME_LENGTH), summary=(summary, MEDIUM_TEXT))
     if person is None:
         errors = {}
@@ -130,7 +133,7 @@ def person_identify(*, user, contact: Contact, national_id: str, family_name: st
     (people.holders: contacts, consents, referrals, concerns, guardianships, ...) moves to that person
     and the minimal record points to it (``merged_into``).
     """
-    _require_member(user, contact.service, _("You are not a member of this service."))
+    steps.require_member(user, contact.service, _("You are not a member of this service."))
     text_limits(given_name=(given_name, NAME_LENGTH), family_name=(family_name, NAME_LENGTH))
     number, kind, birth = parse_national_id(national_id)
     minimal = Person.objects.select_for_update().get(pk=contact.person_id)
@@ -201,13 +204,6 @@ def _disclose(referral, *, to_service, perm, user, from_service, consent, basis,
     )
 
 
-def _open_answer_deadline(referral):
-    deadlines.deadline_open(
-        subject=referral, process=PROCESS, step="answer", starts_at=timezone.now(),
-        responsible_service=referral.target_service, required_perm=HANDLER, url=_url(referral), reference=referral.reference,
-    )
-
-
 # --- the referral lifecycle --------------------------------------------------------------------
 
 
@@ -233,7 +229,7 @@ def referral_send(
     Requires a legal basis for the recipient (checked by consent/) and, for a direct referral,
     eligibility (age range, area, kind accepted, not closed). Nothing is shared otherwise.
     """
-    _require_member(user, sender_service, _("You are not a member of the sending service."))
+    steps.require_member(user, sender_service, _("You are not a member of the sending service."))
     if (target_service is None) == (routing_service is None):
         raise ValidationError(_("Send the referral either to a service or to a coordinator, not both."))
     if not (reason or "").strip():
@@ -286,18 +282,11 @@ def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, 
 
 def _deliver(referral, *, user, from_service, recipient, perm, event_reason, purpose) -> Referral:
     """Start the process and clocks of a referral its recipient now holds, and tell the recipient."""
-    from workflows.flows.referral import ReferralFlow
-
-    ReferralFlow.start.run(referral=referral)
+    STEPS.flow_class().start.run(referral=referral)
     _event(referral, Referral.Status.REQUESTED, from_service, event_reason)
-    if referral.target_service:
-        _open_answer_deadline(referral)
-    else:
-        deadlines.deadline_open(
-            subject=referral, process=PROCESS, step="routing", starts_at=referral.sent_at,
-            responsible_service=referral.routing_service, required_perm=ROUTER, url=_url(referral), reference=referral.reference,
-        )
-    _notify(referral, recipient, perm, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
+    STEPS.open_deadline(referral, ANSWER_DEADLINE if referral.target_service else ROUTING_DEADLINE)
+    STEPS.notify(referral, service=recipient, perm=perm, key="sent",
+                 message=system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
     deadlines.next_deadline_refresh(referral)
     access_log_write(user=user, action="create", obj=referral, person=referral.person, purpose=purpose, service=from_service)
     return referral
@@ -341,158 +330,124 @@ def referral_route(*, referral: Referral, user, target_service: Service, consent
     Not on a legal basis that requires approval: routing completes the coordinator's task at once,
     so it cannot wait for a leader (forward it instead, or share on a consent).
     """
-    referral = _lock(referral)
-    _require_member(user, referral.routing_service, _("Only the coordinating service can route this referral."))
-    _require_status(referral, Referral.Status.REQUESTED)
-    if referral.target_service_id:
-        raise ValidationError(_("This referral has already been routed."), code="out_of_order")
-    _require_eligible(target_service, referral.person, referral.kind)
-    if basis == Disclosure.Basis.STATUTORY and legal_basis is not None and legal_basis.requires_approval:
-        raise ValidationError({"legal_basis": _("A legal basis that needs a leader's approval cannot be used when routing.")})
-    _disclose(referral, to_service=target_service, perm=HANDLER, user=user, from_service=referral.routing_service,
-              consent=consent or referral.consent, basis=basis, legal_reference=legal_reference, legal_basis=legal_basis)
-    referral.target_service = target_service
-    referral.save(update_fields=["target_service", "updated_at"])
-    _event(referral, Referral.Status.REQUESTED, referral.routing_service, _("Routed to %(service)s") % {"service": target_service.name})
-    deadlines.deadline_meet(subject=referral, process=PROCESS, step="routing")
-    _open_answer_deadline(referral)
-    _complete(referral, "triage", user, activation)
-    _notify(referral, target_service, HANDLER, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
-    deadlines.next_deadline_refresh(referral)
-    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral routed", service=referral.routing_service)
-    return referral
-
-
-def _receiver_step(referral, user):
-    referral = _lock(referral)
-    _require_member(user, referral.target_service, _("Only the receiving service can do this."))
+    with ROUTE.run(referral, user=user, activation=activation) as run:
+        referral = run.record
+        _require_eligible(target_service, referral.person, referral.kind)
+        if basis == Disclosure.Basis.STATUTORY and legal_basis is not None and legal_basis.requires_approval:
+            raise ValidationError({"legal_basis": _("A legal basis that needs a leader's approval cannot be used when routing.")})
+        _disclose(referral, to_service=target_service, perm=HANDLER, user=user, from_service=referral.routing_service,
+                  consent=consent or referral.consent, basis=basis, legal_reference=legal_reference, legal_basis=legal_basis)
+        referral.target_service = target_service
+        referral.save(update_fields=["target_service", "updated_at"])
+        _event(referral, Referral.Status.REQUESTED, referral.routing_service, _("Routed to %(service)s") % {"service": target_service.name})
+        run.notify(target_service, HANDLER, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
     return referral
 
 
 @transaction.atomic
 def referral_receive(*, referral: Referral, user, activation=None) -> Referral:
-    referral = _receiver_step(referral, user)
-    _require_status(referral, Referral.Status.REQUESTED)
-    _set_status(referral, Referral.Status.RECEIVED, referral.target_service)
-    _complete(referral, "receive", user, activation)
-    _notify_sender(referral)
-    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral received", service=referral.target_service)
+    with RECEIVE.run(referral, user=user, activation=activation) as run:
+        referral = run.record
+        _set_status(referral, Referral.Status.RECEIVED, referral.target_service)
+        _notify_sender(run)
     return referral
 
 
-def _notify_sender(referral):
-    _notify(
-        referral, referral.sender_service, SENDER, f"status:{referral.status}",
+def _notify_sender(run):
+    referral = run.record
+    run.notify(
+        referral.sender_service, SENDER, f"status:{referral.status}",
         system_text(gettext_noop("%(ref)s: the referral is now “%(status)s”"), ref=referral.reference, status=Referral.Status(referral.status).label),
     )
 
 
 @transaction.atomic
 def referral_accept(*, referral: Referral, user, activation=None) -> Referral:
-    referral = _receiver_step(referral, user)
-    _require_status(referral, Referral.Status.RECEIVED)
-    _set_status(referral, Referral.Status.ACCEPTED, referral.target_service)
-    deadlines.deadline_meet(subject=referral, process=PROCESS, step="answer")
-    _complete(referral, "decide", user, activation)
-    _notify_sender(referral)
-    deadlines.next_deadline_refresh(referral)
-    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral accepted", service=referral.target_service)
+    with DECIDE.run(referral, user=user, activation=activation) as run:
+        referral = run.record
+        run.purpose = "referral accepted"
+        _set_status(referral, Referral.Status.ACCEPTED, referral.target_service)
+        _notify_sender(run)
     return referral
 
 
 @transaction.atomic
 def referral_decline(*, referral: Referral, user, reason: str, activation=None) -> Referral:
     """Decline with a reason the sender sees; the coordinator or sender may forward it elsewhere."""
-    referral = _receiver_step(referral, user)
-    _require_status(referral, Referral.Status.RECEIVED)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("Give the reason for declining; the sender will see it.")})
-    text_limits(reason=(reason, SHORT_TEXT))
-    _set_status(referral, Referral.Status.REJECTED, referral.target_service, reason.strip(), closing=True)
-    deadlines.deadline_meet(subject=referral, process=PROCESS, step="answer")
-    _complete(referral, "decide", user, activation)
-    _notify_sender(referral)
-    if referral.routing_service_id:
-        _notify(referral, referral.routing_service, ROUTER, "declined",
-                system_text(gettext_noop("%(ref)s was declined and may be forwarded"), ref=referral.reference))
-    deadlines.next_deadline_refresh(referral)
-    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral declined", service=referral.target_service)
+    with DECIDE.run(referral, user=user, activation=activation) as run:
+        referral = run.record
+        run.purpose = "referral declined"
+        if not (reason or "").strip():
+            raise ValidationError({"reason": _("Give the reason for declining; the sender will see it.")})
+        text_limits(reason=(reason, SHORT_TEXT))
+        _set_status(referral, Referral.Status.REJECTED, referral.target_service, reason.strip(), closing=True)
+        _notify_sender(run)
+        if referral.routing_service_id:
+            run.notify(referral.routing_service, ROUTER, "declined",
+                       system_text(gettext_noop("%(ref)s was declined and may be forwarded"), ref=referral.reference))
     return referral
 
 
 @transaction.atomic
 def referral_set_progress(*, referral: Referral, user, status: str, reason: str = "", notes: str | None = None) -> Referral:
     """Mark an accepted referral in progress or on hold (a reason is required for on hold)."""
-    referral = _receiver_step(referral, user)
-    if status == Referral.Status.IN_PROGRESS:
-        _require_status(referral, Referral.Status.ACCEPTED, Referral.Status.ON_HOLD)
-    elif status == Referral.Status.ON_HOLD:
-        _require_status(referral, Referral.Status.ACCEPTED, Referral.Status.IN_PROGRESS)
-        if not (reason or "").strip():
-            raise ValidationError({"reason": _("Say why the referral is on hold.")})
-    else:
+    if status not in PROGRESS:
         raise ValidationError(_("Unknown status."))
-    text_limits(reason=(reason, SHORT_TEXT), notes=(notes, LONG_TEXT))
-    extra = ()
-    if notes is not None:
-        referral.receiver_notes = notes
-        extra = ("receiver_notes",)
-    _set_status(referral, status, referral.target_service, (reason or "").strip(), extra_fields=extra)
-    _notify_sender(referral)
-    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose=f"referral {status}", service=referral.target_service)
+    with PROGRESS[status].run(referral, user=user) as run:
+        referral = run.record
+        if status == Referral.Status.ON_HOLD and not (reason or "").strip():
+            raise ValidationError({"reason": _("Say why the referral is on hold.")})
+        text_limits(reason=(reason, SHORT_TEXT), notes=(notes, LONG_TEXT))
+        extra = ()
+        if notes is not None:
+            referral.receiver_notes = notes
+            extra = ("receiver_notes",)
+        _set_status(referral, status, referral.target_service, (reason or "").strip(), extra_fields=extra)
+        _notify_sender(run)
     return referral
 
 
 @transaction.atomic
 def referral_notes_save(*, referral: Referral, user, notes: str) -> Referral:
     """Replace the receiving service's internal notes (never shown to the sender or coordinator)."""
-    referral = _receiver_step(referral, user)
-    _require_status(referral, Referral.Status.RECEIVED, Referral.Status.ACCEPTED, Referral.Status.IN_PROGRESS, Referral.Status.ON_HOLD)
-    text_limits(notes=(notes, LONG_TEXT))
-    referral.receiver_notes = (notes or "").strip()
-    referral.save(update_fields=["receiver_notes", "updated_at"])
-    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral notes", service=referral.target_service)
+    with NOTES.run(referral, user=user) as run:
+        referral = run.record
+        text_limits(notes=(notes, LONG_TEXT))
+        referral.receiver_notes = (notes or "").strip()
+        referral.save(update_fields=["receiver_notes", "updated_at"])
     return referral
 
 
 @transaction.atomic
 def referral_close(*, referral: Referral, user, completed: bool, outcome: str, activation=None) -> Referral:
     """Complete with an outcome, or record that it failed and why; the sender sees either."""
-    referral = _receiver_step(referral, user)
-    _require_status(referral, Referral.Status.ACCEPTED, Referral.Status.IN_PROGRESS, Referral.Status.ON_HOLD)
-    if not (outcome or "").strip():
-        raise ValidationError({"outcome": _("Describe the outcome; the sender will see it.") if completed else _("Say why it failed; the sender will see it.")})
-    text_limits(outcome=(outcome, MEDIUM_TEXT))
-    referral.outcome = outcome.strip()
-    status = Referral.Status.COMPLETED if completed else Referral.Status.FAILED
-    _set_status(referral, status, referral.target_service, "" if completed else outcome.strip(), closing=True, extra_fields=("outcome",))
-    _complete(referral, "follow_up", user, activation)
-    _notify_sender(referral)
-    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose=f"referral {status}", service=referral.target_service)
+    with CLOSE.run(referral, user=user, activation=activation) as run:
+        referral = run.record
+        if not (outcome or "").strip():
+            raise ValidationError({"outcome": _("Describe the outcome; the sender will see it.") if completed else _("Say why it failed; the sender will see it.")})
+        text_limits(outcome=(outcome, MEDIUM_TEXT))
+        referral.outcome = outcome.strip()
+        status = Referral.Status.COMPLETED if completed else Referral.Status.FAILED
+        run.purpose = f"referral {status}"
+        _set_status(referral, status, referral.target_service, "" if completed else outcome.strip(), closing=True, extra_fields=("outcome",))
+        _notify_sender(run)
     return referral
 
 
 @transaction.atomic
 def referral_cancel(*, referral: Referral, user, reason: str = "") -> Referral:
     """The sender withdraws an open referral."""
-    from workflows.flows.referral import ReferralFlow
-
-    referral = _lock(referral)
-    _require_member(user, referral.sender_service, _("Only the sending service can cancel the referral."))
-    _require_status(referral, *Referral.OPEN_STATUSES)
-    text_limits(reason=(reason, SHORT_TEXT))
-    _set_status(referral, Referral.Status.CANCELLED, referral.sender_service, (reason or "").strip(), closing=True)
-    for step in ("routing", "answer"):
-        deadlines.deadline_cancel(subject=referral, process=PROCESS, step=step)
-    # A referral still awaiting a leader's approval has no process yet, and its request is void now.
-    disclosures_pending_cancel(obj=referral, user=user)
-    if hasattr(referral, "process"):
-        process_cancel(ReferralFlow, referral.process)
-    for service, perm in ((referral.target_service, HANDLER), (referral.routing_service, ROUTER)):
-        if service is not None:
-            _notify(referral, service, perm, "cancelled", system_text(gettext_noop("%(ref)s was cancelled by the sender"), ref=referral.reference))
-    deadlines.next_deadline_refresh(referral)
-    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral cancelled", service=referral.sender_service)
+    with CANCEL.run(referral, user=user) as run:
+        referral = run.record
+        text_limits(reason=(reason, SHORT_TEXT))
+        _set_status(referral, Referral.Status.CANCELLED, referral.sender_service, (reason or "").strip(), closing=True)
+        # A referral still awaiting a leader's approval has no process yet, and its request is void now.
+        disclosures_pending_cancel(obj=referral, user=user)
+        if hasattr(referral, "process"):
+            STEPS.process_cancel(referral)
+        for service, perm in ((referral.target_service, HANDLER), (referral.routing_service, ROUTER)):
+            if service is not None:
+                run.notify(service, perm, "cancelled", system_text(gettext_noop("%(ref)s was cancelled by the sender"), ref=referral.reference))
     return referral
 
 
@@ -502,26 +457,21 @@ def referral_forward(*, referral: Referral, user, target_service: Service, conse
     """Send a declined referral on to another service, keeping the chain (``forwarded_from``).
 
     Done by the coordinator who routed it, or by the sender. The new referral keeps the original
-    sender, so the sender follows the whole chain.
+    sender, so the sender follows the whole chain. Returns the new referral.
     """
-    referral = _lock(referral)
-    _require_status(referral, Referral.Status.REJECTED)
-    if hasattr(referral, "forwarded_to"):
-        raise ValidationError(_("This referral has already been forwarded."), code="out_of_order")
-    acting = next((s for s in (referral.routing_service, referral.sender_service) if s is not None and _member(user, s)), None)
-    if acting is None:
-        raise ValidationError(_("Only the coordinator or the sender can forward this referral."))
-    if target_service == referral.target_service:
-        raise ValidationError({"target_service": _("Choose another service than the one that declined.")})
-    if acting == referral.routing_service:
-        new = _forward_as_router(referral, user, target_service, consent, basis, legal_reference, legal_basis)
-    else:
-        new = referral_send(
-            user=user, sender_service=referral.sender_service, person=referral.person, kind=referral.kind,
-            reason=referral.reason, target_service=target_service, consent=consent or referral.consent, basis=basis,
-            legal_reference=legal_reference, legal_basis=legal_basis, contact=referral.contact, forwarded_from=referral,
-        )
-    _event(referral, Referral.Status.REJECTED, acting, _("Forwarded to %(service)s") % {"service": target_service.name})
+    with FORWARD.run(referral, user=user) as run:
+        referral = run.record
+        if target_service == referral.target_service:
+            raise ValidationError({"target_service": _("Choose another service than the one that declined.")})
+        if run.service == referral.routing_service:
+            new = _forward_as_router(referral, user, target_service, consent, basis, legal_reference, legal_basis)
+        else:
+            new = referral_send(
+                user=user, sender_service=referral.sender_service, person=referral.person, kind=referral.kind,
+                reason=referral.reason, target_service=target_service, consent=consent or referral.consent, basis=basis,
+                legal_reference=legal_reference, legal_basis=legal_basis, contact=referral.contact, forwarded_from=referral,
+            )
+        _event(referral, Referral.Status.REJECTED, run.service, _("Forwarded to %(service)s") % {"service": target_service.name})
     return new
 
 
@@ -544,8 +494,8 @@ def _forward_as_router(referral, user, target_service, consent, basis, legal_ref
 def _on_disclosure_approved(disclosure: Disclosure, user) -> None:
     """The rest of _dispatch for a referral that waited for approval: the recipient already holds
     its permission (granted by disclosure_approve); start the process and clocks, and tell it."""
-    referral = _lock(Referral.objects.get(pk=disclosure.subject_id))
-    _require_status(referral, Referral.Status.REQUESTED)
+    referral = STEPS.lock(Referral.objects.get(pk=disclosure.subject_id))
+    STEPS.require_status(referral, Referral.Status.REQUESTED)
     recipient = referral.target_service or referral.routing_service
     if disclosure.to_service_id != recipient.pk or hasattr(referral, "process"):
         return  # not the row that delivers the referral (or it was delivered already)
@@ -558,7 +508,7 @@ def _on_disclosure_approved(disclosure: Disclosure, user) -> None:
 
 def _on_disclosure_rejected(disclosure: Disclosure, user) -> None:
     """A referral whose legal basis a leader did not approve is cancelled; it never reached anyone."""
-    referral = _lock(Referral.objects.get(pk=disclosure.subject_id))
+    referral = STEPS.lock(Referral.objects.get(pk=disclosure.subject_id))
     if referral.status not in Referral.OPEN_STATUSES:
         return
     _set_status(referral, Referral.Status.CANCELLED, disclosure.from_service,
@@ -577,17 +527,16 @@ def referrals_end_on_withdrawal(*, consent: Consent, user, revoked: list[Disclos
     """The referral process's part of a consent withdrawal (see workflows.withdrawal): cancel the
     open referrals that rested on the consent (recorded on it, or disclosed on it), with their tasks
     and deadlines. Runs inside the withdrawal's transaction. Returns the referrals cancelled."""
-    from workflows.flows.referral import ReferralFlow
-
     referral_ids = {d.subject_id for d in revoked if d.subject_type.model == "referral"}
     cancelled = []
     for referral in Referral.objects.filter(Q(pk__in=referral_ids) | Q(consent=consent)).filter(status__in=Referral.OPEN_STATUSES):
-        referral = _lock(referral)
+        referral = STEPS.lock(referral)
         _set_status(referral, Referral.Status.CANCELLED, consent.recorded_by_service, _("The consent was withdrawn."), closing=True)
-        for step in ("routing", "answer"):
+        # The same ends as the sender's cancel; a system step, so no member acts and none is checked.
+        for step in CANCEL.cancels:
             deadlines.deadline_cancel(subject=referral, process=PROCESS, step=step)
         if hasattr(referral, "process"):
-            process_cancel(ReferralFlow, referral.process)
+            STEPS.process_cancel(referral)
         deadlines.next_deadline_refresh(referral)
         cancelled.append(referral)
     return cancelled

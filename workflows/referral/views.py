@@ -1,21 +1,24 @@
 """Referral, contact and catalogue pages, and the referral flow's task pages.
 
-Thin: access helper → one service call → redirect. Every page that shows a person's data writes
-an access-log row; lists and statistics show no names.
+Thin: access helper → one service call → redirect; the services own every transaction, and
+which actions a page offers comes from the steps' own guards (workflows.steps). Every page that
+shows a person's data writes an access-log row; lists and statistics show no names.
 """
 import csv
 import datetime
+from dataclasses import dataclass
+from typing import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -28,7 +31,6 @@ from org.access import user_services
 from referrals.access import contact_get_for_user, EMERGENCY, referral_get_for_process, referral_get_for_user
 from org.models import Service
 from referrals.models import Referral
-from people.services import person_get_or_create
 from workflows.referral import forms as rforms
 from workflows.referral import selectors as selectors
 from workflows.referral import services as svc
@@ -98,17 +100,10 @@ def contact_create(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            with transaction.atomic():
-                person = None
-                if d["national_id"]:
-                    person = person_get_or_create(
-                        user=request.user, given_name=d["given_name"], family_name=d["family_name"],
-                        national_id=d["national_id"], municipality=d["service"].municipality, service=d["service"],
-                    )
-                contact = svc.contact_register(
-                    user=request.user, service=d["service"], given_name=d["given_name"], approx_age=d["approx_age"],
-                    summary=d["summary"], person=person,
-                )
+            contact = svc.contact_register(
+                user=request.user, service=d["service"], given_name=d["given_name"], approx_age=d["approx_age"],
+                summary=d["summary"], national_id=d["national_id"], family_name=d["family_name"],
+            )
         except ValidationError as e:
             apply_errors(form, e)
         else:
@@ -268,44 +263,32 @@ def _acting_service(referral, roles):
     return referral.sender_service
 
 
-def _is_forwarded(referral):
-    return Referral.objects.filter(forwarded_from=referral).exists()
-
-
-def _make_form(action, referral, roles, data=None):
+def _make_form(action, referral, roles, data=None, offered=None):
     """The form of ``action``; prefixed by the action, because several share a page (and field names)."""
     kwargs = {"prefix": action}
-    if action in ("route", "progress"):
+    if action == "route":
         kwargs["referral"] = referral
+    elif action == "progress":
+        # The statuses on offer; a post out of order gets the service's refusal, not a form error.
+        statuses = [status for status, step in svc.PROGRESS.items() if offered is None or step.name in offered]
+        kwargs["statuses"] = statuses or list(svc.PROGRESS)
     elif action == "notes":
         kwargs["initial"] = {"notes": referral.receiver_notes}
     elif action == "forward":
         # The coordinator forwards on the consent that travels with the referral; the sender may choose another.
         kwargs["referral"] = referral
         kwargs["consents"] = None if "router" in roles else active_referral_consents_recorded_by(referral.person, referral.sender_service)
-    return ACTIONS[action][1](data, **kwargs)
+    return ACTIONS[action].form(data, **kwargs)
 
 
 def _action_forms(referral, roles):
-    """The forms the user may use now, by role and status."""
-    S = Referral.Status
-    names = []
-    if "handler" in roles:
-        if referral.status == S.REQUESTED and referral.target_service_id:
-            names.append("receive")
-        if referral.status == S.RECEIVED:
-            names.append("decide")
-        if referral.status in (S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD):
-            names += ["progress", "close"]
-        if referral.status in (S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD):
-            names.append("notes")
-    if "router" in roles and referral.status == S.REQUESTED and not referral.target_service_id:
-        names.append("route")
-    if referral.status == S.REJECTED and roles & {"router", "sender"} and not _is_forwarded(referral):
-        names.append("forward")
-    if "sender" in roles and referral.is_open:
-        names.append("cancel")
-    return {name: _make_form(name, referral, roles) for name in names}
+    """The forms of the steps the user may take now (workflows.steps.Steps.available), by action."""
+    offered = svc.STEPS.available(referral, roles)
+    return {
+        name: _make_form(name, referral, roles, offered=offered)
+        for name, action in ACTIONS.items()
+        if any(step.name in offered for step in action.steps)
+    }
 
 
 def _detail_context(request, referral, roles, action_forms=None):
@@ -343,26 +326,41 @@ def referral_detail(request, code):
     return render(request, "referrals/detail.html", _detail_context(request, referral, roles))
 
 
-def _decide(r, u, d):
+def _decide(r, u, d, act=None):
     if d["decision"] == "accept":
-        return svc.referral_accept(referral=r, user=u)
-    return svc.referral_decline(referral=r, user=u, reason=d["reason"])
+        return svc.referral_accept(referral=r, user=u, activation=act)
+    return svc.referral_decline(referral=r, user=u, reason=d["reason"], activation=act)
 
 
 def _basis(d):
     return {"basis": d["basis"], "legal_basis": d["legal_basis"]}
 
 
+@dataclass(frozen=True)
+class Action:
+    """A form on the referral page, the steps it takes (whose actors' roles may use it), and the one
+    service call it makes: ``call(referral, user, data, activation)``, returning the referral to show."""
+
+    steps: tuple
+    form: type
+    call: Callable
+    done: Promise
+
+    @property
+    def roles(self) -> set[str]:
+        return {svc.STEPS.roles[actor] for step in self.steps for actor in step.actors}
+
+
 ACTIONS = {
-    # name: (roles that may use it, form class, service call returning the referral to show, message)
-    "receive": ({"handler"}, rforms.ReceiveForm, lambda r, u, d: svc.referral_receive(referral=r, user=u), gettext_lazy("The referral is marked as received.")),
-    "decide": ({"handler"}, rforms.DecideForm, _decide, gettext_lazy("The decision has been recorded; the sender can see it.")),
-    "progress": ({"handler"}, rforms.ProgressForm, lambda r, u, d: svc.referral_set_progress(referral=r, user=u, status=d["status"], reason=d["reason"]), gettext_lazy("The status has been changed.")),
-    "close": ({"handler"}, rforms.CloseForm, lambda r, u, d: svc.referral_close(referral=r, user=u, completed=d["result"] == "completed", outcome=d["outcome"]), gettext_lazy("The referral has been closed; the sender can see the outcome.")),
-    "notes": ({"handler"}, rforms.NotesForm, lambda r, u, d: svc.referral_notes_save(referral=r, user=u, notes=d["notes"]), gettext_lazy("The internal notes have been saved.")),
-    "route": ({"router"}, rforms.RouteForm, lambda r, u, d: svc.referral_route(referral=r, user=u, target_service=d["target_service"], **_basis(d)), gettext_lazy("The referral has been routed.")),
-    "forward": ({"router", "sender"}, rforms.ForwardForm, lambda r, u, d: svc.referral_forward(referral=r, user=u, target_service=d["target_service"], consent=d.get("consent"), **_basis(d)), gettext_lazy("The referral has been forwarded.")),
-    "cancel": ({"sender"}, rforms.CancelForm, lambda r, u, d: svc.referral_cancel(referral=r, user=u, reason=d["reason"]), gettext_lazy("The referral has been cancelled.")),
+    # By name: the task page's ``step`` too ("route", "receive", "decide", "close").
+    "receive": Action((svc.RECEIVE,), rforms.ReceiveForm, lambda r, u, d, act=None: svc.referral_receive(referral=r, user=u, activation=act), gettext_lazy("The referral is marked as received.")),
+    "decide": Action((svc.DECIDE,), rforms.DecideForm, _decide, gettext_lazy("The decision has been recorded; the sender can see it.")),
+    "progress": Action(tuple(svc.PROGRESS.values()), rforms.ProgressForm, lambda r, u, d, act=None: svc.referral_set_progress(referral=r, user=u, status=d["status"], reason=d["reason"]), gettext_lazy("The status has been changed.")),
+    "close": Action((svc.CLOSE,), rforms.CloseForm, lambda r, u, d, act=None: svc.referral_close(referral=r, user=u, completed=d["result"] == "completed", outcome=d["outcome"], activation=act), gettext_lazy("The referral has been closed; the sender can see the outcome.")),
+    "notes": Action((svc.NOTES,), rforms.NotesForm, lambda r, u, d, act=None: svc.referral_notes_save(referral=r, user=u, notes=d["notes"]), gettext_lazy("The internal notes have been saved.")),
+    "route": Action((svc.ROUTE,), rforms.RouteForm, lambda r, u, d, act=None: svc.referral_route(referral=r, user=u, target_service=d["target_service"], activation=act, **_basis(d)), gettext_lazy("The referral has been routed.")),
+    "forward": Action((svc.FORWARD,), rforms.ForwardForm, lambda r, u, d, act=None: svc.referral_forward(referral=r, user=u, target_service=d["target_service"], consent=d.get("consent"), **_basis(d)), gettext_lazy("The referral has been forwarded.")),
+    "cancel": Action((svc.CANCEL,), rforms.CancelForm, lambda r, u, d, act=None: svc.referral_cancel(referral=r, user=u, reason=d["reason"]), gettext_lazy("The referral has been cancelled.")),
 }
 
 
@@ -372,18 +370,16 @@ def referral_action(request, code, action):
     if action not in ACTIONS:
         raise Http404
     referral, roles = referral_get_for_user(request.user, code)
-    allowed, _form_class, call, done = ACTIONS[action]
-    if not allowed & roles:
+    if not ACTIONS[action].roles & roles:
         raise Http404
-    form = _make_form(action, referral, roles, request.POST)
+    form = _make_form(action, referral, roles, request.POST, offered=svc.STEPS.available(referral, roles))
     if form.is_valid():
         try:
-            with transaction.atomic():
-                shown = call(referral, request.user, form.cleaned_data)
+            shown = ACTIONS[action].call(referral, request.user, form.cleaned_data)
         except ValidationError as e:
             apply_errors(form, e)
         else:
-            messages.success(request, done)
+            messages.success(request, ACTIONS[action].done)
             return redirect("referrals:detail", shown.code)
     referral.refresh_from_db()
     _log_referral_read(request, referral, roles)
@@ -522,7 +518,7 @@ class ReferralTaskView(ServiceStepTaskView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_class(self):
-        return rforms.STEP_FORMS[self.step]
+        return ACTIONS[self.step].form
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -533,18 +529,8 @@ class ReferralTaskView(ServiceStepTaskView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(referral=self.referral, step=self.step, activation=self.request.activation, **kwargs)
 
-    def run_step(self, d, act):
-        r, u = self.referral, self.request.user
-        calls = {
-            "route": lambda: svc.referral_route(referral=r, user=u, target_service=d["target_service"], activation=act, **_basis(d)),
-            "receive": lambda: svc.referral_receive(referral=r, user=u, activation=act),
-            "decide": lambda: (
-                svc.referral_accept(referral=r, user=u, activation=act) if d["decision"] == "accept"
-                else svc.referral_decline(referral=r, user=u, reason=d["reason"], activation=act)
-            ),
-            "close": lambda: svc.referral_close(referral=r, user=u, completed=d["result"] == "completed", outcome=d["outcome"], activation=act),
-        }
-        calls[self.step]()
+    def run_step(self, data, activation):
+        ACTIONS[self.step].call(self.referral, self.request.user, data, activation)
 
     def done_url(self):
         return reverse("referrals:detail", args=[self.referral.code])
