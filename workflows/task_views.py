@@ -1,7 +1,6 @@
 """The shared shape of a viewflow task page that does its step through a project service."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views import generic
@@ -15,7 +14,12 @@ from workflows.task_lists import task_queue_for_user
 
 class ServiceStepTaskView(generic.FormView):
     """Subclasses set ``step``, fetch their object in ``dispatch`` through the access helper, and
-    implement ``run_step(data, activation)`` (one service call) and ``done_url()``."""
+    implement ``run_step(data, activation)`` (one service call) and ``done_url()``.
+
+    The service owns the transaction and completes viewflow's activation inside it; a refused step
+    rolls back to the service's savepoint and leaves the task open, within viewflow's own POST
+    transaction and flow lock (viewflow.workflow.flow.utils.wrap_view).
+    """
 
     step = None
 
@@ -27,8 +31,7 @@ class ServiceStepTaskView(generic.FormView):
 
     def form_valid(self, form):
         try:
-            with transaction.atomic():
-                self.run_step(form.cleaned_data, self.request.activation)
+            self.run_step(form.cleaned_data, self.request.activation)
         except ValidationError as e:
             apply_errors(form, e)
             return self.form_invalid(form)
