@@ -172,7 +172,16 @@ class Steps:
         return {step.name: step for step in self if step.offered_to(record, roles)}
 
     def lock(self, record):
-        """A fresh copy of ``record`` with its row locked until the transaction ends."""
+        """A fresh copy of ``record`` with its row locked until the transaction ends.
+
+        The record's viewflow process (if it has one) is locked first, as viewflow's own task pages
+        do (flow lock, then the record in the service): one lock order on every path, so a post on
+        the record's page and one on its task page cannot deadlock each other.
+        """
+        process_relation = self.model._meta.get_field("process")
+        process_relation.related_model._default_manager.filter(
+            **{process_relation.field.name: record.pk}
+        ).select_for_update().exists()
         # of=("self",): PostgreSQL cannot lock the nullable side of the joined services.
         return self.model.objects.select_for_update(of=("self",)).select_related(*self.related).get(pk=record.pk)
 

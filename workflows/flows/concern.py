@@ -1,7 +1,7 @@
 """Concern about a child: barnehage/skole → barnevern (domain P1).
 
 The diagram only: gates call selectors, human steps are done through the services in
-workflows/services/concern.py (from the concern pages or viewflow's task pages alike).
+workflows/concern/services.py (from the concern pages or viewflow's task pages alike).
 Module path and node names are stored in the database: renaming them needs a data migration.
 """
 from django.utils.translation import gettext_lazy as _

@@ -1,6 +1,6 @@
 """Referral routing with a closed loop (domain P6).
 
-The diagram only; every step is done through workflows/services/referral.py. Module path and
+The diagram only; every step is done through workflows/referral/services.py. Module path and
 node names are stored in the database: renaming them needs a data migration.
 """
 from django.utils.translation import gettext_lazy as _
