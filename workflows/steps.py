@@ -98,10 +98,16 @@ class Step:
     not_member: Promise
     purpose: str = ""
     guards: tuple[Guard, ...] = ()
-    node: str = ""
+    # Whether the step completes a human task of the flow: the flow node of the same name.
+    task: bool = False
     meets: tuple[str, ...] = ()
     cancels: tuple[str, ...] = ()
     opens: tuple[Opening, ...] = ()
+
+    @property
+    def node(self) -> str:
+        """The flow node whose task the step completes ("" for none): always the step's own name."""
+        return self.name if self.task else ""
 
     def refusal(self, record) -> ValidationError | None:
         """The out-of-order error the step's guards and status give on ``record`` now, or None."""

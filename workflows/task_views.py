@@ -13,8 +13,9 @@ from workflows.task_lists import task_queue_for_user
 
 
 class ServiceStepTaskView(generic.FormView):
-    """Subclasses set ``step``, fetch their object in ``dispatch`` through the access helper, and
-    implement ``run_step(data, activation)`` (one service call) and ``done_url()``.
+    """Subclasses fetch their object in ``dispatch`` through the access helper, and implement
+    ``run_step(data, activation)`` (one service call) and ``done_url()``. ``step`` is the flow node's
+    name, which is the step's one name (workflows.steps).
 
     The service owns the transaction and completes viewflow's activation inside it; a refused step
     rolls back to the service's savepoint and leaves the task open, within viewflow's own POST
@@ -22,6 +23,10 @@ class ServiceStepTaskView(generic.FormView):
     """
 
     step = None
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.step = request.activation.flow_task.name
 
     def run_step(self, data, activation):
         raise NotImplementedError

@@ -26,6 +26,7 @@ PostgreSQL only (the fixture is a PostgreSQL dump): skipped on SQLite, a failure
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,12 @@ MOVED_MODELS = {old.replace("_", ".", 1): new.replace("_", ".", 1) for old, new 
 # Not compared: the migrations table gains the new migrations' rows; sessions are nobody's data.
 # Tables the old schema did not have are not compared either (they are new, with nothing to keep).
 NOT_COMPARED = {"django_migrations", "django_session"}
+# Flow nodes renamed to their steps' names (workflows 0007, "one name per step"): viewflow's task
+# pages are addressed by node, so the expected links are read under the new names.
+RENAMED_NODES = {
+    "concern": {"answer_consultation": "answer", "confirm_receipt": "receipt", "investigate": "conclude"},
+    "referral": {"triage": "route", "follow_up": "close"},
+}
 # Kinds the fixture must hold (the outsider is tried on the detail page of every object of every kind).
 PERSON_DATA_KINDS = ("concern", "referral", "contact", "consent")
 
@@ -107,8 +114,15 @@ def _migrated_forward():
         raise
 
 
+def _with_renamed_nodes(text: str) -> str:
+    for flow, nodes in RENAMED_NODES.items():
+        for old, new in nodes.items():
+            text = re.sub(rf"(/workflow/flows/{flow}/\d+/){old}/", rf"\g<1>{new}/", text)
+    return text
+
+
 def _restore_migrate_and_snapshot():
-    expected = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
+    expected = json.loads(_with_renamed_nodes((FIXTURE / "expected.json").read_text(encoding="utf-8")))
     params = _db_params()
     database = f"samhandling_migfwd_{uuid.uuid4().hex[:12]}"
     _psql(params, "postgres", "-c", f'CREATE DATABASE "{database}"')
@@ -215,7 +229,7 @@ class MigrateForwardTests:
                 if got.get("status") != want.get("status") or got.get("location") != want.get("location"):
                     problems.append(f"{user} {page}: status {want.get('status')} {want.get('location', '')} before, "
                                     f"{got.get('status')} {got.get('location', '')} after")
-                elif got.get("links") != want.get("links"):
+                elif sorted(got.get("links", [])) != sorted(want.get("links", [])):
                     problems.append(f"{user} {page}: links {_diff_sets(want.get('links', []), got.get('links', []))}")
         assert not problems, "lists differ:\n" + "\n".join(problems)
 
@@ -227,14 +241,14 @@ class MigrateForwardTests:
                 continue  # reported by the lists test
             for kind, before in expected[user]["visible"].items():
                 after = actual[user]["visible"].get(kind, [])
-                if after != before:
+                if sorted(after) != sorted(before):
                     problems.append(f"{user} {kind} linked from the lists: {_diff_sets(before, after)}")
             for kind, before in expected[user]["details"].items():
                 after = actual[user]["details"].get(kind, {})
                 for status in sorted(set(before) | set(after)):
-                    if before.get(status, []) != after.get(status, []):
+                    if sorted(before.get(status, [])) != sorted(after.get(status, [])):
                         problems.append(f"{user} {kind} detail pages answered {status}: {_diff_sets(before.get(status, []), after.get(status, []))}")
-            if actual[user]["detail_links"] != expected[user]["detail_links"]:
+            if sorted(actual[user]["detail_links"]) != sorted(expected[user]["detail_links"]):
                 problems.append(f"{user} links on detail pages: {_diff_sets(expected[user]['detail_links'], actual[user]['detail_links'])}")
         assert not problems, "objects seen differ:\n" + "\n".join(problems)
 

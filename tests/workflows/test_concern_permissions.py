@@ -212,7 +212,7 @@ class ForgedAddressTests:
         client.force_login(org.caseworker)
         task = open_task(other)
         url = reverse(
-            "workflow:flows:concern:confirm_receipt:detail", kwargs={"process_pk": melding.process.pk, "task_pk": task.pk}
+            "workflow:flows:concern:receipt:detail", kwargs={"process_pk": melding.process.pk, "task_pk": task.pk}
         )
         assert client.get(url).status_code == 404
 

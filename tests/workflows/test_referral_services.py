@@ -208,14 +208,14 @@ class EligibilityTests:
             message="Rask psykisk helsehjelp takes 16 years and older; the person is 15.", field="target_service",
         )
         assert reload(queued).target_service is None
-        assert tasks(queued)["triage"] == STATUS.NEW
+        assert tasks(queued)["route"] == STATUS.NEW
         assert not fresh(svc.rask_staff).has_perm(HANDLER, queued)
 
 
 class ReferralSendTests:
     def test_it_puts_the_referral_in_the_coordinators_routing_queue(self, svc, queued):
         assert (queued.status, queued.target_service, queued.routing_service, queued.sent_at) == (S.REQUESTED, None, svc.rus, NOW)
-        assert tasks(queued) == {"start": STATUS.DONE, "route_by_target": STATUS.DONE, "triage": STATUS.NEW}
+        assert tasks(queued) == {"start": STATUS.DONE, "route_by_target": STATUS.DONE, "route": STATUS.NEW}
         assert events(queued) == [(S.REQUESTED, "")]
 
     def test_it_lets_the_coordinator_route_and_the_sender_follow(self, svc, queued):
@@ -277,7 +277,7 @@ class ReferralRouteTests:
         routed = reload(routed)
         assert (routed.status, routed.target_service) == (S.REQUESTED, svc.tildeling)
         assert events(routed)[-1] == (S.REQUESTED, "Routed to Tildelingskontoret")
-        assert tasks(routed) == {"start": STATUS.DONE, "route_by_target": STATUS.DONE, "triage": STATUS.DONE, "receive": STATUS.NEW}
+        assert tasks(routed) == {"start": STATUS.DONE, "route_by_target": STATUS.DONE, "route": STATUS.DONE, "receive": STATUS.NEW}
 
     def test_it_shares_with_the_receiving_service_on_the_consent(self, svc, routed, sara_consent):
         assert fresh(svc.tildeling_staff).has_perm(HANDLER, routed)
@@ -411,7 +411,7 @@ class ReferralFollowUpTests:
     def test_it_accepts_and_waits_for_the_follow_up(self, svc, accepted):
         assert reload(accepted).status == S.ACCEPTED
         assert tasks(accepted)["decide"] == STATUS.DONE
-        assert tasks(accepted)["follow_up"] == STATUS.NEW
+        assert tasks(accepted)["close"] == STATUS.NEW
         assert deadline(accepted, "answer").met_at == NOW
         assert reload(accepted).next_deadline_at is None
 
@@ -444,7 +444,7 @@ class ReferralFollowUpTests:
         referral_close(referral=accepted, user=svc.rask_staff, completed=True, outcome="Fem samtaler, god effekt.")
         referral = reload(accepted)
         assert (referral.status, referral.outcome, referral.closed_at) == (S.COMPLETED, "Fem samtaler, god effekt.", NOW)
-        assert tasks(referral)["follow_up"] == STATUS.DONE
+        assert tasks(referral)["close"] == STATUS.DONE
         assert ReferralProcess.objects.get(referral=referral).status == PROCESS.DONE
 
     def test_it_records_a_failure_with_its_reason(self, svc, accepted):
@@ -481,7 +481,7 @@ class ReferralCancelTests:
     def test_it_cancels_the_open_viewflow_tasks_and_the_process(self, svc, routed):
         referral_cancel(referral=routed, user=svc.nurse)
         assert tasks(routed)["receive"] == STATUS.CANCELED
-        assert tasks(routed)["triage"] == STATUS.DONE
+        assert tasks(routed)["route"] == STATUS.DONE
         assert ReferralProcess.objects.get(referral=routed).status == PROCESS.CANCELED
 
     def test_it_cancels_the_deadlines(self, svc, routed):

@@ -358,12 +358,12 @@ class TaskPageTests:
 
     def test_it_routes_and_receives_through_the_task_pages(self, client, ro):
         referral = make_referral(ro, via_coordinator=True)
-        task = self._task(referral, "triage")
+        task = self._task(referral, "route")
         kwargs = {"process_pk": referral.process.pk, "task_pk": task.pk}
         client.force_login(ro.coordinator)
-        client.post(reverse("workflow:flows:referral:triage:assign", kwargs=kwargs), {})
-        assert client.get(reverse("workflow:flows:referral:triage:execute", kwargs=kwargs)).status_code == 200
-        response = client.post(reverse("workflow:flows:referral:triage:execute", kwargs=kwargs), {"target_service": ro.tildeling.pk, "basis": "consent"})
+        client.post(reverse("workflow:flows:referral:route:assign", kwargs=kwargs), {})
+        assert client.get(reverse("workflow:flows:referral:route:execute", kwargs=kwargs)).status_code == 200
+        response = client.post(reverse("workflow:flows:referral:route:execute", kwargs=kwargs), {"target_service": ro.tildeling.pk, "basis": "consent"})
         assert response.status_code == 302
         referral.refresh_from_db()
         assert referral.target_service == ro.tildeling
@@ -378,11 +378,11 @@ class TaskPageTests:
 
     def test_it_answers_404_to_an_outsider_on_the_task_page(self, client, ro):
         referral = make_referral(ro, via_coordinator=True)
-        task = self._task(referral, "triage")
+        task = self._task(referral, "route")
         kwargs = {"process_pk": referral.process.pk, "task_pk": task.pk}
         for user in [*ro.outsiders.values(), ro.sender, ro.tildeling_staff]:
             client.force_login(user)
-            assert client.get(reverse("workflow:flows:referral:triage:execute", kwargs=kwargs)).status_code == 404
+            assert client.get(reverse("workflow:flows:referral:route:execute", kwargs=kwargs)).status_code == 404
 
 
 class ConstantQueriesTests:

@@ -262,12 +262,12 @@ class StepSkeletonTests:
     def test_it_completes_the_task_and_meets_the_deadline(self, org):
         concern = make_melding(org)
         csvc.concern_confirm_receipt(concern=concern, user=org.caseworker)
-        assert tasks(concern)["confirm_receipt"] == STATUS.DONE
+        assert tasks(concern)["receipt"] == STATUS.DONE
         assert Deadline.objects.get(subject_id=concern.pk, policy__process="concern", policy__step="receipt").met_at is not None
 
     def test_it_undoes_the_change_when_the_task_cannot_be_completed(self, org):
         concern = make_melding(org)
-        ConcernFlow.task_class.objects.filter(process=concern.process, flow_task=ConcernFlow.confirm_receipt).update(status=STATUS.CANCELED)
+        ConcernFlow.task_class.objects.filter(process=concern.process, flow_task=ConcernFlow.receipt).update(status=STATUS.CANCELED)
         with pytest.raises(ValidationError) as raised:
             csvc.concern_confirm_receipt(concern=concern, user=org.caseworker)
         assert raised.value.code == "out_of_order"
@@ -286,7 +286,7 @@ class StepSkeletonTests:
         review = ConcernFlow.task_class.objects.get(process=concern.process, flow_task=ConcernFlow.review)
         activation = ConcernFlow.review.activation_class(review)
         with transaction.atomic(), pytest.raises(ValueError):
-            task_complete(ConcernFlow, concern.process, "investigate", org.caseworker, activation)
+            task_complete(ConcernFlow, concern.process, "conclude", org.caseworker, activation)
         assert tasks(concern)["review"] == STATUS.NEW
 
     def test_it_leaves_a_refused_task_page_step_open(self, client, org):
@@ -322,3 +322,28 @@ class StepDeclarationTests:
     def test_it_leaves_every_transaction_to_the_services(self, module):
         source = inspect.getsource(importlib.import_module(module))
         assert "atomic" not in source and "import transaction" not in source
+
+
+class OneNamePerStepTests:
+    """A step, its flow node and its task page share one name; deadline policies name the clocks
+    a step stops and starts (Step.meets and Step.opens)."""
+
+    def test_it_names_each_task_step_after_its_flow_node(self):
+        for process in processes.processes():
+            services = importlib.import_module(f"workflows.{process.name}.services")
+            views = {node.name for node in process.flow_class().instance.nodes() if isinstance(node, View)}
+            task_steps = {step.name for step in services.STEPS if step.task}
+            assert task_steps == views, process.name
+            assert all(step.node == step.name for step in services.STEPS if step.task)
+
+    def test_it_takes_the_task_pages_step_from_the_flow_node(self, org, client):
+        concern = make_melding(org)
+        task = concern.process.task_set.get(flow_task_type="HUMAN", status=STATUS.NEW)
+        client.force_login(org.caseworker)
+        url = reverse("workflow:flows:concern:receipt:execute", kwargs={"process_pk": concern.process.pk, "task_pk": task.pk})
+        client.post(reverse("workflow:flows:concern:receipt:assign", kwargs={"process_pk": concern.process.pk, "task_pk": task.pk}), {})
+
+        response = client.get(url)
+
+        assert response.status_code == 200
+        assert response.context["step"] == "receipt"

@@ -16,7 +16,7 @@ class TaskQueueTests:
     def test_it_holds_the_open_receipt_task_of_the_caseworkers_service(self, org):
         melding = make_melding(org)
         tasks = list(task_queue_for_user(org.caseworker, [ConcernFlow]))
-        assert [(t.process_id, t.flow_task.name) for t in tasks] == [(melding.process.pk, "confirm_receipt")]
+        assert [(t.process_id, t.flow_task.name) for t in tasks] == [(melding.process.pk, "receipt")]
 
     def test_it_is_empty_for_a_member_whose_membership_was_deactivated(self, org):
         make_melding(org)

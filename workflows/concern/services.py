@@ -84,15 +84,15 @@ UPGRADE = STEPS.add(
 ANSWER = STEPS.add(
     "answer", statuses=(S.SUBMITTED,), **BY_HANDLER, purpose="consultation answered",
     guards=(Guard(_is_consultation, gettext_lazy("Only an anonymous consultation is answered with advice.")),),
-    node="answer_consultation", meets=("consultation_answer",),
+    task=True, meets=("consultation_answer",),
 )
 RECEIPT = STEPS.add(
     "receipt", statuses=(S.SUBMITTED,), **BY_HANDLER, purpose="receipt confirmed",
     guards=(Guard(_is_melding, gettext_lazy("An anonymous consultation is answered, not confirmed.")),),
-    node="confirm_receipt", meets=("receipt",),
+    task=True, meets=("receipt",),
 )
 REVIEW = STEPS.add(
-    "review", statuses=(S.RECEIVED,), **BY_HANDLER, purpose="review decision", node="review", meets=("review",),
+    "review", statuses=(S.RECEIVED,), **BY_HANDLER, purpose="review decision", task=True, meets=("review",),
     # § 2-2: three months counted from the end of the one-week review window, not from today.
     opens=(_handler_deadline("investigation", starts=lambda c, met: met["review"].due_at,
                              when=lambda c: c.review_decision == Concern.ReviewDecision.INVESTIGATE),),
@@ -100,7 +100,7 @@ REVIEW = STEPS.add(
 EXTEND = STEPS.add("extend", statuses=(S.INVESTIGATING,), **BY_HANDLER, purpose="investigation extended")
 CONCLUDE = STEPS.add(
     "conclude", statuses=(S.INVESTIGATING,), **BY_HANDLER, purpose="investigation concluded",
-    node="investigate", meets=("investigation",),
+    task=True, meets=("investigation",),
     opens=(_handler_deadline("feedback_final", starts=lambda c, met: c.investigation_ended_at),),
 )
 FEEDBACK = {

@@ -228,7 +228,6 @@ def concern_log(request, code):
 class ConcernTaskView(ServiceStepTaskView):
     """viewflow's execute page of a human step: the same form and service as the concern page."""
 
-    step = None
     template_name = "workflows/task.html"
 
     def dispatch(self, request, *args, **kwargs):

@@ -35,28 +35,28 @@ class ConcernFlow(flow.Flow):
     route_by_kind = (
         flow.If(this.is_consultation)
         .Annotation(title=_("Anonymous consultation?"))
-        .Then(this.answer_consultation)
-        .Else(this.confirm_receipt)
+        .Then(this.answer)
+        .Else(this.receipt)
     )
 
     # Barnevern: advises on an anonymous consultation.
-    answer_consultation = (
-        flow.View(ConcernTaskView.as_view(step="answer"))
+    answer = (
+        flow.View(ConcernTaskView.as_view())
         .Annotation(title=_("Give advice"))
         .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
         .Next(this.end)
     )
 
     # Barnevern: confirms receipt of a melding.
-    confirm_receipt = (
-        flow.View(ConcernTaskView.as_view(step="receipt"))
+    receipt = (
+        flow.View(ConcernTaskView.as_view())
         .Annotation(title=_("Confirm receipt"))
         .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
         .Next(this.review)
     )
     # Barnevern: reviews within one week (barnevernsloven § 2-1).
     review = (
-        flow.View(ConcernTaskView.as_view(step="review"))
+        flow.View(ConcernTaskView.as_view())
         .Annotation(title=_("Review the melding"))
         .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
         .Next(this.route_by_review)
@@ -64,12 +64,12 @@ class ConcernFlow(flow.Flow):
     route_by_review = (
         flow.If(this.investigation_opened)
         .Annotation(title=_("Investigation opened?"))
-        .Then(this.investigate)
+        .Then(this.conclude)
         .Else(this.end)
     )
     # Barnevern: investigates within three months after the review window (§ 2-2).
-    investigate = (
-        flow.View(ConcernTaskView.as_view(step="conclude"))
+    conclude = (
+        flow.View(ConcernTaskView.as_view())
         .Annotation(title=_("Conclude the investigation"))
         .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
         .Next(this.end)

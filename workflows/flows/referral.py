@@ -36,12 +36,12 @@ class ReferralFlow(flow.Flow):
         flow.If(this.has_target)
         .Annotation(title=_("Addressed to a service?"))
         .Then(this.receive)
-        .Else(this.triage)
+        .Else(this.route)
     )
 
     # Coordinator (rustjeneste): triages and routes to a service from the catalogue.
-    triage = (
-        flow.View(ReferralTaskView.as_view(step="route"))
+    route = (
+        flow.View(ReferralTaskView.as_view())
         .Annotation(title=_("Route the referral"))
         .Permission(HANDLE_TASKS_PERM, obj=routing_service)
         .Next(this.receive)
@@ -49,13 +49,13 @@ class ReferralFlow(flow.Flow):
 
     # Receiving service: marks it received, then accepts or declines with a reason.
     receive = (
-        flow.View(ReferralTaskView.as_view(step="receive"))
+        flow.View(ReferralTaskView.as_view())
         .Annotation(title=_("Mark as received"))
         .Permission(HANDLE_TASKS_PERM, obj=target_service)
         .Next(this.decide)
     )
     decide = (
-        flow.View(ReferralTaskView.as_view(step="decide"))
+        flow.View(ReferralTaskView.as_view())
         .Annotation(title=_("Accept or decline"))
         .Permission(HANDLE_TASKS_PERM, obj=target_service)
         .Next(this.route_by_decision)
@@ -63,12 +63,12 @@ class ReferralFlow(flow.Flow):
     route_by_decision = (
         flow.If(this.is_accepted)
         .Annotation(title=_("Accepted?"))
-        .Then(this.follow_up)
+        .Then(this.close)
         .Else(this.end)
     )
     # Receiving service: follows up, and completes with an outcome or records why it failed.
-    follow_up = (
-        flow.View(ReferralTaskView.as_view(step="close"))
+    close = (
+        flow.View(ReferralTaskView.as_view())
         .Annotation(title=_("Follow up and close"))
         .Permission(HANDLE_TASKS_PERM, obj=target_service)
         .Next(this.end)

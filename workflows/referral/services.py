@@ -48,17 +48,17 @@ ROUTE = STEPS.add(
     "route", statuses=(S.REQUESTED,), actors=("routing_service",), purpose="referral routed",
     not_member=gettext_lazy("Only the coordinating service can route this referral."),
     guards=(Guard(lambda r: r.target_service_id is None, gettext_lazy("This referral has already been routed.")),),
-    node="triage", meets=("routing",), opens=(ANSWER_DEADLINE,),
+    task=True, meets=("routing",), opens=(ANSWER_DEADLINE,),
 )
 # The receiving service.
-RECEIVE = STEPS.add("receive", statuses=(S.REQUESTED,), **BY_RECEIVER, purpose="referral received", node="receive")
-DECIDE = STEPS.add("decide", statuses=(S.RECEIVED,), **BY_RECEIVER, node="decide", meets=("answer",))  # purpose: accepted or declined
+RECEIVE = STEPS.add("receive", statuses=(S.REQUESTED,), **BY_RECEIVER, purpose="referral received", task=True)
+DECIDE = STEPS.add("decide", statuses=(S.RECEIVED,), **BY_RECEIVER, task=True, meets=("answer",))  # purpose: accepted or declined
 PROGRESS = {
     S.IN_PROGRESS: STEPS.add("in_progress", statuses=(S.ACCEPTED, S.ON_HOLD), **BY_RECEIVER, purpose=f"referral {S.IN_PROGRESS}"),
     S.ON_HOLD: STEPS.add("on_hold", statuses=(S.ACCEPTED, S.IN_PROGRESS), **BY_RECEIVER, purpose=f"referral {S.ON_HOLD}"),
 }
 NOTES = STEPS.add("notes", statuses=(S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD), **BY_RECEIVER, purpose="referral notes")
-CLOSE = STEPS.add("close", statuses=(S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD), **BY_RECEIVER, node="follow_up")  # purpose: completed or failed
+CLOSE = STEPS.add("close", statuses=(S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD), **BY_RECEIVER, task=True)  # purpose: completed or failed
 # The sender (and, for a declined referral it routed, the coordinator).
 CANCEL = STEPS.add(
     "cancel", statuses=Referral.OPEN_STATUSES, actors=("sender_service",), purpose="referral cancelled",

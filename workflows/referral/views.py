@@ -509,7 +509,6 @@ def _csv_cell(value):
 class ReferralTaskView(ServiceStepTaskView):
     """viewflow's execute page of a referral step: the same forms and services as the referral page."""
 
-    step = None
     template_name = "referrals/task.html"
 
     def dispatch(self, request, *args, **kwargs):
