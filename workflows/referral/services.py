@@ -54,8 +54,8 @@ ROUTE = STEPS.add(
 RECEIVE = STEPS.add("receive", statuses=(S.REQUESTED,), **BY_RECEIVER, purpose="referral received", task=True)
 DECIDE = STEPS.add("decide", statuses=(S.RECEIVED,), **BY_RECEIVER, task=True, meets=("answer",))  # purpose: accepted or declined
 PROGRESS = {
-    S.IN_PROGRESS: STEPS.add("in_progress", statuses=(S.ACCEPTED, S.ON_HOLD), **BY_RECEIVER, purpose=f"referral {S.IN_PROGRESS}"),
-    S.ON_HOLD: STEPS.add("on_hold", statuses=(S.ACCEPTED, S.IN_PROGRESS), **BY_RECEIVER, purpose=f"referral {S.ON_HOLD}"),
+    S.IN_PROGRESS: STEPS.add("in_progress", statuses=(S.ACCEPTED, S.ON_HOLD), **BY_RECEIVER, purpose="referral in progress"),
+    S.ON_HOLD: STEPS.add("on_hold", statuses=(S.ACCEPTED, S.IN_PROGRESS), **BY_RECEIVER, purpose="referral on hold"),
 }
 NOTES = STEPS.add("notes", statuses=(S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD), **BY_RECEIVER, purpose="referral notes")
 CLOSE = STEPS.add("close", statuses=(S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD), **BY_RECEIVER, task=True)  # purpose: completed or failed
@@ -253,6 +253,10 @@ def referral_send(
                      legal_reference=legal_reference, legal_basis=legal_basis, event_reason=event_reason, purpose="referral sent")
 
 
+# The access log's purpose of a sending that waits for a leader's approval of its legal basis.
+AWAITING_APPROVAL = {"referral sent": "referral sent (awaiting approval)", "referral forwarded": "referral forwarded (awaiting approval)"}
+
+
 def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, event_reason, purpose, legal_basis=None) -> Referral:
     """Share a new referral with its next recipient and start its process and clocks.
 
@@ -275,7 +279,7 @@ def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, 
         # sending service approves (consent.services.disclosure_approve → _on_disclosure_approved).
         _event(referral, Referral.Status.REQUESTED, from_service,
                _("Awaiting a leader's approval of the legal basis (%(basis)s)") % {"basis": disclosure.legal_reference})
-        access_log_write(user=user, action="create", obj=referral, person=referral.person, purpose=f"{purpose} (awaiting approval)", service=from_service)
+        access_log_write(user=user, action="create", obj=referral, person=referral.person, purpose=AWAITING_APPROVAL[purpose], service=from_service)
         return referral
     return _deliver(referral, user=user, from_service=from_service, recipient=recipient, perm=perm, event_reason=event_reason, purpose=purpose)
 
@@ -428,7 +432,7 @@ def referral_close(*, referral: Referral, user, completed: bool, outcome: str, a
         text_limits(outcome=(outcome, MEDIUM_TEXT))
         referral.outcome = outcome.strip()
         status = Referral.Status.COMPLETED if completed else Referral.Status.FAILED
-        run.purpose = f"referral {status}"
+        run.purpose = "referral completed" if completed else "referral failed"
         _set_status(referral, status, referral.target_service, "" if completed else outcome.strip(), closing=True, extra_fields=("outcome",))
         _notify_sender(run)
     return referral
