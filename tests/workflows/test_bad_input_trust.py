@@ -23,7 +23,7 @@ from people.models import Person
 from referrals.models import Concern, ConcernFeedback, Contact, Referral, ReferralEvent
 from people.validators import LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, contains_national_id, synthetic_national_id
 from tests.factories import advance, make_child, make_consultation, make_melding
-from tests.workflows.test_concern_bad_input import consultation_post, melding_post
+from tests.workflows.concern.test_bad_input import consultation_post, melding_post
 from tests.referral_factories import make_contact, make_referral, make_referral_org
 from workflows.concern import services as svc
 from workflows.referral import services as rsvc
