@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from consent.models import AgeRule, Consent
+from org.access import member_service_ids
 from people.models import Guardianship
 
 
@@ -141,9 +142,10 @@ def disclosures_pending_approval(user):
     """Disclosures awaiting approval by a leader of the sending service: those of the services
     ``user`` leads, oldest first (a short queue; each row carries its services and basis)."""
     from consent.models import Disclosure
+    from org.access import active_memberships
     from org.models import Membership
 
-    led = Membership.objects.filter(user=user, active=True, role=Membership.Role.LEADER, service__active=True).values("service_id")
+    led = active_memberships(user, role=Membership.Role.LEADER).values("service_id")
     return (
         Disclosure.objects.filter(status=Disclosure.Status.PENDING, from_service__in=led)
         .select_related("from_service", "to_service", "legal_basis", "disclosed_by", "subject_type")
@@ -239,12 +241,6 @@ def consents_needing_renewal(*, on: datetime.date | None = None):
 PAGE_SIZE = 25
 
 
-def _member_service_ids(user):
-    from org.models import Membership
-
-    return Membership.objects.filter(user=user, active=True, service__active=True).values("service_id")
-
-
 def _cursor_decode(cursor: str | None):
     if not cursor:
         return None
@@ -270,7 +266,7 @@ def consents_recorded_list(user, *, cursor: str | None = None, page_size: int = 
     only the detail and the person's page show it, keeping this list at a constant query count).
     """
     qs = (
-        Consent.objects.filter(recorded_by_service__in=_member_service_ids(user))
+        Consent.objects.filter(recorded_by_service__in=member_service_ids(user))
         .select_related("recorded_by_service")
         .only("code", "purpose", "domain", "valid_from", "valid_to", "withdrawn_at", "recorded_at", "recorded_by_service__name")
     )
@@ -287,7 +283,7 @@ def person_consents_for_user(user, person, *, on: datetime.date | None = None) -
     is a permission to share, not a disclosure."""
     from consent.models import Disclosure
 
-    service_ids = set(_member_service_ids(user).values_list("service_id", flat=True))
+    service_ids = set(member_service_ids(user))
     received = Disclosure.objects.filter(
         person=person, to_service_id__in=service_ids, revoked_at__isnull=True, status=Disclosure.Status.IN_FORCE,
         consent__isnull=False,
@@ -313,7 +309,7 @@ def reconsent_tasks_list(user, *, include_done: bool = False, cursor: str | None
     """
     from consent.models import ReconsentTask
 
-    qs = ReconsentTask.objects.filter(responsible_service__in=_member_service_ids(user)).select_related(
+    qs = ReconsentTask.objects.filter(responsible_service__in=member_service_ids(user)).select_related(
         "consent", "responsible_service"
     )
     key = _cursor_decode(cursor)

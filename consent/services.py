@@ -13,6 +13,7 @@ from consent import reminders
 from consent.models import Consent, Disclosure, LegalBasis, ReconsentTask
 from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active, consents_needing_renewal, legal_basis_problem
 from org import permissions
+from org.access import is_member
 from org.models import Membership, Service
 from people.models import Guardianship
 from people.validators import SHORT_TEXT, text_limits, years_after, years_before
@@ -135,7 +136,7 @@ def _lock_pending(disclosure: Disclosure) -> Disclosure:
 
 
 def _require_leader(user, service, message):
-    if not Membership.objects.filter(user=user, service=service, active=True, role=Membership.Role.LEADER, service__active=True).exists():
+    if not is_member(user, service, role=Membership.Role.LEADER):
         raise ValidationError(message, code="not_leader")
 
 
@@ -205,7 +206,7 @@ def disclosures_pending_cancel(*, obj, user) -> int:
 
 
 def _require_member(user, service, message):
-    if not Membership.objects.filter(user=user, service=service, active=True).exists():
+    if not is_member(user, service):
         raise ValidationError(message)
 
 

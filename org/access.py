@@ -40,18 +40,30 @@ def object_perms(user, obj) -> set[str]:
     )
 
 
+def active_memberships(user, *, role: str | None = None):
+    """The user's memberships that open anything: active, of an active service, of an active user.
+
+    The one rule of "a member": every check of membership reads it (an ended membership or a
+    deactivated service opens nothing, whatever the user's groups say).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Membership.objects.none()
+    memberships = Membership.objects.filter(user=user, active=True, service__active=True)
+    return memberships.filter(role=role) if role else memberships
+
+
+def is_member(user, service: Service | None, *, role: str | None = None) -> bool:
+    """Whether ``user`` is an active member (a leader, with ``role=LEADER``) of the active ``service``."""
+    return service is not None and active_memberships(user, role=role).filter(service=service).exists()
+
+
 def member_group_ids(user) -> list[int]:
     """The permission groups of the active services the user is an active member of.
 
     Never the user's raw group list: a group added to a user by hand (an administrator adding
     themselves in the admin) or the group of a deactivated service opens nothing.
     """
-    if not user.is_authenticated or not user.is_active:
-        return []
-    return list(
-        Membership.objects.filter(user=user, active=True, service__active=True, service__group__isnull=False)
-        .values_list("service__group_id", flat=True)
-    )
+    return list(active_memberships(user).filter(service__group__isnull=False).values_list("service__group_id", flat=True))
 
 
 def permitted_ids_subquery(user, model, codename: str):
@@ -79,20 +91,14 @@ def permitted_ids_subquery(user, model, codename: str):
 
 
 def user_services(user, *, role: str | None = None):
-    qs = Service.objects.filter(memberships__user=user, memberships__active=True, active=True)
-    if role:
-        qs = qs.filter(memberships__role=role)
-    return qs.distinct().order_by("name")
+    """The active services the user is an active member of (with ``role``, only those in that role)."""
+    return Service.objects.filter(pk__in=active_memberships(user, role=role).values("service_id")).order_by("name")
 
 
 def user_is_privacy_function(user) -> bool:
     """Whether the user acts as the municipality's privacy function: an active member of an active
     service of kind "personvern". Superuser status does not make anyone the privacy function."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return Membership.objects.filter(
-        user=user, active=True, service__active=True, service__kind=Service.Kind.PERSONVERN
-    ).exists()
+    return active_memberships(user).filter(service__kind=Service.Kind.PERSONVERN).exists()
 
 
 def privacy_services(user):
@@ -101,7 +107,7 @@ def privacy_services(user):
 
 
 def user_is_leader_of(user, service: Service) -> bool:
-    return Membership.objects.filter(user=user, service=service, role=Membership.Role.LEADER, active=True).exists()
+    return is_member(user, service, role=Membership.Role.LEADER)
 
 
 def service_get_for_user(user, code) -> Service:
@@ -118,6 +124,4 @@ def member_service_ids(user) -> list[int]:
     A list, not a subquery: with the service as a constant (usually just one) PostgreSQL walks a
     list's (service, sort key, id) index in order and stops after one page.
     """
-    if not user.is_authenticated or not user.is_active:
-        return []
-    return list(Membership.objects.filter(user=user, active=True, service__active=True).values_list("service_id", flat=True))
+    return list(active_memberships(user).values_list("service_id", flat=True))

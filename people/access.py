@@ -5,7 +5,7 @@ where it holds persons in people.holders, and the helpers below read that regist
 """
 from django.http import Http404
 
-from org.access import code_as_uuid
+from org.access import active_memberships, code_as_uuid
 from org.models import Membership, Service
 from people import holders
 from people.models import Person
@@ -22,9 +22,9 @@ def person_acting_service(user, person: Person, *, leader: bool = False) -> Serv
 
     With ``leader``, only services the user leads count.
     """
-    memberships = Membership.objects.filter(user=user, active=True, service_id__in=person_services_with_role(person))
-    if leader:
-        memberships = memberships.filter(role=Membership.Role.LEADER)
+    memberships = active_memberships(user, role=Membership.Role.LEADER if leader else None).filter(
+        service_id__in=person_services_with_role(person)
+    )
     membership = memberships.select_related("service").order_by("service__name").first()
     return membership.service if membership else None
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from audit.services import access_log_write
 from notifications.models import Reminder
 from notifications.services import reminder_schedule
-from org.models import Membership
+from org.access import is_member
 from workflows.services import deadlines
 from workflows.services.tasks import process_cancel, task_complete
 
@@ -47,10 +47,6 @@ NO_FORM = _NoForm()
 def record_version(record) -> str:
     """The version a form carries to be checked for staleness: the record's ``updated_at``."""
     return str(record.updated_at.timestamp()) if record.updated_at else ""
-
-
-def is_member(user, service) -> bool:
-    return service is not None and Membership.objects.filter(user=user, service=service, active=True).exists()
 
 
 def require_member(user, service, message) -> None:

@@ -9,9 +9,10 @@ def leads_a_service(user) -> bool:
     """Whether the user is an active leader of an active service (the approvals menu item)."""
     if not getattr(user, "is_authenticated", False):
         return False
+    from org.access import active_memberships
     from org.models import Membership
 
-    return Membership.objects.filter(user=user, active=True, role=Membership.Role.LEADER, service__active=True).exists()
+    return active_memberships(user, role=Membership.Role.LEADER).exists()
 
 
 @register.filter

@@ -24,7 +24,7 @@ from audit.services import access_log_write
 from notifications.models import Reminder
 from notifications.services import reminder_schedule, system_text
 from org import permissions
-from org.access import member_group_ids, user_is_privacy_function
+from org.access import active_memberships, member_group_ids, user_is_privacy_function
 from referrals.access import concern_roles, referral_roles
 from org.models import Membership, Service
 from referrals.models import BreakGlassAccess, Concern, Referral
@@ -72,7 +72,7 @@ def break_glass_open(*, user, kind: str, reference: str, justification: str, min
     an unknown case, or a case the user already reaches through a role.
     """
     if not (user.is_authenticated and user.is_active) or not (
-        user.is_staff or Membership.objects.filter(user=user, active=True, service__active=True).exists()
+        user.is_staff or active_memberships(user).exists()
     ):
         raise ValidationError(_("Only staff of a service or a technical administrator can open an emergency access."))
     errors = {}
@@ -125,7 +125,7 @@ def break_glass_subject(access: BreakGlassAccess):
 def break_glass_reviewable(user):
     """Emergency accesses the user may review (a queryset, newest first): those to cases of services
     they lead, and those the user's services were notified of (the privacy function)."""
-    led = Membership.objects.filter(user=user, active=True, role=Membership.Role.LEADER).values("service_id")
+    led = active_memberships(user, role=Membership.Role.LEADER).values("service_id")
     ct = ContentType.objects.get_for_model(BreakGlassAccess)
     notified = GroupObjectPermission.objects.filter(
         content_type=ct, permission__codename=permissions.codename(REVIEW_PERM), group_id__in=member_group_ids(user),
