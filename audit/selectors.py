@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q
 
 from audit.labels import labels_of
 from audit.models import AccessLog
+from org.paging import keyset_page
 from people.holders import role_held_at
 
 REVIEW_PAGE_SIZE = 50
@@ -20,21 +21,10 @@ def access_log_for_object(obj, *, services=None, limit=500):
     return qs.select_related("user", "service").order_by("-at", "-id")[:limit]
 
 
-def _page(qs, *, before_id: int | None, size: int):
-    """One keyset page, newest first, ordered by (at, id) so the (…, at) indexes serve it; the
-    cursor is the id of the last row shown. Returns (rows, next cursor or None)."""
-    if before_id is not None:
-        at = AccessLog.objects.filter(pk=before_id).values_list("at", flat=True).first()
-        if at is not None:
-            qs = qs.filter(Q(at__lt=at) | Q(at=at, id__lt=before_id))
-    rows = list(qs.select_related("user", "service").order_by("-at", "-id")[: size + 1])
-    return rows[:size], (rows[size - 1].id if len(rows) > size else None)
-
-
-def review_break_glass(*, since, until, before_id=None, size=REVIEW_PAGE_SIZE):
-    """Rows written through an emergency access in [since, until): (rows, next cursor or None)."""
-    qs = AccessLog.objects.filter(via=AccessLog.Via.BREAK_GLASS, at__gte=since, at__lt=until)
-    return _page(qs, before_id=before_id, size=size)
+def review_break_glass(*, since, until, cursor=None, size=REVIEW_PAGE_SIZE):
+    """Rows written through an emergency access in [since, until), newest first: (rows, next cursor or None)."""
+    qs = AccessLog.objects.filter(via=AccessLog.Via.BREAK_GLASS, at__gte=since, at__lt=until).select_related("user", "service")
+    return keyset_page(qs, "at", cursor, descending=True, page_size=size)
 
 
 def _service_has_role_with_person():
@@ -44,7 +34,7 @@ def _service_has_role_with_person():
     return role_held_at(person=OuterRef("person_id"), service=OuterRef("service_id"), at=OuterRef("at"))
 
 
-def review_reads_without_case(*, since, until, before_id=None, size=REVIEW_PAGE_SIZE):
+def review_reads_without_case(*, since, until, cursor=None, size=REVIEW_PAGE_SIZE):
     """Reads of a person by a service that held no role with the person at the time (or by no
     service at all: an administrator), in [since, until). Break-the-glass reads are listed apart;
     the privacy function's reads on a registered request are its role. (rows, next cursor)."""
@@ -52,8 +42,9 @@ def review_reads_without_case(*, since, until, before_id=None, size=REVIEW_PAGE_
         AccessLog.objects.filter(action=AccessLog.Action.VIEW, person__isnull=False, at__gte=since, at__lt=until)
         .filter(via__in=[AccessLog.Via.ROLE, AccessLog.Via.ADMIN])
         .exclude(Q(service__isnull=False) & _service_has_role_with_person())
+        .select_related("user", "service")
     )
-    return _page(qs, before_id=before_id, size=size)
+    return keyset_page(qs, "at", cursor, descending=True, page_size=size)
 
 
 class _EpochBucket(Func):

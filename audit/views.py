@@ -30,13 +30,6 @@ def _start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _object_labels(rows):
     for row in rows:
         try:
@@ -56,8 +49,8 @@ def access_review(request):
     form = ReviewPeriodForm(request.GET or None)
     date_from, date_to = _period(form)
     since, until = _start_of(date_from), _start_of(date_to + datetime.timedelta(days=1))
-    break_glass, break_glass_next = selectors.review_break_glass(since=since, until=until, before_id=_int(request.GET.get("bg")))
-    no_case, no_case_next = selectors.review_reads_without_case(since=since, until=until, before_id=_int(request.GET.get("nc")))
+    break_glass, break_glass_next = selectors.review_break_glass(since=since, until=until, cursor=request.GET.get("bg"))
+    no_case, no_case_next = selectors.review_reads_without_case(since=since, until=until, cursor=request.GET.get("nc"))
     bursts, bursts_next = selectors.review_bursts(since=since, until=until, after=request.GET.get("bu") or None)
     access_log_read_record(
         user=request.user, subject=None, service=privacy_services(request.user).first(), via=AccessLog.Via.PRIVACY,

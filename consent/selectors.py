@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from consent.models import AgeRule, Consent
 from org.access import member_service_ids
+from org.paging import PAGE_SIZE, keyset_page
 from people.models import Guardianship
 
 
@@ -238,27 +239,6 @@ def consents_needing_renewal(*, on: datetime.date | None = None):
 
 # --- lists for the consent pages ---------------------------------------------------------------
 
-PAGE_SIZE = 25
-
-
-def _cursor_decode(cursor: str | None):
-    if not cursor:
-        return None
-    try:
-        ts, pk = cursor.split("_", 1)
-        return datetime.datetime.fromtimestamp(float(ts), tz=datetime.timezone.utc), int(pk)
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-def _page(qs, ts_field: str, page_size: int):
-    rows = list(qs[: page_size + 1])
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    cursor = f"{getattr(rows[-1], ts_field).timestamp()}_{rows[-1].pk}" if (more and rows) else None
-    return rows, cursor
-
-
 def consents_recorded_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
     """Consents the user's services are responsible for, newest first, by keyset.
 
@@ -270,10 +250,7 @@ def consents_recorded_list(user, *, cursor: str | None = None, page_size: int = 
         .select_related("recorded_by_service")
         .only("code", "purpose", "domain", "valid_from", "valid_to", "withdrawn_at", "recorded_at", "recorded_by_service__name")
     )
-    key = _cursor_decode(cursor)
-    if key:
-        qs = qs.filter(Q(recorded_at__lt=key[0]) | Q(recorded_at=key[0], pk__lt=key[1]))
-    return _page(qs.order_by("-recorded_at", "-pk"), "recorded_at", page_size)
+    return keyset_page(qs, "recorded_at", cursor, descending=True, page_size=page_size)
 
 
 def person_consents_for_user(user, person, *, on: datetime.date | None = None) -> list[Consent]:
@@ -312,12 +289,7 @@ def reconsent_tasks_list(user, *, include_done: bool = False, cursor: str | None
     qs = ReconsentTask.objects.filter(responsible_service__in=member_service_ids(user)).select_related(
         "consent", "responsible_service"
     )
-    key = _cursor_decode(cursor)
     if include_done:
-        if key:
-            qs = qs.filter(Q(created_at__lt=key[0]) | Q(created_at=key[0], pk__lt=key[1]))
-        return _page(qs.order_by("-created_at", "-pk"), "created_at", page_size)
+        return keyset_page(qs, "created_at", cursor, descending=True, page_size=page_size)
     qs = qs.filter(done_at__isnull=True, consent__withdrawn_at__isnull=True)
-    if key:
-        qs = qs.filter(Q(created_at__gt=key[0]) | Q(created_at=key[0], pk__gt=key[1]))
-    return _page(qs.order_by("created_at", "pk"), "created_at", page_size)
+    return keyset_page(qs, "created_at", cursor, descending=False, page_size=page_size)

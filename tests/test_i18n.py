@@ -190,7 +190,7 @@ class TranslationTests:
         # The confirmations once sat behind an alias makemessages does not collect, and showed English.
         from django.contrib.messages import get_messages
 
-        from tests.workflows.test_concern_bad_input import action
+        from tests.workflows.concern.test_bad_input import action
 
         concern = make_melding(org)
         client.force_login(org.caseworker)

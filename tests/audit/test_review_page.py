@@ -93,7 +93,7 @@ class AccessReviewPageTests:
             since=WHEN - datetime.timedelta(days=1), until=WHEN + datetime.timedelta(days=1), size=2
         )
         second, end = selectors.review_reads_without_case(
-            since=WHEN - datetime.timedelta(days=1), until=WHEN + datetime.timedelta(days=1), size=2, before_id=cursor
+            since=WHEN - datetime.timedelta(days=1), until=WHEN + datetime.timedelta(days=1), size=2, cursor=cursor
         )
         assert [r.pk for r in first + second] == [r.pk for r in reversed(rows)] and end is None
 

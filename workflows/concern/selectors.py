@@ -10,7 +10,7 @@ from referrals.access import HANDLER_PERM, REPORTER_PERM
 from org.models import Membership
 from referrals.models import Concern
 from workflows.models import Deadline
-from workflows.paging import PAGE_SIZE, keyset_page
+from org.paging import PAGE_SIZE, keyset_page
 
 
 def concern_intake_list(user, *, cursor: str | None = None, pending_only: bool = True, page_size: int = PAGE_SIZE):

@@ -17,7 +17,7 @@ from referrals.access import referral_roles
 from org.models import Membership, Service
 from referrals.models import CatalogueEntry, Contact, Referral
 from workflows.deadlines import add_working_days
-from workflows.paging import PAGE_SIZE, keyset_page
+from org.paging import PAGE_SIZE, keyset_page
 from workflows.referral.services import ROUTING_KINDS
 
 SENDER_PERM = codename(REFERRAL_SENDER)

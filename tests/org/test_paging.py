@@ -1,4 +1,4 @@
-"""The one keyset pager (workflows/paging.py), on a text key and on a time key."""
+"""The one keyset pager (org/paging.py), on a text key and on a time key."""
 import datetime
 
 import pytest
@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from org.models import Municipality, Service
 from people.models import Person
-from workflows.paging import cursor_decode, cursor_encode, keyset_page
+from org.paging import cursor_decode, cursor_encode, keyset_page
 
 pytestmark = pytest.mark.django_db
 
