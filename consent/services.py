@@ -13,7 +13,7 @@ from consent import reminders
 from consent.models import Consent, Disclosure, LegalBasis, ReconsentTask
 from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active, consents_needing_renewal, legal_basis_problem
 from org import permissions
-from org.access import is_member
+from org.access import require_member
 from org.models import Membership, Service
 from people.models import Guardianship
 from people.validators import SHORT_TEXT, text_limits, years_after, years_before
@@ -135,11 +135,6 @@ def _lock_pending(disclosure: Disclosure) -> Disclosure:
     return disclosure
 
 
-def _require_leader(user, service, message):
-    if not is_member(user, service, role=Membership.Role.LEADER):
-        raise ValidationError(message, code="not_leader")
-
-
 def _decide(disclosure, user, status, note=""):
     disclosure.status = status
     disclosure.decided_by = user
@@ -158,7 +153,7 @@ def disclosure_approve(*, disclosure: Disclosure, user) -> Disclosure:
     in this transaction. Raises ValidationError and changes nothing when refused.
     """
     disclosure = _lock_pending(disclosure)
-    _require_leader(user, disclosure.from_service, _("Only a leader of the sending service can approve this disclosure."))
+    require_member(user, disclosure.from_service, role=Membership.Role.LEADER, message=_("Only a leader of the sending service can approve this disclosure."))
     if disclosure.disclosed_by_id == user.pk:
         raise ValidationError(_("You requested this disclosure yourself: another leader of the service must approve it."), code="four_eyes")
     problem = legal_basis_problem(disclosure.legal_basis, from_service=disclosure.from_service, to_service=disclosure.to_service, purpose=None)
@@ -182,7 +177,7 @@ def disclosure_reject(*, disclosure: Disclosure, user, reason: str = "") -> Disc
     hand-off (e.g. cancels the waiting referral). Raises ValidationError when refused.
     """
     disclosure = _lock_pending(disclosure)
-    _require_leader(user, disclosure.from_service, _("Only a leader of the sending service can reject this disclosure."))
+    require_member(user, disclosure.from_service, role=Membership.Role.LEADER, message=_("Only a leader of the sending service can reject this disclosure."))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the disclosure is not approved; the requester will see it.")})
     _decide(disclosure, user, Disclosure.Status.REJECTED, reason)
@@ -203,11 +198,6 @@ def disclosures_pending_cancel(*, obj, user) -> int:
         _decide(d, user, Disclosure.Status.CANCELLED)
         cancelled += 1
     return cancelled
-
-
-def _require_member(user, service, message):
-    if not is_member(user, service):
-        raise ValidationError(message)
 
 
 # How far a consent's dates may lie from the day it is recorded. A consent answers a present need:
@@ -257,7 +247,7 @@ def consent_record(
     their 16th birthday. It must also still be sufficient on a later start date, or it would never
     be in force.
     """
-    _require_member(user, service, _("You are not a member of the service recording the consent."))
+    require_member(user, service, _("You are not a member of the service recording the consent."))
     today = timezone.localdate()
     text_limits(information=(information, SHORT_TEXT))
     errors = _consent_period_errors(valid_from, valid_to, today)
@@ -303,7 +293,7 @@ def consent_withdraw(*, consent: Consent, user, note: str = "") -> list[Disclosu
     """
     text_limits(note=(note, SHORT_TEXT))
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
-    _require_member(user, consent.recorded_by_service, _("Only the service responsible for the consent can record its withdrawal."))
+    require_member(user, consent.recorded_by_service, _("Only the service responsible for the consent can record its withdrawal."))
     if consent.withdrawn_at is not None:
         raise ValidationError(_("This consent has already been withdrawn."))
     now = timezone.now()
@@ -368,7 +358,7 @@ def reconsent_task_done(*, consent: Consent, user, new_consent: Consent) -> list
         raise ValidationError(_("The new consent must be another consent from the same person."))
     tasks = list(ReconsentTask.objects.select_for_update().filter(consent=consent, done_at__isnull=True).select_related("responsible_service"))
     for task in tasks:
-        _require_member(user, task.responsible_service, _("You are not a member of the service responsible for this re-consent task."))
+        require_member(user, task.responsible_service, _("You are not a member of the service responsible for this re-consent task."))
     now = timezone.now()
     for task in tasks:
         task.done_at = now

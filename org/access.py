@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.db.models.lookups import IsNull
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from guardian.models import GroupObjectPermission
 
@@ -55,6 +56,13 @@ def active_memberships(user, *, role: str | None = None):
 def is_member(user, service: Service | None, *, role: str | None = None) -> bool:
     """Whether ``user`` is an active member (a leader, with ``role=LEADER``) of the active ``service``."""
     return service is not None and active_memberships(user, role=role).filter(service=service).exists()
+
+
+def require_member(user, service: Service | None, message, *, role: str | None = None) -> None:
+    """Raise a ValidationError with ``message`` unless ``user`` is an active member of ``service``
+    (a leader, with ``role=LEADER``): code "not_leader" for a missing role, else "not_member"."""
+    if not is_member(user, service, role=role):
+        raise ValidationError(str(message), code="not_leader" if role == Membership.Role.LEADER else "not_member")
 
 
 def member_group_ids(user) -> list[int]:

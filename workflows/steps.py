@@ -49,12 +49,6 @@ def record_version(record) -> str:
     return str(record.updated_at.timestamp()) if record.updated_at else ""
 
 
-def require_member(user, service, message) -> None:
-    """Raise ValidationError(code="not_member") unless ``user`` is an active member of ``service``."""
-    if not is_member(user, service):
-        raise ValidationError(str(message), code="not_member")
-
-
 @dataclass(frozen=True)
 class Guard:
     """A condition beyond the status (the kind of record, a step not yet done): ``holds(record)``,

@@ -18,6 +18,7 @@ from consent.models import Disclosure
 from consent.services import disclosure_record
 from notifications.services import system_text
 from org import permissions
+from org.access import require_member
 from org.models import Service
 from people.models import Person
 from people.services import person_get_or_create
@@ -192,7 +193,7 @@ def concern_draft_create(
     not_informed_reason: str = "",
 ) -> Concern:
     """Create a draft concern. Nothing leaves the reporting service until ``concern_submit``."""
-    steps.require_member(user, reporting_service, BY_REPORTER["not_member"])
+    require_member(user, reporting_service, BY_REPORTER["not_member"])
     if not reporting_service.can_report_concerns:
         raise ValidationError(_("Only kindergartens and schools file concerns here."))
     if receiving_service.kind != Service.Kind.BARNEVERN:

@@ -17,6 +17,7 @@ from consent.models import Consent, Disclosure, LegalBasis
 from consent.services import disclosure_record, disclosures_pending_cancel
 from notifications.services import system_text
 from org import permissions
+from org.access import require_member
 from org.models import Service
 from people.models import Person, PersonRecord
 from referrals.models import CatalogueEntry, Contact, Referral, ReferralEvent
@@ -99,7 +100,7 @@ def contact_register(
     """Register an enquiry about ``person``; with a ``national_id`` the person is registered first
     (people.services.person_get_or_create); with neither, a minimal person is created (first name
     and age)."""
-    steps.require_member(user, service, _("You are not a member of this service."))
+    require_member(user, service, _("You are not a member of this service."))
     if person is None and national_id:
         person = person_get_or_create(
             user=user, given_name=given_name, family_name=family_name, national_id=national_id,
@@ -133,7 +134,7 @@ def person_identify(*, user, contact: Contact, national_id: str, family_name: st
     (people.holders: contacts, consents, referrals, concerns, guardianships, ...) moves to that person
     and the minimal record points to it (``merged_into``).
     """
-    steps.require_member(user, contact.service, _("You are not a member of this service."))
+    require_member(user, contact.service, _("You are not a member of this service."))
     text_limits(given_name=(given_name, NAME_LENGTH), family_name=(family_name, NAME_LENGTH))
     number, kind, birth = parse_national_id(national_id)
     minimal = Person.objects.select_for_update().get(pk=contact.person_id)
@@ -229,7 +230,7 @@ def referral_send(
     Requires a legal basis for the recipient (checked by consent/) and, for a direct referral,
     eligibility (age range, area, kind accepted, not closed). Nothing is shared otherwise.
     """
-    steps.require_member(user, sender_service, _("You are not a member of the sending service."))
+    require_member(user, sender_service, _("You are not a member of the sending service."))
     if (target_service is None) == (routing_service is None):
         raise ValidationError(_("Send the referral either to a service or to a coordinator, not both."))
     if not (reason or "").strip():
