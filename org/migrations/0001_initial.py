@@ -34,6 +34,10 @@ class Migration(migrations.Migration):
         ('consent', '0007_access_request'),
         ('notifications', '0002_initial'),
         ('workflows', '0004_referralprocess'),
+        # In the state when the content types move, so a duplicate's users are found (migrations_support).
+        ('guardian', '0003_remove_groupobjectpermission_guardian_gr_content_ae6aec_idx_and_more'),
+        ('viewflow', '0015_task_scheduled'),
+        ('admin', '0003_logentry_add_action_flag_choices'),
     ]
 
     operations = [
