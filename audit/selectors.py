@@ -92,8 +92,8 @@ def review_bursts(*, since, until, after: str | None = None, size=REVIEW_PAGE_SI
         AccessLog.objects.filter(action=AccessLog.Action.VIEW, user__isnull=False, at__gte=since, at__lt=until)
         .annotate(bucket=_EpochBucket(F("at"), seconds))
     )
-    if after:
-        start, _, user_id = after.partition("-")
+    start, _, user_id = (after or "").partition("-")
+    if start.isdigit() and user_id.isdigit():  # a forged cursor is the first page, never an error
         bucket, user_id = int(start) // seconds, int(user_id)
         qs = qs.filter(Q(bucket__lt=bucket) | Q(bucket=bucket, user_id__gt=user_id))
     groups = list(

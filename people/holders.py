@@ -17,8 +17,9 @@ class Holding:
     """One foreign key to a person.
 
     ``services``: fields on the row naming services that hold a role with the person through it
-    (empty: the row gives no role, e.g. an emergency access). ``live``: the rows that give that role
-    now (a revoked disclosure gives none). ``starts``/``ends``: time fields bounding the role, for
+    (empty: the row gives no role, e.g. an emergency access). ``held``: the rows that give a role at
+    all (a disclosure in force; a pending or refused one never did). ``live``: those that give it
+    now (``held`` and not revoked). ``starts``/``ends``: time fields bounding the role, for
     asking who held a role at a past moment (the access-log review); empty when the role lasts as
     long as the row. ``merge``: whether a person merge re-points the row; a row that must stay as
     written (the append-only access log) says why in ``kept_because``.
@@ -27,6 +28,7 @@ class Holding:
     model: str
     person_field: str = "person"
     services: tuple[str, ...] = ()
+    held: Q = field(default_factory=Q)
     live: Q = field(default_factory=Q)
     starts: str = ""
     ends: str = ""
@@ -106,7 +108,7 @@ def role_held_at(*, person, service, at) -> Q:
     for holding in holdings():
         if not holding.services:
             continue
-        rows = holding.model_class._default_manager.filter(**{f"{holding.person_field}_id": person})
+        rows = holding.model_class._default_manager.filter(holding.held, **{f"{holding.person_field}_id": person})
         if holding.starts:
             rows = rows.filter(**{f"{holding.starts}__lte": at})
         if holding.ends:

@@ -112,7 +112,7 @@ REGISTRY: list[Process] = [
             gettext_noop("referral in progress"), gettext_noop("referral on hold"), gettext_noop("referral completed"),
             gettext_noop("referral failed"), gettext_noop("referral sent (awaiting approval)"),
             gettext_noop("referral forwarded (awaiting approval)"), gettext_noop("referral sent (approved)"),
-            gettext_noop("referral basis not approved"),
+            gettext_noop("referral basis not approved"), gettext_noop("referral cancelled (consent withdrawn)"),
         ),
         demo="workflows.referral.demo.seed",
         menu="workflows.referral.urls.menu_flags",

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.test import RequestFactory
 from django.urls import reverse
 
+from audit.models import AccessLog
 from config.context_processors import navigation
 from consent.models import Consent, Disclosure
 from referrals.models import Referral
@@ -194,6 +195,12 @@ class WithdrawalCascadeTests:
         sent.refresh_from_db()
         assert ended == [sent]
         assert sent.status == Referral.Status.CANCELLED
+
+    def test_it_logs_each_case_it_ends_under_the_withdrawing_service(self, svc, consent, sent):
+        consent_withdraw_cascade(consent=consent, user=svc.nurse)
+
+        row = AccessLog.objects.filter(object_type="referrals.referral", object_id=sent.pk).latest("id")
+        assert (row.purpose, row.service_id, row.user_id) == ("referral cancelled (consent withdrawn)", svc.helse.pk, svc.nurse.pk)
 
     def test_it_runs_the_hook_of_every_registered_process_resting_on_consent(self, monkeypatch, svc, consent, sent):
         monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, youth_contract()])

@@ -531,7 +531,8 @@ def register_disclosure_handlers() -> None:
 def referrals_end_on_withdrawal(*, consent: Consent, user, revoked: list[Disclosure]) -> list[Referral]:
     """The referral process's part of a consent withdrawal (see workflows.withdrawal): cancel the
     open referrals that rested on the consent (recorded on it, or disclosed on it), with their tasks
-    and deadlines. Runs inside the withdrawal's transaction. Returns the referrals cancelled."""
+    and deadlines, each logged under the service that recorded the withdrawal. Runs inside the
+    withdrawal's transaction. Returns the referrals cancelled."""
     referral_ids = {d.subject_id for d in revoked if d.subject_type.model == "referral"}
     cancelled = []
     for referral in Referral.objects.filter(Q(pk__in=referral_ids) | Q(consent=consent)).filter(status__in=Referral.OPEN_STATUSES):
@@ -543,5 +544,7 @@ def referrals_end_on_withdrawal(*, consent: Consent, user, revoked: list[Disclos
         if hasattr(referral, "process"):
             STEPS.process_cancel(referral)
         deadlines.next_deadline_refresh(referral)
+        access_log_write(user=user, action="update", obj=referral, person=referral.person,
+                         purpose="referral cancelled (consent withdrawn)", service=consent.recorded_by_service)
         cancelled.append(referral)
     return cancelled
