@@ -15,10 +15,11 @@ def navigation(request):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return {}
+        from org.access import active_memberships
         from org.models import Service
         from workflows.processes import processes
 
-        kinds = set(user.memberships.filter(active=True, service__active=True).values_list("service__kind", flat=True))
+        kinds = set(active_memberships(user).values_list("service__kind", flat=True))
         flags = {"privacy": Service.Kind.PERSONVERN in kinds}
         for process in processes():
             flags.update(process.menu_flags()(kinds))

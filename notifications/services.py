@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from notifications.models import Notification, Reminder
+from org.access import active_members
 from org.models import Membership
 
 log = logging.getLogger(__name__)
@@ -115,9 +116,8 @@ def reminders_claim(*, limit: int | None = None) -> list[int]:
 
 
 def _recipients(reminder: Reminder):
-    memberships = Membership.objects.filter(service=reminder.service, active=True, user__is_active=True)
-    if reminder.audience == Reminder.Audience.LEADERS:
-        memberships = memberships.filter(role=Membership.Role.LEADER)
+    role = Membership.Role.LEADER if reminder.audience == Reminder.Audience.LEADERS else None
+    memberships = active_members(reminder.service, role=role)
     User = get_user_model()
     return User.objects.filter(pk__in=memberships.values("user_id")).order_by("pk")
 

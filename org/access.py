@@ -44,12 +44,20 @@ def object_perms(user, obj) -> set[str]:
 def active_memberships(user, *, role: str | None = None):
     """The user's memberships that open anything: active, of an active service, of an active user.
 
-    The one rule of "a member": every check of membership reads it (an ended membership or a
-    deactivated service opens nothing, whatever the user's groups say).
+    The one rule of "a member": every check of membership reads it, or ``active_members`` (the same
+    rule seen from a service); an ended membership or a deactivated service opens nothing, whatever
+    the user's groups say.
     """
     if not user.is_authenticated or not user.is_active:
         return Membership.objects.none()
     memberships = Membership.objects.filter(user=user, active=True, service__active=True)
+    return memberships.filter(role=role) if role else memberships
+
+
+def active_members(service: Service, *, role: str | None = None):
+    """The memberships of ``service`` that count (the same rule, seen from the service): active, of
+    an active user; none at all while the service is deactivated."""
+    memberships = Membership.objects.filter(service=service, active=True, user__is_active=True, service__active=True)
     return memberships.filter(role=role) if role else memberships
 
 

@@ -36,3 +36,13 @@ class MembershipRuleTests:
 
         assert not is_member(org.caseworker, org.barnevern)
         assert list(user_services(org.caseworker)) == []
+
+    def test_it_gives_a_deactivated_service_no_members_to_notify(self, org):
+        from org.access import active_members
+
+        assert set(active_members(org.barnevern).values_list("user_id", flat=True)) == {org.caseworker.pk, org.bv_leader.pk}
+        assert list(active_members(org.barnevern, role=Membership.Role.LEADER).values_list("user_id", flat=True)) == [org.bv_leader.pk]
+        org.barnevern.active = False
+        org.barnevern.save(update_fields=["active"])
+
+        assert not active_members(org.barnevern).exists()

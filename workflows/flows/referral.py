@@ -8,6 +8,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from referrals.models import Referral
+from org.access import active_memberships
 from org.permissions import HANDLE_TASKS_PERM
 from workflows.models import ReferralProcess
 from workflows.referral.views import ReferralTaskView
@@ -87,4 +88,4 @@ class ReferralFlow(flow.Flow):
         return activation.process.referral.status == Referral.Status.ACCEPTED
 
     def has_view_permission(self, user, obj=None):
-        return user.is_authenticated and user.memberships.filter(active=True).exists()
+        return active_memberships(user).exists()

@@ -11,7 +11,7 @@ from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from org.access import member_service_ids, permitted_ids_subquery
+from org.access import member_service_ids, permitted_ids_subquery, user_services
 from org.permissions import CONTACT_HANDLER, REFERRAL_HANDLER, REFERRAL_ROUTER, REFERRAL_SENDER, codename
 from referrals.access import referral_roles
 from org.models import Membership, Service
@@ -38,9 +38,7 @@ UNKNOWN_BAND = ("unknown", _("Age unknown"))
 
 def coordinating_services(user):
     """The user's services that run a routing queue (substance service coordinators)."""
-    return Service.objects.filter(
-        memberships__user=user, memberships__active=True, active=True, kind__in=ROUTING_KINDS
-    ).distinct().order_by("name")
+    return user_services(user).filter(kind__in=ROUTING_KINDS)
 
 
 def _list_qs(*, with_age: bool = False):

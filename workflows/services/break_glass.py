@@ -92,9 +92,7 @@ def break_glass_open(*, user, kind: str, reference: str, justification: str, min
         raise ValidationError({"reference": _("You already have access to this case through your service.")})
     now = timezone.now()
     owner = owner_service(obj)
-    if not user.is_staff and not Membership.objects.filter(
-        user=user, active=True, service__active=True, service__municipality_id=owner.municipality_id
-    ).exists():
+    if not user.is_staff and not active_memberships(user).filter(service__municipality_id=owner.municipality_id).exists():
         # Staff break the glass only within their own municipality; a technical administrator anywhere.
         raise ValidationError({"reference": _("You can open an emergency access only to cases in your own municipality.")})
     access = BreakGlassAccess.objects.create(
