@@ -238,9 +238,11 @@ def consent_record(
     given_by_person: bool = False,
     guardians=(),
     domain: str = "health",
+    renews: Consent | None = None,
 ) -> Consent:
     """Record a consent. Refused if nobody entitled at the person's age gave it, or the dates are
-    reversed or out of bounds (CONSENT_START_WITHIN_YEARS, CONSENT_MAX_YEARS).
+    reversed or out of bounds (CONSENT_START_WITHIN_YEARS, CONSENT_MAX_YEARS). With ``renews``,
+    the open re-consent tasks of that consent are closed in the same transaction.
 
     Who may give a consent is decided by the person's age on the day it is given (today), not on
     its start date: a 15-year-old cannot give their own health consent today by dating it from
@@ -280,6 +282,8 @@ def consent_record(
         )
     permissions.grant_to_service(perm=permissions.CONSENT_MANAGER, obj=consent, service=service)
     access_log_write(user=user, action="create", obj=consent, person=person, purpose="consent recorded", service=service)
+    if renews is not None:
+        reconsent_task_done(consent=renews, user=user, new_consent=consent)
     return consent
 
 

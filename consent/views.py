@@ -8,7 +8,6 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,7 +29,7 @@ from consent.selectors import (
     person_consents_for_user,
     reconsent_tasks_list,
 )
-from consent.services import consent_record, disclosure_approve, disclosure_reject, reconsent_task_done
+from consent.services import consent_record, disclosure_approve, disclosure_reject
 from consent.access import consent_get_for_user
 from org.access import user_services
 from people.access import person_acting_service, person_get_for_user
@@ -113,14 +112,11 @@ def consent_create(request, code):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            with transaction.atomic():
-                consent = consent_record(
-                    user=request.user, service=d["service"], person=person, purpose=d["purpose"], information=d["information"],
-                    grantees=list(d["grantees"]), valid_from=d["valid_from"], valid_to=d["valid_to"], method=d["method"],
-                    given_by_person=d["given_by_person"], guardians=list(d["guardians"]), domain=d["domain"],
-                )
-                if renews is not None:
-                    reconsent_task_done(consent=renews, user=request.user, new_consent=consent)
+            consent = consent_record(
+                user=request.user, service=d["service"], person=person, purpose=d["purpose"], information=d["information"],
+                grantees=list(d["grantees"]), valid_from=d["valid_from"], valid_to=d["valid_to"], method=d["method"],
+                given_by_person=d["given_by_person"], guardians=list(d["guardians"]), domain=d["domain"], renews=renews,
+            )
         except ValidationError as e:
             apply_errors(form, e)
         else:
@@ -204,11 +200,10 @@ def approval_decide(request):
     if form.is_valid():
         d = form.cleaned_data
         try:
-            with transaction.atomic():
-                if d["decision"] == "approve":
-                    disclosure_approve(disclosure=disclosure, user=request.user)
-                else:
-                    disclosure_reject(disclosure=disclosure, user=request.user, reason=d["reason"])
+            if d["decision"] == "approve":
+                disclosure_approve(disclosure=disclosure, user=request.user)
+            else:
+                disclosure_reject(disclosure=disclosure, user=request.user, reason=d["reason"])
         except ValidationError as e:
             apply_errors(form, e)
         else:

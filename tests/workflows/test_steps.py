@@ -318,7 +318,11 @@ class StepDeclarationTests:
         assert not defined & {"_lock", "_require_status", "_require_member", "_require_fresh", "_complete", "_complete_task"}
         assert services.STEPS.process == process.name
 
-    @pytest.mark.parametrize("module", ["workflows.concern.views", "workflows.referral.views", "workflows.task_views"])
+    @pytest.mark.parametrize("module", [
+        "workflows.concern.views", "workflows.referral.views", "workflows.task_views", "workflows.views_consent",
+        "workflows.views_break_glass", "consent.views", "consent.views_access_request", "audit.views", "notifications.views",
+        "accounts.views",
+    ])
     def test_it_leaves_every_transaction_to_the_services(self, module):
         source = inspect.getsource(importlib.import_module(module))
         assert "atomic" not in source and "import transaction" not in source
