@@ -7,8 +7,9 @@ from django.utils.module_loading import import_string
 
 from workflows.processes import processes
 
-REQUIRED = ("name", "label", "flow", "app", "flow_icon", "access", "task_related", "persons", "audit_purposes", "demo", "menu")
-DOTTED = ("flow", "app", "access", "demo", "menu")
+REQUIRED = ("name", "label", "flow", "app", "flow_icon", "access", "task_related", "persons", "audit_purposes", "demo", "menu",
+            "record", "record_url", "roles", "owner")
+DOTTED = ("flow", "app", "access", "demo", "menu", "roles", "owner")
 
 
 def registry_problems(registry=None, flows_package: str = "workflows.flows") -> list[str]:
@@ -36,6 +37,12 @@ def registry_problems(registry=None, flows_package: str = "workflows.flows") -> 
                 import_string(path)
             except ImportError as e:
                 problems.append(f"process {process.name!r}: {attr} {path!r} does not import ({e})")
+    for process in registry:
+        if process.record:
+            try:
+                process.record_model()
+            except (LookupError, ValueError) as e:
+                problems.append(f"process {process.name!r}: record {process.record!r} is no installed model ({e})")
     registered_flows = {p.flow for p in registry}
     package = importlib.import_module(flows_package)
     for info in pkgutil.iter_modules(package.__path__):

@@ -11,6 +11,7 @@ a flow module under ``workflows/flows/`` and one ``Process`` entry below. From t
 * withdrawing a consent runs ``on_consent_withdrawn`` of every process that ``rests_on_consent``;
 * the access log's purposes the process writes (``audit_purposes``) are translated in the reports;
 * the menu shows the process's sections by the flags ``menu`` returns;
+* emergency access finds a case by ``record``, asks ``roles`` and ``owner``, and links ``record_url``;
 * ``seed_demo`` runs ``demo``.
 
 Callables are named by dotted path and imported when used, so the registry imports no process
@@ -41,6 +42,11 @@ class Process:
     audit_purposes: tuple[str, ...]  # the access-log purposes its services and views write (gettext_noop)
     demo: str  # dotted path: seed(seeded: dict) -> None
     menu: str  # dotted path: (kinds of the user's services) -> {flag: bool} for the menu templates
+    # The process's case record, for the pages every process shares (emergency access):
+    record: str  # model label of the record ("referrals.Concern"), addressed by its ``code``
+    record_url: str  # URL name of the record's page, taking its code
+    roles: str  # dotted path: (user, record) -> the user's roles on it ({"emergency"} through an emergency access)
+    owner: str  # dotted path: (record) -> the service that holds the case now
     # Required when rests_on_consent: (*, consent, user, revoked) -> list of the cases it ended.
     on_consent_withdrawn: str = ""
     # Why a process that does not rest on consent never does (the law it rests on instead).
@@ -60,6 +66,17 @@ class Process:
 
     def menu_flags(self):
         return import_string(self.menu)
+
+    def record_model(self):
+        from django.apps import apps
+
+        return apps.get_model(self.record)
+
+    def roles_of(self):
+        return import_string(self.roles)
+
+    def owner_of(self):
+        return import_string(self.owner)
 
     def demo_seeder(self):
         return import_string(self.demo)
@@ -88,6 +105,10 @@ REGISTRY: list[Process] = [
         ),
         demo="workflows.concern.demo.seed",
         menu="workflows.concern.urls.menu_flags",
+        record="referrals.Concern",
+        record_url="concerns:detail",
+        roles="referrals.access.concern_roles",
+        owner="workflows.concern.services.case_owner",
     ),
     Process(
         name="referral",
@@ -116,6 +137,10 @@ REGISTRY: list[Process] = [
         ),
         demo="workflows.referral.demo.seed",
         menu="workflows.referral.urls.menu_flags",
+        record="referrals.Referral",
+        record_url="referrals:detail",
+        roles="referrals.access.referral_roles",
+        owner="workflows.referral.services.case_owner",
     ),
 ]
 
@@ -135,6 +160,15 @@ def process_for_flow(flow_path: str | None) -> Process | None:
     """The entry whose flow is stored as ``flow_path`` (viewflow's ``Process.flow_class``), or None."""
     for process in REGISTRY:
         if process.flow == flow_path:
+            return process
+    return None
+
+
+def process_for_record(record) -> Process | None:
+    """The entry whose case record ``record`` is (an instance of its model), or None."""
+    label = record._meta.label_lower
+    for process in REGISTRY:
+        if process.record.lower() == label:
             return process
     return None
 

@@ -15,12 +15,13 @@ from org.access import code_as_uuid
 from referrals.models import BreakGlassAccess
 from org.ui import apply_errors
 from workflows.forms import BreakGlassForm, BreakGlassReviewForm
+from workflows.processes import process_for_record
 from workflows.services import break_glass as svc
 
 
 def _case_url(access):
     obj = svc.break_glass_subject(access)
-    return ("concerns:detail" if access.subject_type.model == "concern" else "referrals:detail"), obj.code
+    return process_for_record(obj).record_url, obj.code
 
 
 @login_required

@@ -270,3 +270,22 @@ class NavigationTests:
         from django.contrib.auth.models import AnonymousUser
 
         assert nav_for(AnonymousUser()) == {}
+
+
+class SharedPagesFromTheRegistryTests:
+    def test_it_offers_an_emergency_access_to_every_registered_kind_of_case(self, monkeypatch):
+        from workflows.forms import BreakGlassForm
+
+        youth = dataclasses.replace(process_named("referral"), name="youth_contract", label="Ungdomskontrakt")
+        monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, youth])
+
+        kinds = [value for value, _label in BreakGlassForm().fields["kind"].choices]
+
+        assert kinds == ["concern", "referral", "youth_contract"]
+
+    def test_it_names_the_case_owner_and_page_through_the_entry(self, svc, consent, sent):
+        from workflows.services.break_glass import owner_service
+
+        assert registry.process_for_record(sent).name == "referral"
+        assert owner_service(sent) == svc.rask
+        assert reverse(registry.process_for_record(sent).record_url, args=[sent.code]).endswith(f"{sent.code}/")

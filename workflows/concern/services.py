@@ -120,6 +120,11 @@ FEEDBACK = {
 }
 
 
+def case_owner(concern: Concern) -> Service:
+    """The service that holds the concern now: the reporter while it is a draft, then barnevern."""
+    return concern.reporting_service if concern.status == Concern.Status.DRAFT else concern.receiving_service
+
+
 def concern_version(concern: Concern) -> str:
     """The version a handling form carries (see workflows.steps.Steps.require_fresh)."""
     return steps.record_version(concern)

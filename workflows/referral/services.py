@@ -254,6 +254,14 @@ def referral_send(
                      legal_reference=legal_reference, legal_basis=legal_basis, event_reason=event_reason, purpose="referral sent")
 
 
+def case_owner(referral: Referral) -> Service:
+    """The service that holds the referral now: its receiving (or routing) service once delivered,
+    else the sender (its legal basis still awaits a leader's approval)."""
+    if not hasattr(referral, "process"):
+        return referral.sender_service
+    return referral.target_service or referral.routing_service or referral.sender_service
+
+
 # The access log's purpose of a sending that waits for a leader's approval of its legal basis.
 AWAITING_APPROVAL = {"referral sent": "referral sent (awaiting approval)", "referral forwarded": "referral forwarded (awaiting approval)"}
 

@@ -25,14 +25,14 @@ from notifications.models import Reminder
 from notifications.services import reminder_schedule, system_text
 from org import permissions
 from org.access import active_memberships, member_group_ids, user_is_privacy_function
-from referrals.access import concern_roles, referral_roles
+from referrals.access import EMERGENCY
 from org.models import Membership, Service
-from referrals.models import BreakGlassAccess, Concern, Referral
+from referrals.models import BreakGlassAccess
+from workflows.processes import process_for_record, processes
 
 REVIEW_PERM = permissions.REVIEW_BREAK_GLASS
 JUSTIFICATION_MIN = 30
 JUSTIFICATION_MAX = 2000
-KINDS = {"concern": Concern, "referral": Referral}
 UUID_IN_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -40,27 +40,26 @@ def _max_minutes() -> int:
     return settings.BREAK_GLASS_MAX_MINUTES
 
 
+def case_kinds() -> list[tuple[str, str]]:
+    """(process name, label) of every registered process: the kinds of case one may break into."""
+    return [(process.name, process.label) for process in processes()]
+
+
 def owner_service(obj) -> Service:
-    """The service that holds the case now: barnevern once a melding is sent, the receiving (or
-    routing) service of a referral, else the service that made it."""
-    if isinstance(obj, Concern):
-        return obj.reporting_service if obj.status == Concern.Status.DRAFT else obj.receiving_service
-    if not hasattr(obj, "process"):
-        return obj.sender_service  # not delivered yet (its legal basis awaits a leader's approval)
-    return obj.target_service or obj.routing_service or obj.sender_service
+    """The service that holds the case now (its process's ``owner`` hook)."""
+    return process_for_record(obj).owner_of()(obj)
 
 
 def _find(kind: str, reference: str):
-    model = KINDS.get(kind)
     match = UUID_IN_TEXT.search(reference or "")
-    if model is None or match is None:
+    process = next((p for p in processes() if p.name == kind), None)
+    if process is None or match is None:
         return None
-    return model.objects.filter(code=match.group(0)).first()
+    return process.record_model().objects.filter(code=match.group(0)).first()
 
 
 def _holds_role(user, obj) -> bool:
-    roles = concern_roles(user, obj) if isinstance(obj, Concern) else referral_roles(user, obj)
-    return bool(roles - {"emergency"})
+    return bool(process_for_record(obj).roles_of()(user, obj) - {EMERGENCY})
 
 
 @transaction.atomic
