@@ -8,7 +8,6 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -29,13 +28,13 @@ from consent.selectors import (
     person_consents_for_user,
     reconsent_tasks_list,
 )
+from consent.resting import open_cases_on_consent
 from consent.services import consent_record, disclosure_approve, disclosure_reject
 from consent.access import consent_get_for_user
 from org.access import user_services
 from people.access import person_acting_service, person_get_for_user
 from org.models import Service
 from people.models import Person
-from referrals.models import Referral
 from org.ui import apply_errors
 
 REPORT_ACCESS_ROWS = 200
@@ -146,9 +145,7 @@ def detail_context(request, consent, withdraw_form=None):
         "guardians": list(consent.guardians.all()), "grantees": list(consent.grantees.all()),
         "rule": age_rule_for(domain=consent.domain, age=age),
         "disclosures": list(consent.disclosures.select_related("to_service", "from_service").order_by("-disclosed_at", "-id")),
-        "open_referrals": Referral.objects.filter(
-            Q(consent=consent) | Q(pk__in=consent.disclosures.filter(revoked_at__isnull=True, subject_type__model="referral").values("subject_id"))
-        ).filter(status__in=Referral.OPEN_STATUSES).count(),
+        "open_cases": open_cases_on_consent(consent),
         "open_tasks": list(ReconsentTask.objects.filter(consent=consent, done_at__isnull=True).order_by("age")),
     }
     if consent.withdrawn_at is None:

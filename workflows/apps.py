@@ -9,8 +9,9 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self):
         from workflows import checks  # noqa: F401  (registers the registry's system checks)
-        from workflows.processes import register_persons
+        from workflows.processes import register_consent_hooks, register_persons
         from workflows.referral.services import register_disclosure_handlers
 
         register_persons()
+        register_consent_hooks()
         register_disclosure_handlers()

@@ -24,9 +24,10 @@ def registry_problems(registry=None, flows_package: str = "workflows.flows") -> 
         for attr in REQUIRED:
             if not getattr(process, attr, None):
                 problems.append(f"process {process.name!r} lacks {attr!r}")
-        dotted = DOTTED + (("on_consent_withdrawn",) if process.rests_on_consent else ())
-        if process.rests_on_consent and not process.on_consent_withdrawn:
-            problems.append(f"process {process.name!r} rests on consent but has no 'on_consent_withdrawn' hook")
+        dotted = DOTTED + (("on_consent_withdrawn", "cases_on_consent") if process.rests_on_consent else ())
+        for hook in ("on_consent_withdrawn", "cases_on_consent"):
+            if process.rests_on_consent and not getattr(process, hook):
+                problems.append(f"process {process.name!r} rests on consent but has no {hook!r} hook")
         if not process.rests_on_consent and not process.consent_note:
             problems.append(f"process {process.name!r} says it never rests on consent without saying why ('consent_note')")
         for attr in dotted:

@@ -47,8 +47,10 @@ class Process:
     record_url: str  # URL name of the record's page, taking its code
     roles: str  # dotted path: (user, record) -> the user's roles on it ({"emergency"} through an emergency access)
     owner: str  # dotted path: (record) -> the service that holds the case now
-    # Required when rests_on_consent: (*, consent, user, revoked) -> list of the cases it ended.
+    # Required when rests_on_consent: (*, consent, user, revoked) -> list of the cases it ended;
+    # and (consent) -> how many of its open cases rest on it (the consent page's warning).
     on_consent_withdrawn: str = ""
+    cases_on_consent: str = ""
     # Why a process that does not rest on consent never does (the law it rests on instead).
     consent_note: str = ""
 
@@ -124,6 +126,7 @@ REGISTRY: list[Process] = [
         ),
         rests_on_consent=True,
         on_consent_withdrawn="workflows.referral.services.referrals_end_on_withdrawal",
+        cases_on_consent="workflows.referral.selectors.open_referrals_on_consent",
         audit_purposes=(
             gettext_noop("contact registered"), gettext_noop("contact page"), gettext_noop("catalogue search for a contact"),
             gettext_noop("identified"), gettext_noop("identified (merged contact)"),
@@ -175,6 +178,15 @@ def process_for_record(record) -> Process | None:
 
 def task_related() -> tuple[str, ...]:
     return ("process", *[path for process in REGISTRY for path in process.task_related])
+
+
+def register_consent_hooks() -> None:
+    """Tell consent how to count each process's open cases resting on a consent (WorkflowsConfig.ready)."""
+    from consent.resting import register_cases_on_consent
+
+    for process in REGISTRY:
+        if process.rests_on_consent:
+            register_cases_on_consent(process.name, import_string(process.cases_on_consent))
 
 
 def register_persons() -> None:

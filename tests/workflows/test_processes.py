@@ -52,13 +52,18 @@ def youth_contracts_refuse(*, consent, user, revoked):
     raise RuntimeError("the youth contract could not be ended")
 
 
+def youth_contracts_open(consent):
+    return 0
+
+
 def youth_contract_menu(kinds):
     return {"youth_contracts": "rustjeneste" in kinds}
 
 
 def youth_contract(**changes):
     """A registry entry for a new process, shaped like the concern entry (its pages are never mounted)."""
-    fields = dict(name="youth_contract", rests_on_consent=True, on_consent_withdrawn=HOOK, consent_note="")
+    fields = dict(name="youth_contract", rests_on_consent=True, on_consent_withdrawn=HOOK, consent_note="",
+                  cases_on_consent=f"{__name__}.youth_contracts_open")
     fields.update(changes)
     return dataclasses.replace(process_named("concern"), **fields)
 
@@ -289,3 +294,12 @@ class SharedPagesFromTheRegistryTests:
         assert registry.process_for_record(sent).name == "referral"
         assert owner_service(sent) == svc.rask
         assert reverse(registry.process_for_record(sent).record_url, args=[sent.code]).endswith(f"{sent.code}/")
+
+    def test_it_warns_on_the_consent_page_of_every_open_case_resting_on_the_consent(self, monkeypatch, svc, consent, sent):
+        from consent import resting
+        from consent.views import detail_context
+
+        assert detail_context(RequestFactory().get("/"), consent)["open_cases"] == 1
+        monkeypatch.setitem(resting._counters, "youth_contract", lambda c: 2 if c == consent else 0)
+
+        assert detail_context(RequestFactory().get("/"), consent)["open_cases"] == 3

@@ -316,3 +316,9 @@ def stats_contacts_referred(user, *, year: int | None = None) -> list[dict]:
          "destinations": by_destination.get((t["year"], t["service_id"]), [])}
         for t in totals
     ]
+
+
+def open_referrals_on_consent(consent) -> int:
+    """How many open referrals rest on ``consent``: recorded on it, or disclosed on it and not revoked."""
+    disclosed = consent.disclosures.filter(revoked_at__isnull=True, subject_type__model="referral").values("subject_id")
+    return Referral.objects.filter(Q(consent=consent) | Q(pk__in=disclosed)).filter(status__in=Referral.OPEN_STATUSES).count()
