@@ -3,7 +3,7 @@
 A page costs one query whatever the list's length: the cursor names the last row shown, and the
 next page starts just after it on the list's (service, sort key, id) index.
 """
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -11,17 +11,20 @@ from django.utils import timezone
 PAGE_SIZE = 25
 
 
-def cursor_encode(value: datetime | str | None, pk: int) -> str:
+def cursor_encode(value: datetime | date | str, pk: int) -> str:
     """A cursor naming the row with sort key ``value`` and id ``pk``: "<id>_t<timestamp>" for a time,
-    "<id>_s<text>" for a text key (a name), "<id>_" for none."""
+    "<id>_d<iso date>" for a day, "<id>_s<text>" for a text key (a name). Any other key is a
+    programming error (a cursor that names nothing would show the first page again, for ever)."""
     if isinstance(value, datetime):
         return f"{pk}_t{value.timestamp()}"
+    if isinstance(value, date):
+        return f"{pk}_d{value.isoformat()}"
     if isinstance(value, str):
         return f"{pk}_s{value}"
-    return f"{pk}_"
+    raise TypeError(f"no cursor for a sort key of type {type(value).__name__}")
 
 
-def cursor_decode(cursor: str | None) -> tuple[datetime | str | None, int] | None:
+def cursor_decode(cursor: str | None) -> tuple[datetime | date | str, int] | None:
     """The (sort key, id) a cursor names; None for no cursor or a forged one (the first page)."""
     if not cursor:
         return None
@@ -30,9 +33,11 @@ def cursor_decode(cursor: str | None) -> tuple[datetime | str | None, int] | Non
         pk = int(pk)
         if rest.startswith("t"):
             return datetime.fromtimestamp(float(rest[1:]), tz=timezone.get_current_timezone()), pk
+        if rest.startswith("d"):
+            return date.fromisoformat(rest[1:]), pk
         if rest.startswith("s"):
             return rest[1:], pk
-        return (None, pk) if rest == "" else None
+        return None
     except (ValueError, OverflowError):
         return None
 
@@ -46,11 +51,12 @@ def _value(row, field: str):
 def keyset_page(qs, field: str, cursor: str | None, *, descending: bool, page_size: int = PAGE_SIZE):
     """One page of ``qs`` ordered by ``field`` then id, after ``cursor``. Returns ``(rows, next_cursor)``.
 
-    Rows whose ``field`` is NULL never appear (filter them out, or the order differs between
-    databases); the caller's queryset says so, which also lets the index serve the order.
+    Rows whose ``field`` is NULL are left out: their place in the order differs between databases,
+    and no cursor could name them. (Saying so also lets a (…, field, id) index serve the order.)
     """
+    qs = qs.filter(**{f"{field}__isnull": False})
     key = cursor_decode(cursor)
-    if key and key[0] is not None:
+    if key:
         if descending:
             # The redundant ``__lte`` lets the index start at the cursor instead of filtering up to it.
             qs = qs.filter(Q(**{f"{field}__lt": key[0]}) | Q(**{field: key[0], "pk__lt": key[1]}), **{f"{field}__lte": key[0]})

@@ -74,3 +74,22 @@ class CursorTests:
         moment = timezone.now().replace(microsecond=0)
         assert cursor_decode(cursor_encode(moment, 42)) == (moment, 42)
         assert cursor_decode(cursor_encode("Rådgivning_1", 7)) == ("Rådgivning_1", 7)
+
+
+class NullKeyTests:
+    def test_it_leaves_out_rows_without_a_sort_key_instead_of_repeating_a_page(self):
+        # birth_date is nullable: a NULL last row could not be named by a cursor.
+        dated = [Person.objects.create(given_name=f"D{i}", birth_date=datetime.date(2010, 1, 1 + i)) for i in range(3)]
+        Person.objects.create(given_name="Undated", approx_age=14)
+        qs = Person.objects.filter(given_name__in=["D0", "D1", "D2", "Undated"])
+
+        rows, pages = all_pages(qs, "birth_date", descending=True, page_size=1)
+
+        assert [p.pk for p in rows] == [p.pk for p in reversed(dated)]
+        assert pages == 3
+
+    def test_it_refuses_to_encode_a_key_no_cursor_can_name(self):
+        with pytest.raises(TypeError):
+            cursor_encode(None, 1)
+        with pytest.raises(TypeError):
+            cursor_encode(3.5, 1)
