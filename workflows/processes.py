@@ -7,7 +7,7 @@ a flow module under ``workflows/flows/`` and one ``Process`` entry below. From t
 * the workflow middleware checks viewflow's per-process pages with ``access``;
 * the task lists load ``task_related`` with each task (no query per row);
 * ``people.holders`` learns where the process holds persons (``persons``): the person's roles, the
-  person merge and the transparency report read it;
+  person merge and the access-log review read it;
 * withdrawing a consent runs ``on_consent_withdrawn`` of every process that ``rests_on_consent``;
 * the access log's purposes the process writes (``audit_purposes``) are translated in the reports;
 * the menu shows the process's sections by the flags ``menu`` returns;

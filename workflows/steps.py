@@ -5,7 +5,7 @@ and statuses it may run in, the deadlines it meets, cancels and opens, the flow 
 completes, and the access log's purpose. ``Step.run`` wraps the step's own change (the ``with``
 body) in one transaction::
 
-    lock the record → the user is a member of an acting service → guards → status → the form is not
+    lock the record's process, then the record → the user is a member of an acting service → guards → status → the form is not
     stale → the change → deadlines met, cancelled, opened → the viewflow task completed → the next
     deadline refreshed → the access log
 
@@ -171,8 +171,9 @@ class Steps:
         """A fresh copy of ``record`` with its row locked until the transaction ends.
 
         The record's viewflow process (if it has one) is locked first, as viewflow's own task pages
-        do (flow lock, then the record in the service): one lock order on every path, so a post on
-        the record's page and one on its task page cannot deadlock each other.
+        do (flow lock, then the record in the service): the same order on both paths, so a post on
+        the record's page and one on its task page cannot deadlock each other. (The consent paths —
+        withdrawal, a leader's approval — still lock the consent or disclosure first; see issue 12.)
         """
         process_relation = self.model._meta.get_field("process")
         process_relation.related_model._default_manager.filter(
