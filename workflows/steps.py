@@ -85,7 +85,7 @@ class Step:
     name: str
     statuses: tuple[str, ...]
     actors: tuple[str, ...]
-    not_member: Promise
+    not_member: Promise | None = None
     purpose: str = ""
     guards: tuple[Guard, ...] = ()
     # Whether the step completes a human task of the flow: the flow node of the same name.
@@ -93,6 +93,9 @@ class Step:
     meets: tuple[str, ...] = ()
     cancels: tuple[str, ...] = ()
     opens: tuple[Opening, ...] = ()
+    # A system step: taken by the platform on an event (a consent withdrawn, a legal basis refused),
+    # with the acting service given by the caller; no member acts, none is checked, no page offers it.
+    system: bool = False
 
     @property
     def node(self) -> str:
@@ -113,7 +116,7 @@ class Step:
         )
         return acting and self.refusal(record) is None
 
-    def run(self, record, *, user, version=NO_FORM, activation=None):
+    def run(self, record, *, user, version=NO_FORM, activation=None, acting_service=None):
         """Context manager: the skeleton around the step's change; yields a ``Run``.
 
         Locks the record (``run.record`` is the locked copy) and raises a translated ValidationError,
@@ -122,7 +125,7 @@ class Step:
         without a stale message). ``activation`` is viewflow's, from its task page: it is completed
         here, inside this transaction.
         """
-        return _run(self, record, user=user, version=version, activation=activation)
+        return _run(self, record, user=user, version=version, activation=activation, acting_service=acting_service)
 
 
 class Run:
@@ -153,6 +156,9 @@ class Steps:
         unknown = set(declaration.get("actors", ())) - set(self.roles)
         if unknown:
             raise ValueError(f"step {name!r}: no role for {sorted(unknown)}")
+        system = declaration.get("system", False)
+        if system == bool(declaration.get("actors")) or system == bool(declaration.get("not_member")):
+            raise ValueError(f"step {name!r}: a member's step names its actors and its refusal; a system step neither")
         step = self._steps[name] = Step(steps=self, name=name, **declaration)
         return step
 
@@ -239,14 +245,19 @@ class Steps:
 
 
 @contextmanager
-def _run(step: Step, record, *, user, version, activation):
+def _run(step: Step, record, *, user, version, activation, acting_service):
     steps = step.steps
+    if step.system != (acting_service is not None):
+        raise ValueError(f"the step {step.name!r}: a system step, and only one, is given its acting service")
     with transaction.atomic():
         record = steps.lock(record)
-        # Who acts comes first: someone who may not take the step learns nothing of the record's state.
-        service = next((s for s in (getattr(record, a) for a in step.actors) if is_member(user, s)), None)
-        if service is None:
-            raise ValidationError(str(step.not_member), code="not_member")
+        if step.system:
+            service = acting_service
+        else:
+            # Who acts comes first: someone who may not take the step learns nothing of the record's state.
+            service = next((s for s in (getattr(record, a) for a in step.actors) if is_member(user, s)), None)
+            if service is None:
+                raise ValidationError(str(step.not_member), code="not_member")
         refusal = step.refusal(record)
         if refusal is not None:
             raise refusal

@@ -196,7 +196,7 @@ class ReferralOfferedStepsTests:
         for user in (ro.sender, ro.coordinator, ro.tildeling_staff, ro.rask_staff):
             offered = rsvc.STEPS.available(referral, referral_roles(user, referral))
             calls = referral_calls(ro, user, referral)
-            assert set(calls) == {step.name for step in rsvc.STEPS}
+            assert set(calls) == {step.name for step in rsvc.STEPS if not step.system}  # system steps: no page offers them
             accepted = {name for name, call in calls.items() if not refused(call)}
             assert set(offered) == accepted, (state, user.username)
 
@@ -351,3 +351,30 @@ class OneNamePerStepTests:
 
         assert response.status_code == 200
         assert response.context["step"] == "receipt"
+
+
+class SystemStepTests:
+    """Steps the platform takes on an event (a consent withdrawn, a legal basis refused): the same
+    skeleton, with the acting service given, never offered on a page."""
+
+    def test_it_refuses_a_system_step_without_its_acting_service_and_a_member_step_with_one(self):
+        referral = make_referral(make_referral_org())
+        with pytest.raises(ValueError):
+            with rsvc.WITHDRAWN.run(referral, user=None):
+                pass
+        with pytest.raises(ValueError):
+            with rsvc.CANCEL.run(referral, user=referral.created_by, acting_service=referral.sender_service):
+                pass
+
+    def test_it_never_offers_a_system_step(self):
+        ro = make_referral_org()
+        referral = make_referral(ro)
+        for user in (ro.sender, ro.coordinator):
+            offered = rsvc.STEPS.available(referral, referral_roles(user, referral))
+            assert not {"withdrawn", "basis_refused"} & set(offered)
+
+    def test_it_refuses_a_declaration_that_mixes_the_two(self):
+        with pytest.raises(ValueError):
+            rsvc.STEPS.add("odd", system=True, actors=("sender_service",), statuses=(), purpose="x")
+        with pytest.raises(ValueError):
+            rsvc.STEPS.add("odd", actors=("sender_service",), statuses=(), purpose="x")

@@ -65,6 +65,14 @@ CANCEL = STEPS.add(
     "cancel", statuses=Referral.OPEN_STATUSES, actors=("sender_service",), purpose="referral cancelled",
     not_member=gettext_lazy("Only the sending service can cancel the referral."), cancels=("routing", "answer"),
 )
+# System steps: the platform ends a referral when its consent is withdrawn or its legal basis refused.
+WITHDRAWN = STEPS.add(
+    "withdrawn", system=True, actors=(), statuses=Referral.OPEN_STATUSES, cancels=CANCEL.cancels,
+    purpose="referral cancelled (consent withdrawn)",
+)
+BASIS_REFUSED = STEPS.add(
+    "basis_refused", system=True, actors=(), statuses=Referral.OPEN_STATUSES, purpose="referral basis not approved",
+)
 FORWARD = STEPS.add(
     "forward", statuses=(S.REJECTED,), actors=("routing_service", "sender_service"), purpose="referral forwarded",
     not_member=gettext_lazy("Only the coordinator or the sender can forward this referral."),
@@ -521,12 +529,12 @@ def _on_disclosure_approved(disclosure: Disclosure, user) -> None:
 
 def _on_disclosure_rejected(disclosure: Disclosure, user) -> None:
     """A referral whose legal basis a leader did not approve is cancelled; it never reached anyone."""
-    referral = STEPS.lock(Referral.objects.get(pk=disclosure.subject_id))
+    referral = Referral.objects.get(pk=disclosure.subject_id)
     if referral.status not in Referral.OPEN_STATUSES:
         return
-    _set_status(referral, Referral.Status.CANCELLED, disclosure.from_service,
-                _("The legal basis was not approved: %(reason)s") % {"reason": disclosure.decision_note}, closing=True)
-    access_log_write(user=user, action="update", obj=referral, person=referral.person, purpose="referral basis not approved", service=disclosure.from_service)
+    with BASIS_REFUSED.run(referral, user=user, acting_service=disclosure.from_service) as run:
+        _set_status(run.record, Referral.Status.CANCELLED, disclosure.from_service,
+                    _("The legal basis was not approved: %(reason)s") % {"reason": disclosure.decision_note}, closing=True)
 
 
 def register_disclosure_handlers() -> None:
@@ -544,15 +552,14 @@ def referrals_end_on_withdrawal(*, consent: Consent, user, revoked: list[Disclos
     referral_ids = {d.subject_id for d in revoked if d.subject_type.model == "referral"}
     cancelled = []
     for referral in Referral.objects.filter(Q(pk__in=referral_ids) | Q(consent=consent)).filter(status__in=Referral.OPEN_STATUSES):
-        referral = STEPS.lock(referral)
-        _set_status(referral, Referral.Status.CANCELLED, consent.recorded_by_service, _("The consent was withdrawn."), closing=True)
-        # The same ends as the sender's cancel; a system step, so no member acts and none is checked.
-        for step in CANCEL.cancels:
-            deadlines.deadline_cancel(subject=referral, process=PROCESS, step=step)
-        if hasattr(referral, "process"):
-            STEPS.process_cancel(referral)
-        deadlines.next_deadline_refresh(referral)
-        access_log_write(user=user, action="update", obj=referral, person=referral.person,
-                         purpose="referral cancelled (consent withdrawn)", service=consent.recorded_by_service)
-        cancelled.append(referral)
+        try:
+            with WITHDRAWN.run(referral, user=user, acting_service=consent.recorded_by_service) as run:
+                _set_status(run.record, Referral.Status.CANCELLED, consent.recorded_by_service, _("The consent was withdrawn."), closing=True)
+                if hasattr(run.record, "process"):
+                    STEPS.process_cancel(run.record)
+        except ValidationError as e:
+            if getattr(e, "code", None) == "out_of_order":
+                continue  # closed meanwhile (seen under its lock): nothing left to end
+            raise
+        cancelled.append(run.record)
     return cancelled
