@@ -53,6 +53,9 @@ def keyset_page(qs, field: str, cursor: str | None, *, descending: bool, page_si
 
     Rows whose ``field`` is NULL are left out: their place in the order differs between databases,
     and no cursor could name them. (Saying so also lets a (…, field, id) index serve the order.)
+    Callers must not add the same condition: PostgreSQL counts a repeated predicate twice, thinks
+    the list tiny, and sorts every candidate instead of walking the index (the intake list's second
+    page went from 8 to 37 ms at 100,000 concerns).
     """
     qs = qs.filter(**{f"{field}__isnull": False})
     key = cursor_decode(cursor)

@@ -28,10 +28,11 @@ def concern_intake_list(user, *, cursor: str | None = None, pending_only: bool =
               "reporting_service__name", "receiving_service_id")
     )
     if pending_only:
-        return keyset_page(qs.filter(next_deadline_at__isnull=False), "next_deadline_at", cursor, descending=False, page_size=page_size)
+        # Pending: a deadline still open (the pager leaves out rows without one).
+        return keyset_page(qs, "next_deadline_at", cursor, descending=False, page_size=page_size)
     # Every sent concern has submitted_at; saying so lets the (service, submitted_at, id) index,
     # read backwards, give this order on every database (NULLS FIRST or LAST no longer matters).
-    return keyset_page(qs.filter(submitted_at__isnull=False), "submitted_at", cursor, descending=True, page_size=page_size)
+    return keyset_page(qs, "submitted_at", cursor, descending=True, page_size=page_size)
 
 
 def concern_sent_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
