@@ -12,7 +12,7 @@ from config import idle
 from notifications import views as notification_views
 from workflows import task_lists, task_views
 from consent.urls import ConsentApp
-from workflows import views_break_glass, views_consent
+from workflows import views_break_glass, views_consent, views_home
 from workflows.processes import processes
 
 
@@ -90,7 +90,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(pattern_name="concerns:index"), name="home"),
+    path("", views_home.home, name="home"),
     path("", site.urls),
 ]
 

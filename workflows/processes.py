@@ -10,7 +10,8 @@ a flow module under ``workflows/flows/`` and one ``Process`` entry below. From t
   person merge and the access-log review read it;
 * withdrawing a consent runs ``on_consent_withdrawn`` of every process that ``rests_on_consent``;
 * the access log's purposes the process writes (``audit_purposes``) are translated in the reports;
-* the menu shows the process's sections by the flags ``menu`` returns;
+* the menu shows the process's sections by the flags ``menu`` returns, and after login a user lands
+  on the first ``landing`` page (in registry order) that their kinds of service have;
 * emergency access finds a case by ``record``, asks ``roles`` and ``owner``, and links ``record_url``;
 * ``seed_demo`` runs ``demo``.
 
@@ -42,6 +43,7 @@ class Process:
     audit_purposes: tuple[str, ...]  # the access-log purposes its services and views write (gettext_noop)
     demo: str  # dotted path: seed(seeded: dict) -> None
     menu: str  # dotted path: (kinds of the user's services) -> {flag: bool} for the menu templates
+    landing: str  # dotted path: (kinds of the user's services) -> URL name of their start page, or None
     # The process's case record, for the pages every process shares (emergency access):
     record: str  # model label of the record ("referrals.Concern"), addressed by its ``code``
     record_url: str  # URL name of the record's page, taking its code
@@ -65,6 +67,9 @@ class Process:
 
     def withdrawal_hook(self):
         return import_string(self.on_consent_withdrawn)
+
+    def landing_of(self):
+        return import_string(self.landing)
 
     def menu_flags(self):
         return import_string(self.menu)
@@ -107,6 +112,7 @@ REGISTRY: list[Process] = [
         ),
         demo="workflows.concern.demo.seed",
         menu="workflows.concern.urls.menu_flags",
+        landing="workflows.concern.urls.landing",
         record="referrals.Concern",
         record_url="concerns:detail",
         roles="referrals.access.concern_roles",
@@ -140,6 +146,7 @@ REGISTRY: list[Process] = [
         ),
         demo="workflows.referral.demo.seed",
         menu="workflows.referral.urls.menu_flags",
+        landing="workflows.referral.urls.landing",
         record="referrals.Referral",
         record_url="referrals:detail",
         roles="referrals.access.referral_roles",

@@ -24,6 +24,16 @@ class ConcernsApp(Application):
 
 
 
+def landing(kinds: set[str]) -> str | None:
+    """Where a user of the concern process starts their day: barnevern on its intake list, a
+    reporting service on its own concerns."""
+    if Service.Kind.BARNEVERN in kinds:
+        return "concerns:intake"
+    if kinds & {Service.Kind.BARNEHAGE, Service.Kind.SKOLE}:
+        return "concerns:index"
+    return None
+
+
 def menu_flags(kinds: set[str]) -> dict[str, bool]:
     """Which concern sections the menu shows to a user whose services are of ``kinds``."""
     return {

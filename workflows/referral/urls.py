@@ -34,6 +34,14 @@ class ReferralsApp(Application):
     action_path = path("<uuid:code>/handling/<slug:action>/", views.referral_action, name="action")
 
 
+def landing(kinds: set[str]) -> str | None:
+    """A routing service's coordinator starts on the routing queue; any other service on the
+    referrals that came to it."""
+    if kinds & set(ROUTING_KINDS):
+        return "referrals:coordinator"
+    return "referrals:incoming" if kinds - {Service.Kind.PERSONVERN} else None
+
+
 def menu_flags(kinds: set[str]) -> dict[str, bool]:
     """Which referral sections the menu shows: the coordinator's pages to a routing service."""
     return {"coordinator": bool(kinds & set(ROUTING_KINDS))}

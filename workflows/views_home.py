@@ -1,0 +1,21 @@
+"""Where a user lands after logging in: their own work, from the registry's ``landing`` hooks."""
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+
+from org.access import active_memberships, user_is_privacy_function
+from workflows.processes import processes
+
+
+@login_required
+def home(request):
+    """The reporter on their concerns, barnevern on its intake list, the coordinator on the routing
+    queue, a service on its incoming referrals; the privacy function on its access requests; anyone
+    else (an administrator) on the task inbox."""
+    kinds = set(active_memberships(request.user).values_list("service__kind", flat=True))
+    for process in processes():
+        target = process.landing_of()(kinds)
+        if target:
+            return redirect(target)
+    if user_is_privacy_function(request.user):
+        return redirect("consent:access_requests")
+    return redirect("workflow:inbox")
