@@ -15,11 +15,11 @@ def navigation(request):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return {}
-        from org.access import active_memberships
+        from org.access import member_service_kinds
         from org.models import Service
         from workflows.processes import processes
 
-        kinds = set(active_memberships(user).values_list("service__kind", flat=True))
+        kinds = member_service_kinds(user)
         flags = {"privacy": Service.Kind.PERSONVERN in kinds}
         for process in processes():
             flags.update(process.menu_flags()(kinds))

@@ -73,6 +73,11 @@ def require_member(user, service: Service | None, message, *, role: str | None =
         raise ValidationError(str(message), code="not_leader" if role == Membership.Role.LEADER else "not_member")
 
 
+def member_service_kinds(user) -> set[str]:
+    """The kinds of the services the user is an active member of (what the menu and landing read)."""
+    return set(active_memberships(user).values_list("service__kind", flat=True))
+
+
 def member_group_ids(user) -> list[int]:
     """The permission groups of the active services the user is an active member of.
 

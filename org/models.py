@@ -72,7 +72,12 @@ class Service(models.Model):
 
     @property
     def can_report_concerns(self):
-        return self.kind in (self.Kind.BARNEHAGE, self.Kind.SKOLE)
+        return self.kind in REPORTING_KINDS
+
+
+# The kinds of service that file concerns to barnevern (one list, read by the model, the concern
+# pages and the menu).
+REPORTING_KINDS = frozenset({Service.Kind.BARNEHAGE, Service.Kind.SKOLE})
 
 
 class Membership(models.Model):

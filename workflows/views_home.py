@@ -2,7 +2,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 
-from org.access import active_memberships, user_is_privacy_function
+from org.access import member_service_kinds, user_is_privacy_function
 from workflows.processes import processes
 
 
@@ -11,7 +11,7 @@ def home(request):
     """The reporter on their concerns, barnevern on its intake list, the coordinator on the routing
     queue, a service on its incoming referrals; the privacy function on its access requests; anyone
     else (an administrator) on the task inbox."""
-    kinds = set(active_memberships(request.user).values_list("service__kind", flat=True))
+    kinds = member_service_kinds(request.user)
     for process in processes():
         target = process.landing_of()(kinds)
         if target:

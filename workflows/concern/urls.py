@@ -3,7 +3,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from org.models import Service
+from org.models import REPORTING_KINDS, Service
 from workflows.concern import views
 
 
@@ -29,7 +29,7 @@ def landing(kinds: set[str]) -> str | None:
     reporting service on its own concerns."""
     if Service.Kind.BARNEVERN in kinds:
         return "concerns:intake"
-    if kinds & {Service.Kind.BARNEHAGE, Service.Kind.SKOLE}:
+    if kinds & REPORTING_KINDS:
         return "concerns:index"
     return None
 
@@ -37,6 +37,6 @@ def landing(kinds: set[str]) -> str | None:
 def menu_flags(kinds: set[str]) -> dict[str, bool]:
     """Which concern sections the menu shows to a user whose services are of ``kinds``."""
     return {
-        "reports_concerns": bool(kinds & {Service.Kind.BARNEHAGE, Service.Kind.SKOLE}),
+        "reports_concerns": bool(kinds & REPORTING_KINDS),
         "receives_concerns": Service.Kind.BARNEVERN in kinds,
     }
