@@ -328,7 +328,10 @@ BREAK_GLASS_MAX_MINUTES = env.int("BREAK_GLASS_MAX_MINUTES", default=120)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"strip_query_string": {"()": "config.log_filters.StripQueryStringFilter"}},
+    "filters": {
+        "strip_query_string": {"()": "config.log_filters.StripQueryStringFilter"},
+        "quiet_permission_denied": {"()": "config.log_filters.QuietPermissionDeniedFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
@@ -344,6 +347,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["strip_query_string"]},
+        # A refused request is one warning line without traceback; real errors keep theirs.
+        "django.request": {"filters": ["quiet_permission_denied"]},
     },
 }
 
