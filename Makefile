@@ -7,7 +7,7 @@ PORT ?= 8000
 DEMO_ENV := DJANGO_DEMO=1 DJANGO_DEBUG=1
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install install-dev system-deps browser run lint test test-fast migrate seed lock messages check-deploy clean
+.PHONY: install install-dev system-deps browser run log-header lint test test-fast migrate seed lock messages check-deploy clean
 
 # --- installation -------------------------------------------------------------------------
 # `install`: the production pins only (what the Dockerfile installs). `install-dev`: those plus the
@@ -58,18 +58,24 @@ seed: migrate
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 
 # Web + Celery worker + beat on the embedded default: SQLite and kombu's filesystem broker.
-run: seed messages
-	@mkdir -p var/broker/out var/broker/processed var/broker/control var/log
+# The logins are printed from the seeded data (manage.py demo_logins), so the list cannot go stale.
+# The worker and beat logs keep the earlier runs: each run appends under a dated header.
+LOG_DIR ?= var/log
+run: seed messages log-header
+	@mkdir -p var/broker/out var/broker/processed var/broker/control
 	@echo ""
 	@echo "  Samhandling runs at  http://127.0.0.1:$(PORT)/"
-	@echo "  Demo logins (password: demo): barnehage, skole, barnevern, barnevern-leder,"
-	@echo "  helsesykepleier, ruskoordinator, slt, personvern, admin (also barnehage-styrer)"
-	@echo "  Worker and beat log to var/log/. Stop with Ctrl-C."
+	@$(DEMO_ENV) $(PY) manage.py demo_logins | sed 's/^/  /'
+	@echo "  Worker and beat append to $(LOG_DIR)/worker.log and beat.log. Stop with Ctrl-C."
 	@echo ""
 	@trap 'kill 0' EXIT INT TERM; \
-	$(DEMO_ENV) $(VENV)/bin/celery -A config worker --pool=solo -l info > var/log/worker.log 2>&1 & \
-	$(DEMO_ENV) $(VENV)/bin/celery -A config beat -l info -s var/celerybeat-schedule > var/log/beat.log 2>&1 & \
+	$(DEMO_ENV) $(VENV)/bin/celery -A config worker --pool=solo -l info >> $(LOG_DIR)/worker.log 2>&1 & \
+	$(DEMO_ENV) $(VENV)/bin/celery -A config beat -l info -s var/celerybeat-schedule >> $(LOG_DIR)/beat.log 2>&1 & \
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+log-header:
+	@mkdir -p $(LOG_DIR)
+	@for log in worker beat; do echo "==== make run, $$(date -u '+%Y-%m-%d %H:%M:%S UTC') ====" >> $(LOG_DIR)/$$log.log; done
 
 # --- tests --------------------------------------------------------------------------------
 # The import contracts of design.md ("Import direction"): .importlinter for which app imports
