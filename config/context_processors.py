@@ -20,7 +20,7 @@ def navigation(request):
         from workflows.processes import processes
 
         kinds = member_service_kinds(user)
-        flags = {"privacy": Service.Kind.PERSONVERN in kinds}
+        flags = {"member": bool(kinds), "privacy": Service.Kind.PERSONVERN in kinds}
         for process in processes():
             flags.update(process.menu_flags()(kinds))
         return flags

@@ -55,6 +55,7 @@ class ScopedFlowViewset(FlowViewset):
 class ScopedWorkflowAppViewset(WorkflowAppViewset):
     """Inbox, queue and archive, with bulk actions that see only the user's own tasks."""
 
+    menu_template_name = "samhandling/menu_tasks.html"
     inbox_view_class = task_lists.InboxView
     queue_view_class = task_lists.QueueView
     archive_view_class = task_lists.ArchiveView

@@ -43,5 +43,9 @@ def landing(kinds: set[str]) -> str | None:
 
 
 def menu_flags(kinds: set[str]) -> dict[str, bool]:
-    """Which referral sections the menu shows: the coordinator's pages to a routing service."""
-    return {"coordinator": bool(kinds & set(ROUTING_KINDS))}
+    """Which referral sections the menu shows: the referral pages (and the consents they rest on) to
+    every service but the privacy function, the coordinator's pages to a routing service."""
+    return {
+        "uses_referrals": bool(kinds - {Service.Kind.PERSONVERN}),
+        "coordinator": bool(kinds & set(ROUTING_KINDS)),
+    }
