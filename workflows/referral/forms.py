@@ -11,7 +11,7 @@ from org.models import Service
 from people.models import Person
 from referrals.models import Referral, ReferralKind
 from people.validators import LONG_TEXT, MEDIUM_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id
-from workflows.referral.selectors import catalogue_services
+from workflows.referral.selectors import referral_targets
 
 
 class ServiceChoiceField(forms.ModelChoiceField):
@@ -76,14 +76,21 @@ class BasisMixin(forms.Form):
 # --- the viewflow task steps and the referral page's actions ----------------------------------
 
 
+NOT_A_TARGET = _("Choose one of the services listed: only a service in the catalogue that takes this kind of referral, "
+                 "at the person's age, can receive it.")
+
+
 class RouteForm(BasisMixin):
-    target_service = ServiceChoiceField(label=_("Route to"), queryset=Service.objects.none())
+    target_service = ServiceChoiceField(label=_("Route to"), queryset=Service.objects.none(), error_messages={"invalid_choice": NOT_A_TARGET})
     field_order = ["target_service", "basis", "legal_basis"]
 
     def __init__(self, *args, referral=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target_service"].queryset = catalogue_services(exclude=[referral.sender_service] if referral else ())
         if referral is not None:
+            # Only the services that take this referral's kind at the person's age (a forged choice is refused).
+            self.fields["target_service"].queryset = referral_targets(
+                person=referral.person, kind=referral.kind, exclude=[referral.sender_service],
+            )
             # Routing completes the coordinator's task at once: no basis that waits for a leader.
             self.legal_bases_offer(from_service=referral.routing_service, approval=False)
         self.fields["basis"].help_text = _("With consent, the consent the sender chose is used; it must cover the service.")
@@ -134,7 +141,7 @@ class CancelForm(forms.Form):
 
 
 class ForwardForm(BasisMixin):
-    target_service = ServiceChoiceField(label=_("Forward to"), queryset=Service.objects.none())
+    target_service = ServiceChoiceField(label=_("Forward to"), queryset=Service.objects.none(), error_messages={"invalid_choice": NOT_A_TARGET})
     consent = ConsentChoiceField(
         label=_("Consent"), queryset=Consent.objects.none(), required=False, empty_label=_("The consent of the declined referral"),
     )
@@ -142,7 +149,9 @@ class ForwardForm(BasisMixin):
 
     def __init__(self, *args, referral, consents=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target_service"].queryset = catalogue_services(exclude=[referral.sender_service, referral.target_service])
+        self.fields["target_service"].queryset = referral_targets(
+            person=referral.person, kind=referral.kind, exclude=[referral.sender_service, referral.target_service],
+        )
         if consents is None:
             # The coordinator chooses no consent: the one the sender chose travels with the referral.
             del self.fields["consent"]
@@ -239,7 +248,10 @@ class ReferralForm(BasisMixin):
             ("coordinator", _("To a coordinator's routing queue (the substance service finds the right service)")),
         ],
     )
-    target_service = ServiceChoiceField(label=_("Service"), queryset=Service.objects.none(), required=False, empty_label=_("Choose a service"))
+    target_service = ServiceChoiceField(
+        label=_("Service"), queryset=Service.objects.none(), required=False, empty_label=_("Choose a service"),
+        error_messages={"invalid_choice": NOT_A_TARGET},
+    )
     routing_service = ServiceChoiceField(label=_("Coordinator"), queryset=Service.objects.none(), required=False, empty_label=None)
     kind = forms.ChoiceField(label=_("What is the referral for?"), choices=ReferralKind.choices)
     reason = forms.CharField(

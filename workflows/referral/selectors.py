@@ -17,6 +17,7 @@ from referrals.access import referral_roles
 from org.models import Membership, Service
 from referrals.models import CatalogueEntry, Contact, Referral
 from workflows.deadlines import add_working_days
+from workflows.list_persons import Naming
 from org.paging import PAGE_SIZE, keyset_page
 from workflows.referral.services import ROUTING_KINDS
 
@@ -46,8 +47,10 @@ def _list_qs(*, with_age: bool = False):
     fields = ["code", "kind", "status", "sent_at", "created_at", "closed_at", "next_deadline_at", "forwarded_from_id",
               "sender_service__name", "target_service__name", "routing_service__name"]
     if with_age:
-        # Only what the age band needs: lists never show names.
+        # Only what the age band needs; names come from the person records (workflows.list_persons).
         fields += ["person__birth_date", "person__approx_age"]
+    else:
+        fields += ["person"]
     return Referral.objects.select_related(*related).only(*fields)
 
 
@@ -247,6 +250,31 @@ def catalogue_services(*, exclude=()):
     return qs.exclude(pk__in=ids) if ids else qs
 
 
+def referral_targets(*, person, kind: str | None, exclude=(), on: datetime.date | None = None):
+    """The catalogue services that would take a referral of ``kind`` for ``person`` now (a queryset
+    for the send, route and forward choices): active, accepting ``kind`` (any kind when None: a
+    service that takes no referral at all, such as a barnehage or the police, is never offered),
+    the person's age within the entry's range (an unknown age only where the entry sets none),
+    serving the person's municipality, and not closed for referrals. The same rules by which
+    ``services.eligibility_errors`` refuses a choice, so a page offers exactly what the service takes.
+    """
+    on = on or timezone.localdate()
+    qs = catalogue_services(exclude=exclude).exclude(catalogue__capacity=CatalogueEntry.Capacity.CLOSED)
+    # accepts is a JSON list of kind codes; its text holds each code in quotes (SQLite and PostgreSQL).
+    qs = qs.filter(catalogue__accepts__icontains=f'"{kind}"' if kind else '"')
+    age = person.age_on(on)
+    if age is None:
+        qs = qs.filter(catalogue__min_age__isnull=True, catalogue__max_age__isnull=True)
+    else:
+        qs = qs.filter(Q(catalogue__min_age__isnull=True) | Q(catalogue__min_age__lte=age)).filter(
+            Q(catalogue__max_age__isnull=True) | Q(catalogue__max_age__gte=age)
+        )
+    if person.municipality_id:
+        served = CatalogueEntry.areas.through.objects.filter(catalogueentry_id=OuterRef("catalogue"))
+        qs = qs.filter(~Exists(served) | Exists(served.filter(municipality_id=person.municipality_id)))
+    return qs
+
+
 def routing_services():
     return Service.objects.filter(kind__in=ROUTING_KINDS, active=True).order_by("name")
 
@@ -322,3 +350,53 @@ def open_referrals_on_consent(consent) -> int:
     """How many open referrals rest on ``consent``: recorded on it, or disclosed on it and not revoked."""
     disclosed = consent.disclosures.filter(revoked_at__isnull=True, subject_type__model="referral").values("subject_id")
     return Referral.objects.filter(Q(consent=consent) | Q(pk__in=disclosed)).filter(status__in=Referral.OPEN_STATUSES).count()
+
+
+# --- who a list row names (workflows.list_persons) ---------------------------------------------
+
+# The service of the referral through which a user holding each role acts.
+ROLE_SERVICE = {"sender": "sender_service_id", "handler": "target_service_id", "router": "routing_service_id"}
+
+
+def referral_naming(*, as_role: str):
+    """The Naming of a referral row on a list the user sees as ``as_role`` ("sender", "handler" or
+    "router"): the person, named by the sender's record (as the referral page names them), for
+    the user's service in that role.
+
+    Only for lists already narrowed to the referrals the user holds that role on (the sent,
+    incoming and coordinator lists filter by the role's object permission; a receiver's and a
+    coordinator's permission rests on a disclosure in force and is revoked with it).
+    """
+    service_field = ROLE_SERVICE[as_role]
+
+    def naming(referral):
+        acting = getattr(referral, service_field)
+        if referral.person_id is None or acting is None:
+            return None
+        return Naming(obj=referral, person_id=referral.person_id, named_by_id=referral.sender_service_id, acting_service_id=acting)
+
+    return naming
+
+
+def referral_list_namings(user, referrals) -> dict:
+    """For lists not narrowed by the role (the task lists): ``{referral pk: Naming}`` for the
+    ``referrals`` the user holds a role on now, through a service group (referral_roles, asked for
+    all of them in one query); handler before router before sender. Emergency access names no one."""
+    ids = [r.pk for r in referrals]
+    if not ids:
+        return {}
+    perms = {"handler": HANDLER_PERM, "router": ROUTER_PERM, "sender": SENDER_PERM}
+    rows = (
+        Referral.objects.filter(pk__in=ids)
+        .annotate(**{f"is_{role}": permitted_ids_subquery(user, Referral, perm) for role, perm in perms.items()})
+        .values_list("pk", *[f"is_{role}" for role in perms])
+    )
+    out = {}
+    by_pk = {r.pk: r for r in referrals}
+    for pk, *held in rows:
+        role = next((role for role, has in zip(perms, held) if has), None)
+        if role is not None:
+            n = referral_naming(as_role=role)(by_pk[pk])
+            if n is not None:
+                out[pk] = n
+    return out

@@ -2,7 +2,8 @@
 
 Thin: access helper → one service call → redirect; the services own every transaction, and
 which actions a page offers comes from the steps' own guards (workflows.steps). Every page that
-shows a person's data writes an access-log row; lists and statistics show no names.
+shows a person's data writes an access-log row; lists name a row's person only to a role on it
+(workflows.list_persons, logged as one list read); statistics show no names.
 """
 import csv
 import datetime
@@ -31,6 +32,7 @@ from org.access import user_services
 from referrals.access import contact_get_for_user, EMERGENCY, referral_get_for_process, referral_get_for_user
 from org.models import Service
 from referrals.models import Referral
+from workflows.list_persons import list_persons_show
 from workflows.referral import forms as rforms
 from workflows.referral import selectors as selectors
 from workflows.referral import services as svc
@@ -115,12 +117,13 @@ def contact_create(request):
 
 
 def _consent_grantees(contact):
-    return (
-        Service.objects.filter(Q(catalogue__isnull=False) | Q(kind__in=selectors.ROUTING_KINDS), active=True)
-        .exclude(pk=contact.service_id)
-        .distinct()
-        .order_by("name")
-    )
+    """The services a consent recorded on the contact page may name: the catalogue's and the
+    coordinators'. Not the recording service itself (it holds the contact already), except a
+    coordinator's: a referral to its own routing queue is shared with it on the consent."""
+    qs = Service.objects.filter(Q(catalogue__isnull=False) | Q(kind__in=selectors.ROUTING_KINDS), active=True)
+    if contact.service.kind not in selectors.ROUTING_KINDS:
+        qs = qs.exclude(pk=contact.service_id)
+    return qs.distinct().order_by("name")
 
 
 def _contact_context(request, contact, *, identify_form=None, consent_form=None):
@@ -201,7 +204,7 @@ def contact_consent(request, code):
 def _referral_form(contact, data=None, initial=None):
     return rforms.ReferralForm(
         data, initial=initial,
-        targets=selectors.catalogue_services(exclude=contact.service),
+        targets=selectors.referral_targets(person=contact.person, kind=None, exclude=contact.service),
         coordinators=selectors.routing_services(),
         consents=active_referral_consents_recorded_by(contact.person, contact.service), sender=contact.service,
     )
@@ -213,7 +216,9 @@ def referral_create(request, code):
     contact = contact_get_for_user(request.user, code)
     initial = {}
     if request.GET.get("til"):
-        target = selectors.catalogue_services(exclude=contact.service).filter(code=_uuid_or_none(request.GET["til"])).first()
+        target = selectors.referral_targets(person=contact.person, kind=None, exclude=contact.service).filter(
+            code=_uuid_or_none(request.GET["til"])
+        ).first()
         if target is not None:
             initial = {"destination": "service", "target_service": target}
     form = _referral_form(contact, request.POST or None, initial)
@@ -394,6 +399,7 @@ def referral_action(request, code, action):
 @login_required
 def referral_sent_list(request):
     rows, next_cursor = selectors.referral_sent_list(request.user, cursor=request.GET.get("etter"))
+    rows = list_persons_show(request.user, rows, naming=selectors.referral_naming(as_role="sender"), purpose="referral list")
     return render(request, "referrals/sent_list.html", {"rows": rows, "next_query": _next_query(request, "etter", next_cursor)})
 
 
@@ -401,6 +407,7 @@ def referral_sent_list(request):
 def referral_incoming_list(request):
     open_only = request.GET.get("vis") != "alle"
     rows, next_cursor = selectors.referral_incoming_list(request.user, cursor=request.GET.get("etter"), open_only=open_only)
+    rows = list_persons_show(request.user, rows, naming=selectors.referral_naming(as_role="handler"), purpose="referral list")
     return render(request, "referrals/incoming_list.html", {
         "rows": rows, "open_only": open_only, "next_query": _next_query(request, "etter", next_cursor),
         "at_risk_before": selectors.at_risk_threshold(),
@@ -421,6 +428,8 @@ def coordinator(request):
     year = _year_param(request) or timezone.localdate().year
     queue, queue_next = selectors.routing_queue(request.user, cursor=request.GET.get("etter"))
     at_risk, risk_next = selectors.referral_at_risk_list(request.user, cursor=request.GET.get("risiko"))
+    # Both lists of the page name their persons in one list read (one log row per person).
+    list_persons_show(request.user, [*queue, *at_risk], naming=selectors.referral_naming(as_role="router"), purpose="referral list")
     return render(request, "referrals/coordinator.html", {
         "services": services, "queue": queue, "queue_next": _next_query(request, "etter", queue_next),
         "at_risk": at_risk, "risk_next": _next_query(request, "risiko", risk_next),
@@ -441,6 +450,7 @@ def coordinator_list(request):
     rows, next_cursor = selectors.coordinator_list(
         request.user, status=status or None, band=band or None, year=year, cursor=request.GET.get("etter"),
     )
+    rows = list_persons_show(request.user, rows, naming=selectors.referral_naming(as_role="router"), purpose="referral list")
     today = timezone.localdate()
     for row in rows:
         row.age_band = selectors.age_band_of(row.person, on=today)

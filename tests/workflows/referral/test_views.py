@@ -192,7 +192,8 @@ class SendReferralViewTests:
                                           purposes=["referral"], recipient_kinds=["other"])
         response = self._post(client, contact, target_service=ro.tildeling.pk, basis="statutory", legal_basis=basis.pk)
         assert response.status_code == 422
-        assert "18 years and older; the person is 15." in response.content.decode()
+        # Tildelingskontoret (18+) is not offered for a 15-year-old: the forged choice is refused.
+        assert "only a service in the catalogue that takes this kind of referral" in response.content.decode()
         assert not Referral.objects.exists()
 
     def test_it_refuses_without_a_consent_covering_the_recipient_and_shares_nothing(self, client, ro):
