@@ -23,3 +23,18 @@ def approvals_waiting(user) -> int:
     from consent.selectors import disclosure_pending_count
 
     return disclosure_pending_count(user)
+
+
+@register.inclusion_tag("consent/_report_link.html", takes_context=True)
+def transparency_report_link(context, person):
+    """A link to the person's transparency report (GDPR art. 15), for exactly the users the report
+    page lets in: a leader of a service that holds a role with the person (that service's own
+    handling; the privacy function's full report is reached from its registered access request).
+    Nothing for anyone else, nor for a page without a person (an anonymous consultation)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if person is None or user is None or not user.is_authenticated:
+        return {"person": None}
+    from people.access import person_acting_service
+
+    return {"person": person if person_acting_service(user, person, leader=True) is not None else None}
