@@ -42,13 +42,22 @@ def row_hash(prev_hash: str, values: dict) -> str:
 
 def lock_and_reserve(model, using: str) -> tuple[int, str]:
     """Lock the chain's head until the caller's transaction ends and return (the new row's id, the
-    head's row_hash). Call inside transaction.atomic.
+    head's row_hash). Call inside transaction.atomic. See lock_and_reserve_many."""
+    ids, head = lock_and_reserve_many(model, using, 1)
+    return ids[0], head
+
+
+def lock_and_reserve_many(model, using: str, count: int) -> tuple[list[int], str]:
+    """Lock the chain's head until the caller's transaction ends and return (``count`` new ids in
+    increasing order, the head's row_hash). Call inside transaction.atomic.
 
     PostgreSQL: a transaction-scoped advisory lock on a fixed key, so two writers cannot chain onto
-    the same predecessor; the id comes from the table's sequence while the lock is held, so ids
-    increase along the chain. SQLite has one writer at a time: the write lock is taken first, and
-    the id is the highest one plus one.
+    the same predecessor; the ids come from the table's sequence while the lock is held (one
+    statement for all of them), so ids increase along the chain. SQLite has one writer at a time:
+    the write lock is taken first, and the ids follow the highest one.
     """
+    if count < 1:
+        raise ValueError("reserve at least one id")
     connection = connections[using]
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
@@ -56,8 +65,10 @@ def lock_and_reserve(model, using: str) -> tuple[int, str]:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
             cursor.execute(f"SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1")
             head = cursor.fetchone()
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [model._meta.db_table])
-            new_id = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [model._meta.db_table, count]
+            )
+            new_ids = sorted(row[0] for row in cursor.fetchall())
         else:
             # A write that changes nothing takes SQLite's write lock (waiting out the busy
             # timeout) before the head is read, so the read and the insert see the same head.
@@ -65,5 +76,6 @@ def lock_and_reserve(model, using: str) -> tuple[int, str]:
             cursor.execute(f"SELECT id, row_hash FROM {table} ORDER BY id DESC LIMIT 1")
             last = cursor.fetchone()
             head = (last[1],) if last else None
-            new_id = (last[0] + 1) if last else 1
-    return new_id, (head[0] if head and head[0] else GENESIS)
+            first = (last[0] + 1) if last else 1
+            new_ids = list(range(first, first + count))
+    return new_ids, (head[0] if head and head[0] else GENESIS)

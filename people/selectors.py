@@ -15,6 +15,21 @@ def person_record_for(person: Person | None, service: Service | None) -> PersonR
     return PersonRecord.objects.filter(person=person, service=service).first()
 
 
+def person_records_for(pairs) -> dict[tuple[int, int], PersonRecord]:
+    """person_record_for for many rows at once: ``pairs`` of ``(person_id, service_id)`` → that
+    service's own record of that person, with the person's birth date loaded; one query, whatever
+    the number of pairs (a list page names its rows with it). Pairs without a record are missing."""
+    pairs = {(p, s) for p, s in pairs if p is not None and s is not None}
+    if not pairs:
+        return {}
+    records = (
+        PersonRecord.objects.filter(person_id__in={p for p, _s in pairs}, service_id__in={s for _p, s in pairs})
+        .select_related("person")
+        .only("person_id", "service_id", "given_name", "family_name", "person__birth_date")
+    )
+    return {(r.person_id, r.service_id): r for r in records if (r.person_id, r.service_id) in pairs}
+
+
 def person_name_for(person: Person | None, service: Service | None) -> str:
     record = person_record_for(person, service)
     return record.full_name if record else ""

@@ -8,8 +8,8 @@ from django.utils.module_loading import import_string
 from workflows.processes import processes
 
 REQUIRED = ("name", "label", "flow", "app", "flow_icon", "access", "task_related", "persons", "audit_purposes", "demo", "menu",
-            "record", "record_url", "roles", "owner", "landing")
-DOTTED = ("flow", "app", "access", "demo", "menu", "roles", "owner", "landing")
+            "record", "record_url", "roles", "owner", "landing", "list_namings")
+DOTTED = ("flow", "app", "access", "demo", "menu", "roles", "owner", "landing", "list_namings")
 
 
 def registry_problems(registry=None, flows_package: str = "workflows.flows") -> list[str]:

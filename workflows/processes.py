@@ -49,6 +49,9 @@ class Process:
     record_url: str  # URL name of the record's page, taking its code
     roles: str  # dotted path: (user, record) -> the user's roles on it ({"emergency"} through an emergency access)
     owner: str  # dotted path: (record) -> the service that holds the case now
+    # dotted path: (user, records) -> {record pk: workflows.list_persons.Naming} for the records whose
+    # person the user may see named on a list not narrowed by a role (the task lists), in bulk
+    list_namings: str
     # Required when rests_on_consent: (*, consent, user, revoked) -> list of the cases it ended;
     # and (consent) -> how many of its open cases rest on it (the consent page's warning).
     on_consent_withdrawn: str = ""
@@ -109,6 +112,8 @@ REGISTRY: list[Process] = [
             gettext_noop("receipt confirmed"), gettext_noop("review decision"), gettext_noop("investigation extended"),
             gettext_noop("investigation concluded"), gettext_noop("feedback to reporter"),
             gettext_noop("consultation answered"), gettext_noop("consultation upgraded"),
+            # A list naming the child (one row per child shown); the task lists name them too.
+            gettext_noop("concern list"), gettext_noop("task list"),
         ),
         demo="workflows.concern.demo.seed",
         menu="workflows.concern.urls.menu_flags",
@@ -117,6 +122,7 @@ REGISTRY: list[Process] = [
         record_url="concerns:detail",
         roles="referrals.access.concern_roles",
         owner="workflows.concern.services.case_owner",
+        list_namings="workflows.concern.selectors.concern_list_namings",
     ),
     Process(
         name="referral",
@@ -143,6 +149,8 @@ REGISTRY: list[Process] = [
             gettext_noop("referral failed"), gettext_noop("referral sent (awaiting approval)"),
             gettext_noop("referral forwarded (awaiting approval)"), gettext_noop("referral sent (approved)"),
             gettext_noop("referral basis not approved"), gettext_noop("referral cancelled (consent withdrawn)"),
+            # A list naming the person (one row per person shown); the task lists name them too.
+            gettext_noop("referral list"), gettext_noop("task list"),
         ),
         demo="workflows.referral.demo.seed",
         menu="workflows.referral.urls.menu_flags",
@@ -151,6 +159,7 @@ REGISTRY: list[Process] = [
         record_url="referrals:detail",
         roles="referrals.access.referral_roles",
         owner="workflows.referral.services.case_owner",
+        list_namings="workflows.referral.selectors.referral_list_namings",
     ),
 ]
 

@@ -3,6 +3,9 @@
 viewflow 2.4 leaves "Brief", "Process brief" and "Created" untranslated in these lists; the
 subclasses name the same columns through gettext. The queue reads task_queue_for_user.
 """
+from django.core.exceptions import ObjectDoesNotExist
+from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from viewflow import viewprop
@@ -11,7 +14,8 @@ from viewflow.workflow.flow.views import WorkflowArchiveListView, WorkflowInboxL
 from org.access import member_service_ids
 from org.models import Service
 from org.permissions import HANDLE_TASKS_PERM
-from workflows.processes import task_related
+from workflows.list_persons import list_persons_show
+from workflows.processes import processes, task_related
 
 
 def task_queue_for_user(user, flow_classes=None):
@@ -36,7 +40,67 @@ def task_queue_for_user(user, flow_classes=None):
     return tasks.filter(process__flow_class__in=list(flow_classes)) if flow_classes else tasks
 
 
+def _task_records(tasks) -> dict:
+    """``{task pk: (process entry, case record)}`` for ``tasks`` loaded with ``task_related()``
+    (no query: the records come with the page's one query)."""
+    out = {}
+    for task in tasks:
+        for process in processes():
+            for path in process.task_related:
+                obj = task
+                try:
+                    for attr in path.split("__"):
+                        obj = getattr(obj, attr)
+                except ObjectDoesNotExist:
+                    continue
+                if obj is not None:
+                    out[task.pk] = (process, obj)
+    return out
+
+
+def task_list_persons_show(user, tasks) -> list:
+    """Name each task's person where the user holds a role on its case now (each process's
+    ``list_namings``, one query per process on the page), setting ``task.listed_person``, and log
+    the persons named as one list read. A task can sit in an inbox after its case left the user's
+    reach (a membership ended, a consent withdrawn): its row then names no one."""
+    tasks = list(tasks)
+    records = _task_records(tasks)
+    by_process = {}
+    for process, record in records.values():
+        by_process.setdefault(process.name, (process, []))[1].append(record)
+    namings = {}
+    for process, batch in by_process.values():
+        found = import_string(process.list_namings)(user, batch)
+        namings.update({(process.name, pk): n for pk, n in found.items()})
+
+    def naming(task):
+        process, record = records.get(task.pk, (None, None))
+        return namings.get((process.name, record.pk)) if process is not None else None
+
+    return list_persons_show(user, tasks, naming=naming, purpose="task list")
+
+
 class TranslatedColumnsMixin:
+    def get_columns(self):
+        # The person after the process's summary (its case reference), where the role allows a name.
+        columns = list(super().get_columns())
+        columns.insert(columns.index("process_brief") + 1 if "process_brief" in columns else len(columns), "person")
+        return columns
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = context.get("page_obj")
+        tasks = task_list_persons_show(self.request.user, page.object_list if page is not None else context["object_list"])
+        if page is not None:
+            page.object_list = tasks
+        context["object_list"] = tasks
+        return context
+
+    def person(self, task):
+        return render_to_string("samhandling/_listed_person.html", {"person": getattr(task, "listed_person", None)})
+
+    person.short_description = _("Person")
+
     def get_queryset(self):
         # The task and process summaries read each process's record: loaded with the page's one query
         # (the registry names the paths), instead of more queries per row.

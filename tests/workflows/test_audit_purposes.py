@@ -10,7 +10,8 @@ from consent.reports import AUDIT_PURPOSES as SHARED_PURPOSES
 from workflows.processes import processes
 
 ROOT = Path(__file__).resolve().parents[2]
-LOGGED = re.compile(r"access_log_write\((?:[^()]|\([^()]*\))*?purpose=(f?)\"([^\"]+)\"", re.S)
+# A row written one by one, or a list read naming the rows' persons (workflows.list_persons).
+LOGGED = re.compile(r"(?:access_log_write|list_persons_show)\((?:[^()]|\([^()]*\))*?purpose=(f?)\"([^\"]+)\"", re.S)
 ASSIGNED = re.compile(r"run\.purpose = (.+)")
 
 

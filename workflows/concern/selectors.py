@@ -9,6 +9,7 @@ from org.access import member_service_ids, permitted_ids_subquery
 from referrals.access import HANDLER_PERM, REPORTER_PERM
 from org.models import Membership
 from referrals.models import Concern
+from workflows.list_persons import Naming
 from workflows.models import Deadline
 from org.paging import PAGE_SIZE, keyset_page
 
@@ -25,7 +26,7 @@ def concern_intake_list(user, *, cursor: str | None = None, pending_only: bool =
         .filter(permitted_ids_subquery(user, Concern, HANDLER_PERM))
         .select_related("reporting_service")
         .only("code", "kind", "status", "urgency", "categories", "submitted_at", "received_at", "next_deadline_at",
-              "reporting_service__name", "receiving_service_id")
+              "reporting_service__name", "receiving_service_id", "person")
     )
     if pending_only:
         # Pending: a deadline still open (the pager leaves out rows without one).
@@ -47,7 +48,7 @@ def concern_sent_list(user, *, cursor: str | None = None, page_size: int = PAGE_
         .filter(permitted_ids_subquery(user, Concern, REPORTER_PERM))
         .select_related("reporting_service")
         .only("code", "kind", "status", "urgency", "categories", "created_at", "submitted_at", "received_at",
-              "reporting_service__name")
+              "reporting_service__name", "person")
         .annotate(feedback_due_at=Subquery(feedback_due))
     )
     return keyset_page(qs, "created_at", cursor, descending=True, page_size=page_size)
@@ -68,3 +69,45 @@ REPORTER_STATUS = {
 def reporter_status_label(concern: Concern) -> str:
     """The status a reporter may see: barnevern's decisions reach the reporter only as feedback."""
     return Concern.Status(REPORTER_STATUS[concern.status]).label
+
+
+# --- who a list row names (workflows.list_persons) ---------------------------------------------
+
+
+def concern_naming(*, as_role: str):
+    """The Naming of a concern row on a list the user sees as ``as_role`` ("reporter" or "handler"):
+    the child, named by the reporting service's record (as the concern page names them), for the
+    user's reporting or receiving service. An anonymous consultation names no one.
+
+    Only for lists already narrowed to the concerns the user holds that role on (the reporter's and
+    the intake lists filter by the role's object permission).
+    """
+    def naming(concern):
+        if concern.kind == Concern.Kind.CONSULTATION or concern.person_id is None:
+            return None
+        acting = concern.reporting_service_id if as_role == "reporter" else concern.receiving_service_id
+        return Naming(obj=concern, person_id=concern.person_id, named_by_id=concern.reporting_service_id, acting_service_id=acting)
+
+    return naming
+
+
+def concern_list_namings(user, concerns) -> dict:
+    """For lists not narrowed by the role (the task lists): ``{concern pk: Naming}`` for the
+    ``concerns`` the user holds a role on now, through a service group (concern_roles, asked for
+    all of them in one query); a handler's role comes first. Emergency access names no one."""
+    ids = [c.pk for c in concerns]
+    if not ids:
+        return {}
+    roles = (
+        Concern.objects.filter(pk__in=ids)
+        .annotate(is_handler=permitted_ids_subquery(user, Concern, HANDLER_PERM), is_reporter=permitted_ids_subquery(user, Concern, REPORTER_PERM))
+        .values_list("pk", "is_handler", "is_reporter")
+    )
+    out = {}
+    by_pk = {c.pk: c for c in concerns}
+    for pk, is_handler, is_reporter in roles:
+        if is_handler or is_reporter:
+            n = concern_naming(as_role="handler" if is_handler else "reporter")(by_pk[pk])
+            if n is not None:
+                out[pk] = n
+    return out

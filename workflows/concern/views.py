@@ -25,6 +25,7 @@ from referrals.access import concern_get_for_process, concern_get_for_user, EMER
 from org.models import REPORTING_KINDS, Service
 from referrals.models import Concern
 from workflows.concern import forms, selectors
+from workflows.list_persons import list_persons_show
 from workflows.task_views import ServiceStepTaskView
 from workflows.concern import services as svc
 from workflows.services.deadlines import open_deadlines
@@ -38,6 +39,7 @@ def _render_invalid(request, template, context):
 @login_required
 def concern_list(request):
     rows, next_cursor = selectors.concern_sent_list(request.user, cursor=request.GET.get("etter"))
+    rows = list_persons_show(request.user, rows, naming=selectors.concern_naming(as_role="reporter"), purpose="concern list")
     for row in rows:
         row.reporter_status = selectors.reporter_status_label(row)
     can_report = user_services(request.user).filter(kind__in=REPORTING_KINDS).exists()
@@ -48,6 +50,7 @@ def concern_list(request):
 def intake_list(request):
     pending = request.GET.get("vis") != "alle"
     rows, next_cursor = selectors.concern_intake_list(request.user, cursor=request.GET.get("etter"), pending_only=pending)
+    rows = list_persons_show(request.user, rows, naming=selectors.concern_naming(as_role="handler"), purpose="concern list")
     return render(request, "workflows/intake_list.html", {"rows": rows, "next_cursor": next_cursor, "pending": pending})
 
 
