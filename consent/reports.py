@@ -159,6 +159,44 @@ def _d(value) -> str:
     return date_format(value, "SHORT_DATE_FORMAT") if value else "–"
 
 
+# A table cell's padding left and right (points), and the font sizes a table may use, largest first:
+# a table whose longest words do not fit side by side at one size is set at the next.
+CELL_PADDING = 3
+TABLE_FONT_SIZES = (8, 7.5, 7, 6.5, 6)
+
+
+def _longest_word(text, font: str, size: float) -> float:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return max((stringWidth(word, font, size) for word in str(text).split()), default=0.0)
+
+
+def column_widths(headers, rows, *, available: float, font: str, bold: str, size: float, padding: float = CELL_PADDING) -> list[float] | None:
+    """Widths (points) of a table's columns in which no word has to be split: each column at least
+    as wide as its longest word (the header's in ``bold``) plus padding, and the rest of
+    ``available`` shared by how much more text each column holds. None when the longest words do not
+    fit side by side at ``size``.
+
+    reportlab breaks a line only at spaces, and splits a word wider than its cell mid-word
+    (“Barneverntje-nesten”): the widths, not the text, must give way.
+    """
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    edge = 2 * padding + 0.5  # the half point absorbs rounding in the line breaker's sums
+    mins, wants = [], []
+    for i, header in enumerate(headers):
+        cells = [row[i] for row in rows]
+        mins.append(max([_longest_word(header, bold, size)] + [_longest_word(c, font, size) for c in cells]) + edge)
+        wants.append(max([stringWidth(str(header), bold, size)] + [stringWidth(str(c), font, size) for c in cells]) + edge)
+    if sum(mins) > available:
+        return None
+    if sum(wants) <= available:
+        extra = (available - sum(wants)) / len(wants)
+        return [w + extra for w in wants]
+    spare, needs = available - sum(mins), [w - m for w, m in zip(wants, mins)]
+    return [m + spare * n / sum(needs) for m, n in zip(mins, needs)]
+
+
 def transparency_report_pdf(report: TransparencyReport, *, compress: bool = True) -> bytes:
     """The report as an A4 PDF (reportlab), in the active language. ``compress=False`` leaves the
     page streams readable (tests)."""
@@ -172,20 +210,34 @@ def transparency_report_pdf(report: TransparencyReport, *, compress: bool = True
     regular, bold = _fonts()
     base = ParagraphStyle("base", fontName=regular, fontSize=9, leading=11)
     cell = ParagraphStyle("cell", parent=base, fontSize=8, leading=10)
-    head = ParagraphStyle("head", parent=cell, fontName=bold)
     h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=16, leading=20, spaceAfter=6)
     h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=12, leading=15, spaceBefore=10, spaceAfter=4)
 
     def p(text, style=cell):
         return Paragraph(escape(str(text)), style)
 
-    def table(headers, rows, widths):
-        data = [[p(h, head) for h in headers]] + [[p(v) for v in row] for row in rows]
-        t = LongTable(data, colWidths=[w * mm for w in widths], repeatRows=1)
+    available = A4[0] - 30 * mm  # the page less its margins
+
+    def table(headers, rows):
+        # The largest size at which every word fits its column whole; only a word wider than the
+        # page's share at the smallest size (a pasted URL) is still split.
+        headers, rows = [str(h) for h in headers], [[str(v) for v in row] for row in rows]
+        for size in TABLE_FONT_SIZES:
+            widths = column_widths(headers, rows, available=available, font=regular, bold=bold, size=size)
+            if widths is not None:
+                break
+        else:
+            widths = [available / len(headers)] * len(headers)
+        body = ParagraphStyle("cell", parent=cell, fontSize=size, leading=size + 2)
+        header = ParagraphStyle("head", parent=body, fontName=bold)
+        data = [[p(h, header) for h in headers]] + [[p(v, body) for v in row] for row in rows]
+        t = LongTable(data, colWidths=widths, repeatRows=1)
         t.setStyle([
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f5")),
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9a9a9a")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+            ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ])
         return t
 
@@ -212,7 +264,7 @@ def transparency_report_pdf(report: TransparencyReport, *, compress: bool = True
             ]
             for d in report.disclosures
         ]
-        story.append(table([_("Time"), _("From"), _("To"), _("What"), _("Legal basis"), _("Purpose"), _("Revoked")], rows, [24, 24, 24, 18, 40, 24, 20]))
+        story.append(table([_("Time"), _("From"), _("To"), _("What"), _("Legal basis"), _("Purpose"), _("Revoked")], rows))
     else:
         story.append(p(_("No disclosures recorded."), base))
 
@@ -222,7 +274,7 @@ def transparency_report_pdf(report: TransparencyReport, *, compress: bool = True
             [_dt(e.at), e.user_label, e.service.name if e.service else "–", e.get_action_display(), e.purpose_label or "–"]
             for e in report.access_entries
         ]
-        story.append(table([_("Time"), _("User"), _("Service"), _("Action"), _("Purpose")], rows, [26, 36, 40, 24, 48]))
+        story.append(table([_("Time"), _("User"), _("Service"), _("Action"), _("Purpose")], rows))
     else:
         story.append(p(_("No access recorded."), base))
 
@@ -235,7 +287,7 @@ def transparency_report_pdf(report: TransparencyReport, *, compress: bool = True
             ]
             for c in report.consents
         ]
-        story.append(table([_("Reference"), _("Purpose"), _("May be shared with"), _("Period"), _("Status"), _("Responsible service")], rows, [20, 30, 40, 30, 22, 32]))
+        story.append(table([_("Reference"), _("Purpose"), _("May be shared with"), _("Period"), _("Status"), _("Responsible service")], rows))
     else:
         story.append(p(_("No consents recorded."), base))
 

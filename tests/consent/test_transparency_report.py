@@ -100,3 +100,55 @@ class ReportPdfTests:
                                      object_id=teen.pk, person=teen, purpose="consents of the person")
         pdf = transparency_report_pdf(transparency_report(teen))
         assert page_count(pdf) >= 3
+
+
+def pdf_lines(pdf: bytes) -> list[str]:
+    """The text lines of an uncompressed PDF set in a standard font: one per ``(…) Tj`` operator
+    (reportlab draws each line of a paragraph with one), decoded from WinAnsi."""
+    lines = []
+    for raw in re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", pdf, flags=re.S):
+        text = re.sub(rb"\\([0-7]{1,3})", lambda m: bytes([int(m.group(1), 8)]), raw)
+        text = re.sub(rb"\\(.)", rb"\1", text)
+        lines.append(text.decode("cp1252"))
+    return lines
+
+
+LONG_WORDS = ["Barneverntjenesten", "skolehelsetjenesten", "Spesialisthelsetjenesten", "ruskonsulentordningen"]
+
+
+class ReportPdfWrappingTests:
+    @pytest.fixture
+    def long_names(self, org, world, monkeypatch):
+        """Service and user names of long Norwegian compounds in the report's narrow columns."""
+        teen, recipient, consent, referral = world
+        org.skole.name = "Barneverntjenesten og skolehelsetjenesten"
+        org.skole.save(update_fields=["name"])
+        recipient.service.name = "Spesialisthelsetjenesten ruskonsulentordningen"
+        recipient.service.save(update_fields=["name"])
+        monkeypatch.setattr(reports, "FONT_DIR", "/nonexistent")  # the standard font: readable text
+        return teen
+
+    def test_it_splits_no_word_across_lines(self, long_names):
+        with translation.override("nb"):
+            pdf = transparency_report_pdf(transparency_report(long_names), compress=False)
+        lines = pdf_lines(pdf)
+        words = [w for line in lines for w in line.split()]
+        for word in LONG_WORDS:
+            assert word in words, word
+            # A split word leaves a fragment at a line's end: no line ends with a piece of it.
+            assert not any(line.split() and word.startswith(line.split()[-1]) and line.split()[-1] != word
+                           and len(line.split()[-1]) > 3 for line in lines), word
+
+    def test_it_gives_every_column_at_least_its_longest_word(self):
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        headers = ["Tid", "Fra", "Til"]
+        rows = [["01.12.2026 10:00", "Barneverntjenesten i Fjordvik", "Helsestasjonen og skolehelsetjenesten"]] * 3
+        widths = reports.column_widths(headers, rows, available=200, font="Helvetica", bold="Helvetica-Bold", size=8)
+        assert widths is not None and sum(widths) == pytest.approx(200)
+        for i, longest in enumerate(["01.12.2026", "Barneverntjenesten", "skolehelsetjenesten"]):
+            assert widths[i] >= stringWidth(longest, "Helvetica", 8) + 2 * reports.CELL_PADDING
+
+    def test_it_says_when_the_words_cannot_fit_at_a_size(self):
+        rows = [["Barneverntjenesten"] * 6]
+        assert reports.column_widths(["a"] * 6, rows, available=200, font="Helvetica", bold="Helvetica-Bold", size=8) is None
