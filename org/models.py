@@ -15,6 +15,12 @@ from django.utils.translation import gettext_lazy as _
 class Municipality(models.Model):
     name = models.CharField(_("name"), max_length=120)
     number = models.CharField(_("municipality number"), max_length=4, unique=True)
+    # Shown on an acute concern (and its receipt) next to 112: where a reporter calls when a child
+    # may be in danger now, outside or inside office hours.
+    emergency_phone = models.CharField(
+        _("child welfare emergency service (barnevernvakt) phone"), max_length=20, blank=True,
+        help_text=_("Shown to reporters when a concern is acute, next to the emergency number 112."),
+    )
 
     class Meta:
         verbose_name = _("municipality")
@@ -72,12 +78,50 @@ class Service(models.Model):
 
     @property
     def can_report_concerns(self):
-        return self.kind in REPORTING_KINDS
+        return self.kind in ServiceKindSetting.reporting_kinds()
 
 
-# The kinds of service that file concerns to barnevern (one list, read by the model, the concern
-# pages and the menu).
-REPORTING_KINDS = frozenset({Service.Kind.BARNEHAGE, Service.Kind.SKOLE})
+class ServiceKindSetting(models.Model):
+    """What a kind of service does on the platform: data a technical administrator keeps in the admin,
+    not a list in code. One row per kind (seeded by org/0002); a kind without a row does nothing here.
+
+    ``may_report_concerns``: its staff file meldinger and anonymous consultations to barnevern (the
+    services with opplysningsplikt, barnevernsloven § 13-2). ``concern_legal_basis`` is the legal
+    reference a melding from it records. ``starts_on_concerns``: its staff land on their concerns
+    after login (a kindergarten, a school) rather than on the referrals that come to them.
+    """
+
+    kind = models.CharField(_("kind of service"), max_length=32, choices=Service.Kind.choices, unique=True)
+    may_report_concerns = models.BooleanField(
+        _("may report concerns to the child welfare service"), default=False,
+        help_text=_("Its staff may send meldinger and anonymous consultations (opplysningsplikt, barnevernsloven § 13-2)."),
+    )
+    concern_legal_basis = models.CharField(
+        _("legal basis of its meldinger"), max_length=200, default="barnevernsloven § 13-2",
+        help_text=_("Recorded on every melding the service sends."),
+    )
+    starts_on_concerns = models.BooleanField(
+        _("starts on its concerns after login"), default=False,
+        help_text=_("Otherwise its staff start on the referrals that come to their service."),
+    )
+
+    class Meta:
+        verbose_name = _("service kind setting")
+        verbose_name_plural = _("service kind settings")
+        ordering = ["kind"]
+
+    def __str__(self):
+        return str(Service.Kind(self.kind).label) if self.kind in Service.Kind.values else self.kind
+
+    @classmethod
+    def reporting_kinds(cls) -> frozenset[str]:
+        """The kinds of service that may file concerns (one query)."""
+        return frozenset(cls.objects.filter(may_report_concerns=True).values_list("kind", flat=True))
+
+    @classmethod
+    def concern_start_kinds(cls) -> frozenset[str]:
+        """The kinds whose staff start on their concerns after login (one query)."""
+        return frozenset(cls.objects.filter(may_report_concerns=True, starts_on_concerns=True).values_list("kind", flat=True))
 
 
 class Membership(models.Model):

@@ -12,7 +12,7 @@ from org.services import membership_set
 
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
-    list_display = ("name", "number")
+    list_display = ("name", "number", "emergency_phone")
     search_fields = ("name", "number")
 
 

@@ -15,6 +15,7 @@ from org.models import Membership, Municipality, Service
 from org.services import membership_set
 
 DEMO_PASSWORD = "demo"
+DEMO_EMERGENCY_PHONE = "12 34 56 78"
 
 SERVICES = [
     # key, name, kind, owner
@@ -67,6 +68,10 @@ def seed_demo(*, skip: tuple[str, ...] = ()) -> dict:
         raise ImproperlyConfigured("Demo data is only created in demo mode (DJANGO_DEMO=1).")
     User = get_user_model()
     muni, _ = Municipality.objects.get_or_create(number="9999", defaults={"name": "Fjordvik kommune"})
+    if not muni.emergency_phone:
+        # A made-up number: the demo's barnevernvakt, shown on an acute concern next to 112.
+        muni.emergency_phone = DEMO_EMERGENCY_PHONE
+        muni.save(update_fields=["emergency_phone"])
     services = {}
     for key, name, kind, owner in SERVICES:
         services[key], _ = Service.objects.get_or_create(

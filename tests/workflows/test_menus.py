@@ -15,7 +15,8 @@ class NotificationsMenuTests:
     def test_it_offers_new_concern_and_intake_only_to_the_services_that_use_them(self, client, org):
         page = reverse("notifications:index")
 
-        assert menu_links(client, org.nav_staff, page) == set()
+        # NAV has opplysningsplikt (barnevernloven § 13-2) and reports; SLT does not (org.ServiceKindSetting).
+        assert menu_links(client, org.nav_staff, page) == {reverse("concerns:create")}
         assert menu_links(client, org.slt_staff, page) == set()
         assert menu_links(client, org.reporter, page) == {reverse("concerns:create")}
         assert menu_links(client, org.caseworker, page) == {reverse("concerns:intake")}

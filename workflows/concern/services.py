@@ -19,7 +19,7 @@ from consent.services import disclosure_record
 from notifications.services import system_text
 from org import permissions
 from org.access import require_member
-from org.models import Service
+from org.models import Service, ServiceKindSetting
 from people.models import Person
 from people.services import person_get_or_create
 from referrals.models import Concern, ConcernFeedback
@@ -32,10 +32,8 @@ from workflows.steps import NO_FORM, Guard, Opening
 PROCESS = "concern"
 HANDLER = permissions.CONCERN_HANDLER
 REPORTER = permissions.CONCERN_REPORTER
-LEGAL_BASIS = {
-    Service.Kind.BARNEHAGE: "barnevernsloven § 13-2; barnehageloven § 46",
-    Service.Kind.SKOLE: "barnevernsloven § 13-2; opplæringslova § 24-2",
-}
+# The legal basis a melding records when its service's kind has none (org.ServiceKindSetting).
+DEFAULT_LEGAL_BASIS = "barnevernsloven § 13-2"
 S = Concern.Status
 
 STEPS = steps.Steps(
@@ -200,7 +198,7 @@ def concern_draft_create(
     """Create a draft concern. Nothing leaves the reporting service until ``concern_submit``."""
     require_member(user, reporting_service, BY_REPORTER["not_member"])
     if not reporting_service.can_report_concerns:
-        raise ValidationError(_("Only kindergartens and schools file concerns here."))
+        raise ValidationError(_("This service does not file concerns to the child welfare service here."))
     if receiving_service.kind != Service.Kind.BARNEVERN:
         raise ValidationError({"receiving_service": _("Concerns go to a child welfare service.")})
     if kind not in Concern.Kind.values:
@@ -280,7 +278,8 @@ def concern_submit(*, concern: Concern, user, version=NO_FORM) -> Concern:
             _require_child(concern.person)
         concern.submitted_at = timezone.now()
         if concern.kind == Concern.Kind.MELDING:
-            concern.legal_basis = LEGAL_BASIS.get(concern.reporting_service.kind, "barnevernsloven § 13-2")
+            setting = ServiceKindSetting.objects.filter(kind=concern.reporting_service.kind).first()
+            concern.legal_basis = (setting.concern_legal_basis if setting else "") or DEFAULT_LEGAL_BASIS
             disclosure_record(
                 obj=concern, person=concern.person, from_service=concern.reporting_service,
                 to_service=concern.receiving_service, basis=Disclosure.Basis.OPPLYSNINGSPLIKT,

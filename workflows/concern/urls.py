@@ -3,7 +3,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from org.models import REPORTING_KINDS, Service
+from org.models import Service, ServiceKindSetting
 from workflows.concern import views
 
 
@@ -26,10 +26,12 @@ class ConcernsApp(Application):
 
 def landing(kinds: set[str]) -> str | None:
     """Where a user of the concern process starts their day: barnevern on its intake list, a
-    reporting service on its own concerns."""
+    kindergarten or school on its own concerns."""
     if Service.Kind.BARNEVERN in kinds:
         return "concerns:intake"
-    if kinds & REPORTING_KINDS:
+    # A kindergarten or school starts on its concerns; a service that also receives referrals (NAV,
+    # the health clinic) starts on those: which is data (org.ServiceKindSetting.starts_on_concerns).
+    if kinds and kinds & ServiceKindSetting.concern_start_kinds():
         return "concerns:index"
     return None
 
@@ -37,6 +39,6 @@ def landing(kinds: set[str]) -> str | None:
 def menu_flags(kinds: set[str]) -> dict[str, bool]:
     """Which concern sections the menu shows to a user whose services are of ``kinds``."""
     return {
-        "reports_concerns": bool(kinds & REPORTING_KINDS),
+        "reports_concerns": bool(kinds and kinds & ServiceKindSetting.reporting_kinds()),
         "receives_concerns": Service.Kind.BARNEVERN in kinds,
     }

@@ -22,7 +22,7 @@ from audit.services import access_log_read_record, access_log_write
 from org.ui import apply_errors
 from org.access import user_is_leader_of, user_services
 from referrals.access import concern_get_for_process, concern_get_for_user, EMERGENCY
-from org.models import REPORTING_KINDS, Service
+from org.models import Service, ServiceKindSetting
 from referrals.models import Concern
 from workflows.concern import forms, selectors
 from workflows.list_persons import list_persons_show
@@ -42,7 +42,7 @@ def concern_list(request):
     rows = list_persons_show(request.user, rows, naming=selectors.concern_naming(as_role="reporter"), purpose="concern list")
     for row in rows:
         row.reporter_status = selectors.reporter_status_label(row)
-    can_report = user_services(request.user).filter(kind__in=REPORTING_KINDS).exists()
+    can_report = selectors.reporting_services(request.user).exists()
     return render(request, "workflows/concern_list.html", {"rows": rows, "next_cursor": next_cursor, "can_report": can_report})
 
 
@@ -55,7 +55,7 @@ def intake_list(request):
 
 
 def _concern_form(request, data=None):
-    reporting = user_services(request.user).filter(kind__in=REPORTING_KINDS)
+    reporting = selectors.reporting_services(request.user)
     municipality_ids = reporting.values("municipality_id")
     receiving = Service.objects.filter(kind=Service.Kind.BARNEVERN, active=True, municipality_id__in=municipality_ids).order_by("name")
     return forms.ConcernForm(data, reporting_services=reporting, receiving_services=receiving)
