@@ -5,13 +5,19 @@ Lists page by keyset (never OFFSET) and run a constant number of queries whateve
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, OuterRef, Q, Subquery
 
-from org.access import member_service_ids, permitted_ids_subquery
+from org.access import member_service_ids, permitted_ids_subquery, user_services
 from referrals.access import HANDLER_PERM, REPORTER_PERM
-from org.models import Membership
+from org.models import Membership, ServiceKindSetting
 from referrals.models import Concern
 from workflows.list_persons import Naming
 from workflows.models import Deadline
 from org.paging import PAGE_SIZE, keyset_page
+
+
+def reporting_services(user):
+    """The user's services that may file concerns (org.ServiceKindSetting.may_report_concerns), by name."""
+    reporting_kinds = ServiceKindSetting.objects.filter(may_report_concerns=True).values("kind")
+    return user_services(user).filter(kind__in=reporting_kinds).order_by("name")
 
 
 def concern_intake_list(user, *, cursor: str | None = None, pending_only: bool = True, page_size: int = PAGE_SIZE):
