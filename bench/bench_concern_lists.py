@@ -180,6 +180,7 @@ class Seeder:
         from guardian.models import GroupObjectPermission
 
         from notifications.models import Notification
+        from people.models import PersonRecord
         from referrals.models import Concern
         from workflows.models import Deadline
 
@@ -235,6 +236,13 @@ class Seeder:
                     rows.append(Deadline(subject_type=self.ct, subject_id=concern.pk, responsible_service_id=concern.receiving_service_id, **d))
             GroupObjectPermission.objects.bulk_create(perms, batch_size=5000)
             Deadline.objects.bulk_create(rows, batch_size=5000)
+            # The reporting service's own record of the child (person_get_or_create writes it): the
+            # lists name each melding's child through it, and log the names shown.
+            PersonRecord.objects.bulk_create(
+                [PersonRecord(person_id=p, service_id=s, given_name="Bench", family_name=f"Child{p}")
+                 for p, s in {(c.person_id, c.reporting_service_id) for c in concerns if c.person_id}],
+                batch_size=5000, ignore_conflicts=True,
+            )
             Notification.objects.bulk_create(self._notifications(concerns), batch_size=5000)
 
     def _notifications(self, concerns):

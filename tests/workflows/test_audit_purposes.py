@@ -44,6 +44,13 @@ class ProcessAuditPurposeTests:
             undeclared = written - set(process.audit_purposes) - set(SHARED_PURPOSES)
             assert not undeclared, f"{process.name} writes undeclared purposes: {sorted(undeclared)}"
 
+    def test_it_declares_the_task_lists_purpose_in_every_process(self):
+        # The task lists span the processes: each process whose tasks they name declares their purpose.
+        written = {purpose for _f, purpose in LOGGED.findall((ROOT / "workflows" / "task_lists.py").read_text(encoding="utf-8"))}
+        assert written
+        for process in processes():
+            assert written <= set(process.audit_purposes), process.name
+
     def test_it_has_a_bokmal_wording_for_every_declared_purpose(self):
         with translation.override("nb"):
             untranslated = [p for process in processes() for p in process.audit_purposes if translation.gettext(p) == p]
