@@ -1,0 +1,157 @@
+"""Every demo user, every page their menu offers, in Chromium (issue 7, "Must show").
+
+As each user of the demo (``manage.py seed_demo``): log in, collect the links of their menu, and on
+every page they lead to check that
+- no English of the project's UI shows on the bokmål page (tests/test_i18n.py's list of words),
+- axe-core finds no serious or critical WCAG 2.1 A/AA violation (each page once),
+- the page does not scroll sideways on a 375 px phone (a wide table scrolls inside itself),
+and that the keyboard alone reaches every menu item and logs out: with Tab at desktop width, and at
+phone width after opening the drawer with Enter on the menu button.
+
+One browser, one demo seeding, and every problem collected before failing, so one run lists them all.
+"""
+import pytest
+from django.urls import reverse
+
+from tests.e2e.conftest import _axe_scan, format_violations
+from tests.test_i18n import ENGLISH_LEAKS, leaks
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+DEMO_PASSWORD = "demo"  # workflows.demo.DEMO_PASSWORD
+
+# The text a user sees or hears: visible text, and the labels read aloud (not the lang="en" switch).
+VISIBLE_TEXT_JS = """() => {
+  const parts = [document.body.innerText];
+  document.querySelectorAll('[aria-label], [title], [alt], [placeholder]').forEach(el => {
+    if (el.closest('[lang="en"]') || el.closest('[aria-hidden="true"]')) return;
+    for (const name of ['aria-label', 'title', 'alt', 'placeholder']) { const v = el.getAttribute(name); if (v) parts.push(v); }
+  });
+  return parts.join('\\n');
+}"""
+OVERFLOW_JS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+MENU_LINKS_JS = "() => [...document.querySelectorAll('#sh-drawer .sh-menu a.sh-menu__link')].map(a => a.getAttribute('href'))"
+FOCUSED_JS = """() => { const el = document.activeElement; if (!el) return null;
+  return (el.matches('#sh-drawer .sh-menu a') && el.getAttribute('href')) || el.getAttribute('data-testid') || el.tagName; }"""
+
+
+@pytest.fixture
+def demo(transactional_db):
+    from workflows.demo import seed_demo
+
+    return seed_demo()
+
+
+def login_as(page, username):
+    page.goto(reverse("login"))
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.get_by_test_id("login-form").get_by_role("button").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def tab_until(page, wanted, *, limit=80) -> set:
+    """Press Tab until every focus target in ``wanted`` was reached (or ``limit`` presses); returns
+    what was reached."""
+    reached = set()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate(FOCUSED_JS))
+        if wanted <= reached:
+            break
+    return reached & wanted
+
+
+def check_page(page, url, problems, scanned):
+    response = page.goto(url)
+    label = f"{url}"
+    if response is None or response.status != 200:
+        problems.append(f"{label}: answered {response.status if response else 'nothing'}")
+        return
+    english = leaks(page.evaluate(VISIBLE_TEXT_JS), ENGLISH_LEAKS)
+    if english:
+        problems.append(f"{label}: English on the bokmål page: {english}")
+    width, viewport = page.evaluate(OVERFLOW_JS)
+    if width > viewport:
+        problems.append(f"{label}: {width} px wide in a {viewport} px phone viewport")
+    path = url.split("?")[0]
+    if path not in scanned:
+        scanned.add(path)
+        violations = _axe_scan(page)
+        if violations:
+            problems.append(f"{label}: axe-core\n{format_violations(violations)}")
+
+
+def check_keyboard(page, links, problems):
+    """At desktop width Tab walks through every menu item; at phone width Enter on the menu button
+    opens the drawer, Tab reaches every item and Enter follows one; the user menu's button and Log out
+    are reached with Tab and work with Enter. Ends logged out."""
+    page.set_viewport_size(DESKTOP)
+    page.goto(links[-1])
+    missing = set(links) - tab_until(page, set(links))
+    if missing:
+        problems.append(f"(desktop): Tab never reaches {sorted(missing)}")
+
+    page.set_viewport_size(PHONE)
+    page.goto(links[0])
+    if not tab_until(page, {"menu-button"}):
+        problems.append("(phone): Tab never reaches the menu button")
+    else:
+        page.keyboard.press("Enter")
+        page.locator("#sh-drawer.mdc-drawer--open").wait_for()
+        missing = set(links) - tab_until(page, set(links))
+        if missing:
+            problems.append(f"(phone): Tab never reaches {sorted(missing)} in the open drawer")
+        target = links[-1]
+        if tab_until(page, {target}):
+            page.keyboard.press("Enter")
+            page.wait_for_url(lambda url: url.endswith(target))
+        else:
+            problems.append(f"(phone): cannot reach {target} to follow it")
+
+    page.set_viewport_size(DESKTOP)
+    page.goto(links[0])
+    if not tab_until(page, {"user-menu-toggle"}):
+        problems.append("Tab never reaches the user menu")
+        return
+    page.keyboard.press("Enter")
+    if not tab_until(page, {"logout"}, limit=5):
+        problems.append("Tab never reaches Log out after opening the user menu")
+        return
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/accounts/login/" in url or "/accounts/logout/" in url)
+    page.goto(reverse("notifications:index"))
+    if "/accounts/login/" not in page.url:
+        problems.append("still logged in after logging out by keyboard")
+
+
+class EveryPageTests:
+    def test_every_demo_user_gets_every_menu_page_in_bokmal_accessible_phone_sized_and_by_keyboard(self, browser, live_server, demo):
+        problems, scanned = [], set()
+        users = sorted(demo["users"])
+        assert {"barnehage", "skole", "barnevern", "barnevern-leder", "helsesykepleier", "ruskoordinator", "slt",
+                "personvern", "admin", "barnehage-styrer"} <= set(users)
+        # One context for all: the shell's scripts and styles load once; each user logs out at the end.
+        context = browser.new_context(base_url=live_server.url, locale="nb-NO", viewport=PHONE)
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        try:
+            for username in users:
+                mine = []
+                context.clear_cookies()
+                page.set_viewport_size(PHONE)
+                login_as(page, username)
+                landing = page.url[len(live_server.url):]
+                links = page.evaluate(MENU_LINKS_JS)
+                if not links:
+                    mine.append(f"no menu on the landing page {landing}")
+                for url in dict.fromkeys([landing, *links]):
+                    check_page(page, url, mine, scanned)
+                if links:
+                    check_keyboard(page, links, mine)
+                problems += [f"{username}: {p}" for p in mine]
+        finally:
+            context.close()
+        assert not problems, "\n".join(problems)
