@@ -108,7 +108,7 @@ REGISTRY: list[Process] = [
         rests_on_consent=False,
         consent_note="A melding rests on the duty to report (barnevernsloven § 13-2), never on consent.",
         audit_purposes=(
-            gettext_noop("concern page"), gettext_noop("concern draft"), gettext_noop("concern sent"),
+            gettext_noop("concern page"), gettext_noop("concern draft"), gettext_noop("concern draft deleted"), gettext_noop("concern sent"),
             gettext_noop("receipt confirmed"), gettext_noop("review decision"), gettext_noop("investigation extended"),
             gettext_noop("investigation concluded"), gettext_noop("feedback to reporter"),
             gettext_noop("consultation answered"), gettext_noop("consultation upgraded"),

@@ -66,12 +66,23 @@
     });
   }
 
+  // Parts marked data-shows-for="name=value" show only while that radio button is chosen (the
+  // emergency numbers while a concern is marked acute). Without JavaScript they always show.
+  function syncShown(form) {
+    form.querySelectorAll("[data-shows-for]").forEach(function (part) {
+      var rule = part.getAttribute("data-shows-for").split("=");
+      var checked = form.querySelector('input[name="' + rule[0] + '"]:checked');
+      part.hidden = !(checked && checked.value === rule[1]);
+    });
+  }
+
   function syncAll() {
     markCurrentMenuLink();
     watchDrawer();
     syncExpanded();
     focusableScroll();
     document.querySelectorAll("form[data-kind-switch]").forEach(sync);
+    document.querySelectorAll("form").forEach(syncShown);
     var summary = document.querySelector(".sh-error-summary");
     if (summary && !summary.contains(document.activeElement)) summary.focus();
   }
@@ -79,6 +90,7 @@
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.name === "kind" && target.form && target.form.hasAttribute("data-kind-switch")) sync(target.form);
+    if (target.form && target.form.querySelector("[data-shows-for]")) syncShown(target.form);
   });
   document.addEventListener("keydown", function (event) {
     var target = event.target;

@@ -16,12 +16,14 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from audit.services import access_log_write
 from consent.models import Disclosure
 from consent.services import disclosure_record
-from notifications.services import system_text
+from notifications.models import Reminder
+from notifications.services import reminder_schedule, system_text
+from notifications.tasks import deliver_reminder
 from org import permissions
 from org.access import require_member
 from org.models import Service, ServiceKindSetting
 from people.models import Person
-from people.services import person_get_or_create
+from people.services import person_get_or_create, person_record_set
 from referrals.models import Concern, ConcernFeedback
 from people.validators import CHILD_UNDER, LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, child_birth_date_problem, contains_national_id, text_limits
 from workflows import steps
@@ -64,6 +66,11 @@ def _handler_deadline(step, **timing):
 
 # The reporter (barnehage/skole).
 EDIT = STEPS.add("edit", statuses=(S.DRAFT,), **BY_REPORTER, purpose="concern draft")
+DELETE = STEPS.add(
+    "delete", statuses=(S.DRAFT,), **BY_REPORTER, purpose="concern draft deleted",
+    guards=(Guard(lambda c: c.upgraded_from_id is None,
+                  gettext_lazy("A melding made from an anonymous consultation cannot be deleted: check it and send it.")),),
+)
 SEND = STEPS.add(
     "send", statuses=(S.DRAFT,), **BY_REPORTER, purpose="concern sent",
     opens=(
@@ -141,15 +148,23 @@ def _require_child(person: Person):
         raise ValidationError({"person": ValidationError(problem, code="not_a_child")})
 
 
-def _validate_content(*, kind, person, observations, categories, parents_informed, child_informed, not_informed_reason, child_age):
+def _validate_content(*, kind, person, observations, categories, parents_informed, child_informed, not_informed_reason, child_age,
+                      full: bool = True):
+    """Refuse content that may not be stored (``full=False``, a draft) or not sent (``full``).
+
+    A draft may leave any question open, but what it holds must be safe to keep: an anonymous
+    consultation never identifies the child, a melding's child is a child, the categories are
+    known, no text is too long. Sending also needs every required answer. All problems are raised
+    at once, by field.
+    """
     text_limits(observations=(observations, LONG_TEXT), not_informed_reason=(not_informed_reason, SHORT_TEXT))
     errors = {}
-    if not (observations or "").strip():
-        errors["observations"] = _("Describe what you have observed.")
     valid = set(Concern.Category.values)
-    if not categories:
+    if full and not (observations or "").strip():
+        errors["observations"] = _("Describe what you have observed.")
+    if full and not categories:
         errors["categories"] = _("Choose at least one category.")
-    elif not set(categories) <= valid:
+    elif not set(categories or ()) <= valid:
         errors["categories"] = _("Unknown category.")
     if kind == Concern.Kind.CONSULTATION:
         if person is not None:
@@ -163,20 +178,30 @@ def _validate_content(*, kind, person, observations, categories, parents_informe
             errors["child_age"] = _("The age must be between 0 and 17: the child welfare service receives concerns about children under 18.")
     else:
         if person is None:
-            errors["person"] = _("A melding must say which child it concerns.")
+            if full:
+                errors["person"] = _("A melding must say which child it concerns.")
         else:
             try:
                 _require_child(person)
             except ValidationError as e:
                 errors.update(e.error_dict)
-        if parents_informed is None:
-            errors["parents_informed"] = _("Say whether the parents have been told.")
-        if child_informed is None:
-            errors["child_informed"] = _("Say whether the child has been told.")
-        if (parents_informed is False or child_informed is False) and not (not_informed_reason or "").strip():
-            errors["not_informed_reason"] = _("Explain why the parents or the child have not been told.")
+        if full:
+            if parents_informed is None:
+                errors["parents_informed"] = _("Say whether the parents have been told.")
+            if child_informed is None:
+                errors["child_informed"] = _("Say whether the child has been told.")
+            if (parents_informed is False or child_informed is False) and not (not_informed_reason or "").strip():
+                errors["not_informed_reason"] = _("Explain why the parents or the child have not been told.")
     if errors:
         raise ValidationError(errors)
+
+
+def _validate_for_sending(concern: Concern) -> None:
+    _validate_content(
+        kind=concern.kind, person=concern.person, observations=concern.observations, categories=concern.categories,
+        parents_informed=concern.parents_informed, child_informed=concern.child_informed,
+        not_informed_reason=concern.not_informed_reason, child_age=concern.child_age,
+    )
 
 
 @transaction.atomic
@@ -186,8 +211,8 @@ def concern_draft_create(
     kind: str,
     reporting_service: Service,
     receiving_service: Service,
-    observations: str,
-    categories: list[str],
+    observations: str = "",
+    categories: list[str] | None = None,
     urgency: str = Concern.Urgency.NORMAL,
     person: Person | None = None,
     child_age: int | None = None,
@@ -195,7 +220,10 @@ def concern_draft_create(
     child_informed: bool | None = None,
     not_informed_reason: str = "",
 ) -> Concern:
-    """Create a draft concern. Nothing leaves the reporting service until ``concern_submit``."""
+    """Create a draft concern. Nothing leaves the reporting service until ``concern_submit``.
+
+    A draft may be incomplete (``concern_submit`` checks that every question is answered); what
+    it holds must still be safe to keep (see ``_validate_content``)."""
     require_member(user, reporting_service, BY_REPORTER["not_member"])
     if not reporting_service.can_report_concerns:
         raise ValidationError(_("This service does not file concerns to the child welfare service here."))
@@ -203,10 +231,13 @@ def concern_draft_create(
         raise ValidationError({"receiving_service": _("Concerns go to a child welfare service.")})
     if kind not in Concern.Kind.values:
         raise ValidationError(_("Unknown kind of concern."))
+    if urgency not in Concern.Urgency.values:
+        raise ValidationError({"urgency": _("Choose how urgent it is.")})
+    categories = list(categories or [])
     _validate_content(
         kind=kind, person=person, observations=observations, categories=categories,
         parents_informed=parents_informed, child_informed=child_informed,
-        not_informed_reason=not_informed_reason, child_age=child_age,
+        not_informed_reason=not_informed_reason, child_age=child_age, full=False,
     )
     concern = Concern.objects.create(
         kind=kind,
@@ -215,12 +246,12 @@ def concern_draft_create(
         created_by=user,
         person=person,
         child_age=child_age if kind == Concern.Kind.CONSULTATION else None,
-        observations=observations.strip(),
-        categories=list(categories),
+        observations=(observations or "").strip(),
+        categories=categories,
         urgency=urgency,
         parents_informed=parents_informed,
         child_informed=child_informed,
-        not_informed_reason=not_informed_reason.strip(),
+        not_informed_reason=(not_informed_reason or "").strip(),
     )
     permissions.grant_to_service(perm=REPORTER, obj=concern, service=reporting_service)
     access_log_write(user=user, action="create", obj=concern, person=person, purpose="concern draft", service=reporting_service)
@@ -243,7 +274,8 @@ def concern_create(*, user, reporting_service: Service, child: dict | None = Non
 
 @transaction.atomic
 def concern_draft_update(*, concern: Concern, user, version, **fields) -> Concern:
-    """Change a draft. Refused once sent, or if the form is stale."""
+    """Change a draft; it may stay incomplete (see ``concern_draft_create``). Refused once sent,
+    or if the form is stale."""
     with EDIT.run(concern, user=user, version=version) as run:
         concern = run.record
         allowed = {"observations", "categories", "urgency", "parents_informed", "child_informed", "not_informed_reason", "child_age", "person", "receiving_service"}
@@ -253,15 +285,73 @@ def concern_draft_update(*, concern: Concern, user, version, **fields) -> Concer
         merged = {f: fields.get(f, getattr(concern, f)) for f in allowed}
         if "receiving_service" in fields and merged["receiving_service"].kind != Service.Kind.BARNEVERN:
             raise ValidationError({"receiving_service": _("Concerns go to a child welfare service.")})
+        if merged["urgency"] not in Concern.Urgency.values:
+            raise ValidationError({"urgency": _("Choose how urgent it is.")})
+        if concern.kind != Concern.Kind.CONSULTATION:
+            merged["child_age"] = None
         _validate_content(
-            kind=concern.kind, person=merged["person"], observations=merged["observations"], categories=merged["categories"],
+            kind=concern.kind, person=merged["person"], observations=merged["observations"] or "", categories=merged["categories"] or [],
             parents_informed=merged["parents_informed"], child_informed=merged["child_informed"],
-            not_informed_reason=merged["not_informed_reason"], child_age=merged["child_age"],
+            not_informed_reason=merged["not_informed_reason"] or "", child_age=merged["child_age"], full=False,
         )
         for f, v in fields.items():
+            if f in ("observations", "not_informed_reason"):
+                v = (v or "").strip()
+            elif f == "categories":
+                v = list(v or [])
             setattr(concern, f, v)
+        if concern.kind != Concern.Kind.CONSULTATION:
+            concern.child_age = None
         concern.save()
     return concern
+
+
+@transaction.atomic
+def concern_draft_save(*, concern: Concern, user, version, child: dict | None = None, send: bool = False, **fields) -> Concern:
+    """The draft edit form's one write: register the child of a melding from ``child`` (the form's
+    identity fields; None leaves the draft without a child), change the draft and, with ``send``,
+    send it, which checks every answer. A refused send changes nothing."""
+    person = None
+    if child is not None and concern.kind == Concern.Kind.MELDING:
+        # Only a member of the reporting service may register a child through its draft.
+        require_member(user, concern.reporting_service, BY_REPORTER["not_member"])
+        person = _draft_child(concern, user=user, child=child)
+    concern = concern_draft_update(concern=concern, user=user, version=version, person=person, **fields)
+    if send:
+        # The version was checked by the change, which has just moved it on.
+        concern = concern_submit(concern=concern, user=user)
+    return concern
+
+
+def _draft_child(concern: Concern, *, user, child: dict) -> Person:
+    """The child of a draft being saved again: the same person when the identity is unchanged
+    (only the service's record of the name follows what was typed; without a number a new person
+    would be registered at every save), else the person with the identity given."""
+    current = concern.person
+    service = concern.reporting_service
+    if current is not None:
+        same_number = child["national_id"] and current.national_id == child["national_id"]
+        same_unnumbered = not child["national_id"] and not current.national_id and current.birth_date == child["birth_date"]
+        if same_number or same_unnumbered:
+            person_record_set(person=current, service=service, given_name=child["given_name"], family_name=child["family_name"])
+            return current
+    return person_get_or_create(user=user, municipality=service.municipality, service=service, **child)
+
+
+@transaction.atomic
+def concern_draft_delete(*, concern: Concern, user, version) -> None:
+    """Delete a draft that never left the reporting service (its permission rows with it); the
+    access log keeps that it existed and who deleted it. Refused once sent, for a stale page, and
+    for a melding made from an anonymous consultation (the upgrade is one way: it is sent or kept)."""
+    concern = STEPS.lock(concern)
+    require_member(user, concern.reporting_service, BY_REPORTER["not_member"])
+    refusal = DELETE.refusal(concern)
+    if refusal is not None:
+        raise refusal
+    STEPS.require_fresh(concern, version)
+    access_log_write(user=user, action="delete", obj=concern, person=concern.person, purpose=DELETE.purpose, service=concern.reporting_service)
+    permissions.revoke_all_on_object(obj=concern)
+    concern.delete()
 
 
 @transaction.atomic
@@ -274,8 +364,8 @@ def concern_submit(*, concern: Concern, user, version=NO_FORM) -> Concern:
     """
     with SEND.run(concern, user=user, version=version) as run:
         concern = run.record
-        if concern.kind == Concern.Kind.MELDING and concern.person is not None:
-            _require_child(concern.person)
+        # A draft may be incomplete; what is sent answers every question (and the child is still a child).
+        _validate_for_sending(concern)
         concern.submitted_at = timezone.now()
         if concern.kind == Concern.Kind.MELDING:
             setting = ServiceKindSetting.objects.filter(kind=concern.reporting_service.kind).first()
@@ -293,7 +383,27 @@ def concern_submit(*, concern: Concern, user, version=NO_FORM) -> Concern:
         STEPS.flow_class().start.run(concern=concern)
         run.notify(concern.receiving_service, HANDLER, "submitted",
                    system_text(gettext_noop("%(ref)s: a new concern has arrived"), ref=concern.reference))
+        if concern.urgency == Concern.Urgency.ACUTE:
+            _alarm_leaders_now(concern)
     return concern
+
+
+def _alarm_leaders_now(concern: Concern) -> Reminder:
+    """An acute concern reaches the receiving service's leaders at once, in-app and by e-mail.
+
+    The alarm is a reminder row written in the sending transaction (so it exists exactly when the
+    concern was sent) and delivered as soon as that commits, not at the next minute's sweep. If the
+    queue is down, the sweep delivers it; the row's lock and ``sent_at`` make it once either way.
+    Its text names the case by its reference only (the e-mail subject names nothing).
+    """
+    reminder = reminder_schedule(
+        key=f"{PROCESS}:{concern.pk}:acute:{concern.receiving_service_id}", obligation=f"{PROCESS}:{concern.pk}:acute",
+        kind=Reminder.Kind.ALARM, service=concern.receiving_service, audience=Reminder.Audience.LEADERS,
+        message=system_text(gettext_noop("%(ref)s: an ACUTE concern has arrived – the child may be in danger now"), ref=concern.reference),
+        subject=concern, required_perm=HANDLER, due_at=timezone.now(), url=STEPS.url(concern),
+    )
+    transaction.on_commit(lambda: deliver_reminder.delay(reminder.pk), robust=True)
+    return reminder
 
 
 @transaction.atomic

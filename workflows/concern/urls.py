@@ -17,6 +17,8 @@ class ConcernsApp(Application):
     create_path = path("ny/", views.concern_create, name="create")
     detail_path = path("<uuid:code>/", views.concern_detail, name="detail")
     send_path = path("<uuid:code>/send/", views.concern_send, name="send")
+    edit_path = path("<uuid:code>/rediger/", views.concern_edit, name="edit")
+    delete_path = path("<uuid:code>/slett/", views.concern_delete, name="delete")
     action_path = path("<uuid:code>/handling/<slug:action>/", views.concern_action, name="action")
     upgrade_path = path("<uuid:code>/oppgrader/", views.concern_upgrade, name="upgrade")
     log_path = path("<uuid:code>/logg/", views.concern_log, name="log")

@@ -20,9 +20,10 @@ from django.views.decorators.http import require_POST
 from audit.selectors import access_log_for_object
 from audit.services import access_log_read_record, access_log_write
 from org.ui import apply_errors
-from org.access import user_is_leader_of, user_services
+from org.access import user_is_leader_of
 from referrals.access import concern_get_for_process, concern_get_for_user, EMERGENCY
-from org.models import Service, ServiceKindSetting
+from org.models import Service
+from people.models import PersonRecord
 from referrals.models import Concern
 from workflows.concern import forms, selectors
 from workflows.list_persons import list_persons_show
@@ -54,11 +55,61 @@ def intake_list(request):
     return render(request, "workflows/intake_list.html", {"rows": rows, "next_cursor": next_cursor, "pending": pending})
 
 
+def _receiving_services(municipality_ids):
+    return (
+        Service.objects.filter(kind=Service.Kind.BARNEVERN, active=True, municipality_id__in=municipality_ids)
+        .select_related("municipality").order_by("name")
+    )
+
+
+def _emergency_numbers(receiving):
+    """The barnevernvakt numbers of the municipalities the form may send to, for the acute box."""
+    seen, out = set(), []
+    for service in receiving:
+        m = service.municipality
+        if m.pk not in seen and m.emergency_phone:
+            seen.add(m.pk)
+            out.append({"municipality": m.name, "phone": m.emergency_phone})
+    return out
+
+
+def _sends(data) -> bool:
+    """A post sends the concern unless its "Save as draft" button was pressed. (A form submitted
+    with Enter in a text field uses the first button, which sends; so does the detail page.)"""
+    return data is not None and "draft" not in data
+
+
 def _concern_form(request, data=None):
     reporting = selectors.reporting_services(request.user)
-    municipality_ids = reporting.values("municipality_id")
-    receiving = Service.objects.filter(kind=Service.Kind.BARNEVERN, active=True, municipality_id__in=municipality_ids).order_by("name")
-    return forms.ConcernForm(data, reporting_services=reporting, receiving_services=receiving)
+    receiving = _receiving_services(reporting.values("municipality_id"))
+    full = data is None or _sends(data)
+    return forms.ConcernForm(data, reporting_services=reporting, receiving_services=receiving, full=full)
+
+
+def _draft_form(concern, data=None, *, full=None, initial=None):
+    receiving = _receiving_services([concern.reporting_service.municipality_id])
+    full = (data is None or _sends(data)) if full is None else full
+    return forms.ConcernForm(
+        data, initial=initial, reporting_services=Service.objects.filter(pk=concern.reporting_service_id),
+        receiving_services=receiving, full=full, draft=concern,
+    )
+
+
+def _form_page(request, form, *, concern=None, status=200):
+    receiving = list(form.fields["receiving_service"].queryset)
+    ctx = {"form": form, "concern": concern, "emergency_numbers": _emergency_numbers(receiving)}
+    if concern is not None:
+        ctx["version"] = svc.concern_version(concern)
+    return render(request, "workflows/concern_form.html", ctx, status=status)
+
+
+def _content(data) -> dict:
+    """The concern's content from a valid form, as the services take it."""
+    return {
+        "receiving_service": data["receiving_service"], "observations": data["observations"], "categories": data["categories"],
+        "urgency": data["urgency"], "child_age": data.get("child_age"), "parents_informed": data["parents_informed"],
+        "child_informed": data["child_informed"], "not_informed_reason": data["not_informed_reason"],
+    }
 
 
 @login_required
@@ -66,25 +117,68 @@ def concern_create(request):
     form = _concern_form(request, request.POST or None)
     if not form.fields["reporting_service"].queryset.exists():
         raise Http404
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        return _form_page(request, form)
+    if form.is_valid():
         data = form.cleaned_data
-        send_now = "send" in request.POST
         try:
             concern = svc.concern_create(
-                user=request.user, send=send_now, child=form.person_data, kind=data["kind"],
-                reporting_service=data["reporting_service"], receiving_service=data["receiving_service"],
-                observations=data["observations"], categories=data["categories"], urgency=data["urgency"],
-                child_age=data.get("child_age"), parents_informed=data["parents_informed"],
-                child_informed=data["child_informed"], not_informed_reason=data["not_informed_reason"],
+                user=request.user, send=form.full, child=form.person_data, kind=data["kind"],
+                reporting_service=data["reporting_service"], **_content(data),
             )
         except ValidationError as e:
             apply_errors(form, e)
         else:
-            messages.success(request, _("The concern has been sent.") if send_now else _("The draft has been saved."))
+            messages.success(request, _("The concern has been sent.") if form.full else _("The draft has been saved."))
             return redirect("concerns:detail", concern.code)
+    # 422 so Hotwire Turbo renders the errors, and so no client mistakes it for success.
+    return _form_page(request, form, status=422)
+
+
+@login_required
+def concern_edit(request, code):
+    """Edit a draft (also the melding made from an upgraded consultation): save it again, or send it."""
+    concern, roles = concern_get_for_user(request.user, code, role="reporter")
+    if "edit" not in svc.STEPS.available(concern, roles):
+        messages.info(request, _("This concern has been sent and can no longer be changed."))
+        return redirect("concerns:detail", concern.code)
+    if request.method != "POST":
+        record = PersonRecord.objects.filter(person=concern.person, service=concern.reporting_service).first() if concern.person else None
+        access_log_write(user=request.user, action="view", obj=concern, person=concern.person, purpose="concern draft",
+                         service=concern.reporting_service)
+        return _form_page(request, _draft_form(concern, initial=forms.concern_form_initial(concern, record)), concern=concern)
+    form = _draft_form(concern, request.POST)
+    if form.is_valid():
+        try:
+            concern = svc.concern_draft_save(
+                concern=concern, user=request.user, version=request.POST.get("version"), child=form.person_data,
+                send=form.full, **_content(form.cleaned_data),
+            )
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, _("The concern has been sent.") if form.full else _("The draft has been saved."))
+            return redirect("concerns:detail", concern.code)
+    return _form_page(request, form, concern=concern, status=422)
+
+
+@login_required
+def concern_delete(request, code):
+    """Delete a draft after the user confirms it (a page of its own, so no click deletes by mistake)."""
+    concern, roles = concern_get_for_user(request.user, code, role="reporter")
+    offered = svc.STEPS.available(concern, roles)
+    if "delete" not in offered:
+        raise Http404
     if request.method == "POST":
-        return _render_invalid(request, "workflows/concern_form.html", {"form": form})
-    return render(request, "workflows/concern_form.html", {"form": form})
+        try:
+            svc.concern_draft_delete(concern=concern, user=request.user, version=request.POST.get("version"))
+        except ValidationError as e:
+            for msg in e.messages:
+                messages.error(request, msg)
+            return redirect("concerns:detail", concern.code)
+        messages.success(request, _("The draft has been deleted."))
+        return redirect("concerns:index")
+    return render(request, "workflows/concern_delete.html", {"concern": concern, "version": svc.concern_version(concern)})
 
 
 def _action_forms(concern, offered):
@@ -114,6 +208,8 @@ def _detail_context(request, concern, roles, action_forms=None):
     ctx["reporter_status"] = selectors.reporter_status_label(concern)
     ctx["can_see_log"] = any(user_is_leader_of(request.user, s) for s in (concern.reporting_service, concern.receiving_service))
     ctx["upgraded_to"] = Concern.objects.filter(upgraded_from=concern).only("code").first()
+    if concern.urgency == Concern.Urgency.ACUTE:
+        ctx["emergency_phone"] = concern.receiving_service.municipality.emergency_phone
     return ctx
 
 
@@ -136,6 +232,13 @@ def concern_send(request, code):
     try:
         svc.concern_submit(concern=concern, user=request.user, version=request.POST.get("version"))
     except ValidationError as e:
+        if hasattr(e, "error_dict") and concern.status == Concern.Status.DRAFT:
+            # An incomplete draft: its form, with every missing answer at once.
+            record = PersonRecord.objects.filter(person=concern.person, service=concern.reporting_service).first() if concern.person else None
+            form = _draft_form(concern, forms.concern_form_initial(concern, record), full=True)
+            if form.is_valid():
+                apply_errors(form, e)
+            return _form_page(request, form, concern=concern, status=422)
         for msg in e.messages:
             messages.error(request, msg)
     else:
