@@ -94,7 +94,8 @@ class Deadline(models.Model):
 class ConcernProcess(Process):
     """The viewflow process around one concern."""
 
-    concern = models.OneToOneField(Concern, on_delete=models.PROTECT, related_name="process")
+    # The label viewflow's process page shows for the case (it was the English field name).
+    concern = models.OneToOneField(Concern, on_delete=models.PROTECT, related_name="process", verbose_name=_("concern"))
 
     class Meta:
         verbose_name = _("concern process")
@@ -104,7 +105,7 @@ class ConcernProcess(Process):
 class ReferralProcess(Process):
     """The viewflow process around one referral."""
 
-    referral = models.OneToOneField("referrals.Referral", on_delete=models.PROTECT, related_name="process")
+    referral = models.OneToOneField("referrals.Referral", on_delete=models.PROTECT, related_name="process", verbose_name=_("referral"))
 
     class Meta:
         verbose_name = _("referral process")
