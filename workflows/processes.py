@@ -150,7 +150,7 @@ REGISTRY: list[Process] = [
             gettext_noop("referral forwarded (awaiting approval)"), gettext_noop("referral sent (approved)"),
             gettext_noop("referral basis not approved"), gettext_noop("referral cancelled (consent withdrawn)"),
             # A list naming the person (one row per person shown); the task lists name them too.
-            gettext_noop("referral list"), gettext_noop("task list"),
+            gettext_noop("referral list"), gettext_noop("contact list"), gettext_noop("task list"),
         ),
         demo="workflows.referral.demo.seed",
         menu="workflows.referral.urls.menu_flags",

@@ -182,6 +182,17 @@ class ReferralListNameTests:
         assert "Solveig" not in page
         assert AccessLog.objects.filter(purpose="referral list", service=ro.tildeling).count() == AccessLog_before
 
+    def test_it_names_the_person_on_the_contact_list_of_the_registering_service(self, client, ro):
+        contact = make_contact(ro, given="Solveig")
+        page, queries = get(client, ro.sender, reverse("referrals:contacts"), queries=True)
+        assert "Solveig" in page and len(log_inserts(queries)) == 1
+        [row] = list_reads("contact list")
+        assert (row.person_id, row.service_id, row.object_type, row.object_id) == (
+            contact.person_id, ro.radgivning.pk, "referrals.contact", contact.pk
+        )
+        page = get(client, ro.coordinator, reverse("referrals:contacts"))
+        assert "Solveig" not in page
+
     def test_it_logs_both_lists_of_the_coordinator_page_in_one_insert(self, client, ro):
         people = [make_referral(ro, contact=make_contact(ro, given=g), via_coordinator=True).person_id for g in ("Åse", "Per")]
         _page, queries = get(client, ro.coordinator, reverse("referrals:coordinator"), queries=True)
@@ -191,6 +202,7 @@ class ReferralListNameTests:
     def test_it_runs_as_many_queries_for_ten_rows_as_for_two(self, client, ro):
         pages = [
             (ro.sender, reverse("referrals:index")),
+            (ro.sender, reverse("referrals:contacts")),
             (ro.coordinator, reverse("referrals:coordinator")),
             (ro.coordinator, reverse("referrals:coordinator_list")),
             (ro.tildeling_staff, reverse("referrals:incoming")),

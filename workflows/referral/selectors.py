@@ -378,6 +378,14 @@ def referral_naming(*, as_role: str):
     return naming
 
 
+def contact_naming(contact):
+    """The Naming of a contact row (the contact list holds the contacts of the user's services, by
+    their permission): the person, named by the registering service's record, as on its page."""
+    if contact.person_id is None:
+        return None
+    return Naming(obj=contact, person_id=contact.person_id, named_by_id=contact.service_id, acting_service_id=contact.service_id)
+
+
 def referral_list_namings(user, referrals) -> dict:
     """For lists not narrowed by the role (the task lists): ``{referral pk: Naming}`` for the
     ``referrals`` the user holds a role on now, through a service group (referral_roles, asked for

@@ -90,6 +90,7 @@ def catalogue_search(request):
 @login_required
 def contact_list(request):
     rows, next_cursor = selectors.contact_list(request.user, cursor=request.GET.get("etter"))
+    rows = list_persons_show(request.user, rows, naming=selectors.contact_naming, purpose="contact list")
     return render(request, "referrals/contact_list.html", {"rows": rows, "next_query": _next_query(request, "etter", next_cursor)})
 
 
