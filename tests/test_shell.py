@@ -1,0 +1,67 @@
+"""The shell around every page (issue 7, point 14): a message shows once, and the login page
+switches between bokmål and English before anyone has logged in."""
+import re
+
+import pytest
+from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from django.urls import reverse
+
+from tests.factories import make_org
+
+pytestmark = pytest.mark.django_db
+
+SAVED = "Endringen er lagret."
+
+
+def with_message(client, text):
+    """Put a success message in the client's messages cookie, as a redirecting view would."""
+    request = RequestFactory().get("/")
+    storage = CookieStorage(request)
+    storage.add(messages.SUCCESS, text)
+    response = HttpResponse()
+    storage.update(response)
+    client.cookies[storage.cookie_name] = response.cookies[storage.cookie_name].value
+
+
+class MessageOnceTests:
+    @pytest.mark.parametrize("page", ["notifications:index", "workflow:inbox", "concerns:index"])
+    def test_it_renders_a_success_message_once(self, client, page):
+        org = make_org()
+        client.force_login(org.reporter)
+        with_message(client, SAVED)
+        html = client.get(reverse(page)).content.decode()
+        assert html.count(SAVED) == 1
+        assert 'data-testid="messages"' in html
+
+    def test_it_shows_the_message_on_the_next_page_only(self, client):
+        org = make_org()
+        client.force_login(org.reporter)
+        with_message(client, SAVED)
+        client.get(reverse("notifications:index"))
+        assert SAVED not in client.get(reverse("notifications:index")).content.decode()
+
+
+class LoginLanguageTests:
+    def test_it_switches_the_login_page_to_english_and_back_with_a_csrf_protected_post(self, db):
+        client = Client(enforce_csrf_checks=True)
+        page = client.get(reverse("login") + "?next=/concerns/")
+        html = page.content.decode()
+        assert "<h1>Logg inn</h1>" in html
+        form = re.search(r'<form action="%s" method="post"[^>]*data-testid="language-switch">(.*?)</form>' % re.escape(reverse("set_language")), html, re.S)
+        assert form and 'name="language" value="en"' in form.group(1)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(1)).group(1)
+
+        refused = client.post(reverse("set_language"), {"language": "en", "next": "/accounts/login/?next=/concerns/"})
+        assert refused.status_code == 403
+
+        switched = client.post(reverse("set_language"), {"language": "en", "next": "/accounts/login/?next=/concerns/", "csrfmiddlewaretoken": token})
+        assert switched.status_code == 302 and switched["Location"] == "/accounts/login/?next=/concerns/"
+        english = client.get(switched["Location"]).content.decode()
+        assert "<h1>Log in</h1>" in english and 'value="nb"' in english
+
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', english).group(1)
+        client.post(reverse("set_language"), {"language": "nb", "next": "/accounts/login/", "csrfmiddlewaretoken": token})
+        assert "<h1>Logg inn</h1>" in client.get(reverse("login")).content.decode()
