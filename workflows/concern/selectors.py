@@ -3,12 +3,12 @@
 Lists page by keyset (never OFFSET) and run a constant number of queries whatever the data size.
 """
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 
 from org.access import member_service_ids, permitted_ids_subquery, user_services
 from referrals.access import HANDLER_PERM, REPORTER_PERM
 from org.models import Membership, ServiceKindSetting
-from referrals.models import Concern
+from referrals.models import Concern, ConcernFeedback
 from workflows.list_persons import Naming
 from workflows.models import Deadline
 from org.paging import PAGE_SIZE, keyset_page
@@ -46,35 +46,54 @@ def concern_sent_list(user, *, cursor: str | None = None, page_size: int = PAGE_
     """“Mine bekymringer”: concerns of the user's reporting services, newest first, with the
     feedback deadline the reporter is entitled to know. Returns ``(rows, next_cursor)``."""
     concern_ct = ContentType.objects.get_for_model(Concern)
+    # The feedback still owed (after receipt, then after the investigation): none once given.
     feedback_due = Deadline.objects.filter(
-        subject_type=concern_ct, subject_id=OuterRef("pk"), policy__process="concern", policy__step="feedback_initial"
-    ).values("due_at")[:1]
+        subject_type=concern_ct, subject_id=OuterRef("pk"), policy__process="concern",
+        policy__step__in=("feedback_initial", "feedback_final"), met_at__isnull=True, cancelled_at__isnull=True,
+    ).order_by("due_at").values("due_at")[:1]
+    feedback = ConcernFeedback.objects.filter(concern=OuterRef("pk"))
     qs = (
         Concern.objects.filter(reporting_service__in=member_service_ids(user))
         .filter(permitted_ids_subquery(user, Concern, REPORTER_PERM))
         .select_related("reporting_service")
         .only("code", "kind", "status", "urgency", "categories", "created_at", "submitted_at", "received_at",
               "reporting_service__name", "person")
-        .annotate(feedback_due_at=Subquery(feedback_due))
+        .annotate(
+            feedback_due_at=Subquery(feedback_due),
+            final_feedback_sent=Exists(feedback.filter(kind=ConcernFeedback.Kind.FINAL)),
+            initial_investigation_opened=Subquery(feedback.filter(kind=ConcernFeedback.Kind.INITIAL).values("investigation_opened")[:1]),
+        )
     )
     return keyset_page(qs, "created_at", cursor, descending=True, page_size=page_size)
 
 
-REPORTER_STATUS = {
-    Concern.Status.DRAFT: Concern.Status.DRAFT,
-    Concern.Status.SUBMITTED: Concern.Status.SUBMITTED,
-    Concern.Status.RECEIVED: Concern.Status.RECEIVED,
-    Concern.Status.INVESTIGATING: Concern.Status.RECEIVED,
-    Concern.Status.CLOSED: Concern.Status.RECEIVED,
-    Concern.Status.INVESTIGATED: Concern.Status.RECEIVED,
-    Concern.Status.ANSWERED: Concern.Status.ANSWERED,
-    Concern.Status.UPGRADED: Concern.Status.UPGRADED,
-}
+# Statuses at which barnevern handles a melding: what the reporter sees of them comes from the
+# feedback it was given (barnevernsloven § 13-2: received; whether an investigation was opened,
+# or the melding closed (henlagt); after the investigation, that it has ended).
+HANDLED = {Concern.Status.RECEIVED, Concern.Status.INVESTIGATING, Concern.Status.CLOSED, Concern.Status.INVESTIGATED}
 
 
 def reporter_status_label(concern: Concern) -> str:
-    """The status a reporter may see: barnevern's decisions reach the reporter only as feedback."""
-    return Concern.Status(REPORTER_STATUS[concern.status]).label
+    """The stage a reporter may see: barnevern's decisions reach the reporter as the feedback the
+    law promises, so a melding shows "received" until the feedback says an investigation was opened
+    or not, and "investigation concluded" once the feedback after the investigation is given.
+
+    Reads the annotations of ``concern_sent_list`` on its rows; otherwise the concern's feedback.
+    """
+    if concern.status not in HANDLED:
+        return concern.get_status_display()
+    if hasattr(concern, "final_feedback_sent"):
+        final, opened = concern.final_feedback_sent, concern.initial_investigation_opened
+    else:
+        given = {f.kind: f.investigation_opened for f in concern.feedbacks.all()}
+        final, opened = ConcernFeedback.Kind.FINAL in given, given.get(ConcernFeedback.Kind.INITIAL)
+    if final:
+        return Concern.Status.INVESTIGATED.label
+    if opened is True:
+        return Concern.Status.INVESTIGATING.label
+    if opened is False:
+        return Concern.Status.CLOSED.label
+    return Concern.Status.RECEIVED.label
 
 
 # --- who a list row names (workflows.list_persons) ---------------------------------------------
