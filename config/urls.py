@@ -36,6 +36,7 @@ class NotificationsApp(Application):
     index_path = path("", notification_views.notification_list, name="index")
     read_all_path = path("les/", notification_views.notification_read, name="read_all")
     read_path = path("<int:pk>/les/", notification_views.notification_read, name="read")
+    open_path = path("<int:pk>/apne/", notification_views.notification_open, name="open")
 
 
 class ConsentAppWithWithdrawal(ConsentApp):

@@ -15,9 +15,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 @dataclass(frozen=True)
 class ReminderScheduler:
-    """``remind_staff(*, obligation, message, service, subject, required_perm, url="")``: remind the
-    staff of ``service`` now, once per ``obligation``, while the service holds ``required_perm`` on
-    ``subject``. ``cancel(*, obligation)``: cancel the obligation's unsent reminders."""
+    """``remind_staff(*, obligation, message, service, subject, required_perm, url="", topic="")``:
+    remind the staff of ``service`` now, once per ``obligation``, while the service holds
+    ``required_perm`` on ``subject``; ``topic`` (a gettext_noop msgid) names the step in the notice's
+    heading. ``cancel(*, obligation)``: cancel the obligation's unsent reminders."""
 
     remind_staff: Callable
     cancel: Callable

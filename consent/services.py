@@ -7,6 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import access_log_write
 from consent import reminders
@@ -347,6 +348,7 @@ def reconsent_tasks_create(*, on: datetime.date | None = None) -> list[Reconsent
             message=_("Consent %(ref)s must be renewed: the person has turned %(age)s.") % {"ref": consent.reference, "age": age},
             service=consent.recorded_by_service, subject=consent,
             required_perm=permissions.CONSENT_MANAGER, url=reverse("consent:detail", args=[consent.code]),
+            topic=gettext_noop("Renew the consent"),
         )
     return created
 

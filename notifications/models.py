@@ -7,6 +7,8 @@ writes one notification per recipient under a unique key, so delivery is idempot
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from org.models import Service
@@ -34,6 +36,11 @@ class Reminder(models.Model):
     subject_id = models.PositiveBigIntegerField()
     required_perm = models.CharField(max_length=100)
     url = models.CharField(max_length=300, blank=True)
+    # What the notice is about, shown as its heading: the case's short reference (never a name), the
+    # step (an English msgid shown translated, or a deadline policy's title) and its deadline.
+    reference = models.CharField(max_length=20, blank=True)
+    topic = models.CharField(max_length=200, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -61,6 +68,10 @@ class Notification(models.Model):
     kind = models.CharField(max_length=16, choices=Reminder.Kind.choices)
     message = models.CharField(_("message"), max_length=300)
     url = models.CharField(max_length=300, blank=True)
+    # Copied from the reminder when delivered (see Reminder): the heading's case, step and deadline.
+    reference = models.CharField(max_length=20, blank=True)
+    topic = models.CharField(max_length=200, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     email_claimed_until = models.DateTimeField(null=True, blank=True)
@@ -72,3 +83,21 @@ class Notification(models.Model):
         constraints = [models.UniqueConstraint(fields=["reminder", "user"], name="uniq_notification_per_reminder_user")]
         indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_user_idx")]
         ordering = ["-created_at", "-id"]
+
+    def case_label(self) -> str:
+        """“Concern 3F2A9C1B”: the kind of case (the subject's model name, in the active language)
+        and its reference; "" when the notice names no case."""
+        if not self.reference:
+            return ""
+        model = self.reminder.subject_type.model_class() if self.reminder_id else None
+        if model is None:
+            return self.reference
+        return f"{capfirst(model._meta.verbose_name)} {self.reference}"
+
+    def topic_label(self) -> str:
+        """The step, in the active language (a deadline policy's title is data, shown as written)."""
+        return gettext(self.topic) if self.topic else ""
+
+    @property
+    def overdue_notice(self) -> bool:
+        return self.kind in (Reminder.Kind.ESCALATION, Reminder.Kind.ALARM)

@@ -9,7 +9,7 @@ def unread_count(user) -> int:
 
 
 def notifications_for_user(user, *, limit=50):
-    return Notification.objects.filter(user=user).order_by("-created_at", "-id")[:limit]
+    return Notification.objects.filter(user=user).select_related("reminder__subject_type").order_by("-created_at", "-id")[:limit]
 
 
 def notification_get_for_user(user, pk: int) -> Notification:

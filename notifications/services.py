@@ -48,8 +48,16 @@ def reminder_schedule(
     required_perm: str,
     due_at,
     url: str = "",
+    topic: str = "",
+    deadline_at=None,
 ) -> Reminder:
-    """Create (or keep) the reminder under ``key``. Call inside the transaction that creates the obligation."""
+    """Create (or keep) the reminder under ``key``. Call inside the transaction that creates the obligation.
+
+    ``topic`` is the step the notice is about (a msgid marked with gettext_noop, shown translated,
+    or a deadline policy's title) and ``deadline_at`` its deadline; with the subject's short
+    ``reference`` (never a name) they make the notice's heading: “Concern 3F2A9C1B: Confirm
+    receipt – deadline …”.
+    """
     reminder, _created = Reminder.objects.get_or_create(
         key=key,
         defaults=dict(
@@ -63,17 +71,20 @@ def reminder_schedule(
             required_perm=required_perm,
             due_at=due_at,
             url=url,
+            reference=str(getattr(subject, "reference", "") or "")[:20],
+            topic=str(topic)[:200],
+            deadline_at=deadline_at,
         ),
     )
     return reminder
 
 
-def staff_reminder_schedule(*, obligation: str, message: str, service, subject, required_perm: str, url: str = "") -> Reminder:
+def staff_reminder_schedule(*, obligation: str, message: str, service, subject, required_perm: str, url: str = "", topic: str = "") -> Reminder:
     """A reminder due now to ``service``'s staff, one per ``obligation`` (its key): the scheduler the
     consent app's reminders hook calls (consent.reminders)."""
     return reminder_schedule(
         key=obligation, obligation=obligation, kind=Reminder.Kind.REMINDER, message=message, service=service,
-        audience=Reminder.Audience.STAFF, subject=subject, required_perm=required_perm, due_at=timezone.now(), url=url,
+        audience=Reminder.Audience.STAFF, subject=subject, required_perm=required_perm, due_at=timezone.now(), url=url, topic=topic,
     )
 
 
@@ -160,7 +171,8 @@ def reminder_deliver_one(*, reminder_id: int) -> bool:
             notification, created = Notification.objects.get_or_create(
                 reminder=reminder,
                 user=user,
-                defaults={"kind": reminder.kind, "message": reminder.message, "url": reminder.url},
+                defaults={"kind": reminder.kind, "message": reminder.message, "url": reminder.url, "reference": reminder.reference,
+                          "topic": reminder.topic, "deadline_at": reminder.deadline_at},
             )
             if created and user.email:
                 created_ids.append(notification.pk)

@@ -134,9 +134,11 @@ class Run:
     def __init__(self, step: Step, record, user, service):
         self.step, self.record, self.user, self.service = step, record, user, service
         self.purpose = step.purpose
+        self.notices: list[dict] = []
 
-    def notify(self, service, perm: str, key: str, message: str):
-        self.step.steps.notify(self.record, service=service, perm=perm, key=key, message=message)
+    def notify(self, service, perm: str, key: str, message: str, topic: str = ""):
+        """Tell ``service`` once the step's deadlines are opened (so the notice names the one it owes now)."""
+        self.notices.append({"service": service, "perm": perm, "key": key, "message": message, "topic": topic})
 
 
 class Steps:
@@ -219,12 +221,22 @@ class Steps:
 
         return process_named(self.process).flow_class()
 
-    def notify(self, record, *, service, perm: str, key: str, message: str) -> None:
-        """Tell ``service``'s holders of ``perm`` now (one notice per record, ``key`` and service)."""
+    def notify(self, record, *, service, perm: str, key: str, message: str, topic: str = "") -> None:
+        """Tell ``service``'s holders of ``perm`` now (one notice per record, ``key`` and service).
+
+        The notice's heading names the step: the earliest deadline ``service`` owes on the record
+        now (its policy's title and due time), else ``topic`` (a gettext_noop msgid).
+        """
+        owed = (
+            deadlines.open_deadlines(record)
+            .filter(responsible_service=service, met_at__isnull=True, cancelled_at__isnull=True)
+            .first()
+        )
         reminder_schedule(
             key=f"{self.process}:{record.pk}:{key}:{service.pk}", obligation=f"{self.process}:{record.pk}:info",
             kind=Reminder.Kind.INFO, message=message, service=service, audience=Reminder.Audience.STAFF,
             subject=record, required_perm=perm, due_at=timezone.now(), url=self.url(record),
+            topic=owed.policy.title if owed else topic, deadline_at=owed.due_at if owed else None,
         )
 
     def open_deadline(self, record, opening: Opening, met: dict | None = None):
@@ -274,6 +286,8 @@ def _run(step: Step, record, *, user, version, activation, acting_service):
         if step.node:
             task_complete(steps.flow_class(), record.process, step.node, user, activation)
         deadlines.next_deadline_refresh(record)
+        for notice in run.notices:
+            steps.notify(record, **notice)
         if not run.purpose:
             raise ValueError(f"the step {step.name!r} ran without an access-log purpose")
         access_log_write(

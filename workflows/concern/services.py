@@ -382,7 +382,7 @@ def concern_submit(*, concern: Concern, user, version=NO_FORM) -> Concern:
         concern.save(update_fields=["submitted_at", "legal_basis", "status", "updated_at"])
         STEPS.flow_class().start.run(concern=concern)
         run.notify(concern.receiving_service, HANDLER, "submitted",
-                   system_text(gettext_noop("%(ref)s: a new concern has arrived"), ref=concern.reference))
+                   system_text(gettext_noop("%(ref)s: a new concern has arrived"), ref=concern.reference), topic=gettext_noop("New concern"))
         if concern.urgency == Concern.Urgency.ACUTE:
             _alarm_leaders_now(concern)
     return concern
@@ -416,7 +416,8 @@ def concern_confirm_receipt(*, concern: Concern, user, version=NO_FORM, activati
         concern.received_by = user
         concern.save(update_fields=["status", "received_at", "received_by", "updated_at"])
         run.notify(concern.reporting_service, REPORTER, "received",
-                   system_text(gettext_noop("%(ref)s: the child welfare service has received your melding"), ref=concern.reference))
+                   system_text(gettext_noop("%(ref)s: the child welfare service has received your melding"), ref=concern.reference),
+                   topic=gettext_noop("Receipt confirmed"))
     return concern
 
 
@@ -528,7 +529,8 @@ def concern_send_feedback(*, concern: Concern, user, kind: str, message: str = "
             investigation_opened=opened, sent_at=timezone.now(), sent_by=user,
         )
         run.notify(concern.reporting_service, REPORTER, f"feedback_{kind}",
-                   system_text(gettext_noop("%(ref)s: feedback from the child welfare service"), ref=concern.reference))
+                   system_text(gettext_noop("%(ref)s: feedback from the child welfare service"), ref=concern.reference),
+                   topic=gettext_noop("Feedback from the child welfare service"))
     return feedback
 
 
@@ -546,7 +548,8 @@ def consultation_answer(*, concern: Concern, user, advice: str, version=NO_FORM,
         concern.status = Concern.Status.ANSWERED
         concern.save(update_fields=["advice", "answered_at", "status", "updated_at"])
         run.notify(concern.reporting_service, REPORTER, "answered",
-                   system_text(gettext_noop("%(ref)s: the child welfare service has answered your consultation"), ref=concern.reference))
+                   system_text(gettext_noop("%(ref)s: the child welfare service has answered your consultation"), ref=concern.reference),
+                   topic=gettext_noop("Advice given"))
     return concern
 
 

@@ -306,7 +306,7 @@ def _deliver(referral, *, user, from_service, recipient, perm, event_reason, pur
     STEPS.flow_class().start.run(referral=referral)
     _event(referral, Referral.Status.REQUESTED, from_service, event_reason)
     STEPS.open_deadline(referral, ANSWER_DEADLINE if referral.target_service else ROUTING_DEADLINE)
-    STEPS.notify(referral, service=recipient, perm=perm, key="sent",
+    STEPS.notify(referral, service=recipient, perm=perm, key="sent", topic=gettext_noop("New referral"),
                  message=system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
     deadlines.next_deadline_refresh(referral)
     access_log_write(user=user, action="create", obj=referral, person=referral.person, purpose=purpose, service=from_service)
@@ -361,7 +361,8 @@ def referral_route(*, referral: Referral, user, target_service: Service, consent
         referral.target_service = target_service
         referral.save(update_fields=["target_service", "updated_at"])
         _event(referral, Referral.Status.REQUESTED, referral.routing_service, _("Routed to %(service)s") % {"service": target_service.name})
-        run.notify(target_service, HANDLER, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
+        run.notify(target_service, HANDLER, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference),
+                   topic=gettext_noop("New referral"))
     return referral
 
 
@@ -379,7 +380,16 @@ def _notify_sender(run):
     run.notify(
         referral.sender_service, SENDER, f"status:{referral.status}",
         system_text(gettext_noop("%(ref)s: the referral is now “%(status)s”"), ref=referral.reference, status=Referral.Status(referral.status).label),
+        topic=STATUS_TOPICS.get(referral.status, ""),
     )
+
+
+# The step a status notice to the sender is about (the statuses' own msgids, shown translated).
+STATUS_TOPICS = {
+    S.RECEIVED: gettext_noop("Received"), S.ACCEPTED: gettext_noop("Accepted"), S.REJECTED: gettext_noop("Declined"),
+    S.IN_PROGRESS: gettext_noop("In progress"), S.ON_HOLD: gettext_noop("On hold"), S.COMPLETED: gettext_noop("Completed"),
+    S.FAILED: gettext_noop("Failed"),
+}
 
 
 @transaction.atomic
@@ -405,7 +415,8 @@ def referral_decline(*, referral: Referral, user, reason: str, activation=None) 
         _notify_sender(run)
         if referral.routing_service_id:
             run.notify(referral.routing_service, ROUTER, "declined",
-                       system_text(gettext_noop("%(ref)s was declined and may be forwarded"), ref=referral.reference))
+                       system_text(gettext_noop("%(ref)s was declined and may be forwarded"), ref=referral.reference),
+                       topic=gettext_noop("Declined: forward it to another service"))
     return referral
 
 
@@ -468,7 +479,8 @@ def referral_cancel(*, referral: Referral, user, reason: str = "") -> Referral:
             STEPS.process_cancel(referral)
         for service, perm in ((referral.target_service, HANDLER), (referral.routing_service, ROUTER)):
             if service is not None:
-                run.notify(service, perm, "cancelled", system_text(gettext_noop("%(ref)s was cancelled by the sender"), ref=referral.reference))
+                run.notify(service, perm, "cancelled", system_text(gettext_noop("%(ref)s was cancelled by the sender"), ref=referral.reference),
+                           topic=gettext_noop("Cancelled by the sender"))
     return referral
 
 

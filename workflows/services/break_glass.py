@@ -110,6 +110,7 @@ def break_glass_open(*, user, kind: str, reference: str, justification: str, min
             message=system_text(gettext_noop("Emergency access %(ref)s was opened to a case of %(service)s; review it."),
                                 ref=access.reference, service=owner.name),
             service=service, audience=audience, subject=access, required_perm=REVIEW_PERM, due_at=now, url=url,
+            topic=gettext_noop("Review the emergency access"),
         )
     access_log_write(user=user, action="create", obj=access, person=obj.person, purpose="emergency access opened", via="break_glass")
     return access

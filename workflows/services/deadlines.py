@@ -70,20 +70,20 @@ def _schedule(deadline, *, subject, required_perm, url, reference, also_escalate
         reminder_schedule(
             key=f"{key}:remind", obligation=obligation, kind=Reminder.Kind.REMINDER, message=remind_msg,
             service=deadline.responsible_service, audience=policy.remind, subject=subject,
-            required_perm=required_perm, due_at=remind_at, url=url,
+            required_perm=required_perm, due_at=remind_at, url=url, topic=policy.title, deadline_at=deadline.due_at,
         )
     if policy.escalate != DeadlinePolicy.Escalate.NONE:
         reminder_schedule(
             key=f"{key}:escalate", obligation=obligation, kind=Reminder.Kind.ESCALATION, message=overdue_msg,
             service=deadline.responsible_service, audience=Reminder.Audience.LEADERS, subject=subject,
-            required_perm=required_perm, due_at=deadline.due_at, url=url,
+            required_perm=required_perm, due_at=deadline.due_at, url=url, topic=policy.title, deadline_at=deadline.due_at,
         )
         if policy.escalate == DeadlinePolicy.Escalate.BOTH_LEADERS and also_escalate:
             other_service, other_perm = also_escalate
             reminder_schedule(
                 key=f"{key}:escalate:{other_service.pk}", obligation=obligation, kind=Reminder.Kind.ALARM,
                 message=overdue_msg, service=other_service, audience=Reminder.Audience.LEADERS, subject=subject,
-                required_perm=other_perm, due_at=deadline.due_at, url=url,
+                required_perm=other_perm, due_at=deadline.due_at, url=url, topic=policy.title, deadline_at=deadline.due_at,
             )
 
 
