@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from audit.labels import purpose_label  # noqa: F401  (the report's purposes, translated; also read from here)
 from audit.models import AccessLog
 from consent.models import Consent, Disclosure
 from consent.selectors import consent_status
@@ -42,10 +43,6 @@ AUDIT_PURPOSES = [
     gettext_noop("emergency access opened"), gettext_noop("emergency access"), gettext_noop("emergency access reviewed"),
     gettext_noop("access log read"), gettext_noop("access review"),
 ]
-
-
-def purpose_label(purpose: str) -> str:
-    return _(purpose) if purpose else ""
 
 
 @dataclass
