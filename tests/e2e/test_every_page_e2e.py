@@ -65,7 +65,8 @@ def tab_until(page, wanted, *, limit=80) -> set:
 
 
 def check_page(page, url, problems, scanned):
-    response = page.goto(url)
+    response = page.goto(url, wait_until="domcontentloaded")
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     label = f"{url}"
     if response is None or response.status != 200:
         problems.append(f"{label}: answered {response.status if response else 'nothing'}")
