@@ -7,7 +7,7 @@ PORT ?= 8000
 DEMO_ENV := DJANGO_DEMO=1 DJANGO_DEBUG=1
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install install-dev system-deps browser run log-header lint test test-fast migrate seed lock messages check-deploy clean
+.PHONY: install install-dev system-deps browser run log-header lint test test-fast migrate seed lock messages makemessages check-deploy clean
 
 # --- installation -------------------------------------------------------------------------
 # `install`: the production pins only (what the Dockerfile installs). `install-dev`: those plus the
@@ -47,6 +47,13 @@ browser: system-deps node_modules/axe-core/axe.min.js
 
 messages: install
 	DJANGO_EMBEDDED=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+
+# Collect new and changed strings into locale/nb (both domains); translate them, then `make messages`.
+# tests/test_i18n_catalogue.py runs the same on a copy and fails on any untranslated or fuzzy entry.
+MESSAGES_IGNORE := --ignore=.venv --ignore=node_modules --ignore=.venv-lock --ignore=staticfiles --ignore=var
+makemessages: install
+	DJANGO_EMBEDDED=1 $(PY) manage.py makemessages -l nb -d django $(MESSAGES_IGNORE)
+	DJANGO_EMBEDDED=1 $(PY) manage.py makemessages -l nb -d djangojs $(MESSAGES_IGNORE)
 
 # --- the demo -----------------------------------------------------------------------------
 # The demo seeds its history with time-machine, a development tool.

@@ -1,0 +1,50 @@
+"""The 403 page is one language: bokmål by default, English when chosen (issue 7, point 1).
+
+viewflow's own 403 page mixed languages ("You har ikke tilgang til denne siden": its default user
+name "You" is not translatable) and printed the exception's English message.
+"""
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.test import RequestFactory
+from django.utils import translation
+from django.views.defaults import permission_denied
+
+from tests.test_i18n import visible_text
+
+pytestmark = pytest.mark.django_db
+
+
+def render_403(user, language):
+    request = RequestFactory().get("/workflow/inbox/")
+    request.user = user
+    with translation.override(language):
+        request.LANGUAGE_CODE = language
+        return permission_denied(request, PermissionDenied("Internal detail that must not be shown"))
+
+
+class ForbiddenPageTests:
+    def test_it_tells_a_logged_in_user_in_bokmal(self):
+        user = get_user_model().objects.create_user("kari", first_name="Kari")
+        response = render_403(user, "nb")
+        assert response.status_code == 403
+        text = visible_text(response)
+        assert "Ingen tilgang" in text
+        assert "Du har ikke tilgang til denne siden." in text
+        assert "Gå til forsiden" in text
+        for english in ("You", "Access Forbidden", "have no rights", "Internal detail", "lock"):
+            assert english not in text, english
+
+    def test_it_asks_an_anonymous_visitor_to_log_in(self):
+        response = render_403(AnonymousUser(), "nb")
+        text = visible_text(response)
+        assert "Du er ikke logget inn." in text
+        assert "Logg inn" in text
+        assert 'href="/accounts/login/?next=/workflow/inbox/"' in response.content.decode()
+
+    def test_it_is_english_in_english(self):
+        user = get_user_model().objects.create_user("kari")
+        text = visible_text(render_403(user, "en"))
+        assert "You do not have access to this page." in text
+        assert "har ikke" not in text and "Ingen tilgang" not in text
