@@ -202,6 +202,12 @@ def _seed_referrals(services, users, muni):
     send(kari, K.SUBSTANCE, "Ønsker hjelp med alkoholbruken. Usikker på hvilket tilbud som passer.", via="rus", cons=cons,
          user=u["nav"], service="nav", days=2)
 
+    # The coordinator's own contact, sent to its own routing queue on a consent that names its service.
+    stein = contact("Stein", 41, "Møtte opp hos ruskonsulenten; usikker på hva slags hjelp han trenger.", service="rus", user=coordinator, days=1)
+    cons = consent(stein, ["rus", "tildeling", "rask", "tsb"], user=coordinator, service="rus", days=1)
+    send(stein, K.SUBSTANCE, "Ønsker hjelp med alkohol og søvn; vurderes i fordelingsmøtet.", via="rus", cons=cons,
+         user=coordinator, service="rus", days=1)
+
     # Requested: straight to Tildelingskontoret today, not yet received.
     per = contact("Per", 46, "Bor på hospits; ønsker fast bolig.", days=1)
     identified(per, datetime.date(1979, 3, 12), "Demo")

@@ -23,7 +23,9 @@ class DemoReferralDataTests:
         assert Referral.objects.filter(forwarded_from__isnull=False).exists()
         coordinator = seeded["users"]["ruskoordinator"]
         queue, _cursor = selectors.routing_queue(coordinator)
-        assert len(queue) == 1
+        # NAV's referral, and the coordinator's own, sent to its own routing queue (issue 7, point 10).
+        assert len(queue) == 2
+        assert {r.sender_service.name for r in queue} == {"NAV Fjordvik", "Psykisk helse og rus"}
         at_risk, _cursor = selectors.referral_at_risk_list(coordinator)
         assert at_risk, "an overdue referral shows on the coordinator's view"
         states = {consent_status(c) for c in Consent.objects.all()}
@@ -43,3 +45,16 @@ class DemoReferralDataTests:
         counts = (Contact.objects.count(), Referral.objects.count(), Consent.objects.count(), CatalogueEntry.objects.count())
         call_command("seed_demo")
         assert (Contact.objects.count(), Referral.objects.count(), Consent.objects.count(), CatalogueEntry.objects.count()) == counts
+
+
+class DemoRouteChoicesTests:
+    def test_it_offers_the_coordinator_no_barnehage_school_or_police_to_route_to(self):
+        from workflows.demo import seed_demo
+        from workflows.referral.forms import RouteForm
+
+        seed_demo()
+        queued = Referral.objects.filter(target_service__isnull=True, status=Referral.Status.REQUESTED)
+        assert queued.exists()
+        for referral in queued:
+            offered = set(RouteForm(referral=referral).fields["target_service"].queryset.values_list("kind", flat=True))
+            assert offered and not offered & {Service.Kind.BARNEHAGE, Service.Kind.SKOLE, Service.Kind.POLITI}
