@@ -286,6 +286,33 @@ class TaskListNameTests:
         assert count() == few and few[1] == 1
 
 
+class ListReadReviewTests:
+    def test_it_logs_each_list_read_for_a_service_holding_a_role_with_the_person(self, client, org, ro):
+        """The privacy function's review lists reads by a service without a role: no list read is one."""
+        import datetime
+
+        from django.utils import timezone
+
+        from audit.selectors import review_reads_without_case
+
+        make_melding(org, child=a_child(org, "Nora"))
+        make_referral(ro, contact=make_contact(ro, given="Solveig"))
+        make_referral(ro, contact=make_contact(ro, given="Torstein"), via_coordinator=True)
+        for user, url in [
+            (org.reporter, reverse("concerns:index")), (org.caseworker, reverse("concerns:intake")),
+            (ro.sender, reverse("referrals:index")), (ro.sender, reverse("referrals:contacts")),
+            (ro.tildeling_staff, reverse("referrals:incoming")), (ro.coordinator, reverse("referrals:coordinator")),
+            (org.caseworker, reverse("workflow:queue")), (ro.coordinator, reverse("workflow:queue")),
+        ]:
+            get(client, user, url)
+        purposes = ("concern list", "referral list", "contact list", "task list")
+        logged = AccessLog.objects.filter(purpose__in=purposes)
+        assert {r.purpose for r in logged} == set(purposes) and logged.count() == 10
+        now = timezone.now()
+        flagged, _cursor = review_reads_without_case(since=now - datetime.timedelta(hours=1), until=now + datetime.timedelta(hours=1), size=500)
+        assert [r for r in flagged if r.purpose in purposes] == []
+
+
 class ListPrivacyTests:
     def test_it_puts_no_name_in_a_link_or_a_log_line(self, client, org, ro, caplog):
         make_melding(org, child=a_child(org, "Nora", family="Kvamsdal"))
