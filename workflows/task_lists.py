@@ -1,7 +1,8 @@
 """viewflow's inbox, queue and archive with translated column headers.
 
 viewflow 2.4 leaves "Brief", "Process brief" and "Created" untranslated in these lists; the
-subclasses name the same columns through gettext. The queue reads task_queue_for_user.
+subclasses name the same columns through gettext. The queue reads task_queue_for_user. Each
+list names a task's person where the user holds a role on its case (task_list_persons_show).
 """
 from django.core.exceptions import ObjectDoesNotExist
 from django.template.loader import render_to_string
