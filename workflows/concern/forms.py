@@ -41,6 +41,14 @@ class MarkedBoundField(forms.BoundField):
 
     def label_tag(self, contents=None, attrs=None, label_suffix=None, tag=None):
         if self.name in getattr(self.form, "marked_required", ()):
+            # The suffix (":") goes before the mark, as Django would add it to the label alone.
+            contents = contents or self.label
+            suffix = label_suffix if label_suffix is not None else (
+                self.field.label_suffix if self.field.label_suffix is not None else self.form.label_suffix
+            )
+            if suffix and contents and contents[-1] not in gettext(":?.!"):
+                contents = format_html("{}{}", contents, suffix)
+            label_suffix = ""
             spoken = ""
             if isinstance(self.field.widget, forms.CheckboxSelectMultiple):
                 spoken = format_html('<span class="sh-visually-hidden"> ({})</span>', gettext("required"))
@@ -126,15 +134,17 @@ class ChildFieldsMixin(forms.Form):
 
     def clean_informed(self, cleaned, *, full: bool = True):
         """Whether the parents and the child were told, and why not: all missing answers at once."""
-        cleaned["parents_informed"] = _yes_no(cleaned.get("parents_informed"))
-        cleaned["child_informed"] = _yes_no(cleaned.get("child_informed"))
+        # (add_error takes a field out of cleaned_data: read the answers first.)
+        parents = cleaned["parents_informed"] = _yes_no(cleaned.get("parents_informed"))
+        child = cleaned["child_informed"] = _yes_no(cleaned.get("child_informed"))
+        reason = (cleaned.get("not_informed_reason") or "").strip()
         if not full:
             return
-        if cleaned["parents_informed"] is None and "parents_informed" not in self.errors:
+        if parents is None and "parents_informed" not in self.errors:
             self.add_error("parents_informed", NEED_PARENTS_TOLD)
-        if cleaned["child_informed"] is None and "child_informed" not in self.errors:
+        if child is None and "child_informed" not in self.errors:
             self.add_error("child_informed", NEED_CHILD_TOLD)
-        if False in (cleaned["parents_informed"], cleaned["child_informed"]) and not (cleaned.get("not_informed_reason") or "").strip():
+        if False in (parents, child) and not reason and "not_informed_reason" not in self.errors:
             self.add_error("not_informed_reason", NEED_REASON)
 
 
