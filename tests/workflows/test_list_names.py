@@ -248,6 +248,15 @@ class TaskListNameTests:
         ] * 2
         assert access_log_verify().ok
 
+    def test_it_names_the_child_in_the_archive_of_finished_tasks(self, client, org):
+        from tests.factories import advance
+
+        child = a_child(org, "Nora")
+        advance(make_melding(org, child=child), org, "received")
+        page = get(client, org.caseworker, reverse("workflow:archive"))
+        assert "Nora Berg" in page
+        assert [r.person_id for r in list_reads("task list")] == [child.pk]
+
     def test_it_names_no_one_in_an_inbox_whose_role_has_ended(self, client, org):
         # The task stays assigned to the caseworker after their membership ended: the row names no one.
         melding = make_melding(org, child=a_child(org, "Nora"))
