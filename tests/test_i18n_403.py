@@ -11,9 +11,16 @@ from django.test import RequestFactory
 from django.utils import translation
 from django.views.defaults import permission_denied
 
-from tests.test_i18n import visible_text
+from tests.test_i18n_pages import _Page
 
 pytestmark = pytest.mark.django_db
+
+
+def visible_text(response) -> str:
+    """What is seen or read aloud (the lock icon is aria-hidden, a glyph, not a word)."""
+    page = _Page()
+    page.feed(response.content.decode())
+    return "\n".join(page.chunks)
 
 
 def render_403(user, language):
