@@ -7,7 +7,8 @@ attributes are searched for the project's own English: every msgid of locale/nb/
 whose bokmål translation differs from it. A catalogued English string on a bokmål page means a
 string that was never marked, a translation that went missing, or stored English shown as is.
 
-The matching rule (to find English without tripping over Norwegian or names):
+The matching rule (to find English without tripping over Norwegian or names), plus the whole words
+of ``HARDCODED`` (English that is in no catalogue):
 * a whole text chunk (a text node or a label attribute, whitespace collapsed, a trailing colon
   dropped) equal to an English msgid, or to a literal piece of one between placeholders, of any
   length; compared without case;
@@ -28,10 +29,17 @@ from django.test import TestCase
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
-from tests.test_i18n import _VisibleText, parse_po
+from tests.test_i18n import ENGLISH_LEAKS, VIEWFLOW_HARDCODED, _VisibleText, leaks, parse_po
 from workflows.demo import seed_demo
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "nb" / "LC_MESSAGES" / "django.po"
+
+# English no catalogue holds (text viewflow hard-codes in its templates and scripts), searched as
+# whole words, with case, in addition to the catalogue's English. Left out, as too likely in the
+# pages' Norwegian data: "of", "GO", and "Brief" (the catalogue's whole-chunk rule still finds it
+# as a label; the demo catalogue offers «Brief intervention»).
+HARDCODED = sorted({*ENGLISH_LEAKS, *VIEWFLOW_HARDCODED, "Permission", "Unassigned", "have no rights", "Access Forbidden",
+                    "selected", "Concern", "Referral"} - {"of", "GO", "Brief"})
 
 # Shown in English on purpose: the language switch names each language in its own language.
 ALLOWED = {"english"}
@@ -125,6 +133,7 @@ def english_on(html: str, chunks: set[str], phrases: re.Pattern) -> tuple[list[s
             found.append(chunk)
         else:
             found += [m.group(0) for m in phrases.finditer(chunk)]
+    found += leaks("\n".join(_norm(raw) for raw in page.chunks), HARDCODED)
     return sorted(set(found)), page.links
 
 
@@ -200,6 +209,14 @@ class EveryPageInBokmalTests(TestCase):
                         english.setdefault(username, {})[everyone[route]] = found
             self.client.logout()
         self.assertGreater(refused, 50)
+
+        # And before logging in: the login page, and a page that sends there.
+        for path in ("/accounts/login/", "/concerns/"):
+            response = self.client.get(path, follow=True)
+            self.assertEqual(response.status_code, 200, path)
+            found, _ = english_on(response.content.decode(), self.chunks, self.phrases)
+            if found:
+                english.setdefault("(anonymous)", {})[path] = found
         report = "\n".join(f"{user} {path}: {found}" for user, pages in english.items() for path, found in pages.items())
         self.assertEqual(english, {}, "English on bokmål pages:\n" + report)
 
