@@ -1,4 +1,4 @@
-"""The 403 page is one language: bokmål by default, English when chosen (issue 7, point 1).
+"""The 403 and 404 pages are one language: bokmål by default, English when chosen (issue 7, point 1).
 
 viewflow's own 403 page mixed languages ("You har ikke tilgang til denne siden": its default user
 name "You" is not translatable) and printed the exception's English message.
@@ -55,3 +55,16 @@ class ForbiddenPageTests:
         text = visible_text(render_403(user, "en"))
         assert "You do not have access to this page." in text
         assert "har ikke" not in text and "Ingen tilgang" not in text
+
+
+class NotFoundPageTests:
+    def test_it_says_not_found_in_bokmal_with_no_word_read_from_the_icon(self, client, org):
+        # Also the answer to every "not yours" (config.urls.permission_denied).
+        client.force_login(org.reporter)
+        response = client.get("/concerns/00000000-0000-0000-0000-000000000000/")
+        assert response.status_code == 404
+        text = visible_text(response)
+        assert "Fant ikke siden" in text
+        assert "Gå til forsiden" in text
+        assert 'aria-hidden="true">not_interested<' in response.content.decode()
+        assert "not_interested" not in text
