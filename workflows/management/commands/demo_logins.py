@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Prefetch
+from django.utils import translation
 
 from org.models import Membership
 from workflows.demo import DEMO_PASSWORD
@@ -12,6 +13,10 @@ class Command(BaseCommand):
     help = "List every active demo user with their services and roles (password 'demo'). Demo mode only."
 
     def handle(self, *args, **options):
+        with translation.override("en"):  # a developer's console, like the rest of `make run`'s output
+            self._list()
+
+    def _list(self):
         if not getattr(settings, "DEMO_MODE", False) and not getattr(settings, "EMBEDDED", False):
             raise CommandError("Demo logins are only listed in demo mode (DJANGO_DEMO=1).")
         memberships = Membership.objects.filter(active=True).select_related("service").order_by("service__name")
