@@ -33,10 +33,8 @@ def field(form, f):
 
 
 def settled(page):
-    """Wait until viewflow's snackbar (it repeats the page's message) has finished fading in:
-    axe-core measures colours mid-animation and reports them as low contrast."""
-    if page.locator(".sh-messages").count():
-        page.wait_for_selector(".mdc-snackbar--open")
+    """Wait until no snackbar of viewflow's scripts is fading in or out: axe-core measures colours
+    mid-animation and reports them as low contrast. (The page's own messages are a banner only.)"""
     page.wait_for_function("() => !document.querySelector('.mdc-snackbar--opening, .mdc-snackbar--closing')")
     return page
 
