@@ -68,3 +68,18 @@ class NotFoundPageTests:
         assert "Gå til forsiden" in text
         assert 'aria-hidden="true">not_interested<' in response.content.decode()
         assert "not_interested" not in text
+
+
+class ExpiredFormPageTests:
+    def test_it_explains_a_refused_form_in_bokmal(self, org):
+        from django.test import Client
+
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(org.reporter)
+        response = client.post("/concerns/ny/", {"given_name": "Emma"})
+        assert response.status_code == 403
+        text = visible_text(response)
+        assert "Skjemaet er utløpt" in text
+        assert "Ingenting ble lagret." in text
+        for english in ("Forbidden", "CSRF", "Emma"):
+            assert english not in text, english
