@@ -63,6 +63,7 @@ def concern_calls(org, user, concern):
     child = make_child(org, **next_child_identity())
     return {
         "edit": lambda: csvc.concern_draft_update(concern=concern, user=user, version=csvc.NO_FORM, observations="Ny tekst."),
+        "delete": lambda: csvc.concern_draft_delete(concern=concern, user=user, version=csvc.NO_FORM),
         "send": lambda: csvc.concern_submit(concern=concern, user=user),
         "upgrade": lambda: csvc.consultation_upgrade(consultation=concern, user=user, person=child, parents_informed=True, child_informed=True),
         "answer": lambda: csvc.consultation_answer(concern=concern, user=user, advice="Snakk med foreldrene."),
