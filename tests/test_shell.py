@@ -1,5 +1,6 @@
-"""The shell around every page (issue 7, point 14): a message shows once, and the login page
-switches between bokmål and English before anyone has logged in."""
+"""The shell around every page (issue 7): a message shows once, the login page switches between bokmål
+and English before anyone has logged in (point 14), and no icon word or unnamed control reaches a
+screen reader (points 1 and 2)."""
 import re
 
 import pytest
@@ -65,3 +66,17 @@ class LoginLanguageTests:
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', english).group(1)
         client.post(reverse("set_language"), {"language": "nb", "next": "/accounts/login/", "csrfmiddlewaretoken": token})
         assert "<h1>Logg inn</h1>" in client.get(reverse("login")).content.decode()
+
+
+class IconWordsTests:
+    @pytest.mark.parametrize("page", ["notifications:index", "workflow:queue", "concerns:index"])
+    def test_it_hides_every_icon_word_and_names_the_menu_controls(self, client, page):
+        org = make_org()
+        client.force_login(org.reporter)
+        html = client.get(reverse(page)).content.decode()
+        icons = re.findall(r"<[^>]*class=\"[^\"]*\bmaterial-icons\b[^>]*>", html)
+        assert icons and all('aria-hidden="true"' in tag for tag in icons), icons
+        assert re.search(r'<button[^>]*aria-label="Åpne navigasjonsmenyen"[^>]*data-testid="menu-button"', html)
+        toggle = re.search(r'<button[^>]*data-testid="user-menu-toggle"[^>]*>(.*?)</button>', html, re.S)
+        assert toggle and re.search(r'class="sh-visually-hidden">[^<]+<', toggle.group(1))
+        assert 'data-testid="logout"' in html and "Logg ut" in html

@@ -76,7 +76,21 @@
     });
   }
 
+  // Material icons are ligature words ("download", "more_vert"): a screen reader would read them out.
+  // Our templates hide them; this also hides those of viewflow's own pages, and names a control whose
+  // only content was the icon after its title.
+  function hideIconWords() {
+    document.querySelectorAll(".material-icons:not([aria-hidden]), .mdc-fab__icon:not([aria-hidden])").forEach(function (icon) {
+      icon.setAttribute("aria-hidden", "true");
+      var control = icon.closest("a, button, [role=button]");
+      if (control && !control.hasAttribute("aria-label") && !control.textContent.replace(icon.textContent, "").trim() && control.title) {
+        control.setAttribute("aria-label", control.title);
+      }
+    });
+  }
+
   function syncAll() {
+    hideIconWords();
     markCurrentMenuLink();
     watchDrawer();
     syncExpanded();

@@ -4,6 +4,7 @@ As each user of the demo (``manage.py seed_demo``): log in, collect the links of
 every page they lead to check that
 - no English of the project's UI shows on the bokmål page (tests/test_i18n.py's list of words),
 - axe-core finds no serious or critical WCAG 2.1 A/AA violation (each page once),
+- no icon's ligature word ("arrow_drop_down") is left for a screen reader to read out,
 - the page does not scroll sideways on a 375 px phone (a wide table scrolls inside itself),
 and that the keyboard alone reaches every menu item and logs out: with Tab at desktop width, and at
 phone width after opening the drawer with Enter on the menu button.
@@ -31,6 +32,9 @@ VISIBLE_TEXT_JS = """() => {
   });
   return parts.join('\\n');
 }"""
+# Icon ligature words a screen reader would read out ("arrow_drop_down", "exit_to_app").
+ICON_WORDS_JS = """() => [...document.querySelectorAll('.material-icons, .mdc-fab__icon')]
+  .filter(el => !el.closest('[aria-hidden="true"]')).map(el => el.textContent.trim())"""
 OVERFLOW_JS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 MENU_LINKS_JS = "() => [...document.querySelectorAll('#sh-drawer .sh-menu a.sh-menu__link')].map(a => a.getAttribute('href'))"
 FOCUSED_JS = """() => { const el = document.activeElement; if (!el) return null;
@@ -74,6 +78,9 @@ def check_page(page, url, problems, scanned):
     english = leaks(page.evaluate(VISIBLE_TEXT_JS), ENGLISH_LEAKS)
     if english:
         problems.append(f"{label}: English on the bokmål page: {english}")
+    icon_words = page.evaluate(ICON_WORDS_JS)
+    if icon_words:
+        problems.append(f"{label}: icon words read aloud: {icon_words}")
     width, viewport = page.evaluate(OVERFLOW_JS)
     if width > viewport:
         problems.append(f"{label}: {width} px wide in a {viewport} px phone viewport")
