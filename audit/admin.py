@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from audit.labels import purpose_label
 from audit.models import AccessLog
 from audit.services import access_log_read_record
 
@@ -10,7 +11,7 @@ class AccessLogAdmin(admin.ModelAdmin):
     """The log, read only. Reading it is itself logged (via "admin"); names of persons are not
     shown, only the person's code."""
 
-    list_display = ("id", "at", "user", "service", "action", "via", "object_type", "object_id", "purpose")
+    list_display = ("id", "at", "user", "service", "action", "via", "object_type", "object_id", "purpose_shown")
     list_filter = ("action", "via", "object_type")
     fields = (
         "id", "at", "user", "service", "action", "via", "object_type", "object_id", "person_code", "purpose", "changes",
@@ -18,6 +19,11 @@ class AccessLogAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     show_full_result_count = False  # no count(*) of a table of millions
+
+    @admin.display(description=_("purpose"), ordering="purpose")
+    def purpose_shown(self, obj):
+        """The stored purpose key, translated (audit.labels.purpose_label)."""
+        return purpose_label(obj.purpose)
 
     @admin.display(description=_("person"))
     def person_code(self, obj):

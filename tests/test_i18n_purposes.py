@@ -33,3 +33,13 @@ def test_the_pages_that_list_purposes_use_it():
     for template in ("audit/review.html", "consent/consent_detail.html"):
         text = (Path(settings.BASE_DIR) / "templates" / template).read_text()
         assert "|purpose_label" in text and "{{ e.purpose }}" not in text and "{{ d.purpose }}" not in text, template
+
+
+@pytest.mark.django_db
+def test_the_admin_log_list_shows_the_purposes_translated(admin_client):
+    from audit.models import AccessLog
+
+    AccessLog.objects.create(action="view", object_type="people.person", object_id=1, purpose="referral completed")
+    html = admin_client.get("/admin/audit/accesslog/").content.decode()
+    assert "henvisning fullført" in html
+    assert ">referral completed<" not in html
