@@ -123,19 +123,25 @@ class _Page(_VisibleText):
                 break
 
 
-def english_on(html: str, chunks: set[str], phrases: re.Pattern) -> tuple[list[str], list[str]]:
-    """(English found, the page's links)."""
-    page = _Page()
-    page.feed(html)
+def english_in(texts: list[str], chunks: set[str], phrases: re.Pattern) -> list[str]:
+    """The catalogue's English (and ``HARDCODED``) in a page's text chunks, by the module's rule.
+    Also for the browser suite, with the chunks a page's script reads (one per text node or label)."""
     found = []
-    for raw in page.chunks:
+    for raw in texts:
         chunk = _norm(raw)
         if chunk.strip(" :,.;–-").casefold() in chunks:
             found.append(chunk)
         else:
             found += [m.group(0) for m in phrases.finditer(chunk)]
-    found += leaks("\n".join(_norm(raw) for raw in page.chunks), HARDCODED)
-    return sorted(set(found)), page.links
+    found += leaks("\n".join(_norm(raw) for raw in texts), HARDCODED)
+    return sorted(set(found))
+
+
+def english_on(html: str, chunks: set[str], phrases: re.Pattern) -> tuple[list[str], list[str]]:
+    """(English found, the page's links)."""
+    page = _Page()
+    page.feed(html)
+    return english_in(page.chunks, chunks, phrases), page.links
 
 
 def _route(path: str) -> str | None:
