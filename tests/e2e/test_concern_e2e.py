@@ -81,14 +81,14 @@ class ConcernRoundTripTests:
         expect(worker.get_by_test_id("feedback")).to_contain_text("Takk for at dere meldte.")
         expect(worker.get_by_test_id("action-feedback-initial")).to_have_count(0)
 
-        # Back at the barnehage: received, with the time and the feedback, and nothing internal.
+        # Back at the barnehage: the stage the feedback told (investigation opened), the time of
+        # receipt and the feedback, and nothing internal.
         concern.refresh_from_db()
         reporter.reload()
-        expect(reporter.get_by_test_id("status")).to_have_text(nb(Concern.Status.RECEIVED.label))
+        expect(reporter.get_by_test_id("status")).to_have_text(nb(Concern.Status.INVESTIGATING.label))
         expect(reporter.get_by_test_id("received-at")).to_have_text(f"{nb('Received')} {nb_datetime(concern.received_at)}")
         expect(reporter.get_by_test_id("feedback")).to_contain_text("Vi har mottatt meldingen og åpnet undersøkelse. Takk for at dere meldte.")
         expect(reporter.get_by_test_id("handling")).to_have_count(0)
-        expect(reporter.locator("body")).not_to_contain_text(nb(Concern.Status.INVESTIGATING.label))
         expect(reporter.locator("body")).not_to_contain_text(nb(ReviewForm.base_fields["decision"].label))
         screenshot(reporter, "concern-detail-reporter")
 
