@@ -78,6 +78,8 @@ class OneRoundTests:
             response.context["form"].errors
         )
         assert Concern.objects.get(pk=draft.pk).status == Concern.Status.DRAFT
+        # The form it shows saves to the draft's edit page, not back to "send".
+        assert f'action="{reverse("concerns:edit", args=[draft.code])}"' in response.content.decode()
 
     def test_it_refuses_to_send_an_incomplete_draft_through_the_service(self, org):
         draft = svc.concern_draft_create(user=org.reporter, kind=Concern.Kind.MELDING, reporting_service=org.barnehage,
