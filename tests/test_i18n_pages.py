@@ -9,7 +9,8 @@ whose bokmål translation differs from it. A catalogued English string on a bokm
 string that was never marked, a translation that went missing, or stored English shown as is.
 
 The matching rule (to find English without tripping over Norwegian or names), plus the whole words
-of ``HARDCODED`` (English that is in no catalogue):
+of ``HARDCODED`` (English that is in no catalogue) and any chunk with an English function word
+(``FUNCTION_WORDS``: "the", "and", "you", …, which bokmål never uses; a sentence never marked):
 * a whole text chunk (a text node or a label attribute, whitespace collapsed, a trailing colon
   dropped) equal to an English msgid, or to a literal piece of one between placeholders, of any
   length; compared without case;
@@ -41,6 +42,12 @@ CATALOGUE = Path(settings.BASE_DIR) / "locale" / "nb" / "LC_MESSAGES" / "django.
 # as a label; the demo catalogue offers «Brief intervention»).
 HARDCODED = sorted({*ENGLISH_LEAKS, *VIEWFLOW_HARDCODED, "Permission", "Unassigned", "have no rights", "Access Forbidden",
                     "selected", "Concern", "Referral"} - {"of", "GO", "Brief"})
+
+# English sentences no catalogue holds (a string never marked for translation) give themselves away
+# by their function words, which bokmål does not use.
+FUNCTION_WORDS = re.compile(
+    r"(?<![\w-])(the|and|you|your|has been|have been|with|which|will|should|please|this|there|their|could|would)(?![\w-])", re.I
+)
 
 # Shown in English on purpose: the language switch names each language in its own language.
 ALLOWED = {"english"}
@@ -134,6 +141,7 @@ def english_in(texts: list[str], chunks: set[str], phrases: re.Pattern) -> list[
         else:
             found += [m.group(0) for m in phrases.finditer(chunk)]
     found += leaks("\n".join(_norm(raw) for raw in texts), HARDCODED)
+    found += [_norm(raw) for raw in texts if FUNCTION_WORDS.search(_norm(raw))]
     return sorted(set(found))
 
 
