@@ -401,6 +401,7 @@ def _alarm_leaders_now(concern: Concern) -> Reminder:
         kind=Reminder.Kind.ALARM, service=concern.receiving_service, audience=Reminder.Audience.LEADERS,
         message=system_text(gettext_noop("%(ref)s: an ACUTE concern has arrived – the child may be in danger now"), ref=concern.reference),
         subject=concern, required_perm=HANDLER, due_at=timezone.now(), url=STEPS.url(concern),
+        topic=gettext_noop("Acute concern: the child may be in danger now"),
     )
     transaction.on_commit(lambda: deliver_reminder.delay(reminder.pk), robust=True)
     return reminder

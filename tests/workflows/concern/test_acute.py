@@ -73,6 +73,9 @@ class LeadersAlertedTests:
             concern = make_melding(org, urgency=Concern.Urgency.ACUTE)
         # Delivered on commit, without a sweep: the leader, not the staff, and nobody elsewhere.
         assert set(alarm_notices(concern).values_list("user", flat=True)) == {org.bv_leader.pk}
+        # Its heading names the case by its reference and says it is acute (notifications, point 12).
+        notice = alarm_notices(concern).get()
+        assert (notice.reference, notice.topic) == (concern.reference, "Acute concern: the child may be in danger now")
         mails = [m for m in mailoutbox if m.to == [org.bv_leader.email]]
         assert len(mails) == 1
         subject = mails[0].subject
