@@ -235,6 +235,8 @@ def concern_send(request, code):
         if hasattr(e, "error_dict") and concern.status == Concern.Status.DRAFT:
             # An incomplete draft: its form, with every missing answer at once.
             record = PersonRecord.objects.filter(person=concern.person, service=concern.reporting_service).first() if concern.person else None
+            access_log_write(user=request.user, action="view", obj=concern, person=concern.person, purpose="concern draft",
+                             service=concern.reporting_service)
             form = _draft_form(concern, forms.concern_form_initial(concern, record), full=True)
             if form.is_valid():
                 apply_errors(form, e)
