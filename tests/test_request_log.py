@@ -50,3 +50,17 @@ class RefusedRequestLogTests:
 
     def test_it_is_configured_on_the_request_logger(self):
         assert "quiet_permission_denied" in settings.LOGGING["loggers"]["django.request"]["filters"]
+
+
+class PrintedOnceTests:
+    def test_a_request_warning_reaches_one_console_also_with_debug_on(self, settings):
+        # With DEBUG on (make run), Django's default "django" handlers printed every record a second time.
+        settings.DEBUG = True
+        record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Forbidden (Permission denied): %s", ("/x/",), None)
+        handlers, logger = [], logging.getLogger("django.request")
+        while logger:
+            handlers += [h for h in logger.handlers if not type(h).__module__.startswith("_pytest")]
+            logger = logger.parent if logger.propagate else None
+        printing = [h for h in handlers if record.levelno >= h.level and h.filter(record)]
+        assert len(printing) == 1, printing
+        assert printing[0].formatter._fmt == settings.LOGGING["formatters"]["plain"]["format"]
