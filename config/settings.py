@@ -349,10 +349,10 @@ LOGGING = {
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["strip_query_string"]},
         # A refused request is one warning line without traceback; real errors keep theirs.
         "django.request": {"filters": ["quiet_permission_denied"]},
-        # Django's own records once, through the console above: Django's default handlers for them
+        # Django's own records once, through the root's console: Django's default handlers for them
         # (a second console when DEBUG is on, so `make run` printed every line twice; mail to ADMINS,
-        # which is not set) are replaced.
-        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # which is not set) are removed.
+        "django": {"handlers": [], "level": "INFO"},
     },
 }
 
