@@ -42,6 +42,9 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 LINK = re.compile(r"""(?:href|action)\s*=\s*["']([^"']*)["']""", re.I)
 NAMES_OBJECT = re.compile(rf"{UUID}|/\d+(?:/|$)", re.I)
 PAGINATION_PARAMS = ("etter", "page")
+# A notification's "open" button (a form posting to it) marks it read and redirects to its case: the
+# case is what the notification links to. Code that has no such button never matches.
+OPENS_NOTIFICATION = re.compile(r"^/notifications/\d+/apne/$")
 MAX_PAGES = 30
 
 # Every list page of the product (the menu's links and their "show all" variants).
@@ -283,9 +286,25 @@ def list_page(client, page: str) -> dict:
             continue
         links |= object_links(more.content)
         todo += pagination_links(page, more.content)
-    entry["links"] = sorted(links)
+    entry["links"] = sorted(_through_openers(client, links))
     entry["pages"] = len(seen)
     return entry
+
+
+def _through_openers(client, links: set[str]) -> set[str]:
+    """``links`` with each notification opener replaced by the case page it redirects to."""
+    resolved = set()
+    for link in links:
+        if OPENS_NOTIFICATION.match(link):
+            response = client.post(link)
+            target = urlsplit(response.headers.get("Location", "")).path
+            if response.status_code == 302 and NAMES_OBJECT.search(target):
+                resolved.add(target)
+            # Otherwise it leads to a page that is no object (a review or request list): before the
+            # button existed such a notification linked to no object either.
+            continue
+        resolved.add(link)
+    return resolved
 
 
 def _client_for(user):
