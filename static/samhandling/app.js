@@ -58,7 +58,7 @@
   }
 
   function focusableScroll() {
-    document.querySelectorAll(".sh-table, .sh-table-scroll").forEach(function (el) {
+    document.querySelectorAll(".sh-table, .sh-table-scroll, .vf-list__table, .mdc-data-table").forEach(function (el) {
       var scrolls = el.scrollWidth > el.clientWidth + 1;
       var focusable = el.querySelector("a[href], button, input, select, textarea, [tabindex]");
       if (scrolls && !focusable) el.setAttribute("tabindex", "0");
