@@ -31,6 +31,11 @@ ENGLISH_LEAKS = [
     "Send to the child welfare service", "Save as draft", "Anonymous consultation", "Child welfare",
     "Deadline", "Deadlines", "Feedback", "Received", "Sent", "Urgency", "Reference", "Kind",
     "Yes", "No", "Today", "Yesterday", "Page not found", "Username", "Password",
+    # Seen in bokmål before issue 7: the action banners, viewflow's process card, task page and queue
+    # count, the transparency report's purposes, viewflow's 403 page.
+    "Receipt confirmed.", "The review decision has been recorded.", "The investigation has been concluded.",
+    "Your advice has been sent.", "Concern", "Referral", "selected", "referral completed", "Owner", "Unassigned",
+    "Permission", "have no rights", "Access Forbidden",
 ]
 
 
