@@ -2,15 +2,16 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 
-from org.access import member_service_kinds, user_is_privacy_function
+from org.access import active_memberships, member_service_kinds, user_is_privacy_function
 from workflows.processes import processes
 
 
 @login_required
 def home(request):
     """The reporter on their concerns, barnevern on its intake list, the coordinator on the routing
-    queue, a service on its incoming referrals; the privacy function on its access requests; anyone
-    else (an administrator) on the task inbox."""
+    queue, a service on its incoming referrals; the privacy function on its access requests; a
+    technical administrator (staff without a membership, who reads no case) on the admin; any other
+    member on the task inbox, and a user without a membership on their notifications."""
     kinds = member_service_kinds(request.user)
     for process in processes():
         target = process.landing_of()(kinds)
@@ -18,4 +19,6 @@ def home(request):
             return redirect(target)
     if user_is_privacy_function(request.user):
         return redirect("consent:access_requests")
+    if not active_memberships(request.user).exists():
+        return redirect("admin:index" if request.user.is_staff else "notifications:index")
     return redirect("workflow:inbox")

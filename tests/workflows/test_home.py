@@ -28,10 +28,15 @@ class LandingTests:
         assert landing(client, ro.coordinator) == reverse("referrals:coordinator")
         assert landing(client, ro.sender) == reverse("referrals:incoming")
 
-    def test_it_sends_the_privacy_function_to_its_requests_and_an_administrator_to_the_inbox(self, client, org):
+    def test_it_sends_the_privacy_function_to_its_requests_and_an_administrator_to_the_admin(self, client, org):
         privacy = member(make_service(org.municipality, "Personvernombudet", Service.Kind.PERSONVERN))
         assert landing(client, privacy) == reverse("consent:access_requests")
-        assert landing(client, make_user(is_staff=True, is_superuser=True)) == reverse("workflow:inbox")
+        assert landing(client, make_user(is_staff=True, is_superuser=True)) == reverse("admin:index")
+
+    def test_it_sends_a_user_without_a_membership_to_their_notifications(self, client, org):
+        target = landing(client, make_user())
+        assert target == reverse("notifications:index")
+        assert client.get(target).status_code == 200
 
     def test_it_takes_the_first_landing_of_the_registry(self, client, org, monkeypatch):
         first = dataclasses.replace(registry.process_named("referral"), name="youth_contract",
