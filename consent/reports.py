@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from audit.labels import purpose_label  # noqa: F401  (the report's purposes, translated; also read from here)
+from audit.labels import purpose_label
 from audit.models import AccessLog
 from consent.models import Consent, Disclosure
 from consent.selectors import consent_status
