@@ -48,10 +48,12 @@ def browser():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _same_db_connection_after_the_browser_starts(browser, django_db_setup, django_db_blocker):
+def _same_db_connection_after_the_browser_starts(django_db_setup, django_db_blocker, browser):
     """Keep Django's test connection once Playwright's loop runs (see support.keep_django_connection_under_playwright).
 
-    Session scope: runs before the per-test setup that restores the rows the migrations seeded.
+    Session scope: runs before the per-test setup that restores the rows the migrations seeded. The
+    test database is set up before the browser starts (the order of the arguments), whether or not
+    other tests ran first, so the browser tests take the same path alone as in the whole suite.
     """
     from django.core.management import call_command
     from django.db import connections
