@@ -13,17 +13,10 @@ def access_log_write(
     ``via`` says how the user reached the object (AccessLog.Via); ``changes`` lists what an edit
     changed, ``{field: [old, new]}``, or ``{field: None}`` where the values are person data.
     """
-    return AccessLog.objects.create(
-        user=user if (user is not None and user.is_authenticated) else None,
-        service=service,
-        action=action,
-        object_type=obj._meta.label_lower,
-        object_id=obj.pk,
-        person=person,
-        purpose=purpose,
-        via=via,
-        changes=changes or {},
-    )
+    row = access_log_entry(user=user, action=action, obj=obj, person=person, purpose=purpose, service=service, via=via)
+    row.changes = changes or {}
+    row.save()
+    return row
 
 
 def access_log_write_many(rows: list[AccessLog]) -> list[AccessLog]:
