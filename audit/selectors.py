@@ -3,7 +3,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q
+from django.db.models import CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 
 from audit.labels import labels_of
 from audit.models import AccessLog
@@ -65,6 +66,10 @@ class _EpochBucket(Func):
         return f"(CAST(strftime('%%s', {sql}) AS INTEGER) / {self.seconds})", params
 
 
+# One record of the log: its object type and id (reading it again is the same record).
+_RECORD = Concat("object_type", Value(":"), Cast("object_id", CharField()), output_field=CharField())
+
+
 @dataclass(frozen=True)
 class Burst:
     user_id: int
@@ -79,8 +84,11 @@ class Burst:
 
 
 def review_bursts(*, since, until, after: str | None = None, size=REVIEW_PAGE_SIZE, reads=None, minutes=None):
-    """Users with more than ``reads`` reads (settings.AUDIT_BURST_READS) within one window of
-    ``minutes`` (settings.AUDIT_BURST_MINUTES), counted per user per fixed window in the database.
+    """Users who read more than ``reads`` different records (settings.AUDIT_BURST_READS) within one
+    window of ``minutes`` (settings.AUDIT_BURST_MINUTES), counted per user per fixed window in the
+    database. A record is an object of the log (its type and id): opening the same case or list again
+    is not a burst, reading many people's cases is. A list that names 25 children logs 25 reads, so
+    counting rows would flag a caseworker who opens their intake list three times in ten minutes.
     Newest window first; ``after`` is the cursor of the last burst of the previous page.
     Returns (bursts, next cursor or None)."""
     from django.contrib.auth import get_user_model
@@ -97,7 +105,7 @@ def review_bursts(*, since, until, after: str | None = None, size=REVIEW_PAGE_SI
         bucket, user_id = int(start) // seconds, int(user_id)
         qs = qs.filter(Q(bucket__lt=bucket) | Q(bucket=bucket, user_id__gt=user_id))
     groups = list(
-        qs.values("user_id", "bucket").annotate(n=Count("id")).filter(n__gt=reads).order_by("-bucket", "user_id")[: size + 1]
+        qs.values("user_id", "bucket").annotate(n=Count(_RECORD, distinct=True)).filter(n__gt=reads).order_by("-bucket", "user_id")[: size + 1]
     )
     names = dict(get_user_model().objects.filter(pk__in={g["user_id"] for g in groups}).values_list("pk", "username"))
     bursts = [

@@ -356,7 +356,7 @@ LOGGING = {
     },
 }
 
-# The privacy function's access review (audit/selectors.py): more than AUDIT_BURST_READS reads by
-# one user within AUDIT_BURST_MINUTES minutes is listed as a burst.
+# The privacy function's access review (audit/selectors.py): more than AUDIT_BURST_READS different
+# records read by one user within AUDIT_BURST_MINUTES minutes is listed as a burst.
 AUDIT_BURST_READS = env.int("AUDIT_BURST_READS", default=50)
 AUDIT_BURST_MINUTES = env.int("AUDIT_BURST_MINUTES", default=10)

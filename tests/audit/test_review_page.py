@@ -12,7 +12,7 @@ import time_machine
 from django.urls import reverse
 
 from audit.models import AccessLog
-from audit.services import access_log_write
+from audit.services import access_log_list_read, access_log_write
 from org.models import Service
 from tests.factories import make_melding, make_service, member
 
@@ -70,17 +70,35 @@ class AccessReviewPageTests:
 
     def test_it_lists_a_burst_of_reads(self, client, org, personvern, settings):
         settings.AUDIT_BURST_READS, settings.AUDIT_BURST_MINUTES = 3, 10
-        concern = make_melding(org)
-        for minute in range(4):
+        concerns = [make_melding(org) for _ in range(4)]
+        for minute, concern in enumerate(concerns):
             with time_machine.travel(WHEN + datetime.timedelta(minutes=minute), tick=False):
                 read(org.teacher, org.skole, concern)
         with time_machine.travel(WHEN + datetime.timedelta(hours=1), tick=False):
-            for _ in range(3):  # not more than the limit: no burst
+            for concern in concerns[:3]:  # not more than the limit: no burst
                 read(org.caseworker, org.barnevern, concern)
         client.force_login(personvern)
         bursts = client.get(reverse(URL), PERIOD).context["bursts"]
         assert [(b.user_id, b.reads) for b in bursts] == [(org.teacher.pk, 4)]
         assert bursts[0].start == datetime.datetime(2026, 11, 20, 10, 0, tzinfo=datetime.timezone.utc)
+
+    def test_it_counts_a_record_read_again_once(self, client, org, personvern, settings):
+        """A caseworker who opens the same case, or a list naming the same children, again and again
+        within the window has read few records: no burst."""
+        settings.AUDIT_BURST_READS, settings.AUDIT_BURST_MINUTES = 3, 10
+        concerns = [make_melding(org) for _ in range(3)]
+        with time_machine.travel(WHEN, tick=False):
+            for _ in range(5):  # five loads of a list naming the same three children
+                access_log_list_read(user=org.caseworker, purpose="concern list",
+                                     shown=[(c, c.person_id, org.barnevern.pk) for c in concerns])
+            for _ in range(4):
+                read(org.caseworker, org.barnevern, concerns[0])
+        client.force_login(personvern)
+        assert client.get(reverse(URL), PERIOD).context["bursts"] == []
+        with time_machine.travel(WHEN + datetime.timedelta(minutes=1), tick=False):
+            read(org.caseworker, org.barnevern, make_melding(org))  # a fourth record: now a burst
+        bursts = client.get(reverse(URL), PERIOD).context["bursts"]
+        assert [(b.user_id, b.reads) for b in bursts] == [(org.caseworker.pk, 4)]
 
     def test_it_pages_by_keyset(self, client, org, personvern, monkeypatch):
         from audit import selectors
