@@ -241,12 +241,6 @@ def concern_form_initial(concern: Concern, person_record=None) -> dict:
     return initial
 
 
-class DeleteDraftForm(forms.Form):
-    """The draft's version, so a delete confirmed on an old page is refused (the stale-form check)."""
-
-    version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
-
-
 class UpgradeForm(ChildFieldsMixin):
     parents_informed = forms.ChoiceField(label=_("Have the parents been told about the melding?"), choices=YES_NO, required=False, widget=forms.RadioSelect)
     child_informed = forms.ChoiceField(label=_("Has the child been told?"), choices=YES_NO, required=False, widget=forms.RadioSelect)

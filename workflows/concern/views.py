@@ -23,7 +23,7 @@ from org.ui import apply_errors
 from org.access import user_is_leader_of
 from referrals.access import concern_get_for_process, concern_get_for_user, EMERGENCY
 from org.models import Service
-from people.models import PersonRecord
+from people.selectors import person_record_for
 from referrals.models import Concern
 from workflows.concern import forms, selectors
 from workflows.list_persons import list_persons_show
@@ -95,6 +95,14 @@ def _draft_form(concern, data=None, *, full=None, initial=None):
     )
 
 
+def _draft_read(request, concern) -> dict:
+    """The draft's answers as its edit form's values, the child named by the reporting service's own
+    record (people.selectors.person_record_for, as on the concern's page); logged as a read."""
+    access_log_write(user=request.user, action="view", obj=concern, person=concern.person, purpose="concern draft",
+                     service=concern.reporting_service)
+    return forms.concern_form_initial(concern, person_record_for(concern.person, concern.reporting_service))
+
+
 def _form_page(request, form, *, concern=None, status=200):
     receiving = list(form.fields["receiving_service"].queryset)
     ctx = {"form": form, "concern": concern, "emergency_numbers": _emergency_numbers(receiving)}
@@ -143,10 +151,7 @@ def concern_edit(request, code):
         messages.info(request, _("This concern has been sent and can no longer be changed."))
         return redirect("concerns:detail", concern.code)
     if request.method != "POST":
-        record = PersonRecord.objects.filter(person=concern.person, service=concern.reporting_service).first() if concern.person else None
-        access_log_write(user=request.user, action="view", obj=concern, person=concern.person, purpose="concern draft",
-                         service=concern.reporting_service)
-        return _form_page(request, _draft_form(concern, initial=forms.concern_form_initial(concern, record)), concern=concern)
+        return _form_page(request, _draft_form(concern, initial=_draft_read(request, concern)), concern=concern)
     form = _draft_form(concern, request.POST)
     if form.is_valid():
         try:
@@ -234,10 +239,7 @@ def concern_send(request, code):
     except ValidationError as e:
         if hasattr(e, "error_dict") and concern.status == Concern.Status.DRAFT:
             # An incomplete draft: its form, with every missing answer at once.
-            record = PersonRecord.objects.filter(person=concern.person, service=concern.reporting_service).first() if concern.person else None
-            access_log_write(user=request.user, action="view", obj=concern, person=concern.person, purpose="concern draft",
-                             service=concern.reporting_service)
-            form = _draft_form(concern, forms.concern_form_initial(concern, record), full=True)
+            form = _draft_form(concern, _draft_read(request, concern), full=True)
             if form.is_valid():
                 apply_errors(form, e)
             return _form_page(request, form, concern=concern, status=422)
