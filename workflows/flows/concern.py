@@ -23,11 +23,11 @@ def receiving_service(process):
 class ConcernFlow(flow.Flow):
     process_class = ConcernProcess
     process_title = _("Concern about a child")
-    process_description = _("A concern from a kindergarten or school to the child welfare service.")
+    process_description = _("A concern from a service with a duty to report to the child welfare service.")
     process_summary_template = _("Concern {{ process.concern.reference }}")
     lock_impl = lock.select_for_update_lock
 
-    # Reporter (barnehage/skole): sends the concern; started by concern_submit.
+    # Reporter (a service whose kind may report, org.ServiceKindSetting): sends the concern; started by concern_submit.
     start = (
         flow.StartHandle(this.start_process)
         .Annotation(title=_("Concern sent"))
