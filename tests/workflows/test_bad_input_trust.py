@@ -164,7 +164,7 @@ class FreeTextLimitTests:
             "justification": lambda: svc.concern_review(
                 concern=received, user=org.caseworker, decision="close", justification="x" * (MEDIUM_TEXT + 1)),
             "message": lambda: svc.concern_send_feedback(
-                concern=received, user=org.caseworker, kind="initial", message="x" * (SHORT_TEXT + 1)),
+                concern=investigating, user=org.caseworker, kind="initial", message="x" * (SHORT_TEXT + 1)),
             "reason": lambda: svc.concern_extend_investigation(
                 concern=investigating, user=org.caseworker, reason="x" * (SHORT_TEXT + 1)),
             "summary": lambda: svc.concern_conclude_investigation(
@@ -393,7 +393,7 @@ class MissingVersionTests:
         draft = make_melding(org, submit=False)
         calls = [
             lambda: svc.concern_review(concern=received, user=org.caseworker, decision="investigate", version=None),
-            lambda: svc.concern_send_feedback(concern=received, user=org.caseworker, kind="initial", version=None),
+            lambda: svc.concern_send_feedback(concern=investigating, user=org.caseworker, kind="initial", version=None),
             lambda: svc.concern_extend_investigation(concern=investigating, user=org.caseworker, reason="Venter på BUP.", version=None),
             lambda: svc.concern_conclude_investigation(concern=investigating, user=org.caseworker, outcome="closed", version=None),
             lambda: svc.consultation_answer(concern=consultation, user=org.caseworker, advice="Snakk med foreldrene.", version=None),

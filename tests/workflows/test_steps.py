@@ -102,7 +102,7 @@ def concern_in(org, state):
 
 
 CONCERN_STATES = [
-    "draft", "consultation draft", "submitted", "received", "received + initial", "investigating", "closed",
+    "draft", "consultation draft", "submitted", "received", "investigating + initial", "investigating", "closed",
     "investigated", "investigated + initial + final", "consultation", "answered", "upgraded",
 ]
 
@@ -240,7 +240,7 @@ class StepSkeletonTests:
     @pytest.mark.parametrize("state, call", [
         ("submitted", lambda org, c: csvc.concern_confirm_receipt(concern=c, user=org.caseworker, version="1.0")),
         ("received", lambda org, c: csvc.concern_review(concern=c, user=org.caseworker, decision="investigate", version="1.0")),
-        ("received", lambda org, c: csvc.concern_send_feedback(concern=c, user=org.caseworker, kind="initial", version="1.0")),
+        ("closed", lambda org, c: csvc.concern_send_feedback(concern=c, user=org.caseworker, kind="initial", version="1.0")),
         ("investigating", lambda org, c: csvc.concern_conclude_investigation(concern=c, user=org.caseworker, outcome="closed", version="1.0")),
         ("investigating", lambda org, c: csvc.concern_extend_investigation(concern=c, user=org.caseworker, reason="Venter.", version="1.0")),
     ])

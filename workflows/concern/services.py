@@ -119,7 +119,8 @@ FEEDBACK = {
         meets=(f"feedback_{kind}",),
     )
     for kind, statuses in (
-        (ConcernFeedback.Kind.INITIAL, (S.RECEIVED, S.INVESTIGATING, S.CLOSED, S.INVESTIGATED)),
+        # § 13-2: the first feedback says whether an investigation was opened, so it follows the review.
+        (ConcernFeedback.Kind.INITIAL, (S.INVESTIGATING, S.CLOSED, S.INVESTIGATED)),
         (ConcernFeedback.Kind.FINAL, (S.INVESTIGATED,)),
     )
 }

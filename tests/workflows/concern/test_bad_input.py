@@ -304,8 +304,16 @@ class OutOfOrderTests:
             svc.concern_send_feedback(concern=concern, user=org.caseworker, kind="initial")
         assert not ConcernFeedback.objects.filter(concern=concern).exists()
 
-    def test_it_refuses_the_same_feedback_twice(self, client, org):
+    def test_it_refuses_the_first_feedback_before_the_review_decision(self, org):
+        """§ 13-2: the first feedback tells the reporter whether an investigation was opened."""
         concern = advance(make_melding(org), org, "received")
+        with pytest.raises(ValidationError) as raised:
+            svc.concern_send_feedback(concern=concern, user=org.caseworker, kind="initial")
+        assert raised.value.code == "out_of_order"
+        assert not ConcernFeedback.objects.filter(concern=concern).exists()
+
+    def test_it_refuses_the_same_feedback_twice(self, client, org):
+        concern = advance(make_melding(org), org, "investigating")
         client.force_login(org.caseworker)
         assert action(client, concern, "feedback", kind="initial", message="Mottatt.").status_code == 302
         response = action(client, concern, "feedback", kind="initial", message="Mottatt igjen.")
@@ -326,17 +334,17 @@ class OutOfOrderTests:
 
 
 class StaleFormTests:
-    def test_it_refuses_a_review_from_a_stale_page(self, client, org):
+    def test_it_refuses_a_conclusion_from_a_stale_page(self, client, org):
         with time_machine.travel(datetime.datetime(2026, 3, 2, 10, 0, tzinfo=OSLO), tick=False) as traveller:
-            concern = advance(make_melding(org), org, "received")
+            concern = advance(make_melding(org), org, "investigating")
             stale_version = svc.concern_version(concern)
             traveller.shift(timedelta(minutes=5))
             svc.concern_send_feedback(concern=concern, user=org.bv_leader, kind="initial")
             client.force_login(org.caseworker)
-            response = action(client, concern, "review", decision="close", justification="Ingen grunn.", version=stale_version)
+            response = action(client, concern, "conclude", outcome="closed", summary="", version=stale_version)
         assert response.status_code == 422
-        assert action_form(response, "review").has_error("__all__", code="stale")
-        assert Concern.objects.get(pk=concern.pk).status == Concern.Status.RECEIVED
+        assert action_form(response, "conclude").has_error("__all__", code="stale")
+        assert Concern.objects.get(pk=concern.pk).status == Concern.Status.INVESTIGATING
 
     def test_it_refuses_a_stale_version_in_the_service(self, org):
         concern = advance(make_melding(org), org, "received")

@@ -206,7 +206,7 @@ class FeedbackDeadlineTests:
 
     def test_it_meets_the_feedback_deadline_when_feedback_is_sent(self, org):
         with time_machine.travel(SENT, tick=False) as traveller:
-            concern = advance(make_melding(org), org, "received")
+            concern = advance(make_melding(org), org, "investigating")
             traveller.move_to(oslo(2026, 3, 5, 12, 0))
             svc.concern_send_feedback(concern=concern, user=org.caseworker, kind="initial")
         deadline = deadline_for(concern, "feedback_initial", process="concern")

@@ -109,8 +109,8 @@ class ReceiptTests:
 
 
 class FeedbackMessageTests:
-    def test_it_shows_the_reporter_the_feedback_after_receipt(self, client, org):
-        concern = advance(make_melding(org), org, "received")
+    def test_it_shows_the_reporter_the_first_feedback(self, client, org):
+        concern = advance(make_melding(org), org, "closed")
         svc.concern_send_feedback(concern=concern, user=org.caseworker, kind="initial", message="Vi har mottatt meldingen din.")
         assert b"Vi har mottatt meldingen din." in reporter_page(client, org, concern)
 
@@ -125,14 +125,14 @@ class FeedbackMessageTests:
         assert feedback.message.strip()
         assert escape(feedback.message).encode() in reporter_page(client, org, concern)
 
-    @pytest.mark.parametrize("state,opened", [("received", None), ("investigating", True), ("closed", False)])
+    @pytest.mark.parametrize("state,opened", [("investigating", True), ("closed", False), ("investigated", True)])
     def test_it_records_whether_an_investigation_was_opened(self, org, state, opened):
         concern = advance(make_melding(org), org, state)
         feedback = svc.concern_send_feedback(concern=concern, user=org.caseworker, kind="initial")
         assert feedback.investigation_opened is opened
 
     def test_it_notifies_the_reporting_service_of_feedback(self, org):
-        concern = advance(make_melding(org), org, "received")
+        concern = advance(make_melding(org), org, "investigating")
         svc.concern_send_feedback(concern=concern, user=org.caseworker, kind="initial")
         reminders_sweep()
         assert Notification.objects.filter(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from referrals.models import Concern
@@ -54,19 +55,25 @@ class ReporterStageTests:
         assert testid_text(reporter_page(client, org, concern), "status") == in_page_language(Concern.Status.INVESTIGATED.label)
         assert str(my_row(client, org, concern).reporter_status) == str(Concern.Status.INVESTIGATED.label)
 
-    def test_it_shows_received_when_the_feedback_came_before_the_decision(self, client, org):
-        concern = feedback(org, advance(make_melding(org), org, "received"), "initial")
-        svc.concern_review(concern=concern, user=org.caseworker, decision="investigate")
+    def test_it_gives_the_first_feedback_only_with_the_review_decision(self, client, org):
+        """The first feedback says whether an investigation was opened (§ 13-2), so it cannot be
+        given before the review, and a reporter is never left at "received" by an early one."""
+        concern = advance(make_melding(org), org, "received")
+        with pytest.raises(ValidationError):
+            feedback(org, concern, "initial")
+        svc.concern_review(concern=concern, user=org.caseworker, decision="close", justification="Ingen grunn.")
         assert testid_text(reporter_page(client, org, concern), "status") == in_page_language(Concern.Status.RECEIVED.label)
+        concern = feedback(org, concern, "initial")
+        assert testid_text(reporter_page(client, org, concern), "status") == in_page_language(Concern.Status.CLOSED.label)
 
     def test_it_reads_the_list_in_a_constant_number_of_queries(self, client, org, django_assert_max_num_queries):
-        for state in ("received", "investigating", "closed"):
+        for state in ("investigated", "investigating", "closed"):
             feedback(org, advance(make_melding(org), org, state), "initial")
         client.force_login(org.reporter)
         client.get(reverse("concerns:index"))
         with django_assert_max_num_queries(30) as few:
             client.get(reverse("concerns:index"))
-        for state in ("investigating", "closed", "received"):
+        for state in ("investigating", "closed", "investigated"):
             feedback(org, advance(make_melding(org), org, state), "initial")
         with django_assert_max_num_queries(len(few.captured_queries)):
             client.get(reverse("concerns:index"))

@@ -16,7 +16,7 @@ def _calls(org):
         "received": ("submitted", lambda c: svc.concern_confirm_receipt(concern=c, user=org.caseworker, version=STALE)),
         "extend": ("investigating", lambda c: svc.concern_extend_investigation(concern=c, user=org.caseworker, reason="Trenger mer tid.", version=STALE)),
         "conclude": ("investigating", lambda c: svc.concern_conclude_investigation(concern=c, user=org.caseworker, outcome="closed", version=STALE)),
-        "feedback": ("received", lambda c: svc.concern_send_feedback(concern=c, user=org.caseworker, kind="initial", version=STALE)),
+        "feedback": ("investigating", lambda c: svc.concern_send_feedback(concern=c, user=org.caseworker, kind="initial", version=STALE)),
     }
 
 
