@@ -52,7 +52,7 @@ CHANGES = {
         "caseworker", "barnevern",
     ),
     "feedback": (
-        lambda org: advance(make_melding(org), org, "received"),
+        lambda org: advance(make_melding(org), org, "investigating"),
         lambda org, c: svc.concern_send_feedback(concern=c, user=org.caseworker, kind="initial"),
         "caseworker", "barnevern",
     ),
