@@ -6,14 +6,12 @@ from django.utils.translation import gettext_lazy as _
 
 from referrals.models import Concern, ConcernFeedback
 from people.validators import LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, child_birth_date_problem, contains_national_id, parse_national_id
+from workflows.concern.services import NEED_CHILD_TOLD, NEED_PARENTS_TOLD, NEED_REASON
 from workflows.steps import MISSING_VERSION
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 # The errors the form and the services share (one wording wherever a question is left unanswered).
-NEED_PARENTS_TOLD = _("Say whether the parents have been told.")
-NEED_CHILD_TOLD = _("Say whether the child has been told.")
-NEED_REASON = _("Explain why the parents or the child have not been told.")
 NEED_NAME = _("Give the child's name.")
 NEED_BIRTH_DATE = _("Give the birth date when the child has no identity number.")
 NOT_ANONYMOUS = _("An anonymous consultation must not name or identify the child. Leave this empty.")

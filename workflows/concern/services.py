@@ -31,6 +31,12 @@ from workflows.models import Deadline
 from workflows.services import deadlines
 from workflows.steps import NO_FORM, Guard, Opening
 
+# The answers a melding needs before it is sent: the service refuses without them, and the form
+# marks the same fields with the same words (workflows/concern/forms.py).
+NEED_PARENTS_TOLD = gettext_lazy("Say whether the parents have been told.")
+NEED_CHILD_TOLD = gettext_lazy("Say whether the child has been told.")
+NEED_REASON = gettext_lazy("Explain why the parents or the child have not been told.")
+
 PROCESS = "concern"
 HANDLER = permissions.CONCERN_HANDLER
 REPORTER = permissions.CONCERN_REPORTER
@@ -188,11 +194,11 @@ def _validate_content(*, kind, person, observations, categories, parents_informe
                 errors.update(e.error_dict)
         if full:
             if parents_informed is None:
-                errors["parents_informed"] = _("Say whether the parents have been told.")
+                errors["parents_informed"] = NEED_PARENTS_TOLD
             if child_informed is None:
-                errors["child_informed"] = _("Say whether the child has been told.")
+                errors["child_informed"] = NEED_CHILD_TOLD
             if (parents_informed is False or child_informed is False) and not (not_informed_reason or "").strip():
-                errors["not_informed_reason"] = _("Explain why the parents or the child have not been told.")
+                errors["not_informed_reason"] = NEED_REASON
     if errors:
         raise ValidationError(errors)
 
