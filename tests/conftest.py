@@ -57,3 +57,14 @@ def postgresql_only():
         if os.environ.get("CI"):
             pytest.fail("CI run without PostgreSQL (set DATABASE_URL): PostgreSQL-only tests cannot be skipped in CI")
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def eager_celery():
+    """Run a task in-process when it is enqueued (the real task body, no broker)."""
+    from config.celery import app as celery_app
+
+    previous = celery_app.conf.get("task_always_eager")
+    celery_app.conf.update(task_always_eager=True)
+    yield
+    celery_app.conf.update(task_always_eager=previous)

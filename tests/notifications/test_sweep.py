@@ -13,7 +13,6 @@ import time_machine
 from django.conf import settings
 from django.urls import reverse
 
-from config.celery import app as celery_app
 from notifications.models import Notification, Reminder
 from notifications.services import notification_send_email, reminder_cancel, reminders_claim, reminders_sweep
 from org import permissions
@@ -35,14 +34,6 @@ def arrival_reminder(org, concern):
 def notified(reminder):
     return set(Notification.objects.filter(reminder=reminder).values_list("user_id", flat=True))
 
-
-@pytest.fixture
-def eager_celery():
-    """Run the send task in-process when it is enqueued (the real task body, no broker)."""
-    previous = celery_app.conf.get("task_always_eager")
-    celery_app.conf.update(task_always_eager=True)
-    yield
-    celery_app.conf.update(task_always_eager=previous)
 
 
 @pytest.fixture

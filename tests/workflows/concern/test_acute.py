@@ -8,7 +8,6 @@ Personas: ``reporter`` (Solsiden barnehage) sends; ``bv_leader`` (leader) and ``
 import pytest
 from django.urls import reverse
 
-from config.celery import app as celery_app
 from notifications.models import Notification, Reminder
 from notifications.services import reminders_sweep
 from referrals.models import Concern
@@ -19,13 +18,6 @@ pytestmark = pytest.mark.django_db
 
 PHONE = "22 33 44 55"
 
-
-@pytest.fixture
-def eager_celery():
-    previous = celery_app.conf.get("task_always_eager")
-    celery_app.conf.update(task_always_eager=True)
-    yield
-    celery_app.conf.update(task_always_eager=previous)
 
 
 @pytest.fixture
