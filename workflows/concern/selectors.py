@@ -7,7 +7,7 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery
 
 from org.access import member_service_ids, permitted_ids_subquery, user_services
 from referrals.access import HANDLER_PERM, REPORTER_PERM
-from org.models import Membership, ServiceKindSetting
+from org.models import Membership, Service, ServiceKindSetting
 from referrals.models import Concern, ConcernFeedback
 from workflows.list_persons import Naming
 from workflows.models import Deadline
@@ -18,6 +18,14 @@ def reporting_services(user):
     """The user's services that may file concerns (org.ServiceKindSetting.may_report_concerns), by name."""
     reporting_kinds = ServiceKindSetting.objects.filter(may_report_concerns=True).values("kind")
     return user_services(user).filter(kind__in=reporting_kinds).order_by("name")
+
+
+def receiving_services(municipality_ids):
+    """The active child welfare services of these municipalities: where a melding may be sent, by name."""
+    return (
+        Service.objects.filter(kind=Service.Kind.BARNEVERN, active=True, municipality_id__in=municipality_ids)
+        .select_related("municipality").order_by("name")
+    )
 
 
 def concern_intake_list(user, *, cursor: str | None = None, pending_only: bool = True, page_size: int = PAGE_SIZE):

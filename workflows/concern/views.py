@@ -55,13 +55,6 @@ def intake_list(request):
     return render(request, "workflows/intake_list.html", {"rows": rows, "next_cursor": next_cursor, "pending": pending})
 
 
-def _receiving_services(municipality_ids):
-    return (
-        Service.objects.filter(kind=Service.Kind.BARNEVERN, active=True, municipality_id__in=municipality_ids)
-        .select_related("municipality").order_by("name")
-    )
-
-
 def _emergency_numbers(receiving):
     """The barnevernvakt numbers of the municipalities the form may send to, for the acute box."""
     seen, out = set(), []
@@ -81,13 +74,13 @@ def _sends(data) -> bool:
 
 def _concern_form(request, data=None):
     reporting = selectors.reporting_services(request.user)
-    receiving = _receiving_services(reporting.values("municipality_id"))
+    receiving = selectors.receiving_services(reporting.values("municipality_id"))
     full = data is None or _sends(data)
     return forms.ConcernForm(data, reporting_services=reporting, receiving_services=receiving, full=full)
 
 
 def _draft_form(concern, data=None, *, full=None, initial=None):
-    receiving = _receiving_services([concern.reporting_service.municipality_id])
+    receiving = selectors.receiving_services([concern.reporting_service.municipality_id])
     full = (data is None or _sends(data)) if full is None else full
     return forms.ConcernForm(
         data, initial=initial, reporting_services=Service.objects.filter(pk=concern.reporting_service_id),
