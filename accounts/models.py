@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class ExternalIdentity(models.Model):
@@ -35,3 +36,16 @@ class ExternalIdentity(models.Model):
     def __str__(self):
         # The value may be a national identity number: never shown whole.
         return f"{self.user} ({self.claim} @ {self.issuer})"
+
+
+class AuthenticatorDevice(TOTPDevice):
+    """django-otp's TOTP device under names in the user's language, for the admin.
+
+    django-otp marks none of its model's names for translation, and naming them on its own model
+    would need a migration in django-otp; this proxy (no table) carries translated names instead.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
