@@ -315,10 +315,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
-# Reminders: how long a claimed reminder stays claimed before another sweep may take it,
-# and how many a single sweep delivers at most.
-REMINDER_CLAIM_SECONDS = env.int("REMINDER_CLAIM_SECONDS", default=300)
+# Reminders: how long a claimed reminder stays claimed before another sweep may take it (only a
+# killed sweep leaves its claims to expire; a failing one releases them), how many one claim takes,
+# and how long one sweep goes on claiming batches (below the beat's minute, so sweeps seldom overlap;
+# when they do, SKIP LOCKED splits the rows).
+REMINDER_CLAIM_SECONDS = env.int("REMINDER_CLAIM_SECONDS", default=120)
 REMINDER_SWEEP_BATCH = env.int("REMINDER_SWEEP_BATCH", default=200)
+REMINDER_SWEEP_BUDGET_SECONDS = env.float("REMINDER_SWEEP_BUDGET_SECONDS", default=45.0)
+# E-mail outbox (notifications.models.Email): how long one send attempt holds its e-mail, after
+# how many failed attempts it is given up, and the mail server's socket timeout, kept well inside
+# the claim so an attempt ends before another may take the e-mail.
+EMAIL_CLAIM_SECONDS = env.int("EMAIL_CLAIM_SECONDS", default=120)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=10)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Test hook for the reliability tests: pause inside delivery so a worker can be killed there.
 REMINDER_DELIVERY_PAUSE_SECONDS = env.float("REMINDER_DELIVERY_PAUSE_SECONDS", default=0.0)
 

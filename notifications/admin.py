@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from notifications.models import Reminder
+from notifications.models import Email, Reminder
 
 
 @admin.register(Reminder)
@@ -8,3 +8,15 @@ class ReminderAdmin(admin.ModelAdmin):
     list_display = ("key", "kind", "service", "audience", "due_at", "sent_at", "cancelled_at", "attempts")
     list_filter = ("kind", "audience")
     readonly_fields = [f.name for f in Reminder._meta.fields]
+
+
+@admin.register(Email)
+class EmailAdmin(admin.ModelAdmin):
+    """The outbox, read-only: what was sent, what waits, what was dropped and why."""
+
+    list_display = ("message_id", "state", "reason", "attempts", "created_at", "sent_at")
+    list_filter = ("state", "reason")
+    readonly_fields = [f.name for f in Email._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

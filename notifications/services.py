@@ -7,20 +7,23 @@ A worker killed anywhere in between leaves the claim to expire, and a later swee
 the unique key makes a second delivery write nothing.
 """
 import logging
+import smtplib
 import time
 from datetime import timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.core.mail import EmailMessage
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from notifications.models import Notification, Reminder
+from notifications.models import Email, Notification, Reminder
 from org.access import active_members
 from org.models import Membership
 
@@ -101,10 +104,12 @@ def reminder_reschedule(*, obligation: str, kind: str, due_at) -> int:
     )
 
 
-def reminders_claim(*, limit: int | None = None) -> list[int]:
+def reminders_claim(*, limit: int | None = None, exclude=()) -> list[int]:
     """Claim up to ``limit`` due reminders for this sweep; returns their ids.
 
     Rows locked by a concurrent sweep are skipped, not waited for, so racing sweeps split the work.
+    A claim lasts REMINDER_CLAIM_SECONDS; a sweep that fails releases it (``reminders_release``),
+    so only a killed sweep leaves rows to wait for the claim to expire.
     """
     now = timezone.now()
     limit = limit or settings.REMINDER_SWEEP_BATCH
@@ -114,7 +119,7 @@ def reminders_claim(*, limit: int | None = None) -> list[int]:
             sent_at__isnull=True,
             cancelled_at__isnull=True,
             due_at__lte=now,
-        ).order_by("due_at", "id")
+        ).exclude(id__in=list(exclude)).order_by("due_at", "id")
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         ids = list(qs.values_list("id", flat=True)[:limit])
@@ -126,34 +131,77 @@ def reminders_claim(*, limit: int | None = None) -> list[int]:
     return ids
 
 
-def _recipients(reminder: Reminder):
-    role = Membership.Role.LEADER if reminder.audience == Reminder.Audience.LEADERS else None
-    memberships = active_members(reminder.service, role=role)
-    User = get_user_model()
-    return User.objects.filter(pk__in=memberships.values("user_id")).order_by("pk")
+def reminders_release(*, reminder_ids) -> int:
+    """Give claimed, undelivered reminders back to the next sweep at once; returns how many."""
+    return Reminder.objects.filter(id__in=list(reminder_ids), sent_at__isnull=True).update(claimed_until=None)
 
 
-def _service_holds(reminder: Reminder, subject) -> bool:
-    """Whether the reminder's service (its group) still holds the required permission on the subject."""
+def _locked_for_share(queryset) -> list:
+    """The ids of ``queryset``'s rows, locked FOR SHARE until the transaction ends (PostgreSQL).
+
+    A share lock lets other readers and deliveries through but makes a DELETE or UPDATE of the
+    row (a revoked grant, an ended membership) wait for this transaction, and makes this wait for
+    one already under way, which then finds the row gone or changed. SQLite writes one at a time
+    anyway and has no row locks, so there it is a plain read.
+    """
+    ids = queryset.values_list("pk", flat=True)
+    if connection.vendor != "postgresql":
+        return list(ids)
+    sql, params = ids.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR SHARE", params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _grant(reminder: Reminder):
+    """The reminder's service's (its group's) grant of the required permission on the subject."""
     from guardian.models import GroupObjectPermission
 
-    if reminder.service.group_id is None:
-        return False
+    app_label, _dot, codename = reminder.required_perm.rpartition(".")
     return GroupObjectPermission.objects.filter(
-        group_id=reminder.service.group_id, content_type=reminder.subject_type, object_pk=str(subject.pk),
-        permission__codename=reminder.required_perm.split(".", 1)[-1],
-        permission__content_type__app_label=reminder.required_perm.split(".", 1)[0],
-    ).exists()
+        group_id=reminder.service.group_id, content_type_id=reminder.subject_type_id, object_pk=str(reminder.subject_id),
+        permission__codename=codename, permission__content_type__app_label=app_label,
+    )
+
+
+def _members(reminder: Reminder):
+    role = Membership.Role.LEADER if reminder.audience == Reminder.Audience.LEADERS else None
+    return active_members(reminder.service, role=role)
+
+
+def _lock_recipients(reminder: Reminder, *, user_id: int | None = None) -> list[int]:
+    """The users who may receive ``reminder`` now, with what makes them so locked until commit.
+
+    Locks the service's grant on the subject and the recipients' memberships FOR SHARE (see
+    ``_locked_for_share``): a withdrawal or an ended membership that commits before this returns
+    is seen, and one that comes after waits until this transaction has committed what it wrote.
+    So nothing is delivered, or e-mailed, after the commit that took its recipient's access away.
+    Never user.has_perm, which is true for any superuser. ``user_id`` narrows it to one recipient.
+    """
+    if reminder.service.group_id is None or not _locked_for_share(_grant(reminder)):
+        return []
+    members = _members(reminder)
+    if user_id is not None:
+        members = members.filter(user_id=user_id)
+    memberships = _locked_for_share(members)
+    return sorted(set(Membership.objects.filter(pk__in=memberships).values_list("user_id", flat=True)))
+
+
+def _message_id() -> str:
+    return make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "samhandling.local")
 
 
 def reminder_deliver_one(*, reminder_id: int) -> bool:
     """Deliver one claimed reminder. Returns True when it was delivered now, False when nothing was due.
 
     Locks the row, so a slower sweep that claimed the same row after an expired claim waits, then
-    finds it sent and writes nothing.
+    finds it sent and writes nothing. Locks the recipients' access (``_lock_recipients``), so it
+    serialises with a withdrawal. Writes each recipient's notification and, for a recipient with
+    an address, its e-mail's outbox row, and enqueues the e-mails after the commit; an enqueue that
+    fails is logged and left to the sweep's requeue, the delivery stands.
     """
     with transaction.atomic():
-        reminder = Reminder.objects.select_for_update().filter(pk=reminder_id).first()
+        reminder = Reminder.objects.select_for_update().select_related("service").filter(pk=reminder_id).first()
         if reminder is None or reminder.sent_at or reminder.cancelled_at:
             return False
         if settings.REMINDER_DELIVERY_PAUSE_SECONDS:
@@ -162,12 +210,11 @@ def reminder_deliver_one(*, reminder_id: int) -> bool:
         if subject is None:
             reminder.cancelled_at = timezone.now()
             reminder.save(update_fields=["cancelled_at"])
+            log.info("reminder cancelled: its subject is gone id=%s", reminder.pk)
             return False
-        created_ids = []
-        # Permissions and consent may have changed since scheduling: check them now, as the
-        # service's own grant (never user.has_perm, which is true for any superuser).
-        recipients = _recipients(reminder) if _service_holds(reminder, subject) else []
-        for user in recipients:
+        User = get_user_model()
+        email_ids = []
+        for user in User.objects.filter(pk__in=_lock_recipients(reminder)).order_by("pk"):
             notification, created = Notification.objects.get_or_create(
                 reminder=reminder,
                 user=user,
@@ -175,70 +222,211 @@ def reminder_deliver_one(*, reminder_id: int) -> bool:
                           "topic": reminder.topic, "deadline_at": reminder.deadline_at},
             )
             if created and user.email:
-                created_ids.append(notification.pk)
+                email_ids.append(Email.objects.create(notification=notification, message_id=_message_id()).pk)
         reminder.sent_at = timezone.now()
         reminder.save(update_fields=["sent_at"])
-        from notifications.tasks import send_notification_email
-
-        for notification_id in created_ids:
-            transaction.on_commit(lambda nid=notification_id: send_notification_email.delay(nid))
+        transaction.on_commit(lambda: _emails_enqueue(email_ids))
+    log.info("reminder delivered id=%s e-mails=%s", reminder.pk, len(email_ids))
     return True
 
 
-def notifications_requeue_unsent(*, older_than_seconds: int = 120, limit: int = 200) -> int:
-    """Re-enqueue e-mails whose send was lost (queue flushed, worker killed). Returns how many."""
+def _emails_enqueue(email_ids) -> int:
+    """Publish a send task per e-mail; returns how many were published. A broker that is down
+    loses nothing: the rows stay QUEUED and the sweep's requeue publishes them later."""
+    from notifications.tasks import send_email
+
+    published = 0
+    for email_id in email_ids:
+        try:
+            send_email.delay(email_id)
+        except Exception:  # noqa: BLE001 - any broker failure; the row is the truth
+            log.warning("e-mail not enqueued, the sweep will requeue it id=%s", email_id, exc_info=True)
+            break
+        published += 1
+    return published
+
+
+def emails_requeue(*, older_than_seconds: int = 60, limit: int = 500) -> int:
+    """Re-publish e-mails whose send task was lost (queue flushed, worker killed, broker down) or
+    whose attempt was interrupted: QUEUED or SENDING, unclaimed or with an expired claim, and older
+    than ``older_than_seconds`` (a younger one's task is most likely still queued). Returns how many."""
     now = timezone.now()
     ids = list(
-        Notification.objects.filter(
-            Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lt=now),
-            emailed_at__isnull=True,
+        Email.objects.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            state__in=[Email.State.QUEUED, Email.State.SENDING],
             created_at__lt=now - timedelta(seconds=older_than_seconds),
         )
-        .exclude(user__email="")
+        .order_by("created_at")
         .values_list("id", flat=True)[:limit]
     )
-    from notifications.tasks import send_notification_email
-
-    for nid in ids:
-        send_notification_email.delay(nid)
-    return len(ids)
+    return _emails_enqueue(ids)
 
 
-def reminders_sweep(*, limit: int | None = None) -> int:
-    """One sweep: claim due reminders and deliver each. Returns the number delivered."""
+def reminders_sweep(*, limit: int | None = None, budget_seconds: float | None = None) -> int:
+    """Claim due reminders and deliver each, batch after batch, until none is due or the time
+    budget (REMINDER_SWEEP_BUDGET_SECONDS) is spent. Returns the number delivered.
+
+    A row that fails is released for the next sweep (its attempts counted), and so are the rest
+    of the batch if the sweep itself is stopped by an error; the claim's expiry is left only for
+    a sweep that is killed.
+    """
+    budget = settings.REMINDER_SWEEP_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    stop_at = time.monotonic() + budget
     delivered = 0
-    for reminder_id in reminders_claim(limit=limit):
+    failed = set()
+    while True:
+        batch = reminders_claim(limit=limit, exclude=failed)
+        if not batch:
+            break
+        pending = list(batch)
         try:
-            if reminder_deliver_one(reminder_id=reminder_id):
-                delivered += 1
-        except Exception:
-            # One bad row must not stop the others; its claim expires and it is retried.
-            log.exception("reminder delivery failed id=%s", reminder_id)
+            for reminder_id in batch:
+                try:
+                    if reminder_deliver_one(reminder_id=reminder_id):
+                        delivered += 1
+                except DatabaseError:
+                    raise  # the database is away: stop, the finally releases what is left
+                except Exception:
+                    # One bad row must not stop the others; it goes back to the next sweep.
+                    log.exception("reminder delivery failed, released for the next sweep id=%s", reminder_id)
+                    failed.add(reminder_id)
+                    reminders_release(reminder_ids=[reminder_id])
+                pending.remove(reminder_id)
+        finally:
+            if pending:
+                try:
+                    reminders_release(reminder_ids=pending)
+                except DatabaseError:
+                    log.warning("could not release %s claimed reminders; their claims expire", len(pending))
+        if time.monotonic() >= stop_at:
+            break
     return delivered
 
 
-def notification_send_email(*, notification_id: int) -> bool:
-    """Send the e-mail of one notification at most once (claim, send, mark). Returns True if sent now."""
+def _email_claim(email_id: int) -> Email | None:
+    """Claim an e-mail for one attempt: QUEUED (or SENDING left by an interrupted attempt) and not
+    claimed by a live one. Commits the state SENDING before any byte goes to the mail server."""
     now = timezone.now()
-    claimed = Notification.objects.filter(
-        Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lt=now),
-        pk=notification_id,
-        emailed_at__isnull=True,
-    ).update(email_claimed_until=now + timedelta(seconds=settings.REMINDER_CLAIM_SECONDS))
-    if not claimed:
-        return False
-    notification = Notification.objects.select_related("user").get(pk=notification_id)
-    if not notification.user.email:
-        return False
+    with transaction.atomic():
+        qs = Email.objects.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            pk=email_id, state__in=[Email.State.QUEUED, Email.State.SENDING],
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        email = qs.first()
+        if email is None:
+            return None
+        if email.state == Email.State.SENDING:
+            # An earlier attempt began and never recorded its end: killed before the server's
+            # reply (the server then discarded it), or after it (then only the Message-ID lets a
+            # relay drop this copy). See the docstring of email_send.
+            log.warning("e-mail resent after an interrupted attempt id=%s attempt=%s", email.pk, email.attempts + 1)
+        email.state = Email.State.SENDING
+        email.attempts += 1
+        email.claimed_until = now + timedelta(seconds=settings.EMAIL_CLAIM_SECONDS)
+        email.sending_at = now
+        email.save(update_fields=["state", "attempts", "claimed_until", "sending_at"])
+    return email
+
+
+def _email_message(email: Email, address: str) -> EmailMessage:
+    notification = email.notification
     with override(settings.LANGUAGE_CODE):
         # The subject never carries identifying data; the body only a reference and a link.
         subject = _("Samhandling: you have a new notification")
-        body = "\n\n".join(
-            [notification.message, settings.SITE_URL.rstrip("/") + (notification.url or "/varsler/")]
-        )
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [notification.user.email])
-    Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now())
-    return True
+        body = "\n\n".join([notification.message, settings.SITE_URL.rstrip("/") + (notification.url or "/varsler/")])
+    return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], headers={"Message-ID": email.message_id})
+
+
+def _email_mark(email_id: int, attempt: int, **fields) -> None:
+    """Record an attempt's end, retrying while the database is away: after the mail server has
+    accepted the message, this record is all that stops another attempt from sending it again.
+    Gives up when the claim is over (another attempt may have it by then)."""
+    give_up = time.monotonic() + settings.EMAIL_CLAIM_SECONDS
+    while True:
+        try:
+            with transaction.atomic():
+                Email.objects.filter(pk=email_id, attempts=attempt, state=Email.State.SENDING).update(**fields)
+            return
+        except DatabaseError:
+            if time.monotonic() > give_up:
+                log.error("e-mail outcome not recorded, the database stayed away id=%s state=%s", email_id, fields.get("state"))
+                raise
+            log.warning("e-mail outcome not recorded yet, retrying id=%s", email_id)
+            connection.close()
+            time.sleep(1)
+
+
+def email_send(*, email_id: int) -> str:
+    """Send one outbox e-mail at most once per claim; returns what happened: "sent", "dropped",
+    "failed", "retry" or "" (nothing to do: already sent, dropped, or claimed by a live attempt).
+
+    1. Claim (``_email_claim``): QUEUED → SENDING, committed.
+    2. In one transaction: lock the row (a second attempt skips it), lock the recipient's access
+       FOR SHARE and re-check it (``_lock_recipients``) — lost access drops the e-mail — and talk
+       to the mail server while holding those locks, so a withdrawal that commits before the send
+       stops it and one that comes later waits for it. Then SENT.
+    A worker killed in step 2 rolls it back; the row stays SENDING with its claim, and after the
+    claim (EMAIL_CLAIM_SECONDS) the sweep's requeue gives it to a new attempt. The one window
+    left: a crash after the server's reply and before SENT is committed — microseconds — after
+    which the next attempt sends the same Message-ID again. If only the database failed there, the
+    worker keeps trying to record SENT until it is back, so nothing is sent twice.
+    """
+    email = _email_claim(email_id)
+    if email is None:
+        return ""
+    attempt = email.attempts
+    sent = False
+    try:
+        with transaction.atomic():
+            email = Email.objects.select_for_update().select_related(
+                "notification__user", "notification__reminder__service"
+            ).filter(pk=email_id, attempts=attempt, state=Email.State.SENDING).first()
+            if email is None:
+                return ""
+            notification = email.notification
+            reminder, user = notification.reminder, notification.user
+            if reminder is not None and not _lock_recipients(reminder, user_id=user.pk):
+                email.state, email.reason, email.claimed_until = Email.State.DROPPED, Email.Reason.NO_ACCESS, None
+                email.save(update_fields=["state", "reason", "claimed_until"])
+                log.info("e-mail dropped: the recipient no longer has access id=%s", email.pk)
+                return "dropped"
+            if not user.email or not user.is_active:
+                email.state, email.reason, email.claimed_until = Email.State.DROPPED, Email.Reason.NO_ADDRESS, None
+                email.save(update_fields=["state", "reason", "claimed_until"])
+                return "dropped"
+            message = _email_message(email, user.email)
+            message.send()
+            sent = True
+            email.state, email.sent_at, email.claimed_until = Email.State.SENT, timezone.now(), None
+            email.save(update_fields=["state", "sent_at", "claimed_until"])
+    except DatabaseError:
+        if not sent:
+            raise  # nothing went out; the claim expires and the requeue tries again
+        # The server has the message but the database did not take SENT (it went away in between).
+        _email_mark(email_id, attempt, state=Email.State.SENT, sent_at=timezone.now(), claimed_until=None)
+    except (smtplib.SMTPException, OSError) as exc:
+        return _email_attempt_failed(email_id, attempt, exc)
+    log.info("e-mail sent id=%s attempt=%s", email_id, attempt)
+    return "sent"
+
+
+def _email_attempt_failed(email_id: int, attempt: int, exc: Exception) -> str:
+    """The mail server refused or was unreachable: the e-mail goes back to the queue for the next
+    requeue, or FAILED after EMAIL_MAX_ATTEMPTS attempts, or after a permanent refusal."""
+    permanent = isinstance(exc, smtplib.SMTPRecipientsRefused)
+    state = Email.State.FAILED if permanent or attempt >= settings.EMAIL_MAX_ATTEMPTS else Email.State.QUEUED
+    _email_mark(
+        email_id, attempt, state=state, claimed_until=None, last_error=type(exc).__name__[:200],
+        reason=Email.Reason.REFUSED if state == Email.State.FAILED else "",
+    )
+    if state == Email.State.FAILED:
+        log.error("e-mail failed for good id=%s attempt=%s error=%s", email_id, attempt, type(exc).__name__)
+        return "failed"
+    log.warning("e-mail attempt failed, queued again id=%s attempt=%s error=%s", email_id, attempt, type(exc).__name__)
+    return "retry"
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:

@@ -3,18 +3,19 @@ from celery import shared_task
 
 @shared_task(name="notifications.tasks.sweep_reminders")
 def sweep_reminders():
-    from notifications.services import notifications_requeue_unsent, reminders_sweep
+    from notifications.services import emails_requeue, reminders_sweep
 
     delivered = reminders_sweep()
-    notifications_requeue_unsent()
+    emails_requeue()
     return delivered
 
 
-@shared_task(name="notifications.tasks.send_notification_email")
-def send_notification_email(notification_id: int):
-    from notifications.services import notification_send_email
+@shared_task(name="notifications.tasks.send_email")
+def send_email(email_id: int):
+    """Send one outbox e-mail (notifications.models.Email); a repeat of the task sends nothing more."""
+    from notifications.services import email_send
 
-    return notification_send_email(notification_id=notification_id)
+    return email_send(email_id=email_id)
 
 
 @shared_task(name="notifications.tasks.deliver_reminder")

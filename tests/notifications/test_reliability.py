@@ -5,184 +5,28 @@ Everything here is real: PostgreSQL, Redis and Celery worker subprocesses. Each 
 Workers consume the Redis DB in REDIS_URL (flushed before and after each test), write mail to files
 in a temporary directory, and are always stopped in teardown.
 """
-import importlib
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.apps import apps as django_apps
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from config.celery import app as celery_app
-from notifications.models import Notification, Reminder
+from config.celery import MAIL_QUEUE, SWEEPS_QUEUE
+from notifications.models import Email, Notification, Reminder
 from notifications.services import reminder_deliver_one, reminder_schedule, reminders_sweep
 from org.models import Membership
-from tests.factories import make_melding, make_org
+from tests.factories import make_melding
+from tests.notifications.workers import SWEEP, WAIT, enqueue, sent_mail, wait_until
 from workflows.concern.services import HANDLER
 
-CELERY = str(Path(sys.executable).with_name("celery"))
-SWEEP = "notifications.tasks.sweep_reminders"
-SEND = "notifications.tasks.send_notification_email"
-WAIT = 30  # seconds: the longest any single wait may take
-
-
-def wait_until(predicate, what: str, timeout: float = WAIT, interval: float = 0.1):
-    """Poll ``predicate`` until it returns something truthy (returned), or fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-def _reset_celery_pools():
-    # Celery caches its broker connection pools; forget them so the next publish uses the new broker_url
-    # (kombu keeps one pool per broker URL, so they are not closed, only no longer looked at).
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def redis_db():
-    import redis
-
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture
-def broker(redis_db):
-    """The test process publishes (``enqueue`` and services' on_commit ``.delay()``) to the workers' Redis DB."""
-    conf = celery_app.conf
-    saved = conf.broker_url, conf.broker_transport_options
-    conf.broker_url = os.environ["REDIS_URL"]
-    conf.broker_transport_options = {"visibility_timeout": 3600}
-    _reset_celery_pools()
-    yield redis_db
-    conf.broker_url, conf.broker_transport_options = saved
-    _reset_celery_pools()
-
-
-def enqueue(task_name: str, *args) -> str:
-    """Publish a task as the beat (or a service) would; returns the task id."""
-    return celery_app.send_task(task_name, args=args).id
+SEND = "notifications.tasks.send_email"
 
 
 # Serialized rollback: these tests start from, and leave, the migrated database (permissions,
 # content types, policies) instead of a flushed one that later transactional tests would inherit.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture
-def committed_org(transactional_db):
-    """The shared personas, committed, with the default deadline policies (a flush removes migration data)."""
-    policies = importlib.import_module("workflows.migrations.0002_default_policies")
-    policies.forwards(django_apps, None)
-    return make_org()
-
-
-@pytest.fixture
-def mail_dir(tmp_path):
-    path = tmp_path / "mail"
-    path.mkdir()
-    return path
-
-
-def sent_mail(mail_dir: Path) -> list[str]:
-    """The recipient of every message the workers' file-based e-mail backend wrote, one entry per message."""
-    recipients = []
-    for file in mail_dir.iterdir():
-        for line in file.read_text(errors="replace").splitlines():
-            if line.startswith("To: "):
-                recipients.append(line[4:].strip())
-    return sorted(recipients)
-
-
-class Worker:
-    """One ``celery worker`` subprocess in its own process group (so a SIGKILL takes its pool children too)."""
-
-    def __init__(self, name: str, env: dict, log_dir: Path, concurrency: int):
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [CELERY, "-A", "config", "worker", "-P", "prefork", f"--concurrency={concurrency}", "-n", f"{name}@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
-            cwd=settings.BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self):
-        def ready():
-            if self.proc.poll() is not None:
-                pytest.fail(f"worker {self.name} exited with {self.proc.returncode}:\n{self.log()}")
-            return " ready." in self.log()
-
-        wait_until(ready, f"worker {self.name} to start")
-        return self
-
-    def wait_task_done(self, task_id: str):
-        wait_until(lambda: f"[{task_id}] succeeded" in self.log(), f"task {task_id} on {self.name}")
-
-    def kill(self):
-        """SIGKILL the whole worker (main process and pool children), as an OOM killer or a crash would."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGQUIT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._log.close()
-
-
-@pytest.fixture
-def start_worker(broker, mail_dir, tmp_path):
-    """Start Celery workers against the test database and the Redis DB; all are stopped in teardown."""
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db.get("PASSWORD") else "")
-    database_url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
-    workers = []
-
-    def start(name: str, *, concurrency: int = 2, **settings_env) -> Worker:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("REMINDER_", "CELERY_", "DJANGO_", "EMAIL_"))}
-        env.update(
-            DJANGO_SETTINGS_MODULE="config.settings_test",
-            DJANGO_EMBEDDED="1",
-            DATABASE_URL=database_url,
-            CELERY_BROKER_URL=os.environ["REDIS_URL"],
-            TEST_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-            EMAIL_FILE_PATH=str(mail_dir),
-            **{k: str(v) for k, v in settings_env.items()},
-        )
-        worker = Worker(name, env, tmp_path, concurrency)
-        workers.append(worker)
-        return worker.wait_ready()
-
-    yield start
-    for worker in workers:
-        worker.stop()
 
 
 def _notifications_per_recipient(reminder_ids):
@@ -254,8 +98,8 @@ class RacingSweepsTests:
         assert Reminder.objects.filter(id__in=reminder_ids, attempts__gte=2).exists(), "no claim expired: the race did not happen"
 
         # Every notification's e-mail is sent, once.
-        wait_until(lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(), "every e-mail to be sent")
-        assert len(sent_mail(mail_dir)) == len(counts) == Notification.objects.count()
+        wait_until(lambda: not Email.objects.exclude(state=Email.State.SENT).exists(), "every e-mail to be sent")
+        assert len(sent_mail(mail_dir)) == len(counts) == Notification.objects.count() == Email.objects.count()
 
     def test_it_delivers_each_reminder_once_when_two_threads_sweep_at_once(self, committed_org, broker):
         reminder_ids = _due_reminders(committed_org, 40)
@@ -328,20 +172,23 @@ class KilledWorkerTests:
 
     def test_it_sends_one_email_when_the_send_task_is_delivered_again(self, committed_org, start_worker, mail_dir):
         org = committed_org
-        notification = Notification.objects.create(user=org.caseworker, kind=Reminder.Kind.INFO, message="Ny melding", url="/")
+        make_melding(org)
+        reminder = Reminder.objects.get(due_at__lte=timezone.now(), sent_at__isnull=True)
+        assert reminder_deliver_one(reminder_id=reminder.pk)
+        email = Email.objects.get(notification__user=org.caseworker)
         worker = start_worker("mailer", concurrency=2)
 
         # The same send task three times: twice at once (a redelivery racing the original), once later.
-        racing = [enqueue(SEND, notification.pk), enqueue(SEND, notification.pk)]
+        racing = [enqueue(SEND, email.pk), enqueue(SEND, email.pk)]
         for task_id in racing:
             worker.wait_task_done(task_id)
-        worker.wait_task_done(enqueue(SEND, notification.pk))
+        worker.wait_task_done(enqueue(SEND, email.pk))
 
-        notification.refresh_from_db()
-        assert notification.emailed_at is not None
+        email.refresh_from_db()
+        assert (email.state, email.attempts) == (Email.State.SENT, 1)
         assert sent_mail(mail_dir) == [org.caseworker.email]
         log = worker.log()
-        assert log.count("succeeded in") == 3 and log.count(": True") == 1 and log.count(": False") == 2, log
+        assert log.count("succeeded in") == 3 and log.count(": 'sent'") == 1 and log.count(": ''") == 2, log
 
 
 @pytest.mark.services
@@ -352,9 +199,9 @@ class LostQueueTests:
         reminder = Reminder.objects.get(due_at__lte=timezone.now(), sent_at__isnull=True)
 
         enqueue(SWEEP)
-        assert broker.llen("celery") == 1
+        assert broker.llen(SWEEPS_QUEUE) == 1
         broker.flushdb()  # Redis restarted without its data: the queued sweep is gone
-        assert broker.llen("celery") == 0
+        assert broker.llen(SWEEPS_QUEUE) == 0
 
         worker = start_worker("after-flush", concurrency=2)
         time.sleep(1)
@@ -375,14 +222,14 @@ class LostQueueTests:
         reminder = Reminder.objects.get(due_at__lte=timezone.now(), sent_at__isnull=True)
 
         assert reminder_deliver_one(reminder_id=reminder.pk)  # enqueues the two send tasks on commit
-        assert broker.llen("celery") == 2
+        assert broker.llen(MAIL_QUEUE) == 2
         broker.flushdb()
-        # The sweep re-enqueues e-mails unsent for two minutes; let those two minutes pass.
-        Notification.objects.update(created_at=timezone.now() - timedelta(minutes=3))
+        # The sweep re-enqueues e-mails unsent for a minute; let that minute pass.
+        Email.objects.update(created_at=timezone.now() - timedelta(minutes=2))
 
         worker = start_worker("requeue", concurrency=2)
         worker.wait_task_done(enqueue(SWEEP))
-        wait_until(lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(), "the e-mails")
+        wait_until(lambda: not Email.objects.exclude(state=Email.State.SENT).exists(), "the e-mails")
         assert sent_mail(mail_dir) == sorted([org.caseworker.email, org.bv_leader.email])
         reminder.refresh_from_db()
         assert reminder.attempts == 0  # delivered once, never swept again

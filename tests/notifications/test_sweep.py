@@ -14,7 +14,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from notifications.models import Notification, Reminder
-from notifications.services import notification_send_email, reminder_cancel, reminders_claim, reminders_sweep
+from notifications.models import Email
+from notifications.services import email_send, reminder_cancel, reminders_claim, reminders_sweep
 from org import permissions
 from org.services import membership_set
 from workflows.concern.services import HANDLER, concern_confirm_receipt
@@ -153,14 +154,21 @@ class EmailTests:
         link = settings.SITE_URL.rstrip("/") + reverse("concerns:detail", args=[swept_with_mail.code])
         assert all(link in mail.body for mail in mailoutbox)
 
-    def test_it_marks_the_notification_emailed(self, org, swept_with_mail):
-        assert not Notification.objects.filter(user=org.caseworker, emailed_at__isnull=True).exists()
+    def test_it_marks_the_email_sent_in_the_outbox(self, org, swept_with_mail):
+        email = Email.objects.get(notification__user=org.caseworker)
+        assert (email.state, email.attempts, email.claimed_until) == (Email.State.SENT, 1, None)
+        assert email.sent_at is not None
 
     def test_it_sends_each_email_once(self, org, swept_with_mail, mailoutbox):
-        notification = Notification.objects.get(user=org.caseworker)
+        email = Email.objects.get(notification__user=org.caseworker)
         sent = len(mailoutbox)
-        assert notification_send_email(notification_id=notification.pk) is False
+        assert email_send(email_id=email.pk) == ""
         assert len(mailoutbox) == sent
+
+    def test_it_carries_the_outbox_message_id_as_the_idempotency_key(self, org, swept_with_mail, mailoutbox):
+        ids = {m.to[0]: m.extra_headers["Message-ID"] for m in mailoutbox}
+        assert ids == dict(Email.objects.values_list("notification__user__email", "message_id"))
+        assert len(set(ids.values())) == 2
 
     def test_it_sends_no_email_to_a_user_without_an_address(self, org, eager_celery, mailoutbox, django_capture_on_commit_callbacks):
         org.caseworker.email = ""
@@ -169,6 +177,7 @@ class EmailTests:
         with django_capture_on_commit_callbacks(execute=True):
             reminders_sweep()
         assert Notification.objects.filter(user=org.caseworker).exists()
+        assert not Email.objects.filter(notification__user=org.caseworker).exists()
         assert [m.to for m in mailoutbox] == [[org.bv_leader.email]]
 
 
