@@ -1,11 +1,26 @@
+import logging
+import sys
 import time
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
 from django.middleware.locale import LocaleMiddleware
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import check_for_language, gettext, ngettext
+
+outage_log = logging.getLogger("samhandling.outage")
+
+
+def chosen_language(request) -> str:
+    """The language of a request's pages: the language cookie set by set_language when it names one
+    of LANGUAGES, else bokmål. Reads only the cookie, never the session or the user (no database)."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    return chosen if chosen and check_for_language(chosen) and chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 class DefaultLanguageLocaleMiddleware(LocaleMiddleware):
@@ -16,10 +31,96 @@ class DefaultLanguageLocaleMiddleware(LocaleMiddleware):
     """
 
     def process_request(self, request):
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        language = chosen if chosen and check_for_language(chosen) and chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-        translation.activate(language)
+        translation.activate(chosen_language(request))
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def database_outage_of(exc: BaseException | None) -> BaseException | None:
+    """The database error behind ``exc`` — ``exc`` itself, or what it was raised from or while
+    handling — when it says the database cannot be used now (django.db's OperationalError:
+    connection refused or lost, too many clients, the server shutting down, a lock or statement
+    timeout; InterfaceError: a connection already closed). None for any other error."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+class DatabaseOutageMiddleware:
+    """Answers a request that failed because the database could not be used with a static 503 page
+    and ``Retry-After``, in every mode, DEBUG included: no traceback, no settings, no technical
+    detail.
+
+    It must sit above every middleware that may touch the database (sessions, authentication, the
+    second factor, the idle timeout, axes …). Django turns an exception into a 500 response in the
+    wrapper of the middleware or view that raised it, before it could reach this one, so the error
+    is noted on the request by ``note_database_outage`` (Django's ``got_request_exception`` signal,
+    sent while the exception is being handled) and the 500 is replaced here on the way out. The
+    500 handler (config.urls.server_error) already answers a noted outage with this page instead of
+    rendering the 500 page, whose static files and layout could fail too.
+
+    The page is rendered without the database: a plain template, no context processors (they read
+    the user and the menu), no request in its context, the language from the cookie alone. A 5xx
+    response is never a session save (SessionMiddleware saves only below 500). One log line per
+    request on ``samhandling.outage``: the error's class and first line, the method and the path
+    (paths carry only UUIDs; never the query string, the body or a cookie). Django's own
+    "Internal Server Error" record of the same exception is dropped by ``QuietDatabaseOutageFilter``.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request._database_outage_guarded = True
+        response = self.get_response(request)
+        outage = getattr(request, "_database_outage", None)
+        if outage is None:
+            return response
+        first_line = (str(outage).strip().splitlines() or [""])[0][:200]
+        outage_log.error(
+            "Database unavailable, answered 503: %s %s (%s: %s)",
+            request.method, request.path, type(outage).__name__, first_line,
+        )
+        return database_outage_response(request)
+
+
+def database_outage_response(request) -> HttpResponse:
+    """The 503 page in the request's cookie language (the template's only value), with
+    ``Retry-After: 60``: the page asks the user to try again in a minute."""
+    language = chosen_language(request)
+    with translation.override(language):
+        content = render_to_string("503.html", {"LANGUAGE_CODE": language})
+    response = HttpResponse(content, status=503)
+    response["Retry-After"] = "60"
+    response["Content-Language"] = language
+    # Logged once by DatabaseOutageMiddleware; Django would add an error line of its own for any 5xx.
+    response._has_been_logged = True
+    return response
+
+
+def note_database_outage(sender, request=None, **kwargs):
+    """got_request_exception receiver: marks a request guarded by DatabaseOutageMiddleware whose
+    exception is a database outage. Django sends the signal inside its ``except`` block, so the
+    exception is ``sys.exc_info()``."""
+    outage = database_outage_of(sys.exc_info()[1])
+    if outage is not None and getattr(request, "_database_outage_guarded", False):
+        request._database_outage = outage
+
+
+got_request_exception.connect(note_database_outage, dispatch_uid="samhandling.database_outage")
+
+
+class QuietDatabaseOutageFilter(logging.Filter):
+    """Drops Django's "Internal Server Error" record (with its traceback) for a request that
+    DatabaseOutageMiddleware answers with the 503 and logs in one line of its own. Every other
+    record passes unchanged; an outage outside the middleware's guard keeps Django's record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        outage = getattr(request, "_database_outage", None) if request is not None else None
+        return outage is None or database_outage_of(record.exc_info[1] if record.exc_info else None) is None
 
 
 class SecurityHeadersMiddleware:

@@ -6,6 +6,7 @@ ALLOWED_HOSTS and SITE_URL, or start-up fails.
 """
 import ipaddress
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 
 import environ
@@ -35,6 +36,15 @@ else:
             "DJANGO_SECRET_KEY must be set (50+ characters) in production "
             "(DJANGO_EMBEDDED=1 or DJANGO_DEMO=1 for the embedded development settings)."
         )
+# DEBUG's error pages show the traceback, the request (a form's person data included) and the
+# settings: only on a developer's machine, which says so with the embedded settings (make run's
+# demo mode, DJANGO_EMBEDDED=1, also against a local PostgreSQL). A deployment refuses to start.
+# A database outage is the static 503 page even under DEBUG (config.middleware).
+if DEBUG and not EMBEDDED:
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG=1 shows tracebacks with request data: only with the embedded development settings "
+        "(DJANGO_EMBEDDED=1 or DJANGO_DEMO=1), never in production."
+    )
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if EMBEDDED else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -70,6 +80,8 @@ MIDDLEWARE = [
     # Below whitenoise: static files keep their long cache headers; every page gets these.
     "csp.middleware.CSPMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
+    # Above everything that may touch the database: an outage becomes the static 503 page.
+    "config.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.DefaultLanguageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -240,6 +252,14 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 # Only read by django.core.mail.backends.filebased.EmailBackend (one file per sent batch).
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="samhandling@localhost")
+# Who is mailed about a server error (500): ADMINS="Ola Drift <drift@kommune.no>,Kari <kari@kommune.no>".
+# Empty (the default): nobody, and the 500 page claims no e-mail. The mail carries the log line and the
+# traceback's code locations only, no request data (config.error_mail.AdminSummaryEmailHandler).
+ADMINS = [(name, address) for name, address in getaddresses(env.list("ADMINS", default=[])) if name or address]
+if any("@" not in address for _name, address in ADMINS):
+    raise ImproperlyConfigured('ADMINS: comma-separated "Name <address@example.no>" entries.')
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+EMAIL_SUBJECT_PREFIX = "[Samhandling] "
 # The absolute base URL of links in e-mails; production must name its own (no localhost links).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000" if EMBEDDED else "")
 if not SITE_URL:
@@ -334,12 +354,14 @@ REMINDER_DELIVERY_PAUSE_SECONDS = env.float("REMINDER_DELIVERY_PAUSE_SECONDS", d
 # Emergency access ("break the glass"): the longest one may last, in minutes.
 BREAK_GLASS_MAX_MINUTES = env.int("BREAK_GLASS_MAX_MINUTES", default=120)
 
+ERROR_LOG_HANDLER = env("ERROR_LOG_HANDLER", default="")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "strip_query_string": {"()": "config.log_filters.StripQueryStringFilter"},
         "quiet_permission_denied": {"()": "config.log_filters.QuietPermissionDeniedFilter"},
+        "quiet_database_outage": {"()": "config.middleware.QuietDatabaseOutageFilter"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
@@ -348,8 +370,15 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+        "mail_admins": {"class": "config.error_mail.AdminSummaryEmailHandler", "level": "ERROR"},
+        # The error-tracker hook: ERROR_LOG_HANDLER names a logging.Handler class (made without
+        # arguments) that receives every ERROR record, e.g. a Sentry or syslog handler (README).
+        **({"error_tracker": {"class": ERROR_LOG_HANDLER, "level": "ERROR"}} if ERROR_LOG_HANDLER else {}),
     },
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "root": {
+        "handlers": ["console", *(["error_tracker"] if ERROR_LOG_HANDLER else [])],
+        "level": env("LOG_LEVEL", default="INFO"),
+    },
     # Request logs carry paths only, and paths carry only UUIDs: no identifying data. Query strings
     # (searches) are cut from runserver's request lines here, and from gunicorn's access log by its
     # access_log_format (config/gunicorn.conf.py).
@@ -357,7 +386,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["strip_query_string"]},
         # A refused request is one warning line without traceback; real errors keep theirs.
-        "django.request": {"filters": ["quiet_permission_denied"]},
+        # A database outage is one line of config.middleware's own (samhandling.outage) instead.
+        # Server errors are mailed to ADMINS when set (the handler does nothing without them).
+        "django.request": {"handlers": ["mail_admins"], "filters": ["quiet_permission_denied", "quiet_database_outage"]},
         # Django's own records once, through the root's console: Django's default handlers for them
         # (a second console when DEBUG is on, so `make run` printed every line twice; mail to ADMINS,
         # which is not set) are removed.

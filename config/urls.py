@@ -109,3 +109,19 @@ def permission_denied(request, exception=None):
 
 
 handler403 = permission_denied
+
+
+def server_error(request):
+    """Django's 500 page, except for a database outage noted on the request: its static 503 page
+    (config.middleware.DatabaseOutageMiddleware), which needs neither the database nor the static
+    files manifest that the 500 page's layout reads."""
+    from django.views.defaults import server_error as default_server_error
+
+    from config.middleware import database_outage_response
+
+    if getattr(request, "_database_outage", None) is not None:
+        return database_outage_response(request)
+    return default_server_error(request)
+
+
+handler500 = server_error

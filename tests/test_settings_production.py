@@ -92,9 +92,9 @@ class EmbeddedSettingsTests:
     def test_it_refuses_debug_alone_without_the_production_secrets(self):
         assert "DJANGO_SECRET_KEY must be set" in refusal_of({"DJANGO_DEBUG": "1"})
 
-    def test_it_keeps_production_settings_under_debug(self):
-        debug = settings_of({**PRODUCTION, "DJANGO_DEBUG": "1"})
-        assert debug["embedded"] is False and debug["session_cookie"] == "__Host-sessionid"
+    def test_it_refuses_debug_with_the_production_settings(self):
+        """DEBUG's pages show tracebacks with the request's data: only with the embedded settings."""
+        assert "DJANGO_DEBUG=1 shows tracebacks" in refusal_of({**PRODUCTION, "DJANGO_DEBUG": "1"})
 
     def test_it_uses_the_embedded_defaults_in_demo_mode(self):
         demo = settings_of({"DJANGO_DEMO": "1", "DJANGO_DEBUG": "1"})
