@@ -49,3 +49,30 @@ class AuthenticatorDevice(TOTPDevice):
         proxy = True
         verbose_name = _("authenticator app")
         verbose_name_plural = _("authenticator apps")
+
+
+class SubmissionToken(models.Model):
+    """A create form that has been sent (accounts.submission): its one-time token, who sent it and
+    where it led, so a second send of the same form answers with the first one's result.
+
+    The row is written in the same transaction as what the form creates: a send that failed leaves
+    no row, and its form can be sent again. ``result_path`` is a path of ours with codes (UUIDs)
+    only, never a name or an identity number. A row older than a token is accepted
+    (accounts.submission.token_max_age) answers nothing and is deleted after its user's next send.
+    """
+
+    token = models.UUIDField(_("token"), unique=True, editable=False)
+    # No index of its own: the (user, created_at) index below serves every lookup by user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user"), db_index=False,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    result_path = models.CharField(_("result"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("sent form")
+        verbose_name_plural = _("sent forms")
+        indexes = [models.Index(fields=["user", "created_at"], name="accounts_submission_user_age")]
+
+    def __str__(self):
+        return str(self.token)

@@ -3,6 +3,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.submission import SubmissionFormMixin
 from consent.models import AccessRequest, AgeRule, Consent
 from people.validators import SHORT_TEXT
 
@@ -32,7 +33,7 @@ class GuardiansField(forms.ModelMultipleChoiceField):
         return guardian_label(obj, self.service, numbers.get(obj.pk, 0))
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(SubmissionFormMixin, forms.Form):
     """Record a consent (FHIR Consent: grantor, grantee, purpose, period, verification)."""
 
     service = ServiceChoiceField(
@@ -93,7 +94,7 @@ class DisclosureDecisionForm(forms.Form):
     )
 
 
-class AccessRequestForm(forms.Form):
+class AccessRequestForm(SubmissionFormMixin, forms.Form):
     national_id = forms.CharField(
         label=_("National identity number or D number of the person"), max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),

@@ -10,10 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import submission
 from audit.services import access_log_write
 from consent import forms
 from consent.fhir import person_consents_bundle
@@ -79,7 +81,9 @@ def _consent_form(request, person, data=None, initial=None):
     # record of is "registered guardian n": another service's record of the name is its own data.
     acting = person_acting_service(request.user, person)
     guardians = Person.objects.filter(guardian_of__child=person).order_by("pk")
-    form = forms.ConsentForm(data, initial=initial, services=user_services(request.user), guardians=guardians, grantees=grantees)
+    form = forms.ConsentForm(
+        data, initial=initial, services=user_services(request.user), guardians=guardians, grantees=grantees, submitted_by=request.user,
+    )
     if "guardians" in form.fields:
         form.fields["guardians"].service = acting
     return form
@@ -96,6 +100,7 @@ def _renewed_consent(request, person, code) -> Consent | None:
 
 
 @login_required
+@submission.once
 def consent_create(request, code):
     person = person_get_for_user(request.user, code)
     renews_code = request.POST.get("renews") if request.method == "POST" else request.GET.get("fornyer")
@@ -111,11 +116,13 @@ def consent_create(request, code):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            consent = consent_record(
-                user=request.user, service=d["service"], person=person, purpose=d["purpose"], information=d["information"],
-                grantees=list(d["grantees"]), valid_from=d["valid_from"], valid_to=d["valid_to"], method=d["method"],
-                given_by_person=d["given_by_person"], guardians=list(d["guardians"]), domain=d["domain"], renews=renews,
-            )
+            with submission.claim(form) as sent:
+                consent = consent_record(
+                    user=request.user, service=d["service"], person=person, purpose=d["purpose"], information=d["information"],
+                    grantees=list(d["grantees"]), valid_from=d["valid_from"], valid_to=d["valid_to"], method=d["method"],
+                    given_by_person=d["given_by_person"], guardians=list(d["guardians"]), domain=d["domain"], renews=renews,
+                )
+                sent.leads_to(reverse("consent:detail", args=[consent.code]))
         except ValidationError as e:
             apply_errors(form, e)
         else:

@@ -8,10 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import submission
 from audit.services import access_log_write
 from consent.access_requests import access_request_answer, access_request_get_for_user, access_request_register, access_requests_list
 from consent.forms import AccessRequestForm
@@ -28,17 +30,20 @@ def _require_privacy_function(user):
 
 
 @login_required
+@submission.once
 def access_request_list(request):
     _require_privacy_function(request.user)
     show_answered = request.GET.get("vis") == "besvart"
-    form = AccessRequestForm(request.POST or None, initial={"received_on": timezone.localdate()})
+    form = AccessRequestForm(request.POST or None, initial={"received_on": timezone.localdate()}, submitted_by=request.user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            created = access_request_register(
-                user=request.user, national_id=d["national_id"], reference=d["reference"],
-                received_on=d["received_on"], requested_by=d["requested_by"],
-            )
+            with submission.claim(form) as sent:
+                created = access_request_register(
+                    user=request.user, national_id=d["national_id"], reference=d["reference"],
+                    received_on=d["received_on"], requested_by=d["requested_by"],
+                )
+                sent.leads_to(reverse("consent:access_request", args=[created.code]))
         except ValidationError as e:
             apply_errors(form, e)
         else:

@@ -68,3 +68,12 @@ def eager_celery():
     celery_app.conf.update(task_always_eager=True)
     yield
     celery_app.conf.update(task_always_eager=previous)
+
+
+@pytest.fixture
+def client():
+    """pytest-django's client, carrying a create form's one-time token as the rendered form would
+    (tests/accounts/form_client.py)."""
+    from tests.accounts.form_client import FormClient
+
+    return FormClient()

@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import submission
 from org.access import code_as_uuid
 from referrals.models import BreakGlassAccess
 from org.ui import apply_errors
@@ -25,19 +27,22 @@ def _case_url(access):
 
 
 @login_required
+@submission.once
 def break_glass_index(request):
-    form = BreakGlassForm(request.POST or None)
+    form = BreakGlassForm(request.POST or None, submitted_by=request.user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            access = svc.break_glass_open(
-                user=request.user, kind=d["kind"], reference=d["reference"], justification=d["justification"], minutes=d["minutes"],
-            )
+            with submission.claim(form) as sent:
+                access = svc.break_glass_open(
+                    user=request.user, kind=d["kind"], reference=d["reference"], justification=d["justification"], minutes=d["minutes"],
+                )
+                name, code = _case_url(access)
+                sent.leads_to(reverse(name, args=[code]))
         except ValidationError as e:
             apply_errors(form, e)
         else:
             messages.warning(request, _("Emergency access is open and logged. The service holding the case and the privacy function have been told."))
-            name, code = _case_url(access)
             return redirect(name, code)
     ctx = {
         "form": form,

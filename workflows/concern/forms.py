@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.submission import SubmissionFormMixin
 from referrals.models import Concern, ConcernFeedback
 from people.validators import LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, child_birth_date_problem, contains_national_id, parse_national_id
 from workflows.concern.services import NEED_CHILD_TOLD, NEED_PARENTS_TOLD, NEED_REASON
@@ -146,7 +147,7 @@ class ChildFieldsMixin(forms.Form):
             self.add_error("not_informed_reason", NEED_REASON)
 
 
-class ConcernForm(ChildFieldsMixin):
+class ConcernForm(SubmissionFormMixin, ChildFieldsMixin):
     """The concern form, new or a draft being edited.
 
     ``full``: the reporter sends it, so every required question must be answered, and every
@@ -239,7 +240,7 @@ def concern_form_initial(concern: Concern, person_record=None) -> dict:
     return initial
 
 
-class UpgradeForm(ChildFieldsMixin):
+class UpgradeForm(SubmissionFormMixin, ChildFieldsMixin):
     parents_informed = forms.ChoiceField(label=_("Have the parents been told about the melding?"), choices=YES_NO, required=False, widget=forms.RadioSelect)
     child_informed = forms.ChoiceField(label=_("Has the child been told?"), choices=YES_NO, required=False, widget=forms.RadioSelect)
     not_informed_reason = forms.CharField(

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts import submission
 from audit.selectors import access_log_for_object
 from audit.services import access_log_read_record, access_log_write
 from org.ui import apply_errors
@@ -76,15 +77,17 @@ def _concern_form(request, data=None):
     reporting = selectors.reporting_services(request.user)
     receiving = selectors.receiving_services(reporting.values("municipality_id"))
     full = data is None or _sends(data)
-    return forms.ConcernForm(data, reporting_services=reporting, receiving_services=receiving, full=full)
+    return forms.ConcernForm(
+        data, reporting_services=reporting, receiving_services=receiving, full=full, submitted_by=request.user,
+    )
 
 
-def _draft_form(concern, data=None, *, full=None, initial=None):
+def _draft_form(request, concern, data=None, *, full=None, initial=None):
     receiving = selectors.receiving_services([concern.reporting_service.municipality_id])
     full = (data is None or _sends(data)) if full is None else full
     return forms.ConcernForm(
         data, initial=initial, reporting_services=Service.objects.filter(pk=concern.reporting_service_id),
-        receiving_services=receiving, full=full, draft=concern,
+        receiving_services=receiving, full=full, draft=concern, submitted_by=request.user,
     )
 
 
@@ -114,6 +117,7 @@ def _content(data) -> dict:
 
 
 @login_required
+@submission.once
 def concern_create(request):
     form = _concern_form(request, request.POST or None)
     if not form.fields["reporting_service"].queryset.exists():
@@ -123,10 +127,12 @@ def concern_create(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            concern = svc.concern_create(
-                user=request.user, send=form.full, child=form.person_data, kind=data["kind"],
-                reporting_service=data["reporting_service"], **_content(data),
-            )
+            with submission.claim(form) as sent:
+                concern = svc.concern_create(
+                    user=request.user, send=form.full, child=form.person_data, kind=data["kind"],
+                    reporting_service=data["reporting_service"], **_content(data),
+                )
+                sent.leads_to(reverse("concerns:detail", args=[concern.code]))
         except ValidationError as e:
             apply_errors(form, e)
         else:
@@ -137,6 +143,7 @@ def concern_create(request):
 
 
 @login_required
+@submission.once
 def concern_edit(request, code):
     """Edit a draft (also the melding made from an upgraded consultation): save it again, or send it."""
     concern, roles = concern_get_for_user(request.user, code, role="reporter")
@@ -144,14 +151,16 @@ def concern_edit(request, code):
         messages.info(request, _("This concern has been sent and can no longer be changed."))
         return redirect("concerns:detail", concern.code)
     if request.method != "POST":
-        return _form_page(request, _draft_form(concern, initial=_draft_read(request, concern)), concern=concern)
-    form = _draft_form(concern, request.POST)
+        return _form_page(request, _draft_form(request, concern, initial=_draft_read(request, concern)), concern=concern)
+    form = _draft_form(request, concern, request.POST)
     if form.is_valid():
         try:
-            concern = svc.concern_draft_save(
-                concern=concern, user=request.user, version=request.POST.get("version"), child=form.person_data,
-                send=form.full, **_content(form.cleaned_data),
-            )
+            with submission.claim(form) as sent:
+                concern = svc.concern_draft_save(
+                    concern=concern, user=request.user, version=request.POST.get("version"), child=form.person_data,
+                    send=form.full, **_content(form.cleaned_data),
+                )
+                sent.leads_to(reverse("concerns:detail", args=[concern.code]))
         except ValidationError as e:
             apply_errors(form, e)
         else:
@@ -232,7 +241,9 @@ def concern_send(request, code):
     except ValidationError as e:
         if hasattr(e, "error_dict") and concern.status == Concern.Status.DRAFT:
             # An incomplete draft: its form, with every missing answer at once.
-            form = _draft_form(concern, _draft_read(request, concern), full=True)
+            # The draft's answers as if posted, with a fresh token: the form shown is sent from here.
+            data = {**_draft_read(request, concern), submission.FIELD: submission.token_issue(request.user)}
+            form = _draft_form(request, concern, data, full=True)
             if form.is_valid():
                 apply_errors(form, e)
             return _form_page(request, form, concern=concern, status=422)
@@ -290,18 +301,21 @@ def concern_action(request, code, action):
 
 
 @login_required
+@submission.once
 def concern_upgrade(request, code):
     concern, _roles = concern_get_for_user(request.user, code, role="reporter")
     if concern.kind != Concern.Kind.CONSULTATION:
         raise Http404
-    form = forms.UpgradeForm(request.POST or None)
+    form = forms.UpgradeForm(request.POST or None, submitted_by=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            melding = svc.consultation_upgrade(
-                consultation=concern, user=request.user, child=form.person_data,
-                parents_informed=form.cleaned_data["parents_informed"], child_informed=form.cleaned_data["child_informed"],
-                not_informed_reason=form.cleaned_data["not_informed_reason"],
-            )
+            with submission.claim(form) as sent:
+                melding = svc.consultation_upgrade(
+                    consultation=concern, user=request.user, child=form.person_data,
+                    parents_informed=form.cleaned_data["parents_informed"], child_informed=form.cleaned_data["child_informed"],
+                    not_informed_reason=form.cleaned_data["not_informed_reason"],
+                )
+                sent.leads_to(reverse("concerns:detail", args=[melding.code]))
         except ValidationError as e:
             apply_errors(form, e)
         else:

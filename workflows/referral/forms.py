@@ -4,6 +4,7 @@ from django import forms
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.submission import SubmissionFormMixin
 from consent.models import AgeRule, Consent, LegalBasis
 from consent.selectors import legal_bases_for
 from consent.forms import GuardiansField
@@ -164,7 +165,7 @@ class ForwardForm(BasisMixin):
 # --- contacts ----------------------------------------------------------------------------------
 
 
-class ContactForm(forms.Form):
+class ContactForm(SubmissionFormMixin, forms.Form):
     service = ServiceChoiceField(label=_("Registered by"), queryset=Service.objects.none(), empty_label=None)
     given_name = forms.CharField(label=_("First name (or the name the person wants to use)"), max_length=NAME_LENGTH)
     approx_age = forms.IntegerField(
@@ -206,7 +207,7 @@ class IdentifyForm(forms.Form):
         return number
 
 
-class ConsentRecordForm(forms.Form):
+class ConsentRecordForm(SubmissionFormMixin, forms.Form):
     """A consent recorded on the contact page (consent.services.consent_record checks who may give it)."""
 
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Consent.Purpose.choices, initial=Consent.Purpose.REFERRAL)
@@ -240,7 +241,7 @@ class ConsentRecordForm(forms.Form):
 # --- sending a referral ------------------------------------------------------------------------
 
 
-class ReferralForm(BasisMixin):
+class ReferralForm(SubmissionFormMixin, BasisMixin):
     destination = forms.ChoiceField(
         label=_("Where should the referral go?"), widget=forms.RadioSelect, initial="service",
         choices=[

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts import submission
 from audit.services import access_log_write
 from consent.models import Consent
 from consent.selectors import active_referral_consents_recorded_by, consent_status, disclosure_awaits_approval, disclosures_of
@@ -95,18 +96,21 @@ def contact_list(request):
 
 
 @login_required
+@submission.once
 def contact_create(request):
     services = user_services(request.user)
     if not services.exists():
         raise Http404
-    form = rforms.ContactForm(request.POST or None, services=services)
+    form = rforms.ContactForm(request.POST or None, services=services, submitted_by=request.user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            contact = svc.contact_register(
-                user=request.user, service=d["service"], given_name=d["given_name"], approx_age=d["approx_age"],
-                summary=d["summary"], national_id=d["national_id"], family_name=d["family_name"],
-            )
+            with submission.claim(form) as sent:
+                contact = svc.contact_register(
+                    user=request.user, service=d["service"], given_name=d["given_name"], approx_age=d["approx_age"],
+                    summary=d["summary"], national_id=d["national_id"], family_name=d["family_name"],
+                )
+                sent.leads_to(reverse("referrals:contact_detail", args=[contact.code]))
         except ValidationError as e:
             apply_errors(form, e)
         else:
@@ -140,7 +144,9 @@ def _contact_context(request, contact, *, identify_form=None, consent_form=None)
         "age": person.age_on(timezone.localdate()),
         "referrals": list(contact.referrals.select_related("target_service", "routing_service").order_by("-created_at", "-pk")),
         "consents": consents,
-        "consent_form": consent_form or rforms.ConsentRecordForm(person=person, grantees=_consent_grantees(contact), service=contact.service),
+        "consent_form": consent_form or rforms.ConsentRecordForm(
+            person=person, grantees=_consent_grantees(contact), service=contact.service, submitted_by=request.user,
+        ),
     }
     if not person.national_id:
         ctx["identify_form"] = identify_form or rforms.IdentifyForm()
@@ -178,18 +184,23 @@ def contact_identify(request, code):
 
 @login_required
 @require_POST
+@submission.once
 def contact_consent(request, code):
     contact = contact_get_for_user(request.user, code)
-    form = rforms.ConsentRecordForm(request.POST, person=contact.person, grantees=_consent_grantees(contact), service=contact.service)
+    form = rforms.ConsentRecordForm(
+        request.POST, person=contact.person, grantees=_consent_grantees(contact), service=contact.service, submitted_by=request.user,
+    )
     if form.is_valid():
         d = form.cleaned_data
         try:
-            consent_record(
-                user=request.user, service=contact.service, person=contact.person, purpose=d["purpose"],
-                information=d["information"], grantees=list(d["grantees"]), valid_from=d["valid_from"],
-                valid_to=d["valid_to"], method=d["method"], given_by_person=d["given_by_person"],
-                guardians=list(d.get("guardians") or []), domain=d["domain"],
-            )
+            with submission.claim(form) as sent:
+                consent_record(
+                    user=request.user, service=contact.service, person=contact.person, purpose=d["purpose"],
+                    information=d["information"], grantees=list(d["grantees"]), valid_from=d["valid_from"],
+                    valid_to=d["valid_to"], method=d["method"], given_by_person=d["given_by_person"],
+                    guardians=list(d.get("guardians") or []), domain=d["domain"],
+                )
+                sent.leads_to(reverse("referrals:contact_detail", args=[contact.code]))
         except ValidationError as e:
             apply_errors(form, e)
         else:
@@ -202,9 +213,9 @@ def contact_consent(request, code):
 # --- sending a referral ------------------------------------------------------------------------
 
 
-def _referral_form(contact, data=None, initial=None):
+def _referral_form(request, contact, data=None, initial=None):
     return rforms.ReferralForm(
-        data, initial=initial,
+        data, initial=initial, submitted_by=request.user,
         targets=selectors.referral_targets(person=contact.person, kind=None, exclude=contact.service),
         coordinators=selectors.routing_services(),
         consents=active_referral_consents_recorded_by(contact.person, contact.service), sender=contact.service,
@@ -212,6 +223,7 @@ def _referral_form(contact, data=None, initial=None):
 
 
 @login_required
+@submission.once
 def referral_create(request, code):
     """Send a referral from a contact: to a catalogue service or to a coordinator's routing queue."""
     contact = contact_get_for_user(request.user, code)
@@ -222,18 +234,20 @@ def referral_create(request, code):
         ).first()
         if target is not None:
             initial = {"destination": "service", "target_service": target}
-    form = _referral_form(contact, request.POST or None, initial)
+    form = _referral_form(request, contact, request.POST or None, initial)
     consents = list(form.fields["consent"].queryset[:2])
     if len(consents) == 1:
         form.initial.setdefault("consent", consents[0].pk)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            referral = svc.referral_send(
-                user=request.user, sender_service=contact.service, person=contact.person, kind=d["kind"], reason=d["reason"],
-                target_service=d["target_service"], routing_service=d["routing_service"], consent=d["consent"],
-                basis=d["basis"], legal_basis=d["legal_basis"], contact=contact,
-            )
+            with submission.claim(form) as sent:
+                referral = svc.referral_send(
+                    user=request.user, sender_service=contact.service, person=contact.person, kind=d["kind"], reason=d["reason"],
+                    target_service=d["target_service"], routing_service=d["routing_service"], consent=d["consent"],
+                    basis=d["basis"], legal_basis=d["legal_basis"], contact=contact,
+                )
+                sent.leads_to(reverse("referrals:detail", args=[referral.code]))
         except ValidationError as e:
             apply_errors(form, e)
         else:

@@ -15,6 +15,7 @@ from django.urls import reverse
 from org.models import Service, ServiceKindSetting
 from people.validators import synthetic_national_id
 from referrals.models import Concern
+from tests.accounts.form_client import FormClient
 from tests.factories import make_service, member
 from workflows.concern import services as svc
 
@@ -121,6 +122,8 @@ class NotReportingTests:
 
 class DemoNurseTests(TestCase):
     """The demo's helsesykepleier files a melding and a consultation, from the menu to the page."""
+
+    client_class = FormClient
 
     @classmethod
     def setUpTestData(cls):
