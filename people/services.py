@@ -1,7 +1,7 @@
 """Writes on persons: registration by identity number or birth date, each service's own record of the name,
 and the merge of a minimal contact into the person it was identified as."""
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from org.models import Service
@@ -20,18 +20,30 @@ def person_get_or_create(
     With a number, the birth date comes from the number (a different one given is an error);
     without one, a birth date is required and a new record is always made (no guessing matches).
     A number that matches a registered person links the service to that person but shows nothing
-    of what others registered: the service's record holds the name as typed here.
+    of what others registered: the service's record holds the name as typed here. Two transactions
+    registering the same new number at once both get the one person (the second waits for the
+    first's commit on the number's key), never a duplicate-key error.
     """
     if national_id:
         number, kind, derived = parse_national_id(national_id)
         if birth_date and birth_date != derived:
             raise ValidationError({"birth_date": _("The birth date does not match the identity number.")})
         person = Person.objects.filter(national_id=number).first()
+        created = False
         if person is None:
-            person = Person.objects.create(
-                given_name=given_name.strip(), family_name=family_name.strip(), national_id=number,
-                id_kind=kind, birth_date=derived, municipality=municipality,
-            )
+            try:
+                # A savepoint: a concurrent registration of the same number that commits first makes
+                # this insert fail on the unique number, and this transaction must go on with its person.
+                with transaction.atomic():
+                    person = Person.objects.create(
+                        given_name=given_name.strip(), family_name=family_name.strip(), national_id=number,
+                        id_kind=kind, birth_date=derived, municipality=municipality,
+                    )
+                created = True
+            except IntegrityError:
+                # Read committed: this statement sees the row the other transaction committed.
+                person = Person.objects.get(national_id=number)
+        if created:
             recording.record(user=user, action="create", obj=person, person=person, purpose="registered", service=service)
         else:
             # Linking to a known person is a change of that person's data (a new service holds it).
