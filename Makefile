@@ -64,25 +64,32 @@ migrate: install-dev
 seed: migrate
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 
-# Web + Celery worker + beat on the embedded default: SQLite and kombu's filesystem broker.
+# Web + a Celery worker per queue + beat on the embedded default: SQLite and kombu's filesystem broker
+# (which keeps the queues apart in one folder: a message's file name ends in <queue>.msg).
 # The logins are printed from the seeded data (manage.py demo_logins), so the list cannot go stale.
-# The worker and beat logs keep the earlier runs: each run appends under a dated header.
+# The workers and beat run under tools/supervise.py, which restarts one that exits (a worker can end
+# on a broker fault, issue 12), notes each restart in that process's log, and stops them all on Ctrl-C.
+# The logs keep the earlier runs: each run appends under a dated header.
 LOG_DIR ?= var/log
+CELERY_LOGS := worker-sweeps worker-mail beat
 run: seed messages log-header
 	@mkdir -p var/broker/out var/broker/processed var/broker/control
 	@echo ""
 	@echo "  Samhandling runs at  http://127.0.0.1:$(PORT)/"
 	@$(DEMO_ENV) $(PY) manage.py demo_logins | sed 's/^/  /'
-	@echo "  Worker and beat append to $(LOG_DIR)/worker.log and beat.log. Stop with Ctrl-C."
+	@echo "  The workers (queues sweeps and mail) and beat append to $(LOG_DIR)/worker-sweeps.log,"
+	@echo "  worker-mail.log and beat.log, and are restarted if they exit. Stop with Ctrl-C."
 	@echo ""
 	@trap 'kill 0' EXIT INT TERM; \
-	$(DEMO_ENV) $(VENV)/bin/celery -A config worker --pool=solo -l info >> $(LOG_DIR)/worker.log 2>&1 & \
-	$(DEMO_ENV) $(VENV)/bin/celery -A config beat -l info -s var/celerybeat-schedule >> $(LOG_DIR)/beat.log 2>&1 & \
+	$(DEMO_ENV) $(PY) tools/supervise.py \
+	  --program worker-sweeps $(LOG_DIR)/worker-sweeps.log "$(VENV)/bin/celery -A config worker -Q sweeps -n sweeps@%h --pool=solo -l info" \
+	  --program worker-mail $(LOG_DIR)/worker-mail.log "$(VENV)/bin/celery -A config worker -Q mail -n mail@%h --pool=solo -l info" \
+	  --program beat $(LOG_DIR)/beat.log "$(VENV)/bin/celery -A config beat -l info -s var/celerybeat-schedule" & \
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 log-header:
 	@mkdir -p $(LOG_DIR)
-	@for log in worker beat; do echo "==== make run, $$(date -u '+%Y-%m-%d %H:%M:%S UTC') ====" >> $(LOG_DIR)/$$log.log; done
+	@for log in $(CELERY_LOGS); do echo "==== make run, $$(date -u '+%Y-%m-%d %H:%M:%S UTC') ====" >> $(LOG_DIR)/$$log.log; done
 
 # --- tests --------------------------------------------------------------------------------
 # The import contracts of design.md ("Import direction"): .importlinter for which app imports

@@ -46,9 +46,10 @@ app.conf.update(
     broker_connection_retry=True,
     broker_connection_max_retries=None,
     # A task still running when the connection drops cannot be acknowledged on the dead channel. Cancel
-    # it and let the broker deliver it again (Celery 6's default), instead of letting it finish and ack
-    # on a channel kombu has already closed. Every task is safe to run twice: the database decides
-    # (claims, unique keys), never the message.
+    # it (Celery 6's default) instead of letting it finish and ack on a channel kombu has already
+    # closed; Redis delivers it again after the visibility timeout, and the sweep redoes whatever a
+    # lost one would have done. Every task is safe to run twice: the database decides (claims, unique
+    # keys, the e-mail outbox), never the message.
     worker_cancel_long_running_tasks_on_connection_loss=True,
     # Celery's consumer, surviving a kombu fault that ended a worker in 2 of 40 Redis restarts.
     worker_consumer="config.celery_worker:Consumer",

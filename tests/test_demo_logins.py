@@ -69,17 +69,20 @@ class MakeRunTests:
         assert "manage.py demo_logins" in run
         assert "barnehage," not in run and "helsesykepleier," not in run
 
-    def test_it_appends_to_the_logs_instead_of_truncating_them(self):
+    def test_it_runs_each_worker_and_beat_under_the_supervisor_with_its_log(self):
+        # tools/supervise.py appends each program's output to its log (tests/notifications/test_queues.py).
         run = self.recipe("run")
-        for log in ("worker", "beat"):
-            assert f">> $(LOG_DIR)/{log}.log" in run, log
+        assert "tools/supervise.py" in run
+        for log in ("worker-sweeps", "worker-mail", "beat"):
+            assert f"--program {log} $(LOG_DIR)/{log}.log " in run, log
             assert not re.search(rf"[^>]> *\S*{log}\.log", run), log
+        assert "worker -Q sweeps " in run and "worker -Q mail " in run
 
     def test_each_run_starts_a_dated_section_after_the_earlier_runs(self, tmp_path):
-        (tmp_path / "worker.log").write_text("earlier run: worker ready\n")
+        (tmp_path / "worker-sweeps.log").write_text("earlier run: worker ready\n")
         for _ in range(2):
             subprocess.run(["make", "-s", "log-header", f"LOG_DIR={tmp_path}"], cwd=settings.BASE_DIR, check=True, timeout=60)
-        worker = (tmp_path / "worker.log").read_text().splitlines()
+        worker = (tmp_path / "worker-sweeps.log").read_text().splitlines()
         beat = (tmp_path / "beat.log").read_text().splitlines()
         assert worker[0] == "earlier run: worker ready"
         assert [bool(re.fullmatch(r"==== make run, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ====", line)) for line in worker[1:]] == [True, True]
