@@ -86,13 +86,23 @@ class DatabaseOutageMiddleware:
         return database_outage_response(request)
 
 
+TURBO_STREAM = "text/vnd.turbo-stream.html"
+
+
 def database_outage_response(request) -> HttpResponse:
-    """The 503 page in the request's cookie language (the template's only value), with
-    ``Retry-After: 60``: the page asks the user to try again in a minute."""
+    """The 503 answer in the request's cookie language (the template's only value), with
+    ``Retry-After: 60``: it asks the user to try again in a minute.
+
+    A form sent by Hotwire Turbo (viewflow's pages send every form that way; Turbo asks for a Turbo
+    stream) gets a stream that keeps the form and what was typed in it and shows the message above
+    it; the page would replace the form, and Back would then leave it (seen in a browser). Anything
+    else gets the page, and Back returns to the form the browser kept.
+    """
     language = chosen_language(request)
+    stream = request.method != "GET" and TURBO_STREAM in request.headers.get("Accept", "")
     with translation.override(language):
-        content = render_to_string("503.html", {"LANGUAGE_CODE": language})
-    response = HttpResponse(content, status=503)
+        content = render_to_string("503_turbo_stream.html" if stream else "503.html", {"LANGUAGE_CODE": language})
+    response = HttpResponse(content, status=503, content_type=f"{TURBO_STREAM}; charset=utf-8" if stream else None)
     response["Retry-After"] = "60"
     response["Content-Language"] = language
     # Logged once by DatabaseOutageMiddleware; Django would add an error line of its own for any 5xx.

@@ -159,6 +159,25 @@ class DatabaseOutagePageTests:
         assert response.headers.get_all("Set-Cookie") is None
         assert "kari.barnevern" not in response.text and FNR not in response.text
 
+    def test_it_answers_a_form_sent_by_turbo_with_a_stream_that_keeps_the_form(self, demo):
+        """viewflow's pages send forms through Hotwire Turbo, which asks for a Turbo stream: the
+        answer puts the message above the form instead of replacing it (the browser side is
+        tests/e2e/test_outage_e2e.py)."""
+        response = request(
+            demo["port"], "POST", "/concerns/ny/", cookies=logged_in({"csrftoken": CSRF}),
+            form={"csrfmiddlewaretoken": CSRF, "observations": FNR},
+            headers={"Accept": "text/vnd.turbo-stream.html, text/html, application/xhtml+xml", "X-Request-Framework": "Turbo"},
+        )
+        assert response.status == 503, response.text[:2000]
+        assert response.getheader("Retry-After") == "60"
+        assert response.getheader("Content-Type") == "text/vnd.turbo-stream.html; charset=utf-8"
+        assert '<turbo-stream action="prepend" targets="body">' in response.text
+        assert 'role="alert"' in response.text
+        assert "Det du fylte ut, står fortsatt i skjemaet: send det igjen om et minutt." in response.text
+        assert "<html" not in response.text and FNR not in response.text
+        for word in TECHNICAL:
+            assert word not in response.text, word
+
     def test_it_speaks_english_with_the_english_language_cookie(self, demo):
         response = request(demo["port"], "GET", "/workflow/inbox/", cookies=logged_in({"django_language": "en"}))
         assert response.status == 503
