@@ -201,7 +201,7 @@ def reminder_deliver_one(*, reminder_id: int) -> bool:
     fails is logged and left to the sweep's requeue, the delivery stands.
     """
     with transaction.atomic():
-        reminder = Reminder.objects.select_for_update().select_related("service").filter(pk=reminder_id).first()
+        reminder = Reminder.objects.select_for_update(of=("self",)).select_related("service").filter(pk=reminder_id).first()
         if reminder is None or reminder.sent_at or reminder.cancelled_at:
             return False
         if settings.REMINDER_DELIVERY_PAUSE_SECONDS:
@@ -381,7 +381,7 @@ def email_send(*, email_id: int) -> str:
     sent = False
     try:
         with transaction.atomic():
-            email = Email.objects.select_for_update().select_related(
+            email = Email.objects.select_for_update(of=("self",)).select_related(
                 "notification__user", "notification__reminder__service"
             ).filter(pk=email_id, attempts=attempt, state=Email.State.SENDING).first()
             if email is None:
