@@ -7,7 +7,7 @@ Each row carries the hash of the row before it (``prev_hash``) and its own hash 
 from django.conf import settings
 from django.db import models, router, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from audit import chain
 
@@ -45,20 +45,21 @@ class AccessLog(models.Model):
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=60)
     object_id = models.PositiveBigIntegerField(_("object id"))
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("person"))
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     via = models.CharField(_("access through"), max_length=16, choices=Via.choices, default=Via.ROLE)
     # For changes: {field: [old, new]}, or {field: None} where the values are person data and are
     # not copied into the log (the field's name is always recorded).
     changes = models.JSONField(_("changes"), default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    row_hash = models.CharField(max_length=64, editable=False)
+    prev_hash = models.CharField(_("hash of the previous entry"), max_length=64, editable=False)
+    row_hash = models.CharField(_("hash of the entry"), max_length=64, editable=False)
 
     objects = AccessLogQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("access log entry")
-        verbose_name_plural = _("access log")
+        # In context: django-axes names its login records "access log" too.
+        verbose_name_plural = pgettext_lazy("audit", "access log")
         ordering = ["-at", "-id"]
         indexes = [
             models.Index(fields=["object_type", "object_id", "at"], name="accesslog_object_idx"),

@@ -4,7 +4,7 @@ import uuid
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, gettext_noop
 
 from org.models import Service
 from people.models import Person
@@ -71,9 +71,9 @@ class Disclosure(models.Model):
         REJECTED = "rejected", _("Not approved")
         CANCELLED = "cancelled", _("Cancelled before approval")
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures")
-    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    subject_id = models.PositiveBigIntegerField()
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures", verbose_name=_("person"))
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("kind of case"))
+    subject_id = models.PositiveBigIntegerField(_("case id"))
     from_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="disclosures_made", verbose_name=_("from"))
     to_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="disclosures_received", verbose_name=_("to"))
     basis = models.CharField(_("legal basis"), max_length=20, choices=Basis.choices)
@@ -84,13 +84,13 @@ class Disclosure(models.Model):
     # Only a basis that requires approval makes a row pending: nothing is granted until a leader of
     # the sending service (not the requester) approves it; a rejected or cancelled row never grants.
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.IN_FORCE)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by"))
     decided_at = models.DateTimeField(_("approved or rejected at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
     purpose = models.CharField(_("purpose"), max_length=200)
-    permission = models.CharField(max_length=100, help_text="The object permission granted to the recipient service.")
-    consent = models.ForeignKey("Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures")
-    disclosed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    permission = models.CharField(_("permission"), max_length=100, help_text=_("The object permission granted to the recipient service."))
+    consent = models.ForeignKey("Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="disclosures", verbose_name=_("consent"))
+    disclosed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("disclosed by"))
     disclosed_at = models.DateTimeField(_("disclosed at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
@@ -160,7 +160,7 @@ class Consent(models.Model):
         VERBAL = "verbal", _("Verbal, noted")
         DIGITAL = "digital", _("Digital")
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents", verbose_name=_("person"))
     domain = models.CharField(_("domain"), max_length=16, choices=AgeRule.Domain.choices, default=AgeRule.Domain.HEALTH)
     given_by_person = models.BooleanField(_("given by the person"), default=False)
@@ -171,18 +171,18 @@ class Consent(models.Model):
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     method = models.CharField(_("how it was obtained"), max_length=10, choices=Method.choices)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
     recorded_by_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="consents_recorded", verbose_name=_("responsible service"))
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
-    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("withdrawn by"))
     withdrawal_note = models.TextField(_("withdrawal note"), blank=True)
 
     class Meta:
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
         ordering = ["-recorded_at", "-id"]
-        permissions = [("manage_consent", "Can see and withdraw a consent (responsible service)")]
+        permissions = [("manage_consent", gettext_noop("Can see and withdraw a consent (responsible service)"))]
         indexes = [models.Index(fields=["person", "purpose"])]
         constraints = [
             models.CheckConstraint(condition=models.Q(valid_to__isnull=True) | models.Q(valid_from__lte=models.F("valid_to")), name="consent_period_ordered"),
@@ -199,11 +199,11 @@ class Consent(models.Model):
 class ReconsentTask(models.Model):
     """A consent that rested on guardians alone stopped being sufficient (the person turned 16 or 18)."""
 
-    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="reconsent_tasks")
-    responsible_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="reconsent_tasks")
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="reconsent_tasks", verbose_name=_("consent"))
+    responsible_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="reconsent_tasks", verbose_name=_("responsible service"))
     age = models.PositiveSmallIntegerField(_("age reached"))
-    created_at = models.DateTimeField(auto_now_add=True)
-    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("re-consent task")
@@ -228,18 +228,18 @@ class AccessRequest(models.Model):
         GUARDIAN = "guardian", _("A guardian on the child's behalf")
         REPRESENTATIVE = "representative", _("A representative with a power of attorney")
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(_("case reference (archive)"), max_length=60)
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="access_requests")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="access_requests", verbose_name=_("person"))
     requested_by = models.CharField(_("requested by"), max_length=16, choices=RequestedBy.choices, default=RequestedBy.PERSON)
     received_on = models.DateField(_("received"))
     due_on = models.DateField(_("answer by"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by"))
     registered_by_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="access_requests", verbose_name=_("privacy function"))
-    registered_at = models.DateTimeField(auto_now_add=True)
+    registered_at = models.DateTimeField(_("registered"), auto_now_add=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("answered by"))
 
     class Meta:
         verbose_name = _("access request")

@@ -9,7 +9,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, gettext_noop
 
 
 class Municipality(models.Model):
@@ -57,7 +57,7 @@ class Service(models.Model):
         STATE = "state", _("State")
         COUNTY = "county", _("County")
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="services", verbose_name=_("municipality"))
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, db_index=True)
@@ -65,13 +65,14 @@ class Service(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     active = models.BooleanField(_("active"), default=True)
     # The group through which object permissions are granted to the service's staff.
-    group = models.OneToOneField(Group, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="service")
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="service", verbose_name=_("permission group"))
 
     class Meta:
         verbose_name = _("service")
         verbose_name_plural = _("services")
         ordering = ["name"]
-        permissions = [("handle_concerns", "Can handle concern tasks addressed to the service")]
+        # Marked for makemessages: the admin names permissions through the catalogue (accounts.admin_labels).
+        permissions = [("handle_concerns", gettext_noop("Can handle concern tasks addressed to the service"))]
 
     def __str__(self):
         return self.name

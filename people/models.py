@@ -19,7 +19,7 @@ class Person(models.Model):
         DNR = "dnr", _("D number")
         NONE = "none", _("No number (birth date only)")
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     given_name = models.CharField(_("given name"), max_length=120)
     family_name = models.CharField(_("family name"), max_length=120, blank=True)
     national_id = models.CharField(_("national identity number"), max_length=11, unique=True, null=True, blank=True)
@@ -28,10 +28,10 @@ class Person(models.Model):
     # A low-threshold contact may start with a first name and an approximate age only.
     approx_age = models.PositiveSmallIntegerField(_("approximate age"), null=True, blank=True)
     # Set when a minimal contact was identified as an already registered person.
-    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False)
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False, verbose_name=_("merged into"))
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="persons", verbose_name=_("municipality"))
     guardians = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="children", through="Guardianship", verbose_name=_("guardians"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("person")
@@ -74,8 +74,8 @@ class PersonRecord(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="person_records", verbose_name=_("service"))
     given_name = models.CharField(_("given name"), max_length=120)
     family_name = models.CharField(_("family name"), max_length=120, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("person record")
@@ -95,8 +95,8 @@ class Guardianship(models.Model):
         PARENT = "parent", _("Parent with parental responsibility")
         GUARDIAN = "guardian", _("Appointed guardian (verge)")
 
-    child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardianships")
-    guardian = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardian_of")
+    child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardianships", verbose_name=_("child"))
+    guardian = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardian_of", verbose_name=_("guardian"))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PARENT)
 
     class Meta:

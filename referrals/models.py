@@ -7,7 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, gettext_noop
 from django.utils.translation import pgettext_lazy
 
 from org.models import Municipality, Service
@@ -57,12 +57,12 @@ class Concern(models.Model):
         VIOLENCE = "violence", _("Violence")
         OTHER = "other", _("Other")
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     reporting_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="concerns_sent", verbose_name=_("reporting service"))
     receiving_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="concerns_received", verbose_name=_("child welfare service"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
     person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="concerns", verbose_name=_("child"))
     child_age = models.PositiveSmallIntegerField(_("child's age"), null=True, blank=True)
     observations = models.TextField(_("what was observed"))
@@ -73,35 +73,35 @@ class Concern(models.Model):
     urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
     legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField(null=True, blank=True)
-    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("received by"))
 
     # Anonymous consultation
     advice = models.TextField(_("advice"), blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    upgraded_from = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="upgraded_to")
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    upgraded_from = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="upgraded_to", verbose_name=_("upgraded from"))
 
     # Barnevern's handling (never shown to the reporter)
     review_decision = models.CharField(_("review decision"), max_length=16, choices=ReviewDecision.choices, blank=True)
     review_justification = models.TextField(_("justification"), blank=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     investigation_extension_reason = models.TextField(_("reason for extension"), blank=True)
     investigation_outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     investigation_summary = models.TextField(_("summary"), blank=True)
-    investigation_ended_at = models.DateTimeField(null=True, blank=True)
+    investigation_ended_at = models.DateTimeField(_("investigation ended"), null=True, blank=True)
 
     # Denormalised next deadline, kept by the services, so lists sort and page on an index.
-    next_deadline_at = models.DateTimeField(null=True, blank=True)
+    next_deadline_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("concern")
         verbose_name_plural = _("concerns")
         permissions = [
-            ("view_concern_status", "Can see the status and feedback of a concern (reporter)"),
-            ("handle_concern", "Can read and handle a concern (receiving service)"),
+            ("view_concern_status", gettext_noop("Can see the status and feedback of a concern (reporter)")),
+            ("handle_concern", gettext_noop("Can read and handle a concern (receiving service)")),
         ]
         indexes = [
             models.Index(fields=["receiving_service", "next_deadline_at", "id"], name="concern_intake_idx"),
@@ -133,12 +133,12 @@ class ConcernFeedback(models.Model):
         INITIAL = "initial", _("Feedback after receipt")
         FINAL = "final", _("Feedback after the investigation")
 
-    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="feedbacks")
+    concern = models.ForeignKey(Concern, on_delete=models.CASCADE, related_name="feedbacks", verbose_name=_("concern"))
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     message = models.TextField(_("message"))
     investigation_opened = models.BooleanField(_("investigation opened"), null=True)
-    sent_at = models.DateTimeField()
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(_("sent"))
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("sent by"))
 
     class Meta:
         verbose_name = _("feedback")
@@ -183,7 +183,7 @@ class CatalogueEntry(models.Model):
     referral_required = models.BooleanField(_("referral required"), default=True)
     capacity = models.CharField(_("capacity"), max_length=16, choices=Capacity.choices, default=Capacity.OPEN)
     last_verified_at = models.DateField(_("last verified"), null=True, blank=True)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("verified by"))
 
     class Meta:
         verbose_name = _("catalogue entry")
@@ -215,17 +215,17 @@ class CatalogueEntry(models.Model):
 class Contact(models.Model):
     """An enquiry registered by a service (often low-threshold: no referral needed, minimal identity)."""
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("service"))
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("person"))
     summary = models.TextField(_("what the contact is about (internal)"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        permissions = [("handle_contact", "Can read and handle a contact (registering service)")]
+        permissions = [("handle_contact", gettext_noop("Can read and handle a contact (registering service)"))]
         indexes = [models.Index(fields=["service", "created_at"], name="contact_service_idx")]
 
     @property
@@ -253,10 +253,10 @@ class Referral(models.Model):
 
     OPEN_STATUSES = (Status.REQUESTED, Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD)
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("person"))
     sender_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals_sent", verbose_name=_("from"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
     kind = models.CharField(_("kind"), max_length=20, choices=ReferralKind.choices)
     reason = models.TextField(_("what the referral is about"))
     routing_service = models.ForeignKey(Service, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals_routed", verbose_name=_("routed by"))
@@ -265,22 +265,22 @@ class Referral(models.Model):
     status_reason = models.TextField(_("reason"), blank=True)
     outcome = models.TextField(_("outcome"), blank=True)
     receiver_notes = models.TextField(_("internal notes (receiving service only)"), blank=True)
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals")
-    forwarded_from = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="forwarded_to")
-    consent = models.ForeignKey("consent.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    next_deadline_at = models.DateTimeField(null=True, blank=True)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals", verbose_name=_("contact"))
+    forwarded_from = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="forwarded_to", verbose_name=_("forwarded from"))
+    consent = models.ForeignKey("consent.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals", verbose_name=_("consent"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    next_deadline_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("referral")
         verbose_name_plural = _("referrals")
         permissions = [
-            ("view_referral_status", "Can follow the status and outcome of a referral (sender)"),
-            ("handle_referral", "Can read and handle a referral (receiving service)"),
-            ("route_referral", "Can triage and route a referral (coordinator)"),
+            ("view_referral_status", gettext_noop("Can follow the status and outcome of a referral (sender)")),
+            ("handle_referral", gettext_noop("Can read and handle a referral (receiving service)")),
+            ("route_referral", gettext_noop("Can triage and route a referral (coordinator)")),
         ]
         indexes = [
             models.Index(fields=["target_service", "status", "sent_at"], name="referral_target_idx"),
@@ -303,13 +303,15 @@ class Referral(models.Model):
 class ReferralEvent(models.Model):
     """Each status a referral passed through, shown to the sender as the closed loop."""
 
-    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
-    status = models.CharField(max_length=16, choices=Referral.Status.choices)
-    reason = models.TextField(blank=True)
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events", verbose_name=_("referral"))
+    status = models.CharField(_("status"), max_length=16, choices=Referral.Status.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+", verbose_name=_("service"))
+    at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("referral event")
+        verbose_name_plural = _("referral events")
         ordering = ["at", "id"]
 
 
@@ -321,25 +323,25 @@ class BreakGlassAccess(models.Model):
     afterwards. Superuser status gives no other way into a case.
     """
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_accesses", verbose_name=_("user"))
-    subject_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
-    subject_id = models.PositiveBigIntegerField()
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    subject_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+", verbose_name=_("kind of case"))
+    subject_id = models.PositiveBigIntegerField(_("case id"))
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("person"))
     owner_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="break_glass_accesses", verbose_name=_("service holding the case"))
     justification = models.TextField(_("justification"))
     started_at = models.DateTimeField(_("opened"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("reviewed by"))
     review_note = models.TextField(_("review note"), blank=True)
 
     class Meta:
         verbose_name = _("emergency access")
         verbose_name_plural = _("emergency accesses")
         ordering = ["-started_at", "-id"]
-        permissions = [("review_break_glass", "Can review an emergency access (leader of the case's service, privacy function)")]
+        permissions = [("review_break_glass", gettext_noop("Can review an emergency access (leader of the case's service, privacy function)"))]
         indexes = [
             models.Index(fields=["user", "subject_type", "subject_id", "expires_at"], name="breakglass_user_idx"),
             models.Index(fields=["owner_service", "started_at"], name="breakglass_owner_idx"),

@@ -67,15 +67,15 @@ class DeadlinePolicy(models.Model):
 class Deadline(models.Model):
     """An open or met obligation on one object, with its clock."""
 
-    policy = models.ForeignKey(DeadlinePolicy, on_delete=models.PROTECT, related_name="deadlines")
-    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    subject_id = models.PositiveBigIntegerField()
-    responsible_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="deadlines")
-    starts_at = models.DateTimeField()
-    due_at = models.DateTimeField()
-    met_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    extension_reason = models.TextField(blank=True)
+    policy = models.ForeignKey(DeadlinePolicy, on_delete=models.PROTECT, related_name="deadlines", verbose_name=_("deadline policy"))
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("kind of case"))
+    subject_id = models.PositiveBigIntegerField(_("case id"))
+    responsible_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="deadlines", verbose_name=_("responsible service"))
+    starts_at = models.DateTimeField(_("counted from"))
+    due_at = models.DateTimeField(_("due"))
+    met_at = models.DateTimeField(_("met"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    extension_reason = models.TextField(_("reason for extension"), blank=True)
 
     class Meta:
         verbose_name = _("deadline")
