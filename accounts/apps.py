@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
@@ -17,3 +18,10 @@ class SamhandlingAdminConfig(admin_apps.AdminConfig):
 
     default = False
     default_site = "accounts.admin_site.SamhandlingAdminSite"
+
+
+class AxesConfig(AxesAppConfig):
+    """django-axes under a name in the user's language in the admin (axes names its app nothing)."""
+
+    default = False
+    verbose_name = _("Login lockout")

@@ -14,7 +14,7 @@ class AccessLogAdmin(admin.ModelAdmin):
     list_display = ("id", "at", "user", "service", "action", "via", "object_type", "object_id", "purpose_shown")
     list_filter = ("action", "via", "object_type")
     fields = (
-        "id", "at", "user", "service", "action", "via", "object_type", "object_id", "person_code", "purpose", "changes",
+        "id", "at", "user", "service", "action", "via", "object_type", "object_id", "person_code", "purpose_shown", "changes",
         "prev_hash", "row_hash",
     )
     readonly_fields = fields

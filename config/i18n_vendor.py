@@ -323,3 +323,191 @@ DJANGO_FILTER = (
     gettext_noop('Select a lookup.'),
     gettext_noop('Range query expects two values.'),
 )
+
+# Django 5.2: the admin's and auth's strings (and a few form validators') that Django's own bokmål
+# catalogue (last updated for Django 3.1) lacks, so the admin shows them in English. Left out: the
+# language names of LANGUAGES entries this site does not offer. Regenerate when Django is upgraded
+# (compare each app's locale/en with locale/nb).
+DJANGO = (
+    # core/validators.py
+    gettext_noop('Enter a valid domain name.'),
+    # core/validators.py
+    gettext_noop('Enter a valid %(protocol)s address.'),
+    # core/validators.py
+    gettext_noop('IPv4'),
+    # core/validators.py
+    gettext_noop('IPv6'),
+    # core/validators.py
+    gettext_noop('IPv4 or IPv6'),
+    # core/validators.py
+    gettext_noop('Ensure this value is a multiple of step size %(limit_value)s, starting from %(offset)s, e.g. %(offset)s, %(valid_value1)s, %(valid_value2)s, and so on.'),
+    # db/models/fields/__init__.py
+    gettext_noop('String (unlimited)'),
+    # db/models/fields/related.py
+    gettext_noop('%(model)s instance with %(field)s %(value)r is not a valid choice.'),
+    # contrib/admin/options.py
+    gettext_noop('Select this object for an action - {}'),
+    # contrib/admin/templates/admin/app_index.html
+    gettext_noop('Breadcrumbs'),
+    # contrib/admin/templates/admin/app_list.html
+    gettext_noop('Model name'),
+    # contrib/admin/templates/admin/app_list.html
+    gettext_noop('Add link'),
+    # contrib/admin/templates/admin/app_list.html
+    gettext_noop('Change or view list link'),
+    # contrib/admin/templates/admin/auth/user/add_form.html
+    gettext_noop('After you’ve created a user, you’ll be able to edit more user options.'),
+    # contrib/admin/templates/admin/auth/user/change_password.html
+    gettext_noop('Error:'),
+    # contrib/admin/templates/admin/auth/user/change_password.html
+    gettext_noop('Set password'),
+    # contrib/admin/templates/admin/auth/user/change_password.html
+    gettext_noop('This action will <strong>enable</strong> password-based authentication for this user.'),
+    # contrib/admin/templates/admin/auth/user/change_password.html
+    gettext_noop('Disable password-based authentication'),
+    # contrib/admin/templates/admin/auth/user/change_password.html
+    gettext_noop('Enable password-based authentication'),
+    # contrib/admin/templates/admin/base.html
+    gettext_noop('Skip to main content'),
+    # contrib/admin/templates/admin/change_list.html
+    gettext_noop('Hide counts'),
+    # contrib/admin/templates/admin/change_list.html
+    gettext_noop('Show counts'),
+    # contrib/admin/templates/admin/color_theme_toggle.html
+    gettext_noop('Toggle theme (current theme: auto)'),
+    # contrib/admin/templates/admin/color_theme_toggle.html
+    gettext_noop('Toggle theme (current theme: light)'),
+    # contrib/admin/templates/admin/color_theme_toggle.html
+    gettext_noop('Toggle theme (current theme: dark)'),
+    # contrib/admin/templates/admin/index.html
+    gettext_noop('Added:'),
+    # contrib/admin/templates/admin/index.html
+    gettext_noop('Changed:'),
+    # contrib/admin/templates/admin/index.html
+    gettext_noop('Deleted:'),
+    # contrib/admin/templates/admin/login.html
+    gettext_noop('Forgotten your login credentials?'),
+    # contrib/admin/templates/admin/nav_sidebar.html
+    gettext_noop('Sidebar'),
+    # contrib/admin/templates/admin/nav_sidebar.html
+    gettext_noop('Start typing to filter…'),
+    # contrib/admin/templates/admin/nav_sidebar.html
+    gettext_noop('Filter navigation items'),
+    # contrib/admin/templates/admin/object_history.html
+    ngettext_lazy('entry', 'entries'),
+    # contrib/admin/templates/admin/widgets/related_widget_wrapper.html
+    gettext_noop('View selected %(model)s'),
+    # contrib/admin/templates/registration/logged_out.html
+    gettext_noop('Thanks for spending some quality time with the web site today.'),
+    # contrib/admin/templates/registration/password_reset_email.html
+    gettext_noop('In case you’ve forgotten, you are:'),
+    # contrib/admin/templatetags/admin_list.py
+    gettext_noop('Select all objects on this page for an action'),
+    # contrib/auth/admin.py
+    gettext_noop('Conflicting form data submitted. Please try again.'),
+    # contrib/auth/admin.py
+    gettext_noop('Password-based authentication was disabled.'),
+    # contrib/auth/admin.py
+    gettext_noop('Set password: %s'),
+    # contrib/auth/forms.py
+    gettext_noop('Reset password'),
+    # contrib/auth/forms.py
+    gettext_noop('Set password'),
+    # contrib/auth/forms.py
+    gettext_noop('Whether the user will be able to authenticate using a password or not. If disabled, they may still be able to authenticate using other backends, such as Single Sign-On or LDAP.'),
+    # contrib/auth/forms.py
+    gettext_noop('Password-based authentication'),
+    # contrib/auth/forms.py
+    gettext_noop('Enabled'),
+    # contrib/auth/forms.py
+    gettext_noop('Disabled'),
+    # contrib/auth/forms.py
+    gettext_noop('Raw passwords are not stored, so there is no way to see the user’s password.'),
+    # contrib/auth/forms.py
+    gettext_noop('Enable password-based authentication for this user by setting a password.'),
+    # contrib/auth/password_validation.py
+    ngettext_lazy('This password is too short. It must contain at least %d character.', 'This password is too short. It must contain at least %d characters.'),
+    # contrib/auth/validators.py
+    gettext_noop('Enter a valid username. This value may contain only unaccented lowercase a-z and uppercase A-Z letters, numbers, and @/./+/-/_ characters.'),
+)
+
+# django-axes 8.3 (the admin's login attempts and lockouts): it ships no bokmål catalogue.
+AXES = (
+    # axes/admin.py
+    gettext_noop('Locked Out'),
+    # axes/admin.py
+    gettext_noop('Form Data'),
+    # axes/admin.py
+    gettext_noop('Meta Data'),
+    # axes/admin.py
+    gettext_noop('Clean up expired attempts'),
+    # axes/admin.py
+    gettext_noop('Cleaned up {count} expired access attempts.'),
+    # axes/admin.py
+    gettext_noop('Not set'),
+    # axes/admin.py
+    gettext_noop('Attempt Remaining'),
+    # axes/conf.py
+    gettext_noop('Account locked: too many login attempts. Please try again later.'),
+    # axes/conf.py
+    gettext_noop('Account locked: too many login attempts. Contact an admin to unlock your account.'),
+    # axes/models.py
+    gettext_noop('User Agent'),
+    # axes/models.py
+    gettext_noop('IP Address'),
+    # axes/models.py
+    gettext_noop('Username'),
+    # axes/models.py
+    gettext_noop('HTTP Accept'),
+    # axes/models.py
+    gettext_noop('Path'),
+    # axes/models.py
+    gettext_noop('Attempt Time'),
+    # axes/models.py
+    gettext_noop('Access lock out'),
+    # axes/models.py
+    gettext_noop('access failure'),
+    # axes/models.py
+    gettext_noop('access failures'),
+    # axes/models.py
+    gettext_noop('GET Data'),
+    # axes/models.py
+    gettext_noop('POST Data'),
+    # axes/models.py
+    gettext_noop('Failed Logins'),
+    # axes/models.py
+    gettext_noop('access attempt'),
+    # axes/models.py
+    gettext_noop('access attempts'),
+    # axes/models.py
+    gettext_noop('Access Attempt'),
+    # axes/models.py
+    gettext_noop('Expires At'),
+    # axes/models.py
+    gettext_noop('The time when access attempt expires and is no longer valid.'),
+    # axes/models.py
+    gettext_noop('access attempt expiration'),
+    # axes/models.py
+    gettext_noop('access attempt expirations'),
+    # axes/models.py
+    gettext_noop('Logout Time'),
+    # axes/models.py
+    gettext_noop('Session key hash (sha256)'),
+    # axes/models.py
+    gettext_noop('access log'),
+    # axes/models.py
+    gettext_noop('access logs'),
+)
+
+# django-guardian 3.5 and django-otp 1.7 name their apps and models in English only (no
+# verbose_name, or one not marked). The admin's permission and content-type choices look these
+# names up in the catalogue (accounts/admin_labels.py).
+VENDOR_MODELS = (
+    # guardian: its app and model names as Django derives them
+    gettext_noop('Guardian'),
+    gettext_noop('group object permission'),
+    gettext_noop('user object permission'),
+    # django_otp/plugins/otp_totp: the app's label title-cased, the model's verbose_name
+    gettext_noop('Otp_Totp'),
+    gettext_noop('TOTP device'),
+)

@@ -61,7 +61,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "axes",
+    "accounts.apps.AxesConfig",  # django-axes, named in the user's language
     "accounts",
     "viewflow",
     "viewflow.workflow",

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import PersonDataAdminMixin
 from consent.models import AgeRule, Consent, Disclosure, LegalBasis, ReconsentTask
@@ -64,6 +65,10 @@ class ConsentAdmin(PersonDataAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("reference"))
+    def reference(self, obj):
+        return obj.reference
 
 
 @admin.register(ReconsentTask)
