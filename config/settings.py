@@ -134,8 +134,11 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Web, worker and beat share one file in the quick start: wait on locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Web, the two workers and beat share one file in the quick start: wait on locks instead of failing.
+    # IMMEDIATE takes the write lock when a transaction begins: a deferred one that reads first and
+    # writes later fails at once with "database is locked" when another process writes meanwhile
+    # (SQLite cannot wait there without risking a deadlock), which the sweeps and mail workers did.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
