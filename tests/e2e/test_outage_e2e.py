@@ -8,10 +8,9 @@ the database coming back.
 Persona: a barnehage reporter (tests/factories.make_org) writing a melding.
 """
 import os
+import shutil
 import subprocess
 import sys
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -30,21 +29,29 @@ print("REPORTER " + org.reporter.username)
 """
 
 
-@pytest.fixture
-def outage_server(tmp_path):
-    database = tmp_path / "db.sqlite3"
-    env = {
-        "DJANGO_DEMO": "1", "DJANGO_DEBUG": "1", "DATABASE_URL": f"sqlite:///{database}",
-        "CELERY_BROKER_URL": "memory://", "CELERY_TASK_ALWAYS_EAGER": "1",
-    }
+DEMO_ENV = {"DJANGO_DEMO": "1", "DJANGO_DEBUG": "1", "CELERY_BROKER_URL": "memory://", "CELERY_TASK_ALWAYS_EAGER": "1"}
+
+
+@pytest.fixture(scope="module")
+def seeded_database(tmp_path_factory):
+    """Migrated and seeded once; each test serves its own copy (a test moves its file away)."""
+    database = tmp_path_factory.mktemp("outage-seed") / "db.sqlite3"
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     seeded = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", SEED], cwd=BASE_DIR, capture_output=True, text=True, timeout=300,
-        env={**keep, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        env={**keep, "DJANGO_SETTINGS_MODULE": "config.settings", **DEMO_ENV, "DATABASE_URL": f"sqlite:///{database}"},
     )
     assert seeded.returncode == 0, seeded.stderr[-3000:]
     username = next(line for line in seeded.stdout.splitlines() if line.startswith("REPORTER "))[9:]
-    with gunicorn(env, tmp_path / "server.log") as port:
+    return database, username
+
+
+@pytest.fixture
+def outage_server(tmp_path, seeded_database):
+    seed, username = seeded_database
+    database = tmp_path / "db.sqlite3"
+    shutil.copyfile(seed, database)
+    with gunicorn({**DEMO_ENV, "DATABASE_URL": f"sqlite:///{database}"}, tmp_path / "server.log") as port:
         yield {"url": f"http://127.0.0.1:{port}", "username": username, "database": database, "moved": tmp_path / "away.sqlite3"}
 
 
