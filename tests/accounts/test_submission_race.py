@@ -8,6 +8,7 @@ with the token the form page rendered.
 
 Personas: ``reporter`` (Solsiden barnehage) double-clicks "Send".
 """
+import datetime
 import importlib
 import re
 import threading
@@ -23,9 +24,12 @@ from audit.chain import CHAIN_LOCK_KEY
 from consent.models import Disclosure
 from people.models import Person
 from people.services import person_get_or_create
+from people.validators import synthetic_national_id
 from referrals.models import Concern
 from tests.factories import make_child, make_org
+from tests.referral_factories import make_contact, make_referral_org
 from tests.workflows.concern.test_bad_input import melding_post
+from workflows.referral.services import person_identify
 
 # Serialized rollback, as the other real-PostgreSQL tests (tests/notifications/test_reliability.py).
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -146,3 +150,27 @@ class ConcurrentRegistrationTests:
 
         first, second = _race(register(org.barnehage), register(org.other_barnehage))
         assert first == second == Person.objects.get(national_id=number).pk
+
+    def test_it_merges_a_contact_identified_with_a_number_registered_at_the_same_moment(self, committed_org):
+        """The contact's person takes the number while another service registers it: the contact
+        becomes that person's (merged), not a duplicate-key error."""
+        ro = make_referral_org()
+        contact = make_contact(ro)
+        number = synthetic_national_id(datetime.date(1985, 4, 2))
+
+        def register():
+            with transaction.atomic():
+                return person_get_or_create(
+                    user=ro.sender, given_name="Kari", national_id=number, municipality=ro.rus.municipality, service=ro.rus,
+                ).pk
+
+        def identify():
+            return person_identify(user=ro.sender, contact=contact, national_id=number, family_name="Hansen").pk
+
+        first, second = _race(register, identify)
+        registered = Person.objects.get(national_id=number)
+        assert first == second == registered.pk
+        contact.refresh_from_db()
+        assert contact.person == registered
+        assert Person.objects.get(pk=contact.person_id).merged_into is None
+        assert Person.objects.filter(merged_into=registered).count() == 1

@@ -6,7 +6,7 @@ writes a ReferralEvent, which is what the sender sees of the loop. Each step is 
 ``STEPS`` and runs through the step skeleton (workflows.steps).
 """
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -159,7 +159,15 @@ def person_identify(*, user, contact: Contact, national_id: str, family_name: st
             minimal.family_name = family_name.strip()
         if given_name.strip():
             minimal.given_name = given_name.strip()
-        minimal.save()
+        try:
+            # A savepoint: the number may be registered by a transaction that commits while this one
+            # waits on the number's key; then the contact is that person's, merged as below.
+            with transaction.atomic():
+                minimal.save()
+        except IntegrityError:
+            minimal.refresh_from_db()
+            existing = Person.objects.get(national_id=number)
+    if existing is None:
         person_record_set(person=minimal, service=contact.service, given_name=typed_given, family_name=typed_family)
         access_log_write(user=user, action="update", obj=minimal, person=minimal, purpose="identified", service=contact.service)
         return minimal
