@@ -80,7 +80,7 @@ run: seed messages log-header
 	@echo "  The workers (queues sweeps and mail) and beat append to $(LOG_DIR)/worker-sweeps.log,"
 	@echo "  worker-mail.log and beat.log, and are restarted if they exit. Stop with Ctrl-C."
 	@echo ""
-	@trap 'kill 0' EXIT INT TERM; \
+	@trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
 	$(DEMO_ENV) $(PY) tools/supervise.py \
 	  --program worker-sweeps $(LOG_DIR)/worker-sweeps.log "$(VENV)/bin/celery -A config worker -Q sweeps -n sweeps@%h --pool=solo -l info" \
 	  --program worker-mail $(LOG_DIR)/worker-mail.log "$(VENV)/bin/celery -A config worker -Q mail -n mail@%h --pool=solo -l info" \
