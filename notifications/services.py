@@ -201,7 +201,7 @@ def reminder_deliver_one(*, reminder_id: int) -> bool:
     fails is logged and left to the sweep's requeue, the delivery stands.
     """
     with transaction.atomic():
-        reminder = Reminder.objects.select_for_update(of=("self",)).select_related("service").filter(pk=reminder_id).first()
+        reminder = Reminder.objects.select_for_update(of=("self",)).filter(pk=reminder_id).first()
         if reminder is None or reminder.sent_at or reminder.cancelled_at:
             return False
         if settings.REMINDER_DELIVERY_PAUSE_SECONDS:
@@ -247,15 +247,14 @@ def _emails_enqueue(email_ids) -> int:
 
 
 def emails_requeue(*, older_than_seconds: int = 60, limit: int = 500) -> int:
-    """Re-publish e-mails whose send task was lost (queue flushed, worker killed, broker down) or
-    whose attempt was interrupted: QUEUED or SENDING, unclaimed or with an expired claim, and older
-    than ``older_than_seconds`` (a younger one's task is most likely still queued). Returns how many."""
+    """Re-publish the e-mails still to send whose task is lost (queue flushed, worker killed, broker
+    down): those whose attempt was interrupted (its claim is over), and those never claimed that are
+    older than ``older_than_seconds`` (a younger one's task is most likely still queued). Returns how many."""
     now = timezone.now()
     ids = list(
         Email.objects.filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            Q(claimed_until__lt=now) | Q(claimed_until__isnull=True, created_at__lt=now - timedelta(seconds=older_than_seconds)),
             state__in=[Email.State.QUEUED, Email.State.SENDING],
-            created_at__lt=now - timedelta(seconds=older_than_seconds),
         )
         .order_by("created_at")
         .values_list("id", flat=True)[:limit]

@@ -18,7 +18,7 @@ from notifications.models import Email, Notification, Reminder
 from notifications.services import reminder_deliver_one, reminder_schedule, reminders_sweep
 from org.models import Membership
 from tests.factories import make_melding
-from tests.notifications.workers import SWEEP, WAIT, enqueue, sent_mail, wait_until
+from tests.notifications.workers import ALL_QUEUES, SWEEP, WAIT, enqueue, sent_mail, wait_until
 from workflows.concern.services import HANDLER
 
 SEND = "notifications.tasks.send_email"
@@ -170,11 +170,12 @@ class KilledWorkerTests:
         wait_until(lambda: len(sent_mail(mail_dir)) == 2, "the two e-mails")
         assert sent_mail(mail_dir) == sorted([org.caseworker.email, org.bv_leader.email])
 
-    def test_it_sends_one_email_when_the_send_task_is_delivered_again(self, committed_org, start_worker, mail_dir):
+    def test_it_sends_one_email_when_the_send_task_is_delivered_again(self, committed_org, start_worker, broker, mail_dir):
         org = committed_org
         make_melding(org)
         reminder = Reminder.objects.get(due_at__lte=timezone.now(), sent_at__isnull=True)
         assert reminder_deliver_one(reminder_id=reminder.pk)
+        broker.flushdb()  # only the three tasks below
         email = Email.objects.get(notification__user=org.caseworker)
         worker = start_worker("mailer", concurrency=2)
 
@@ -189,6 +190,44 @@ class KilledWorkerTests:
         assert sent_mail(mail_dir) == [org.caseworker.email]
         log = worker.log()
         assert log.count("succeeded in") == 3 and log.count(": 'sent'") == 1 and log.count(": ''") == 2, log
+
+
+def _mail_files(mail_dir) -> list[str]:
+    return [file.read_text(errors="replace") for file in mail_dir.iterdir()]
+
+
+@pytest.mark.services
+class KilledInsideSendTests:
+    def test_it_sends_an_email_once_when_its_worker_is_killed_inside_a_slow_send(self, committed_org, start_worker, mail_dir):
+        org = committed_org
+        make_melding(org)
+        reminder = Reminder.objects.get(due_at__lte=timezone.now(), sent_at__isnull=True)
+        assert reminder_deliver_one(reminder_id=reminder.pk)  # publishes both send tasks on commit
+        emails = Email.objects.filter(notification__reminder=reminder)
+        assert emails.count() == 2
+
+        # A mail server that takes 5 s to answer; one send at a time, so one e-mail is in flight.
+        doomed = start_worker("doomed-mailer", concurrency=1, queues=MAIL_QUEUE, EMAIL_CLAIM_SECONDS=2,
+                              TEST_EMAIL_BACKEND="tests.notifications.worker_fakes.SlowFileBackend",
+                              TEST_EMAIL_DELAY_SECONDS=5)
+        in_flight = wait_until(lambda: emails.filter(state=Email.State.SENDING).first(), "an e-mail to be in flight")
+        time.sleep(1)  # inside the five seconds the server takes
+        doomed.kill()
+        assert _mail_files(mail_dir) == [], "the server took no message from the killed worker"
+        in_flight.refresh_from_db()
+        assert (in_flight.state, in_flight.attempts) == (Email.State.SENDING, 1)
+
+        start_worker("fresh", concurrency=2, queues=ALL_QUEUES, EMAIL_CLAIM_SECONDS=2)
+        wait_until(lambda: timezone.now() > in_flight.claimed_until, "the interrupted attempt's claim to expire")
+        enqueue(SWEEP)  # the next beat tick requeues it
+        wait_until(lambda: not emails.exclude(state=Email.State.SENT).exists(), "both e-mails to be sent")
+
+        assert sent_mail(mail_dir) == sorted([org.caseworker.email, org.bv_leader.email])
+        in_flight.refresh_from_db()
+        assert in_flight.attempts == 2
+        texts = _mail_files(mail_dir)
+        for email in emails:
+            assert sum(f"Message-ID: {email.message_id}" in text for text in texts) == 1
 
 
 @pytest.mark.services
