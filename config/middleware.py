@@ -133,6 +133,37 @@ class QuietDatabaseOutageFilter(logging.Filter):
         return outage is None or database_outage_of(record.exc_info[1] if record.exc_info else None) is None
 
 
+class HealthCheckMiddleware:
+    """``GET /healthz/``: 200 "ok" when the database answers ``SELECT 1``, else 503 with Retry-After.
+
+    First in MIDDLEWARE, before the host check and the HTTPS redirect, so a container's own probe
+    over plain http://127.0.0.1 reaches it; it reads no session, no user and no person data, and says
+    nothing but whether the database answers.
+    """
+
+    PATH = "/healthz/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path != self.PATH or request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        from django.db import connection
+
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except (OperationalError, InterfaceError) as exc:
+            outage_log.warning("health check: the database does not answer (%s)", type(exc).__name__)
+            response = HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+            response["Retry-After"] = "60"
+        else:
+            response = HttpResponse("ok\n", content_type="text/plain")
+        response["Cache-Control"] = "no-store"
+        return response
+
+
 class SecurityHeadersMiddleware:
     """Permissions-Policy on every page, and ``Cache-Control: no-store`` on every response that
     passes through Django.

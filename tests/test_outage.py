@@ -218,6 +218,16 @@ class DatabaseOutagePageTests:
 
 
 @pytest.mark.django_db
+class HealthCheckTests:
+    def test_it_answers_503_while_the_database_refuses(self, production):
+        response = request(production["port"], "GET", "/healthz/")  # plain http, a host not allowed
+        assert (response.status, response.text, response.getheader("Retry-After")) == (503, "database unavailable\n", "60")
+
+    def test_it_answers_ok_when_the_database_answers(self, client, db):
+        response = client.get("/healthz/", HTTP_HOST="127.0.0.1")
+        assert (response.status_code, response.content, response["Cache-Control"]) == (200, b"ok\n", "no-store")
+
+
 class ServerErrorPageTests:
     """Django's server_error view with templates/500.html (no ADMINS in the tests' settings)."""
 
