@@ -3,7 +3,9 @@
 The demo is seeded once; each demo user then walks the site from the front page, following the
 links of their menu and pages (lists lead to detail, task, consent and report pages; one task per
 kind is taken from the queue to reach its task page), and is also
-sent to pages only other users may open (the refusal pages). Each page's visible text and labelling
+sent to pages only other users may open (the refusal pages). The technical administrator's walk
+goes on into Django's admin: the index, every list, add form and history page it links to and one
+object's change form (and delete confirmation) per model. Each page's visible text and labelling
 attributes are searched for the project's own English: every msgid of locale/nb/LC_MESSAGES/django.po
 whose bokmål translation differs from it. A catalogued English string on a bokmål page means a
 string that was never marked, a translation that went missing, or stored English shown as is.
@@ -24,7 +26,9 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib import admin
 from django.test import TestCase
 from django.urls import Resolver404, resolve
 from django.utils import translation
@@ -49,14 +53,32 @@ FUNCTION_WORDS = re.compile(
 
 # Shown in English on purpose: the language switch names each language in its own language.
 ALLOWED = {"english"}
+# Not language, though some look like English words, so a chunk that is exactly one of them is not
+# searched: the demo users' names (the admin greets "admin" by name; access logs list who read),
+# and in the admin the codes of the processes and steps the deadline policies apply to (data the
+# technical administrator types and the processes match; "concern", "review") and viewflow's
+# reference to a task, made of the flow's and the node's names in the code
+# ("<concern/concern.Route By Kind/25> - DONE", as viewflow's admin prints a task; a breadcrumb puts
+# "› " before it).
+def data_codes() -> set[str]:
+    from workflows.models import DeadlinePolicy
+
+    return {code for pair in DeadlinePolicy.objects.values_list("process", "step") for code in pair}
+
+
+VIEWFLOW_TASK_REFERENCE = re.compile(r"(› )?<\w+/\w+\.[A-Za-z ]+/\d+> - [A-Z]+")
+
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]|\{\{.*?\}\}|\{%.*?%\}|\{\w*\}|<[^>]+>", re.S)
 MAX_PER_ROUTE = 2  # pages of one URL pattern walked per user: enough for each state a list links to
-MAX_PAGES = 120  # per user
+MAX_PER_ADMIN_ROUTE = 1  # in the admin: one change form (history, delete confirmation) per model
+MAX_PAGES = 120  # per user, outside the admin
+MAX_ADMIN_PAGES = 150  # the admin's pages, beside them (about 100 for the demo's administrator)
 MAX_REFUSALS = 10  # pages of others' routes tried per user
-# Not walked: files, logging out, and the Django admin (the technical administrator's landing; its
-# column headers from fields without a translated verbose_name and third-party admins are English).
-SKIP = re.compile(r"^/(static|media|admin|i18n|jsi18n)/|/logout/|\.(pdf|csv|json|xml)$|/(pdf|fhir|eksport|export)/?$")
+ADMIN = "/admin/"
+# Not walked: files, logging out, the admin's own script catalogue, and the admin's "view on site"
+# redirects (they lead to the product's pages, walked anyway).
+SKIP = re.compile(r"^/(static|media|i18n|jsi18n)/|^/admin/(jsi18n|r)/|/logout/|\.(pdf|csv|json|xml)$|/(pdf|fhir|eksport|export)/?$")
 
 
 def _norm(text: str) -> str:
@@ -130,9 +152,12 @@ class _Page(_VisibleText):
                 break
 
 
-def english_in(texts: list[str], chunks: set[str], phrases: re.Pattern) -> list[str]:
+def english_in(texts: list[str], chunks: set[str], phrases: re.Pattern, data: frozenset[str] = frozenset(), codes: re.Pattern | None = None) -> list[str]:
     """The catalogue's English (and ``HARDCODED``) in a page's text chunks, by the module's rule.
-    Also for the browser suite, with the chunks a page's script reads (one per text node or label)."""
+    Also for the browser suite, with the chunks a page's script reads (one per text node or label).
+    A chunk that is exactly one of ``data`` (a user name, a code: see ``data_codes``) is not searched,
+    nor, with ``codes``, one that is wholly such a code."""
+    texts = [raw for raw in texts if _norm(raw) not in data and not (codes and codes.fullmatch(_norm(raw)))]
     found = []
     for raw in texts:
         chunk = _norm(raw)
@@ -145,11 +170,11 @@ def english_in(texts: list[str], chunks: set[str], phrases: re.Pattern) -> list[
     return sorted(set(found))
 
 
-def english_on(html: str, chunks: set[str], phrases: re.Pattern) -> tuple[list[str], list[str]]:
+def english_on(html: str, chunks: set[str], phrases: re.Pattern, data: frozenset[str] = frozenset(), codes: re.Pattern | None = None) -> tuple[list[str], list[str]]:
     """(English found, the page's links)."""
     page = _Page()
     page.feed(html)
-    return english_in(page.chunks, chunks, phrases), page.links
+    return english_in(page.chunks, chunks, phrases, data, codes), page.links
 
 
 def _route(path: str) -> str | None:
@@ -165,17 +190,25 @@ class EveryPageInBokmalTests(TestCase):
     def setUpTestData(cls):
         cls.seeded = seed_demo()
         cls.chunks, cls.phrases = english_catalogue()
+        cls.codes = frozenset(data_codes())
 
     def walk(self, user) -> tuple[dict[str, list[str]], dict[str, str]]:
         """The English on every page the user reaches by links from the front page; and the routes
         walked ({route: one path})."""
         self.client.force_login(user)
+        names = frozenset(self.seeded["users"])
         queue, seen, per_route, routes, english = ["/"], set(), defaultdict(int), {}, {}
-        while queue and len(seen) < MAX_PAGES:
+        pages = {False: 0, True: 0}  # walked outside and inside the admin
+        while queue:
             path = queue.pop(0)
             route = _route(path)
-            if path in seen or route is None or per_route[route] >= MAX_PER_ROUTE:
+            in_admin = path.startswith(ADMIN)
+            limit = MAX_PER_ADMIN_ROUTE if in_admin else MAX_PER_ROUTE
+            if path in seen or route is None or per_route[route] >= limit:
                 continue
+            if pages[in_admin] >= (MAX_ADMIN_PAGES if in_admin else MAX_PAGES):
+                continue
+            pages[in_admin] += 1
             seen.add(path)
             per_route[route] += 1
             routes.setdefault(route, path)
@@ -188,7 +221,10 @@ class EveryPageInBokmalTests(TestCase):
             if not response["Content-Type"].startswith("text/html"):
                 continue
             self.assertEqual(response["Content-Language"], "nb", path)
-            found, links = english_on(response.content.decode(), self.chunks, self.phrases)
+            if in_admin:
+                found, links = english_on(response.content.decode(), self.chunks, self.phrases, names | self.codes, VIEWFLOW_TASK_REFERENCE)
+            else:
+                found, links = english_on(response.content.decode(), self.chunks, self.phrases, names)
             if found:
                 english[path] = found
             if route.split("|")[1] == "assign" and per_route[route] == 1:
@@ -215,9 +251,18 @@ class EveryPageInBokmalTests(TestCase):
         routes = {route.split("|")[1] for user_routes in walked.values() for route in user_routes}
         for expected in ("index", "detail", "intake", "inbox", "queue", "report", "assign", "execute", "process_detail"):
             self.assertIn(expected, routes)
+        # And the admin: every registered model's list, and a change form of every model with rows.
+        admin_routes = {route.split("|")[1] for route in walked["admin"] if route.startswith("admin|")}
+        for model in filter(admin.site.is_registered, apps.get_models()):
+            name = f"{model._meta.app_label}_{model._meta.model_name}"
+            self.assertIn(f"{name}_changelist", admin_routes)
+            if model._default_manager.exists():
+                self.assertIn(f"{name}_change", admin_routes)
 
-        # The pages only others may open: each user is refused (the uniform "not found" page), in bokmål.
-        everyone = {route: path for user_routes in walked.values() for route, path in user_routes.items()}
+        # The pages only others may open: each user is refused (the uniform "not found" page), in
+        # bokmål. Not the admin's (a user without staff status is sent to the login page there, and
+        # refused: tests/accounts/test_admin_access.py).
+        everyone = {route: path for user_routes in walked.values() for route, path in user_routes.items() if not path.startswith(ADMIN)}
         refused = 0
         for username, user in self.seeded["users"].items():
             self.client.force_login(user)
