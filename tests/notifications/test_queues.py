@@ -195,7 +195,9 @@ class PrivateRedis:
         self.proc.wait(timeout=10)
 
     def publish(self, seconds: float) -> str:
-        app = Celery(broker=self.url)
+        # Not the current app: shared tasks (the services' .delay()) follow the current app, and
+        # would publish to this server after the test has stopped it.
+        app = Celery(broker=self.url, set_as_current=False)
         try:
             return app.send_task("tests.sleep", args=[seconds], queue=MAIL_QUEUE).id
         finally:
