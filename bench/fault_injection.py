@@ -448,7 +448,18 @@ class Stack:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         return subprocess.run(cmd, check=check, timeout=timeout, capture_output=True, text=True)
 
+    def watchdog(self):
+        """A shell that outlives this script only to stop its PostgreSQL (pg_ctl daemonises it, so it
+        is not our child) and remove the directory, should this script die by SIGKILL."""
+        pg_ctl = " ".join([*(["runuser", "-u", "postgres", "--"] if self.as_postgres else []), str(PG_BIN / "pg_ctl")])
+        remove = "" if self.args.keep else f"; rm -rf '{self.tmp}'"
+        script = (f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; "
+                  f"[ -d '{self.pg_data}' ] && {pg_ctl} -D '{self.pg_data}' -m immediate stop >/dev/null 2>&1{remove}")
+        self.watchdog_proc = subprocess.Popen(["sh", "-c", script], start_new_session=True,
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def pg_init(self):
+        self.watchdog()
         self.pg_data.mkdir()
         (self.tmp / "pgsock").mkdir()
         if self.as_postgres:
@@ -566,6 +577,9 @@ class Stack:
             print(f"kept {self.tmp} (logs, PostgreSQL data directory)")
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if getattr(self, "watchdog_proc", None) is not None:
+            self.watchdog_proc.kill()
+            self.watchdog_proc.wait()
 
 
 # --- seeding and measuring (inside Django) -----------------------------------------------------------
@@ -1022,12 +1036,18 @@ def report(args, stack, injector, r, unplanned, fault_seconds, drain_seconds, to
     lateness = r["lateness"]
     p50, p95, worst = percentile(lateness, 50), percentile(lateness, 95), max(lateness, default=0.0)
     workers = ", ".join(f"{w.name} -Q {','.join(w.queues)}" for w in stack.workers)
+    from django.conf import settings
+
+    claims = ", ".join(f"{name} {getattr(settings, name)}" for name in
+                       ("REMINDER_CLAIM_SECONDS", "EMAIL_CLAIM_SECONDS", "REMINDER_SWEEP_BATCH", "REMINDER_SWEEP_BUDGET_SECONDS")
+                       if hasattr(settings, name))
     out = [
         "",
         "=" * 78,
         f"Fault injection against {args.label}",
         f"seed {args.seed}; {fault_seconds:.0f} s of faults, {drain_seconds:.0f} s of drain, {total_seconds:.0f} s in all; "
         f"workers {workers}; slow mail {args.slow_smtp:.0f} s/message",
+        f"{args.reminders} reminders due over {args.due_spread:.0f} s; {claims}",
         "",
         f"Faults injected: {sum(injector.counts.values())}",
     ]
