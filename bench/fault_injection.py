@@ -95,7 +95,7 @@ KINDS = {
     "redis": "Redis SIGKILLed, restarted empty",
     "postgres": "PostgreSQL stopped -m immediate (and restarted)",
     "beat": "beat SIGKILLed (and restarted)",
-    "slow_smtp": "mail server slowed (--slow-smtp s per message) for 15-30 s",
+    "slow_smtp": "mail server slowed (--slow-smtp s per message) for 8-15 s",
     "send_child": "pool child SIGKILLed inside a slow send",
     "send_worker": "whole worker SIGKILLed inside a slow send",
     "send_postgres": "PostgreSQL stopped -m immediate inside a slow send",
@@ -104,7 +104,13 @@ KINDS = {
 # sweep once a minute, so killing it more often would only measure a beat that never ticks.
 WEIGHTS = {"child": 3, "worker": 2, "redis": 1.5, "postgres": 1.5, "beat": 1, "slow_smtp": 0.7,
            "send_child": 1.5, "send_worker": 0.8, "send_postgres": 0.8}
-COOLDOWN = {"beat": 50.0, "slow_smtp": 25.0, "redis": 8.0, "postgres": 8.0}
+COOLDOWN = {"beat": 50.0, "redis": 8.0, "postgres": 8.0}
+# A slow mail server for 8-15 s at a time, a new slow spell at most every 45 s (so at most a third of
+# the run): the kills "inside a slow send" happen within these spells. Slower all the time, four
+# sending processes at 5 s a message would take hours over the run's e-mails.
+SLOW_SPELL = (8.0, 15.0)
+SLOW_EVERY = 45.0
+SEND_KINDS = ("send_child", "send_worker", "send_postgres")
 
 
 def log(message: str) -> None:
@@ -768,6 +774,7 @@ class Injector:
     skipped: Counter = field(default_factory=Counter)
     last: dict = field(default_factory=dict)
     slow_until: float = 0.0
+    slow_started: float = -1e9
 
     def tick(self):
         """End a slow-mail window that is over."""
@@ -775,19 +782,29 @@ class Injector:
             self.stack.smtp.delay = 0.0
             self.slow_until = 0.0
 
-    def slow_window(self, seconds: float):
+    def slow_spell_possible(self) -> bool:
+        return not self.slow_until and time.monotonic() - self.slow_started >= SLOW_EVERY
+
+    def slow_spell(self):
+        """Slow the mail server for a spell (counted as a fault of its own)."""
         self.stack.smtp.delay = self.slow_seconds
-        self.slow_until = max(self.slow_until, time.monotonic() + seconds)
+        self.slow_started = time.monotonic()
+        self.slow_until = self.slow_started + self.rng.uniform(*SLOW_SPELL)
+        self.counts["slow_smtp"] += 1
 
     def choose(self) -> str:
         now = time.monotonic()
         kinds = [k for k in WEIGHTS if now - self.last.get(k, -1e9) >= COOLDOWN.get(k, 0)]
+        if not self.slow_spell_possible():
+            kinds.remove("slow_smtp")
+        if not (self.slow_until or self.slow_spell_possible()):
+            kinds = [k for k in kinds if k not in SEND_KINDS]
         return self.rng.choices(kinds, weights=[WEIGHTS[k] for k in kinds])[0]
 
     def inject(self, kind: str) -> bool:
         """Inject one fault of ``kind``; False when there was nothing to hit (not counted)."""
         done = getattr(self, f"_{kind}")()
-        if done:
+        if done and kind != "slow_smtp":
             self.counts[kind] += 1
             self.last[kind] = time.monotonic()
         else:
@@ -838,18 +855,15 @@ class Injector:
         return True
 
     def _slow_smtp(self) -> bool:
-        self.slow_window(self.rng.uniform(15, 30))
+        self.slow_spell()
         return True
 
     def _in_slow_send(self) -> tuple[Proc, int] | None:
-        """Slow the mail server if it is not, and wait (up to 12 s) for a send to be waiting for its
+        """Start a slow spell if none is on, and wait within it for a send to be waiting for its
         reply; returns the worker and the process (a pool child) that is sending."""
         if not self.slow_until:
-            self.slow_window(self.rng.uniform(15, 30))
-            self.counts["slow_smtp"] += 1
-            self.last["slow_smtp"] = time.monotonic()
-        deadline = time.monotonic() + 12
-        while time.monotonic() < deadline:
+            self.slow_spell()
+        while self.slow_until and time.monotonic() < self.slow_until - 0.5:
             port = self.stack.smtp.oldest_inflight(older_than=self.rng.uniform(0.3, self.slow_seconds * 0.8))
             if port:
                 for worker in self._live_workers():
@@ -857,6 +871,7 @@ class Injector:
                     if pid:
                         return worker, pid
             time.sleep(0.1)
+            self.tick()
         return None
 
     def _send_child(self) -> bool:
