@@ -15,6 +15,8 @@ DEFAULT_PERMISSION_NAMES = {
     "change": _("Can change %(model)s"),
     "delete": _("Can delete %(model)s"),
     "view": _("Can view %(model)s"),
+    # viewflow adds "manage" to a process model's default permissions when its flow class is built.
+    "manage": _("Can manage %(model)s"),
 }
 
 

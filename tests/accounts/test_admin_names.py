@@ -33,6 +33,18 @@ def permission(app_label, codename):
 
 
 class PermissionLabelTests:
+    def test_it_names_viewflows_manage_permission_of_a_process_in_bokmal(self):
+        # viewflow adds "manage" to a process model's default permissions when the flow class is
+        # built; post_migrate then stores it with an English name (seen after a flush in the suite).
+        from workflows.models import ReferralProcess
+
+        manage, _created = Permission.objects.get_or_create(
+            content_type=ContentType.objects.get_for_model(ReferralProcess), codename="manage_referralprocess",
+            defaults={"name": "Can manage referral process"},
+        )
+        with translation.override("nb"):
+            assert permission_label(manage).endswith("| henvisningsprosess | Kan administrere henvisningsprosess")
+
     def test_it_names_a_default_permission_from_the_models_translated_name(self):
         with translation.override("nb"):
             assert permission_label(permission("org", "add_service")) == "Organisasjon | tjeneste | Kan legge til tjeneste"
