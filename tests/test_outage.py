@@ -14,13 +14,10 @@ to start with DJANGO_DEBUG=1. A database outage is the 503 page in every mode, D
 import http.client
 import logging
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -31,6 +28,7 @@ from django.utils import translation
 from django.views.defaults import server_error
 
 from config.error_mail import AdminSummaryEmailHandler
+from tests.servers import free_port, gunicorn
 from tests.test_settings_production import PRODUCTION, refusal_of, start
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,47 +42,10 @@ EN_TITLE = "Samhandling is temporarily unavailable"
 TECHNICAL = ("Traceback", "OperationalError", "psycopg", "connection", "127.0.0.1", "port 1", "DATABASE", "SECRET", "settings", "Django")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def refused_database_url() -> str:
     """A PostgreSQL URL on a loopback port where nothing listens."""
     port = free_port()  # bound and released: nothing listens there now
     return f"postgres://postgres@127.0.0.1:{port}/samhandling"
-
-
-@contextmanager
-def gunicorn(env: dict, log: Path):
-    """gunicorn (config/gunicorn.conf.py, one worker) on a free loopback port, always stopped."""
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
-    port = free_port()
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            cwd=BASE_DIR, env={**keep, "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONDONTWRITEBYTECODE": "1", **env},
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, log.read_text()[-3000:]
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
-                    time.sleep(0.2)
-            yield port
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
 
 
 def request(port, method, path, *, cookies=None, form=None, headers=None, host="127.0.0.1"):

@@ -14,8 +14,6 @@ import hmac
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +22,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+
+from tests.servers import gunicorn
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "samhandling.example.no"
@@ -61,12 +61,6 @@ def production_env(tmp: Path) -> dict:
         "DJANGO_STATIC_ROOT": str(tmp / "static"),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def totp(key_hex: str) -> str:
@@ -143,34 +137,9 @@ def server(tmp_path_factory):
     assert collect.returncode == 0, f"collectstatic failed with the production settings:\n{err[-3000:]}"
     seed = json.loads(next(line for line in seeded.stdout.splitlines() if line.startswith("SMOKE "))[6:])
 
-    port = free_port()
     access_log = tmp / "access.log"
-    server_log = open(tmp / "gunicorn.log", "w")
-    gunicorn = subprocess.Popen(
-        [python, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--access-logfile", str(access_log), "--error-logfile", "-"],
-        cwd=BASE_DIR, env=env, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert gunicorn.poll() is None, (tmp / "gunicorn.log").read_text()[-3000:]
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start in 30 s"
-                time.sleep(0.2)
+    with gunicorn(env, tmp / "gunicorn.log", "--access-logfile", str(access_log), "--error-logfile", "-") as port:
         yield {"port": port, "access_log": access_log, "log": tmp / "gunicorn.log", **seed}
-    finally:
-        if gunicorn.poll() is None:
-            os.killpg(gunicorn.pid, signal.SIGTERM)
-            try:
-                gunicorn.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(gunicorn.pid, signal.SIGKILL)
-                gunicorn.wait(10)
-        server_log.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_outage import BASE_DIR, gunicorn
+from tests.servers import gunicorn
+from tests.test_outage import BASE_DIR
 
 PASSWORD = "outage-test-password-1234"
 OBSERVATIONS = "Emma kom sulten i dag igjen."
