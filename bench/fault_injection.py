@@ -122,6 +122,8 @@ def free_port(preferred: int) -> int:
     """``preferred`` if nothing listens or is bound there on loopback, else a port the OS picks."""
     for port in (preferred, 0):
         with socket.socket() as sock:
+            # As the servers bind: a previous run's connections in TIME_WAIT do not make the port busy.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
@@ -221,11 +223,12 @@ class RecordingSMTPHandler:
         self.accepted: list[Accepted] = []
         self.discarded = 0
         self.inflight: dict[int, float] = {}  # client port -> when its end of DATA arrived
+        self.last_data = -1e9  # time.monotonic() of the last end of DATA
 
     async def handle_DATA(self, server, session, envelope):
         port = session.peer[1]
         delay = self.delay
-        self.inflight[port] = time.monotonic()
+        self.inflight[port] = self.last_data = time.monotonic()
         try:
             if delay:
                 await asyncio.sleep(delay)
@@ -551,6 +554,8 @@ class Stack:
                 continue
             proc.unplanned_exits += 1
             restarted.append(f"{proc.name} (exit {proc.proc.returncode})")
+            why = [line for line in proc.tail(80).splitlines() if "CRITICAL" in line or "Error" in line[:200]]
+            log(f"{proc.name} exited by itself ({proc.proc.returncode}): {why[-1][:200] if why else 'see its log'}; restarting")
             if proc is self.redis:
                 self.redis_start()
             else:
@@ -797,19 +802,22 @@ class Injector:
         kinds = [k for k in WEIGHTS if now - self.last.get(k, -1e9) >= COOLDOWN.get(k, 0)]
         if not self.slow_spell_possible():
             kinds.remove("slow_smtp")
-        if not (self.slow_until or self.slow_spell_possible()):
+        # A kill inside a send needs mail going out: none while the sweeps deliver nothing.
+        mail_recently = self.stack.smtp.inflight or now - self.stack.smtp.last_data < 10
+        if not (self.slow_until or self.slow_spell_possible()) or not mail_recently:
             kinds = [k for k in kinds if k not in SEND_KINDS]
         return self.rng.choices(kinds, weights=[WEIGHTS[k] for k in kinds])[0]
 
     def inject(self, kind: str) -> bool:
         """Inject one fault of ``kind``; False when there was nothing to hit (not counted)."""
         done = getattr(self, f"_{kind}")()
-        if done and kind != "slow_smtp":
-            self.counts[kind] += 1
-            self.last[kind] = time.monotonic()
-        else:
+        if not done:
             self.skipped[kind] += 1
-        return done
+            return False
+        if kind != "slow_smtp":  # slow_spell() counts its own
+            self.counts[kind] += 1
+        self.last[kind] = time.monotonic()
+        return True
 
     def _live_workers(self):
         return [w for w in self.stack.workers if w.pid]
