@@ -780,6 +780,7 @@ class Injector:
     last: dict = field(default_factory=dict)
     slow_until: float = 0.0
     slow_started: float = -1e9
+    owed_sends: int = 0  # kills inside a send drawn while no mail was going out, done when some is
 
     def tick(self):
         """End a slow-mail window that is over."""
@@ -797,16 +798,29 @@ class Injector:
         self.slow_until = self.slow_started + self.rng.uniform(*SLOW_SPELL)
         self.counts["slow_smtp"] += 1
 
+    def send_ready(self) -> bool:
+        """Whether a kill inside a slow send can be tried now: mail is going out (none while the
+        sweeps deliver nothing) and a slow spell is on or may start."""
+        mail_recently = self.stack.smtp.inflight or time.monotonic() - self.stack.smtp.last_data < 10
+        return bool(mail_recently) and bool(self.slow_until or self.slow_spell_possible())
+
     def choose(self) -> str:
+        """The next fault's kind, at random by WEIGHTS. A kill inside a send drawn while none can be
+        tried is owed, and paid first as soon as one can, so the mix stays as weighted."""
         now = time.monotonic()
         kinds = [k for k in WEIGHTS if now - self.last.get(k, -1e9) >= COOLDOWN.get(k, 0)]
         if not self.slow_spell_possible():
             kinds.remove("slow_smtp")
-        # A kill inside a send needs mail going out: none while the sweeps deliver nothing.
-        mail_recently = self.stack.smtp.inflight or now - self.stack.smtp.last_data < 10
-        if not (self.slow_until or self.slow_spell_possible()) or not mail_recently:
-            kinds = [k for k in kinds if k not in SEND_KINDS]
-        return self.rng.choices(kinds, weights=[WEIGHTS[k] for k in kinds])[0]
+        sends = [k for k in kinds if k in SEND_KINDS]
+        if self.owed_sends and self.send_ready():
+            self.owed_sends -= 1
+            return self.rng.choices(sends, weights=[WEIGHTS[k] for k in sends])[0]
+        kind = self.rng.choices(kinds, weights=[WEIGHTS[k] for k in kinds])[0]
+        if kind in SEND_KINDS and not self.send_ready():
+            self.owed_sends += 1
+            others = [k for k in kinds if k not in SEND_KINDS]
+            kind = self.rng.choices(others, weights=[WEIGHTS[k] for k in others])[0]
+        return kind
 
     def inject(self, kind: str) -> bool:
         """Inject one fault of ``kind``; False when there was nothing to hit (not counted)."""
@@ -1023,6 +1037,8 @@ def _run(args, stack: Stack) -> int:
         gap = max(0.2, (phase_end - now) / max(left, 1)) * injector.rng.uniform(0.2, 1.5) if left > 0 else 1.0
         wake = now + gap
         while time.monotonic() < wake:
+            if injector.owed_sends and injector.send_ready():
+                break  # mail is going out: pay an owed kill inside a send now
             injector.tick()
             unplanned += stack.supervise()
             if time.monotonic() >= next_progress:
