@@ -6,6 +6,11 @@ Run by hand (pytest does not collect it), from the repository root:
     .venv/bin/python bench/fault_injection.py            # the full run: 7 min of faults, 2,000 reminders
     .venv/bin/python bench/fault_injection.py --quick    # ~2 min of faults, fewer reminders
     .venv/bin/python bench/fault_injection.py --help     # run length, fault count, seed, ports, ...
+    .venv/bin/python bench/fault_injection.py --quick --commit 0554902   # an older commit's code
+    REMINDER_CLAIM_SECONDS=60 .venv/bin/python bench/fault_injection.py  # with a setting changed
+
+The project's code runs from an export of ``--commit`` (default HEAD; ``--worktree`` runs the
+checkout's files as they are), so edits made in the checkout during a run change nothing.
 
 Everything runs on loopback in a temporary directory that is removed at the end (``--keep`` keeps it,
 with every process's log): the script's own PostgreSQL 15 (initdb, trust auth; as the ``postgres``
@@ -25,9 +30,9 @@ touched; the PostgreSQL and Redis the tests use are never stopped.
    group) SIGKILLed and restarted; Redis SIGKILLed and restarted empty (every queued task lost);
    PostgreSQL stopped with ``pg_ctl stop -m immediate`` and restarted after a few seconds; beat
    SIGKILLed and restarted; the mail server slowed to ``--slow-smtp`` seconds per message for a
-   while; and, inside such a slow send, the worker process that is sending SIGKILLed (its pool child
-   or the whole worker) or PostgreSQL stopped. Between faults it restarts any process that died
-   without being killed (counted as "unplanned exits").
+   spell of 8-15 s (at most one spell per 45 s); and, inside such a slow send, the worker process
+   that is sending SIGKILLed (its pool child or the whole worker) or PostgreSQL stopped. Between
+   faults it restarts any process that died without being killed (counted as "unplanned exits").
 3. Then it lets the system drain (until every due reminder is delivered and every e-mail sent as far
    as the database knows, or ``--drain`` seconds), and prints: faults by kind; reminders due,
    delivered, lost and duplicated; notifications expected and written; e-mails expected, sent,
