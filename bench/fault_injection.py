@@ -753,6 +753,13 @@ def measure(stack: Stack, service_id: int) -> dict:
     # The e-mails of the meldinger the seeding sent are not the bench's: their copies are shown, not judged
     # (two different notices with the same text to one person would look like one sent twice).
     other_copies = sum(v - 1 for k, v in seen_notes.items() if not isinstance(k[1], int) and v > 1)
+    # Each bench e-mail accepted more than once: its Message-IDs and when each copy was accepted.
+    copies = defaultdict(list)
+    for accepted in stack.smtp.snapshot():
+        for recipient in accepted.recipients:
+            _message_id, notification = email_identity(accepted, recipient)
+            if isinstance(notification[1], int) and seen_notes[notification] > 1:
+                copies[notification].append((accepted.at, accepted.message_id))
     return {
         "due": len(bench), "delivered": len(delivered), "lost": len(lost),
         "cancelled": sum(1 for r in bench if r["cancelled_at"] is not None),
@@ -769,6 +776,7 @@ def measure(stack: Stack, service_id: int) -> dict:
         "mail_discarded": stack.smtp.discarded,
         "mail_accepted": sum(len(a.recipients) for a in stack.smtp.snapshot()),
         "outbox": db_mail_states(),
+        "copies": dict(copies),
     }
 
 
@@ -786,6 +794,7 @@ class Injector:
     slow_until: float = 0.0
     slow_started: float = -1e9
     owed_sends: int = 0  # kills inside a send drawn while no mail was going out, done when some is
+    timeline: list = field(default_factory=list)  # (began, ended, kind) of every fault, epoch seconds
 
     def tick(self):
         """End a slow-mail window that is over."""
@@ -802,6 +811,7 @@ class Injector:
         self.slow_started = time.monotonic()
         self.slow_until = self.slow_started + self.rng.uniform(*SLOW_SPELL)
         self.counts["slow_smtp"] += 1
+        self.timeline.append((time.time(), self.slow_until - self.slow_started + time.time(), "slow_smtp"))
 
     def send_ready(self) -> bool:
         """Whether a kill inside a slow send can be tried now: mail is going out (none while the
@@ -829,12 +839,14 @@ class Injector:
 
     def inject(self, kind: str) -> bool:
         """Inject one fault of ``kind``; False when there was nothing to hit (not counted)."""
+        started = time.time()
         done = getattr(self, f"_{kind}")()
         if not done:
             self.skipped[kind] += 1
             return False
         if kind != "slow_smtp":  # slow_spell() counts its own
             self.counts[kind] += 1
+            self.timeline.append((started, time.time(), kind))
         self.last[kind] = time.monotonic()
         return True
 
@@ -1131,6 +1143,13 @@ def report(args, stack, injector, r, unplanned, fault_seconds, drain_seconds, to
         failures.append(f"p95 lateness {p95:.0f} s > {TARGET_P95_LATENESS:.0f} s")
     if sum(injector.counts.values()) < args.faults:
         failures.append(f"only {sum(injector.counts.values())} of {args.faults} faults injected")
+    for (recipient, token), accepted in sorted(r["copies"].items())[:10]:
+        first, last = accepted[0][0], accepted[-1][0]
+        near = [f"{kind} {time.strftime('%H:%M:%S', time.gmtime(began))}-{time.strftime('%H:%M:%S', time.gmtime(ended))}Z"
+                for began, ended, kind in injector.timeline if ended >= first - 15 and began <= last + 5]
+        out.append(f"  duplicate: reminder {token} to {recipient}, accepted at "
+                   + ", ".join(f"{time.strftime('%H:%M:%S', time.gmtime(t))}Z ({mid or 'no Message-ID'})" for t, mid in accepted)
+                   + f"; faults from 15 s before: {', '.join(near) or 'none'}")
     out.append("")
     out.append("Verdict: " + ("PASS: 0 lost, 0 duplicate notifications, 0 duplicate e-mails, p95 lateness <= 3 min"
                               if not failures else "FAIL: " + "; ".join(failures)))
