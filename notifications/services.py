@@ -294,13 +294,26 @@ def reminders_sweep(*, limit: int | None = None, budget_seconds: float | None = 
                 pending.remove(reminder_id)
         finally:
             if pending:
-                try:
-                    reminders_release(reminder_ids=pending)
-                except DatabaseError:
-                    log.warning("could not release %s claimed reminders; their claims expire", len(pending))
+                _release_retrying(pending)
         if time.monotonic() >= stop_at:
             break
     return delivered
+
+
+def _release_retrying(reminder_ids) -> None:
+    """Release a stopped sweep's claims, waiting a while for a database that went away (a restart
+    takes seconds), since the rows would otherwise wait out their whole claim (REMINDER_CLAIM_SECONDS)."""
+    give_up = time.monotonic() + settings.REMINDER_RELEASE_RETRY_SECONDS
+    while True:
+        try:
+            reminders_release(reminder_ids=reminder_ids)
+            return
+        except DatabaseError:
+            connection.close()
+            if time.monotonic() >= give_up:
+                log.warning("could not release %s claimed reminders; their claims expire", len(reminder_ids))
+                return
+            time.sleep(1)
 
 
 def _email_claim(email_id: int) -> Email | None:

@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -124,6 +125,26 @@ class RacingSweepsTests:
         assert not errors
         assert sum(delivered) == len(reminder_ids)
         _assert_delivered_exactly_once(reminder_ids)
+
+
+class ReleaseAfterOutageTests:
+    def test_it_releases_a_stopped_sweeps_claims_once_the_database_answers_again(self, committed_org, postgresql_only):
+        """The sweep's connection is cut (as a database restart cuts it) after it claimed its rows:
+        they go back at once, not after the two-minute claim."""
+        from notifications.services import _release_retrying, reminders_claim
+
+        reminder_ids = _due_reminders(committed_org, 5)
+        claimed = reminders_claim()
+        assert set(reminder_ids) <= set(claimed)
+        ours = connection.connection.info.backend_pid
+        with psycopg.connect(
+            host=connection.settings_dict["HOST"] or "127.0.0.1", port=connection.settings_dict["PORT"] or 5432,
+            user=connection.settings_dict["USER"], dbname=connection.settings_dict["NAME"], autocommit=True,
+        ) as other:
+            assert other.execute("SELECT pg_terminate_backend(%s)", [ours]).fetchone()[0]
+
+        _release_retrying(claimed)
+        assert not Reminder.objects.filter(id__in=claimed, claimed_until__isnull=False).exists()
 
 
 def _in_delivery(db_name: str) -> bool:
