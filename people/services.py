@@ -1,7 +1,7 @@
 """Writes on persons: registration by identity number or birth date, each service's own record of the name,
 and the merge of a minimal contact into the person it was identified as."""
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from org.models import Service
@@ -28,21 +28,13 @@ def person_get_or_create(
         number, kind, derived = parse_national_id(national_id)
         if birth_date and birth_date != derived:
             raise ValidationError({"birth_date": _("The birth date does not match the identity number.")})
-        person = Person.objects.filter(national_id=number).first()
-        created = False
-        if person is None:
-            try:
-                # A savepoint: a concurrent registration of the same number that commits first makes
-                # this insert fail on the unique number, and this transaction must go on with its person.
-                with transaction.atomic():
-                    person = Person.objects.create(
-                        given_name=given_name.strip(), family_name=family_name.strip(), national_id=number,
-                        id_kind=kind, birth_date=derived, municipality=municipality,
-                    )
-                created = True
-            except IntegrityError:
-                # Read committed: this statement sees the row the other transaction committed.
-                person = Person.objects.get(national_id=number)
+        # Django's get_or_create inserts in a savepoint and, when a concurrent registration of the
+        # same number committed first (the insert fails on the unique number), reads that row.
+        person, created = Person.objects.get_or_create(
+            national_id=number,
+            defaults={"given_name": given_name.strip(), "family_name": family_name.strip(), "id_kind": kind,
+                      "birth_date": derived, "municipality": municipality},
+        )
         if created:
             recording.record(user=user, action="create", obj=person, person=person, purpose="registered", service=service)
         else:
