@@ -136,20 +136,22 @@ def reminders_release(*, reminder_ids) -> int:
     return Reminder.objects.filter(id__in=list(reminder_ids), sent_at__isnull=True).update(claimed_until=None)
 
 
-def _locked_for_share(queryset) -> list:
-    """The ids of ``queryset``'s rows, locked FOR SHARE until the transaction ends (PostgreSQL).
+def _locked_for_share(queryset, column: str = "pk") -> list:
+    """``column`` of ``queryset``'s rows, those rows locked FOR SHARE until the transaction ends.
 
     A share lock lets other readers and deliveries through but makes a DELETE or UPDATE of the
     row (a revoked grant, an ended membership) wait for this transaction, and makes this wait for
-    one already under way, which then finds the row gone or changed. SQLite writes one at a time
-    anyway and has no row locks, so there it is a plain read.
+    one already under way, which then finds the row gone or changed. Only the queryset's own table
+    is locked (``OF``), not the rows its filters join (the user, the service). SQLite writes one at
+    a time anyway and has no row locks, so there it is a plain read.
     """
-    ids = queryset.values_list("pk", flat=True)
+    values = queryset.values_list(column, flat=True)
     if connection.vendor != "postgresql":
-        return list(ids)
-    sql, params = ids.query.sql_with_params()
+        return list(values)
+    sql, params = values.query.sql_with_params()
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} FOR SHARE", params)
+        cursor.execute(f"{sql} FOR SHARE OF {table}", params)
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -183,8 +185,7 @@ def _lock_recipients(reminder: Reminder, *, user_id: int | None = None) -> list[
     members = _members(reminder)
     if user_id is not None:
         members = members.filter(user_id=user_id)
-    memberships = _locked_for_share(members)
-    return sorted(set(Membership.objects.filter(pk__in=memberships).values_list("user_id", flat=True)))
+    return sorted(set(_locked_for_share(members, "user_id")))
 
 
 def _message_id() -> str:
@@ -300,20 +301,30 @@ def reminders_sweep(*, limit: int | None = None, budget_seconds: float | None = 
     return delivered
 
 
-def _release_retrying(reminder_ids) -> None:
-    """Release a stopped sweep's claims, waiting a while for a database that went away (a restart
-    takes seconds), since the rows would otherwise wait out their whole claim (REMINDER_CLAIM_SECONDS)."""
-    give_up = time.monotonic() + settings.REMINDER_RELEASE_RETRY_SECONDS
+def _retrying_while_database_away(write, *, seconds: float, what: str) -> bool:
+    """Run ``write`` (one short write), trying again every second for ``seconds`` while the database
+    is away (a restart takes seconds). Returns False, after logging ``what``, if it never got through."""
+    give_up = time.monotonic() + seconds
     while True:
         try:
-            reminders_release(reminder_ids=reminder_ids)
-            return
+            write()
+            return True
         except DatabaseError:
             connection.close()
             if time.monotonic() >= give_up:
-                log.warning("could not release %s claimed reminders; their claims expire", len(reminder_ids))
-                return
+                log.error("%s: the database stayed away", what)
+                return False
+            log.warning("%s: the database is away, trying again", what)
             time.sleep(1)
+
+
+def _release_retrying(reminder_ids) -> None:
+    """Release a stopped sweep's claims, waiting a while for a database that went away, since the
+    rows would otherwise wait out their whole claim (REMINDER_CLAIM_SECONDS)."""
+    _retrying_while_database_away(
+        lambda: reminders_release(reminder_ids=reminder_ids), seconds=settings.REMINDER_RELEASE_RETRY_SECONDS,
+        what=f"could not release {len(reminder_ids)} claimed reminders; their claims expire",
+    )
 
 
 def _email_claim(email_id: int) -> Email | None:
@@ -356,19 +367,15 @@ def _email_mark(email_id: int, attempt: int, **fields) -> None:
     """Record an attempt's end, retrying while the database is away: after the mail server has
     accepted the message, this record is all that stops another attempt from sending it again.
     Gives up when the claim is over (another attempt may have it by then)."""
-    give_up = time.monotonic() + settings.EMAIL_CLAIM_SECONDS
-    while True:
-        try:
-            with transaction.atomic():
-                Email.objects.filter(pk=email_id, attempts=attempt, state=Email.State.SENDING).update(**fields)
-            return
-        except DatabaseError:
-            if time.monotonic() > give_up:
-                log.error("e-mail outcome not recorded, the database stayed away id=%s state=%s", email_id, fields.get("state"))
-                raise
-            log.warning("e-mail outcome not recorded yet, retrying id=%s", email_id)
-            connection.close()
-            time.sleep(1)
+
+    def write():
+        with transaction.atomic():
+            Email.objects.filter(pk=email_id, attempts=attempt, state=Email.State.SENDING).update(**fields)
+
+    if not _retrying_while_database_away(
+        write, seconds=settings.EMAIL_CLAIM_SECONDS, what=f"e-mail outcome not recorded id={email_id} state={fields.get('state')}"
+    ):
+        raise DatabaseError(f"e-mail outcome not recorded id={email_id}")
 
 
 def email_send(*, email_id: int) -> str:
@@ -400,15 +407,10 @@ def email_send(*, email_id: int) -> str:
                 return ""
             notification = email.notification
             reminder, user = notification.reminder, notification.user
-            if reminder is not None and not _lock_recipients(reminder, user_id=user.pk):
-                email.state, email.reason, email.claimed_until = Email.State.DROPPED, Email.Reason.NO_ACCESS, None
-                email.save(update_fields=["state", "reason", "claimed_until"])
-                log.info("e-mail dropped: the recipient no longer has access id=%s", email.pk)
-                return "dropped"
-            if not user.email or not user.is_active:
-                email.state, email.reason, email.claimed_until = Email.State.DROPPED, Email.Reason.NO_ADDRESS, None
-                email.save(update_fields=["state", "reason", "claimed_until"])
-                return "dropped"
+            if not user.is_active or (reminder is not None and not _lock_recipients(reminder, user_id=user.pk)):
+                return _email_drop(email, Email.Reason.NO_ACCESS)
+            if not user.email:
+                return _email_drop(email, Email.Reason.NO_ADDRESS)
             message = _email_message(email, user.email)
             message.send()
             sent = True
@@ -423,6 +425,14 @@ def email_send(*, email_id: int) -> str:
         return _email_attempt_failed(email_id, attempt, exc)
     log.info("e-mail sent id=%s attempt=%s", email_id, attempt)
     return "sent"
+
+
+def _email_drop(email: Email, reason: str) -> str:
+    """The e-mail will never be sent (``reason``); call in the attempt's transaction."""
+    email.state, email.reason, email.claimed_until = Email.State.DROPPED, reason, None
+    email.save(update_fields=["state", "reason", "claimed_until"])
+    log.info("e-mail dropped id=%s reason=%s", email.pk, reason)
+    return "dropped"
 
 
 def _email_attempt_failed(email_id: int, attempt: int, exc: Exception) -> str:

@@ -136,7 +136,10 @@ class EmailRecheckTests:
         delivered(org)
         org.caseworker.is_active = False
         org.caseworker.save(update_fields=["is_active"])
-        assert email_send(email_id=caseworker_email(org).pk) == "dropped"
+        email = caseworker_email(org)
+        assert email_send(email_id=email.pk) == "dropped"
+        email.refresh_from_db()
+        assert email.reason == Email.Reason.NO_ACCESS
         assert mailoutbox == []
 
 
