@@ -45,9 +45,10 @@ class Consumer(CeleryConsumer):
 
     def _cancel_unacknowledged_requests(self):
         """Cancel the running tasks whose message waits for an acknowledgement on the lost channel,
-        whatever worker_cancel_long_running_tasks_on_connection_loss says: acknowledging there would
-        hit the same detached transport and end the worker. A cancelled task's message is left
-        unacknowledged (Celery's Request.on_failure) and is delivered again."""
+        as Celery's handler does after the close when worker_cancel_long_running_tasks_on_connection_loss
+        is on (config/celery.py turns it on): acknowledging there would hit the same detached
+        transport and end the worker. A cancelled task's message is left unacknowledged (Celery's
+        Request.on_failure) and is delivered again."""
         if not self.app.conf.worker_cancel_long_running_tasks_on_connection_loss:
             return
         for request in tuple(worker_state.active_requests):
