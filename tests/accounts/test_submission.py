@@ -16,6 +16,7 @@ import uuid
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -25,7 +26,7 @@ from accounts import submission
 from accounts.models import SubmissionToken
 from consent.models import Disclosure
 from people.models import Person
-from referrals.models import Concern, Contact, Referral
+from referrals.models import BreakGlassAccess, Concern, Contact, Referral
 from tests.factories import make_consultation, make_melding
 from tests.referral_factories import make_consent, make_contact, make_referral_org
 from tests.workflows.concern.test_bad_input import melding_post
@@ -283,3 +284,23 @@ class ReferralDoubleSendTests:
         assert response.status_code == 422
         assert str(submission.NOT_VERIFIED) in response.content.decode()
         assert not Referral.objects.exists()
+
+
+class BreakGlassDoubleSendTests:
+    def test_it_opens_one_emergency_access_and_answers_the_second_send_with_the_case(self, org):
+        melding = make_melding(org)
+        root = get_user_model().objects.create_superuser("root", "root@example.test", "pw")
+        client = browser(root)
+        url = reverse("break_glass:index")
+        data = {
+            "kind": "concern", "reference": f"https://samhandling.example/concerns/{melding.code}/", "minutes": 30,
+            "justification": "Akutt: politiet melder at barnet er savnet, vakthavende trenger saken nå.",
+            submission.FIELD: token_on(client, url),
+        }
+        first = client.post(url, data)
+        second = client.post(url, data, follow=True)
+        case = reverse("concerns:detail", args=[melding.code])
+        assert first.status_code == 302 and first["Location"] == case
+        assert second.redirect_chain == [(case, 302)]
+        assert str(submission.ALREADY_SENT) in flashed(second)
+        assert BreakGlassAccess.objects.filter(user=root).count() == 1
