@@ -24,10 +24,12 @@ from django.utils import timezone
 
 from accounts import submission
 from accounts.models import SubmissionToken
-from consent.models import Disclosure
+from consent.models import AccessRequest, Disclosure
+from org.models import Service
 from people.models import Person
+from people.validators import synthetic_national_id
 from referrals.models import BreakGlassAccess, Concern, Contact, Referral
-from tests.factories import make_consultation, make_melding
+from tests.factories import make_consultation, make_melding, make_service, member
 from tests.referral_factories import make_consent, make_contact, make_referral_org
 from tests.workflows.concern.test_bad_input import melding_post
 from workflows.concern import services as concern_svc
@@ -304,3 +306,23 @@ class BreakGlassDoubleSendTests:
         assert second.redirect_chain == [(case, 302)]
         assert str(submission.ALREADY_SENT) in flashed(second)
         assert BreakGlassAccess.objects.filter(user=root).count() == 1
+
+
+class AccessRequestDoubleSendTests:
+    def test_it_registers_one_access_request_and_answers_the_second_send_with_it(self, ro):
+        privacy = member(make_service(ro.org.municipality, "Personvernombudet", Service.Kind.PERSONVERN))
+        person = make_contact(ro).person
+        person.national_id = synthetic_national_id(datetime.date(1990, 7, 13), start=400)
+        person.save(update_fields=["national_id"])
+        client = browser(privacy)
+        url = reverse("consent:access_requests")
+        data = {
+            "national_id": person.national_id, "reference": "2026/1234", "received_on": "2026-11-20", "requested_by": "person",
+            submission.FIELD: token_on(client, url),
+        }
+        first = client.post(url, data)
+        second = client.post(url, data, follow=True)
+        request = AccessRequest.objects.get()
+        assert first.status_code == 302
+        assert second.redirect_chain == [(reverse("consent:access_request", args=[request.code]), 302)]
+        assert str(submission.ALREADY_SENT) in flashed(second)
