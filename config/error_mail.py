@@ -28,7 +28,8 @@ class AdminSummaryEmailHandler(logging.Handler):
         if not settings.ADMINS:
             return
         try:
-            line = strip_query_string(record.getMessage()).splitlines()[0][:200] if record.getMessage() else record.name
+            message = record.getMessage()
+            line = strip_query_string(message).splitlines()[0][:200] if message else record.name
             body = [f"{record.levelname} {record.name}: {line}"]
             if record.exc_info and record.exc_info[0] is not None:
                 exc_type, _exc, tb = record.exc_info
