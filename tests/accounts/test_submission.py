@@ -24,11 +24,13 @@ from django.utils import timezone
 
 from accounts import submission
 from accounts.models import SubmissionToken
-from consent.models import AccessRequest, Disclosure
+from consent.models import AccessRequest, Consent, Disclosure
 from org.models import Service
 from people.models import Person
 from people.validators import synthetic_national_id
 from referrals.models import BreakGlassAccess, Concern, Contact, Referral
+from tests.consent.test_consent_views import valid_post
+from tests.consent.ui_factories import guardians_for, person_aged, record
 from tests.factories import make_consultation, make_melding, make_service, member
 from tests.referral_factories import make_consent, make_contact, make_referral_org
 from tests.workflows.concern.test_bad_input import melding_post
@@ -325,4 +327,20 @@ class AccessRequestDoubleSendTests:
         request = AccessRequest.objects.get()
         assert first.status_code == 302
         assert second.redirect_chain == [(reverse("consent:access_request", args=[request.code]), 302)]
+        assert str(submission.ALREADY_SENT) in flashed(second)
+
+
+class ConsentDoubleSendTests:
+    def test_it_records_one_consent_and_answers_the_second_send_with_it(self, org):
+        child = person_aged(org, 10, given="Emma")
+        guardians = guardians_for(org, child)
+        record(org, child, guardians=guardians)  # gives the barnehage its role with the child
+        client = browser(org.reporter)
+        url = reverse("consent:create", args=[child.code])
+        data = {**valid_post(org, guardians), submission.FIELD: token_on(client, url)}
+        first = client.post(url, data)
+        second = client.post(url, data, follow=True)
+        consent = Consent.objects.filter(person=child, purpose="individual_plan").get()
+        assert first.status_code == 302
+        assert second.redirect_chain == [(reverse("consent:detail", args=[consent.code]), 302)]
         assert str(submission.ALREADY_SENT) in flashed(second)
