@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.template.loader import render_to_string
@@ -149,8 +149,6 @@ class HealthCheckMiddleware:
     def __call__(self, request):
         if request.path != self.PATH or request.method not in ("GET", "HEAD"):
             return self.get_response(request)
-        from django.db import connection
-
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
