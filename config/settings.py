@@ -339,16 +339,23 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
-# Reminders: how long a claimed reminder stays claimed before another sweep may take it (only a
-# killed sweep leaves its claims to expire; a failing one releases them), how many one claim takes,
-# and how long one sweep goes on claiming batches (below the beat's minute, so sweeps seldom overlap;
-# when they do, SKIP LOCKED splits the rows).
+# Reminders. On PostgreSQL a sweep locks and delivers one row at a time (SKIP LOCKED), so nothing
+# waits for a claim. On SQLite a sweep claims a batch: how long a claimed reminder stays claimed
+# before another sweep may take it (only a killed sweep leaves its claims to expire; a failing one
+# releases them) and how many one claim takes. Either way, how long one sweep goes on before it
+# hands on to a fresh one.
 REMINDER_CLAIM_SECONDS = env.int("REMINDER_CLAIM_SECONDS", default=120)
 # Small batches, claimed one after the other: a sweep that is killed strands at most one batch for
 # the claim's length (the fault-injection bench measured the tail that 200 left).
 REMINDER_SWEEP_BATCH = env.int("REMINDER_SWEEP_BATCH", default=50)
 REMINDER_SWEEP_BUDGET_SECONDS = env.float("REMINDER_SWEEP_BUDGET_SECONDS", default=45.0)
-# How long a sweep stopped by a database outage keeps trying to release its claims.
+# How many sweeps may run at once (notifications.services.sweep_slot): match the sweeps worker's
+# concurrency. A sweep stopped by a database outage tries again after REMINDER_SWEEP_RETRY_SECONDS,
+# up to REMINDER_SWEEP_RETRIES times, then leaves it to the next beat tick.
+REMINDER_SWEEP_PARALLEL = env.int("REMINDER_SWEEP_PARALLEL", default=2)
+REMINDER_SWEEP_RETRY_SECONDS = env.float("REMINDER_SWEEP_RETRY_SECONDS", default=5.0)
+REMINDER_SWEEP_RETRIES = env.int("REMINDER_SWEEP_RETRIES", default=12)
+# How long a sweep stopped by a database outage keeps trying to release its claims (SQLite).
 REMINDER_RELEASE_RETRY_SECONDS = env.float("REMINDER_RELEASE_RETRY_SECONDS", default=30.0)
 # E-mail outbox (notifications.models.Email): how long one send attempt holds its e-mail, after
 # how many failed attempts it is given up, and the mail server's socket timeout, kept well inside

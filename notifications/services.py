@@ -1,14 +1,18 @@
 """Reminders: schedule, cancel, sweep, deliver; e-mail delivery of notifications.
 
-The database is the truth. A sweep claims due rows for a while (SKIP LOCKED on PostgreSQL), and
-each row is then delivered in its own transaction: re-checked (still open? may the recipient still
-see the subject?), one notification per recipient written under a unique key, the row marked sent.
-A worker killed anywhere in between leaves the claim to expire, and a later sweep delivers it;
-the unique key makes a second delivery write nothing.
+The database is the truth. On PostgreSQL a sweep takes one due row at a time, locked FOR UPDATE
+SKIP LOCKED, and delivers it in that same transaction: re-checked (still open? may the recipient
+still see the subject?), one notification per recipient written under a unique key, the row marked
+sent, committed. Racing sweeps skip each other's rows; a worker killed anywhere in between loses its
+connection, PostgreSQL rolls the transaction back and drops the lock, and the next sweep delivers the
+row at once. SQLite (the embedded quick start) has no row locks: there a sweep claims a batch for a
+while (``reminders_claim``) and delivers each row in its own transaction; a killed sweep's claims
+expire. Either way the unique key makes a second delivery write nothing.
 """
 import logging
 import smtplib
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from email.utils import make_msgid
 from urllib.parse import urlsplit
@@ -105,7 +109,8 @@ def reminder_reschedule(*, obligation: str, kind: str, due_at) -> int:
 
 
 def reminders_claim(*, limit: int | None = None, exclude=()) -> list[int]:
-    """Claim up to ``limit`` due reminders for this sweep; returns their ids.
+    """Claim up to ``limit`` due reminders for this sweep; returns their ids. The SQLite sweep's way
+    to keep two sweeps off the same rows (PostgreSQL's sweep locks row by row instead).
 
     Rows locked by a concurrent sweep are skipped, not waited for, so racing sweeps split the work.
     A claim lasts REMINDER_CLAIM_SECONDS; a sweep that fails releases it (``reminders_release``),
@@ -124,10 +129,7 @@ def reminders_claim(*, limit: int | None = None, exclude=()) -> list[int]:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         ids = list(qs.values_list("id", flat=True)[:limit])
         if ids:
-            Reminder.objects.filter(id__in=ids).update(
-                claimed_until=now + timedelta(seconds=settings.REMINDER_CLAIM_SECONDS),
-                attempts=F("attempts") + 1,
-            )
+            Reminder.objects.filter(id__in=ids).update(claimed_until=now + timedelta(seconds=settings.REMINDER_CLAIM_SECONDS))
     return ids
 
 
@@ -193,42 +195,54 @@ def _message_id() -> str:
 
 
 def reminder_deliver_one(*, reminder_id: int) -> bool:
-    """Deliver one claimed reminder. Returns True when it was delivered now, False when nothing was due.
+    """Deliver one reminder now. Returns True when it was delivered now, False when nothing was due.
 
-    Locks the row, so a slower sweep that claimed the same row after an expired claim waits, then
-    finds it sent and writes nothing. Locks the recipients' access (``_lock_recipients``), so it
-    serialises with a withdrawal. Writes each recipient's notification and, for a recipient with
-    an address, its e-mail's outbox row, and enqueues the e-mails after the commit; an enqueue that
-    fails is logged and left to the sweep's requeue, the delivery stands.
+    Waits for the row's lock, so a sweep delivering the same row first makes this find it sent
+    and write nothing. See ``_deliver_locked`` for what delivery does.
     """
     with transaction.atomic():
         reminder = Reminder.objects.select_for_update(of=("self",)).filter(pk=reminder_id).first()
-        if reminder is None or reminder.sent_at or reminder.cancelled_at:
-            return False
-        if settings.REMINDER_DELIVERY_PAUSE_SECONDS:
-            time.sleep(settings.REMINDER_DELIVERY_PAUSE_SECONDS)
-        subject = reminder.subject_type.model_class().objects.filter(pk=reminder.subject_id).first()
-        if subject is None:
-            reminder.cancelled_at = timezone.now()
-            reminder.save(update_fields=["cancelled_at"])
-            log.info("reminder cancelled: its subject is gone id=%s", reminder.pk)
-            return False
-        User = get_user_model()
-        email_ids = []
-        for user in User.objects.filter(pk__in=_lock_recipients(reminder)).order_by("pk"):
-            notification, created = Notification.objects.get_or_create(
-                reminder=reminder,
-                user=user,
-                defaults={"kind": reminder.kind, "message": reminder.message, "url": reminder.url, "reference": reminder.reference,
-                          "topic": reminder.topic, "deadline_at": reminder.deadline_at},
-            )
-            if created and user.email:
-                email_ids.append(Email.objects.create(notification=notification, message_id=_message_id()).pk)
-        reminder.sent_at = timezone.now()
-        reminder.save(update_fields=["sent_at"])
-        transaction.on_commit(lambda: _emails_enqueue(email_ids))
-    log.info("reminder delivered id=%s e-mails=%s", reminder.pk, len(email_ids))
+        emails = _deliver_locked(reminder) if reminder is not None else None
+    if emails is None:
+        return False
+    log.info("reminder delivered id=%s e-mails=%s", reminder_id, emails)
     return True
+
+
+def _deliver_locked(reminder: Reminder) -> int | None:
+    """Deliver ``reminder``, whose row the caller's transaction has locked; returns how many
+    e-mails it queued, or None when nothing was delivered (already sent or cancelled, or its
+    subject is gone: then it is cancelled).
+
+    Locks the recipients' access (``_lock_recipients``), so it serialises with a withdrawal.
+    Writes each recipient's notification and, for a recipient with an address, its e-mail's outbox
+    row, and enqueues the e-mails after the commit; an enqueue that fails is logged and left to
+    the sweep's requeue, the delivery stands.
+    """
+    if reminder.sent_at or reminder.cancelled_at:
+        return None
+    if settings.REMINDER_DELIVERY_PAUSE_SECONDS:
+        time.sleep(settings.REMINDER_DELIVERY_PAUSE_SECONDS)
+    subject = reminder.subject_type.model_class().objects.filter(pk=reminder.subject_id).first()
+    if subject is None:
+        reminder.cancelled_at = timezone.now()
+        reminder.save(update_fields=["cancelled_at"])
+        log.info("reminder cancelled: its subject is gone id=%s", reminder.pk)
+        return None
+    User = get_user_model()
+    email_ids = []
+    for user in User.objects.filter(pk__in=_lock_recipients(reminder)).order_by("pk"):
+        notification, created = Notification.objects.get_or_create(
+            reminder=reminder,
+            user=user,
+            defaults={"kind": reminder.kind, "message": reminder.message, "url": reminder.url, "reference": reminder.reference,
+                      "topic": reminder.topic, "deadline_at": reminder.deadline_at},
+        )
+        if created and user.email:
+            email_ids.append(Email.objects.create(notification=notification, message_id=_message_id()).pk)
+    Reminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now(), claimed_until=None, attempts=F("attempts") + 1)
+    transaction.on_commit(lambda: _emails_enqueue(email_ids))
+    return len(email_ids)
 
 
 def _emails_enqueue(email_ids) -> int:
@@ -264,21 +278,122 @@ def emails_requeue(*, older_than_seconds: int = 60, limit: int = 500) -> int:
 
 
 def reminders_sweep(*, limit: int | None = None, budget_seconds: float | None = None) -> int:
-    """Claim due reminders and deliver each, batch after batch, until none is due or the time
-    budget (REMINDER_SWEEP_BUDGET_SECONDS) is spent. Returns the number delivered.
+    """Deliver due reminders until none is left or the time budget (REMINDER_SWEEP_BUDGET_SECONDS)
+    is spent; returns the number delivered. See ``reminders_sweep_run``."""
+    return reminders_sweep_run(limit=limit, budget_seconds=budget_seconds)[0]
 
-    A row that fails is released for the next sweep (its attempts counted), and so are the rest
-    of the batch if the sweep itself is stopped by an error; the claim's expiry is left only for
-    a sweep that is killed.
+
+def reminders_sweep_run(*, limit: int | None = None, budget_seconds: float | None = None) -> tuple[int, bool]:
+    """Deliver due reminders until none is left or the time budget is spent. Returns the number
+    delivered and whether the budget ran out first (due rows may be left for another sweep).
+
+    A row whose delivery fails with anything but a database error is counted (``attempts``), logged
+    and left for the next sweep; this one goes on without it. A database error stops the sweep
+    (the database is away); what it had not committed is rolled back, and on SQLite its claims
+    released. ``limit`` is the SQLite claim's batch size (REMINDER_SWEEP_BATCH).
     """
     budget = settings.REMINDER_SWEEP_BUDGET_SECONDS if budget_seconds is None else budget_seconds
     stop_at = time.monotonic() + budget
+    if connection.features.has_select_for_update_skip_locked:
+        return _sweep_row_by_row(stop_at)
+    return _sweep_by_claims(stop_at, limit)
+
+
+# PostgreSQL advisory-lock class of the sweep's slots (any constant no other code of ours uses).
+SWEEP_LOCK_CLASS = 74110
+
+
+def sweeps_at_once() -> int:
+    """How many sweeps may run at once: REMINDER_SWEEP_PARALLEL on PostgreSQL, where they split the
+    rows by row locks; one on SQLite, which writes one transaction at a time anyway."""
+    return settings.REMINDER_SWEEP_PARALLEL if connection.vendor == "postgresql" else 1
+
+
+@contextmanager
+def sweep_slot():
+    """One of REMINDER_SWEEP_PARALLEL slots for a sweep, or None when all are taken.
+
+    On PostgreSQL a slot is a session advisory lock: held by the sweep's connection, so a worker
+    killed mid-sweep frees it with its connection. SQLite runs one writer anyway: always slot 0.
+    """
+    if connection.vendor != "postgresql":
+        yield 0
+        return
+    slot = None
+    with connection.cursor() as cursor:
+        for candidate in range(sweeps_at_once()):
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [SWEEP_LOCK_CLASS, candidate])
+            if cursor.fetchone()[0]:
+                slot = candidate
+                break
+    try:
+        yield slot
+    finally:
+        if slot is not None:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SWEEP_LOCK_CLASS, slot])
+            except DatabaseError:
+                connection.close()  # the connection is gone, and its lock with it
+
+
+def reminders_backlog() -> bool:
+    """More rows due than one sweep's batch: worth more than one sweep at once."""
+    return _due_reminders()[: settings.REMINDER_SWEEP_BATCH].count() >= settings.REMINDER_SWEEP_BATCH
+
+
+def _due_reminders():
+    return Reminder.objects.filter(sent_at__isnull=True, cancelled_at__isnull=True, due_at__lte=timezone.now())
+
+
+def _sweep_row_by_row(stop_at: float) -> tuple[int, bool]:
+    """PostgreSQL: take the most overdue row no one else holds, deliver it, commit; again, until
+    none is left or, after at least one row, the budget is spent."""
     delivered = 0
-    failed = set()
+    failed: set[int] = set()
+    while True:
+        taken = None
+        try:
+            with transaction.atomic():
+                reminder = (
+                    _due_reminders().exclude(id__in=failed).order_by("due_at", "id")
+                    .select_for_update(skip_locked=True, of=("self",)).first()
+                )
+                if reminder is None:
+                    return delivered, False
+                taken = reminder.pk
+                emails = _deliver_locked(reminder)
+        except DatabaseError:
+            raise  # the database is away: stop; PostgreSQL has rolled back the open delivery
+        except Exception:
+            if taken is None:
+                raise
+            _delivery_failed(taken)
+            failed.add(taken)
+            continue
+        if emails is not None:
+            delivered += 1
+            log.info("reminder delivered id=%s e-mails=%s", taken, emails)
+        if time.monotonic() >= stop_at:
+            return delivered, True
+
+
+def _delivery_failed(reminder_id: int) -> None:
+    """One bad row must not stop the others: count the attempt and leave it to the next sweep."""
+    log.exception("reminder delivery failed, left for the next sweep id=%s", reminder_id)
+    Reminder.objects.filter(pk=reminder_id, sent_at__isnull=True).update(attempts=F("attempts") + 1, claimed_until=None)
+
+
+def _sweep_by_claims(stop_at: float, limit: int | None) -> tuple[int, bool]:
+    """SQLite: claim a batch, deliver each row in its own transaction, batch after batch. A row that
+    fails is released for the next sweep, and so are the rest of the batch if the sweep itself is
+    stopped by an error; the claim's expiry is left only for a sweep that is killed."""
+    delivered = 0
+    failed: set[int] = set()
     while True:
         batch = reminders_claim(limit=limit, exclude=failed)
         if not batch:
-            break
+            return delivered, False
         pending = list(batch)
         try:
             for reminder_id in batch:
@@ -288,17 +403,14 @@ def reminders_sweep(*, limit: int | None = None, budget_seconds: float | None = 
                 except DatabaseError:
                     raise  # the database is away: stop, the finally releases what is left
                 except Exception:
-                    # One bad row must not stop the others; it goes back to the next sweep.
-                    log.exception("reminder delivery failed, released for the next sweep id=%s", reminder_id)
+                    _delivery_failed(reminder_id)
                     failed.add(reminder_id)
-                    reminders_release(reminder_ids=[reminder_id])
                 pending.remove(reminder_id)
         finally:
             if pending:
                 _release_retrying(pending)
         if time.monotonic() >= stop_at:
-            break
-    return delivered
+            return delivered, True
 
 
 def _retrying_while_database_away(write, *, seconds: float, what: str) -> bool:

@@ -5,13 +5,14 @@ Everything here is real: PostgreSQL, Redis and Celery worker subprocesses. Each 
 Workers consume the Redis DB in REDIS_URL (flushed before and after each test), write mail to files
 in a temporary directory, and are always stopped in teardown.
 """
+import re
 import threading
 import time
 from datetime import timedelta
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.celery import MAIL_QUEUE, SWEEPS_QUEUE
@@ -76,27 +77,21 @@ def _assert_delivered_exactly_once(reminder_ids):
 
 @pytest.mark.services
 class RacingSweepsTests:
-    def test_it_delivers_each_reminder_once_when_two_worker_sweeps_race(self, committed_org, start_worker, mail_dir):
+    def test_two_worker_sweeps_split_the_rows_and_no_more_run_than_the_slots(self, committed_org, start_worker, mail_dir):
         reminder_ids = _due_reminders(committed_org, 40)
-        # Small batches make the two sweeps split the rows (SKIP LOCKED); a short claim and a slowed
-        # delivery make the later sweeps re-claim rows that the first ones are still delivering.
-        worker = start_worker("race", concurrency=4, REMINDER_SWEEP_BATCH=20, REMINDER_CLAIM_SECONDS=1,
-                              REMINDER_DELIVERY_PAUSE_SECONDS=0.1)
+        # Four sweeps at once on four pool processes, two slots: two sweep, the other two end at once.
+        # A slowed delivery keeps the two in the rows together, each taking the rows the other skips.
+        worker = start_worker("race", concurrency=4, REMINDER_SWEEP_PARALLEL=2, REMINDER_DELIVERY_PAUSE_SECONDS=0.05)
 
-        first = [enqueue(SWEEP), enqueue(SWEEP)]
-        pending = Reminder.objects.filter(id__in=reminder_ids)
-        wait_until(lambda: not pending.filter(claimed_until__isnull=True).exists(), "both sweeps to claim their rows")
-        last_claim = max(pending.values_list("claimed_until", flat=True))
-        wait_until(lambda: timezone.now() > last_claim, "the claims to expire", interval=0.05)
-        assert pending.filter(sent_at__isnull=True).exists(), "delivery is not slow enough for the race"
-        second = [enqueue(SWEEP), enqueue(SWEEP)]
-
-        wait_until(lambda: not Reminder.objects.filter(id__in=reminder_ids, sent_at__isnull=True).exists(),
-                   "every reminder to be sent")
-        for task_id in first + second:
+        tasks = [enqueue(SWEEP) for _ in range(4)]
+        for task_id in tasks:
             worker.wait_task_done(task_id)
         counts = _assert_delivered_exactly_once(reminder_ids)
-        assert Reminder.objects.filter(id__in=reminder_ids, attempts__gte=2).exists(), "no claim expired: the race did not happen"
+        log = worker.log()
+        deliverers = set(re.findall(r"/(ForkPoolWorker-\d+)\] reminder delivered id=", log))
+        assert len(deliverers) == 2, log
+        assert len(re.findall(r"succeeded in [\d.]+s: 0\n", log)) == 2, log
+        assert Reminder.objects.filter(id__in=reminder_ids, attempts=1).count() == len(reminder_ids)
 
         # Every notification's e-mail is sent, once.
         wait_until(lambda: not Email.objects.exclude(state=Email.State.SENT).exists(), "every e-mail to be sent")
@@ -127,65 +122,72 @@ class RacingSweepsTests:
         _assert_delivered_exactly_once(reminder_ids)
 
 
-class ReleaseAfterOutageTests:
-    def test_it_releases_a_stopped_sweeps_claims_once_the_database_answers_again(self, committed_org, postgresql_only):
-        """The sweep's connection is cut (as a database restart cuts it) after it claimed its rows:
-        they go back at once, not after the two-minute claim."""
-        from notifications.services import _release_retrying, reminders_claim
-
-        reminder_ids = _due_reminders(committed_org, 5)
-        claimed = reminders_claim()
-        assert set(reminder_ids) <= set(claimed)
-        ours = connection.connection.info.backend_pid
-        with psycopg.connect(
-            host=connection.settings_dict["HOST"] or "127.0.0.1", port=connection.settings_dict["PORT"] or 5432,
-            user=connection.settings_dict["USER"], dbname=connection.settings_dict["NAME"], autocommit=True,
-        ) as other:
-            assert other.execute("SELECT pg_terminate_backend(%s)", [ours]).fetchone()[0]
-
-        _release_retrying(claimed)
-        assert not Reminder.objects.filter(id__in=claimed, claimed_until__isnull=False).exists()
+def _in_delivery(reminder_id: int) -> bool:
+    """Someone (a worker inside delivery) holds the reminder's row locked in an open transaction."""
+    with transaction.atomic():
+        return not Reminder.objects.select_for_update(skip_locked=True).filter(pk=reminder_id).exists()
 
 
-def _in_delivery(db_name: str) -> bool:
-    """A worker holds a reminder row locked inside ``reminder_deliver_one`` (its transaction is open)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction' "
-            "AND query LIKE %s AND query LIKE %s AND query NOT LIKE %s",
-            [db_name, "%notifications_reminder%", "%FOR UPDATE%", "%SKIP LOCKED%"],
-        )
-        return cursor.fetchone()[0] > 0
+def _terminate_deliveries(db_name: str) -> int:
+    """Cut the connection of every worker inside delivery, as a database restart cuts it."""
+    db = connection.settings_dict
+    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname=db_name, autocommit=True) as other:
+        rows = other.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction' "
+            "AND query LIKE %s",
+            [db_name, "%notifications_reminder%"],
+        ).fetchall()
+    return len(rows)
+
+
+@pytest.mark.services
+class DatabaseAwayTests:
+    def test_a_sweep_cut_off_by_the_database_tries_again_within_seconds(self, committed_org, start_worker):
+        org = committed_org
+        make_melding(org)
+        reminder = Reminder.objects.get(due_at__lte=timezone.now(), sent_at__isnull=True)
+        # Delivery pauses 3 s the first time round; the retry comes after 1 s, not at the next beat tick.
+        worker = start_worker("cut-off", concurrency=1, REMINDER_DELIVERY_PAUSE_SECONDS=3, REMINDER_SWEEP_RETRY_SECONDS=1)
+        db_name = connection.settings_dict["NAME"]
+        enqueue(SWEEP)  # the only sweep this test publishes
+        wait_until(lambda: _in_delivery(reminder.pk), "the worker to be inside delivery")
+        assert _terminate_deliveries(db_name) == 1
+
+        wait_until(lambda: Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=False).exists(), "the retried sweep's delivery")
+        reminder.refresh_from_db()
+        assert reminder.attempts == 1
+        assert Notification.objects.filter(reminder=reminder).count() == 2
+        log = worker.log()
+        assert "reminder sweep stopped, the database is away; trying again in 1.0s" in log, log
+        assert log.count("reminder delivered id=") == 1, log
 
 
 @pytest.mark.services
 class KilledWorkerTests:
-    def test_it_delivers_after_a_worker_is_killed_mid_delivery(self, committed_org, start_worker, mail_dir):
+    def test_the_next_sweep_delivers_at_once_after_a_worker_is_killed_mid_delivery(self, committed_org, start_worker, mail_dir):
         org = committed_org
         concern = make_melding(org)
         reminder = Reminder.objects.get(due_at__lte=timezone.now(), sent_at__isnull=True)
         assert reminder.subject_id == concern.pk
 
-        doomed = start_worker("doomed", concurrency=1, REMINDER_DELIVERY_PAUSE_SECONDS=20, REMINDER_CLAIM_SECONDS=2)
+        doomed = start_worker("doomed", concurrency=1, REMINDER_DELIVERY_PAUSE_SECONDS=20, REMINDER_SWEEP_PARALLEL=1)
         enqueue(SWEEP)
-        db_name = connection.settings_dict["NAME"]
-        wait_until(lambda: Reminder.objects.filter(pk=reminder.pk, claimed_until__isnull=False).exists(), "the claim")
-        wait_until(lambda: _in_delivery(db_name), "the worker to be inside delivery")
+        wait_until(lambda: _in_delivery(reminder.pk), "the worker to be inside delivery")
 
         doomed.kill()
-        # PostgreSQL rolls back the dead worker's transaction; nothing of the delivery survives.
-        wait_until(lambda: not _in_delivery(db_name), "the dead worker's transaction to end")
+        # PostgreSQL rolls back the dead worker's transaction and frees its row lock and its sweep
+        # slot; nothing of the delivery survives, and nothing is left claimed.
+        wait_until(lambda: not _in_delivery(reminder.pk), "the dead worker's transaction to end")
         reminder.refresh_from_db()
-        assert reminder.sent_at is None and reminder.claimed_until is not None and reminder.attempts == 1
+        assert (reminder.sent_at, reminder.claimed_until, reminder.attempts) == (None, None, 0)
         assert not Notification.objects.exists()
 
-        start_worker("fresh", concurrency=2)
-        wait_until(lambda: timezone.now() > reminder.claimed_until, "the claim to expire")
-        enqueue(SWEEP)  # the next beat tick
-
-        wait_until(lambda: Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=False).exists(), "the delivery")
+        fresh = start_worker("fresh", concurrency=2, REMINDER_SWEEP_PARALLEL=1)
+        started = time.monotonic()
+        fresh.wait_task_done(enqueue(SWEEP))  # the next beat tick (or the killed task, redelivered)
+        assert time.monotonic() - started < 10, "the next sweep waited for something"
         reminder.refresh_from_db()
-        assert reminder.attempts == 2
+        assert reminder.sent_at is not None and reminder.attempts == 1
         notified = sorted(Notification.objects.filter(reminder=reminder).values_list("user_id", flat=True))
         assert notified == sorted([org.caseworker.pk, org.bv_leader.pk])
         wait_until(lambda: len(sent_mail(mail_dir)) == 2, "the two e-mails")
@@ -292,4 +294,4 @@ class LostQueueTests:
         wait_until(lambda: not Email.objects.exclude(state=Email.State.SENT).exists(), "the e-mails")
         assert sent_mail(mail_dir) == sorted([org.caseworker.email, org.bv_leader.email])
         reminder.refresh_from_db()
-        assert reminder.attempts == 0  # delivered once, never swept again
+        assert reminder.attempts == 1  # delivered once, never swept again
