@@ -64,10 +64,16 @@ class ScopedWorkflowAppViewset(WorkflowAppViewset):
     tasks_assign_view_class = task_views.ScopedBulkAssignTasksView
     tasks_unassign_view_class = task_views.ScopedBulkUnassignTasksView
 
+    def has_view_permission(self, user, obj=None):
+        # Asked by the site middleware, the page and the menu: each flow's answer once per request.
+        if obj is not None:
+            return super().has_view_permission(user, obj=obj)
+        return task_lists.any_flow_viewable(user, self.flow_classes)
+
     def get_context_data(self, request):
-        # The menu's inbox/queue counts; viewflow's own queue loads every object permission of the
-        # user's groups into memory (one per concern at a large barnevern service).
-        return task_lists.menu_counts(request.user, self.flow_classes)
+        # No querysets for viewflow's menu counts: the menu's badges come from task_badge_counts
+        # (templates/samhandling/menu_tasks.html), bounded and in one query.
+        return {}
 
 
 site = Site(

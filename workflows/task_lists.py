@@ -1,22 +1,89 @@
-"""viewflow's inbox, queue and archive with translated column headers.
+"""viewflow's inbox, queue and archive, and the menu's task badges, read by index at any size.
 
-viewflow 2.4 leaves "Brief", "Process brief" and "Created" untranslated in these lists; the
-subclasses name the same columns through gettext. The queue reads task_queue_for_user. Each
-list names a task's person where the user holds a role on its case (task_list_persons_show).
+viewflow 2.4 builds these pages in ways that grow with the task table: its queue loads every object
+permission of the user's groups into memory, its filters list every process in the queue and every
+distinct step of the user's tasks, its pager counts them all, and each list asks for the same flow
+permissions again and again. Here each list is one indexed read of one page:
+
+* the queue: open human tasks whose permission object is one of the user's services (the
+  ``viewflow_task`` (content type, object pk, created, id) index of open tasks, migration
+  ``workflows.0010_task_list_indexes``);
+* the inbox: the user's assigned tasks, newest first ((owner, created, id) of assigned tasks);
+* the archive: the tasks the user finished, by when ((owner, finished, id) of finished tasks);
+
+each paged by keyset (an opaque cursor in the next/previous links, never OFFSET, never a count);
+the step filter lists the flows' steps (no query), and the menu badges count at most
+``BADGE_CAP`` + 1 tasks of each kind in one query.
+
+The subclasses also name viewflow's untranslated columns ("Brief", "Process brief", "Created")
+through gettext, and name a task's person where the user holds a role on its case
+(task_list_persons_show).
 """
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlencode
+
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import connection
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
+from django.utils.text import format_lazy
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
+from django_filters import ChoiceFilter, DateRangeFilter, FilterSet
 from viewflow import viewprop
+from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow.views import WorkflowArchiveListView, WorkflowInboxListView, WorkflowQueueListView
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from org.access import member_service_ids
 from org.models import Service
+from org.paging import PAGE_SIZE
 from org.permissions import HANDLE_TASKS_PERM
 from workflows.list_persons import list_persons_show
 from workflows.processes import processes, task_related
+
+# The menu shows "99+" beyond this many tasks: counting further would read the whole queue.
+BADGE_CAP = 99
+
+
+def flows_viewable(user, flow_classes) -> list:
+    """The flows of ``flow_classes`` whose task pages the user may see (each flow's own
+    ``has_view_permission``), asked once per flow and request: the answers are kept on the user
+    object, which Django loads afresh for every request (viewflow keeps its per-object permission
+    cache there too). The site middleware, the page, the menu and its badges all ask this."""
+    memo = getattr(user, "_samhandling_task_flows", None)
+    if memo is None:
+        memo = {}
+        user._samhandling_task_flows = memo
+    viewable = []
+    for flow_class in flow_classes or ():
+        if flow_class not in memo:
+            memo[flow_class] = bool(flow_class.instance.has_view_permission(user))
+        if memo[flow_class]:
+            viewable.append(flow_class)
+    return viewable
+
+
+def any_flow_viewable(user, flow_classes) -> bool:
+    """Whether the user may see the task pages of any of ``flow_classes`` (stops at the first)."""
+    return any(flows_viewable(user, [flow_class]) for flow_class in flow_classes or ())
+
+
+def _service_task_filter(service_pks) -> dict:
+    from django.contrib.contenttypes.models import ContentType
+
+    return dict(
+        flow_task_type="HUMAN",
+        status=STATUS.NEW,
+        owner_permission=HANDLE_TASKS_PERM,
+        owner_permission_content_type=ContentType.objects.get_for_model(Service),
+        owner_permission_obj_pk__in=service_pks,
+    )
 
 
 def task_queue_for_user(user, flow_classes=None):
@@ -24,22 +91,177 @@ def task_queue_for_user(user, flow_classes=None):
 
     Every human step of our flows is permitted per service object (HANDLE_TASKS_PERM on the
     Service, granted to the service's group), so a service member's queue is a filter on the ids of
-    their services. viewflow's own ``user_queue`` instead loads every object permission of the
-    user's groups into memory — one per concern at a large barnevern service.
+    their services, served by the open-task index on (content type, object pk, created, id).
+    viewflow's own ``user_queue`` instead loads every object permission of the user's groups into
+    memory — one per concern at a large barnevern service.
     """
-    from django.contrib.contenttypes.models import ContentType
-    from viewflow.workflow.models import Task
-    from viewflow.workflow.status import STATUS
-
-    tasks = Task.objects.filter(
-        flow_task_type="HUMAN",
-        status=STATUS.NEW,
-        owner_permission=HANDLE_TASKS_PERM,
-        owner_permission_content_type=ContentType.objects.get_for_model(Service),
-        owner_permission_obj_pk__in=[str(pk) for pk in member_service_ids(user)],
-    )
+    tasks = Task.objects.filter(**_service_task_filter([str(pk) for pk in member_service_ids(user)]))
     return tasks.filter(process__flow_class__in=list(flow_classes)) if flow_classes else tasks
 
+
+def task_inbox_for_user(user, flow_classes):
+    """The tasks assigned to the user in ``flow_classes`` (viewflow's inbox: ASSIGNED, not yet started)."""
+    return Task.objects.coerce_for(flow_classes).filter(owner=user, status=STATUS.ASSIGNED)
+
+
+def task_archive_for_user(user, flow_classes):
+    """The tasks the user finished in ``flow_classes`` (viewflow's archive)."""
+    return Task.objects.coerce_for(flow_classes).filter(owner=user, finished__isnull=False)
+
+
+def task_badge_counts(user, flow_classes) -> dict:
+    """``{"inbox": n, "queue": n}`` for the menu: the user's assigned tasks and their services' open
+    tasks in the flows they may see, each counted up to ``BADGE_CAP`` + 1 (the menu shows "99+"), in
+    one query. The queue's services are a subquery here (the badge is on every page; a list of ids
+    would cost a query of its own)."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from org.access import active_memberships
+
+    flows = flows_viewable(user, flow_classes)
+    if not flows:
+        return {"inbox": 0, "queue": 0}
+    services = active_memberships(user).annotate(pk_text=Cast("service_id", CharField())).values("pk_text")
+    inbox = Task.objects.filter(owner=user, status=STATUS.ASSIGNED, process__flow_class__in=flows)
+    queue = Task.objects.filter(**_service_task_filter(services), process__flow_class__in=flows)
+    inbox_sql, inbox_params = inbox.order_by().values("pk")[: BADGE_CAP + 1].query.sql_with_params()
+    queue_sql, queue_params = queue.order_by().values("pk")[: BADGE_CAP + 1].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM ({inbox_sql}) i), (SELECT COUNT(*) FROM ({queue_sql}) q)",
+            (*inbox_params, *queue_params),
+        )
+        inbox_count, queue_count = cursor.fetchone()
+    return {"inbox": inbox_count, "queue": queue_count}
+
+
+# --- keyset pages ---------------------------------------------------------------------------------
+
+def _cursor_encode(value: datetime, pk: int) -> str:
+    """An opaque cursor naming the row (value, pk): URL-safe base64 of "<pk>|<ISO time>"; it names
+    a task's position in the list, nothing about a person."""
+    return base64.urlsafe_b64encode(f"{pk}|{value.isoformat()}".encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (value, pk) a cursor names, or None for none or a forged one (the list's first page)."""
+    if not cursor or len(cursor) > 200:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        pk, _sep, when = raw.partition("|")
+        value = datetime.fromisoformat(when)
+        if value.tzinfo is None:
+            return None
+        return value, int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
+        return None
+
+
+def _after(qs, field_name: str, key, *, descending: bool):
+    value, pk = key
+    if descending:
+        # The redundant ``__lte`` lets the index start at the cursor instead of filtering up to it.
+        return qs.filter(Q(**{f"{field_name}__lt": value}) | Q(**{field_name: value, "pk__lt": pk}), **{f"{field_name}__lte": value})
+    return qs.filter(Q(**{f"{field_name}__gt": value}) | Q(**{field_name: value, "pk__gt": pk}), **{f"{field_name}__gte": value})
+
+
+def _ordered(qs, field_name: str, *, descending: bool):
+    return qs.order_by(F(field_name).desc(), "-pk") if descending else qs.order_by(field_name, "pk")
+
+
+@dataclass
+class KeysetPage:
+    """One page of a task list, newest first, with the cursors of the pages before and after it
+    (None where there is none). Iterates over its rows, as Django's Page does."""
+
+    object_list: list
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    number: int = field(default=1)
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    def has_previous(self) -> bool:
+        return self.previous_cursor is not None
+
+
+def keyset_task_page(qs, field_name: str, *, after: str | None = None, before: str | None = None,
+                     page_size: int = PAGE_SIZE) -> KeysetPage:
+    """One page of ``qs`` newest first by ``field_name`` then id: the first page, the page just
+    after the cursor ``after`` (older rows), or just before ``before`` (newer rows). One query
+    whatever the list's length; a forged cursor gives the first page."""
+    qs = qs.filter(**{f"{field_name}__isnull": False})
+    after_key, before_key = _cursor_decode(after), _cursor_decode(before)
+    if after_key is not None:
+        rows = list(_ordered(_after(qs, field_name, after_key, descending=True), field_name, descending=True)[: page_size + 1])
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        previous = _cursor_encode(getattr(rows[0], field_name), rows[0].pk) if rows else after
+        following = _cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if more else None
+        return KeysetPage(rows, next_cursor=following, previous_cursor=previous, number=2)
+    if before_key is not None:
+        rows = list(_ordered(_after(qs, field_name, before_key, descending=False), field_name, descending=False)[: page_size + 1])
+        more = len(rows) > page_size
+        rows = rows[:page_size][::-1]
+        previous = _cursor_encode(getattr(rows[0], field_name), rows[0].pk) if (more and rows) else None
+        following = _cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if rows else before
+        return KeysetPage(rows, next_cursor=following, previous_cursor=previous, number=2 if previous else 1)
+    rows = list(_ordered(qs, field_name, descending=True)[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    following = _cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if more else None
+    return KeysetPage(rows, next_cursor=following)
+
+
+# The cursors' query parameters: the rows after (older) or before (newer) the one named.
+AFTER_PARAM, BEFORE_PARAM = "etter", "før"
+
+
+# --- filters --------------------------------------------------------------------------------------
+
+def step_choices(flow_classes, task_types=("HUMAN",)) -> list[tuple[str, str]]:
+    """The steps of ``flow_classes`` a task list can hold, as filter choices ("<process>: <step>"),
+    from the flow definitions: no query (viewflow reads the distinct steps of every task listed)."""
+    choices = []
+    for flow_class in flow_classes:
+        for node in flow_class.instance.nodes():
+            if node.task_type in task_types:
+                choices.append((get_task_ref(node), format_lazy("{}: {}", flow_class.process_title, node.task_title)))
+    return sorted(choices, key=lambda choice: str(choice[1]))
+
+
+class TaskListFilter(FilterSet):
+    """The inbox's and queue's filters: the step and when the task was created. (viewflow's own also
+    offers every process in the list as a choice: thousands of options at a large service.)"""
+
+    flow_task = ChoiceFilter()
+    created = DateRangeFilter()
+
+    class Meta:
+        model = Task
+        fields = ("flow_task", "created")
+
+
+class ArchiveListFilter(FilterSet):
+    flow_task = ChoiceFilter()
+    created = DateRangeFilter()
+    finished = DateRangeFilter()
+
+    class Meta:
+        model = Task
+        fields = ("flow_task", "created", "finished")
+
+
+# --- persons --------------------------------------------------------------------------------------
 
 def _task_records(tasks) -> dict:
     """``{task pk: (process entry, case record)}`` for ``tasks`` loaded with ``task_related()``
@@ -81,31 +303,66 @@ def task_list_persons_show(user, tasks) -> list:
     return list_persons_show(user, tasks, naming=naming, purpose="task list")
 
 
-class TranslatedColumnsMixin:
+# --- the pages ------------------------------------------------------------------------------------
+
+class TaskListMixin:
+    """What the inbox, queue and archive share: translated columns, the person column, the flows'
+    permissions asked once, a step filter without queries, and keyset pages by ``sort_field``."""
+
+    sort_field = "created"
+    step_types = ("HUMAN",)
+    filterset_class = TaskListFilter
+
+    @property
+    def viewable_flows(self) -> list:
+        return flows_viewable(self.request.user, self.flow_classes)
+
+    def has_view_permission(self, user, obj=None):
+        return any_flow_viewable(user, self.flow_classes)
+
+    def get_filterset(self, filterset_class, queryset):
+        filterset = super().get_filterset(filterset_class, queryset)
+        filterset.filters["flow_task"].field.choices = step_choices(self.viewable_flows, self.step_types)
+        return filterset
+
     def get_columns(self):
         # The person after the process's summary (its case reference), where the role allows a name.
         columns = list(super().get_columns())
         columns.insert(columns.index("process_brief") + 1 if "process_brief" in columns else len(columns), "person")
         return columns
 
+    def get_queryset(self):
+        # The task and process summaries read each process's record: loaded with the page's one query
+        # (the registry names the paths), instead of more queries per row.
+        return super().get_queryset().select_related(*task_related())
+
+    def paginate_queryset(self, queryset, page_size):
+        page = keyset_task_page(
+            queryset, self.sort_field, after=self.request.GET.get(AFTER_PARAM), before=self.request.GET.get(BEFORE_PARAM),
+            page_size=page_size,
+        )
+        return None, page, page.object_list, page.has_next() or page.has_previous()
+
+    def _page_url(self, param: str, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        query = {k: v for k, v in self.request.GET.items() if k not in (AFTER_PARAM, BEFORE_PARAM, "page")}
+        query[param] = cursor
+        return "?" + urlencode(query)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        page = context.get("page_obj")
-        tasks = task_list_persons_show(self.request.user, page.object_list if page is not None else context["object_list"])
-        if page is not None:
-            page.object_list = tasks
-        context["object_list"] = tasks
+        page = context["page_obj"]
+        page.object_list = task_list_persons_show(self.request.user, page.object_list)
+        context["object_list"] = page.object_list
+        context["next_page_url"] = self._page_url(AFTER_PARAM, page.next_cursor)
+        context["previous_page_url"] = self._page_url(BEFORE_PARAM, page.previous_cursor)
         return context
 
     def person(self, task):
         return render_to_string("samhandling/_listed_person.html", {"person": getattr(task, "listed_person", None)})
 
     person.short_description = _("Person")
-
-    def get_queryset(self):
-        # The task and process summaries read each process's record: loaded with the page's one query
-        # (the registry names the paths), instead of more queries per row.
-        return super().get_queryset().select_related(*task_related())
 
     def brief(self, task):
         return task.brief
@@ -128,22 +385,28 @@ class TranslatedColumnsMixin:
     finished.short_description = _("Finished")
 
 
-class InboxView(TranslatedColumnsMixin, WorkflowInboxListView):
-    pass
-
-
-class QueueView(TranslatedColumnsMixin, WorkflowQueueListView):
+class InboxView(TaskListMixin, WorkflowInboxListView):
     @viewprop
     def queryset(self):
-        return task_queue_for_user(self.request.user, self.flow_classes).select_related("owner_permission_content_type").order_by("-created")
+        return task_inbox_for_user(self.request.user, self.viewable_flows)
 
 
-class ArchiveView(TranslatedColumnsMixin, WorkflowArchiveListView):
-    pass
+class QueueView(TaskListMixin, WorkflowQueueListView):
+    @viewprop
+    def queryset(self):
+        flows = self.viewable_flows
+        if not flows:
+            return Task.objects.none()
+        return task_queue_for_user(self.request.user, flows).select_related("owner_permission_content_type")
 
 
-def menu_counts(user, flow_classes):
-    """The querysets behind the menu's inbox and queue badges."""
-    from viewflow.workflow.models import Task
+class ArchiveView(TaskListMixin, WorkflowArchiveListView):
+    """The tasks the user finished, most recently finished first (by keyset: never the whole archive)."""
 
-    return {"user_inbox": Task.objects.inbox(flow_classes, user), "user_queue": task_queue_for_user(user, flow_classes)}
+    sort_field = "finished"
+    step_types = ("HUMAN", "START")
+    filterset_class = ArchiveListFilter
+
+    @viewprop
+    def queryset(self):
+        return task_archive_for_user(self.request.user, self.viewable_flows)
