@@ -226,7 +226,8 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         permissions = [("handle_contact", gettext_noop("Can read and handle a contact (registering service)"))]
-        indexes = [models.Index(fields=["service", "created_at"], name="contact_service_idx")]
+        # The contact list pages by (created_at, id) within the user's services.
+        indexes = [models.Index(fields=["service", "created_at", "id"], name="contact_list_idx")]
 
     @property
     def reference(self):
@@ -282,10 +283,28 @@ class Referral(models.Model):
             ("handle_referral", gettext_noop("Can read and handle a referral (receiving service)")),
             ("route_referral", gettext_noop("Can triage and route a referral (coordinator)")),
         ]
+        # Each list walks one of these in its order within the user's services and stops after a
+        # page (workflows.referral.selectors); the partial ones hold only the rows their list shows,
+        # so a list of open referrals never steps over the closed ones of the years before.
         indexes = [
             models.Index(fields=["target_service", "status", "sent_at"], name="referral_target_idx"),
-            models.Index(fields=["routing_service", "status", "sent_at"], name="referral_routing_idx"),
-            models.Index(fields=["sender_service", "created_at"], name="referral_sender_idx"),
+            models.Index(fields=["routing_service", "status", "sent_at", "id"], name="referral_routing_status_idx"),
+            models.Index(fields=["sender_service", "created_at", "id"], name="referral_sent_list_idx"),
+            models.Index(fields=["target_service", "sent_at", "id"], name="referral_incoming_idx"),
+            models.Index(
+                fields=["target_service", "sent_at", "id"], name="referral_incoming_open_idx",
+                # Referral.OPEN_STATUSES (a nested Meta cannot name it; a test checks they agree).
+                condition=models.Q(status__in=["requested", "received", "accepted", "in-progress", "on-hold"]),
+            ),
+            models.Index(fields=["routing_service", "sent_at", "id"], name="referral_routed_idx"),
+            models.Index(
+                fields=["routing_service", "sent_at", "id"], name="referral_routing_queue_idx",
+                condition=models.Q(status="requested", target_service__isnull=True),
+            ),
+            models.Index(
+                fields=["routing_service", "next_deadline_at", "id"], name="referral_routing_deadline_idx",
+                condition=models.Q(next_deadline_at__isnull=False),
+            ),
         ]
 
     def __str__(self):

@@ -16,9 +16,11 @@ from org.permissions import CONTACT_HANDLER, REFERRAL_HANDLER, REFERRAL_ROUTER, 
 from referrals.access import referral_roles
 from org.models import Membership, Service
 from referrals.models import CatalogueEntry, Contact, Referral
+from workflows.models import ReferralProcess
 from workflows.deadlines import add_working_days
 from workflows.list_persons import Naming
-from org.paging import PAGE_SIZE, keyset_page
+from org.paging import PAGE_SIZE
+from workflows.referral.paging import Page, page_of
 from workflows.referral.services import ROUTING_KINDS
 
 SENDER_PERM = codename(REFERRAL_SENDER)
@@ -42,6 +44,12 @@ def coordinating_services(user):
     return user_services(user).filter(kind__in=ROUTING_KINDS)
 
 
+def coordinating_service_ids(user) -> list[int]:
+    """Ids of the user's coordinating services: a list, so each coordinator list walks its
+    (routing service, sort key, id) index for a constant and stops after a page (see member_service_ids)."""
+    return list(coordinating_services(user).order_by().values_list("pk", flat=True))
+
+
 def _list_qs(*, with_age: bool = False):
     related = ["sender_service", "target_service", "routing_service"] + (["person"] if with_age else [])
     fields = ["code", "kind", "status", "sent_at", "created_at", "closed_at", "next_deadline_at", "forwarded_from_id",
@@ -57,31 +65,40 @@ def _list_qs(*, with_age: bool = False):
 # --- referral lists ----------------------------------------------------------------------------
 
 
-def referral_sent_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
-    """“Sent referrals”: referrals of the user's services as sender, newest first. ``(rows, next_cursor)``."""
+# Every list below returns a workflows.referral.paging.Page: ``(rows, next_cursor)`` with
+# ``previous_cursor`` besides, the cursors opaque. Each is narrowed first by the user's services
+# (a list of ids) on the index that gives its order (referrals.models.Referral.Meta.indexes), then
+# row by row by the role's object permission: a page reads about one page of index entries.
+
+
+def referral_sent_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE) -> Page:
+    """“Sent referrals”: referrals of the user's services as sender, newest first."""
     qs = _list_qs().filter(sender_service__in=member_service_ids(user)).filter(permitted_ids_subquery(user, Referral, SENDER_PERM))
-    return keyset_page(qs, "created_at", cursor, descending=True, page_size=page_size)
+    return page_of(qs, "created_at", cursor, descending=True, page_size=page_size)
 
 
-def referral_incoming_list(user, *, cursor: str | None = None, open_only: bool = True, page_size: int = PAGE_SIZE):
+def referral_incoming_list(user, *, cursor: str | None = None, open_only: bool = True, page_size: int = PAGE_SIZE) -> Page:
     """“Incoming referrals”: referrals addressed to the user's services that they may handle.
 
-    Open ones (default) come oldest first, so the longest-waiting is on top; all of them newest first.
+    Open ones (default) come oldest first, so the longest-waiting is on top (the partial index of
+    open referrals); all of them newest first.
     """
     qs = _list_qs().filter(target_service__in=member_service_ids(user)).filter(permitted_ids_subquery(user, Referral, HANDLER_PERM))
     if open_only:
-        return keyset_page(qs.filter(status__in=Referral.OPEN_STATUSES), "sent_at", cursor, descending=False, page_size=page_size)
-    return keyset_page(qs, "sent_at", cursor, descending=True, page_size=page_size)
+        return page_of(qs.filter(status__in=Referral.OPEN_STATUSES), "sent_at", cursor, descending=False, page_size=page_size)
+    return page_of(qs, "sent_at", cursor, descending=True, page_size=page_size)
 
 
-def routing_queue(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
-    """The coordinator's routing queue: not yet routed referrals of the user's coordinating services, oldest first."""
+def routing_queue(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE, services: list[int] | None = None) -> Page:
+    """The coordinator's routing queue: not yet routed referrals of the user's coordinating services
+    (``services``, their ids, when the caller has them), oldest first."""
+    ids = coordinating_service_ids(user) if services is None else services
     qs = (
         _list_qs()
-        .filter(routing_service__in=coordinating_services(user).values("pk"), target_service__isnull=True, status=Referral.Status.REQUESTED)
+        .filter(routing_service__in=ids, target_service__isnull=True, status=Referral.Status.REQUESTED)
         .filter(permitted_ids_subquery(user, Referral, ROUTER_PERM))
     )
-    return keyset_page(qs, "sent_at", cursor, descending=False, page_size=page_size)
+    return page_of(qs, "sent_at", cursor, descending=False, page_size=page_size)
 
 
 def at_risk_threshold(now: datetime.datetime | None = None) -> datetime.datetime:
@@ -89,15 +106,17 @@ def at_risk_threshold(now: datetime.datetime | None = None) -> datetime.datetime
     return add_working_days(now or timezone.now(), 1)
 
 
-def referral_at_risk_list(user, *, cursor: str | None = None, now=None, page_size: int = PAGE_SIZE):
+def referral_at_risk_list(user, *, cursor: str | None = None, now=None, page_size: int = PAGE_SIZE,
+                          services: list[int] | None = None) -> Page:
     """Referrals the user's coordinating services routed whose next deadline is within one working
-    day or overdue, the most urgent first."""
+    day or overdue, the most urgent first (the partial index of referrals with an open deadline)."""
+    ids = coordinating_service_ids(user) if services is None else services
     qs = (
         _list_qs()
-        .filter(routing_service__in=coordinating_services(user).values("pk"), next_deadline_at__lt=at_risk_threshold(now))
+        .filter(routing_service__in=ids, next_deadline_at__lt=at_risk_threshold(now))
         .filter(permitted_ids_subquery(user, Referral, ROUTER_PERM))
     )
-    return keyset_page(qs, "next_deadline_at", cursor, descending=False, page_size=page_size)
+    return page_of(qs, "next_deadline_at", cursor, descending=False, page_size=page_size)
 
 
 def _years_before(day: datetime.date, years: int) -> datetime.date:
@@ -140,33 +159,32 @@ def age_band_of(person, *, on: datetime.date | None = None) -> str:
     return UNKNOWN_BAND[1]
 
 
-def _coordinator_qs(user, qs=None):
+def _coordinator_qs(user, qs=None, *, services: list[int] | None = None):
     qs = Referral.objects.all() if qs is None else qs
-    return qs.filter(routing_service__in=coordinating_services(user).values("pk")).filter(
-        permitted_ids_subquery(user, Referral, ROUTER_PERM)
-    )
+    ids = coordinating_service_ids(user) if services is None else services
+    return qs.filter(routing_service__in=ids).filter(permitted_ids_subquery(user, Referral, ROUTER_PERM))
 
 
 def coordinator_list(user, *, status: str | None = None, band: str | None = None, year: int | None = None,
-                     cursor: str | None = None, page_size: int = PAGE_SIZE):
+                     cursor: str | None = None, page_size: int = PAGE_SIZE, services: list[int] | None = None) -> Page:
     """Referrals the user's coordinating services route, filtered by status, age band and year, newest first."""
-    qs = _coordinator_qs(user, _list_qs(with_age=True))
+    qs = _coordinator_qs(user, _list_qs(with_age=True), services=services)
     if year:
         qs = qs.filter(sent_at__year=year)
     if status:
         qs = qs.filter(status=status)
     if band:
         qs = qs.filter(age_band_q(band))
-    return keyset_page(qs, "sent_at", cursor, descending=True, page_size=page_size)
+    return page_of(qs, "sent_at", cursor, descending=True, page_size=page_size)
 
 
-def coordinator_counts(user, *, year: int | None = None):
+def coordinator_counts(user, *, year: int | None = None, services: list[int] | None = None):
     """Counts of the coordinating services' referrals by status × age band (one query).
 
     Returns ``{"bands": [(key, label)], "rows": [(status, label, {band: n}, total)], "totals": {band: n}, "total": n}``.
     """
     bands = age_band_choices()
-    qs = _coordinator_qs(user)
+    qs = _coordinator_qs(user, services=services)
     if year:
         qs = qs.filter(sent_at__year=year)
     aggregates = {f"b{i}": Count("pk", filter=age_band_q(key)) for i, (key, _label) in enumerate(bands)}
@@ -206,7 +224,7 @@ def referral_chain(referral: Referral, user) -> list[dict]:
 # --- contacts ----------------------------------------------------------------------------------
 
 
-def contact_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
+def contact_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE) -> Page:
     """Contacts registered by the user's services, newest first, with whether each was referred on."""
     qs = (
         Contact.objects.filter(service__in=member_service_ids(user))
@@ -214,7 +232,7 @@ def contact_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE)
         .select_related("service", "created_by")
         .annotate(referred=Exists(Referral.objects.filter(contact=OuterRef("pk"))))
     )
-    return keyset_page(qs, "created_at", cursor, descending=True, page_size=page_size)
+    return page_of(qs, "created_at", cursor, descending=True, page_size=page_size)
 
 
 # --- the service catalogue ---------------------------------------------------------------------
@@ -236,7 +254,7 @@ def catalogue_search(*, kind: str = "", age: int | None = None, text: str = "", 
         )
     if open_only:
         qs = qs.exclude(capacity=CatalogueEntry.Capacity.CLOSED)
-    return keyset_page(qs, "service__name", cursor, descending=False, page_size=page_size)
+    return page_of(qs, "service__name", cursor, descending=False, page_size=page_size)
 
 
 def catalogue_services(*, exclude=()):
@@ -289,61 +307,98 @@ def stats_services(user):
     return Service.objects.filter(pk__in=member_service_ids(user)).order_by("name")
 
 
+STATS_CHUNK = 2000
+
+
+def _destination_branches(ids: list[int]):
+    """The referrals the statistics of services ``ids`` count, as three disjoint querysets, each
+    read on its own index (sender, routing service, target): the ones they sent; routed and not
+    sent; received (delivered: their process started) and neither sent nor routed. One OR over the
+    three columns and the process join would read the whole table instead."""
+    delivered = Exists(ReferralProcess.objects.filter(referral=OuterRef("pk")))
+    routed_elsewhere = Q(routing_service__isnull=True) | ~Q(routing_service__in=ids)
+    return (
+        Referral.objects.filter(sender_service__in=ids),
+        Referral.objects.filter(routing_service__in=ids).exclude(sender_service__in=ids),
+        Referral.objects.filter(delivered, target_service__in=ids).exclude(sender_service__in=ids).filter(routed_elsewhere),
+    )
+
+
 def stats_referrals_by_destination(user, *, year: int | None = None) -> list[dict]:
     """Referrals per destination service and year, with a count per status, for referrals the user's
-    services sent, routed or received. One aggregate query; no identities."""
+    services sent, routed or received, newest year first, then by service name. Three aggregate
+    queries on the services' indexes (one per role, merged here); no identities. The result has a row
+    per year and destination service, whatever the number of referrals."""
     ids = member_service_ids(user)
+    if not ids:
+        return []
     # A receiving service counts only referrals that reached it (delivered: their process started);
     # one still awaiting a leader's approval of its legal basis is the sender's alone.
-    qs = Referral.objects.filter(
-        Q(sender_service__in=ids) | Q(routing_service__in=ids) | Q(target_service__in=ids, process__isnull=False)
-    )
-    qs = qs.filter(target_service__isnull=False).annotate(year=ExtractYear("sent_at"))
+    merged = {}
+    for qs in _destination_branches(ids):
+        qs = qs.filter(target_service__isnull=False)
+        if year:
+            qs = qs.filter(sent_at__year=year)
+        rows = (
+            qs.annotate(year=ExtractYear("sent_at"))
+            .values("year", "target_service_id", "target_service__name")
+            .annotate(total=Count("pk"), **{alias: Count("pk", filter=Q(status=value)) for value, alias, _label in STATUS_COLUMNS})
+            .order_by()
+        )
+        for r in rows:
+            key = (r["year"], r["target_service_id"])
+            row = merged.setdefault(key, {"year": r["year"], "service": r["target_service__name"], "total": 0,
+                                          "statuses": [0] * len(STATUS_COLUMNS)})
+            row["total"] += r["total"]
+            for i, (_value, alias, _label) in enumerate(STATUS_COLUMNS):
+                row["statuses"][i] += r[alias]
+    # Newest year first (a referral without a sending time first, as PostgreSQL sorts NULL), then by name.
+    order = sorted(merged.items(), key=lambda kv: (kv[0][0] is not None, -(kv[0][0] or 0), kv[1]["service"], kv[0][1]))
+    return [row for _key, row in order]
+
+
+def stats_contacts_referred_rows(user, *, year: int | None = None):
+    """Contacts registered per service and year, how many were referred on, and to which services
+    (the 476 contacts / 167 referred / 48 to tildelingskontoret shape), newest year first, then by
+    service name: a generator over two aggregate queries read in chunks, merged as they stream
+    (constant memory, for the CSV export)."""
+    ids = member_service_ids(user)
+    if not ids:
+        return
+    contacts = Contact.objects.filter(service__in=ids)
     if year:
-        qs = qs.filter(year=year)
-    rows = (
-        qs.values("year", "target_service_id", "target_service__name")
-        .annotate(total=Count("pk"), **{alias: Count("pk", filter=Q(status=value)) for value, alias, _label in STATUS_COLUMNS})
-        .order_by("-year", "target_service__name")
+        contacts = contacts.filter(created_at__year=year)
+    totals = (
+        contacts.annotate(year=ExtractYear("created_at"), was_referred=Exists(Referral.objects.filter(contact=OuterRef("pk"))))
+        .values("year", "service_id", "service__name")
+        .annotate(contacts=Count("pk"), referred=Count("pk", filter=Q(was_referred=True)))
+        .order_by(F("year").desc(nulls_first=True), "service__name", "service_id")
     )
-    return [
-        {"year": r["year"], "service": r["target_service__name"], "total": r["total"],
-         "statuses": [r[alias] for _value, alias, _label in STATUS_COLUMNS]}
-        for r in rows
-    ]
+    destinations = Referral.objects.filter(contact__service__in=ids)
+    if year:
+        destinations = destinations.filter(contact__created_at__year=year)
+    destinations = (
+        destinations.annotate(year=ExtractYear("contact__created_at"))
+        .values("year", "contact__service_id", "contact__service__name", "target_service__name")
+        .annotate(n=Count("contact", distinct=True))
+        .order_by(F("year").desc(nulls_first=True), "contact__service__name", "contact__service_id", "-n", "target_service__name")
+    )
+    pending = destinations.iterator(chunk_size=STATS_CHUNK)
+    ahead = next(pending, None)
+    for t in totals.iterator(chunk_size=STATS_CHUNK):
+        key = (t["year"], t["service_id"])
+        found = []
+        # Both streams are in the same order, and each (year, service) with a referred contact has a total.
+        while ahead is not None and (ahead["year"], ahead["contact__service_id"]) == key:
+            found.append({"service": ahead["target_service__name"] or str(_("A coordinator's routing queue (not yet routed)")),
+                          "contacts": ahead["n"]})
+            ahead = next(pending, None)
+        yield {"year": t["year"], "service": t["service__name"], "contacts": t["contacts"], "referred": t["referred"], "destinations": found}
 
 
 def stats_contacts_referred(user, *, year: int | None = None) -> list[dict]:
-    """Contacts registered per service and year, how many were referred on, and to which services
-    (the 476 contacts / 167 referred / 48 to tildelingskontoret shape). Two aggregate queries."""
-    ids = member_service_ids(user)
-    contacts = Contact.objects.filter(service__in=ids).annotate(
-        year=ExtractYear("created_at"), was_referred=Exists(Referral.objects.filter(contact=OuterRef("pk")))
-    )
-    if year:
-        contacts = contacts.filter(year=year)
-    totals = (
-        contacts.values("year", "service_id", "service__name")
-        .annotate(contacts=Count("pk"), referred=Count("pk", filter=Q(was_referred=True)))
-        .order_by("-year", "service__name")
-    )
-    destinations = Referral.objects.filter(contact__service__in=ids).annotate(year=ExtractYear("contact__created_at"))
-    if year:
-        destinations = destinations.filter(year=year)
-    by_destination = {}
-    for r in (
-        destinations.values("year", "contact__service_id", "target_service__name")
-        .annotate(n=Count("contact", distinct=True))
-        .order_by("-n", "target_service__name")
-    ):
-        by_destination.setdefault((r["year"], r["contact__service_id"]), []).append(
-            {"service": r["target_service__name"] or str(_("A coordinator's routing queue (not yet routed)")), "contacts": r["n"]}
-        )
-    return [
-        {"year": t["year"], "service": t["service__name"], "contacts": t["contacts"], "referred": t["referred"],
-         "destinations": by_destination.get((t["year"], t["service_id"]), [])}
-        for t in totals
-    ]
+    """The rows of stats_contacts_referred_rows, as a list (for the statistics page)."""
+    return list(stats_contacts_referred_rows(user, year=year))
 
 
 def open_referrals_on_consent(consent) -> int:

@@ -14,12 +14,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.functional import Promise
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -48,12 +49,20 @@ def _render_invalid(request, template, context):
 
 
 def _next_query(request, cursor_param, cursor):
-    """The current query string with the page cursor replaced (for the “next page” link)."""
+    """The current query string with the page cursor replaced (for a “next” or “previous” link)."""
     if not cursor:
         return None
     params = {k: v for k, v in request.GET.items() if k != cursor_param}
     params[cursor_param] = cursor
     return "?" + urlencode(params)
+
+
+def _page_links(request, cursor_param, page):
+    """The “next” and “previous” links of a list page (workflows.referral.paging.Page)."""
+    return {
+        "next_query": _next_query(request, cursor_param, page.next_cursor),
+        "previous_query": _next_query(request, cursor_param, page.previous_cursor),
+    }
 
 
 # --- the service catalogue ---------------------------------------------------------------------
@@ -73,15 +82,16 @@ def catalogue_search(request):
     form = rforms.CatalogueSearchForm(data)
     form.is_valid()
     filters = getattr(form, "cleaned_data", {})
-    rows, next_cursor = selectors.catalogue_search(
+    page = selectors.catalogue_search(
         kind=filters.get("kind") or "", age=filters.get("age"), text=filters.get("q") or "",
         open_only=bool(filters.get("open_only")), cursor=request.GET.get("etter"),
     )
+    rows = page.rows
     year_ago = timezone.localdate() - datetime.timedelta(days=365)
     for entry in rows:
         entry.stale = entry.last_verified_at is not None and entry.last_verified_at < year_ago
     return render(request, "referrals/catalogue.html", {
-        "form": form, "rows": rows, "contact": contact, "next_query": _next_query(request, "etter", next_cursor),
+        "form": form, "rows": rows, "contact": contact, **_page_links(request, "etter", page),
     })
 
 
@@ -90,9 +100,9 @@ def catalogue_search(request):
 
 @login_required
 def contact_list(request):
-    rows, next_cursor = selectors.contact_list(request.user, cursor=request.GET.get("etter"))
-    rows = list_persons_show(request.user, rows, naming=selectors.contact_naming, purpose="contact list")
-    return render(request, "referrals/contact_list.html", {"rows": rows, "next_query": _next_query(request, "etter", next_cursor)})
+    page = selectors.contact_list(request.user, cursor=request.GET.get("etter"))
+    rows = list_persons_show(request.user, page.rows, naming=selectors.contact_naming, purpose="contact list")
+    return render(request, "referrals/contact_list.html", {"rows": rows, **_page_links(request, "etter", page)})
 
 
 @login_required
@@ -413,18 +423,18 @@ def referral_action(request, code, action):
 
 @login_required
 def referral_sent_list(request):
-    rows, next_cursor = selectors.referral_sent_list(request.user, cursor=request.GET.get("etter"))
-    rows = list_persons_show(request.user, rows, naming=selectors.referral_naming(as_role="sender"), purpose="referral list")
-    return render(request, "referrals/sent_list.html", {"rows": rows, "next_query": _next_query(request, "etter", next_cursor)})
+    page = selectors.referral_sent_list(request.user, cursor=request.GET.get("etter"))
+    rows = list_persons_show(request.user, page.rows, naming=selectors.referral_naming(as_role="sender"), purpose="referral list")
+    return render(request, "referrals/sent_list.html", {"rows": rows, **_page_links(request, "etter", page)})
 
 
 @login_required
 def referral_incoming_list(request):
     open_only = request.GET.get("vis") != "alle"
-    rows, next_cursor = selectors.referral_incoming_list(request.user, cursor=request.GET.get("etter"), open_only=open_only)
-    rows = list_persons_show(request.user, rows, naming=selectors.referral_naming(as_role="handler"), purpose="referral list")
+    page = selectors.referral_incoming_list(request.user, cursor=request.GET.get("etter"), open_only=open_only)
+    rows = list_persons_show(request.user, page.rows, naming=selectors.referral_naming(as_role="handler"), purpose="referral list")
     return render(request, "referrals/incoming_list.html", {
-        "rows": rows, "open_only": open_only, "next_query": _next_query(request, "etter", next_cursor),
+        "rows": rows, "open_only": open_only, **_page_links(request, "etter", page),
         "at_risk_before": selectors.at_risk_threshold(),
     })
 
@@ -441,36 +451,40 @@ def coordinator(request):
     if not services:
         raise Http404
     year = _year_param(request) or timezone.localdate().year
-    queue, queue_next = selectors.routing_queue(request.user, cursor=request.GET.get("etter"))
-    at_risk, risk_next = selectors.referral_at_risk_list(request.user, cursor=request.GET.get("risiko"))
+    ids = [s.pk for s in services]
+    queue = selectors.routing_queue(request.user, cursor=request.GET.get("etter"), services=ids)
+    at_risk = selectors.referral_at_risk_list(request.user, cursor=request.GET.get("risiko"), services=ids)
     # Both lists of the page name their persons in one list read (one log row per person).
-    list_persons_show(request.user, [*queue, *at_risk], naming=selectors.referral_naming(as_role="router"), purpose="referral list")
+    list_persons_show(request.user, [*queue.rows, *at_risk.rows], naming=selectors.referral_naming(as_role="router"), purpose="referral list")
+    queue_links, risk_links = _page_links(request, "etter", queue), _page_links(request, "risiko", at_risk)
     return render(request, "referrals/coordinator.html", {
-        "services": services, "queue": queue, "queue_next": _next_query(request, "etter", queue_next),
-        "at_risk": at_risk, "risk_next": _next_query(request, "risiko", risk_next),
-        "counts": selectors.coordinator_counts(request.user, year=year), "year": year,
+        "services": services, "queue": queue.rows,
+        "queue_next": queue_links["next_query"], "queue_previous": queue_links["previous_query"],
+        "at_risk": at_risk.rows, "risk_next": risk_links["next_query"], "risk_previous": risk_links["previous_query"],
+        "counts": selectors.coordinator_counts(request.user, year=year, services=ids), "year": year,
         "years": range(timezone.localdate().year, timezone.localdate().year - 5, -1),
     })
 
 
 @login_required
 def coordinator_list(request):
-    if not selectors.coordinating_services(request.user).exists():
+    ids = selectors.coordinating_service_ids(request.user)
+    if not ids:
         raise Http404
     statuses = dict(Referral.Status.choices)
     bands = dict(selectors.age_band_choices())
     status = request.GET.get("status") if request.GET.get("status") in statuses else ""
     band = request.GET.get("alder") if request.GET.get("alder") in bands else ""
     year = _year_param(request)
-    rows, next_cursor = selectors.coordinator_list(
-        request.user, status=status or None, band=band or None, year=year, cursor=request.GET.get("etter"),
+    page = selectors.coordinator_list(
+        request.user, status=status or None, band=band or None, year=year, cursor=request.GET.get("etter"), services=ids,
     )
-    rows = list_persons_show(request.user, rows, naming=selectors.referral_naming(as_role="router"), purpose="referral list")
+    rows = list_persons_show(request.user, page.rows, naming=selectors.referral_naming(as_role="router"), purpose="referral list")
     today = timezone.localdate()
     for row in rows:
         row.age_band = selectors.age_band_of(row.person, on=today)
     return render(request, "referrals/coordinator_list.html", {
-        "rows": rows, "next_query": _next_query(request, "etter", next_cursor),
+        "rows": rows, **_page_links(request, "etter", page),
         "status": status, "band": band, "statuses": Referral.Status.choices, "bands": selectors.age_band_choices(),
         "status_label": statuses.get(status), "band_label": bands.get(band), "year": year,
         "years": range(timezone.localdate().year, timezone.localdate().year - 5, -1),
@@ -495,30 +509,49 @@ def referral_stats(request):
     })
 
 
+class _Echo:
+    """A file-like object whose write returns the text, so csv.writer produces one line at a time."""
+
+    def write(self, value):
+        return value
+
+
 @login_required
 def referral_stats_csv(request, table):
-    """The statistics as CSV: counts and service names only, never a person."""
+    """The statistics as CSV: counts and service names only, never a person. Streamed: the rows
+    come from the database in chunks and leave as they come, so memory stays constant."""
     if table not in ("henvisninger", "kontakter") or not selectors.stats_services(request.user).exists():
         raise Http404
     year = _year_param(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    writer = csv.writer(response, delimiter=";")
+    writer = csv.writer(_Echo(), delimiter=";")
+    user = request.user
 
-    def write(row):
-        writer.writerow([_csv_cell(v) for v in row])
+    def line(row):
+        return writer.writerow([_csv_cell(v) for v in row])
 
+    language = translation.get_language()
+
+    def lines():
+        # The body is written after the view has returned: in the request's language still.
+        with translation.override(language):
+            yield from _stats_csv_lines(table, user, year, line)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{table}{"-" + str(year) if year else ""}.csv"'
-    response.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
-    if table == "henvisninger":
-        write([_("Year"), _("Destination service"), _("Referrals")] + [str(label) for _v, _a, label in selectors.STATUS_COLUMNS])
-        for row in selectors.stats_referrals_by_destination(request.user, year=year):
-            write([row["year"], row["service"], row["total"], *row["statuses"]])
-    else:
-        write([_("Year"), _("Registering service"), _("Contacts"), _("Referred on"), _("Referred to"), _("Contacts referred there")])
-        for row in selectors.stats_contacts_referred(request.user, year=year):
-            for dest in row["destinations"] or [{"service": "", "contacts": ""}]:
-                write([row["year"], row["service"], row["contacts"], row["referred"], dest["service"], dest["contacts"]])
     return response
+
+
+def _stats_csv_lines(table, user, year, line):
+    yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
+    if table == "henvisninger":
+        yield line([_("Year"), _("Destination service"), _("Referrals")] + [str(label) for _v, _a, label in selectors.STATUS_COLUMNS])
+        for row in selectors.stats_referrals_by_destination(user, year=year):
+            yield line([row["year"], row["service"], row["total"], *row["statuses"]])
+    else:
+        yield line([_("Year"), _("Registering service"), _("Contacts"), _("Referred on"), _("Referred to"), _("Contacts referred there")])
+        for row in selectors.stats_contacts_referred_rows(user, year=year):
+            for dest in row["destinations"] or [{"service": "", "contacts": ""}]:
+                yield line([row["year"], row["service"], row["contacts"], row["referred"], dest["service"], dest["contacts"]])
 
 
 def _csv_cell(value):
