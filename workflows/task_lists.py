@@ -318,6 +318,8 @@ class TaskListMixin:
         return flows_viewable(self.request.user, self.flow_classes)
 
     def has_view_permission(self, user, obj=None):
+        if obj is not None:
+            return super().has_view_permission(user, obj=obj)
         return any_flow_viewable(user, self.flow_classes)
 
     def get_filterset(self, filterset_class, queryset):

@@ -154,6 +154,12 @@ class TaskPageKeysetTests:
             assert response.status_code == 200
             assert _tasks_listed(response) == first
 
+    def test_it_answers_a_forged_filter_with_the_list_not_an_error(self, client, org):
+        client.force_login(org.caseworker)
+        make_melding(org)
+        response = client.get(reverse("workflow:queue"), {"flow_task": "nope.Flow.step", "created": "'; DROP TABLE x"})
+        assert response.status_code == 200
+
     def test_it_names_no_task_nor_person_in_the_cursor_beyond_a_position(self, client, org):
         client.force_login(org.caseworker)
         for _ in range(26):
