@@ -10,7 +10,8 @@ RUN DJANGO_EMBEDDED=1 python manage.py compilemessages --ignore=.venv -v0 \
  && DJANGO_SECRET_KEY=build-only-build-only-build-only-build-only-build-only \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 CELERY_BROKER_URL=memory:// SITE_URL=https://build.invalid \
     python manage.py collectstatic --noinput -v0
-RUN useradd --system --uid 1000 samhandling && mkdir -p /var/lib/beat && chown samhandling /var/lib/beat
+RUN useradd --system --uid 1000 samhandling \
+    && mkdir -p /var/lib/beat /var/lib/mail-journal && chown samhandling /var/lib/beat /var/lib/mail-journal
 USER samhandling
 EXPOSE 8000
 # The access log leaves out query strings (config/gunicorn.conf.py).

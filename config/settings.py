@@ -363,6 +363,10 @@ REMINDER_RELEASE_RETRY_SECONDS = env.float("REMINDER_RELEASE_RETRY_SECONDS", def
 EMAIL_CLAIM_SECONDS = env.int("EMAIL_CLAIM_SECONDS", default=120)
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=10)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Where a mail worker notes an e-mail the mail server accepted while the database could not record
+# it (notifications.services.email_send). Every mail worker must see the same directory (one host,
+# or a shared volume), or the note cannot stop another host's worker from sending it again.
+EMAIL_JOURNAL_DIR = Path(env.str("EMAIL_JOURNAL_DIR", default=str(BASE_DIR / "var" / "mail-journal")))
 # Test hook for the reliability tests: pause inside delivery so a worker can be killed there.
 REMINDER_DELIVERY_PAUSE_SECONDS = env.float("REMINDER_DELIVERY_PAUSE_SECONDS", default=0.0)
 

@@ -10,6 +10,7 @@ while (``reminders_claim``) and delivers each row in its own transaction; a kill
 expire. Either way the unique key makes a second delivery write nothing.
 """
 import logging
+import os
 import smtplib
 import time
 from contextlib import contextmanager
@@ -500,15 +501,19 @@ def email_send(*, email_id: int) -> str:
        to the mail server while holding those locks, so a withdrawal that commits before the send
        stops it and one that comes later waits for it. Then SENT.
     A worker killed in step 2 rolls it back; the row stays SENDING with its claim, and after the
-    claim (EMAIL_CLAIM_SECONDS) the sweep's requeue gives it to a new attempt. The one window
-    left: a crash after the server's reply and before SENT is committed — microseconds — after
-    which the next attempt sends the same Message-ID again. If only the database failed there, the
-    worker keeps trying to record SENT until it is back, so nothing is sent twice.
+    claim (EMAIL_CLAIM_SECONDS) the sweep's requeue gives it to a new attempt. If the database
+    fails after the server's reply, the worker notes the acceptance in the mail journal
+    (EMAIL_JOURNAL_DIR) and keeps trying to record SENT until the database is back; killed while it
+    waits, it leaves the note, and the next attempt records SENT without sending. The one window
+    left: a worker killed in the microseconds between the server's reply and either the commit or
+    the note; the next attempt then sends the same Message-ID again.
     """
     email = _email_claim(email_id)
     if email is None:
         return ""
     attempt = email.attempts
+    if _journal_holds(email_id):
+        return _email_accepted_earlier(email_id, attempt)
     sent = False
     try:
         with transaction.atomic():
@@ -532,10 +537,56 @@ def email_send(*, email_id: int) -> str:
         if not sent:
             raise  # nothing went out; the claim expires and the requeue tries again
         # The server has the message but the database did not take SENT (it went away in between).
+        # Write that down outside the database first, so a worker killed while it waits for the
+        # database leaves the next attempt a note not to send it again (``_journal_holds``).
+        _journal_write(email_id)
         _email_mark(email_id, attempt, state=Email.State.SENT, sent_at=timezone.now(), claimed_until=None)
+        _journal_forget(email_id)
     except (smtplib.SMTPException, OSError) as exc:
         return _email_attempt_failed(email_id, attempt, exc)
     log.info("e-mail sent id=%s attempt=%s", email_id, attempt)
+    return "sent"
+
+
+def _journal_path(email_id: int):
+    return settings.EMAIL_JOURNAL_DIR / f"{email_id}.accepted"
+
+
+def _journal_write(email_id: int) -> None:
+    """Note, durably, that the mail server accepted e-mail ``email_id`` (a file, fsynced, renamed
+    into place). Best effort: a note that cannot be written only leaves the window it would close."""
+    directory = settings.EMAIL_JOURNAL_DIR
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / f".{email_id}.{os.getpid()}.tmp"
+        with open(tmp, "w") as note:
+            note.write(f"{email_id}\n")
+            note.flush()
+            os.fsync(note.fileno())
+        os.replace(tmp, _journal_path(email_id))
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        log.error("mail journal not written id=%s", email_id, exc_info=True)
+
+
+def _journal_holds(email_id: int) -> bool:
+    return _journal_path(email_id).exists()
+
+
+def _journal_forget(email_id: int) -> None:
+    _journal_path(email_id).unlink(missing_ok=True)
+
+
+def _email_accepted_earlier(email_id: int, attempt: int) -> str:
+    """An interrupted attempt had the message accepted by the mail server (its journal note says
+    so): record SENT without sending it again."""
+    log.warning("e-mail accepted by an interrupted attempt, recorded as sent without sending again id=%s", email_id)
+    _email_mark(email_id, attempt, state=Email.State.SENT, sent_at=timezone.now(), claimed_until=None)
+    _journal_forget(email_id)
     return "sent"
 
 
