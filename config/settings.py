@@ -134,6 +134,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT compilation: the pages ask short queries, and PostgreSQL compiled a coordinator's
+    # counts (estimated dear for their per-row permission lookups) for 260 ms to run them in 120 ms
+    # (bench/bench_referral_lists.py). An "options" given in DATABASE_URL wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Web, the two workers and beat share one file in the quick start: wait on locks instead of failing.
     # IMMEDIATE takes the write lock when a transaction begins: a deferred one that reads first and
