@@ -732,6 +732,8 @@ def measure(stack: Stack, service_id: int) -> dict:
     unexpected_pairs = set(written) - expected_pairs
 
     lateness = [(n["created_at"] - by_id[n["reminder_id"]]["due_at"]).total_seconds() for n in notes]
+    written_at = sorted(n["created_at"] for n in notes)
+    span = (written_at[-1] - written_at[0]).total_seconds() if written_at else 0.0
 
     # E-mails: what the server accepted, matched to notifications by (recipient, bench token).
     token_of = {r["id"]: int(r["key"][len(KEY_PREFIX):]) for r in bench}
@@ -766,7 +768,7 @@ def measure(stack: Stack, service_id: int) -> dict:
         "dup_notes": dup_notes, "dup_pairs": dup_pairs,
         "expected_notes": len(expected_pairs), "written_notes": len(notes),
         "missing_notes": len(missing_pairs), "unexpected_notes": len(unexpected_pairs),
-        "lateness": lateness,
+        "lateness": lateness, "span": span,
         "mail_expected": len(expected_mail), "mail_sent": len(bench_sent),
         "mail_dup_by_notification": sum(v - 1 for k, v in seen_notes.items() if isinstance(k[1], int) and v > 1),
         "mail_dup_notifications": sum(1 for k, v in seen_notes.items() if isinstance(k[1], int) and v > 1),
@@ -1095,7 +1097,8 @@ def report(args, stack, injector, r, unplanned, fault_seconds, drain_seconds, to
     from django.conf import settings
 
     claims = ", ".join(f"{name} {getattr(settings, name)}" for name in
-                       ("REMINDER_CLAIM_SECONDS", "EMAIL_CLAIM_SECONDS", "REMINDER_SWEEP_BATCH", "REMINDER_SWEEP_BUDGET_SECONDS")
+                       ("REMINDER_CLAIM_SECONDS", "EMAIL_CLAIM_SECONDS", "REMINDER_SWEEP_BATCH", "REMINDER_SWEEP_BUDGET_SECONDS",
+                        "REMINDER_SWEEP_PARALLEL")
                        if hasattr(settings, name))
     out = [
         "",
@@ -1129,6 +1132,9 @@ def report(args, stack, injector, r, unplanned, fault_seconds, drain_seconds, to
         *([f"  outbox rows by state: {', '.join(f'{k} {v}' for k, v in sorted(r['outbox'].items()))}"] if r["outbox"] else []),
         f"Lateness (notification created_at - reminder due_at, {len(lateness)} notifications): "
         f"p50 {p50:.1f} s, p95 {p95:.1f} s, max {worst:.1f} s",
+        f"Throughput: notifications written from the first to the last in {r['span']:.1f} s "
+        f"({r['written_notes'] / r['span'] if r['span'] else 0:.0f} per s, "
+        f"{r['delivered'] / r['span'] if r['span'] else 0:.0f} reminders per s)",
     ]
     failures = []
     if r["lost"] or r["missing_notes"]:

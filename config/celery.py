@@ -18,7 +18,9 @@ SWEEPS_QUEUE = "sweeps"
 MAIL_QUEUE = "mail"
 
 BEAT_SCHEDULE = {
-    "sweep-reminders": {"task": "notifications.tasks.sweep_reminders", "schedule": 60.0},
+    # Every 15 s: a tick while sweeps are running finds no free slot and ends at once; a tick after a
+    # Redis restart (which loses queued hand-ons and retries) starts sweeping again within 15 s.
+    "sweep-reminders": {"task": "notifications.tasks.sweep_reminders", "schedule": 15.0},
     "daily-reconsent": {"task": "consent.tasks.create_reconsent_tasks", "schedule": crontab(hour=2, minute=15)},
 }
 # Every beat job runs on the sweeps queue, so a job added to the schedule above is routed with no

@@ -19,7 +19,6 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import DatabaseError, connection, transaction
@@ -139,8 +138,9 @@ def reminders_release(*, reminder_ids) -> int:
     return Reminder.objects.filter(id__in=list(reminder_ids), sent_at__isnull=True).update(claimed_until=None)
 
 
-def _locked_for_share(queryset, column: str = "pk") -> list:
-    """``column`` of ``queryset``'s rows, those rows locked FOR SHARE until the transaction ends.
+def _locked_for_share(queryset, *columns: str) -> list:
+    """``columns`` (default the pk) of ``queryset``'s rows — one value per row for one column, a
+    tuple for several — those rows locked FOR SHARE until the transaction ends.
 
     A share lock lets other readers and deliveries through but makes a DELETE or UPDATE of the
     row (a revoked grant, an ended membership) wait for this transaction, and makes this wait for
@@ -148,14 +148,17 @@ def _locked_for_share(queryset, column: str = "pk") -> list:
     is locked (``OF``), not the rows its filters join (the user, the service). SQLite writes one at
     a time anyway and has no row locks, so there it is a plain read.
     """
-    values = queryset.values_list(column, flat=True)
-    if connection.vendor != "postgresql":
-        return list(values)
-    sql, params = values.query.sql_with_params()
-    table = connection.ops.quote_name(queryset.model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} FOR SHARE OF {table}", params)
-        return [row[0] for row in cursor.fetchall()]
+    columns = columns or ("pk",)
+    values = queryset.values_list(*columns)
+    if connection.vendor == "postgresql":
+        sql, params = values.query.sql_with_params()
+        table = connection.ops.quote_name(queryset.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} FOR SHARE OF {table}", params)
+            rows = cursor.fetchall()
+    else:
+        rows = list(values)
+    return [row[0] for row in rows] if len(columns) == 1 else [tuple(row) for row in rows]
 
 
 def _grant(reminder: Reminder):
@@ -174,8 +177,9 @@ def _members(reminder: Reminder):
     return active_members(reminder.service, role=role)
 
 
-def _lock_recipients(reminder: Reminder, *, user_id: int | None = None) -> list[int]:
-    """The users who may receive ``reminder`` now, with what makes them so locked until commit.
+def _lock_recipients(reminder: Reminder, *, user_id: int | None = None) -> dict[int, str]:
+    """The users who may receive ``reminder`` now, by id, with their e-mail addresses ("" for
+    none), with what makes them so locked until commit.
 
     Locks the service's grant on the subject and the recipients' memberships FOR SHARE (see
     ``_locked_for_share``): a withdrawal or an ended membership that commits before this returns
@@ -184,11 +188,11 @@ def _lock_recipients(reminder: Reminder, *, user_id: int | None = None) -> list[
     Never user.has_perm, which is true for any superuser. ``user_id`` narrows it to one recipient.
     """
     if reminder.service.group_id is None or not _locked_for_share(_grant(reminder)):
-        return []
+        return {}
     members = _members(reminder)
     if user_id is not None:
         members = members.filter(user_id=user_id)
-    return sorted(set(_locked_for_share(members, "user_id")))
+    return dict(_locked_for_share(members, "user_id", "user__email"))
 
 
 def _message_id() -> str:
@@ -202,7 +206,7 @@ def reminder_deliver_one(*, reminder_id: int) -> bool:
     and write nothing. See ``_deliver_locked`` for what delivery does.
     """
     with transaction.atomic():
-        reminder = Reminder.objects.select_for_update(of=("self",)).filter(pk=reminder_id).first()
+        reminder = Reminder.objects.select_for_update(of=("self",)).select_related("service").filter(pk=reminder_id).first()
         emails = _deliver_locked(reminder) if reminder is not None else None
     if emails is None:
         return False
@@ -224,23 +228,24 @@ def _deliver_locked(reminder: Reminder) -> int | None:
         return None
     if settings.REMINDER_DELIVERY_PAUSE_SECONDS:
         time.sleep(settings.REMINDER_DELIVERY_PAUSE_SECONDS)
-    subject = reminder.subject_type.model_class().objects.filter(pk=reminder.subject_id).first()
-    if subject is None:
+    subject_model = ContentType.objects.get_for_id(reminder.subject_type_id).model_class()
+    if not subject_model.objects.filter(pk=reminder.subject_id).exists():
         reminder.cancelled_at = timezone.now()
         reminder.save(update_fields=["cancelled_at"])
         log.info("reminder cancelled: its subject is gone id=%s", reminder.pk)
         return None
-    User = get_user_model()
-    email_ids = []
-    for user in User.objects.filter(pk__in=_lock_recipients(reminder)).order_by("pk"):
-        notification, created = Notification.objects.get_or_create(
-            reminder=reminder,
-            user=user,
-            defaults={"kind": reminder.kind, "message": reminder.message, "url": reminder.url, "reference": reminder.reference,
-                      "topic": reminder.topic, "deadline_at": reminder.deadline_at},
-        )
-        if created and user.email:
-            email_ids.append(Email.objects.create(notification=notification, message_id=_message_id()).pk)
+    recipients = _lock_recipients(reminder)
+    # None yet, as a rule: the row lock keeps out every other delivery, and a delivered one is sent.
+    already = set(Notification.objects.filter(reminder=reminder).values_list("user_id", flat=True))
+    notifications = Notification.objects.bulk_create([
+        Notification(reminder=reminder, user_id=user_id, kind=reminder.kind, message=reminder.message, url=reminder.url,
+                     reference=reminder.reference, topic=reminder.topic, deadline_at=reminder.deadline_at)
+        for user_id in sorted(recipients) if user_id not in already
+    ])
+    emails = Email.objects.bulk_create([
+        Email(notification=notification, message_id=_message_id()) for notification in notifications if recipients[notification.user_id]
+    ])
+    email_ids = [email.pk for email in emails]
     Reminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now(), claimed_until=None, attempts=F("attempts") + 1)
     transaction.on_commit(lambda: _emails_enqueue(email_ids))
     return len(email_ids)
@@ -357,7 +362,7 @@ def _sweep_row_by_row(stop_at: float) -> tuple[int, bool]:
         try:
             with transaction.atomic():
                 reminder = (
-                    _due_reminders().exclude(id__in=failed).order_by("due_at", "id")
+                    _due_reminders().exclude(id__in=failed).order_by("due_at", "id").select_related("service")
                     .select_for_update(skip_locked=True, of=("self",)).first()
                 )
                 if reminder is None:

@@ -54,7 +54,7 @@ def send_email(email_id: int):
 
 @shared_task(name="notifications.tasks.deliver_reminder")
 def deliver_reminder(reminder_id: int):
-    """Deliver one reminder now, without waiting for the minute's sweep (an alarm that must reach
+    """Deliver one reminder now, without waiting for the next sweep (an alarm that must reach
     its readers at once). The sweep still delivers it if this never runs, and never twice."""
     from notifications.services import reminder_deliver_one
 

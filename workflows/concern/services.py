@@ -399,7 +399,7 @@ def _alarm_leaders_now(concern: Concern) -> Reminder:
     """An acute concern reaches the receiving service's leaders at once, in-app and by e-mail.
 
     The alarm is a reminder row written in the sending transaction (so it exists exactly when the
-    concern was sent) and delivered as soon as that commits, not at the next minute's sweep. If the
+    concern was sent) and delivered as soon as that commits, not at the next sweep. If the
     queue is down, the sweep delivers it; the row's lock and ``sent_at`` make it once either way.
     Its text names the case by its reference only (the e-mail subject names nothing).
     """
