@@ -305,6 +305,16 @@ class Referral(models.Model):
                 fields=["routing_service", "next_deadline_at", "id"], name="referral_routing_deadline_idx",
                 condition=models.Q(next_deadline_at__isnull=False),
             ),
+            # The statistics count a service's referrals per year, destination and status, once
+            # per role: each from its index alone (an index-only scan), never from the table.
+            models.Index(fields=["sender_service", "sent_at"], include=["target_service", "status"], name="referral_stats_sender_idx"),
+            models.Index(fields=["routing_service", "sent_at"], include=["target_service", "status", "sender_service"],
+                         name="referral_stats_routing_idx"),
+            models.Index(fields=["target_service", "sent_at"], include=["status", "sender_service", "routing_service"],
+                         name="referral_stats_target_idx"),
+            # Where a contact was referred to (the contact statistics), from the index alone.
+            models.Index(fields=["contact"], include=["target_service"], condition=models.Q(contact__isnull=False),
+                         name="referral_contact_targets_idx"),
         ]
 
     def __str__(self):
