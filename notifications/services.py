@@ -13,6 +13,7 @@ import logging
 import os
 import smtplib
 import time
+from collections import defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
 from email.utils import make_msgid
@@ -20,18 +21,23 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import EmailMessage
-from django.db import DatabaseError, connection, transaction
+from django.core.exceptions import EmptyResultSet
+from django.core.mail import EmailMessage, get_connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from notifications.models import Email, Notification, Reminder
-from org.access import active_members
+from org.access import active_members, active_members_of
 from org.models import Membership
 
 log = logging.getLogger(__name__)
+
+# The errors that mean "the database is away" (a restart, a lost connection, a failover), not "this
+# row is bad": a sweep stops on them (and tries again soon) instead of blaming the row.
+DATABASE_AWAY = (OperationalError, InterfaceError)
 
 
 def system_text(msgid: str, **params) -> str:
@@ -151,7 +157,10 @@ def _locked_for_share(queryset, *columns: str) -> list:
     columns = columns or ("pk",)
     values = queryset.values_list(*columns)
     if connection.vendor == "postgresql":
-        sql, params = values.query.sql_with_params()
+        try:
+            sql, params = values.query.sql_with_params()
+        except EmptyResultSet:
+            return []  # a filter such as ``__in=[]``: no rows, nothing to lock
         table = connection.ops.quote_name(queryset.model._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} FOR SHARE OF {table}", params)
@@ -195,6 +204,40 @@ def _lock_recipients(reminder: Reminder, *, user_id: int | None = None) -> dict[
     return dict(_locked_for_share(members, "user_id", "user__email"))
 
 
+def _lock_recipients_of(reminders) -> dict[int, dict[int, str]]:
+    """``_lock_recipients`` for several reminders at once, in two queries: by reminder id, the users
+    who may receive it now and their addresses. Locks the same rows (and may share-lock a few more:
+    another reminder's grant read with these), so it serialises with a withdrawal just the same."""
+    from guardian.models import GroupObjectPermission
+
+    reminders = [r for r in reminders if r.service.group_id is not None]
+    if not reminders:
+        return {}
+    def grant_of(r):
+        app_label, _dot, codename = r.required_perm.rpartition(".")
+        return r.service.group_id, r.subject_type_id, str(r.subject_id), app_label, codename
+
+    wanted = {grant_of(r) for r in reminders}
+    grants = GroupObjectPermission.objects.filter(
+        group_id__in={key[0] for key in wanted}, content_type_id__in={key[1] for key in wanted},
+        object_pk__in={key[2] for key in wanted}, permission__codename__in={key[4] for key in wanted},
+    )
+    granted = set(_locked_for_share(grants, "group_id", "content_type_id", "object_pk", "permission__content_type__app_label",
+                                    "permission__codename"))
+    reminders = [r for r in reminders if grant_of(r) in granted]
+    if not reminders:
+        return {}
+    members = _locked_for_share(active_members_of({r.service_id for r in reminders}), "service_id", "user_id", "user__email", "role")
+    recipients = {}
+    for reminder in reminders:
+        leaders_only = reminder.audience == Reminder.Audience.LEADERS
+        recipients[reminder.pk] = {
+            user_id: email or "" for service_id, user_id, email, role in members
+            if service_id == reminder.service_id and (not leaders_only or role == Membership.Role.LEADER)
+        }
+    return recipients
+
+
 def _message_id() -> str:
     return make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "samhandling.local")
 
@@ -215,40 +258,57 @@ def reminder_deliver_one(*, reminder_id: int) -> bool:
 
 
 def _deliver_locked(reminder: Reminder) -> int | None:
-    """Deliver ``reminder``, whose row the caller's transaction has locked; returns how many
-    e-mails it queued, or None when nothing was delivered (already sent or cancelled, or its
-    subject is gone: then it is cancelled).
+    """Deliver ``reminder``, whose row the caller's transaction has locked: ``_deliver_all_locked``
+    of one."""
+    return _deliver_all_locked([reminder])[reminder.pk]
 
-    Locks the recipients' access (``_lock_recipients``), so it serialises with a withdrawal.
+
+def _deliver_all_locked(reminders) -> dict[int, int | None]:
+    """Deliver ``reminders``, whose rows the caller's transaction has locked. Returns, by reminder
+    id, how many e-mails it queued, or None when nothing was delivered (already sent or cancelled,
+    or its subject is gone: then it is cancelled).
+
+    Locks the recipients' access (``_lock_recipients_of``), so it serialises with a withdrawal.
     Writes each recipient's notification and, for a recipient with an address, its e-mail's outbox
     row, and enqueues the e-mails after the commit; an enqueue that fails is logged and left to
-    the sweep's requeue, the delivery stands.
+    the sweep's requeue, the delivery stands. A few queries for the lot, however many rows.
     """
-    if reminder.sent_at or reminder.cancelled_at:
-        return None
+    outcome: dict[int, int | None] = {r.pk: None for r in reminders}
+    live = [r for r in reminders if not r.sent_at and not r.cancelled_at]
+    if not live:
+        return outcome
     if settings.REMINDER_DELIVERY_PAUSE_SECONDS:
         time.sleep(settings.REMINDER_DELIVERY_PAUSE_SECONDS)
-    subject_model = ContentType.objects.get_for_id(reminder.subject_type_id).model_class()
-    if not subject_model.objects.filter(pk=reminder.subject_id).exists():
-        reminder.cancelled_at = timezone.now()
-        reminder.save(update_fields=["cancelled_at"])
-        log.info("reminder cancelled: its subject is gone id=%s", reminder.pk)
-        return None
-    recipients = _lock_recipients(reminder)
-    # None yet, as a rule: the row lock keeps out every other delivery, and a delivered one is sent.
-    already = set(Notification.objects.filter(reminder=reminder).values_list("user_id", flat=True))
+    subjects_by_type = defaultdict(set)
+    for reminder in live:
+        subjects_by_type[reminder.subject_type_id].add(reminder.subject_id)
+    present = set()
+    for type_id, subject_ids in subjects_by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        present |= {(type_id, pk) for pk in model.objects.filter(pk__in=subject_ids).values_list("pk", flat=True)}
+    gone = [r.pk for r in live if (r.subject_type_id, r.subject_id) not in present]
+    if gone:
+        Reminder.objects.filter(pk__in=gone).update(cancelled_at=timezone.now())
+        for reminder_id in gone:
+            log.info("reminder cancelled: its subject is gone id=%s", reminder_id)
+        live = [r for r in live if r.pk not in gone]
+    recipients = _lock_recipients_of(live)
+    # None yet, as a rule: the row locks keep out every other delivery, and a delivered one is sent.
+    already = set(Notification.objects.filter(reminder__in=live).values_list("reminder_id", "user_id"))
     notifications = Notification.objects.bulk_create([
         Notification(reminder=reminder, user_id=user_id, kind=reminder.kind, message=reminder.message, url=reminder.url,
                      reference=reminder.reference, topic=reminder.topic, deadline_at=reminder.deadline_at)
-        for user_id in sorted(recipients) if user_id not in already
+        for reminder in live for user_id in sorted(recipients.get(reminder.pk, {})) if (reminder.pk, user_id) not in already
     ])
-    emails = Email.objects.bulk_create([
-        Email(notification=notification, message_id=_message_id()) for notification in notifications if recipients[notification.user_id]
-    ])
+    to_email = [n for n in notifications if recipients[n.reminder_id][n.user_id]]
+    emails = Email.objects.bulk_create([Email(notification=n, message_id=_message_id()) for n in to_email])
+    Reminder.objects.filter(pk__in=[r.pk for r in live]).update(sent_at=timezone.now(), claimed_until=None, attempts=F("attempts") + 1)
+    outcome.update({reminder.pk: 0 for reminder in live})
+    for notification in to_email:
+        outcome[notification.reminder_id] += 1
     email_ids = [email.pk for email in emails]
-    Reminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now(), claimed_until=None, attempts=F("attempts") + 1)
     transaction.on_commit(lambda: _emails_enqueue(email_ids))
-    return len(email_ids)
+    return outcome
 
 
 def _emails_enqueue(email_ids) -> int:
@@ -280,6 +340,7 @@ def emails_requeue(*, older_than_seconds: int = 60, limit: int = 500) -> int:
         .order_by("created_at")
         .values_list("id", flat=True)[:limit]
     )
+    _journal_prune()
     return _emails_enqueue(ids)
 
 
@@ -293,15 +354,16 @@ def reminders_sweep_run(*, limit: int | None = None, budget_seconds: float | Non
     """Deliver due reminders until none is left or the time budget is spent. Returns the number
     delivered and whether the budget ran out first (due rows may be left for another sweep).
 
-    A row whose delivery fails with anything but a database error is counted (``attempts``), logged
-    and left for the next sweep; this one goes on without it. A database error stops the sweep
-    (the database is away); what it had not committed is rolled back, and on SQLite its claims
-    released. ``limit`` is the SQLite claim's batch size (REMINDER_SWEEP_BATCH).
+    A row whose delivery fails (anything but the database being away) is counted (``attempts``),
+    logged and left for the next sweep; this one goes on without it. The database going away
+    (``DATABASE_AWAY``) stops the sweep; what it had not committed is rolled back, and on SQLite its
+    claims released. ``limit`` is how many rows one transaction (PostgreSQL) or claim (SQLite)
+    takes (REMINDER_SWEEP_BATCH).
     """
     budget = settings.REMINDER_SWEEP_BUDGET_SECONDS if budget_seconds is None else budget_seconds
     stop_at = time.monotonic() + budget
     if connection.features.has_select_for_update_skip_locked:
-        return _sweep_row_by_row(stop_at)
+        return _sweep_row_by_row(stop_at, limit)
     return _sweep_by_claims(stop_at, limit)
 
 
@@ -352,36 +414,55 @@ def _due_reminders():
     return Reminder.objects.filter(sent_at__isnull=True, cancelled_at__isnull=True, due_at__lte=timezone.now())
 
 
-def _sweep_row_by_row(stop_at: float) -> tuple[int, bool]:
-    """PostgreSQL: take the most overdue row no one else holds, deliver it, commit; again, until
-    none is left or, after at least one row, the budget is spent."""
+def _sweep_row_by_row(stop_at: float, limit: int | None) -> tuple[int, bool]:
+    """PostgreSQL: take the most overdue rows no one else holds (up to ``limit``), deliver them,
+    commit; again, until none is left or, after at least one batch, the budget is spent. A batch
+    that fails is delivered again row by row, each in its own transaction, to find the bad row."""
+    limit = limit or settings.REMINDER_SWEEP_BATCH
     delivered = 0
     failed: set[int] = set()
     while True:
-        taken = None
+        taken = []
         try:
             with transaction.atomic():
-                reminder = (
+                batch = list(
                     _due_reminders().exclude(id__in=failed).order_by("due_at", "id").select_related("service")
-                    .select_for_update(skip_locked=True, of=("self",)).first()
+                    .select_for_update(skip_locked=True, of=("self",))[:limit]
                 )
-                if reminder is None:
+                if not batch:
                     return delivered, False
-                taken = reminder.pk
-                emails = _deliver_locked(reminder)
-        except DatabaseError:
-            raise  # the database is away: stop; PostgreSQL has rolled back the open delivery
+                taken = [r.pk for r in batch]
+                outcome = _deliver_all_locked(batch)
+        except DATABASE_AWAY:
+            raise  # the database is away: stop; PostgreSQL has rolled back the open batch
         except Exception:
-            if taken is None:
+            if not taken:
                 raise
-            _delivery_failed(taken)
-            failed.add(taken)
-            continue
-        if emails is not None:
-            delivered += 1
-            log.info("reminder delivered id=%s e-mails=%s", taken, emails)
+            log.warning("reminder batch failed, delivering its %s rows one by one", len(taken), exc_info=True)
+            delivered += _deliver_each(taken, failed)
+        else:
+            for reminder_id, emails in outcome.items():
+                if emails is not None:
+                    delivered += 1
+                    log.info("reminder delivered id=%s e-mails=%s", reminder_id, emails)
         if time.monotonic() >= stop_at:
             return delivered, True
+
+
+def _deliver_each(reminder_ids, failed: set[int]) -> int:
+    """Deliver each reminder in its own transaction; one that fails is counted, logged, added to
+    ``failed`` and left for the next sweep. Returns how many were delivered."""
+    delivered = 0
+    for reminder_id in reminder_ids:
+        try:
+            if reminder_deliver_one(reminder_id=reminder_id):
+                delivered += 1
+        except DATABASE_AWAY:
+            raise
+        except Exception:
+            _delivery_failed(reminder_id)
+            failed.add(reminder_id)
+    return delivered
 
 
 def _delivery_failed(reminder_id: int) -> None:
@@ -403,14 +484,8 @@ def _sweep_by_claims(stop_at: float, limit: int | None) -> tuple[int, bool]:
         pending = list(batch)
         try:
             for reminder_id in batch:
-                try:
-                    if reminder_deliver_one(reminder_id=reminder_id):
-                        delivered += 1
-                except DatabaseError:
-                    raise  # the database is away: stop, the finally releases what is left
-                except Exception:
-                    _delivery_failed(reminder_id)
-                    failed.add(reminder_id)
+                # A database away stops the sweep; the finally releases what is left.
+                delivered += _deliver_each([reminder_id], failed)
                 pending.remove(reminder_id)
         finally:
             if pending:
@@ -506,12 +581,13 @@ def email_send(*, email_id: int) -> str:
        to the mail server while holding those locks, so a withdrawal that commits before the send
        stops it and one that comes later waits for it. Then SENT.
     A worker killed in step 2 rolls it back; the row stays SENDING with its claim, and after the
-    claim (EMAIL_CLAIM_SECONDS) the sweep's requeue gives it to a new attempt. If the database
-    fails after the server's reply, the worker notes the acceptance in the mail journal
-    (EMAIL_JOURNAL_DIR) and keeps trying to record SENT until the database is back; killed while it
-    waits, it leaves the note, and the next attempt records SENT without sending. The one window
-    left: a worker killed in the microseconds between the server's reply and either the commit or
-    the note; the next attempt then sends the same Message-ID again.
+    claim (EMAIL_CLAIM_SECONDS) the sweep's requeue gives it to a new attempt. The moment the
+    server has accepted the message, the worker notes it in the mail journal (EMAIL_JOURNAL_DIR),
+    before anything else (the SMTP goodbye, the database): killed after that, or unable to record
+    SENT because the database went away (it keeps trying until the database is back), it leaves
+    the note, and the next attempt records SENT without sending. The note is removed once SENT is
+    committed. The one window left: a worker killed between the server's reply and the note (the
+    time to read a reply and write a small file); the next attempt then sends the same Message-ID again.
     """
     email = _email_claim(email_id)
     if email is None:
@@ -533,8 +609,7 @@ def email_send(*, email_id: int) -> str:
                 return _email_drop(email, Email.Reason.NO_ACCESS)
             if not user.email:
                 return _email_drop(email, Email.Reason.NO_ADDRESS)
-            message = _email_message(email, user.email)
-            message.send()
+            _smtp_deliver(_email_message(email, user.email), email_id)
             sent = True
             email.state, email.sent_at, email.claimed_until = Email.State.SENT, timezone.now(), None
             email.save(update_fields=["state", "sent_at", "claimed_until"])
@@ -542,15 +617,37 @@ def email_send(*, email_id: int) -> str:
         if not sent:
             raise  # nothing went out; the claim expires and the requeue tries again
         # The server has the message but the database did not take SENT (it went away in between).
-        # Write that down outside the database first, so a worker killed while it waits for the
-        # database leaves the next attempt a note not to send it again (``_journal_holds``).
-        _journal_write(email_id)
+        # The journal note stays until it does (``_journal_holds``): a worker killed meanwhile
+        # leaves the next attempt the note not to send it again.
         _email_mark(email_id, attempt, state=Email.State.SENT, sent_at=timezone.now(), claimed_until=None)
-        _journal_forget(email_id)
     except (smtplib.SMTPException, OSError) as exc:
         return _email_attempt_failed(email_id, attempt, exc)
+    _journal_forget(email_id)
     log.info("e-mail sent id=%s attempt=%s", email_id, attempt)
     return "sent"
+
+
+def _smtp_deliver(message: EmailMessage, email_id: int) -> None:
+    """Hand ``message`` to the mail server; returns once the server has accepted it (250 to DATA),
+    after noting that in the mail journal (``_journal_write``) and only then saying goodbye (QUIT),
+    so a worker killed anywhere after the note leaves it for the next attempt. A goodbye that
+    fails changes nothing: the server has the message."""
+    backend = get_connection()
+    backend.open()
+    try:
+        backend.send_messages([message])
+    except BaseException:
+        _close_quietly(backend)
+        raise
+    _journal_write(email_id)
+    _close_quietly(backend)
+
+
+def _close_quietly(backend) -> None:
+    try:
+        backend.close()
+    except Exception:  # noqa: BLE001 - after the server's answer nothing here matters
+        log.warning("mail server connection not closed cleanly", exc_info=True)
 
 
 def _journal_path(email_id: int):
@@ -584,6 +681,23 @@ def _journal_holds(email_id: int) -> bool:
 
 def _journal_forget(email_id: int) -> None:
     _journal_path(email_id).unlink(missing_ok=True)
+
+
+def _journal_prune() -> int:
+    """Remove the notes of e-mails the database has settled (a worker killed between the commit of
+    SENT and the note's removal leaves one behind); returns how many."""
+    directory = settings.EMAIL_JOURNAL_DIR
+    try:
+        noted = {int(path.stem): path for path in directory.glob("*.accepted") if path.stem.isdigit()}
+    except OSError:
+        return 0
+    if not noted:
+        return 0
+    open_ids = set(Email.objects.filter(pk__in=noted, state__in=[Email.State.QUEUED, Email.State.SENDING]).values_list("pk", flat=True))
+    settled = [path for email_id, path in noted.items() if email_id not in open_ids]
+    for path in settled:
+        path.unlink(missing_ok=True)
+    return len(settled)
 
 
 def _email_accepted_earlier(email_id: int, attempt: int) -> str:

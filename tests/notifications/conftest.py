@@ -80,6 +80,7 @@ def start_worker(broker, mail_dir, tmp_path):
             CELERY_BROKER_URL=os.environ["REDIS_URL"],
             TEST_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
             EMAIL_FILE_PATH=str(mail_dir),
+            EMAIL_JOURNAL_DIR=str(tmp_path / "mail-journal"),  # one per test, shared by its workers
         )
         env.update({k: str(v) for k, v in settings_env.items()})
         worker = Worker(name, env, tmp_path, concurrency, queues=queues, app=app, extra_args=extra_args)

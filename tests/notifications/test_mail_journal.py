@@ -132,3 +132,37 @@ def test_an_email_accepted_while_the_database_was_away_is_not_sent_again_after_i
     assert in_flight.attempts == 2
     assert f"recorded as sent without sending again id={in_flight.pk}" in fresh.log()
     assert not any(journal.glob("*.accepted")), "the note is removed once the database has it"
+
+
+def test_an_email_is_not_sent_again_when_its_worker_is_killed_after_the_server_accepted_it(
+    committed_org, start_worker, mail_dir, tmp_path
+):
+    """Killed after the server's 250 and before the application recorded SENT (here: while the
+    server takes its time over the goodbye), the worker has already noted the acceptance."""
+    org = committed_org
+    journal = tmp_path / "mail-journal"  # start_worker's default for this test's workers
+    make_melding(org)
+    reminder = Reminder.objects.get(due_at__lte=timezone.now(), sent_at__isnull=True)
+    assert reminder_deliver_one(reminder_id=reminder.pk)
+    emails = Email.objects.filter(notification__reminder=reminder)
+
+    doomed = start_worker(
+        "slow-goodbye", concurrency=1, queues=MAIL_QUEUE, EMAIL_CLAIM_SECONDS=3,
+        TEST_EMAIL_BACKEND="tests.notifications.worker_fakes.SlowGoodbyeFileBackend", TEST_EMAIL_CLOSE_DELAY_SECONDS=30,
+    )
+    wait_until(lambda: len(sent_mail(mail_dir)) == 1, "the server to accept the first e-mail")
+    doomed.kill()
+    in_flight = emails.get(state=Email.State.SENDING)
+    assert in_flight.attempts == 1 and [p.name for p in journal.glob("*.accepted")] == [f"{in_flight.pk}.accepted"]
+
+    fresh = start_worker("fresh", concurrency=2, queues=ALL_QUEUES, EMAIL_CLAIM_SECONDS=3)
+    wait_until(lambda: timezone.now() > in_flight.claimed_until, "the interrupted attempt's claim to expire", timeout=10)
+    enqueue(SWEEP)  # the next beat tick requeues it
+    wait_until(lambda: not emails.exclude(state=Email.State.SENT).exists(), "both e-mails to be recorded sent")
+
+    assert sent_mail(mail_dir) == sorted([org.caseworker.email, org.bv_leader.email])
+    texts = _mail_texts(mail_dir)
+    for email in emails:
+        assert sum(f"Message-ID: {email.message_id}" in text for text in texts) == 1
+    assert f"recorded as sent without sending again id={in_flight.pk}" in fresh.log()
+    assert not any(journal.glob("*.accepted"))

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from config.celery import app as celery_app
 from notifications.models import Email, Notification, Reminder
@@ -187,13 +188,38 @@ class SweepBatchTests:
             assert not Reminder.objects.filter(due_at__lte=SENT, sent_at__isnull=True).exists()
 
     def test_it_stops_when_its_time_budget_is_spent_and_says_rows_are_left(self, org):
-        # PostgreSQL delivers row by row and stops after the first; SQLite after its first claimed batch.
-        first = 1 if connection.vendor == "postgresql" else 2
+        # One batch of two (a transaction on PostgreSQL, a claim on SQLite), then it stops.
         with time_machine.travel(SENT, tick=False):
             due_reminders(org, 5)
-            assert reminders_sweep_run(limit=2, budget_seconds=0) == (first, True)
-            assert Reminder.objects.filter(due_at__lte=SENT, sent_at__isnull=True, claimed_until__isnull=True).count() == 5 - first
-            assert reminders_sweep_run(limit=2) == (5 - first, False)
+            assert reminders_sweep_run(limit=2, budget_seconds=0) == (2, True)
+            assert Reminder.objects.filter(due_at__lte=SENT, sent_at__isnull=True, claimed_until__isnull=True).count() == 3
+            assert reminders_sweep_run(limit=2) == (3, False)
+
+    def test_a_batch_costs_the_same_queries_for_three_reminders_as_for_thirty(self, org, postgresql_only):
+        def sweep_queries() -> int:
+            with CaptureQueriesContext(connection) as queries:
+                delivered, more = reminders_sweep_run(limit=50)
+            assert not more and not Reminder.objects.filter(due_at__lte=SENT, sent_at__isnull=True).exists()
+            return delivered, len(queries)
+
+        with time_machine.travel(SENT, tick=False):
+            first = due_reminders(org, 3)
+            few = sweep_queries()
+            # Thirty more on two subjects: a new melding's arrival reminder, twenty to its staff, nine to leaders.
+            second = make_melding(org)
+            for i in range(29):
+                leaders = i < 9
+                reminder_schedule(
+                    key=f"{'leaders' if leaders else 'more'}:{i}", obligation="more", kind=Reminder.Kind.REMINDER,
+                    message=f"Påminnelse {i}", service=org.barnevern,
+                    audience=Reminder.Audience.LEADERS if leaders else Reminder.Audience.STAFF,
+                    subject=first if leaders else second, required_perm=HANDLER, due_at=SENT - timedelta(minutes=1),
+                )
+            many = sweep_queries()
+        assert (few[0], many[0]) == (3, 30)
+        assert few[1] == many[1] <= 13, (few, many)  # two batches (one empty) and their savepoints
+        leaders = Notification.objects.filter(reminder__key__startswith="leaders:")
+        assert set(leaders.values_list("user_id", flat=True)) == {org.bv_leader.pk}
 
     def test_it_releases_a_failing_reminder_for_the_next_sweep(self, org, caplog):
         with time_machine.travel(SENT, tick=False):

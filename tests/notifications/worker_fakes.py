@@ -20,3 +20,13 @@ class SlowFileBackend(EmailBackend):
     def send_messages(self, email_messages):
         time.sleep(float(os.environ.get("TEST_EMAIL_DELAY_SECONDS", "0.5")) * len(email_messages))
         return super().send_messages(email_messages)
+
+
+class SlowGoodbyeFileBackend(EmailBackend):
+    """Django's file backend behind a mail server that accepts a message at once but takes
+    TEST_EMAIL_CLOSE_DELAY_SECONDS to answer the goodbye (QUIT): a worker can be killed after the
+    server has the message and before the application has recorded it."""
+
+    def close(self):
+        time.sleep(float(os.environ.get("TEST_EMAIL_CLOSE_DELAY_SECONDS", "0.5")))
+        return super().close()
