@@ -129,7 +129,8 @@ def task_badge_counts(user, flow_classes) -> dict:
     services = active_memberships(user).annotate(pk_text=Cast("service_id", CharField())).values("pk_text")
     inbox = Task.objects.filter(owner=user, status=STATUS.ASSIGNED, process__flow_class__in=flows)
     queue = Task.objects.filter(**_service_task_filter(services), process__flow_class__in=flows)
-    inbox_sql, inbox_params = inbox.order_by().values("pk")[: BADGE_CAP + 1].query.sql_with_params()
+    # In the inbox index's order, so it is the index read (not the owner's every task, finished ones too).
+    inbox_sql, inbox_params = inbox.order_by("-created", "-pk").values("pk")[: BADGE_CAP + 1].query.sql_with_params()
     queue_sql, queue_params = queue.order_by().values("pk")[: BADGE_CAP + 1].query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
