@@ -637,10 +637,26 @@ def _smtp_deliver(message: EmailMessage, email_id: int) -> None:
     try:
         backend.send_messages([message])
     except BaseException:
-        _close_quietly(backend)
+        _abort(backend)
         raise
     _journal_write(email_id)
     _close_quietly(backend)
+
+
+def _abort(backend) -> None:
+    """Drop the mail server connection without a goodbye. Anything that interrupts the wait for the
+    server's answer (a timeout, the worker told to stop) must leave the server a closed connection:
+    a server still deciding then discards the message. A polite QUIT would keep the connection
+    open until the server answers the message, and it would accept a message the next attempt sends again."""
+    smtp = getattr(backend, "connection", None)
+    if smtp is None or not hasattr(smtp, "sock"):
+        _close_quietly(backend)  # not an SMTP backend (files, memory): nothing is waiting
+        return
+    try:
+        smtp.close()  # smtplib: closes the socket, sends nothing
+    except Exception:  # noqa: BLE001 - the connection is being dropped anyway
+        pass
+    backend.connection = None
 
 
 def _close_quietly(backend) -> None:
