@@ -671,8 +671,11 @@ def _journal_path(email_id: int):
 
 
 def _journal_write(email_id: int) -> None:
-    """Note, durably, that the mail server accepted e-mail ``email_id`` (a file, fsynced, renamed
-    into place). Best effort: a note that cannot be written only leaves the window it would close."""
+    """Note that the mail server accepted e-mail ``email_id``: a file, renamed into place (from then
+    on it survives the worker's death), then fsynced (from then on an operating system crash too).
+    The rename comes first because every moment before it is a moment in which a killed worker
+    leaves the e-mail to be sent again. Best effort: a note that cannot be written only leaves the
+    window it would close."""
     directory = settings.EMAIL_JOURNAL_DIR
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -680,8 +683,8 @@ def _journal_write(email_id: int) -> None:
         with open(tmp, "w") as note:
             note.write(f"{email_id}\n")
             note.flush()
+            os.replace(tmp, _journal_path(email_id))
             os.fsync(note.fileno())
-        os.replace(tmp, _journal_path(email_id))
         dir_fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
