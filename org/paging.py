@@ -48,6 +48,16 @@ def _value(row, field: str):
     return row
 
 
+def rows_after(qs, field: str, key: tuple, *, descending: bool):
+    """The rows of ``qs`` that come after the row ``key`` (its sort key and id, as ``cursor_decode``
+    gives them) in the order by ``field`` then id."""
+    value, pk = key
+    if descending:
+        # The redundant ``__lte`` lets the index start at the cursor instead of filtering up to it.
+        return qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}), **{f"{field}__lte": value})
+    return qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}), **{f"{field}__gte": value})
+
+
 def keyset_page(qs, field: str, cursor: str | None, *, descending: bool, page_size: int = PAGE_SIZE):
     """One page of ``qs`` ordered by ``field`` then id, after ``cursor``. Returns ``(rows, next_cursor)``.
 
@@ -60,11 +70,7 @@ def keyset_page(qs, field: str, cursor: str | None, *, descending: bool, page_si
     qs = qs.filter(**{f"{field}__isnull": False})
     key = cursor_decode(cursor)
     if key:
-        if descending:
-            # The redundant ``__lte`` lets the index start at the cursor instead of filtering up to it.
-            qs = qs.filter(Q(**{f"{field}__lt": key[0]}) | Q(**{field: key[0], "pk__lt": key[1]}), **{f"{field}__lte": key[0]})
-        else:
-            qs = qs.filter(Q(**{f"{field}__gt": key[0]}) | Q(**{field: key[0], "pk__gt": key[1]}), **{f"{field}__gte": key[0]})
+        qs = rows_after(qs, field, key, descending=descending)
     qs = qs.order_by(F(field).desc(), "-pk") if descending else qs.order_by(field, "pk")
     rows = list(qs[: page_size + 1])
     more = len(rows) > page_size

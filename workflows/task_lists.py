@@ -19,11 +19,8 @@ The subclasses also name viewflow's untranslated columns ("Brief", "Process brie
 through gettext, and name a task's person where the user holds a role on its case
 (task_list_persons_show).
 """
-import base64
-import binascii
 import functools
 from dataclasses import dataclass, field
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -46,7 +43,7 @@ from viewflow.workflow.status import STATUS
 
 from org.access import member_service_ids
 from org.models import Service
-from org.paging import PAGE_SIZE
+from org.paging import PAGE_SIZE, cursor_decode, cursor_encode, rows_after
 from org.permissions import HANDLE_TASKS_PERM
 from workflows.list_persons import list_persons_show
 from workflows.processes import processes, task_related
@@ -143,35 +140,6 @@ def task_badge_counts(user, flow_classes) -> dict:
 
 # --- keyset pages ---------------------------------------------------------------------------------
 
-def _cursor_encode(value: datetime, pk: int) -> str:
-    """An opaque cursor naming the row (value, pk): URL-safe base64 of "<pk>|<ISO time>"; it names
-    a task's position in the list, nothing about a person."""
-    return base64.urlsafe_b64encode(f"{pk}|{value.isoformat()}".encode()).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str | None) -> tuple[datetime, int] | None:
-    """The (value, pk) a cursor names, or None for none or a forged one (the list's first page)."""
-    if not cursor or len(cursor) > 200:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        pk, _sep, when = raw.partition("|")
-        value = datetime.fromisoformat(when)
-        if value.tzinfo is None:
-            return None
-        return value, int(pk)
-    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
-        return None
-
-
-def _after(qs, field_name: str, key, *, descending: bool):
-    value, pk = key
-    if descending:
-        # The redundant ``__lte`` lets the index start at the cursor instead of filtering up to it.
-        return qs.filter(Q(**{f"{field_name}__lt": value}) | Q(**{field_name: value, "pk__lt": pk}), **{f"{field_name}__lte": value})
-    return qs.filter(Q(**{f"{field_name}__gt": value}) | Q(**{field_name: value, "pk__gt": pk}), **{f"{field_name}__gte": value})
-
-
 def _ordered(qs, field_name: str, *, descending: bool):
     return qs.order_by(F(field_name).desc(), "-pk") if descending else qs.order_by(field_name, "pk")
 
@@ -205,25 +173,25 @@ def keyset_task_page(qs, field_name: str, *, after: str | None = None, before: s
     after the cursor ``after`` (older rows), or just before ``before`` (newer rows). One query
     whatever the list's length; a forged cursor gives the first page."""
     qs = qs.filter(**{f"{field_name}__isnull": False})
-    after_key, before_key = _cursor_decode(after), _cursor_decode(before)
+    after_key, before_key = cursor_decode(after), cursor_decode(before)
     if after_key is not None:
-        rows = list(_ordered(_after(qs, field_name, after_key, descending=True), field_name, descending=True)[: page_size + 1])
+        rows = list(_ordered(rows_after(qs, field_name, after_key, descending=True), field_name, descending=True)[: page_size + 1])
         more = len(rows) > page_size
         rows = rows[:page_size]
-        previous = _cursor_encode(getattr(rows[0], field_name), rows[0].pk) if rows else after
-        following = _cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if more else None
+        previous = cursor_encode(getattr(rows[0], field_name), rows[0].pk) if rows else after
+        following = cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if more else None
         return KeysetPage(rows, next_cursor=following, previous_cursor=previous, number=2)
     if before_key is not None:
-        rows = list(_ordered(_after(qs, field_name, before_key, descending=False), field_name, descending=False)[: page_size + 1])
+        rows = list(_ordered(rows_after(qs, field_name, before_key, descending=False), field_name, descending=False)[: page_size + 1])
         more = len(rows) > page_size
         rows = rows[:page_size][::-1]
-        previous = _cursor_encode(getattr(rows[0], field_name), rows[0].pk) if (more and rows) else None
-        following = _cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if rows else before
+        previous = cursor_encode(getattr(rows[0], field_name), rows[0].pk) if (more and rows) else None
+        following = cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if rows else before
         return KeysetPage(rows, next_cursor=following, previous_cursor=previous, number=2 if previous else 1)
     rows = list(_ordered(qs, field_name, descending=True)[: page_size + 1])
     more = len(rows) > page_size
     rows = rows[:page_size]
-    following = _cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if more else None
+    following = cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if more else None
     return KeysetPage(rows, next_cursor=following)
 
 
