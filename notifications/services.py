@@ -246,21 +246,15 @@ def reminder_deliver_one(*, reminder_id: int) -> bool:
     """Deliver one reminder now. Returns True when it was delivered now, False when nothing was due.
 
     Waits for the row's lock, so a sweep delivering the same row first makes this find it sent
-    and write nothing. See ``_deliver_locked`` for what delivery does.
+    and write nothing. See ``_deliver_all_locked`` for what delivery does.
     """
     with transaction.atomic():
         reminder = Reminder.objects.select_for_update(of=("self",)).select_related("service").filter(pk=reminder_id).first()
-        emails = _deliver_locked(reminder) if reminder is not None else None
+        emails = _deliver_all_locked([reminder])[reminder.pk] if reminder is not None else None
     if emails is None:
         return False
     log.info("reminder delivered id=%s e-mails=%s", reminder_id, emails)
     return True
-
-
-def _deliver_locked(reminder: Reminder) -> int | None:
-    """Deliver ``reminder``, whose row the caller's transaction has locked: ``_deliver_all_locked``
-    of one."""
-    return _deliver_all_locked([reminder])[reminder.pk]
 
 
 def _deliver_all_locked(reminders) -> dict[int, int | None]:
