@@ -36,6 +36,8 @@ REFERRAL_HANDLER = "referrals.handle_referral"
 REFERRAL_ROUTER = "referrals.route_referral"
 CONTACT_HANDLER = "referrals.handle_contact"
 CONSENT_MANAGER = "consent.manage_consent"
+YOUTH_CONTRACT_HANDLER = "referrals.handle_youthcontract"
+YOUTH_CONTRACT_STATUS = "referrals.view_youthcontract_status"
 REVIEW_BREAK_GLASS = "referrals.review_break_glass"
 
 
@@ -60,11 +62,12 @@ OWNERSHIP = {
     ("referrals.referral", codename(REFERRAL_SENDER)): "sender_service_id",
     ("referrals.contact", codename(CONTACT_HANDLER)): "service_id",
     ("consent.consent", codename(CONSENT_MANAGER)): "recorded_by_service_id",
+    ("referrals.youthcontract", codename(YOUTH_CONTRACT_STATUS)): "initiating_service_id",
 }
 # Models whose rows are a person's data: every grant on them needs a reason (see above). A table
 # that holds a person (people.holders) and has object permissions of its own must be listed here or
 # below, with the reason; the system check people.E002 refuses to start otherwise.
-PERSON_DATA_MODELS = ("referrals.concern", "referrals.referral", "referrals.contact", "consent.consent")
+PERSON_DATA_MODELS = ("referrals.concern", "referrals.referral", "referrals.contact", "consent.consent", "referrals.youthcontract")
 NOT_PERSON_DATA = {
     "referrals.breakglassaccess": "an emergency access names whose case was read, not what it holds; its review "
                                   "permission goes to the case's service and to the privacy function",

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.admin_mixins import PersonDataAdminMixin
 from org.models import Membership, Municipality, Service
 from people.models import Guardianship, Person
-from referrals.models import CatalogueEntry
+from referrals.models import CatalogueEntry, ContractTemplate
 from org.services import membership_set
 
 
@@ -117,3 +117,18 @@ class CatalogueEntryAdmin(admin.ModelAdmin):
         if "last_verified_at" in form.changed_data and obj.last_verified_at:
             obj.verified_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ContractTemplate)
+class ContractTemplateAdmin(admin.ModelAdmin):
+    """The youth contract templates (ungdomskontrakt), kept as data by the administrators."""
+
+    list_display = ("name", "variant", "min_age", "max_age", "default_months", "max_months", "test_interval_days", "active")
+    list_filter = ("variant", "active")
+    search_fields = ("name", "code", "legal_reference")
+    fieldsets = (
+        (None, {"fields": ("code", "name", "variant", "legal_reference", "active")}),
+        (_("Who it is for"), {"fields": ("min_age", "max_age")}),
+        (_("Period and schedule"), {"fields": ("default_months", "max_months", "test_interval_days", "conversation_interval_days")}),
+        (_("Conditions and parties"), {"fields": ("default_conditions", "guardians_sign_under_age", "police_signs", "followup_signs")}),
+    )

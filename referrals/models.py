@@ -380,3 +380,256 @@ class BreakGlassAccess(models.Model):
     @property
     def reference(self):
         return str(self.code).split("-")[0].upper()
+
+
+# --- Ungdomskontrakt (youth contract, domain P3) -------------------------------------------------
+
+
+class ContractTemplate(models.Model):
+    """A kind of youth contract as the municipality runs it: who may have one, for how long, how
+    often tests and conversations fall, what it demands and who must sign. Rows edited in the admin
+    (municipalities differ and laws change); two standard templates come with the installation.
+
+    Ages are whole years on the eligibility day (the police decision for the police variant, the
+    contract's start for the voluntary one): eligible when ``min_age <= age <= max_age``.
+    """
+
+    class Variant(models.TextChoices):
+        POLICE = "police", _("Police variant (conditional waiver of prosecution)")
+        VOLUNTARY = "voluntary", _("Voluntary contract")
+
+    class Condition(models.TextChoices):
+        DRUG_FREE = "drug_free", _("Drug-free, with urine tests")
+        CONVERSATIONS = "conversations", _("Conversations with the follow-up service")
+        SCHOOL_OR_WORK = "school_or_work", _("School or work attendance")
+        PROGRAMME = "programme", _("Programme participation (HAP, CPU)")
+        PARENT_EVENINGS = "parent_evenings", _("Guardians attend theme evenings")
+
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    variant = models.CharField(_("variant"), max_length=16, choices=Variant.choices)
+    min_age = models.PositiveSmallIntegerField(_("from age"), null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(_("up to and including age"))
+    default_months = models.PositiveSmallIntegerField(_("default duration (months)"))
+    max_months = models.PositiveSmallIntegerField(_("maximum duration (months)"))
+    test_interval_days = models.PositiveSmallIntegerField(_("days between tests"), null=True, blank=True,
+                                                          help_text=_("Empty: no scheduled tests."))
+    conversation_interval_days = models.PositiveSmallIntegerField(_("days between conversations"), null=True, blank=True,
+                                                                  help_text=_("Empty: no scheduled conversations."))
+    default_conditions = models.JSONField(_("default conditions"), default=list, blank=True)
+    guardians_sign_under_age = models.PositiveSmallIntegerField(
+        _("guardians sign while the young person is under"), default=18,
+    )
+    police_signs = models.BooleanField(_("the police sign"), default=False)
+    followup_signs = models.BooleanField(_("the follow-up service signs"), default=True)
+    legal_reference = models.CharField(_("legal reference"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("contract template")
+        verbose_name_plural = _("contract templates")
+        ordering = ["variant", "name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(min_age__isnull=True) | models.Q(min_age__lte=models.F("max_age")),
+                                   name="contracttemplate_ages_ordered"),
+            models.CheckConstraint(condition=models.Q(default_months__lte=models.F("max_months")) & models.Q(default_months__gt=0),
+                                   name="contracttemplate_duration_ordered"),
+            models.CheckConstraint(condition=~models.Q(test_interval_days=0) & ~models.Q(conversation_interval_days=0),
+                                   name="contracttemplate_intervals_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class YouthContract(models.Model):
+    """One ungdomskontrakt: a young person, the services that are parties, its period and conditions.
+
+    Status changes only through ``workflows.youth_contract.services``. The follow-up service holds
+    everything; the police (and an initiating service that does not follow up) see status, dates,
+    whether there were breaches, and the outcome.
+    """
+
+    class Status(models.TextChoices):
+        AWAITING_SIGNATURES = "awaiting_signatures", _("Awaiting signatures")
+        ACTIVE = "active", _("Active")
+        BREACH_ASSESSMENT = "breach_assessment", _("Breach assessment")
+        COMPLETED = "completed", _("Completed")
+        BROKEN = "broken", _("Broken")
+        ENDED = "ended", _("Ended")
+        SUSPENDED = "suspended", _("Suspended (consent withdrawn)")
+
+    OPEN_STATUSES = (Status.AWAITING_SIGNATURES, Status.ACTIVE, Status.BREACH_ASSESSMENT)
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    template = models.ForeignKey(ContractTemplate, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("contract template"))
+    variant = models.CharField(_("variant"), max_length=16, choices=ContractTemplate.Variant.choices)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="youth_contracts", verbose_name=_("young person"))
+    initiating_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="youth_contracts_initiated", verbose_name=_("initiated by"))
+    followup_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="youth_contracts_followed", verbose_name=_("follow-up service"))
+    police_service = models.ForeignKey(Service, on_delete=models.PROTECT, null=True, blank=True, related_name="youth_contracts_police",
+                                       verbose_name=_("police"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    consent = models.ForeignKey("consent.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="youth_contracts",
+                                verbose_name=_("consent"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.AWAITING_SIGNATURES)
+    police_decision_on = models.DateField(_("date of the police decision"), null=True, blank=True)
+    starts_on = models.DateField(_("starts"))
+    ends_on = models.DateField(_("ends"))
+    conditions = models.JSONField(_("conditions"), default=list, blank=True)
+    # What the police and the initiator see when the contract is over.
+    outcome = models.TextField(_("outcome"), blank=True)
+    outcome_reported_at = models.DateTimeField(_("outcome reported to the police"), null=True, blank=True)
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    next_deadline_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("youth contract")
+        verbose_name_plural = _("youth contracts")
+        permissions = [
+            ("handle_youthcontract", gettext_noop("Can read and follow up a youth contract (follow-up service)")),
+            ("view_youthcontract_status", gettext_noop("Can follow a youth contract's status and outcome (police, initiating service)")),
+        ]
+        indexes = [
+            models.Index(fields=["followup_service", "status", "starts_on", "id"], name="youthcontract_followup_idx"),
+            models.Index(fields=["police_service", "starts_on", "id"], name="youthcontract_police_idx"),
+            models.Index(fields=["initiating_service", "starts_on", "id"], name="youthcontract_initiator_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="youthcontract_period_ordered"),
+        ]
+
+    def __str__(self):
+        return str(_("Youth contract %(ref)s") % {"ref": self.reference})
+
+    @property
+    def reference(self):
+        return str(self.code).split("-")[0].upper()
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+
+class ContractParty(models.Model):
+    """A party to a contract: the young person, a guardian (persons), the police or the follow-up
+    service (services). ``required``: the contract cannot start until this party has signed."""
+
+    class Role(models.TextChoices):
+        YOUNG_PERSON = "young_person", _("Young person")
+        GUARDIAN = "guardian", _("Guardian")
+        POLICE = "police", _("Police")
+        FOLLOWUP = "followup", _("Follow-up service")
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    contract = models.ForeignKey(YouthContract, on_delete=models.CASCADE, related_name="parties", verbose_name=_("youth contract"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="youth_contract_parties", verbose_name=_("person"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("service"))
+    required = models.BooleanField(_("must sign"), default=True)
+
+    class Meta:
+        verbose_name = _("contract party")
+        verbose_name_plural = _("contract parties")
+        ordering = ["contract", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(person__isnull=True) | models.Q(service__isnull=True), name="contractparty_person_or_service"),
+            models.UniqueConstraint(fields=["contract", "person"], condition=models.Q(person__isnull=False), name="uniq_contractparty_person"),
+            models.UniqueConstraint(fields=["contract", "role", "service"], condition=models.Q(service__isnull=False),
+                                    name="uniq_contractparty_service"),
+        ]
+
+
+class ContractSignature(models.Model):
+    """A party's signature on the contract: how it was obtained, who recorded it and when."""
+
+    party = models.OneToOneField(ContractParty, on_delete=models.CASCADE, related_name="signature", verbose_name=_("party"))
+    signed_on = models.DateField(_("signed on"))
+    method = models.CharField(_("how it was obtained"), max_length=10, choices=[
+        ("signed", _("Signed and scanned")), ("verbal", _("Verbal, noted")), ("digital", _("Digital")),
+    ])
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contract signature")
+        verbose_name_plural = _("contract signatures")
+
+
+class ContractAppointment(models.Model):
+    """A scheduled test or conversation. ``planned_on`` is the interval's day; ``on`` the working
+    day it falls on (a weekend or public holiday moves it to the next working day)."""
+
+    class Kind(models.TextChoices):
+        TEST = "test", _("Urine test")
+        CONVERSATION = "conversation", _("Conversation")
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    contract = models.ForeignKey(YouthContract, on_delete=models.CASCADE, related_name="appointments", verbose_name=_("youth contract"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    planned_on = models.DateField(_("planned for"))
+    on = models.DateField(_("date"))
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["on", "kind", "id"]
+        indexes = [models.Index(fields=["contract", "on"], name="contractappointment_day_idx")]
+        constraints = [models.UniqueConstraint(fields=["contract", "kind", "on"], name="uniq_contractappointment_day")]
+
+
+class ContractResult(models.Model):
+    """A test result or a held (or missed) conversation, logged by the follow-up service. Health
+    data: every read is audited, and the police never see ``note`` or the result itself."""
+
+    class Outcome(models.TextChoices):
+        NEGATIVE = "negative", _("Negative")
+        POSITIVE = "positive", _("Positive")
+        MISSED = "missed", _("Missed")
+        INVALID = "invalid", _("Invalid")
+        HELD = "held", _("Held")
+
+    BREACHES = (Outcome.POSITIVE, Outcome.MISSED)
+
+    contract = models.ForeignKey(YouthContract, on_delete=models.CASCADE, related_name="results", verbose_name=_("youth contract"))
+    appointment = models.OneToOneField(ContractAppointment, on_delete=models.PROTECT, null=True, blank=True, related_name="result",
+                                       verbose_name=_("appointment"))
+    kind = models.CharField(_("kind"), max_length=16, choices=ContractAppointment.Kind.choices)
+    taken_on = models.DateField(_("date"))
+    outcome = models.CharField(_("result"), max_length=10, choices=Outcome.choices)
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+        ordering = ["taken_on", "id"]
+
+
+class ContractBreach(models.Model):
+    """A breach assessment opened by a positive or missed test, and its decision."""
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", _("Talk and continue")
+        NEW_CONDITIONS = "new_conditions", _("Continue on new conditions")
+        BROKEN = "broken", _("End the contract as broken")
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    contract = models.ForeignKey(YouthContract, on_delete=models.CASCADE, related_name="breaches", verbose_name=_("youth contract"))
+    result = models.OneToOneField(ContractResult, on_delete=models.PROTECT, related_name="breach", verbose_name=_("result"))
+    opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices, blank=True)
+    note = models.TextField(_("assessment"), blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("decided by"))
+
+    class Meta:
+        verbose_name = _("breach assessment")
+        verbose_name_plural = _("breach assessments")
+        ordering = ["opened_at", "id"]

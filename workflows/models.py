@@ -110,3 +110,13 @@ class ReferralProcess(Process):
     class Meta:
         verbose_name = _("referral process")
         verbose_name_plural = _("referral processes")
+
+
+class YouthContractProcess(Process):
+    """The viewflow process around one youth contract."""
+
+    contract = models.OneToOneField("referrals.YouthContract", on_delete=models.PROTECT, related_name="process", verbose_name=_("youth contract"))
+
+    class Meta:
+        verbose_name = _("youth contract process")
+        verbose_name_plural = _("youth contract processes")

@@ -161,6 +161,42 @@ REGISTRY: list[Process] = [
         owner="workflows.referral.services.case_owner",
         list_namings="workflows.referral.selectors.referral_list_namings",
     ),
+    Process(
+        name="youth_contract",
+        label=_("Youth contract"),
+        flow="workflows.flows.youth_contract.YouthContractFlow",
+        app="workflows.youth_contract.urls.YouthContractsApp",
+        flow_icon="handshake",
+        access="workflows.youth_contract.selectors.contract_get_for_process",
+        task_related=("process__youthcontractprocess__contract",),
+        persons=(
+            # The initiating service holds a role as the contract's owner; the follow-up service and
+            # the police come from the ledger. A guardian party is held by the contract, no service.
+            Holding("referrals.YouthContract", services=("initiating_service",)),
+            Holding("referrals.ContractParty"),
+        ),
+        rests_on_consent=True,
+        on_consent_withdrawn="workflows.youth_contract.services.contracts_end_on_withdrawal",
+        cases_on_consent="workflows.youth_contract.selectors.open_contracts_on_consent",
+        audit_purposes=(
+            gettext_noop("youth contract initiated"), gettext_noop("youth contract"), gettext_noop("youth contract (status and outcome)"),
+            gettext_noop("youth contract signature"), gettext_noop("youth contract activated"), gettext_noop("youth contract result"),
+            gettext_noop("breach opened"), gettext_noop("breach assessed"), gettext_noop("youth contract completed"),
+            gettext_noop("youth contract ended"), gettext_noop("outcome reported to the police"),
+            gettext_noop("youth contract outcome to the police"), gettext_noop("youth contract suspended (consent withdrawn)"),
+            gettext_noop("youth contract page"), gettext_noop("youth contract status page"),
+            # A list naming the young person (one row per person shown); the task lists name them too.
+            gettext_noop("youth contract list"), gettext_noop("task list"),
+        ),
+        demo="workflows.youth_contract.demo.seed",
+        menu="workflows.youth_contract.urls.menu_flags",
+        landing="workflows.youth_contract.urls.landing",
+        record="referrals.YouthContract",
+        record_url="youth_contracts:detail",
+        roles="workflows.youth_contract.selectors.contract_roles",
+        owner="workflows.youth_contract.services.case_owner",
+        list_namings="workflows.youth_contract.selectors.contract_list_namings",
+    ),
 ]
 
 

@@ -5,7 +5,7 @@ Today is frozen at Tuesday 1 September 2026, 10:00. The persons and services:
   referred her there on that consent and later records that she withdrew it
 - the caseworker in Barneverntjenesten receives concerns; the reporter in Solsiden barnehage files them
 - the coordinator in Rådgivning rus og psykisk helse routes referrals
-- "youth_contract", a process that does not exist yet: registered in a test as resting on consent,
+- "individual_plan", a process that does not exist yet: registered in a test as resting on consent,
   to show the withdrawal cascade and the menu pick up a new entry without any other list
 """
 import dataclasses
@@ -62,7 +62,7 @@ def youth_contract_menu(kinds):
 
 def youth_contract(**changes):
     """A registry entry for a new process, shaped like the concern entry (its pages are never mounted)."""
-    fields = dict(name="youth_contract", rests_on_consent=True, on_consent_withdrawn=HOOK, consent_note="",
+    fields = dict(name="individual_plan", rests_on_consent=True, on_consent_withdrawn=HOOK, consent_note="",
                   cases_on_consent=f"{__name__}.youth_contracts_open")
     fields.update(changes)
     return dataclasses.replace(process_named("concern"), **fields)
@@ -171,7 +171,7 @@ class RegistrySystemCheckTests:
         assert registry_errors() == []
 
     def test_it_refuses_to_start_when_a_flow_has_no_entry(self, monkeypatch):
-        monkeypatch.setattr(registry, "REGISTRY", [process_named("concern")])
+        monkeypatch.setattr(registry, "REGISTRY", [p for p in registry.processes() if p.name != "referral"])
         errors = registry_errors()
         assert [e.msg for e in errors] == ["flow workflows.flows.referral.ReferralFlow has no entry in workflows/processes.py"]
         assert all(e.level == checks.ERROR for e in errors)
@@ -282,12 +282,12 @@ class SharedPagesFromTheRegistryTests:
     def test_it_offers_an_emergency_access_to_every_registered_kind_of_case(self, monkeypatch):
         from workflows.forms import BreakGlassForm
 
-        youth = dataclasses.replace(process_named("referral"), name="youth_contract", label="Ungdomskontrakt")
+        youth = dataclasses.replace(process_named("referral"), name="individual_plan", label="Individuell plan")
         monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, youth])
 
         kinds = [value for value, _label in BreakGlassForm().fields["kind"].choices]
 
-        assert kinds == ["concern", "referral", "youth_contract"]
+        assert kinds == ["concern", "referral", "youth_contract", "individual_plan"]
 
     def test_it_names_the_case_owner_and_page_through_the_entry(self, svc, consent, sent):
         from workflows.services.break_glass import owner_service

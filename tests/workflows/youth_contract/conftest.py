@@ -1,0 +1,1 @@
+from tests.workflows.youth_contract.scenario import frozen, yc  # noqa: F401 (fixtures)

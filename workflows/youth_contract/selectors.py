@@ -1,0 +1,185 @@
+"""Reads of youth contracts that encode policy: the access helpers, what the police may see, the lists.
+
+The follow-up service sees everything. The police, and an initiating service that does not follow
+the contract up, see only ``ContractStatusView``: the parties, the status, the dates, whether there
+were breaches (yes or no) and the outcome — never a test, a conversation or a note. Every other
+user gets 404 for every contract, missing and forbidden alike.
+"""
+from dataclasses import dataclass
+import datetime
+
+from django.http import Http404
+from django.utils import timezone
+
+from org.access import code_as_uuid, member_service_ids, object_perms, permitted_ids_subquery
+from org.paging import PAGE_SIZE
+from people.selectors import person_name_for
+from org.permissions import YOUTH_CONTRACT_HANDLER, YOUTH_CONTRACT_STATUS, codename
+from referrals.access import EMERGENCY, break_glass_active
+from referrals.models import ContractAppointment, ContractParty, YouthContract
+from workflows.list_persons import Naming
+
+FOLLOWUP, STATUS = "followup", "status"
+HANDLER_CODENAME = codename(YOUTH_CONTRACT_HANDLER)
+STATUS_CODENAME = codename(YOUTH_CONTRACT_STATUS)
+
+
+def contract_roles(user, contract: YouthContract) -> set[str]:
+    """Which of "followup" (everything) and "status" (the police's fields) the user holds on the
+    contract through a service group; {"emergency"} when neither but the glass is broken."""
+    perms = object_perms(user, contract)
+    roles = set()
+    if HANDLER_CODENAME in perms:
+        roles.add(FOLLOWUP)
+    if STATUS_CODENAME in perms:
+        roles.add(STATUS)
+    if not roles and break_glass_active(user, contract):
+        roles.add(EMERGENCY)
+    return roles
+
+
+def contract_get_for_user(user, code, *, role: str | None = None) -> tuple[YouthContract, set[str]]:
+    """The contract with ``code`` and the user's roles on it; Http404 if missing or not permitted
+    (or, with ``role``, if the user lacks that role)."""
+    contract = (
+        YouthContract.objects.select_related("person", "template", "initiating_service", "followup_service", "police_service")
+        .filter(code=code_as_uuid(code))
+        .first()
+    )
+    if contract is None:
+        raise Http404
+    roles = contract_roles(user, contract)
+    if not roles or (role is not None and role not in roles):
+        raise Http404
+    return contract, roles
+
+
+def contract_get_for_process(user, process_pk: int) -> YouthContract:
+    """viewflow's pages of a contract's process: the follow-up service only, else Http404 (the
+    police see the contract page's status fields, never the process and its tasks)."""
+    contract = YouthContract.objects.filter(process__pk=process_pk).first()
+    if contract is None or FOLLOWUP not in contract_roles(user, contract):
+        raise Http404
+    return contract
+
+
+@dataclass(frozen=True)
+class PartyView:
+    role: str
+    role_label: str
+    name: str  # the person as the initiating service registered them, or the service's name
+    service_name: str
+    required: bool
+    signed_on: datetime.date | None
+
+
+@dataclass(frozen=True)
+class ContractStatusView:
+    """Everything the police (and a non-following initiator) may see of a contract."""
+
+    reference: str
+    code: str
+    variant_label: str
+    status: str
+    status_label: str
+    police_decision_on: datetime.date | None
+    starts_on: datetime.date
+    ends_on: datetime.date
+    had_breach: bool
+    outcome: str
+    outcome_reported_at: datetime.datetime | None
+    parties: tuple[PartyView, ...]
+
+
+def contract_parties(contract: YouthContract) -> list[PartyView]:
+    rows = ContractParty.objects.filter(contract=contract).select_related("service", "signature", "person").order_by("id")
+    return [
+        PartyView(role=p.role, role_label=str(p.get_role_display()),
+                  name=p.service.name if p.service_id else (person_name_for(p.person, contract.initiating_service) or "–"),
+                  service_name=p.service.name if p.service_id else "", required=p.required,
+                  signed_on=p.signature.signed_on if hasattr(p, "signature") else None)
+        for p in rows
+    ]
+
+
+def contract_status_view(contract: YouthContract) -> ContractStatusView:
+    """The police's view of ``contract``. The outcome shows once the contract is over."""
+    over = contract.status not in YouthContract.OPEN_STATUSES
+    return ContractStatusView(
+        reference=contract.reference, code=str(contract.code), variant_label=str(contract.get_variant_display()),
+        status=contract.status, status_label=str(contract.get_status_display()), police_decision_on=contract.police_decision_on,
+        starts_on=contract.starts_on, ends_on=contract.ends_on, had_breach=contract.breaches.exists(),
+        outcome=contract.outcome if over else "", outcome_reported_at=contract.outcome_reported_at,
+        parties=tuple(contract_parties(contract)),
+    )
+
+
+def contract_naming(*, as_role: str):
+    """The Naming of a contract row on a list already narrowed to the user's role: the young person,
+    named by the initiating service's record, for the user's service in that role."""
+    def naming(contract):
+        acting = contract.followup_service_id if as_role == FOLLOWUP else (contract.police_service_id or contract.initiating_service_id)
+        return Naming(obj=contract, person_id=contract.person_id, named_by_id=contract.initiating_service_id, acting_service_id=acting)
+
+    return naming
+
+
+def contract_list_namings(user, contracts) -> dict:
+    """For the task lists: ``{contract pk: Naming}`` for the contracts the user holds a role on now."""
+    ids = [c.pk for c in contracts]
+    if not ids:
+        return {}
+    rows = (
+        YouthContract.objects.filter(pk__in=ids)
+        .annotate(is_followup=permitted_ids_subquery(user, YouthContract, HANDLER_CODENAME),
+                  is_status=permitted_ids_subquery(user, YouthContract, STATUS_CODENAME))
+        .values_list("pk", "is_followup", "is_status")
+    )
+    by_pk = {c.pk: c for c in contracts}
+    return {
+        pk: contract_naming(as_role=FOLLOWUP if is_followup else STATUS)(by_pk[pk])
+        for pk, is_followup, is_status in rows if is_followup or is_status
+    }
+
+
+def contracts_for_police(user, *, limit: int = PAGE_SIZE):
+    """The contracts of the user's police (or initiating) services, newest start first: one page."""
+    services = member_service_ids(user)
+    return list(
+        YouthContract.objects.filter(police_service_id__in=services)
+        .filter(permitted_ids_subquery(user, YouthContract, STATUS_CODENAME))
+        .select_related("template")
+        .order_by("-starts_on", "-id")[:limit]
+    )
+
+
+def contracts_followed(user, *, limit: int = PAGE_SIZE):
+    """The open contracts the user's services follow up, by start."""
+    services = member_service_ids(user)
+    return list(
+        YouthContract.objects.filter(followup_service_id__in=services, status__in=YouthContract.OPEN_STATUSES)
+        .filter(permitted_ids_subquery(user, YouthContract, HANDLER_CODENAME))
+        .select_related("template")
+        .order_by("starts_on", "id")[:limit]
+    )
+
+
+def week_appointments(user, *, day: datetime.date | None = None, days: int = 7):
+    """The follow-up worker's week: appointments without a result from the past 14 days (overdue)
+    up to ``days`` ahead, on the open contracts the user's services follow up."""
+    day = day or timezone.localdate()
+    services = member_service_ids(user)
+    return list(
+        ContractAppointment.objects.filter(
+            contract__followup_service_id__in=services, contract__status__in=YouthContract.OPEN_STATUSES,
+            cancelled_at__isnull=True, result__isnull=True,
+            on__gte=day - datetime.timedelta(days=14), on__lt=day + datetime.timedelta(days=days),
+        )
+        .select_related("contract")
+        .order_by("on", "kind", "id")[:200]
+    )
+
+
+def open_contracts_on_consent(consent) -> int:
+    """How many open contracts rest on ``consent`` (the consent page's warning before withdrawal)."""
+    return YouthContract.objects.filter(consent=consent, status__in=YouthContract.OPEN_STATUSES).count()

@@ -1,0 +1,32 @@
+"""URLs of the youth contract pages. Contracts are addressed by their ``code`` UUID only."""
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from viewflow.urls import Application
+
+from workflows.youth_contract import views
+from workflows.youth_contract.services import FOLLOWUP_KINDS, INITIATOR_KINDS, POLICE_KIND
+
+
+class YouthContractsApp(Application):
+    app_name = "youth_contracts"
+    title = _("Youth contracts")
+    icon = "handshake"
+    menu_template_name = "samhandling/menu_youth_contracts.html"
+
+    index_path = path("", views.contract_list, name="index")
+    initiate_path = path("ny/", views.contract_initiate, name="initiate")
+    detail_path = path("<uuid:code>/", views.contract_detail, name="detail")
+    action_path = path("<uuid:code>/handling/<slug:action>/", views.contract_action, name="action")
+
+
+def landing(kinds: set[str]) -> str | None:
+    """The police start on their contracts; no one else lands here (their own process comes first)."""
+    return "youth_contracts:index" if POLICE_KIND in kinds and not (kinds - {POLICE_KIND}) else None
+
+
+def menu_flags(kinds: set[str]) -> dict[str, bool]:
+    """The contracts section: to the police, the follow-up services and the other initiators."""
+    return {
+        "youth_contracts": bool(kinds & (INITIATOR_KINDS | FOLLOWUP_KINDS)),
+        "youth_contract_initiate": bool(kinds & INITIATOR_KINDS),
+    }

@@ -1,0 +1,222 @@
+"""Youth contract pages and the contract flow's task pages.
+
+Thin: access helper → one service call → redirect. The follow-up service's page shows everything
+(every read logged: test results are health data); the police's page shows only the selector's
+ContractStatusView; every other user gets 404.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts import submission
+from audit.services import access_log_write
+from consent.selectors import disclosures_of
+from org.access import is_member
+from org.ui import apply_errors
+from people.selectors import person_name_for
+from referrals.access import EMERGENCY
+from referrals.models import ContractAppointment, ContractParty, YouthContract
+from workflows.list_persons import list_persons_show
+from workflows.services.deadlines import open_deadlines
+from workflows.task_views import ServiceStepTaskView
+from workflows.youth_contract import forms as yforms
+from workflows.youth_contract import selectors
+from workflows.youth_contract import services as svc
+
+
+def _parties_for_sign(contract):
+    parties = ContractParty.objects.filter(contract=contract, signature__isnull=True).select_related("service")
+    out = []
+    for p in parties:
+        label = p.service.name if p.service_id else str(p.get_role_display())
+        if p.person_id:
+            label = f"{p.get_role_display()}: {person_name_for(p.person, contract.initiating_service) or '–'}"
+        out.append((p.code, label))
+    return out
+
+
+def _open_appointments(contract):
+    return ContractAppointment.objects.filter(contract=contract, cancelled_at__isnull=True, result__isnull=True).order_by("on", "kind")
+
+
+def _make_form(action, contract, data=None):
+    kwargs = {"prefix": action}
+    if action == "sign":
+        kwargs["parties"] = _parties_for_sign(contract)
+    elif action == "result":
+        kwargs["appointments"] = _open_appointments(contract)
+    return ACTIONS[action].form(data, **kwargs)
+
+
+def _complete(c, u, d, act=None):
+    return svc.contract_complete(contract=c, user=u, completed=d["result"] == "completed", outcome=d["outcome"], activation=act)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A form on the contract page, the steps it takes, and its one service call ``call(contract, user, data, activation)``."""
+
+    steps: tuple
+    form: type
+    call: Callable
+    done: Promise
+
+
+ACTIONS = {
+    # By name: the task page's ``step`` too ("activate", "follow_up", "assess_breach", "report_outcome").
+    "sign": Action((svc.SIGN,), yforms.SignForm, lambda c, u, d, act=None: svc.contract_sign(
+        contract=c, user=u, party_code=d["party"], method=d["method"], signed_on=d["signed_on"]), gettext_lazy("The signature has been recorded.")),
+    "activate": Action((svc.ACTIVATE,), yforms.ConfirmForm, lambda c, u, d, act=None: svc.contract_activate(contract=c, user=u, activation=act),
+                       gettext_lazy("The contract has started; its tests and conversations are scheduled.")),
+    "result": Action((svc.RESULT, svc.FOLLOW_UP), yforms.ResultForm, lambda c, u, d, act=None: svc.result_record(
+        contract=c, user=u, kind=d["kind"], outcome=d["outcome"], taken_on=d["taken_on"], appointment_code=d["appointment"] or None,
+        note=d["note"], activation=act), gettext_lazy("The result has been logged.")),
+    "assess_breach": Action((svc.ASSESS,), yforms.BreachForm, lambda c, u, d, act=None: svc.breach_decide(
+        contract=c, user=u, decision=d["decision"], note=d["note"], conditions=d["conditions"], activation=act),
+        gettext_lazy("The breach assessment has been recorded.")),
+    "follow_up": Action((svc.FOLLOW_UP,), yforms.CompleteForm, _complete, gettext_lazy("The contract has ended.")),
+    "report_outcome": Action((svc.REPORT,), yforms.ConfirmForm, lambda c, u, d, act=None: svc.outcome_report(contract=c, user=u, activation=act),
+                             gettext_lazy("The outcome has been reported to the police.")),
+}
+
+
+def _action_forms(contract, roles):
+    if selectors.FOLLOWUP not in roles:
+        return {}
+    offered = svc.STEPS.available(contract, {selectors.FOLLOWUP})
+    return {name: _make_form(name, contract) for name, action in ACTIONS.items() if any(step.name in offered for step in action.steps)}
+
+
+def _log_read(request, contract, roles):
+    if EMERGENCY in roles:
+        access_log_write(user=request.user, action="view", obj=contract, person=contract.person, purpose="emergency access", via="break_glass")
+    elif selectors.FOLLOWUP in roles:
+        access_log_write(user=request.user, action="view", obj=contract, person=contract.person, purpose="youth contract page",
+                         service=contract.followup_service)
+    else:
+        service = contract.police_service if contract.police_service_id and is_member(request.user, contract.police_service) else contract.initiating_service
+        access_log_write(user=request.user, action="view", obj=contract, person=contract.person, purpose="youth contract status page", service=service)
+
+
+def _context(request, contract, roles, action_forms=None):
+    full = selectors.FOLLOWUP in roles or EMERGENCY in roles
+    ctx = {"contract": contract, "roles": roles, "full": full, "status_view": selectors.contract_status_view(contract),
+           "named_by": contract.initiating_service}
+    if full:
+        ctx.update(
+            parties=list(contract.parties.select_related("service", "signature", "person").order_by("id")),
+            appointments=list(contract.appointments.select_related("result").order_by("on", "kind")),
+            results=list(contract.results.select_related("appointment", "recorded_by").order_by("taken_on", "id")),
+            breaches=list(contract.breaches.select_related("result").order_by("opened_at")),
+            deadlines=list(open_deadlines(contract)),
+            disclosures=list(disclosures_of(contract)),
+            conditions=[svc.ContractTemplate.Condition(c).label for c in contract.conditions if c in svc.ContractTemplate.Condition.values],
+            action_forms=action_forms if action_forms is not None else (_action_forms(contract, roles) if EMERGENCY not in roles else {}),
+        )
+    return ctx
+
+
+@login_required
+def contract_detail(request, code):
+    contract, roles = selectors.contract_get_for_user(request.user, code)
+    _log_read(request, contract, roles)
+    return render(request, "youth_contracts/detail.html", _context(request, contract, roles))
+
+
+@login_required
+@require_POST
+def contract_action(request, code, action):
+    if action not in ACTIONS:
+        raise Http404
+    contract, roles = selectors.contract_get_for_user(request.user, code, role=selectors.FOLLOWUP)
+    form = _make_form(action, contract, request.POST)
+    if form.is_valid():
+        try:
+            ACTIONS[action].call(contract, request.user, form.cleaned_data)
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, ACTIONS[action].done)
+            return redirect("youth_contracts:detail", contract.code)
+    contract.refresh_from_db()
+    _log_read(request, contract, roles)
+    forms_ = _action_forms(contract, roles)
+    forms_[action] = form
+    return render(request, "youth_contracts/detail.html", _context(request, contract, roles, forms_), status=422)
+
+
+@login_required
+@submission.once
+def contract_initiate(request):
+    form = yforms.InitiateForm(request.POST or None, user=request.user)
+    if not form.fields["initiating_service"].queryset.exists():
+        raise Http404
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            with submission.claim(form) as sent:
+                contract = svc.contract_register(
+                    user=request.user, initiating_service=d["initiating_service"], template=d["template"],
+                    followup_service=d["followup_service"], national_id=d["national_id"], given_name=d["given_name"],
+                    family_name=d["family_name"], guardians=form.guardians(), consent_method=d["consent_method"],
+                    starts_on=d["starts_on"], ends_on=d["ends_on"], police_decision_on=d["police_decision_on"],
+                    police_service=d["police_service"],
+                )
+                sent.leads_to(reverse("youth_contracts:detail", args=[contract.code]))
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, gettext_lazy("The youth contract has been initiated; the follow-up service has been told."))
+            return redirect("youth_contracts:detail", contract.code)
+    return render(request, "youth_contracts/initiate.html", {"form": form}, status=422 if request.method == "POST" else 200)
+
+
+@login_required
+def contract_list(request):
+    """The police contact's contracts with status, and the follow-up worker's open contracts."""
+    police = selectors.contracts_for_police(request.user)
+    followed = selectors.contracts_followed(request.user)
+    list_persons_show(request.user, police, naming=selectors.contract_naming(as_role=selectors.STATUS), purpose="youth contract list")
+    list_persons_show(request.user, followed, naming=selectors.contract_naming(as_role=selectors.FOLLOWUP), purpose="youth contract list")
+    return render(request, "youth_contracts/list.html", {"police": police, "followed": followed})
+
+
+# --- viewflow's task pages ----------------------------------------------------------------------
+
+
+class YouthContractTaskView(ServiceStepTaskView):
+    """viewflow's execute page of a contract step: the same forms and services as the contract page."""
+
+    template_name = "youth_contracts/task.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        found = selectors.contract_get_for_process(request.user, kwargs["process_pk"])
+        self.contract, self.roles = selectors.contract_get_for_user(request.user, found.code, role=selectors.FOLLOWUP)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_class(self):
+        return ACTIONS[self.step].form
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        if self.step == "sign":
+            kwargs["parties"] = _parties_for_sign(self.contract)
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(contract=self.contract, step=self.step, activation=self.request.activation, **kwargs)
+
+    def run_step(self, data, activation):
+        ACTIONS[self.step].call(self.contract, self.request.user, data, activation)
+
+    def done_url(self):
+        return reverse("youth_contracts:detail", args=[self.contract.code])
