@@ -1,10 +1,14 @@
 """The one keyset pager: every list pages by (sort key, id), never by OFFSET.
 
 A page costs one query whatever the list's length: the cursor names the last row shown, and the
-next page starts just after it on the list's (service, sort key, id) index.
+next page starts just after it on the list's (service, sort key, id) index. ``keyset_page`` goes
+forward only; ``keyset_browse`` gives a page with its next and previous cursors (the referral
+lists, the task lists), and ``OpaqueCursors`` signs those cursors where a list wants them opaque.
 """
+from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.core import signing
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -77,3 +81,101 @@ def keyset_page(qs, field: str, cursor: str | None, *, descending: bool, page_si
     rows = rows[:page_size]
     next_cursor = cursor_encode(_value(rows[-1], field), rows[-1].pk) if (more and rows) else None
     return rows, next_cursor
+
+
+@dataclass
+class KeysetPage:
+    """One page of a list with the cursors of the pages after it (``next_cursor``) and before it
+    (``previous_cursor``), None where there is none. Iterates over its rows, as Django's Page does
+    (viewflow's list templates iterate the page object)."""
+
+    rows: list
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+
+    @property
+    def object_list(self) -> list:
+        return self.rows
+
+    @object_list.setter
+    def object_list(self, rows: list) -> None:
+        self.rows = rows
+
+    @property
+    def number(self) -> int:
+        # Django's Page has a number; a keyset page knows only whether it is the first.
+        return 2 if self.previous_cursor else 1
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    def has_previous(self) -> bool:
+        return self.previous_cursor is not None
+
+
+def _cursor_of(row, field: str) -> str:
+    return cursor_encode(_value(row, field), row.pk)
+
+
+def keyset_browse(qs, field: str, *, after: str | None = None, before: str | None = None, descending: bool,
+                  page_size: int = PAGE_SIZE) -> KeysetPage:
+    """The one pager with a way back: a :class:`KeysetPage` of ``qs`` ordered by ``field`` then id
+    (NULL keys left out, as in keyset_page), the first page, the page just after the row the
+    cursor ``after`` names, or the page just before the row ``before`` names (read backwards on
+    the same index). One query whatever the list's length. A forged cursor gives the first page,
+    and so does ``before`` when nothing is before it any more (those rows were removed since)."""
+    if cursor_decode(after) is not None:
+        rows, following = keyset_page(qs, field, after, descending=descending, page_size=page_size)
+        # Something lies before the row the cursor names (that row at least).
+        return KeysetPage(rows, following, _cursor_of(rows[0], field) if rows else after)
+    if cursor_decode(before) is not None:
+        rows, more = keyset_page(qs, field, before, descending=not descending, page_size=page_size)
+        if rows:
+            rows.reverse()
+            return KeysetPage(rows, _cursor_of(rows[-1], field), _cursor_of(rows[0], field) if more else None)
+    rows, following = keyset_page(qs, field, None, descending=descending, page_size=page_size)
+    return KeysetPage(rows, following)
+
+
+class OpaqueCursors:
+    """Cursors a user can neither read nor edit, for lists that want them (the referral lists):
+    a page's position and direction, signed with the site's secret and a salt of the list's own, in
+    one query parameter. A forged, edited or stale-format token reads as no cursor (the first page).
+
+    ``cursors.browse(qs, field, token, ...)`` is keyset_browse's page for such a token, with such
+    tokens as its ``next_cursor`` and ``previous_cursor``."""
+
+    def __init__(self, salt: str):
+        self.salt = salt
+
+    def token(self, position: str | None, *, before: bool) -> str | None:
+        if position is None:
+            return None
+        return signing.dumps({"p": position, "b": before}, salt=self.salt, compress=True)
+
+    def read(self, token: str | None) -> dict:
+        """``{"after": position}`` or ``{"before": position}`` as keyset_browse takes them; ``{}``
+        for no token or a forged one."""
+        if not token:
+            return {}
+        try:
+            data = signing.loads(token, salt=self.salt)
+        except signing.BadSignature:
+            return {}
+        if not isinstance(data, dict) or not isinstance(data.get("p"), str) or not isinstance(data.get("b"), bool):
+            return {}
+        return {"before" if data["b"] else "after": data["p"]}
+
+    def page(self, page: KeysetPage) -> KeysetPage:
+        """``page`` with its cursors replaced by tokens."""
+        return KeysetPage(page.rows, self.token(page.next_cursor, before=False), self.token(page.previous_cursor, before=True))
+
+    def browse(self, qs, field: str, token: str | None, *, descending: bool, page_size: int = PAGE_SIZE) -> KeysetPage:
+        """keyset_browse at the position ``token`` names, its cursors tokens. One query."""
+        return self.page(keyset_browse(qs, field, **self.read(token), descending=descending, page_size=page_size))

@@ -20,12 +20,10 @@ through gettext, and name a task's person where the user holds a role on its cas
 (task_list_persons_show).
 """
 import functools
-from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
-from django.db.models import F, Q
 from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.utils.encoding import force_str
@@ -43,7 +41,7 @@ from viewflow.workflow.status import STATUS
 
 from org.access import member_service_ids
 from org.models import Service
-from org.paging import PAGE_SIZE, cursor_decode, cursor_encode, rows_after
+from org.paging import keyset_browse
 from org.permissions import HANDLE_TASKS_PERM
 from workflows.list_persons import list_persons_show
 from workflows.processes import processes, task_related
@@ -140,62 +138,7 @@ def task_badge_counts(user, flow_classes) -> dict:
 
 # --- keyset pages ---------------------------------------------------------------------------------
 
-def _ordered(qs, field_name: str, *, descending: bool):
-    return qs.order_by(F(field_name).desc(), "-pk") if descending else qs.order_by(field_name, "pk")
-
-
-@dataclass
-class KeysetPage:
-    """One page of a task list, newest first, with the cursors of the pages before and after it
-    (None where there is none). Iterates over its rows, as Django's Page does."""
-
-    object_list: list
-    next_cursor: str | None = None
-    previous_cursor: str | None = None
-    number: int = field(default=1)
-
-    def __iter__(self):
-        return iter(self.object_list)
-
-    def __len__(self):
-        return len(self.object_list)
-
-    def has_next(self) -> bool:
-        return self.next_cursor is not None
-
-    def has_previous(self) -> bool:
-        return self.previous_cursor is not None
-
-
-def keyset_task_page(qs, field_name: str, *, after: str | None = None, before: str | None = None,
-                     page_size: int = PAGE_SIZE) -> KeysetPage:
-    """One page of ``qs`` newest first by ``field_name`` then id: the first page, the page just
-    after the cursor ``after`` (older rows), or just before ``before`` (newer rows). One query
-    whatever the list's length; a forged cursor gives the first page."""
-    qs = qs.filter(**{f"{field_name}__isnull": False})
-    after_key, before_key = cursor_decode(after), cursor_decode(before)
-    if after_key is not None:
-        rows = list(_ordered(rows_after(qs, field_name, after_key, descending=True), field_name, descending=True)[: page_size + 1])
-        more = len(rows) > page_size
-        rows = rows[:page_size]
-        previous = cursor_encode(getattr(rows[0], field_name), rows[0].pk) if rows else after
-        following = cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if more else None
-        return KeysetPage(rows, next_cursor=following, previous_cursor=previous, number=2)
-    if before_key is not None:
-        rows = list(_ordered(rows_after(qs, field_name, before_key, descending=False), field_name, descending=False)[: page_size + 1])
-        more = len(rows) > page_size
-        rows = rows[:page_size][::-1]
-        previous = cursor_encode(getattr(rows[0], field_name), rows[0].pk) if (more and rows) else None
-        following = cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if rows else before
-        return KeysetPage(rows, next_cursor=following, previous_cursor=previous, number=2 if previous else 1)
-    rows = list(_ordered(qs, field_name, descending=True)[: page_size + 1])
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    following = cursor_encode(getattr(rows[-1], field_name), rows[-1].pk) if more else None
-    return KeysetPage(rows, next_cursor=following)
-
-
-# The cursors' query parameters: the rows after (older) or before (newer) the one named.
+# The cursors' query parameters (org.paging.keyset_browse): the rows after (older) or before (newer) the one named.
 AFTER_PARAM, BEFORE_PARAM = "etter", "før"
 
 
@@ -342,9 +285,9 @@ class TaskListMixin:
         return super().get_queryset().select_related(*task_related())
 
     def paginate_queryset(self, queryset, page_size):
-        page = keyset_task_page(
+        page = keyset_browse(
             queryset, self.sort_field, after=self.request.GET.get(AFTER_PARAM), before=self.request.GET.get(BEFORE_PARAM),
-            page_size=page_size,
+            descending=True, page_size=page_size,
         )
         return None, page, page.object_list, page.has_next() or page.has_previous()
 

@@ -21,8 +21,7 @@ from referrals.models import CatalogueEntry, Contact, Referral
 from workflows.models import ReferralProcess
 from workflows.deadlines import add_working_days
 from workflows.list_persons import Naming
-from org.paging import PAGE_SIZE
-from workflows.referral.paging import Page, page_of
+from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from workflows.referral.services import ROUTING_KINDS
 
 SENDER_PERM = codename(REFERRAL_SENDER)
@@ -66,20 +65,25 @@ def _list_qs(*, with_age: bool = False):
 
 # --- referral lists ----------------------------------------------------------------------------
 
+# The cursors of the referral, contact and catalogue lists: signed, so a user can neither read nor
+# edit a position (a forged one shows the first page). The salt is the one links were signed with
+# before the pager moved to org.paging, so links already made keep working.
+CURSORS = OpaqueCursors("workflows.referral.paging")
 
-# Every list below returns a workflows.referral.paging.Page: ``(rows, next_cursor)`` with
-# ``previous_cursor`` besides, the cursors opaque. Each is narrowed first by the user's services
+
+# Every list below returns an org.paging.KeysetPage: its ``rows``, ``next_cursor`` and
+# ``previous_cursor``, the cursors opaque (CURSORS). Each is narrowed first by the user's services
 # (a list of ids) on the index that gives its order (referrals.models.Referral.Meta.indexes), then
 # row by row by the role's object permission: a page reads about one page of index entries.
 
 
-def referral_sent_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE) -> Page:
+def referral_sent_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE) -> KeysetPage:
     """“Sent referrals”: referrals of the user's services as sender, newest first."""
     qs = _list_qs().filter(sender_service__in=member_service_ids(user)).filter(permitted_ids_subquery(user, Referral, SENDER_PERM))
-    return page_of(qs, "created_at", cursor, descending=True, page_size=page_size)
+    return CURSORS.browse(qs, "created_at", cursor, descending=True, page_size=page_size)
 
 
-def referral_incoming_list(user, *, cursor: str | None = None, open_only: bool = True, page_size: int = PAGE_SIZE) -> Page:
+def referral_incoming_list(user, *, cursor: str | None = None, open_only: bool = True, page_size: int = PAGE_SIZE) -> KeysetPage:
     """“Incoming referrals”: referrals addressed to the user's services that they may handle.
 
     Open ones (default) come oldest first, so the longest-waiting is on top (the partial index of
@@ -87,11 +91,11 @@ def referral_incoming_list(user, *, cursor: str | None = None, open_only: bool =
     """
     qs = _list_qs().filter(target_service__in=member_service_ids(user)).filter(permitted_ids_subquery(user, Referral, HANDLER_PERM))
     if open_only:
-        return page_of(qs.filter(status__in=Referral.OPEN_STATUSES), "sent_at", cursor, descending=False, page_size=page_size)
-    return page_of(qs, "sent_at", cursor, descending=True, page_size=page_size)
+        return CURSORS.browse(qs.filter(status__in=Referral.OPEN_STATUSES), "sent_at", cursor, descending=False, page_size=page_size)
+    return CURSORS.browse(qs, "sent_at", cursor, descending=True, page_size=page_size)
 
 
-def routing_queue(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE, services: list[int] | None = None) -> Page:
+def routing_queue(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE, services: list[int] | None = None) -> KeysetPage:
     """The coordinator's routing queue: not yet routed referrals of the user's coordinating services
     (``services``, their ids, when the caller has them), oldest first."""
     ids = coordinating_service_ids(user) if services is None else services
@@ -100,7 +104,7 @@ def routing_queue(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE
         .filter(routing_service__in=ids, target_service__isnull=True, status=Referral.Status.REQUESTED)
         .filter(permitted_ids_subquery(user, Referral, ROUTER_PERM))
     )
-    return page_of(qs, "sent_at", cursor, descending=False, page_size=page_size)
+    return CURSORS.browse(qs, "sent_at", cursor, descending=False, page_size=page_size)
 
 
 def at_risk_threshold(now: datetime.datetime | None = None) -> datetime.datetime:
@@ -109,7 +113,7 @@ def at_risk_threshold(now: datetime.datetime | None = None) -> datetime.datetime
 
 
 def referral_at_risk_list(user, *, cursor: str | None = None, now=None, page_size: int = PAGE_SIZE,
-                          services: list[int] | None = None) -> Page:
+                          services: list[int] | None = None) -> KeysetPage:
     """Referrals the user's coordinating services routed whose next deadline is within one working
     day or overdue, the most urgent first (the partial index of referrals with an open deadline)."""
     ids = coordinating_service_ids(user) if services is None else services
@@ -118,7 +122,7 @@ def referral_at_risk_list(user, *, cursor: str | None = None, now=None, page_siz
         .filter(routing_service__in=ids, next_deadline_at__lt=at_risk_threshold(now))
         .filter(permitted_ids_subquery(user, Referral, ROUTER_PERM))
     )
-    return page_of(qs, "next_deadline_at", cursor, descending=False, page_size=page_size)
+    return CURSORS.browse(qs, "next_deadline_at", cursor, descending=False, page_size=page_size)
 
 
 def _years_before(day: datetime.date, years: int) -> datetime.date:
@@ -168,7 +172,7 @@ def _coordinator_qs(user, qs=None, *, services: list[int] | None = None):
 
 
 def coordinator_list(user, *, status: str | None = None, band: str | None = None, year: int | None = None,
-                     cursor: str | None = None, page_size: int = PAGE_SIZE, services: list[int] | None = None) -> Page:
+                     cursor: str | None = None, page_size: int = PAGE_SIZE, services: list[int] | None = None) -> KeysetPage:
     """Referrals the user's coordinating services route, filtered by status, age band and year, newest first."""
     qs = _coordinator_qs(user, _list_qs(with_age=True), services=services)
     if year:
@@ -177,7 +181,7 @@ def coordinator_list(user, *, status: str | None = None, band: str | None = None
         qs = qs.filter(status=status)
     if band:
         qs = qs.filter(age_band_q(band))
-    return page_of(qs, "sent_at", cursor, descending=True, page_size=page_size)
+    return CURSORS.browse(qs, "sent_at", cursor, descending=True, page_size=page_size)
 
 
 def coordinator_counts(user, *, year: int | None = None, services: list[int] | None = None):
@@ -234,7 +238,7 @@ def referral_chain(referral: Referral, user) -> list[dict]:
 # --- contacts ----------------------------------------------------------------------------------
 
 
-def contact_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE) -> Page:
+def contact_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE) -> KeysetPage:
     """Contacts registered by the user's services, newest first, with whether each was referred on."""
     qs = (
         Contact.objects.filter(service__in=member_service_ids(user))
@@ -242,16 +246,16 @@ def contact_list(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE)
         .select_related("service", "created_by")
         .annotate(referred=Exists(Referral.objects.filter(contact=OuterRef("pk"))))
     )
-    return page_of(qs, "created_at", cursor, descending=True, page_size=page_size)
+    return CURSORS.browse(qs, "created_at", cursor, descending=True, page_size=page_size)
 
 
 # --- the service catalogue ---------------------------------------------------------------------
 
 
 def catalogue_search(*, kind: str = "", age: int | None = None, text: str = "", open_only: bool = False,
-                     cursor: str | None = None, page_size: int = PAGE_SIZE):
+                     cursor: str | None = None, page_size: int = PAGE_SIZE) -> KeysetPage:
     """“Where can I refer?”: active services in the catalogue, by name, filtered by what they take,
-    the person's age and free text. ``(rows, next_cursor)``."""
+    the person's age and free text. A KeysetPage."""
     qs = CatalogueEntry.objects.filter(service__active=True).select_related("service", "service__municipality").prefetch_related("areas")
     if kind:
         # accepts is a JSON list of kind codes; its text holds each code in quotes (both SQLite and PostgreSQL).
@@ -264,7 +268,7 @@ def catalogue_search(*, kind: str = "", age: int | None = None, text: str = "", 
         )
     if open_only:
         qs = qs.exclude(capacity=CatalogueEntry.Capacity.CLOSED)
-    return page_of(qs, "service__name", cursor, descending=False, page_size=page_size)
+    return CURSORS.browse(qs, "service__name", cursor, descending=False, page_size=page_size)
 
 
 def catalogue_services(*, exclude=()):

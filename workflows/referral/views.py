@@ -58,7 +58,7 @@ def _next_query(request, cursor_param, cursor):
 
 
 def _page_links(request, cursor_param, page):
-    """The “next” and “previous” links of a list page (workflows.referral.paging.Page)."""
+    """The “next” and “previous” links of a list page (an org.paging.KeysetPage)."""
     return {
         "next_query": _next_query(request, cursor_param, page.next_cursor),
         "previous_query": _next_query(request, cursor_param, page.previous_cursor),

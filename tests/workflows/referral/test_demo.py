@@ -22,11 +22,11 @@ class DemoReferralDataTests:
         assert set(Referral.objects.values_list("status", flat=True)) == set(Referral.Status.values)
         assert Referral.objects.filter(forwarded_from__isnull=False).exists()
         coordinator = seeded["users"]["ruskoordinator"]
-        queue, _cursor = selectors.routing_queue(coordinator)
+        queue = selectors.routing_queue(coordinator).rows
         # NAV's referral, and the coordinator's own, sent to its own routing queue (issue 7, point 10).
         assert len(queue) == 2
         assert {r.sender_service.name for r in queue} == {"NAV Fjordvik", "Psykisk helse og rus"}
-        at_risk, _cursor = selectors.referral_at_risk_list(coordinator)
+        at_risk = selectors.referral_at_risk_list(coordinator).rows
         assert at_risk, "an overdue referral shows on the coordinator's view"
         states = {consent_status(c) for c in Consent.objects.all()}
         assert {"active", "withdrawn", "expired", "insufficient"} <= states

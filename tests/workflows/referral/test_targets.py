@@ -69,7 +69,7 @@ class CoordinatorOwnQueueTests:
         assert response.status_code == 302
         referral = Referral.objects.get()
         assert (referral.routing_service, referral.target_service, referral.status) == (ro.rus, None, Referral.Status.REQUESTED)
-        rows, _next = selectors.routing_queue(ro.coordinator)
+        rows = selectors.routing_queue(ro.coordinator).rows
         assert [r.pk for r in rows] == [referral.pk]
 
     def test_it_still_leaves_out_a_service_that_routes_nothing_from_its_own_consents(self, client, ro):

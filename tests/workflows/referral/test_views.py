@@ -289,19 +289,19 @@ class KeysetListTests:
         consent = make_consent(ro, contact.person)
         made = [make_referral(ro, contact=contact, consent=consent) for _ in range(3)]
         with CaptureQueriesContext(connection) as queries:
-            first, cursor = selectors.referral_sent_list(ro.sender, page_size=2)
-        assert cursor and [r.pk for r in first] == [made[2].pk, made[1].pk]
-        second, cursor2 = selectors.referral_sent_list(ro.sender, cursor=cursor, page_size=2)
-        assert [r.pk for r in second] == [made[0].pk] and cursor2 is None
+            first = selectors.referral_sent_list(ro.sender, page_size=2)
+        assert first.next_cursor and [r.pk for r in first] == [made[2].pk, made[1].pk]
+        second = selectors.referral_sent_list(ro.sender, cursor=first.next_cursor, page_size=2)
+        assert [r.pk for r in second] == [made[0].pk] and second.next_cursor is None
         assert not any("OFFSET" in q["sql"].upper() for q in queries.captured_queries)
 
     def test_it_lists_referrals_at_risk_of_a_deadline(self, ro):
         import time_machine
 
         referral = make_referral(ro, via_coordinator=True)
-        assert selectors.referral_at_risk_list(ro.coordinator)[0] == []
+        assert selectors.referral_at_risk_list(ro.coordinator).rows == []
         with time_machine.travel(referral.next_deadline_at - datetime.timedelta(hours=2)):
-            rows, _cursor = selectors.referral_at_risk_list(ro.coordinator)
+            rows = selectors.referral_at_risk_list(ro.coordinator).rows
         assert [r.pk for r in rows] == [referral.pk]
 
     def test_it_counts_the_coordinators_referrals_by_status_and_age_band(self, ro):
