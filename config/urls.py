@@ -15,6 +15,7 @@ from workflows import task_lists, task_views
 from consent.urls import ConsentApp
 from workflows import views_break_glass, views_consent, views_home
 from workflows.processes import processes
+from workflows.youth_contract import views as youth_contract_views
 
 
 class BreakGlassApp(Application):
@@ -102,6 +103,8 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("", views_home.home, name="home"),
+    # A calendar client cannot log in: the youth contract feed's secret address is its key (outside the site's login).
+    path("kalender/<str:token>.ics", youth_contract_views.feed, name="youth_contract_feed"),
     path("", site.urls),
 ]
 

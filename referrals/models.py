@@ -633,3 +633,20 @@ class ContractBreach(models.Model):
         verbose_name = _("breach assessment")
         verbose_name_plural = _("breach assessments")
         ordering = ["opened_at", "id"]
+
+
+class CalendarFeed(models.Model):
+    """A follow-up worker's secret address of an iCalendar (.ics) feed of their youth contract
+    appointments, for Outlook to subscribe to. Only the token's SHA-256 is stored: the address is
+    shown once, when made; making a new one or revoking it ends the old one. The feed names no one
+    (each appointment carries its contract's reference only)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds", verbose_name=_("user"))
+    token_hash = models.CharField(_("token (SHA-256)"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        constraints = [models.UniqueConstraint(fields=["user"], condition=models.Q(revoked_at__isnull=True), name="uniq_live_calendar_feed")]

@@ -15,6 +15,9 @@ class YouthContractsApp(Application):
 
     index_path = path("", views.contract_list, name="index")
     initiate_path = path("ny/", views.contract_initiate, name="initiate")
+    week_path = path("uke/", views.week, name="week")
+    feed_renew_path = path("kalender/ny/", views.feed_renew, name="feed_renew")
+    feed_revoke_path = path("kalender/stopp/", views.feed_revoke, name="feed_revoke")
     detail_path = path("<uuid:code>/", views.contract_detail, name="detail")
     action_path = path("<uuid:code>/handling/<slug:action>/", views.contract_action, name="action")
 
@@ -29,4 +32,5 @@ def menu_flags(kinds: set[str]) -> dict[str, bool]:
     return {
         "youth_contracts": bool(kinds & (INITIATOR_KINDS | FOLLOWUP_KINDS)),
         "youth_contract_initiate": bool(kinds & INITIATOR_KINDS),
+        "youth_contract_followup": bool(kinds & FOLLOWUP_KINDS),
     }

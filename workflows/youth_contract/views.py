@@ -10,7 +10,7 @@ from typing import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -28,6 +28,7 @@ from referrals.models import ContractAppointment, ContractParty, YouthContract
 from workflows.list_persons import list_persons_show
 from workflows.services.deadlines import open_deadlines
 from workflows.task_views import ServiceStepTaskView
+from workflows.youth_contract import calendar
 from workflows.youth_contract import forms as yforms
 from workflows.youth_contract import selectors
 from workflows.youth_contract import services as svc
@@ -220,3 +221,49 @@ class YouthContractTaskView(ServiceStepTaskView):
 
     def done_url(self):
         return reverse("youth_contracts:detail", args=[self.contract.code])
+
+
+# --- the follow-up worker's week and calendar feed --------------------------------------------------
+
+
+@login_required
+def week(request, token=None):
+    """Upcoming and overdue tests and conversations across the contracts the user's services follow
+    up, named by the contract's reference only; and the user's calendar feed address."""
+    from django.utils import timezone
+
+    appointments = selectors.week_appointments(request.user)
+    today = timezone.localdate()
+    return render(request, "youth_contracts/week.html", {
+        "overdue": [a for a in appointments if a.on < today], "upcoming": [a for a in appointments if a.on >= today],
+        "feed_url": request.build_absolute_uri(reverse("youth_contract_feed", args=[token])) if token else None,
+        "has_feed": calendar.calendar_feed_has_live(request.user),
+    })
+
+
+@login_required
+@require_POST
+def feed_renew(request):
+    token = calendar.calendar_feed_renew(user=request.user)
+    messages.success(request, gettext_lazy("Your calendar address has been made; any earlier one no longer works. Copy it now: it is shown only once."))
+    return week(request, token=token)
+
+
+@login_required
+@require_POST
+def feed_revoke(request):
+    calendar.calendar_feed_revoke(user=request.user)
+    messages.success(request, gettext_lazy("Your calendar address no longer works."))
+    return redirect("youth_contracts:week")
+
+
+def feed(request, token):
+    """The .ics feed: no login (a calendar client cannot log in); the secret address is the key.
+    An unknown or revoked address answers 404, like any missing page."""
+    user = calendar.calendar_feed_user(token)
+    if user is None:
+        raise Http404
+    body = calendar.calendar_feed_body(user, base_url=request.build_absolute_uri("/").rstrip("/"))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
