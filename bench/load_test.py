@@ -29,7 +29,8 @@ sessions and the bench devices are deleted.
 
 The mix (``--mix``; weights in per cent): the intake list, Mine bekymringer, a concern (one of
 ``--objects`` per caseworker, at random), the task queue (viewflow), incoming referrals, a referral,
-the notifications page; each as a persona allowed to see it.
+the notifications page; each as a persona allowed to see it. ``--mix healthz=100`` loads only the
+health check (no session, no template): the floor of this client and gunicorn together.
 
 Open loop: request i is due at start + i / rate and is sent then whether or not earlier ones have
 answered; its latency is counted from that scheduled time, so queueing anywhere (the client, the
@@ -91,6 +92,9 @@ PAGES = [
     ("incoming", "incoming referrals", 15, "receiver"),
     ("referral", "a referral", 10, "receiver"),
     ("notifications", "notifications", 10, "barnevern"),
+    # The floor of the server and this client: the health check (one SELECT 1, no session, no
+    # template). Not in the default mix; --mix healthz=100 calibrates.
+    ("healthz", "/healthz/ (floor)", 0, None),
 ]
 
 
@@ -111,6 +115,9 @@ def parse_args():
     run.add_argument("--single", type=int, default=10, help="single requests per page before the load (default 10)")
     run.add_argument("--random-seed", type=int, default=1)
     run.add_argument("--migrate", action="store_true", help="apply unapplied migrations instead of refusing the database")
+    run.add_argument("--commit", default=None,
+                     help="run the code of this commit (exported with git archive to /tmp/h_load/src-<hash>) instead of the "
+                          "working tree, which others may be editing")
     steps = parser.add_argument_group("--find-max")
     steps.add_argument("--find-max", action="store_true", help="raise the rate in steps and report the highest that meets the target")
     steps.add_argument("--start-rate", type=float, default=30.0)
@@ -395,6 +402,7 @@ def page_targets(personas) -> dict:
         "incoming": [(p, [reverse("referrals:incoming")]) for p in rcv],
         "referral": [(p, [reverse("referrals:detail", args=[c]) for c in p.objects]) for p in rcv if p.objects],
         "notifications": [(p, [reverse("notifications:index")]) for p in bv],
+        "healthz": [(bv[0], ["/healthz/"])],
     }
 
 
@@ -598,8 +606,8 @@ def single_requests(client, targets, n, server=None):
     workers, pg = (server.workers(), postgres_pids()) if server else ([], [])
 
     async def go():
-        for key, *_ in PAGES:
-            if not targets.get(key):
+        for key, _label, weight, _role in PAGES:
+            if not targets.get(key) or (not weight and not n):
                 continue
             before = (cpu_seconds(workers), cpu_seconds(pg))
             count = n or len(targets[key])
@@ -656,8 +664,46 @@ def parse_mix(text):
     return weights
 
 
+def run_commit(rev: str):
+    """Export ``rev`` with git archive and run this script from there (same arguments, without --commit)."""
+    sha = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=BASE_DIR, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    tree = RUN_ROOT / f"src-{sha[:12]}"
+    if not tree.exists():
+        RUN_ROOT.mkdir(exist_ok=True)
+        partial = tree.with_name(tree.name + ".partial")
+        subprocess.run(["rm", "-rf", str(partial)], check=True)
+        partial.mkdir()
+        archive = subprocess.Popen(["git", "archive", "--format=tar", sha], cwd=BASE_DIR, stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", str(partial)], stdin=archive.stdout, check=True)
+        if archive.wait() != 0:
+            sys.exit(f"git archive {sha} failed")
+        partial.rename(tree)
+    argv, skip = [], False
+    for a in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif a == "--commit":
+            skip = True
+        elif not a.startswith("--commit="):
+            argv.append(a)
+    os.environ["LOAD_TEST_CODE"] = f"commit {sha[:12]} (git archive into {tree})"
+    os.execv(sys.executable, [sys.executable, str(tree / "bench" / "load_test.py"), *argv])
+
+
+def code_description() -> str:
+    if os.environ.get("LOAD_TEST_CODE"):
+        return os.environ["LOAD_TEST_CODE"]
+    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=BASE_DIR, capture_output=True,
+                           text=True).stdout.splitlines()
+    return f"working tree {BASE_DIR} at HEAD {head}" + (f" with {len(dirty)} modified files" if dirty else "")
+
+
 def main():
     args = parse_args()
+    if args.commit:
+        run_commit(args.commit)
     if args.seed:
         seed(args)
         return 0
@@ -703,6 +749,7 @@ def main():
           f"worker class {worker_class()}, bound to 127.0.0.1:{port}; settings config.settings (DEBUG {settings.DEBUG}, "
           f"second factor required {settings.REQUIRE_SECOND_FACTOR}, SECURE_SSL_REDIRECT {settings.SECURE_SSL_REDIRECT}, "
           f"session cookie {settings.SESSION_COOKIE_NAME})")
+    print(f"code: {code_description()}")
     print(f"client: one asyncio process, a new connection per request (gunicorn's sync workers close each), "
           f"timeout {args.timeout:g} s, at most {args.max_in_flight} open; logs and raw results in {run_dir}", flush=True)
 
