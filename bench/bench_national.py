@@ -1,0 +1,947 @@
+#!/usr/bin/env python
+"""Benchmark every list, detail, statistics and export page at national scale (issue 14).
+
+Run by hand (pytest does not collect it), under the shared lock:
+
+    flock /tmp/heavy.lock env DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_national \\
+        .venv/bin/python bench/bench_national.py --explain            # seed once (~20 min), then measure
+    ... bench/bench_national.py --reuse --explain                     # measure the kept seed again
+
+DATABASE_URL names the PostgreSQL server and the full-size database (default ``h_national``); the
+small database is ``<name>_small`` (always reseeded: seconds). Both are seeded through the real
+shapes by the existing seeders, imported: bench_concern_lists (Seeder: concerns, their guardian
+grants, deadlines, person records, notifications), bench_task_pages (TaskSeeder: the concern flow's
+viewflow processes and tasks) and bench_referral_lists (Seeder: referrals, contacts, grants,
+disclosures, events, deadlines, processes), on one organisation of 200 services in 10
+municipalities (``World`` below: per municipality 7 barnehager, 3 skoler, 2 barnevern, 2 substance
+service coordinators, NAV, a health clinic, 3 catalogue services and the privacy function). On top,
+in bulk SQL or COPY: the referral flow's viewflow tasks, reminders of the deadlines, consents (a
+person with 3 and one with 100 among them), access requests, and the access log (hash-chained: each
+row's prev_hash is the row before's row_hash, as ``manage.py audit_verify`` checks).
+
+Sizes: ``--small`` concerns (referrals 0.3×, access-log rows 10×) between the measured services only;
+``--full`` concerns across all (default 1,000,000 concerns, 300,000 referrals, 10,000,000 access-log
+rows; ``--referrals`` and ``--access-log`` override). ``--reuse`` skips seeding the full database when
+it already holds that seed (a marker table records what was seeded), so one seed serves many runs.
+
+Each size is measured in its own process (so no cache or connection crosses databases), through
+Django's test client, as the persona who uses each page: queries per request (all statements but
+transaction brackets), p50/p95 of the time Django takes to answer (page 1, and page 2 through the
+page's own link for lists), and with ``--explain`` the EXPLAIN ANALYZE of each page's slowest
+statement at full size and the statements a page repeats. It prints one table with a verdict per
+page against the targets of issue 14 (lists and details: p95 ≤ 150 ms and p50 ≤ 10× the bare page;
+statistics, exports and dashboards: p95 ≤ 300 ms; queries equal at both sizes and ≤ 15), a bare
+Django list of 25 concerns as the baseline, and the load average. ``--drop`` drops both databases.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(BASE_DIR / "bench"))
+
+import bench_concern_lists as concern_bench  # noqa: E402  (Seeder, database set-up, fmt, _p95)
+import bench_referral_lists as referral_bench  # noqa: E402  (Seeder of referrals)
+import bench_task_pages as task_bench  # noqa: E402  (TaskSeeder: the concern flow's processes and tasks)
+
+LIST_P95_MS = 150
+STATS_P95_MS = 300
+MAX_QUERIES = 15
+BARE_FACTOR = 10
+PASSWORD = "national-bench-2026"
+BRACKETS = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", type=int, default=200, help="concerns in the small database (referrals 0.3×, log rows 10×)")
+    parser.add_argument("--full", type=int, default=1_000_000, help="concerns in the full database")
+    parser.add_argument("--referrals", type=int, default=None, help="referrals in the full database (default 0.3 × --full)")
+    parser.add_argument("--access-log", type=int, default=None, help="access-log rows in the full database (default 10 × --full)")
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per page at full size")
+    parser.add_argument("--small-requests", type=int, default=10, help="timed requests per page at the small size")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest statement at full size")
+    parser.add_argument("--reuse", action="store_true", help="do not reseed the full database when it holds this seed")
+    parser.add_argument("--drop", action="store_true", help="drop both databases at the end")
+    parser.add_argument("--only", default="", help="measure only pages whose label contains this text")
+    parser.add_argument("--info", default="", help="write the personas and ids of the full database to this JSON file")
+    parser.add_argument("--ready", default="", help="touch this file once the full database is seeded")
+    # Internal: one phase in a child process.
+    parser.add_argument("--phase", choices=["seed", "measure"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--pair", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def db_url(server: str, name: str) -> str:
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+def admin_connect(server: str):
+    import psycopg
+
+    return psycopg.connect(db_url(server, "postgres"), autocommit=True)
+
+
+# --- the organisation -----------------------------------------------------------------------------
+
+class World:
+    """10 municipalities × 20 services, serving both seeders (their World attributes), with the personas.
+
+    Per municipality: 7 barnehager and 3 skoler report concerns to 2 barnevern services; 2 substance
+    service coordinators route referrals; NAV, a health clinic, the barnevern services and the
+    coordinators send referrals to 3 catalogue services; 1 privacy function. The first municipality
+    is a city: its services report and send five times as much. Each service has one staff member;
+    the measured sender and barnevern service also have a leader.
+    """
+
+    KINDS = (["barnehage"] * 7 + ["skole"] * 3 + ["barnevern"] * 2 + ["rustjeneste"] * 2 + ["nav", "helsestasjon"]
+             + ["other", "ppt", "other"] + ["personvern"])
+
+    def __init__(self):
+        from django.contrib.auth import get_user_model
+
+        from org.models import Membership, Municipality, Service
+        from org.permissions import service_group
+        from org.services import membership_set
+        from referrals.models import CatalogueEntry, ReferralKind
+
+        from django.contrib.auth.hashers import make_password
+
+        User = get_user_model()
+        password = make_password(PASSWORD)  # hashed once: PBKDF2 per persona costs seconds
+        self.municipalities, self.staff = [], {}
+        self.reporters, self.receivers = [], []  # the concern Seeder's
+        self.senders, self.coordinators, self.targets = [], [], []  # the referral Seeder's
+        self.privacy = []
+        for m in range(10):
+            muni = Municipality.objects.create(name=f"Nasjonal kommune {m}", number=f"{9200 + m}")
+            by_kind = {}
+            for i, kind in enumerate(self.KINDS):
+                service = Service.objects.create(municipality=muni, name=f"{kind} {m}-{i:02d}", kind=kind)
+                service_group(service)
+                service.refresh_from_db()
+                user = User.objects.create_user(username=f"nat-{kind}-{m}-{i:02d}", email="")
+                if m == 0:
+                    User.objects.filter(pk=user.pk).update(password=password)
+                membership_set(user=user, service=service, role=Membership.Role.STAFF)
+                self.staff[service.pk] = user
+                by_kind.setdefault(kind, []).append(service)
+                if kind in ("other", "ppt"):
+                    entry = CatalogueEntry.objects.create(service=service, description=f"Tilbud {i} i benchmark.",
+                                                          accepts=list(ReferralKind.values), min_age=None, max_age=None)
+                    entry.areas.add(muni)
+            weight = 5 if m == 0 else 1
+            bv = by_kind["barnevern"]
+            self.reporters += [(s, weight, bv) for s in by_kind["barnehage"] + by_kind["skole"]]
+            self.receivers += bv
+            coords, targets = by_kind["rustjeneste"], by_kind["other"] + by_kind["ppt"]
+            self.coordinators += coords
+            self.targets += targets
+            self.senders += [(s, weight, coords, targets) for s in by_kind["nav"] + by_kind["helsestasjon"] + bv + coords]
+            self.privacy += by_kind["personvern"]
+            self.municipalities.append(muni)
+        # The measured services: the city's first of each (concern Seeder and referral Seeder names).
+        self.barnehage = self.reporters[0][0]
+        self.barnevern = self.reporters[0][2][0]
+        self.sender = self.senders[0][0]
+        self.coordinator = self.coordinators[0]
+        self.target = self.targets[0]
+        self.barnehage_user = self.staff[self.barnehage.pk]
+        self.barnevern_user = self.staff[self.barnevern.pk]
+        self.sender_user = self.staff[self.sender.pk]
+        self.coordinator_user = self.staff[self.coordinator.pk]
+        self.target_user = self.staff[self.target.pk]
+        self.privacy_user = self.staff[self.privacy[0].pk]
+        self.leaders = {}
+        for label, service in (("sender", self.sender), ("barnevern", self.barnevern)):
+            leader = User.objects.create_user(username=f"nat-leader-{label}", email="")
+            User.objects.filter(pk=leader.pk).update(password=password)
+            membership_set(user=leader, service=service, role=Membership.Role.LEADER)
+            self.leaders[label] = leader
+
+
+# --- seeding ----------------------------------------------------------------------------------------
+
+class ReferralTaskSeeder(referral_bench.Seeder):
+    """The referral Seeder, plus each new referral's viewflow tasks as the referral flow leaves them
+    (COPY per chunk): the start, each human step done or open (in the queue of the service the flow
+    names, every tenth assigned to its staff member), the end once closed."""
+
+    ASSIGNED_EVERY = 10
+
+    def __init__(self, world, seed=7):
+        from django.contrib.contenttypes.models import ContentType
+        from viewflow.workflow.models import Process
+
+        from org.models import Service
+        from workflows.flows.referral import ReferralFlow
+
+        super().__init__(world, seed=seed)
+        self.service_ct = ContentType.objects.get_for_model(Service).pk
+        self.flow = Process._meta.get_field("flow_class").get_prep_value(ReferralFlow)
+        self.last_process = 0
+        self.open_tasks = 0
+        self.tasks = 0
+
+    def _insert(self, picks, persons, *, recent):
+        super()._insert(picks, persons, recent=recent)
+        self._tasks()
+
+    def _tasks(self):
+        from django.db import connection, transaction
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT p.process_ptr_id, r.status, r.routing_service_id, r.target_service_id, r.sent_at, r.closed_at"
+                " FROM workflows_referralprocess p JOIN referrals_referral r ON r.id = p.referral_id"
+                " WHERE p.process_ptr_id > %s ORDER BY p.process_ptr_id", [self.last_process])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        self.last_process = rows[-1][0]
+        tasks = []
+        for row in rows:
+            tasks += self._flow_tasks(*row)
+        with transaction.atomic():
+            with connection.connection.cursor() as cur:
+                with cur.copy(
+                    "COPY viewflow_task (flow_task, flow_task_type, status, created, assigned, started, finished, token, owner_id,"
+                    " owner_permission, owner_permission_content_type_id, owner_permission_obj_pk, process_id, data) FROM STDIN"
+                ) as copy:
+                    for row in tasks:
+                        copy.write_row((*row, "{}"))
+        self.tasks += len(tasks)
+
+    def _flow_tasks(self, pid, status, routing, target, sent, closed):
+        flow, staff = self.flow, self.world.staff
+        rows = [(f"{flow}.start", "START", "DONE", sent, None, sent, sent, "start", None, None, None, None, pid)]
+        at = [sent]
+
+        def step(name, service, done):
+            perm = ("org.handle_concerns", self.service_ct, str(service))
+            created = at[0]
+            if done:
+                at[0] = min(created + timedelta(hours=2), closed or self.now)
+                rows.append((f"{flow}.{name}", "HUMAN", "DONE", created, at[0], at[0], at[0], "start", staff[service].pk, *perm, pid))
+            elif status == "cancelled":
+                rows.append((f"{flow}.{name}", "HUMAN", "CANCELED", created, None, None, closed, "start", None, *perm, pid))
+            else:
+                self.open_tasks += 1
+                if self.open_tasks % self.ASSIGNED_EVERY == 0:
+                    rows.append((f"{flow}.{name}", "HUMAN", "ASSIGNED", created, created, None, None, "start", staff[service].pk, *perm, pid))
+                else:
+                    rows.append((f"{flow}.{name}", "HUMAN", "NEW", created, None, None, None, "start", None, *perm, pid))
+            return done
+
+        def end():
+            rows.append((f"{flow}.end", "END", "DONE", closed, None, closed, closed, "start", None, None, None, None, pid))
+            return rows
+
+        if routing and not step("route", routing, target is not None and status != "cancelled"):
+            return rows
+        if not step("receive", target, status not in ("requested", "cancelled")):
+            return rows
+        if not step("decide", target, status not in ("received", "cancelled")):
+            return rows
+        if status == "rejected":
+            return end()
+        if not step("close", target, status in ("completed", "failed")):
+            return rows
+        return end()
+
+
+def seed_extras(world, *, full: bool, log_rows: int):
+    """Reminders, consents, access requests and the access log, in bulk; returns the ids the pages need."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from consent.models import AccessRequest, Consent
+    from referrals.models import Concern, Referral
+
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Reminders: one per open deadline (sent once due), and the cancelled ones of deadlines met in
+        # the last 60 days, as the sweep and the services leave them.
+        cursor.execute("""
+            INSERT INTO notifications_reminder (key, obligation, kind, message, service_id, audience, subject_type_id, subject_id,
+                required_perm, url, reference, topic, deadline_at, due_at, claimed_until, attempts, sent_at, cancelled_at, created_at)
+            SELECT 'deadline:' || d.id || ':staff:app', 'deadline:' || d.id, 'reminder', 'Frist nærmer seg', d.responsible_service_id,
+                'staff', d.subject_type_id, d.subject_id,
+                CASE WHEN ct.model = 'concern' THEN 'referrals.handle_concern' ELSE 'referrals.handle_referral' END,
+                '', '', '', d.due_at, d.due_at - interval '1 day', NULL, CASE WHEN d.due_at - interval '1 day' < now() THEN 1 ELSE 0 END,
+                CASE WHEN d.met_at IS NULL AND d.due_at - interval '1 day' < now() THEN d.due_at - interval '1 day' END,
+                CASE WHEN d.met_at IS NOT NULL THEN d.met_at END, d.starts_at
+            FROM workflows_deadline d JOIN django_content_type ct ON ct.id = d.subject_type_id
+            WHERE d.cancelled_at IS NULL AND (d.met_at IS NULL OR d.met_at > now() - interval '60 days')
+        """)
+        reminders = cursor.rowcount
+        # Consents: one for every tenth referral with a receiving service (given to the sender, shared
+        # with the receiver), ids taken ahead so the grantees can follow.
+        cursor.execute("""
+            CREATE TEMP TABLE bench_consent ON COMMIT DROP AS
+            SELECT nextval(pg_get_serial_sequence('consent_consent', 'id')) AS cid, r.person_id, r.sender_service_id,
+                   r.target_service_id, r.created_by_id, r.sent_at
+            FROM referrals_referral r WHERE r.id % 10 = 0 AND r.target_service_id IS NOT NULL
+        """)
+        cursor.execute("""
+            INSERT INTO consent_consent (id, code, person_id, domain, given_by_person, purpose, information, valid_from, valid_to,
+                method, recorded_by_id, recorded_by_service_id, recorded_at, withdrawn_at, withdrawn_by_id, withdrawal_note)
+            SELECT cid, gen_random_uuid(), person_id, 'health', true, 'referral', 'Samtykke i benchmark.', sent_at::date, NULL,
+                'signed', created_by_id, sender_service_id, sent_at, NULL, NULL, ''
+            FROM bench_consent
+        """)
+        consents = cursor.rowcount
+        cursor.execute("INSERT INTO consent_consent_grantees (consent_id, service_id) SELECT cid, target_service_id FROM bench_consent")
+
+    # The consents page's two persons: people the measured sender referred, with 3 and with 100 consents.
+    referred = list(dict.fromkeys(Referral.objects.filter(sender_service=world.sender, target_service__isnull=False)
+                                  .order_by("-id").values_list("person_id", flat=True)[:200]))
+    few_person, many_person = referred[0], referred[1]
+    Consent.objects.filter(person_id__in=[few_person, many_person]).update(person_id=referred[2])
+    made = []
+    for person_id, n in ((few_person, 3), (many_person, 100)):
+        for i in range(n):
+            made.append(Consent(person_id=person_id, domain="health", given_by_person=True, purpose="referral",
+                                information=f"Samtykke {i + 1} i benchmark.", valid_from=(now - timedelta(days=i)).date(),
+                                method="signed", recorded_by=world.sender_user, recorded_by_service=world.sender,
+                                withdrawn_at=now - timedelta(days=1) if i % 7 == 6 else None,
+                                withdrawn_by=world.sender_user if i % 7 == 6 else None))
+    Consent.objects.bulk_create(made)
+    Grantee = Consent.grantees.through
+    Grantee.objects.bulk_create([Grantee(consent_id=c.pk, service_id=world.targets[i % len(world.targets)].pk)
+                                 for i, c in enumerate(made)])
+    requests = AccessRequest.objects.bulk_create([
+        AccessRequest(reference=f"2026/{i}", person_id=many_person if i == 0 else few_person, received_on=now.date(),
+                      due_on=(now + timedelta(days=30)).date(), registered_by=world.privacy_user,
+                      registered_by_service=world.privacy[0]) for i in range(2)])
+    with connection.cursor() as cursor:
+        # What consent_record grants: the recording service's group manages the consent.
+        cursor.execute("""
+            INSERT INTO guardian_groupobjectpermission (permission_id, content_type_id, object_pk, group_id)
+            SELECT p.id, ct.id, c.id::text, s.group_id
+            FROM consent_consent c JOIN org_service s ON s.id = c.recorded_by_service_id
+            JOIN django_content_type ct ON ct.app_label = 'consent' AND ct.model = 'consent'
+            JOIN auth_permission p ON p.content_type_id = ct.id AND p.codename = 'manage_consent'
+        """)
+    concern = (Concern.objects.filter(reporting_service=world.barnehage, receiving_service=world.barnevern, status="investigating")
+               .order_by("-id").first()
+               or Concern.objects.filter(reporting_service=world.barnehage, receiving_service=world.barnevern).exclude(status="draft")
+               .order_by("-id").first())
+    referral = Referral.objects.filter(sender_service=world.sender, target_service=world.target).order_by("-id").first()
+    access_log_seed(world, log_rows, persons=(few_person, many_person), concern=concern)
+    return dict(
+        reminders=reminders, consents=consents + 103, concern_id=concern.pk, referral_id=referral.pk,
+        few_person=few_person, many_person=many_person, access_request=requests[0].pk,
+    )
+
+
+NULL = "\\N"  # COPY's NULL
+ACCESS_PURPOSES = ["concern detail", "referral detail", "intake list", "referral list", "consents of the person",
+                   "contact detail", "task list"]
+
+
+def access_log_seed(world, rows: int, *, persons, concern, chunk=200_000):
+    """``rows`` access-log rows appended to the chain by COPY: ids after the head, each row's
+    prev_hash the row before's row_hash (audit.chain.row_hash, checked against the module for the
+    first row of every chunk). The log's secondary indexes are dropped during the COPY and rebuilt
+    after it, and foreign keys are not checked row by row (session_replication_role = replica: the
+    values come from the tables themselves)."""
+    import hashlib
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from audit import chain
+
+    if rows <= 0:
+        return
+    rng = random.Random(99)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), max(id) FROM people_person")
+        pmin, pmax = cursor.fetchone()
+        cursor.execute("SELECT min(id), max(id) FROM referrals_concern")
+        cmin, cmax = cursor.fetchone()
+        cursor.execute("SELECT min(id), max(id) FROM referrals_referral")
+        rmin, rmax = cursor.fetchone()
+        cursor.execute("SELECT id, row_hash FROM audit_accesslog ORDER BY id DESC LIMIT 1")
+        head = cursor.fetchone()
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'audit_accesslog' AND indexname NOT LIKE '%%pkey'")
+        indexes = cursor.fetchall()
+    last_id, prev = (head[0], head[1]) if head else (0, chain.GENESIS)
+    staff = list(world.staff.items())  # (service id, user)
+    now = timezone.now()
+    start = now - timedelta(days=3 * 365)
+    step = (now - timedelta(hours=1) - start) / rows
+    special = set(persons)
+    t = time.perf_counter()
+    raw = connection.connection
+    with raw.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")
+        cur.execute("SET maintenance_work_mem = '512MB'")
+        for name, _definition in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+        done = 0
+        while done < rows:
+            n = min(chunk, rows - done)
+            lines = []
+            for k in range(n):
+                i = done + k
+                row_id = last_id + 1 + i
+                at = (start + step * i).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+                service_id, user = staff[rng.randrange(len(staff))]
+                r = rng.random()
+                if r < 0.55:
+                    object_type, object_id = "referrals.concern", rng.randint(cmin, cmax) if cmin else 1
+                elif r < 0.85:
+                    object_type, object_id = "referrals.referral", rng.randint(rmin, rmax) if rmin else 1
+                else:
+                    object_type, object_id = "people.person", 0
+                person = rng.randint(pmin, pmax)
+                if i % 20_000 < 2:  # the measured persons: a few hundred rows each at full size
+                    person = persons[i % 2]
+                elif i % 20_000 < 4:  # and the measured concern (its log page)
+                    object_type, object_id, person = "referrals.concern", concern.pk, concern.person_id
+                elif person in special:
+                    person += 1
+                if object_type == "people.person":
+                    object_id = person
+                action = "view" if r < 0.97 else ("update" if r < 0.99 else "export")
+                purpose = ACCESS_PURPOSES[int(r * 1000) % len(ACCESS_PURPOSES)]
+                via = "break_glass" if rng.random() < 0.001 else "role"
+                pj, pc = ("null", NULL) if person is None else (person, person)
+                content = (f'{{"action":"{action}","at":"{at}","changes":{{}},"id":{row_id},"object_id":{object_id},'
+                           f'"object_type":"{object_type}","person_id":{pj},"purpose":"{purpose}",'
+                           f'"service_id":{service_id},"user_id":{user.pk},"via":"{via}"}}')
+                if k == 0:
+                    from datetime import datetime
+
+                    values = dict(id=row_id, at=datetime.fromisoformat(at), user_id=user.pk, service_id=service_id, action=action,
+                                  object_type=object_type, object_id=object_id, person_id=person, purpose=purpose, via=via, changes={})
+                    assert chain.canonical(values) == content, (chain.canonical(values), content)
+                row_hash = hashlib.sha256((prev + content).encode()).hexdigest()
+                lines.append(f"{row_id}\t{at}\t{user.pk}\t{service_id}\t{action}\t{object_type}\t{object_id}\t{pc}\t{purpose}\t{via}\t{{}}\t{prev}\t{row_hash}\n")
+                prev = row_hash
+            with cur.copy("COPY audit_accesslog (id, at, user_id, service_id, action, object_type, object_id, person_id, purpose,"
+                          " via, changes, prev_hash, row_hash) FROM STDIN") as copy:
+                copy.write("".join(lines))
+            done += n
+            if done % 2_000_000 < chunk:
+                print(f"  access log: {done} rows in {time.perf_counter() - t:.0f}s", flush=True)
+        cur.execute("SELECT setval(pg_get_serial_sequence('audit_accesslog', 'id'), %s)", [last_id + rows])
+        for _name, definition in indexes:
+            cur.execute(definition)
+        cur.execute("SET session_replication_role = DEFAULT")
+    raw.commit() if not raw.autocommit else None
+    print(f"  access log: {rows} rows and their indexes in {time.perf_counter() - t:.0f}s", flush=True)
+
+
+TEMPLATE = "h_nat_template"
+
+
+def migrated_copy(server: str, name: str):
+    """Set Django up on a new database ``name``, a copy of a migrated template (migrating a new
+    database takes minutes on a busy 2-core machine; the template is migrated once, then only
+    brought up to date)."""
+    from psycopg import sql
+
+    with admin_connect(server) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [TEMPLATE]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
+    concern_bench.setup_django(db_url(server, TEMPLATE))  # migrates the template
+    from django.conf import settings
+    from django.db import connection, connections
+
+    connections.close_all()
+    with admin_connect(server) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE)))
+    settings.DATABASES["default"]["NAME"] = name
+    connection.settings_dict["NAME"] = name
+    os.environ["DATABASE_URL"] = db_url(server, name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        assert cursor.fetchone()[0] == name
+        cursor.execute("SET synchronous_commit TO off")
+
+
+def bulk_mode():
+    """Bulk inserts without a row-by-row foreign-key check (session_replication_role = replica): the
+    seeders take every key from the rows they made. Only when no trigger but the access log's
+    append-only guard exists (a trigger that maintained data would be skipped too)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname <> 'audit_accesslog_append_only'")
+        others = [r[0] for r in cursor.fetchall()]
+        if others:
+            print(f"  triggers {others}: foreign keys checked row by row", flush=True)
+            return
+        cursor.execute("SET session_replication_role = replica")
+
+
+def seed(args):
+    """Phase: (re)create and seed ``args.db``; writes the marker and the personas/ids table."""
+    server = os.environ["DATABASE_URL"]
+    t0 = time.perf_counter()
+    migrated_copy(server, args.db)
+    from django.db import connection
+
+    print(f"  {args.db} created from the migrated template in {time.perf_counter() - t0:.0f}s", flush=True)
+
+    n_concerns, n_referrals, n_log = args.full, args.referrals, args.access_log
+    world = World()
+    bulk_mode()
+    concerns = task_bench.TaskSeeder(world)
+    referrals = ReferralTaskSeeder(world)
+    t = time.perf_counter()
+    concerns.seed(n_concerns, only_pair=args.pair, recent=args.pair, chunk=10_000)
+    print(f"  concerns: {n_concerns} with processes and {concerns.tasks} tasks in {time.perf_counter() - t:.0f}s", flush=True)
+    t = time.perf_counter()
+    referrals.seed(n_referrals, only_pair=args.pair, recent=args.pair, chunk=10_000)
+    print(f"  referrals: {n_referrals} with {referrals.tasks} tasks in {time.perf_counter() - t:.0f}s", flush=True)
+    t = time.perf_counter()
+    ids = seed_extras(world, full=not args.pair, log_rows=n_log)
+    print(f"  reminders, consents, access log in {time.perf_counter() - t:.0f}s", flush=True)
+    t = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+    print(f"  VACUUM ANALYZE in {time.perf_counter() - t:.0f}s", flush=True)
+    personas = {
+        "barnehage": world.barnehage_user.username, "barnevern": world.barnevern_user.username,
+        "sender": world.sender_user.username, "coordinator": world.coordinator_user.username,
+        "target": world.target_user.username, "privacy": world.privacy_user.username,
+        "leader_sender": world.leaders["sender"].username, "leader_barnevern": world.leaders["barnevern"].username,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_national_seed (concerns bigint, referrals bigint, access_log bigint, info jsonb,"
+                       " seconds real, finished_at timestamptz DEFAULT now())")
+        cursor.execute("INSERT INTO bench_national_seed VALUES (%s, %s, %s, %s, %s)",
+                       [n_concerns, n_referrals, n_log, json.dumps(dict(personas=personas, **ids)), time.perf_counter() - t0])
+    print(f"seeded {args.db} in {time.perf_counter() - t0:.0f}s: {table_counts()}", flush=True)
+
+
+def table_counts():
+    from django.db import connection
+
+    out = {}
+    with connection.cursor() as cursor:
+        for table in ("referrals_concern", "referrals_referral", "viewflow_process", "viewflow_task", "guardian_groupobjectpermission",
+                      "workflows_deadline", "notifications_reminder", "notifications_notification", "consent_consent",
+                      "consent_disclosure", "audit_accesslog", "people_person", "org_service"):
+            cursor.execute(f"SELECT reltuples::bigint FROM pg_class WHERE relname = '{table}'")
+            row = cursor.fetchone()
+            out[table] = row[0] if row else None
+    return out
+
+
+def seeded_marker(server: str, name: str):
+    """(concerns, referrals, access_log) the database ``name`` was seeded with, or None."""
+    import psycopg
+
+    try:
+        with psycopg.connect(db_url(server, name)) as conn:
+            row = conn.execute("SELECT concerns, referrals, access_log FROM bench_national_seed").fetchone()
+            return tuple(row) if row else None
+    except psycopg.Error:
+        return None
+
+
+# --- measuring --------------------------------------------------------------------------------------
+
+def bare_list(request):
+    """The baseline: 25 concerns from a plain table, newest first; no permissions, no menu."""
+    from django.http import HttpResponse
+    from django.template import engines
+
+    from referrals.models import Concern
+
+    rows = Concern.objects.order_by("-pk").only("code", "status", "created_at")[:25]
+    template = engines["django"].from_string(
+        "<table>{% for c in rows %}<tr><td>{{ c.code }}</td><td>{{ c.status }}</td><td>{{ c.created_at }}</td></tr>{% endfor %}</table>"
+    )
+    return HttpResponse(template.render({"rows": rows}))
+
+
+def bench_urls():
+    from django.urls import include, path
+
+    global urlpatterns
+    urlpatterns = [path("bench/bare/", bare_list), path("", include("config.urls"))]
+
+
+class Page:
+    """A page as its persona opens it. ``kind``: list (page 1 and page 2), detail, stats, export, base."""
+
+    def __init__(self, label, persona, path, kind="list"):
+        self.label, self.persona, self.path, self.kind = label, persona, path, kind
+
+    @property
+    def target_ms(self):
+        return STATS_P95_MS if self.kind in ("stats", "export") else LIST_P95_MS
+
+
+def pages(info):
+    from django.urls import reverse
+    from viewflow.workflow.models import Task
+
+    from consent.models import AccessRequest, Consent
+    from people.models import Person
+    from referrals.models import Concern, Contact, Referral
+
+    concern = Concern.objects.get(pk=info["concern_id"])
+    referral = Referral.objects.get(pk=info["referral_id"])
+    contact = Contact.objects.filter(service=referral.sender_service).order_by("-id").first()
+    process = concern.process if hasattr(concern, "process") else None
+    from workflows.models import ConcernProcess
+
+    process = ConcernProcess.objects.filter(concern=concern).first()
+    task = Task.objects.filter(process_id=process.pk, flow_task__endswith=".receipt").first() if process else None
+    few, many = (Person.objects.get(pk=info[k]) for k in ("few_person", "many_person"))
+    consent = Consent.objects.filter(person=many).order_by("-id").first()
+    request_code = AccessRequest.objects.get(pk=info["access_request"]).code
+    c = concern.code
+    out = [
+        Page("bare Django list (baseline)", "barnevern", "/bench/bare/", "base"),
+        Page("home (barnevern → intake)", "barnevern", reverse("home"), "detail"),
+        # concerns
+        Page("concerns: intake, pending by deadline", "barnevern", reverse("concerns:intake")),
+        Page("concerns: intake, all newest first", "barnevern", reverse("concerns:intake") + "?vis=alle"),
+        Page("concerns: Mine bekymringer", "barnehage", reverse("concerns:index")),
+        Page("concerns: a concern (barnevern)", "barnevern", reverse("concerns:detail", args=[c]), "detail"),
+        Page("concerns: a concern (reporter)", "barnehage", reverse("concerns:detail", args=[c]), "detail"),
+        Page("concerns: its log (barnevern leader)", "leader_barnevern", reverse("concerns:log", args=[c]), "detail"),
+        # viewflow's task pages
+        Page("tasks: inbox (barnevern)", "barnevern", reverse("workflow:inbox")),
+        Page("tasks: queue (barnevern)", "barnevern", reverse("workflow:queue")),
+        Page("tasks: archive (barnevern)", "barnevern", reverse("workflow:archive")),
+        Page("tasks: queue (referral receiver)", "target", reverse("workflow:queue")),
+        Page("tasks: inbox (coordinator)", "coordinator", reverse("workflow:inbox")),
+    ]
+    if process:
+        out.append(Page("tasks: concern process detail", "barnevern",
+                        reverse("workflow:flows:concern:process_detail", args=[process.pk]), "detail"))
+    if task:
+        out.append(Page("tasks: concern task detail", "barnevern",
+                        reverse("workflow:flows:concern:receipt:detail", args=[process.pk, task.pk]), "detail"))
+    out += [
+        # referrals
+        Page("referrals: sent", "sender", reverse("referrals:index")),
+        Page("referrals: incoming, open", "target", reverse("referrals:incoming")),
+        Page("referrals: incoming, all", "target", reverse("referrals:incoming") + "?vis=alle"),
+        Page("referrals: coordinator view", "coordinator", reverse("referrals:coordinator"), "stats"),
+        Page("referrals: coordinator list, all", "coordinator", reverse("referrals:coordinator_list")),
+        Page("referrals: coordinator list, filtered", "coordinator", reverse("referrals:coordinator_list") + "?status=completed&alder=18-25"),
+        Page("referrals: contacts", "sender", reverse("referrals:contacts")),
+        Page("referrals: catalogue", "sender", reverse("referrals:catalogue")),
+        Page("referrals: a referral (sender)", "sender", reverse("referrals:detail", args=[referral.code]), "detail"),
+        Page("referrals: a referral (receiver)", "target", reverse("referrals:detail", args=[referral.code]), "detail"),
+        Page("referrals: a contact", "sender", reverse("referrals:contact_detail", args=[contact.code]), "detail"),
+        Page("referrals: statistics (sender)", "sender", reverse("referrals:stats"), "stats"),
+        Page("referrals: statistics (coordinator)", "coordinator", reverse("referrals:stats"), "stats"),
+        Page("referrals: CSV of referrals (sender)", "sender", reverse("referrals:stats_csv", args=["henvisninger"]), "export"),
+        Page("referrals: CSV of contacts (sender)", "sender", reverse("referrals:stats_csv", args=["kontakter"]), "export"),
+        # consent and persons
+        Page("consent: consents recorded (sender)", "sender", reverse("consent:index")),
+        Page("consent: re-consent list (sender)", "sender", reverse("consent:reconsent")),
+        Page("consent: age rules", "sender", reverse("consent:age_rules"), "detail"),
+        Page("consent: approvals (leader)", "leader_sender", reverse("consent:approvals")),
+        Page("consent: a consent", "sender", reverse("consent:detail", args=[consent.code]), "detail"),
+        Page("person: consents, 3 consents", "sender", reverse("consent:person", args=[few.code]), "detail"),
+        Page("person: consents, 100 consents", "sender", reverse("consent:person", args=[many.code]), "detail"),
+        Page("person: FHIR export (100 consents)", "sender", reverse("consent:fhir", args=[many.code]), "export"),
+        Page("person: access report (leader)", "leader_sender", reverse("consent:report", args=[many.code]), "stats"),
+        Page("person: access report PDF (leader)", "leader_sender", reverse("consent:report_pdf", args=[many.code]), "export"),
+        Page("privacy: access requests", "privacy", reverse("consent:access_requests")),
+        Page("privacy: an access request (full report)", "privacy", reverse("consent:access_request", args=[request_code]), "stats"),
+        Page("privacy: access request PDF", "privacy", reverse("consent:access_request_pdf", args=[request_code]), "export"),
+        Page("privacy: access-log review", "privacy", reverse("consent:access_review")),
+        # notifications and emergency access
+        Page("notifications (barnevern, ~250k)", "barnevern", reverse("notifications:index")),
+        Page("emergency access (barnevern)", "barnevern", reverse("break_glass:index"), "detail"),
+    ]
+    return out
+
+
+NEXT_LINKS = (re.compile(r'href="(\?[^"]+)"[^>]*rel="next"'), re.compile(r'rel="next"[^>]*href="(\?[^"]+)"'),
+              re.compile(r'href="(\?[^"]*etter=[^"]+)"'))
+
+
+def _body(response):
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def _next_url(page, html):
+    for pattern in NEXT_LINKS:
+        link = pattern.search(html)
+        if link:
+            return page.path.split("?")[0] + link.group(1).replace("&amp;", "&")
+    return None
+
+
+def _rows(html):
+    return max(html.count("<tr") - html.count("<thead") - len(re.findall(r'<td colspan="\d+"', html)), 0)
+
+
+def measure_one(client, page, url, requests, explain):
+    """One URL: status, rows, statements (all but the transaction brackets), p50/p95 ms; with
+    ``explain`` the slowest statement's EXPLAIN ANALYZE and the statements sent more than once."""
+    from django.db import connection
+
+    for _ in range(3):  # warm up templates, connection, buffers
+        _body(client.get(url))
+    captured = []
+
+    def note(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if not sql.startswith(BRACKETS):
+                captured.append((sql, params, (time.perf_counter() - start) * 1000))
+
+    with connection.execute_wrapper(note):
+        response = client.get(url)
+        body = _body(response)
+    html = body.decode("utf-8-sig", errors="replace")
+    result = dict(url=url, status=response.status_code, queries=len(captured), rows=_rows(html) if page.kind == "list" else None,
+                  bytes=len(body), sql=[s[:400] for s, _p, _ms in captured], next=None)
+    if page.kind == "list":
+        result["next"] = _next_url(page, html)
+    if response.status_code not in (200, 302):
+        return result
+    times = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        _body(client.get(url))
+        times.append((time.perf_counter() - start) * 1000)
+    result.update(p50=statistics.median(times), p95=concern_bench._p95(times) if len(times) > 1 else times[0])
+    if explain:
+        shapes = {}
+        for sql, _p, _ms in captured:
+            key = re.sub(r"\b\d+\b", "N", sql)[:160]
+            shapes[key] = shapes.get(key, 0) + 1
+        result["repeated"] = [f"×{n} {k}" for k, n in shapes.items() if n > 1]
+        result["slowest"] = [f"{ms:.1f} ms  {sql[:220]}" for sql, _p, ms in sorted(captured, key=lambda x: -x[2])[:3]]
+        selects = [(sql, p, ms) for sql, p, ms in captured if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
+        if selects:
+            sql, params, _ms = max(selects, key=lambda x: x[2])
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                result["explain"] = [r[0] for r in cursor.fetchall()]
+    return result
+
+
+def measure(args):
+    """Phase: measure every page of ``args.db``; writes the results to ``args.out`` (JSON)."""
+    server = os.environ["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = db_url(server, args.db)
+    concern_bench.setup_django(db_url(server, args.db))
+    bench_urls()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.urls import clear_url_caches
+
+    settings.ROOT_URLCONF = __name__
+    clear_url_caches()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT info FROM bench_national_seed")
+        info = cursor.fetchone()[0]
+        if isinstance(info, str):
+            info = json.loads(info)
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    users = {k: get_user_model().objects.get(username=v) for k, v in info["personas"].items()}
+    clients = {}
+    out = dict(version=version, results={}, counts=table_counts())
+    for page in pages(info):
+        if args.only and args.only not in page.label and page.kind != "base":
+            continue
+        client = clients.get(page.persona)
+        if client is None:
+            client = clients[page.persona] = Client(HTTP_HOST="localhost")
+            client.force_login(users[page.persona])
+        results, url = [], page.path
+        for number in (1, 2) if page.kind == "list" else (1,):
+            if url is None:
+                break
+            r = measure_one(client, page, url, args.requests, args.explain)
+            r["page"] = number
+            results.append(r)
+            url = r["next"]
+        out["results"][page.label] = dict(kind=page.kind, target=page.target_ms, persona=info["personas"][page.persona],
+                                         runs=results)
+        first = results[0]
+        print(f"  {page.label}: {first['status']} {first['queries']} queries p50 {first.get('p50', 0):.1f} ms", flush=True)
+    with open(args.out, "w") as f:
+        json.dump(out, f)
+
+
+# --- the orchestrator ---------------------------------------------------------------------------------
+
+def child(args, phase, db, **extra):
+    cmd = [sys.executable, __file__, "--phase", phase, "--db", db]
+    for k, v in extra.items():
+        if v is True:
+            cmd.append(f"--{k.replace('_', '-')}")
+        elif v not in (None, False, ""):
+            cmd += [f"--{k.replace('_', '-')}", str(v)]
+    subprocess.run(cmd, check=True)
+
+
+def report(args, small, full, sizes):
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    base = full["results"]["bare Django list (baseline)"]["runs"][0]
+    bare_p50 = base["p50"]
+    print(f"\nNational scale, every page; columns 'small → full' ({sizes}); {args.small_requests} → {args.requests} timed"
+          f" requests per page; PostgreSQL {full['version']}, {os.cpu_count()} CPUs, load average {load}")
+    header = f"{'page':<48} {'persona':<22} {'rows':>4} {'queries':>9} {'p50 ms':>16} {'p95 ms':>16} {'target':>6}  verdict"
+    print(header)
+    print("-" * len(header))
+    missed = []
+    for label, entry in full["results"].items():
+        s_entry = small["results"].get(label)
+        for l in entry["runs"]:  # noqa: E741
+            s_runs = s_entry["runs"] if s_entry else []
+            s = next((x for x in s_runs if x["page"] == l["page"]), s_runs[0] if s_runs else None)
+            name = label + (f", page {l['page']}" if entry["kind"] == "list" else "")
+            if l["status"] not in (200, 302) or "p50" not in l:
+                print(f"{name:<48} {entry['persona']:<22} status {l['status']}")
+                missed.append((name, f"status {l['status']}"))
+                continue
+            same = s is not None and s["queries"] == l["queries"]
+            few = l["queries"] <= MAX_QUERIES
+            fast = l["p95"] <= entry["target"]
+            near = entry["kind"] not in ("list", "detail") or l["p50"] <= BARE_FACTOR * bare_p50
+            problems = [w for w, bad in (("QUERIES DIFFER", not same), (f"> {MAX_QUERIES} QUERIES", not few), ("SLOW", not fast),
+                                          (f"p50 > {BARE_FACTOR}× bare", not near)) if bad]
+            if entry["kind"] == "base":
+                problems = []
+            verdict = "ok" if not problems else " ".join(problems)
+            if problems:
+                missed.append((name, verdict))
+            rows = "" if l["rows"] is None else l["rows"]
+            print(f"{name:<48} {entry['persona']:<22} {rows:>4} {concern_bench.fmt(s and s['queries'], l['queries'], '{}'):>9} "
+                  f"{concern_bench.fmt(s and s.get('p50'), l['p50']):>16} {concern_bench.fmt(s and s.get('p95'), l['p95']):>16} "
+                  f"{entry['target']:>6}  {verdict}")
+    print(f"\ntargets: lists and details p95 ≤ {LIST_P95_MS} ms and p50 ≤ {BARE_FACTOR}× the bare page ({BARE_FACTOR * bare_p50:.1f} ms);"
+          f" statistics, dashboards and exports p95 ≤ {STATS_P95_MS} ms; queries (every statement but transaction brackets)"
+          f" equal at both sizes and ≤ {MAX_QUERIES}")
+    print(f"{len(missed)} of {sum(len(e['runs']) for e in full['results'].values()) - 1} measured pages miss a target")
+    return missed
+
+
+def print_explain(full):
+    for label, entry in full["results"].items():
+        for run in entry["runs"]:
+            if "explain" not in run:
+                continue
+            print(f"\n--- {label}, page {run['page']}: {run['queries']} statements; slowest:")
+            for line in run.get("slowest", []):
+                print("   ", line)
+            if run.get("repeated"):
+                print("  repeated in one request:")
+                for line in run["repeated"]:
+                    print("   ", line)
+            print("  EXPLAIN ANALYZE of the slowest SELECT:")
+            for line in run["explain"]:
+                print("   ", line)
+
+
+def write_info(server, name, path):
+    import psycopg
+
+    with psycopg.connect(db_url(server, name)) as conn:
+        concerns, referrals, log, info, seconds = conn.execute(
+            "SELECT concerns, referrals, access_log, info, seconds FROM bench_national_seed").fetchone()
+        codes = {}
+        codes["concern_code"] = str(conn.execute("SELECT code FROM referrals_concern WHERE id = %s", [info["concern_id"]]).fetchone()[0])
+        codes["referral_code"] = str(conn.execute("SELECT code FROM referrals_referral WHERE id = %s", [info["referral_id"]]).fetchone()[0])
+        for k in ("few_person", "many_person"):
+            codes[f"{k}_code"] = str(conn.execute("SELECT code FROM people_person WHERE id = %s", [info[k]]).fetchone()[0])
+    data = dict(
+        database=db_url(server, name), seeded=dict(concerns=concerns, referrals=referrals, access_log=log, seconds=round(seconds)),
+        password=PASSWORD,
+        login_note=("Each persona has this password (POST /accounts/login/). Production settings require a second factor "
+                    "(settings.REQUIRE_SECOND_FACTOR); DJANGO_DEMO=1 with force_login passes it, as this benchmark does."),
+        personas=info["personas"],
+        persona_roles={
+            "barnehage": "reporter (Mine bekymringer /concerns/)", "barnevern": "caseworker (intake /concerns/mottak/, tasks, ~250k notifications)",
+            "sender": "NAV: sent referrals /referrals/", "coordinator": "routing queue /referrals/koordinator/",
+            "target": "receiver: /referrals/innkommende/", "privacy": "privacy function", "leader_sender": "leader of the sender",
+            "leader_barnevern": "leader of the barnevern service",
+        },
+        ids=dict(concern_id=info["concern_id"], referral_id=info["referral_id"], **codes),
+        urls=dict(concern=f"/concerns/{codes['concern_code']}/", referral=f"/referrals/{codes['referral_code']}/",
+                  intake="/concerns/mottak/", mine="/concerns/", queue="/workflow/queue/", inbox="/workflow/inbox/",
+                  incoming="/referrals/innkommende/", notifications="/notifications/"),
+    )
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2)
+
+
+def main():
+    args = parse_args()
+    server = os.environ.get("DATABASE_URL")
+    if not server:
+        sys.exit("Set DATABASE_URL to the full-size database, e.g. postgres://postgres@127.0.0.1:5432/h_national")
+    args.referrals = args.referrals if args.referrals is not None else int(args.full * 0.3)
+    args.access_log = args.access_log if args.access_log is not None else args.full * 10
+    if args.phase == "seed":
+        return seed(args)
+    if args.phase == "measure":
+        return measure(args)
+
+    full_db = urlsplit(server).path.lstrip("/") or "h_national"
+    small_db = f"{full_db}_small"
+    t = time.perf_counter()
+    print(f"small: {small_db}, {args.small} concerns between the measured services; seeding …", flush=True)
+    child(args, "seed", small_db, full=args.small, referrals=max(int(args.small * 0.3), 60), access_log=args.small * 10, pair=True)
+    want = (args.full, args.referrals, args.access_log)
+    if args.reuse and seeded_marker(server, full_db) == want:
+        print(f"full: {full_db} already holds {want} (concerns, referrals, access-log rows): not reseeded", flush=True)
+    else:
+        print(f"full: {full_db}, {want} (concerns, referrals, access-log rows); seeding …", flush=True)
+        child(args, "seed", full_db, full=args.full, referrals=args.referrals, access_log=args.access_log)
+    if args.info:
+        write_info(server, full_db, args.info)
+        print(f"personas and ids: {args.info}", flush=True)
+    if args.ready:
+        Path(args.ready).touch()
+    print(f"seeding done in {time.perf_counter() - t:.0f}s; measuring the small database …", flush=True)
+    small_out, full_out = f"/tmp/{small_db}.json", f"/tmp/{full_db}.json.results"
+    child(args, "measure", small_db, requests=args.small_requests, out=small_out, only=args.only)
+    print("measuring the full database …", flush=True)
+    child(args, "measure", full_db, requests=args.requests, out=full_out, explain=args.explain, only=args.only)
+    with open(small_out) as f:
+        small = json.load(f)
+    with open(full_out) as f:
+        full = json.load(f)
+    print(f"\nrows in the full database (estimates): {full['counts']}")
+    if args.explain:
+        print_explain(full)
+    missed = report(args, small, full, f"{args.small} → {args.full} concerns, {max(int(args.small * 0.3), 60)} → {args.referrals} referrals, "
+                                       f"{args.small * 10} → {args.access_log} access-log rows")
+    if args.drop:
+        with admin_connect(server) as conn:
+            for name in (small_db, full_db):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        print(f"dropped {small_db} and {full_db}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
