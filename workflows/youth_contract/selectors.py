@@ -83,12 +83,14 @@ class ContractStatusView:
     status: str
     status_label: str
     police_decision_on: datetime.date | None
-    starts_on: datetime.date
-    ends_on: datetime.date
+    starts_on: datetime.date | None
+    ends_on: datetime.date | None
     had_breach: bool
     outcome: str
     outcome_reported_at: datetime.datetime | None
     parties: tuple[PartyView, ...]
+    # Suspended because the consent was withdrawn: the police learn that it ended, nothing more.
+    withdrawn: bool = False
 
 
 def contract_parties(contract: YouthContract) -> list[PartyView]:
@@ -103,7 +105,14 @@ def contract_parties(contract: YouthContract) -> list[PartyView]:
 
 
 def contract_status_view(contract: YouthContract) -> ContractStatusView:
-    """The police's view of ``contract``. The outcome shows once the contract is over."""
+    """The police's view of ``contract``. The outcome shows once the contract is over; of a contract
+    suspended by a withdrawn consent, only that it ended (no parties, dates, breaches or outcome)."""
+    if contract.status == YouthContract.Status.SUSPENDED:
+        return ContractStatusView(
+            reference=contract.reference, code=str(contract.code), variant_label=str(contract.get_variant_display()),
+            status=contract.status, status_label=str(contract.get_status_display()), police_decision_on=None,
+            starts_on=None, ends_on=None, had_breach=False, outcome="", outcome_reported_at=None, parties=(), withdrawn=True,
+        )
     over = contract.status not in YouthContract.OPEN_STATUSES
     return ContractStatusView(
         reference=contract.reference, code=str(contract.code), variant_label=str(contract.get_variant_display()),

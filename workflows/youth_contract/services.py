@@ -61,6 +61,15 @@ REPORT_DEADLINE = Opening("outcome_report", service="followup_service", perm=HAN
 BREACH_DEADLINE = Opening("breach", service="followup_service", perm=HANDLER)
 
 
+def _end_of_period(contract, met):
+    """The start of the day after the contract's last day, in local time."""
+    day_after = contract.ends_on + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(day_after, datetime.time()))
+
+
+END_DEADLINE = Opening("contract_end", service="followup_service", perm=HANDLER, starts=_end_of_period)
+
+
 def _all_signed(contract) -> bool:
     return not contract.parties.filter(required=True, signature__isnull=True).exists()
 
@@ -69,20 +78,20 @@ SIGN = STEPS.add("sign", statuses=(S.AWAITING_SIGNATURES,), **BY_FOLLOWUP, purpo
 ACTIVATE = STEPS.add(
     "activate", statuses=(S.AWAITING_SIGNATURES,), **BY_FOLLOWUP, purpose="youth contract activated", task=True,
     guards=(Guard(_all_signed, gettext_lazy("Every party that must sign has to sign before the contract can start.")),),
-    meets=("signatures",),
+    meets=("signatures",), opens=(END_DEADLINE,),
 )
 RESULT = STEPS.add("result", statuses=(S.ACTIVE, S.BREACH_ASSESSMENT), **BY_FOLLOWUP, purpose="youth contract result")
 # A breaching result in an active contract, and completing or ending it, finish the follow-up task.
-FOLLOW_UP = STEPS.add("follow_up", statuses=(S.ACTIVE,), **BY_FOLLOWUP, task=True)  # purpose set per run
+FOLLOW_UP = STEPS.add("follow_up", statuses=(S.ACTIVE,), **BY_FOLLOWUP, task=True)  # purpose set per run; the end met by _close
 ASSESS = STEPS.add("assess_breach", statuses=(S.BREACH_ASSESSMENT,), **BY_FOLLOWUP, purpose="breach assessed", task=True,
-                   meets=("breach",))
+                   meets=("breach",))  # a contract ended as broken meets its end too (breach_decide)
 REPORT = STEPS.add(
     "report_outcome", statuses=(S.COMPLETED, S.BROKEN), **BY_FOLLOWUP, purpose="outcome reported to the police", task=True,
     guards=(Guard(lambda c: c.variant == "police" and c.outcome_reported_at is None, gettext_lazy("The outcome has already been reported.")),),
     meets=("outcome_report",),
 )
 SUSPENDED = STEPS.add("suspended", system=True, actors=(), statuses=YouthContract.OPEN_STATUSES,
-                      cancels=("signatures", "breach"), purpose="youth contract suspended (consent withdrawn)")
+                      cancels=("signatures", "breach", "contract_end"), purpose="youth contract suspended (consent withdrawn)")
 
 
 def case_owner(contract: YouthContract) -> Service:
@@ -422,7 +431,9 @@ def breach_decide(*, contract: YouthContract, user, decision: str, note: str, co
     return contract
 
 
-def _close(contract, status, outcome):
+def _close(contract, status, outcome, *, meets_end=True):
+    if meets_end:
+        deadlines.deadline_meet(subject=contract, process=PROCESS, step="contract_end")
     contract.status = status
     contract.outcome = outcome
     contract.closed_at = timezone.now()
@@ -480,7 +491,7 @@ def contracts_end_on_withdrawal(*, consent: Consent, user, revoked: list[Disclos
     for contract in YouthContract.objects.filter(consent=consent, status__in=YouthContract.OPEN_STATUSES):
         try:
             with SUSPENDED.run(contract, user=user, acting_service=consent.recorded_by_service) as run:
-                _close(run.record, S.SUSPENDED, _("The consent was withdrawn."))
+                _close(run.record, S.SUSPENDED, _("The consent was withdrawn."), meets_end=False)
                 STEPS.process_cancel(run.record)
         except ValidationError as e:
             if getattr(e, "code", None) == "out_of_order":

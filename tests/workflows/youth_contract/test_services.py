@@ -328,3 +328,22 @@ class WithdrawalTests:
         assert ended == [contract] and contract.status == S.SUSPENDED
         assert open_tasks(contract) == []
         assert contract_roles(yc.nurse, contract) == set()
+
+
+@pytest.mark.usefixtures("frozen")
+class EndApproachingTests:
+    def test_the_end_is_reminded_two_weeks_before_and_met_on_completion(self, org, yc):
+        contract = active_contract(org, yc)
+        end = deadline(contract, "contract_end")
+        assert end.due_at == datetime.datetime(2027, 3, 2, 0, 0, tzinfo=ZoneInfo("Europe/Oslo"))
+        remind = Reminder.objects.get(obligation=f"deadline:{end.pk}", kind="reminder")
+        assert remind.due_at == datetime.datetime(2027, 2, 16, 0, 0, tzinfo=ZoneInfo("Europe/Oslo"))
+        svc.contract_complete(contract=contract, user=yc.nurse)
+        assert deadline(contract, "contract_end").met_at is not None
+        assert Reminder.objects.get(pk=remind.pk).cancelled_at is not None
+
+    def test_a_withdrawal_cancels_the_end_instead_of_meeting_it(self, org, yc):
+        contract = active_contract(org, yc)
+        consent_withdraw_cascade(consent=contract.consent, user=yc.officer)
+        end = deadline(contract, "contract_end")
+        assert end.cancelled_at is not None and end.met_at is None

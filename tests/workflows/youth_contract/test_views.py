@@ -164,3 +164,14 @@ class InitiatePageTests:
 
     def test_a_service_that_cannot_initiate_gets_404(self, client, org):
         assert login(client, org.reporter).get(reverse("youth_contracts:initiate")).status_code == 404
+
+
+class WithdrawnTests:
+    def test_the_police_learn_only_that_a_contract_ended_on_a_withdrawn_consent(self, client, yc, contract):
+        from workflows.withdrawal import consent_withdraw_cascade
+
+        consent_withdraw_cascade(consent=contract.consent, user=yc.officer)
+        html = login(client, yc.officer).get(reverse("youth_contracts:detail", args=[contract.code])).content.decode()
+        assert 'data-status="suspended"' in html and 'data-testid="withdrawn-note"' in html
+        for hidden in ('data-testid="parties"', "Emil", 'data-testid="period"', 'data-testid="had-breach"'):
+            assert hidden not in html, hidden
