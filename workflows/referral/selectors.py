@@ -338,37 +338,53 @@ def _destination_branches(ids: list[int]):
     )
 
 
-def stats_referrals_by_destination(user, *, year: int | None = None) -> list[dict]:
+def stats_referrals_by_destination_rows(user, *, year: int | None = None):
     """Referrals per destination service and year, with a count per status, for referrals the user's
-    services sent, routed or received, newest year first, then by service name. Three aggregate
-    queries on the services' indexes (one per role, merged here); no identities. The result has a row
-    per year and destination service, whatever the number of referrals."""
+    services sent, routed or received, newest year first, then by service name: a generator of
+    ``{"year", "service", "total", "statuses"}`` over one query read in chunks through a server-side
+    cursor (constant memory, for the CSV export). The query adds up three aggregates on the services'
+    indexes, one per role (_destination_branches); no identities."""
     ids = member_service_ids(user)
     if not ids:
-        return []
+        return
     # A receiving service counts only referrals that reached it (delivered: their process started);
     # one still awaiting a leader's approval of its legal basis is the sender's alone.
-    merged = {}
+    branches = []
     for qs in _destination_branches(ids):
         qs = qs.filter(target_service__isnull=False)
         if year:
             qs = qs.filter(sent_at__year=year)
-        rows = (
+        branches.append(
             qs.annotate(year=ExtractYear("sent_at"))
             .values("year", "target_service_id", "target_service__name")
             .annotate(total=Count("pk"), **{alias: Count("pk", filter=Q(status=value)) for value, alias, _label in STATUS_COLUMNS})
             .order_by()
         )
-        for r in rows:
-            key = (r["year"], r["target_service_id"])
-            row = merged.setdefault(key, {"year": r["year"], "service": r["target_service__name"], "total": 0,
-                                          "statuses": [0] * len(STATUS_COLUMNS)})
-            row["total"] += r["total"]
-            for i, (_value, alias, _label) in enumerate(STATUS_COLUMNS):
-                row["statuses"][i] += r[alias]
+    union_sql, params = branches[0].union(*branches[1:], all=True).query.sql_with_params()
+    sums = ", ".join(f'SUM(u."{alias}")' for alias in ["total", *(alias for _value, alias, _label in STATUS_COLUMNS)])
     # Newest year first (a referral without a sending time first, as PostgreSQL sorts NULL), then by name.
-    order = sorted(merged.items(), key=lambda kv: (kv[0][0] is not None, -(kv[0][0] or 0), kv[1]["service"], kv[0][1]))
-    return [row for _key, row in order]
+    sql = (f'SELECT u."year", u."target_service__name", {sums} FROM ({union_sql}) u '
+           f'GROUP BY u."year", u."target_service_id", u."target_service__name" '
+           f'ORDER BY u."year" DESC NULLS FIRST, u."target_service__name", u."target_service_id"')
+    for year_, name, total, *statuses in _chunked_rows(sql, params):
+        yield {"year": int(year_) if year_ is not None else None, "service": name, "total": int(total),
+               "statuses": [int(n) for n in statuses]}
+
+
+def stats_referrals_by_destination(user, *, year: int | None = None) -> list[dict]:
+    """The rows of stats_referrals_by_destination_rows, as a list (for the statistics page): a row
+    per year and destination service, whatever the number of referrals."""
+    return list(stats_referrals_by_destination_rows(user, year=year))
+
+
+def _chunked_rows(sql: str, params):
+    """The rows of ``sql``, fetched STATS_CHUNK at a time through a server-side cursor, as
+    QuerySet.iterator() reads them (a plain cursor where the settings turn those off)."""
+    server_side = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    with (connection.chunked_cursor() if server_side else connection.cursor()) as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(STATS_CHUNK):
+            yield from rows
 
 
 def stats_contacts_referred_rows(user, *, year: int | None = None):
@@ -435,14 +451,9 @@ def _contact_destinations(ids: list[int], year: int | None):
         GROUP BY 1, 2, 3, 4
         ORDER BY 1 DESC NULLS FIRST, 3, 2, 5 DESC, 4
     """
-    # A server-side cursor, as QuerySet.iterator() takes (unless the settings turn them off).
-    server_side = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
-    with (connection.chunked_cursor() if server_side else connection.cursor()) as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(STATS_CHUNK):
-            for year_, service_id, _name, target, n in rows:
-                yield {"year": int(year_) if year_ is not None else None, "contact__service_id": service_id,
-                       "target_service__name": target, "n": n}
+    for year_, service_id, _name, target, n in _chunked_rows(sql, params):
+        yield {"year": int(year_) if year_ is not None else None, "contact__service_id": service_id,
+               "target_service__name": target, "n": n}
 
 
 def _contact_destinations_orm(ids: list[int], year: int | None):

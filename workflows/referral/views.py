@@ -545,7 +545,7 @@ def _stats_csv_lines(table, user, year, line):
     yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
     if table == "henvisninger":
         yield line([_("Year"), _("Destination service"), _("Referrals")] + [str(label) for _v, _a, label in selectors.STATUS_COLUMNS])
-        for row in selectors.stats_referrals_by_destination(user, year=year):
+        for row in selectors.stats_referrals_by_destination_rows(user, year=year):
             yield line([row["year"], row["service"], row["total"], *row["statuses"]])
     else:
         yield line([_("Year"), _("Registering service"), _("Contacts"), _("Referred on"), _("Referred to"), _("Contacts referred there")])

@@ -209,6 +209,33 @@ class StreamingExportTests:
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")), delimiter=";"))
         assert [(r[1], r[2]) for r in rows[1:]] == [("Tildelingskontoret", "3")]
 
+    def test_it_streams_the_referrals_export_line_by_line_from_one_chunked_cursor(self, client, ro, monkeypatch):
+        monkeypatch.setattr(selectors, "STATS_CHUNK", 1)
+        _grow(ro, 2)
+        make_referral(ro, to=ro.rask)  # a second destination: a second line
+        client.force_login(ro.sender)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("referrals:stats_csv", args=["henvisninger"]))
+            chunks = list(response.streaming_content)
+        assert len(chunks) == 4  # the byte order mark, the header and a line per destination
+        rows = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig")), delimiter=";"))
+        assert sorted((r[1], r[2]) for r in rows[1:]) == [("Rask psykisk helsehjelp", "1"), ("Tildelingskontoret", "3")]
+        declared = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("DECLARE")]
+        assert len(declared) == 1 and "UNION ALL" in declared[0]
+
+    @pytest.mark.parametrize("table", ["henvisninger", "kontakter"])
+    def test_it_streams_each_export_with_the_same_queries_at_3_and_at_30_referrals(self, client, ro, table):
+        url = reverse("referrals:stats_csv", args=[table])
+        _grow(ro, 3)
+        small, _own = _count(client, ro.sender, url)
+        _grow(ro, 27)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+            assert response.streaming
+            body = b"".join(response.streaming_content).decode("utf-8-sig")
+        assert len(ctx.captured_queries) == len(small)
+        assert body.count("\n") >= 2 and any(q["sql"].startswith("DECLARE") for q in ctx.captured_queries)
+
 
 class StatisticsAsBeforeTests:
     """The statistics read each role's referrals on its own index now; they count what the one
