@@ -250,6 +250,20 @@ class Server:
             return []
         return [int(c) for c in children]
 
+    def drain(self, limit=120.0):
+        """Wait until the workers have worked off what a saturated step left in the listen backlog
+        (requests the client gave up on are still served): /healthz/ answers within 50 ms twice."""
+        deadline, quick = time.monotonic() + limit, 0
+        while quick < 2 and time.monotonic() < deadline:
+            t = time.monotonic()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz/", timeout=limit) as r:
+                    r.read()
+                quick = quick + 1 if time.monotonic() - t < 0.05 else 0
+            except OSError:
+                quick = 0
+            time.sleep(0.2)
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -260,17 +274,37 @@ class Server:
                 self.proc.wait()
 
 
-def cpu_seconds(pids) -> float:
-    """utime + stime of these processes, in seconds (0 for one that is gone)."""
+def cpu_by_pid(pids) -> dict:
+    """utime + stime in seconds of each of these processes that still runs."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    out = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+class CpuMeter:
+    """CPU seconds used by the gunicorn workers, by PostgreSQL (every process; a backend started
+    meanwhile counts whole, one that ended is lost) and by this process, between start() and stop()."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def sample(self):
+        return dict(gunicorn=cpu_by_pid(self.server.workers()), postgres=cpu_by_pid(postgres_pids()), client=sum(os.times()[:2]))
+
+    def start(self):
+        self.before = self.sample()
+
+    def stop(self) -> dict:
+        after, before = self.sample(), self.before
+        out = {k: sum(v - before[k].get(pid, 0) for pid, v in after[k].items()) for k in ("gunicorn", "postgres")}
+        out["client"] = after["client"] - before["client"]
+        return out
 
 
 def postgres_pids() -> list[int]:
@@ -585,7 +619,7 @@ def summary(results, *, rate, duration, peak, cpu, workers, target):
     busy = sum(server) / 1000 / (span * workers) if server else 0
     print(f"worker utilisation (Σ server time / (span × {workers} workers)): {busy:.0%}")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"CPU seconds over the run: gunicorn workers {cpu['gunicorn']:.1f}, PostgreSQL (all processes) {cpu['postgres']:.1f}, "
+    print(f"CPU seconds over the run: gunicorn workers {cpu['gunicorn']:.1f}, PostgreSQL (all its processes, whoever's) {cpu['postgres']:.1f}, "
           f"this client {cpu['client']:.1f} ({cpu['client'] / span:.0%} of a core); {os.cpu_count()} CPUs, load average {load}")
     p99 = pct(client, 99)
     if p99 is not None:
@@ -603,20 +637,23 @@ def single_requests(client, targets, n, server=None):
     and of PostgreSQL (all its processes) while they ran."""
     rng = random.Random(7)
     results, cpu = [], {}
-    workers, pg = (server.workers(), postgres_pids()) if server else ([], [])
+    meter = CpuMeter(server) if server else None
 
     async def go():
         for key, _label, weight, _role in PAGES:
             if not targets.get(key) or (not weight and not n):
                 continue
-            before = (cpu_seconds(workers), cpu_seconds(pg))
+            if meter:
+                meter.start()
             count = n or len(targets[key])
             for i in range(count):
                 persona, paths = rng.choice(targets[key]) if n else targets[key][i]
                 r = Result(client.next_id("s"), key, rng.choice(paths), asyncio.get_running_loop().time())
                 await client.fetch(r, persona.cookie)
                 results.append(r)
-            cpu[key] = ((cpu_seconds(workers) - before[0]) * 1000 / count, (cpu_seconds(pg) - before[1]) * 1000 / count)
+            if meter:
+                used = meter.stop()
+                cpu[key] = (used["gunicorn"] * 1000 / count, used["postgres"] * 1000 / count)
 
     asyncio.run(go())
     return (results, cpu) if server else results
@@ -624,11 +661,10 @@ def single_requests(client, targets, n, server=None):
 
 def run_phase(client, server, targets, weights, *, rate, duration, args, rng, prefix):
     plan = make_plan(targets, weights, rate, duration, rng)
-    workers = server.workers()
-    pg = postgres_pids()
+    meter = CpuMeter(server)
     load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     started = time.strftime("%H:%M:%S", time.gmtime())
-    before = dict(gunicorn=cpu_seconds(workers), postgres=cpu_seconds(pg), client=sum(os.times()[:2]))
+    meter.start()
     gc.collect()
     gc.freeze()
     gc.disable()
@@ -637,10 +673,9 @@ def run_phase(client, server, targets, weights, *, rate, duration, args, rng, pr
     finally:
         gc.enable()
         gc.unfreeze()
-    after = dict(gunicorn=cpu_seconds(workers), postgres=cpu_seconds(pg), client=sum(os.times()[:2]))
+    info = meter.stop()
     time.sleep(0.5)  # the access log line is written after the last byte
     server_times(server.run_dir / "access.log", results)
-    info = {k: after[k] - before[k] for k in before}
     info.update(started=started, load_before=load_before)
     return results, peak, info
 
@@ -766,7 +801,7 @@ def main():
         first = args.start_rate if args.find_max else args.rate
         if args.warmup > 0:
             run_phase(client, server, targets, weights, rate=first, duration=args.warmup, args=args, rng=rng, prefix="w")
-            time.sleep(2)
+            server.drain()
         singles, cpu = single_requests(client, targets, args.single, server)
         time.sleep(0.5)
         server_times(run_dir / "access.log", singles)
@@ -819,7 +854,7 @@ def find_max(client, server, targets, weights, args, rng, run_dir):
             break
         else:
             rate -= args.step
-        time.sleep(5)  # let the backlog of a missed step drain before the next
+        server.drain()  # a missed step's backlog is served before the next step starts
     print(f"\nFind max: steps of {args.step_duration:g} s, target p99 ≤ {args.target_p99:g} ms and 0 errors")
     print(f"{'rate/s':>7} {'requests':>8} {'errors':>6} {'client p50':>10} {'client p99':>10} {'server p99':>10}  verdict")
     for rate, n, errors, p50, p99, sp99, met in steps:
