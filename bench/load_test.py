@@ -128,6 +128,7 @@ def parse_args():
     seed.add_argument("--seed", action="store_true", help="(re)create and seed the database, then exit")
     seed.add_argument("--concerns", type=int, default=20_000)
     seed.add_argument("--referrals", type=int, default=5_000)
+    seed.add_argument("--seed-minutes", type=float, default=None, help="seed as many as fit in this time (after migrating)")
     args = parser.parse_args()
     if not args.database_url or urlsplit(args.database_url).scheme not in ("postgres", "postgresql"):
         parser.error("--database-url (or DATABASE_URL) must name a PostgreSQL database")
@@ -147,14 +148,28 @@ def seed(args):
     url = concern_bench.recreate_database(args.database_url, name)
     print(f"database {name} recreated; migrating …", flush=True)
     concern_bench.setup_django(url)  # the seeders' own (embedded) settings; the load runs on production settings
-    t = time.perf_counter()
+    # With --seed-minutes: as many as fit, in chunks, concerns for 70 % of the time and referrals for
+    # the rest (at most --concerns and --referrals).
+    budget = args.seed_minutes * 60 if args.seed_minutes else math.inf
+    t0 = t = time.perf_counter()
     world = concern_bench.World()
-    task_bench.TaskSeeder(world).seed(args.concerns)
-    print(f"seeded {args.concerns} concerns with their processes and tasks in {time.perf_counter() - t:.0f}s", flush=True)
+    seeder, done = task_bench.TaskSeeder(world), 0
+    while done < args.concerns and (done == 0 or time.perf_counter() - t0 < 0.7 * budget):
+        n = min(10_000, args.concerns - done)
+        seeder.seed(n, chunk=5000)
+        done += n
+        print(f"  {done} concerns, {time.perf_counter() - t0:.0f}s", flush=True)
+    concerns = done
+    print(f"seeded {concerns} concerns with their processes and tasks in {time.perf_counter() - t:.0f}s", flush=True)
     t = time.perf_counter()
     referral_world = referral_bench.World()
-    referral_bench.Seeder(referral_world).seed(args.referrals)
-    print(f"seeded {args.referrals} referrals in {time.perf_counter() - t:.0f}s", flush=True)
+    seeder, done = referral_bench.Seeder(referral_world), 0
+    while done < args.referrals and (done == 0 or time.perf_counter() - t0 < budget):
+        n = min(5_000, args.referrals - done)
+        seeder.seed(n)
+        done += n
+        print(f"  {done} referrals, {time.perf_counter() - t0:.0f}s", flush=True)
+    print(f"seeded {done} referrals in {time.perf_counter() - t:.0f}s", flush=True)
     t = time.perf_counter()
     referral_bench.vacuum()
     print(f"VACUUM (ANALYZE) in {time.perf_counter() - t:.0f}s", flush=True)
