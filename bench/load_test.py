@@ -598,7 +598,7 @@ def table(results, title):
         by_page[r.page].append(r)
     head = (f"{'page':<20} {'requests':>8} {'errors':>6} | {'client ms: p50':>14} {'p95':>6} {'p99':>6} {'max':>6} "
             f"| {'server ms: p50':>14} {'p95':>6} {'p99':>6} {'max':>6} | {'gap p99':>7}")
-    print(title)
+    print(title + " Percentiles of the 2xx answers; errors counted apart.")
     print(head)
     print("-" * len(head))
     rows = [(LABELS[k], by_page[k]) for k, *_ in PAGES if by_page.get(k)] + [("overall", results)]
