@@ -3,6 +3,8 @@
 The timeout itself is enforced by config.middleware.IdleTimeoutMiddleware; these only let the page
 warn in time and let the user stay logged in without losing what they are typing.
 """
+import time
+
 from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.http import require_POST
@@ -14,7 +16,9 @@ def idle_timeout(request):
     if user is None or not user.is_authenticated:
         return {"idle_timeout_seconds": 0}
     timeout = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
-    return {"idle_timeout_seconds": timeout, "idle_warning_seconds": min(settings.SESSION_IDLE_WARNING_SECONDS, timeout)}
+    # The seconds left by the server's clock: it records activity at most once a minute.
+    left = max(1, min(timeout, getattr(request, "idle_seconds_left", timeout)))
+    return {"idle_timeout_seconds": left, "idle_warning_seconds": min(settings.SESSION_IDLE_WARNING_SECONDS, left)}
 
 
 @require_POST
@@ -23,4 +27,8 @@ def session_keep_alive(request):
     401 when the login has already ended."""
     if not request.user.is_authenticated:
         return HttpResponse(status=401)
+    # Always recorded (the middleware writes the time only once it has moved by a minute).
+    from config.middleware import IdleTimeoutMiddleware
+
+    request.session[IdleTimeoutMiddleware.SESSION_KEY] = int(time.time())
     return HttpResponse(status=204)

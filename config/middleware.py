@@ -192,10 +192,21 @@ class IdleTimeoutMiddleware:
     view runs, so the view answers as to anyone not logged in (the login page), with a message
     saying why. The page's script (static/samhandling/idle.js) warns before the idle timeout and
     offers to stay logged in through ``session_keep_alive``, an ordinary request and so activity.
+
+    The latest request's time is written only when it has moved by ``ACTIVITY_STEP`` seconds or
+    more (a session write is a database statement; pages are opened many times a minute), so the
+    recorded time may be up to that much older than the latest request: the timeout is then
+    reached that much sooner, never later. The page learns the seconds actually left
+    (``request.idle_seconds_left``, config.idle) so its warning comes in time; the keep-alive
+    request always writes.
+
+    It also marks the request's user so its membership facts are read once per request
+    (org.access.remember_for_request).
     """
 
     SESSION_KEY = "_samhandling_last_activity"
     STARTED_KEY = "_samhandling_login_started"
+    ACTIVITY_STEP = 60
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -222,5 +233,10 @@ class IdleTimeoutMiddleware:
                 logout(request)
                 messages.info(request, gettext("Your login has expired. Please log in again."))
             else:
-                request.session[self.SESSION_KEY] = now
+                if last is None or now - last >= self.ACTIVITY_STEP:
+                    request.session[self.SESSION_KEY] = last = now
+                request.idle_seconds_left = minutes * 60 - (now - last)
+                from org.access import remember_for_request  # not at import: the logging setup imports this module
+
+                remember_for_request(request.user)
         return self.get_response(request)

@@ -1,7 +1,7 @@
 """The single definition of an active consent, and the age rules that decide who may give it."""
 import datetime
 
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from consent.models import AgeRule, Consent
@@ -22,6 +22,18 @@ def age_rule_for(*, domain: str, age: int | None) -> AgeRule | None:
     )
 
 
+def _givers_entitled(consenter: str | None, *, given_by_person: bool, guardians_ok: bool) -> bool:
+    """The age rule's answer: ``consenter`` is the rule in force (None: no rule, so no one may give
+    it); ``guardians_ok``: guardians gave it and every one of them is registered as the person's."""
+    if consenter is None:
+        return False
+    if consenter == AgeRule.Consenter.PERSON:
+        return given_by_person
+    if consenter == AgeRule.Consenter.GUARDIANS:
+        return guardians_ok
+    return given_by_person and guardians_ok
+
+
 def consent_givers_sufficient(consent: Consent, *, on: datetime.date | None = None) -> bool:
     """Whether those who gave the consent are entitled to give it at the person's age on ``on``.
 
@@ -34,11 +46,35 @@ def consent_givers_sufficient(consent: Consent, *, on: datetime.date | None = No
     guardian_ids = {g.pk for g in consent.guardians.all()}
     registered = set(Guardianship.objects.filter(child=consent.person).values_list("guardian_id", flat=True))
     guardians_ok = bool(guardian_ids) and guardian_ids <= registered
-    if rule.consenter == AgeRule.Consenter.PERSON:
-        return consent.given_by_person
-    if rule.consenter == AgeRule.Consenter.GUARDIANS:
-        return guardians_ok
-    return consent.given_by_person and guardians_ok
+    return _givers_entitled(rule.consenter, given_by_person=consent.given_by_person, guardians_ok=guardians_ok)
+
+
+def _with_givers_judged(consents, person, *, on: datetime.date):
+    """``consents`` (all of ``person``) annotated with what consent_givers_sufficient reads, asked in
+    the same query: the consenter of the age rule in force for each consent's domain at the
+    person's age on ``on``, whether guardians gave it, and whether any of them is not registered
+    as the person's guardian. ``givers_sufficient`` then judges a row without a query."""
+    age = person.age_on(on)
+    if age is None:
+        rule = Value(None, output_field=CharField())
+    else:
+        rule = Subquery(
+            AgeRule.objects.filter(domain=OuterRef("domain"), from_age__lte=age)
+            .filter(Q(to_age__isnull=True) | Q(to_age__gt=age))
+            .order_by("-from_age")
+            .values("consenter")[:1]
+        )
+    given = Consent.guardians.through.objects.filter(consent_id=OuterRef("pk"))
+    registered = Guardianship.objects.filter(child=person).values("guardian_id")
+    return consents.annotate(
+        givers_rule=rule, guardians_given=Exists(given), guardian_unregistered=Exists(given.exclude(person_id__in=registered)),
+    )
+
+
+def _givers_sufficient_judged(consent) -> bool:
+    """consent_givers_sufficient for a row of ``_with_givers_judged``."""
+    guardians_ok = consent.guardians_given and not consent.guardian_unregistered
+    return _givers_entitled(consent.givers_rule, given_by_person=consent.given_by_person, guardians_ok=guardians_ok)
 
 
 def consent_is_active(consent: Consent, *, service=None, purpose: str | None = None, on: datetime.date | None = None) -> bool:
@@ -56,8 +92,9 @@ def consent_is_active(consent: Consent, *, service=None, purpose: str | None = N
     return consent_givers_sufficient(consent, on=on)
 
 
-def consent_status(consent: Consent, *, on: datetime.date | None = None) -> str:
-    """One of: withdrawn, expired, pending (not yet valid), insufficient (must be renewed), active."""
+def consent_status(consent: Consent, *, on: datetime.date | None = None, givers_sufficient: bool | None = None) -> str:
+    """One of: withdrawn, expired, pending (not yet valid), insufficient (must be renewed), active.
+    ``givers_sufficient``: consent_givers_sufficient's answer when the caller has it already."""
     on = on or timezone.localdate()
     if consent.withdrawn_at is not None:
         return "withdrawn"
@@ -65,7 +102,7 @@ def consent_status(consent: Consent, *, on: datetime.date | None = None) -> str:
         return "expired"
     if consent.valid_from > on:
         return "pending"
-    if not consent_givers_sufficient(consent, on=on):
+    if not (consent_givers_sufficient(consent, on=on) if givers_sufficient is None else givers_sufficient):
         return "insufficient"
     return "active"
 
@@ -257,7 +294,10 @@ def person_consents_for_user(user, person, *, on: datetime.date | None = None) -
     """The person's consents that the user's services recorded, or on which something was actually
     disclosed to them (a live ledger row in force), each with ``status`` and ``manageable`` (the
     user's service is responsible for it) set. Being named as a grantee alone shows nothing: that
-    is a permission to share, not a disclosure."""
+    is a permission to share, not a disclosure.
+
+    Two queries whatever the number of consents: the consents with their service and what the age
+    rule needs (``_with_givers_judged``), and their grantees."""
     from consent.models import Disclosure
 
     service_ids = set(member_service_ids(user))
@@ -265,16 +305,17 @@ def person_consents_for_user(user, person, *, on: datetime.date | None = None) -
         person=person, to_service_id__in=service_ids, revoked_at__isnull=True, status=Disclosure.Status.IN_FORCE,
         consent__isnull=False,
     ).values("consent_id")
+    on = on or timezone.localdate()
+    mine = Consent.objects.filter(person=person).filter(Q(recorded_by_service_id__in=service_ids) | Q(pk__in=received))
     consents = list(
-        Consent.objects.filter(person=person)
-        .filter(Q(recorded_by_service_id__in=service_ids) | Q(pk__in=received))
-        .distinct()
+        _with_givers_judged(mine, person, on=on)
         .select_related("recorded_by_service")
-        .prefetch_related("grantees", "guardians")
+        .prefetch_related("grantees")
         .order_by("-recorded_at", "-pk")
     )
     for consent in consents:
-        consent.status = consent_status(consent, on=on)
+        consent.person = person  # every consent here is the person's: no query for it per row
+        consent.status = consent_status(consent, on=on, givers_sufficient=_givers_sufficient_judged(consent))
         consent.manageable = consent.recorded_by_service_id in service_ids
     return consents
 

@@ -33,7 +33,7 @@ from consent.selectors import (
 from consent.resting import open_cases_on_consent
 from consent.services import consent_record, disclosure_approve, disclosure_reject
 from consent.access import consent_get_for_user
-from org.access import user_services
+from org.access import is_active_member, leads_a_service, user_services
 from people.access import person_acting_service, person_get_for_user
 from org.models import Service
 from people.models import Person
@@ -55,18 +55,20 @@ def consent_list(request):
 @login_required
 def person_consents(request, code):
     person = person_get_for_user(request.user, code)
+    acting_service = person_acting_service(request.user, person)
     access_log_write(
         user=request.user, action="view", obj=person, person=person, purpose="consents of the person",
-        service=person_acting_service(request.user, person),
+        service=acting_service,
     )
     consents = person_consents_for_user(request.user, person)
     for c in consents:
         c.status_label = status_label(c.status)
     ctx = {
         "person": person, "consents": consents, "age": person.age_on(timezone.localdate()),
-        "acting_service": person_acting_service(request.user, person),
-        "can_report": _is_report_leader(request.user, person),
-        "can_record": user_services(request.user).exists(),
+        "acting_service": acting_service,
+        # Only a leader can be the report's leader: no query for anyone else.
+        "can_report": leads_a_service(request.user) and _is_report_leader(request.user, person),
+        "can_record": is_active_member(request.user),
     }
     return render(request, "consent/person_consents.html", ctx)
 

@@ -81,7 +81,11 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         constraints = [models.UniqueConstraint(fields=["reminder", "user"], name="uniq_notification_per_reminder_user")]
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_user_idx")]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"], name="notification_user_idx"),
+            # The notifications page: the user's newest first, a page at a time (keyset).
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_new_idx"),
+        ]
         ordering = ["-created_at", "-id"]
 
     def case_label(self) -> str:

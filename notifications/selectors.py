@@ -8,8 +8,19 @@ def unread_count(user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).values("id")[: UNREAD_CAP + 1].count()
 
 
-def notifications_for_user(user, *, limit=50):
-    return Notification.objects.filter(user=user).select_related("reminder__subject_type").order_by("-created_at", "-id")[:limit]
+PAGE_SIZE = 50
+
+
+def notifications_for_user(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE):
+    """One page of the user's notifications, newest first, after ``cursor`` (org.paging's keyset;
+    a forged cursor gives the first page). Returns ``(rows, next_cursor)``.
+
+    One query on the (user, created, id) index, whatever the user's number of notifications: no
+    count of them all, no OFFSET."""
+    from org.paging import keyset_page
+
+    qs = Notification.objects.filter(user=user).select_related("reminder__subject_type")
+    return keyset_page(qs, "created_at", cursor, descending=True, page_size=page_size)
 
 
 def notification_get_for_user(user, pk: int) -> Notification:

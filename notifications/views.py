@@ -9,7 +9,8 @@ from notifications.services import notification_mark_read
 
 @login_required
 def notification_list(request):
-    return render(request, "notifications/list.html", {"notifications": notifications_for_user(request.user)})
+    rows, next_cursor = notifications_for_user(request.user, cursor=request.GET.get("etter"))
+    return render(request, "notifications/list.html", {"notifications": rows, "next_cursor": next_cursor})
 
 
 @login_required

@@ -4,6 +4,7 @@ Access is only ever through the active memberships of active services: never a u
 list, never ``has_perm`` (which answers "everything" for a superuser), never an identity number.
 """
 import uuid
+from dataclasses import dataclass
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
@@ -67,8 +68,11 @@ def active_members_of(service_ids, *, role: str | None = None):
 
 
 def is_member(user, service: Service | None, *, role: str | None = None) -> bool:
-    """Whether ``user`` is an active member (a leader, with ``role=LEADER``) of the active ``service``."""
-    return service is not None and active_memberships(user, role=role).filter(service=service).exists()
+    """Whether ``user`` is an active member (a leader, with ``role=LEADER``) of the active ``service``
+    (from the request's membership facts, read once per request)."""
+    if service is None:
+        return False
+    return any(s.pk == service.pk and (role is None or r == role) for s, r in member_facts(user).memberships)
 
 
 def require_member(user, service: Service | None, message, *, role: str | None = None) -> None:
@@ -78,9 +82,81 @@ def require_member(user, service: Service | None, message, *, role: str | None =
         raise ValidationError(str(message), code="not_leader" if role == Membership.Role.LEADER else "not_member")
 
 
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the user's active memberships say (the rule of ``active_memberships``), read at once:
+    ``memberships`` as (service, role), by service name."""
+
+    memberships: tuple = ()
+
+    @property
+    def service_ids(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(service.pk for service, _role in self.memberships))
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(service.kind for service, _role in self.memberships)
+
+    @property
+    def group_ids(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(s.group_id for s, _role in self.memberships if s.group_id is not None))
+
+    @property
+    def leader_service_ids(self) -> tuple[int, ...]:
+        return tuple(service.pk for service, role in self.memberships if role == Membership.Role.LEADER)
+
+    def first_service(self, among, *, leader: bool = False) -> Service | None:
+        """The first service by name among the ids ``among`` the user is a member (a leader) of."""
+        for service, role in self.memberships:
+            if service.pk in among and (not leader or role == Membership.Role.LEADER):
+                return service
+        return None
+
+
+REQUEST_MEMO = "_samhandling_request_memo"
+
+
+def remember_for_request(user) -> None:
+    """Let the membership facts of ``user``, the request's own user object, be read once per
+    request. Called by the middleware for the logged-in user of each request: Django loads that
+    object afresh for every request, so nothing outlives it. Any other user object (a service's
+    argument, a task's, a test's persona) keeps asking the database each time."""
+    if getattr(user, "is_authenticated", False):
+        setattr(user, REQUEST_MEMO, {})
+
+
+def request_memo(user) -> dict | None:
+    """The per-request memo of the request's own user (see ``remember_for_request``); None for any
+    other user object, which must ask the database every time."""
+    return getattr(user, REQUEST_MEMO, None)
+
+
+def member_facts(user) -> MemberFacts:
+    """The user's active memberships as facts (services, their kinds and groups, where they lead):
+    one query, asked once per request for the request's user (see ``remember_for_request``)."""
+    memo = request_memo(user)
+    if memo is not None and "facts" in memo:
+        return memo["facts"]
+    rows = active_memberships(user).select_related("service").order_by("service__name", "service_id")
+    facts = MemberFacts(memberships=tuple((m.service, m.role) for m in rows))
+    if memo is not None:
+        memo["facts"] = facts
+    return facts
+
+
+def is_active_member(user) -> bool:
+    """Whether the user is an active member of any active service."""
+    return bool(member_facts(user).service_ids)
+
+
+def leads_a_service(user) -> bool:
+    """Whether the user is an active leader of an active service."""
+    return bool(member_facts(user).leader_service_ids)
+
+
 def member_service_kinds(user) -> set[str]:
     """The kinds of the services the user is an active member of (what the menu and landing read)."""
-    return set(active_memberships(user).values_list("service__kind", flat=True))
+    return set(member_facts(user).kinds)
 
 
 def member_group_ids(user) -> list[int]:
@@ -89,7 +165,7 @@ def member_group_ids(user) -> list[int]:
     Never the user's raw group list: a group added to a user by hand (an administrator adding
     themselves in the admin) or the group of a deactivated service opens nothing.
     """
-    return list(active_memberships(user).filter(service__group__isnull=False).values_list("service__group_id", flat=True))
+    return list(member_facts(user).group_ids)
 
 
 def permitted_ids_subquery(user, model, codename: str):
@@ -124,7 +200,7 @@ def user_services(user, *, role: str | None = None):
 def user_is_privacy_function(user) -> bool:
     """Whether the user acts as the municipality's privacy function: an active member of an active
     service of kind "personvern". Superuser status does not make anyone the privacy function."""
-    return active_memberships(user).filter(service__kind=Service.Kind.PERSONVERN).exists()
+    return Service.Kind.PERSONVERN in member_facts(user).kinds
 
 
 def privacy_services(user):
@@ -150,4 +226,4 @@ def member_service_ids(user) -> list[int]:
     A list, not a subquery: with the service as a constant (usually just one) PostgreSQL walks a
     list's (service, sort key, id) index in order and stops after one page.
     """
-    return list(active_memberships(user).values_list("service_id", flat=True))
+    return list(member_facts(user).service_ids)

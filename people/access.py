@@ -5,7 +5,7 @@ where it holds persons in people.holders, and the helpers below read that regist
 """
 from django.http import Http404
 
-from org.access import active_memberships, code_as_uuid
+from org.access import active_memberships, code_as_uuid, member_facts, request_memo
 from org.models import Membership, Service
 from people import holders
 from people.models import Person
@@ -20,13 +20,21 @@ def person_services_with_role(person: Person) -> set[int]:
 def person_acting_service(user, person: Person, *, leader: bool = False) -> Service | None:
     """The user's service (first by name) through which they hold a role with ``person``; None if none.
 
-    With ``leader``, only services the user leads count.
+    With ``leader``, only services the user leads count. Asked once per request and person for the
+    request's own user (org.access.request_memo): the access helper, the audit row and the page's
+    name tags all ask it.
     """
-    memberships = active_memberships(user, role=Membership.Role.LEADER if leader else None).filter(
-        service_id__in=person_services_with_role(person)
-    )
-    membership = memberships.select_related("service").order_by("service__name").first()
-    return membership.service if membership else None
+    memo = request_memo(user)
+    if memo is None:
+        memberships = active_memberships(user, role=Membership.Role.LEADER if leader else None).filter(
+            service_id__in=person_services_with_role(person)
+        )
+        membership = memberships.select_related("service").order_by("service__name", "service_id").first()
+        return membership.service if membership else None
+    key = ("person_services_with_role", person.pk)
+    if key not in memo:
+        memo[key] = person_services_with_role(person)
+    return member_facts(user).first_service(memo[key], leader=leader)
 
 
 def person_get_for_user(user, code, *, leader: bool = False) -> Person:

@@ -9,10 +9,9 @@ def leads_a_service(user) -> bool:
     """Whether the user is an active leader of an active service (the approvals menu item)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    from org.access import active_memberships
-    from org.models import Membership
+    from org.access import leads_a_service as leads  # the request's membership facts, read once
 
-    return active_memberships(user, role=Membership.Role.LEADER).exists()
+    return leads(user)
 
 
 @register.filter

@@ -9,7 +9,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from referrals.models import Concern
-from org.access import active_memberships
+from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
 from workflows.models import ConcernProcess
 from workflows.concern.views import ConcernTaskView
@@ -91,4 +91,4 @@ class ConcernFlow(flow.Flow):
     def has_view_permission(self, user, obj=None):
         # The inbox and queue are for service staff; which processes they show is scoped by the
         # task permissions (per service object) and by FlowObjectAccessMiddleware.
-        return active_memberships(user).exists()
+        return is_active_member(user)  # read once per request

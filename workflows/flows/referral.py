@@ -8,7 +8,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from referrals.models import Referral
-from org.access import active_memberships
+from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
 from workflows.models import ReferralProcess
 from workflows.referral.views import ReferralTaskView
@@ -88,4 +88,4 @@ class ReferralFlow(flow.Flow):
         return activation.process.referral.status == Referral.Status.ACCEPTED
 
     def has_view_permission(self, user, obj=None):
-        return active_memberships(user).exists()
+        return is_active_member(user)  # read once per request

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from org.access import active_memberships
+from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
 from referrals.models import YouthContract
 from workflows.models import YouthContractProcess
@@ -90,4 +90,4 @@ class YouthContractFlow(flow.Flow):
         return contract.variant == "police" and contract.status in (S.COMPLETED, S.BROKEN) and contract.outcome_reported_at is None
 
     def has_view_permission(self, user, obj=None):
-        return active_memberships(user).exists()
+        return is_active_member(user)  # read once per request

@@ -1,0 +1,21 @@
+"""Counting the queries of one page request (issue 14): every page asks the database a constant
+number of times, at most ``MAX_QUERIES``, whatever the number of rows."""
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+MAX_QUERIES = 15
+# Transaction brackets are not questions to the database (savepoints here, BEGIN/COMMIT in production).
+BRACKETS = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+
+
+def page_queries(client, user, url, *, status=200) -> list[str]:
+    """The statements of a settled request for ``url`` by ``user`` (the first request of a login
+    writes its session; the one measured is the next), transaction brackets left out."""
+    client.force_login(user)
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == status, (url, response.status_code)
+    return [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(BRACKETS)]
