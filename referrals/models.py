@@ -308,8 +308,9 @@ class Referral(models.Model):
             # The statistics count a service's referrals per year, destination and status, once
             # per role: each from its index alone (an index-only scan), never from the table.
             models.Index(fields=["sender_service", "sent_at"], include=["target_service", "status"], name="referral_stats_sender_idx"),
-            models.Index(fields=["routing_service", "sent_at"], include=["target_service", "status", "sender_service"],
-                         name="referral_stats_routing_idx"),
+            # Also the coordinator's counts by status and age band: each row's person and id from the index alone.
+            models.Index(fields=["routing_service", "sent_at"], include=["target_service", "status", "sender_service", "person", "id"],
+                         name="referral_routing_counts_idx"),
             models.Index(fields=["target_service", "sent_at"], include=["status", "sender_service", "routing_service"],
                          name="referral_stats_target_idx"),
             # Where a contact was referred to (the contact statistics), from the index alone.

@@ -9,6 +9,7 @@ import datetime
 from django.db import connection
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import ExtractYear
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -188,14 +189,24 @@ def coordinator_counts(user, *, year: int | None = None, services: list[int] | N
     """Counts of the coordinating services' referrals by status × age band (one query).
 
     Returns ``{"bands": [(key, label)], "rows": [(status, label, {band: n}, total)], "totals": {band: n}, "total": n}``.
+
+    Statistics, counted as the statistics page counts a routing service's referrals: those the
+    services route that reached them (their process started; one whose legal basis still awaits a
+    leader's approval was never shared with the coordinator and is not counted), without a
+    permission lookup per row. Each row is read from the routing index alone
+    (``referral_routing_counts_idx`` holds its status, person and id), and its band from its person
+    by primary key (the bands are disjoint; a row in none counts in the total only), so the count
+    reads the services' rows of the year and never joins, or scans, the whole person table.
     """
     bands = age_band_choices()
-    qs = _coordinator_qs(user, services=services)
+    ids = coordinating_service_ids(user) if services is None else services
+    qs = Referral.objects.filter(routing_service__in=ids)
     if year:
         qs = qs.filter(sent_at__year=year)
-    # Each row's band from its person by primary key (the bands are disjoint; a row in none counts
-    # in the total only), so the count reads the services' rows on their index and never joins,
-    # or scans, the whole person table.
+    # A scalar subquery (an index-only lookup on the process's unique referral index per row), not
+    # EXISTS, which PostgreSQL may turn into a join over every process (org.access.permitted_ids_subquery).
+    delivered = ReferralProcess.objects.filter(referral=OuterRef("pk")).order_by().values("referral_id")[:1]
+    qs = qs.filter(IsNull(Subquery(delivered), False))
     today = timezone.localdate()
     band = Case(*[When(age_band_q(key, on=today, prefix=""), then=Value(key)) for key, _label in bands], default=None,
                 output_field=CharField())

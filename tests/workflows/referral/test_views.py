@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from audit.models import AccessLog
 from consent.models import LegalBasis
+from referrals.access import referral_roles
 from referrals.models import Contact, Referral
 from people.validators import synthetic_national_id
 from tests.referral_factories import make_consent, make_contact, make_referral, make_referral_org
@@ -311,6 +312,20 @@ class KeysetListTests:
         requested = next(row for row in counts["rows"] if row[0] == Referral.Status.REQUESTED)
         assert requested[2]["18-25"] == 1 and requested[2]["65+"] == 1 and requested[3] == 2
         assert counts["total"] == 2
+
+    def test_it_counts_no_referral_that_awaits_a_leaders_approval_before_reaching_the_coordinator(self, ro):
+        make_referral(ro, via_coordinator=True, contact=make_contact(ro, age=20))
+        basis = LegalBasis.objects.create(code="test-approval", statute="Forvaltningsloven", paragraph="§ 13 b første ledd nr. 5",
+                                          title="Til annet forvaltningsorgan", purposes=["referral"], recipient_kinds=["rustjeneste"],
+                                          requires_approval=True)
+        contact = make_contact(ro, age=30)
+        waiting = svc.referral_send(user=ro.sender, sender_service=ro.radgivning, person=contact.person, kind="substance",
+                                    reason="Rusbruk.", routing_service=ro.rus, basis="statutory", legal_basis=basis, contact=contact)
+        assert waiting.status == Referral.Status.REQUESTED and "router" not in referral_roles(ro.coordinator, waiting)
+
+        counts = selectors.coordinator_counts(ro.coordinator)
+
+        assert counts["total"] == 1 and counts["totals"]["26-40"] == 0
 
 
 class SenderActionTests:
