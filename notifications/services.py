@@ -11,6 +11,7 @@ expire. Either way the unique key makes a second delivery write nothing.
 """
 import logging
 import os
+import signal
 import smtplib
 import time
 from collections import defaultdict
@@ -625,21 +626,44 @@ def _smtp_deliver(message: EmailMessage, email_id: int) -> None:
     """Hand ``message`` to the mail server; returns once the server has accepted it (250 to DATA),
     after noting that in the mail journal (``_journal_write``) and only then saying goodbye (QUIT),
     so a worker killed anywhere after the note leaves it for the next attempt. A goodbye that
-    fails changes nothing: the server has the message."""
+    fails changes nothing: the server has the message.
+
+    A worker told to stop (SIGTERM: Celery cancels the running tasks of a worker that lost its
+    broker) stops only after the note: until then the signal waits (``_stop_deferred``). Stopping
+    in between, after the message's last line went out and before the answer was noted, would leave
+    a message the server may have accepted to be sent again. A timeout still drops the connection
+    (``_abort``), so a server still deciding discards the message. Only a kill (SIGKILL, a power
+    cut) inside that moment is left: README, "The window that remains"."""
     backend = get_connection()
     backend.open()
-    try:
-        backend.send_messages([message])
-    except BaseException:
-        _abort(backend)
-        raise
-    _journal_write(email_id)
+    with _stop_deferred():
+        try:
+            backend.send_messages([message])
+        except BaseException:
+            _abort(backend)
+            raise
+        _journal_write(email_id)
     _close_quietly(backend)
+
+
+@contextmanager
+def _stop_deferred():
+    """SIGTERM held back inside the block and delivered as it ends (in the thread that can block it:
+    a pool process's only one; elsewhere the block changes nothing)."""
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    except (AttributeError, OSError, ValueError):  # no pthread_sigmask on this platform
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _abort(backend) -> None:
     """Drop the mail server connection without a goodbye. Anything that interrupts the wait for the
-    server's answer (a timeout, the worker told to stop) must leave the server a closed connection:
+    server's answer (a timeout, an error) must leave the server a closed connection:
     a server still deciding then discards the message. A polite QUIT would keep the connection
     open until the server answers the message, and it would accept a message the next attempt sends again."""
     smtp = getattr(backend, "connection", None)
