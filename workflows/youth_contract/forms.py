@@ -53,6 +53,9 @@ class InitiateForm(SubmissionFormMixin, forms.Form):
         self.fields["police_service"].queryset = Service.objects.filter(kind=POLICE_KIND, active=True)
         if not self.is_bound:
             self.initial.setdefault("starts_on", timezone.localdate())
+            initiators = list(self.fields["initiating_service"].queryset[:2])
+            if len(initiators) == 1:
+                self.initial.setdefault("initiating_service", initiators[0].pk)
 
     def guardians(self) -> list[dict]:
         d = self.cleaned_data

@@ -74,7 +74,10 @@ def _all_signed(contract) -> bool:
     return not contract.parties.filter(required=True, signature__isnull=True).exists()
 
 
-SIGN = STEPS.add("sign", statuses=(S.AWAITING_SIGNATURES,), **BY_FOLLOWUP, purpose="youth contract signature")
+SIGN = STEPS.add(
+    "sign", statuses=(S.AWAITING_SIGNATURES,), **BY_FOLLOWUP, purpose="youth contract signature",
+    guards=(Guard(lambda c: c.parties.filter(signature__isnull=True).exists(), gettext_lazy("Every party has signed.")),),
+)
 ACTIVATE = STEPS.add(
     "activate", statuses=(S.AWAITING_SIGNATURES,), **BY_FOLLOWUP, purpose="youth contract activated", task=True,
     guards=(Guard(_all_signed, gettext_lazy("Every party that must sign has to sign before the contract can start.")),),

@@ -107,7 +107,7 @@ class OutsiderTests:
     def test_a_forged_code_gets_404(self, client, yc, contract):
         login(client, yc.nurse)
         assert client.get(reverse("youth_contracts:detail", args=["3f2a9c1b-0000-4000-8000-000000000000"])).status_code == 404
-        assert client.get("/ungdomskontrakter/not-a-uuid/").status_code == 404
+        assert client.get(reverse("youth_contracts:index") + "not-a-uuid/").status_code == 404
 
 
 class BadInputTests:
