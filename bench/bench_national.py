@@ -71,7 +71,7 @@ def parse_args():
     parser.add_argument("--referrals", type=int, default=None, help="referrals in the full database (default 0.3 × --full)")
     parser.add_argument("--access-log", type=int, default=None, help="access-log rows in the full database (default 10 × --full)")
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page at full size")
-    parser.add_argument("--small-requests", type=int, default=10, help="timed requests per page at the small size")
+    parser.add_argument("--small-requests", type=int, default=5, help="timed requests per page at the small size")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest statement at full size")
     parser.add_argument("--reuse", action="store_true", help="do not reseed the full database when it holds this seed")
     parser.add_argument("--drop", action="store_true", help="drop both databases at the end")
