@@ -175,3 +175,29 @@ class WithdrawnTests:
         assert 'data-status="suspended"' in html and 'data-testid="withdrawn-note"' in html
         for hidden in ('data-testid="parties"', "Emil", 'data-testid="period"', 'data-testid="had-breach"'):
             assert hidden not in html, hidden
+
+
+class TaskPageTests:
+    def test_the_nurse_starts_the_contract_from_viewflows_task_page(self, client, org, yc):
+        from tests.workflows.youth_contract.scenario import sign_all
+
+        contract = initiate(org, yc)
+        sign_all(contract, yc)
+        task = Task.objects.get(process_id=contract.process.pk, flow_task_type="HUMAN", status=STATUS.NEW)
+        kwargs = {"process_pk": contract.process.pk, "task_pk": task.pk}
+        login(client, yc.nurse)
+        client.post(reverse("workflow:flows:youthcontract:activate:assign", kwargs=kwargs), {})
+        assert client.get(reverse("workflow:flows:youthcontract:activate:execute", kwargs=kwargs)).status_code == 200
+        response = client.post(reverse("workflow:flows:youthcontract:activate:execute", kwargs=kwargs), {})
+        assert response.status_code == 302 and response.url == reverse("youth_contracts:detail", args=[contract.code])
+        assert YouthContract.objects.get(pk=contract.pk).status == YouthContract.Status.ACTIVE
+
+    def test_the_task_page_refuses_a_start_before_every_signature(self, client, org, yc):
+        contract = initiate(org, yc)
+        task = Task.objects.get(process_id=contract.process.pk, flow_task_type="HUMAN", status=STATUS.NEW)
+        kwargs = {"process_pk": contract.process.pk, "task_pk": task.pk}
+        login(client, yc.nurse)
+        client.post(reverse("workflow:flows:youthcontract:activate:assign", kwargs=kwargs), {})
+        response = client.post(reverse("workflow:flows:youthcontract:activate:execute", kwargs=kwargs), {})
+        assert response.status_code == 422
+        assert YouthContract.objects.get(pk=contract.pk).status == YouthContract.Status.AWAITING_SIGNATURES
