@@ -574,6 +574,9 @@ class ContractAppointment(models.Model):
     planned_on = models.DateField(_("planned for"))
     on = models.DateField(_("date"))
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # The SMS-ready reminder for the young person: stored with the appointment, never sent by the
+    # platform (no SMS gateway); it names no one and no service.
+    sms_text = models.CharField(_("SMS text for the young person"), max_length=160, blank=True)
 
     class Meta:
         verbose_name = _("appointment")
@@ -634,6 +637,31 @@ class ContractBreach(models.Model):
         verbose_name = _("breach assessment")
         verbose_name_plural = _("breach assessments")
         ordering = ["opened_at", "id"]
+
+
+class ContractMeasure(models.Model):
+    """A measure of a contract: the young person in a programme (HAP, CPU) or the guardians at a
+    theme evening, with the sessions attended."""
+
+    class Kind(models.TextChoices):
+        HAP = "hap", _("Cannabis cessation programme (HAP)")
+        CPU = "cpu", _("Cannabis programme for youth (CPU)")
+        PARENT_EVENING = "parent_evening", _("Theme evening for parents")
+        OTHER = "other", _("Other measure")
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    contract = models.ForeignKey(YouthContract, on_delete=models.CASCADE, related_name="measures", verbose_name=_("youth contract"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    enrolled_on = models.DateField(_("enrolled"))
+    sessions_attended = models.PositiveSmallIntegerField(_("sessions attended"), default=0)
+    sessions_missed = models.PositiveSmallIntegerField(_("sessions missed"), default=0)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+        ordering = ["enrolled_on", "id"]
 
 
 class CalendarFeed(models.Model):

@@ -181,7 +181,7 @@ REGISTRY: list[Process] = [
         audit_purposes=(
             gettext_noop("youth contract initiated"), gettext_noop("youth contract"), gettext_noop("youth contract (status and outcome)"),
             gettext_noop("youth contract signature"), gettext_noop("youth contract activated"), gettext_noop("youth contract result"),
-            gettext_noop("breach opened"), gettext_noop("breach assessed"), gettext_noop("youth contract completed"),
+            gettext_noop("youth contract measure"), gettext_noop("breach opened"), gettext_noop("breach assessed"), gettext_noop("youth contract completed"),
             gettext_noop("youth contract ended"), gettext_noop("outcome reported to the police"),
             gettext_noop("youth contract outcome to the police"), gettext_noop("youth contract suspended (consent withdrawn)"),
             gettext_noop("youth contract page"), gettext_noop("youth contract status page"),

@@ -9,7 +9,7 @@ from consent.models import Consent
 from org.access import user_services
 from org.models import Service
 from people.validators import LONG_TEXT, NAME_LENGTH, SHORT_TEXT
-from referrals.models import ContractAppointment, ContractBreach, ContractResult, ContractTemplate
+from referrals.models import ContractAppointment, ContractBreach, ContractMeasure, ContractResult, ContractTemplate
 from workflows.youth_contract.services import FOLLOWUP_KINDS, INITIATOR_KINDS, POLICE_KIND, SIGNATURE_METHODS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -113,3 +113,19 @@ class CompleteForm(forms.Form):
     ])
     outcome = forms.CharField(label=_("Outcome (the police and the initiating service see it)"), widget=forms.Textarea(attrs={"rows": 3}),
                               required=False, max_length=SHORT_TEXT)
+
+
+class MeasureForm(forms.Form):
+    """Enrol in a programme or theme evening, or update one measure's sessions."""
+
+    measure = forms.CharField(label=_("Measure"), required=False, widget=forms.Select, max_length=40)
+    kind = forms.ChoiceField(label=_("Kind of measure"), choices=ContractMeasure.Kind.choices)
+    enrolled_on = forms.DateField(label=_("Enrolled"), required=False, widget=DATE)
+    attended = forms.IntegerField(label=_("Sessions attended"), min_value=0, max_value=100, initial=0)
+    missed = forms.IntegerField(label=_("Sessions missed"), min_value=0, max_value=100, initial=0)
+
+    def __init__(self, *args, measures=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["measure"].widget.choices = [("", _("A new measure"))] + [
+            (str(m.code), f"{m.get_kind_display()} ({m.enrolled_on:%d.%m.%Y})") for m in measures
+        ]

@@ -27,7 +27,7 @@ from people.models import Guardianship, Person
 from people.services import person_get_or_create
 from people.validators import LONG_TEXT, SHORT_TEXT, text_limits
 from referrals.models import (
-    ContractAppointment, ContractBreach, ContractParty, ContractResult, ContractSignature, ContractTemplate, YouthContract,
+    ContractAppointment, ContractBreach, ContractMeasure, ContractParty, ContractResult, ContractSignature, ContractTemplate, YouthContract,
 )
 from workflows import steps
 from workflows.services import deadlines
@@ -83,6 +83,7 @@ ACTIVATE = STEPS.add(
     guards=(Guard(_all_signed, gettext_lazy("Every party that must sign has to sign before the contract can start.")),),
     meets=("signatures",), opens=(END_DEADLINE,),
 )
+MEASURE = STEPS.add("measure", statuses=(S.ACTIVE, S.BREACH_ASSESSMENT), **BY_FOLLOWUP, purpose="youth contract measure")
 RESULT = STEPS.add("result", statuses=(S.ACTIVE, S.BREACH_ASSESSMENT), **BY_FOLLOWUP, purpose="youth contract result")
 # A breaching result in an active contract, and completing or ending it, finish the follow-up task.
 FOLLOW_UP = STEPS.add("follow_up", statuses=(S.ACTIVE,), **BY_FOLLOWUP, task=True)  # purpose set per run; the end met by _close
@@ -298,7 +299,7 @@ def contract_activate(*, contract: YouthContract, user, activation=None) -> Yout
         contract.save(update_fields=["status", "activated_at", "updated_at"])
         slots = contract_slots(contract.template, starts_on=contract.starts_on, ends_on=contract.ends_on)
         appointments = ContractAppointment.objects.bulk_create(
-            [ContractAppointment(contract=contract, kind=s.kind, planned_on=s.planned_on, on=s.on) for s in slots]
+            [ContractAppointment(contract=contract, kind=s.kind, planned_on=s.planned_on, on=s.on, sms_text=sms_text(s.on)) for s in slots]
         )
         for appointment in appointments:
             _appointment_reminders(contract, appointment)
@@ -336,11 +337,41 @@ def _appointment_reminders(contract, appointment) -> None:
     )
 
 
-def appointment_sms_text(appointment) -> str:
-    """The SMS-ready text for the young person (stored and shown, never sent in the demo): no name,
-    no kind of service, only the day."""
+def sms_text(day: datetime.date) -> str:
+    """The SMS-ready text for the young person (stored with the appointment, never sent by the
+    platform): no name, no kind of service, only the day."""
     return system_text(gettext_noop("Reminder: you have an appointment on %(day)s. Reply or call if you cannot come."),
-                       day=appointment.on.strftime("%d.%m.%Y"))
+                       day=day.strftime("%d.%m.%Y"))
+
+
+# --- measures: programmes and theme evenings ------------------------------------------------------
+
+
+@transaction.atomic
+def measure_record(*, contract: YouthContract, user, kind: str, enrolled_on: datetime.date | None = None, attended: int = 0,
+                   missed: int = 0, measure_code=None) -> ContractMeasure:
+    """Enrol the young person (or the guardians) in a programme or theme evening, or, with
+    ``measure_code``, update the sessions attended and missed of one of the contract's measures."""
+    with MEASURE.run(contract, user=user) as run:
+        contract = run.record
+        if attended < 0 or missed < 0 or attended > 100 or missed > 100:
+            raise ValidationError({"attended": _("Give the number of sessions (0 to 100).")})
+        if measure_code:
+            measure = contract.measures.filter(code=_uuid(measure_code)).first() if _uuid(measure_code) else None
+            if measure is None:
+                raise ValidationError({"measure": _("Choose one of this contract's measures.")})
+            measure.sessions_attended, measure.sessions_missed, measure.recorded_by = attended, missed, user
+            measure.save(update_fields=["sessions_attended", "sessions_missed", "recorded_by", "updated_at"])
+            return measure
+        if kind not in ContractMeasure.Kind.values:
+            raise ValidationError({"kind": _("Choose a measure.")})
+        enrolled_on = enrolled_on or timezone.localdate()
+        if not contract.starts_on <= enrolled_on <= contract.ends_on:
+            raise ValidationError({"enrolled_on": _("The date must lie within the contract (%(start)s to %(end)s).")
+                                   % {"start": contract.starts_on.strftime("%d.%m.%Y"), "end": contract.ends_on.strftime("%d.%m.%Y")}})
+        measure = ContractMeasure.objects.create(contract=contract, kind=kind, enrolled_on=enrolled_on, sessions_attended=attended,
+                                                 sessions_missed=missed, recorded_by=user)
+    return measure
 
 
 # --- results, breaches, the end --------------------------------------------------------------------

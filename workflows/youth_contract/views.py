@@ -55,6 +55,8 @@ def _make_form(action, contract, data=None):
         kwargs["parties"] = _parties_for_sign(contract)
     elif action == "result":
         kwargs["appointments"] = _open_appointments(contract)
+    elif action == "measure":
+        kwargs["measures"] = list(contract.measures.all())
     return ACTIONS[action].form(data, **kwargs)
 
 
@@ -81,6 +83,9 @@ ACTIONS = {
     "result": Action((svc.RESULT, svc.FOLLOW_UP), yforms.ResultForm, lambda c, u, d, act=None: svc.result_record(
         contract=c, user=u, kind=d["kind"], outcome=d["outcome"], taken_on=d["taken_on"], appointment_code=d["appointment"] or None,
         note=d["note"], activation=act), gettext_lazy("The result has been logged.")),
+    "measure": Action((svc.MEASURE,), yforms.MeasureForm, lambda c, u, d, act=None: svc.measure_record(
+        contract=c, user=u, kind=d["kind"], enrolled_on=d["enrolled_on"], attended=d["attended"], missed=d["missed"],
+        measure_code=d["measure"] or None), gettext_lazy("The measure has been saved.")),
     "assess_breach": Action((svc.ASSESS,), yforms.BreachForm, lambda c, u, d, act=None: svc.breach_decide(
         contract=c, user=u, decision=d["decision"], note=d["note"], conditions=d["conditions"], activation=act),
         gettext_lazy("The breach assessment has been recorded.")),
@@ -118,6 +123,7 @@ def _context(request, contract, roles, action_forms=None):
             appointments=list(contract.appointments.select_related("result").order_by("on", "kind")),
             results=list(contract.results.select_related("appointment", "recorded_by").order_by("taken_on", "id")),
             breaches=list(contract.breaches.select_related("result").order_by("opened_at")),
+            measures=list(contract.measures.order_by("enrolled_on", "id")),
             deadlines=list(open_deadlines(contract)),
             disclosures=list(disclosures_of(contract)),
             conditions=[svc.ContractTemplate.Condition(c).label for c in contract.conditions if c in svc.ContractTemplate.Condition.values],

@@ -347,3 +347,32 @@ class EndApproachingTests:
         consent_withdraw_cascade(consent=contract.consent, user=yc.officer)
         end = deadline(contract, "contract_end")
         assert end.cancelled_at is not None and end.met_at is None
+
+
+@pytest.mark.usefixtures("frozen")
+class MeasureTests:
+    def test_it_enrols_in_a_programme_and_counts_the_sessions(self, org, yc):
+        contract = active_contract(org, yc)
+        measure = svc.measure_record(contract=contract, user=yc.nurse, kind="hap", enrolled_on=TODAY)
+        svc.measure_record(contract=contract, user=yc.nurse, kind="", measure_code=measure.code, attended=3, missed=1)
+        measure.refresh_from_db()
+        assert (measure.kind, measure.sessions_attended, measure.sessions_missed) == ("hap", 3, 1)
+
+    def test_it_refuses_another_contracts_measure_and_a_date_outside(self, org, yc):
+        contract = active_contract(org, yc)
+        person2, guardian2 = young_person(org, yc, given="Jonas", start=650)
+        other = svc.measure_record(contract=active_contract(org, yc, person=person2, guardian=guardian2), user=yc.nurse, kind="cpu")
+        with pytest.raises(ValidationError) as caught:
+            svc.measure_record(contract=contract, user=yc.nurse, kind="", measure_code=other.code, attended=5)
+        assert caught.value.message_dict == {"measure": ["Choose one of this contract's measures."]}
+        with pytest.raises(ValidationError):
+            svc.measure_record(contract=contract, user=yc.nurse, kind="parent_evening", enrolled_on=TODAY - datetime.timedelta(days=1))
+        other.refresh_from_db()
+        assert other.sessions_attended == 0 and contract.measures.count() == 0
+
+    def test_each_appointment_carries_an_sms_text_that_names_no_one(self, org, yc):
+        contract = active_contract(org, yc)
+        first = contract.appointments.first()
+        # In the site's default language (bokmål), whoever activated the contract.
+        assert "01.09.2026" in first.sms_text
+        assert "Emil" not in first.sms_text and len(first.sms_text) <= 160

@@ -68,7 +68,7 @@ class PolicePageTests:
 
     def test_it_never_shows_the_police_a_test_or_a_note(self, client, yc, contract):
         html = login(client, yc.officer).get(reverse("youth_contracts:detail", args=[contract.code])).content.decode()
-        for hidden in (NOTE, "Samtale holdt.", 'data-testid="appointments"', 'data-testid="results"', "Uteblitt", "Urinprøve", "Missed", "Urine test",
+        for hidden in (NOTE, "Samtale holdt.", 'data-testid="appointments"', 'data-testid="results"', 'data-testid="measures"', "Uteblitt", "Urinprøve", "Missed", "Urine test",
                        'data-testid="breaches"', 'data-testid="action-'):
             assert hidden not in html, hidden
 
@@ -201,3 +201,12 @@ class TaskPageTests:
         response = client.post(reverse("workflow:flows:youthcontract:activate:execute", kwargs=kwargs), {})
         assert response.status_code == 422
         assert YouthContract.objects.get(pk=contract.pk).status == YouthContract.Status.AWAITING_SIGNATURES
+
+
+class MeasurePageTests:
+    def test_the_nurse_enrols_the_young_person_in_a_programme_from_the_page(self, client, yc, contract):
+        response = login(client, yc.nurse).post(reverse("youth_contracts:action", args=[contract.code, "measure"]), {
+            "measure-kind": "cpu", "measure-enrolled_on": TODAY.isoformat(), "measure-attended": "0", "measure-missed": "0",
+        })
+        assert response.status_code == 302
+        assert contract.measures.get().kind == "cpu"
