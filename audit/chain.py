@@ -63,12 +63,17 @@ def lock_and_reserve_many(model, using: str, count: int) -> tuple[list[int], str
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-            cursor.execute(f"SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1")
-            head = cursor.fetchone()
+            # A statement after the lock's (READ COMMITTED takes its snapshot at the statement's
+            # start), so it sees the head the lock's previous holder committed. The head and the ids
+            # in one statement: the head is the same on every row.
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [model._meta.db_table, count]
+                f"SELECT (SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1), nextval(pg_get_serial_sequence(%s, 'id'))"
+                " FROM generate_series(1, %s)",
+                [model._meta.db_table, count],
             )
-            new_ids = sorted(row[0] for row in cursor.fetchall())
+            rows = cursor.fetchall()
+            head = (rows[0][0],)
+            new_ids = sorted(row[1] for row in rows)
         else:
             # A write that changes nothing takes SQLite's write lock (waiting out the busy
             # timeout) before the head is read, so the read and the insert see the same head.

@@ -80,7 +80,8 @@ class AccessLog(models.Model):
         if self.pk is not None or not self._state.adding:
             raise ValueError("AccessLog rows are append-only")
         using = kwargs.get("using") or router.db_for_write(AccessLog, instance=self)
-        with transaction.atomic(using=using):
+        # No savepoint of its own: inside a caller's transaction a failed insert fails that transaction.
+        with transaction.atomic(using=using, savepoint=False):
             self.id, self.prev_hash = chain.lock_and_reserve(AccessLog, using)
             if self.at is None:
                 self.at = timezone.now()
@@ -100,7 +101,7 @@ class AccessLog(models.Model):
         if any(row.pk is not None or not row._state.adding for row in rows):
             raise ValueError("AccessLog rows are append-only")
         using = using or router.db_for_write(cls)
-        with transaction.atomic(using=using):
+        with transaction.atomic(using=using, savepoint=False):
             ids, prev = chain.lock_and_reserve_many(cls, using, len(rows))
             now = timezone.now()
             for row, new_id in zip(rows, ids):

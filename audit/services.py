@@ -1,6 +1,17 @@
 """Writes to the access log. Every row is appended to the hash chain: one by AccessLog.save, several
-in one INSERT by access_log_write_many (a list read)."""
+in one INSERT by access_log_write_many (a list read), or all rows of a block in one INSERT at its end
+(access_log_deferred: a workflow step).
+
+Appending locks the chain's head until the transaction ends, so every writer of the log waits for
+it: a transaction should append as late as it can (see access_log_deferred)."""
+from contextlib import contextmanager
+
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+
 from audit.models import AccessLog
+
+# The attribute of a database connection that holds the rows of the open access_log_deferred block.
+_BUFFER = "_access_log_deferred"
 
 
 def access_log_write(
@@ -12,11 +23,47 @@ def access_log_write(
 
     ``via`` says how the user reached the object (AccessLog.Via); ``changes`` lists what an edit
     changed, ``{field: [old, new]}``, or ``{field: None}`` where the values are person data.
+
+    Inside an ``access_log_deferred`` block the row is appended when the block ends (its ``id``,
+    ``prev_hash`` and ``row_hash`` are set then).
     """
     row = access_log_entry(user=user, action=action, obj=obj, person=person, purpose=purpose, service=service, via=via)
     row.changes = changes or {}
-    row.save()
+    buffer = getattr(connections[router.db_for_write(AccessLog)], _BUFFER, None)
+    if buffer is not None:
+        buffer.append(row)
+    else:
+        row.save()
     return row
+
+
+@contextmanager
+def access_log_deferred(using: str = DEFAULT_DB_ALIAS):
+    """Collect the rows ``access_log_write`` writes inside the block and append them to the chain in
+    one INSERT when the block ends without an exception (in the order written), as its last statement.
+
+    The block runs in a transaction (one is opened if none is), so its rows are committed with the
+    changes they record, or neither is. The chain's head is locked only from that INSERT to the
+    commit, not for the whole block: two transactions that each log their work serialise only on
+    their last statement and their commit. On an exception nothing is appended (the transaction
+    that made the changes is rolled back with it). A block inside another one adds to the outer
+    block's rows, which the outer block appends.
+    """
+    connection = connections[using]
+    if getattr(connection, _BUFFER, None) is not None:
+        with transaction.atomic(using=using, savepoint=False):
+            yield
+        return
+    rows: list[AccessLog] = []
+    setattr(connection, _BUFFER, rows)
+    try:
+        with transaction.atomic(using=using, savepoint=False):
+            yield
+            setattr(connection, _BUFFER, None)
+            if rows:
+                AccessLog._append_rows(rows, using=using)
+    finally:
+        setattr(connection, _BUFFER, None)
 
 
 def access_log_write_many(rows: list[AccessLog]) -> list[AccessLog]:
