@@ -70,27 +70,46 @@ def reminder_schedule(
     ``topic`` is the step the notice is about (a msgid marked with gettext_noop, shown translated,
     or a deadline policy's title) and ``deadline_at`` its deadline; with the subject's short
     ``reference`` (never a name) they make the notice's heading: “Concern 3F2A9C1B: Confirm
-    receipt – deadline …”.
+    receipt – deadline …”. Returns the stored row (the one already under ``key``, if any): to
+    schedule several without reading them back, ``reminders_schedule``.
     """
-    reminder, _created = Reminder.objects.get_or_create(
+    reminders_schedule([reminder_row(
+        key=key, obligation=obligation, kind=kind, message=message, service=service, audience=audience, subject=subject,
+        required_perm=required_perm, due_at=due_at, url=url, topic=topic, deadline_at=deadline_at,
+    )])
+    return Reminder.objects.get(key=key)
+
+
+def reminder_row(
+    *, key: str, obligation: str, kind: str, message: str, service, audience: str, subject, required_perm: str, due_at,
+    url: str = "", topic: str = "", deadline_at=None,
+) -> Reminder:
+    """An unsaved reminder, for ``reminders_schedule`` (the arguments are ``reminder_schedule``'s)."""
+    return Reminder(
         key=key,
-        defaults=dict(
-            obligation=obligation,
-            kind=kind,
-            message=message,
-            service=service,
-            audience=audience,
-            subject_type=ContentType.objects.get_for_model(subject),
-            subject_id=subject.pk,
-            required_perm=required_perm,
-            due_at=due_at,
-            url=url,
-            reference=str(getattr(subject, "reference", "") or "")[:20],
-            topic=str(topic)[:200],
-            deadline_at=deadline_at,
-        ),
+        obligation=obligation,
+        kind=kind,
+        message=message,
+        service=service,
+        audience=audience,
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+        required_perm=required_perm,
+        due_at=due_at,
+        url=url,
+        reference=str(getattr(subject, "reference", "") or "")[:20],
+        topic=str(topic)[:200],
+        deadline_at=deadline_at,
     )
-    return reminder
+
+
+def reminders_schedule(reminders: list[Reminder]) -> None:
+    """Create the unsaved ``reminders`` (``reminder_row``) in one INSERT; a key already scheduled
+    keeps its stored row (ON CONFLICT DO NOTHING: a repeated call writes nothing, never waits for a
+    sweep that holds the row). The instances get no id. Call inside the transaction that creates
+    the obligation."""
+    if reminders:
+        Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
 
 
 def staff_reminder_schedule(*, obligation: str, message: str, service, subject, required_perm: str, url: str = "", topic: str = "") -> Reminder:
