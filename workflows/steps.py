@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
-from audit.services import access_log_write
+from audit.services import access_log_deferred, access_log_write
 from notifications.models import Reminder
-from notifications.services import reminder_schedule
+from notifications.services import reminder_row, reminders_schedule
 from org.access import is_member
 from workflows.services import deadlines
 from workflows.services.tasks import process_cancel, task_complete
@@ -232,15 +232,16 @@ class Steps:
             .filter(responsible_service=service, met_at__isnull=True, cancelled_at__isnull=True)
             .first()
         )
-        reminder_schedule(
+        reminders_schedule([reminder_row(
             key=f"{self.process}:{record.pk}:{key}:{service.pk}", obligation=f"{self.process}:{record.pk}:info",
             kind=Reminder.Kind.INFO, message=message, service=service, audience=Reminder.Audience.STAFF,
             subject=record, required_perm=perm, due_at=timezone.now(), url=self.url(record),
             topic=owed.policy.title if owed else topic, deadline_at=owed.due_at if owed else None,
-        )
+        )])
 
-    def open_deadline(self, record, opening: Opening, met: dict | None = None):
-        """Open ``opening`` on ``record`` (if its ``when`` holds); returns the Deadline or None."""
+    def open_deadline(self, record, opening: Opening, met: dict | None = None, policy=None):
+        """Open ``opening`` on ``record`` (if its ``when`` holds); returns the Deadline or None.
+        ``policy``: its DeadlinePolicy if the caller has read it (else it is read here)."""
         if opening.when is not None and not opening.when(record):
             return None
         return deadlines.deadline_open(
@@ -248,7 +249,7 @@ class Steps:
             starts_at=opening.starts(record, met or {}) if opening.starts else timezone.now(),
             responsible_service=getattr(record, opening.service), required_perm=opening.perm,
             url=self.url(record), reference=record.reference,
-            also_escalate=opening.also_escalate(record) if opening.also_escalate else None,
+            also_escalate=opening.also_escalate(record) if opening.also_escalate else None, policy=policy,
         )
 
     def process_cancel(self, record) -> None:
@@ -261,7 +262,13 @@ def _run(step: Step, record, *, user, version, activation, acting_service):
     steps = step.steps
     if step.system != (acting_service is not None):
         raise ValueError(f"the step {step.name!r}: a system step, and only one, is given its acting service")
-    with transaction.atomic():
+    # One transaction without a savepoint of its own (the service's is the transaction), whose
+    # access-log rows are appended at its end in one INSERT: the log's chain is locked only from
+    # there to the commit, so steps on other records do not wait for this one's work.
+    # A refusal is raised after the block, not through it: it changes nothing, so a caller that
+    # catches it (a withdrawal ending every open case it can) keeps a usable transaction.
+    refusal = None
+    with access_log_deferred():
         record = steps.lock(record)
         if step.system:
             service = acting_service
@@ -269,27 +276,34 @@ def _run(step: Step, record, *, user, version, activation, acting_service):
             # Who acts comes first: someone who may not take the step learns nothing of the record's state.
             service = next((s for s in (getattr(record, a) for a in step.actors) if is_member(user, s)), None)
             if service is None:
-                raise ValidationError(str(step.not_member), code="not_member")
-        refusal = step.refusal(record)
-        if refusal is not None:
-            raise refusal
-        steps.require_fresh(record, version)
-        if activation is not None and not step.node:
-            raise ValueError(f"the step {step.name!r} completes no task")
-        run = Run(step, record, user, service)
-        yield run
-        met = {name: deadlines.deadline_meet(subject=record, process=steps.process, step=name) for name in step.meets}
-        for name in step.cancels:
-            deadlines.deadline_cancel(subject=record, process=steps.process, step=name)
-        for opening in step.opens:
-            steps.open_deadline(record, opening, met)
-        if step.node:
-            task_complete(steps.flow_class(), record.process, step.node, user, activation)
-        deadlines.next_deadline_refresh(record)
-        for notice in run.notices:
-            steps.notify(record, **notice)
-        if not run.purpose:
-            raise ValueError(f"the step {step.name!r} ran without an access-log purpose")
-        access_log_write(
-            user=user, action="update", obj=record, person=getattr(record, "person", None), purpose=run.purpose, service=service,
-        )
+                refusal = ValidationError(str(step.not_member), code="not_member")
+        if refusal is None:
+            refusal = step.refusal(record)
+        if refusal is None:
+            try:
+                steps.require_fresh(record, version)
+            except ValidationError as stale:
+                refusal = stale
+        if refusal is None:
+            if activation is not None and not step.node:
+                raise ValueError(f"the step {step.name!r} completes no task")
+            run = Run(step, record, user, service)
+            yield run
+            policies = deadlines.policies_get(steps.process, [opening.step for opening in step.opens])
+            met = {name: deadlines.deadline_meet(subject=record, process=steps.process, step=name) for name in step.meets}
+            for name in step.cancels:
+                deadlines.deadline_cancel(subject=record, process=steps.process, step=name)
+            for opening in step.opens:
+                steps.open_deadline(record, opening, met, policy=policies.get(opening.step))
+            if step.node:
+                task_complete(steps.flow_class(), record.process, step.node, user, activation, process_locked=True)
+            deadlines.next_deadline_refresh(record)
+            for notice in run.notices:
+                steps.notify(record, **notice)
+            if not run.purpose:
+                raise ValueError(f"the step {step.name!r} ran without an access-log purpose")
+            access_log_write(
+                user=user, action="update", obj=record, person=getattr(record, "person", None), purpose=run.purpose, service=service,
+            )
+    if refusal is not None:
+        raise refusal

@@ -1,17 +1,28 @@
 """Completing and cancelling viewflow human tasks from the project's own services."""
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from viewflow.workflow import lock
 from viewflow.workflow.status import PROCESS, STATUS
 
 
-def task_complete(flow_class, process, node_name: str, user, activation=None):
+@contextmanager
+def _already_locked(flow_class, process_pk):
+    """viewflow's lock, taken by the caller already (the process row locked in this transaction)."""
+    yield
+
+
+def task_complete(flow_class, process, node_name: str, user, activation=None, *, process_locked: bool = False):
     """Complete the open task of ``node_name`` as ``user``.
 
     From viewflow's own task page the activation is already started and locked (it must be the
     task of ``node_name`` in ``process``: ValueError otherwise); from the project's pages the task
     is taken here (assigned to the user if still in the queue) under the flow lock. Raises a
     translated ValidationError if no such task is open. Call inside the transaction of the change.
+    ``process_locked``: the caller has locked the process row in this transaction (the step
+    skeleton does, first of all), so the flow lock is not taken again.
     """
     if activation is not None:
         if activation.process.pk != process.pk or activation.flow_task.name != node_name:
@@ -19,7 +30,9 @@ def task_complete(flow_class, process, node_name: str, user, activation=None):
         activation.execute()
         return
     node = getattr(flow_class, node_name)
-    with flow_class.lock(process.pk):
+    # lock_scope still runs viewflow's after-lock callbacks when the scope ends.
+    scope = lock.lock_scope(_already_locked, flow_class, process.pk) if process_locked else flow_class.lock(process.pk)
+    with scope:
         task = (
             flow_class.task_class.objects.filter(process_id=process.pk, flow_task=node, status__in=[STATUS.NEW, STATUS.ASSIGNED])
             .order_by("pk")
