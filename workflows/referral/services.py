@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from audit.services import access_log_write
+from audit.services import access_log_deferred, access_log_write
 from consent.models import Consent, Disclosure, LegalBasis
 from consent.services import disclosure_record, disclosures_pending_cancel
 from notifications.services import system_text
@@ -225,6 +225,7 @@ def _disclose(referral, *, to_service, perm, user, from_service, consent, basis,
 
 
 @transaction.atomic
+@access_log_deferred()
 def referral_send(
     *,
     user,
