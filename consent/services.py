@@ -26,7 +26,6 @@ class NoLegalBasis(ValidationError):
     """Raised when a disclosure has no lawful basis; nothing has been shared."""
 
 
-@transaction.atomic
 def disclosure_record(
     *,
     obj,
@@ -61,51 +60,60 @@ def disclosure_record(
     A legal basis that requires approval writes the row as pending (``status`` PENDING) and grants
     nothing: the caller must defer whatever delivers the object until ``disclosure_approve``.
     """
-    if basis == Disclosure.Basis.OPPLYSNINGSPLIKT:
-        if to_service.kind not in OPPLYSNINGSPLIKT_RECIPIENTS:
-            raise NoLegalBasis(_("The duty to report (opplysningsplikt) only covers reports to the child welfare service."))
-    elif basis == Disclosure.Basis.STATUTORY:
-        if legal_basis is not None:
-            legal_basis = LegalBasis.objects.filter(pk=legal_basis.pk).first()
-        problem = legal_basis_problem(legal_basis, from_service=from_service, to_service=to_service, purpose=consent_purpose)
-        if problem:
-            raise NoLegalBasis({"legal_basis": problem})
-        legal_reference = legal_basis.reference
-    elif basis == Disclosure.Basis.CONSENT:
-        if consent is not None:
-            # Decide on the stored row, locked as consent_withdraw locks it: a withdrawal committed
-            # meanwhile (or a stale instance in the caller) must not let the data through.
-            consent = Consent.objects.select_for_update().filter(pk=consent.pk).first()
-        if consent is None or consent.person_id != getattr(person, "pk", None):
-            raise NoLegalBasis(_("There is no consent from this person for sharing with %(service)s.") % {"service": to_service.name})
-        if not consent_is_active(consent, service=to_service, purpose=consent_purpose):
-            raise NoLegalBasis(
-                _("The consent does not cover sharing with %(service)s for this purpose, or it is no longer valid.")
-                % {"service": to_service.name}
+    # One transaction without a savepoint of its own (a step's, when there is one). A refusal is
+    # raised after it, not through it: it has changed nothing, so a caller that catches it keeps a
+    # usable transaction.
+    refusal = None
+    with transaction.atomic(savepoint=False):
+        try:
+            if basis == Disclosure.Basis.OPPLYSNINGSPLIKT:
+                if to_service.kind not in OPPLYSNINGSPLIKT_RECIPIENTS:
+                    raise NoLegalBasis(_("The duty to report (opplysningsplikt) only covers reports to the child welfare service."))
+            elif basis == Disclosure.Basis.STATUTORY:
+                if legal_basis is not None:
+                    legal_basis = LegalBasis.objects.filter(pk=legal_basis.pk).first()
+                problem = legal_basis_problem(legal_basis, from_service=from_service, to_service=to_service, purpose=consent_purpose)
+                if problem:
+                    raise NoLegalBasis({"legal_basis": problem})
+                legal_reference = legal_basis.reference
+            elif basis == Disclosure.Basis.CONSENT:
+                if consent is not None:
+                    # Decide on the stored row, locked as consent_withdraw locks it: a withdrawal committed
+                    # meanwhile (or a stale instance in the caller) must not let the data through.
+                    consent = Consent.objects.select_for_update().filter(pk=consent.pk).first()
+                if consent is None or consent.person_id != getattr(person, "pk", None):
+                    raise NoLegalBasis(_("There is no consent from this person for sharing with %(service)s.") % {"service": to_service.name})
+                if not consent_is_active(consent, service=to_service, purpose=consent_purpose):
+                    raise NoLegalBasis(
+                        _("The consent does not cover sharing with %(service)s for this purpose, or it is no longer valid.")
+                        % {"service": to_service.name}
+                    )
+            else:
+                raise NoLegalBasis(_("Choose the legal basis for sharing this information."))
+        except NoLegalBasis as e:
+            refusal = e
+        else:
+            disclosure = Disclosure.objects.create(
+                person=person,
+                subject_type=ContentType.objects.get_for_model(obj),
+                subject_id=obj.pk,
+                from_service=from_service,
+                to_service=to_service,
+                basis=basis,
+                legal_reference=legal_reference,
+                purpose=purpose,
+                permission=perm,
+                consent=consent if basis == Disclosure.Basis.CONSENT else None,
+                legal_basis=legal_basis if basis == Disclosure.Basis.STATUTORY else None,
+                status=Disclosure.Status.PENDING if basis == Disclosure.Basis.STATUTORY and legal_basis.requires_approval and not _continues(continues, to_service, legal_basis) else Disclosure.Status.IN_FORCE,
+                disclosed_by=user,
             )
-    else:
-        raise NoLegalBasis(_("Choose the legal basis for sharing this information."))
-
-    disclosure = Disclosure.objects.create(
-        person=person,
-        subject_type=ContentType.objects.get_for_model(obj),
-        subject_id=obj.pk,
-        from_service=from_service,
-        to_service=to_service,
-        basis=basis,
-        legal_reference=legal_reference,
-        purpose=purpose,
-        permission=perm,
-        consent=consent if basis == Disclosure.Basis.CONSENT else None,
-        legal_basis=legal_basis if basis == Disclosure.Basis.STATUTORY else None,
-        status=Disclosure.Status.PENDING if basis == Disclosure.Basis.STATUTORY and legal_basis.requires_approval and not _continues(continues, to_service, legal_basis) else Disclosure.Status.IN_FORCE,
-        disclosed_by=user,
-    )
-    if disclosure.status == Disclosure.Status.PENDING:
-        return disclosure
-    permissions.grant_to_service(perm=perm, obj=obj, service=to_service, disclosure=disclosure)
-    access_log_write(user=user, action="disclose", obj=obj, person=person, purpose=purpose, service=acting_service or from_service)
-    return disclosure
+            if disclosure.status == Disclosure.Status.PENDING:
+                return disclosure
+            permissions.grant_to_service(perm=perm, obj=obj, service=to_service, disclosure=disclosure)
+            access_log_write(user=user, action="disclose", obj=obj, person=person, purpose=purpose, service=acting_service or from_service)
+            return disclosure
+    raise refusal
 
 
 def _continues(held: Disclosure | None, to_service: Service, legal_basis) -> bool:
