@@ -59,7 +59,7 @@ LIST_P95_MS = 150
 STATS_P95_MS = 300
 MAX_QUERIES = 15
 BARE_FACTOR = 10
-PAGE_BUDGET_MS = 12_000  # timed requests per page stop after this much (at least 5)
+PAGE_BUDGET_MS = 6_000  # timed requests per page stop after this much (at least 5)
 PASSWORD = "national-bench-2026"
 BRACKETS = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
 
