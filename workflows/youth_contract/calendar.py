@@ -83,8 +83,9 @@ def calendar_feed_body(user, *, base_url: str = "") -> str:
     appointments = week_appointments(user, day=start, days=FEED_DAYS_BACK + FEED_DAYS_AHEAD)
     stamp = timezone.now().astimezone(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     with override(settings.LANGUAGE_CODE):
+        name = _("Youth contract appointments")  # outside the f-string: makemessages reads no call inside one
         lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Samhandling//Ungdomskontrakt//NB", "CALSCALE:GREGORIAN",
-                 "METHOD:PUBLISH", f"X-WR-CALNAME:{_text(_('Youth contract appointments'))}"]
+                 "METHOD:PUBLISH", f"X-WR-CALNAME:{_text(name)}"]
         for a in appointments:
             summary = _("%(kind)s – youth contract %(ref)s") % {"kind": a.get_kind_display(), "ref": a.contract.reference}
             lines += [
