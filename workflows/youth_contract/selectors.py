@@ -2,8 +2,10 @@
 
 The follow-up service sees everything. The police, and an initiating service that does not follow
 the contract up, see only ``ContractStatusView``: the parties, the status, the dates, whether there
-were breaches (yes or no) and the outcome — never a test, a conversation or a note. Every other
-user gets 404 for every contract, missing and forbidden alike.
+were breaches (yes or no) and the outcome — never a test, a conversation or a note. The young
+person's and the guardians' names are shown only to the services that are parties to the contract
+(``sees_identities``): an initiator that is not a party (barnevern starting a voluntary contract)
+sees the status without them. Every other user gets 404 for every contract, missing and forbidden alike.
 """
 from dataclasses import dataclass
 import datetime
@@ -54,6 +56,17 @@ def contract_get_for_user(user, code, *, role: str | None = None) -> tuple[Youth
     return contract, roles
 
 
+def sees_identities(user, contract: YouthContract, roles: set[str]) -> bool:
+    """Whether the user may see the young person's and the guardians' names on ``contract``: the
+    follow-up service and an emergency access do; with the status role only, a member of a service
+    that is a party to the contract (the police party), never a non-party initiator. One query."""
+    if FOLLOWUP in roles or EMERGENCY in roles:
+        return True
+    if STATUS not in roles:
+        return False
+    return ContractParty.objects.filter(contract=contract, service_id__in=member_service_ids(user)).exists()
+
+
 def contract_get_for_process(user, process_pk: int) -> YouthContract:
     """viewflow's pages of a contract's process: the follow-up service only, else Http404 (the
     police see the contract page's status fields, never the process and its tasks)."""
@@ -91,22 +104,28 @@ class ContractStatusView:
     parties: tuple[PartyView, ...]
     # Suspended because the consent was withdrawn: the police learn that it ended, nothing more.
     withdrawn: bool = False
+    # Whether the viewer may see the young person's and the guardians' names (a party's service).
+    identities: bool = True
 
 
-def contract_parties(contract: YouthContract) -> list[PartyView]:
+def contract_parties(contract: YouthContract, *, identities: bool = True) -> list[PartyView]:
+    """The parties and their signatures; without ``identities`` a person party is named by its role only."""
     rows = ContractParty.objects.filter(contract=contract).select_related("service", "signature", "person").order_by("id")
     return [
         PartyView(role=p.role, role_label=str(p.get_role_display()),
-                  name=p.service.name if p.service_id else (person_name_for(p.person, contract.initiating_service) or "–"),
+                  name=p.service.name if p.service_id else (
+                      (person_name_for(p.person, contract.initiating_service) or "–") if identities else str(p.get_role_display())),
                   service_name=p.service.name if p.service_id else "", required=p.required,
                   signed_on=p.signature.signed_on if hasattr(p, "signature") else None)
         for p in rows
     ]
 
 
-def contract_status_view(contract: YouthContract) -> ContractStatusView:
+def contract_status_view(contract: YouthContract, *, identities: bool = True) -> ContractStatusView:
     """The police's view of ``contract``. The outcome shows once the contract is over; of a contract
-    suspended by a withdrawn consent, only that it ended (no parties, dates, breaches or outcome)."""
+    suspended by a withdrawn consent, only that it ended (no parties, dates, breaches or outcome).
+    Without ``identities`` (a viewer that is not a party) the young person and the guardians are
+    named by their role only."""
     if contract.status == YouthContract.Status.SUSPENDED:
         return ContractStatusView(
             reference=contract.reference, code=str(contract.code), variant_label=str(contract.get_variant_display()),
@@ -119,7 +138,8 @@ def contract_status_view(contract: YouthContract) -> ContractStatusView:
         status=contract.status, status_label=str(contract.get_status_display()), police_decision_on=contract.police_decision_on,
         starts_on=contract.starts_on, ends_on=contract.ends_on, had_breach=contract.breaches.exists(),
         outcome=contract.outcome if over else "", outcome_reported_at=contract.outcome_reported_at,
-        parties=tuple(contract_parties(contract)),
+        parties=tuple(contract_parties(contract, identities=identities)),
+        identities=identities,
     )
 
 

@@ -115,7 +115,9 @@ def _log_read(request, contract, roles):
 
 def _context(request, contract, roles, action_forms=None):
     full = selectors.FOLLOWUP in roles or EMERGENCY in roles
-    ctx = {"contract": contract, "roles": roles, "full": full, "status_view": selectors.contract_status_view(contract),
+    identities = full or selectors.sees_identities(request.user, contract, roles)
+    ctx = {"contract": contract, "roles": roles, "full": full,
+           "status_view": selectors.contract_status_view(contract, identities=identities),
            "named_by": contract.initiating_service}
     if full:
         ctx.update(

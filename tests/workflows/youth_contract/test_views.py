@@ -9,9 +9,12 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from audit.models import AccessLog
+from tests.factories import make_child, make_guardian
 from referrals.models import ContractSignature, YouthContract
 from workflows.youth_contract import services as svc
-from tests.workflows.youth_contract.scenario import TODAY, active_contract, initiate, police_template, young_person
+from tests.workflows.youth_contract.scenario import (
+    TODAY, active_contract, initiate, police_template, voluntary_template, young_person, youth_consent,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 NOTE = "Hasj sist helg, ifølge ungdommen"
@@ -210,3 +213,35 @@ class MeasurePageTests:
         })
         assert response.status_code == 302
         assert contract.measures.get().kind == "cpu"
+
+
+class NonPartyInitiatorTests:
+    """Issue 8, point 4: the young person's and the guardians' identities are shown only to the
+    parties' services. Barnevern initiating a voluntary contract is no party to it: it sees the
+    status, never a name."""
+
+    @pytest.fixture
+    def voluntary(self, org, yc):
+        person = make_child(org, birth=datetime.date(2010, 6, 15), given="Emil", family="Strand", start=600, service=org.barnevern)
+        guardian = make_guardian(person)
+        consent = youth_consent(yc, person, guardian, service=org.barnevern, user=org.caseworker, grantees=[yc.hfu])
+        return initiate(org, yc, person=person, guardian=guardian, template=voluntary_template(), user=org.caseworker,
+                        initiating_service=org.barnevern, consent=consent)
+
+    def test_a_non_party_initiator_sees_the_status_without_any_name(self, client, org, yc, voluntary):
+        response = login(client, org.caseworker).get(reverse("youth_contracts:detail", args=[voluntary.code]))
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert 'data-testid="status" data-status="awaiting_signatures"' in html and 'data-testid="parties"' in html
+        assert voluntary.parties.filter(role="guardian").exists()
+        for hidden in ("Emil", "Strand", 'data-testid="person"'):
+            assert hidden not in html, hidden
+        assert "Helsestasjon for ungdom (HFU)" in html  # the follow-up party, a service, is named
+
+    def test_the_follow_up_party_still_sees_the_names(self, client, org, yc, voluntary):
+        html = login(client, yc.nurse).get(reverse("youth_contracts:detail", args=[voluntary.code])).content.decode()
+        assert "Emil Strand" in html and 'data-testid="person"' in html
+
+    def test_a_stranger_still_gets_404(self, client, org, yc, voluntary):
+        for outsider in (yc.officer, org.nav_staff):
+            assert login(client, outsider).get(reverse("youth_contracts:detail", args=[voluntary.code])).status_code == 404
