@@ -11,7 +11,8 @@ a flow module under ``workflows/flows/`` and one ``Process`` entry below. From t
 * withdrawing a consent runs ``on_consent_withdrawn`` of every process that ``rests_on_consent``;
 * the access log's purposes the process writes (``audit_purposes``) are translated in the reports;
 * the menu shows the process's sections by the flags ``menu`` returns, and after login a user lands
-  on the first ``landing`` page (in registry order) that their kinds of service have;
+  on the first ``landing`` page that their kinds of service have: first of the processes that claim
+  all the user's kinds of service as their own (``home_kinds``), then in registry order;
 * emergency access finds a case by ``record``, asks ``roles`` and ``owner``, and links ``record_url``;
 * ``seed_demo`` runs ``demo``.
 
@@ -58,6 +59,9 @@ class Process:
     cases_on_consent: str = ""
     # Why a process that does not rest on consent never does (the law it rests on instead).
     consent_note: str = ""
+    # Kinds of service (org.Service.Kind values) whose work is mainly this process: a user whose every
+    # service is of these kinds is asked this process's ``landing`` before the registry's order.
+    home_kinds: tuple[str, ...] = ()
 
     def flow_class(self):
         return import_string(self.flow)
@@ -191,6 +195,7 @@ REGISTRY: list[Process] = [
         demo="workflows.youth_contract.demo.seed",
         menu="workflows.youth_contract.urls.menu_flags",
         landing="workflows.youth_contract.urls.landing",
+        home_kinds=("politi",),  # the police's work here is their contracts (Service.Kind.POLITI)
         record="referrals.YouthContract",
         record_url="youth_contracts:detail",
         roles="workflows.youth_contract.selectors.contract_roles",

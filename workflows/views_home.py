@@ -9,11 +9,14 @@ from workflows.processes import processes
 @login_required
 def home(request):
     """The reporter on their concerns, barnevern on its intake list, the coordinator on the routing
-    queue, a service on its incoming referrals; the privacy function on its access requests; a
+    queue, the police on their youth contracts, a service on its incoming referrals; the privacy function on its access requests; a
     technical administrator (staff without a membership, who reads no case) on the admin; any other
     member on the task inbox, and a user without a membership on their notifications."""
     kinds = member_service_kinds(request.user)
-    for process in processes():
+    # The processes that claim all the user's kinds of service come first (the police: their
+    # contracts); then the registry's order.
+    ordered = sorted(processes(), key=lambda process: not (kinds and set(kinds) <= set(process.home_kinds)))
+    for process in ordered:
         target = process.landing_of()(kinds)
         if target:
             return redirect(target)

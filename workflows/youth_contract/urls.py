@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
 from workflows.youth_contract import views
-from workflows.youth_contract.services import FOLLOWUP_KINDS, INITIATOR_KINDS, POLICE_KIND
+from workflows.youth_contract.services import FOLLOWUP_KINDS, INITIATOR_KINDS
 
 
 class YouthContractsApp(Application):
@@ -23,8 +23,10 @@ class YouthContractsApp(Application):
 
 
 def landing(kinds: set[str]) -> str | None:
-    """The police start on their contracts; no one else lands here (their own process comes first)."""
-    return "youth_contracts:index" if POLICE_KIND in kinds and not (kinds - {POLICE_KIND}) else None
+    """The contracts list for any service that takes part in youth contracts. Who starts here is the
+    registry's choice: the police, whose kind the process claims (``home_kinds``), ask it first;
+    every other service reaches it only if no process before it in the registry has a page for them."""
+    return "youth_contracts:index" if kinds & (INITIATOR_KINDS | FOLLOWUP_KINDS) else None
 
 
 def menu_flags(kinds: set[str]) -> dict[str, bool]:
