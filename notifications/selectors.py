@@ -4,8 +4,10 @@ UNREAD_CAP = 99
 
 
 def unread_count(user) -> int:
-    """Unread notifications, capped (the badge shows 99+) so the count stays cheap."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).values("id")[: UNREAD_CAP + 1].count()
+    """Unread notifications, capped (the badge shows 99+) so the count stays cheap: at most
+    ``UNREAD_CAP`` + 1 entries of the (user, read) index. Without an order: the model's (newest
+    first) would walk the user's every notification on the newest-first index to find unread ones."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).order_by().values("id")[: UNREAD_CAP + 1].count()
 
 
 PAGE_SIZE = 50

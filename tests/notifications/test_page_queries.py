@@ -11,6 +11,7 @@ import re
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -95,6 +96,16 @@ class NotificationPagingTests:
 
 
 class UnreadBadgeTests:
+    def test_it_counts_the_unread_without_an_order_so_the_unread_index_serves_it(self, org):
+        # In the model's order (newest first) PostgreSQL walked the user's newest-first index past
+        # every read notification to find 100 unread ones (bench/bench_shell_pages.py).
+        notify(org.caseworker, 1)
+        notify(org.caseworker, 3, start=5, read=True)
+        with CaptureQueriesContext(connection) as ctx:
+            assert unread_count(org.caseworker) == 1
+        [sql] = [q["sql"] for q in ctx.captured_queries]
+        assert "ORDER BY" not in sql and "LIMIT 100" in sql and "IS NULL" in sql
+
     def test_it_counts_unread_up_to_100_and_the_menu_shows_99_plus(self, client, org):
         notify(org.caseworker, 150)
         notify(org.caseworker, 5, start=200, read=True)
