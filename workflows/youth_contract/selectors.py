@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from org.access import code_as_uuid, member_service_ids, object_perms, permitted_ids_subquery
-from org.paging import PAGE_SIZE
+from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from people.selectors import person_name_for
 from org.permissions import YOUTH_CONTRACT_HANDLER, YOUTH_CONTRACT_STATUS, codename
 from referrals.access import EMERGENCY, break_glass_active
@@ -171,26 +171,30 @@ def contract_list_namings(user, contracts) -> dict:
     }
 
 
-def contracts_for_police(user, *, limit: int = PAGE_SIZE):
-    """The contracts of the user's police (or initiating) services, newest start first: one page."""
-    services = member_service_ids(user)
-    return list(
-        YouthContract.objects.filter(police_service_id__in=services)
+# The list's cursors: signed, so a user can neither read nor edit a position (a forged one shows the first page).
+CURSORS = OpaqueCursors("workflows.youth_contract.paging")
+
+
+def contracts_for_police(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE) -> KeysetPage:
+    """The contracts of the user's police services, newest start first: a keyset page on the
+    (police_service, starts_on, id) index, then narrowed by the status permission. One query."""
+    qs = (
+        YouthContract.objects.filter(police_service_id__in=member_service_ids(user))
         .filter(permitted_ids_subquery(user, YouthContract, STATUS_CODENAME))
         .select_related("template")
-        .order_by("-starts_on", "-id")[:limit]
     )
+    return CURSORS.browse(qs, "starts_on", cursor, descending=True, page_size=page_size)
 
 
-def contracts_followed(user, *, limit: int = PAGE_SIZE):
-    """The open contracts the user's services follow up, by start."""
-    services = member_service_ids(user)
-    return list(
-        YouthContract.objects.filter(followup_service_id__in=services, status__in=YouthContract.OPEN_STATUSES)
+def contracts_followed(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE) -> KeysetPage:
+    """The open contracts the user's services follow up, by start: a keyset page on the
+    (followup_service, status, starts_on, id) index. One query."""
+    qs = (
+        YouthContract.objects.filter(followup_service_id__in=member_service_ids(user), status__in=YouthContract.OPEN_STATUSES)
         .filter(permitted_ids_subquery(user, YouthContract, HANDLER_CODENAME))
         .select_related("template")
-        .order_by("starts_on", "id")[:limit]
     )
+    return CURSORS.browse(qs, "starts_on", cursor, descending=False, page_size=page_size)
 
 
 def week_appointments(user, *, day: datetime.date | None = None, days: int = 7):

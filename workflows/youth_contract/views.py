@@ -6,6 +6,7 @@ ContractStatusView; every other user gets 404.
 """
 from dataclasses import dataclass
 from typing import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -189,14 +190,29 @@ def contract_initiate(request):
     return render(request, "youth_contracts/initiate.html", {"form": form}, status=422 if request.method == "POST" else 200)
 
 
+def _page_query(request, param, cursor):
+    """The query string of the list with ``param`` set to ``cursor`` (the other list keeps its place)."""
+    if cursor is None:
+        return None
+    params = {k: v for k, v in request.GET.items() if k != param}
+    params[param] = cursor
+    return "?" + urlencode(params)
+
+
 @login_required
 def contract_list(request):
-    """The police contact's contracts with status, and the follow-up worker's open contracts."""
-    police = selectors.contracts_for_police(request.user)
-    followed = selectors.contracts_followed(request.user)
-    list_persons_show(request.user, police, naming=selectors.contract_naming(as_role=selectors.STATUS), purpose="youth contract list")
-    list_persons_show(request.user, followed, naming=selectors.contract_naming(as_role=selectors.FOLLOWUP), purpose="youth contract list")
-    return render(request, "youth_contracts/list.html", {"police": police, "followed": followed})
+    """The police contact's contracts with status, and the follow-up worker's open contracts: each a
+    keyset page with its own cursor (``politi``, ``fulgt``), its rows' names shown and logged in bulk."""
+    police = selectors.contracts_for_police(request.user, cursor=request.GET.get("politi"))
+    followed = selectors.contracts_followed(request.user, cursor=request.GET.get("fulgt"))
+    list_persons_show(request.user, police.rows, naming=selectors.contract_naming(as_role=selectors.STATUS), purpose="youth contract list")
+    list_persons_show(request.user, followed.rows, naming=selectors.contract_naming(as_role=selectors.FOLLOWUP), purpose="youth contract list")
+    return render(request, "youth_contracts/list.html", {
+        "police": police.rows, "followed": followed.rows,
+        "police_next": _page_query(request, "politi", police.next_cursor), "police_previous": _page_query(request, "politi", police.previous_cursor),
+        "followed_next": _page_query(request, "fulgt", followed.next_cursor),
+        "followed_previous": _page_query(request, "fulgt", followed.previous_cursor),
+    })
 
 
 # --- viewflow's task pages ----------------------------------------------------------------------
