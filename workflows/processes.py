@@ -188,7 +188,7 @@ REGISTRY: list[Process] = [
             gettext_noop("youth contract measure"), gettext_noop("breach opened"), gettext_noop("breach assessed"), gettext_noop("youth contract completed"),
             gettext_noop("youth contract ended"), gettext_noop("outcome reported to the police"),
             gettext_noop("youth contract outcome to the police"), gettext_noop("youth contract suspended (consent withdrawn)"),
-            gettext_noop("youth contract page"), gettext_noop("youth contract status page"),
+            gettext_noop("youth contract page"), gettext_noop("youth contract status page"), gettext_noop("youth contract test results"),
             # A list naming the young person (one row per person shown); the task lists name them too.
             gettext_noop("youth contract list"), gettext_noop("task list"),
         ),

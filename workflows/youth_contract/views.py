@@ -114,6 +114,19 @@ def _log_read(request, contract, roles):
         access_log_write(user=request.user, action="view", obj=contract, person=contract.person, purpose="youth contract status page", service=service)
 
 
+def _log_results_read(request, contract, roles, results):
+    """Test results are health data: a page that shows any writes its own access-log row for them,
+    beside the page's read (so the log review can tell who saw results from who saw the contract)."""
+    if not results:
+        return
+    if EMERGENCY in roles:
+        access_log_write(user=request.user, action="view", obj=contract, person=contract.person, purpose="youth contract test results",
+                         via="break_glass")
+    else:
+        access_log_write(user=request.user, action="view", obj=contract, person=contract.person, purpose="youth contract test results",
+                         service=contract.followup_service)
+
+
 def _context(request, contract, roles, action_forms=None):
     full = selectors.FOLLOWUP in roles or EMERGENCY in roles
     identities = full or selectors.sees_identities(request.user, contract, roles)
@@ -121,10 +134,13 @@ def _context(request, contract, roles, action_forms=None):
            "status_view": selectors.contract_status_view(contract, identities=identities),
            "named_by": contract.initiating_service}
     if full:
+        # Read once: the appointments' and the breaches' results are the same rows (logged below).
+        results = list(contract.results.select_related("appointment", "recorded_by").order_by("taken_on", "id"))
+        _log_results_read(request, contract, roles, results)
         ctx.update(
             parties=list(contract.parties.select_related("service", "signature", "person").order_by("id")),
             appointments=list(contract.appointments.select_related("result").order_by("on", "kind")),
-            results=list(contract.results.select_related("appointment", "recorded_by").order_by("taken_on", "id")),
+            results=results,
             breaches=list(contract.breaches.select_related("result").order_by("opened_at")),
             measures=list(contract.measures.order_by("enrolled_on", "id")),
             deadlines=list(open_deadlines(contract)),

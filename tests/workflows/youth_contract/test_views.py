@@ -245,3 +245,36 @@ class NonPartyInitiatorTests:
     def test_a_stranger_still_gets_404(self, client, org, yc, voluntary):
         for outsider in (yc.officer, org.nav_staff):
             assert login(client, outsider).get(reverse("youth_contracts:detail", args=[voluntary.code])).status_code == 404
+
+
+class ResultReadAuditTests:
+    """Issue 8, point 4: test results are health data, every read is audited: a page that shows
+    them writes its own access-log row (purpose "youth contract test results") beside the page's."""
+
+    def _rows(self, contract, purpose):
+        return AccessLog.objects.filter(object_id=contract.pk, purpose=purpose)
+
+    def test_the_nurses_page_logs_the_results_it_shows(self, client, yc, contract):
+        before = self._rows(contract, "youth contract test results").count()
+        html = login(client, yc.nurse).get(reverse("youth_contracts:detail", args=[contract.code])).content.decode()
+        assert 'data-testid="result" data-outcome="missed"' in html
+        rows = self._rows(contract, "youth contract test results")
+        assert rows.count() == before + 1
+        row = rows.order_by("id").last()
+        assert row.user == yc.nurse and row.action == "view" and row.person_id == contract.person_id and row.service_id == yc.hfu.pk
+        assert self._rows(contract, "youth contract page").filter(user=yc.nurse).exists()  # the page's own read, a separate row
+
+    def test_a_refused_form_that_shows_the_results_again_logs_them_again(self, client, yc, contract):
+        login(client, yc.nurse)
+        before = self._rows(contract, "youth contract test results").count()
+        response = client.post(reverse("youth_contracts:action", args=[contract.code, "result"]), {"result-kind": "test"})
+        assert response.status_code == 422
+        assert self._rows(contract, "youth contract test results").count() == before + 1
+
+    def test_no_results_row_when_there_are_none_or_for_the_police(self, client, org, yc, contract):
+        login(client, yc.officer).get(reverse("youth_contracts:detail", args=[contract.code]))
+        assert not self._rows(contract, "youth contract test results").filter(user=yc.officer).exists()
+        person, guardian = young_person(org, yc, start=700)
+        empty = active_contract(org, yc, person=person, guardian=guardian)
+        login(client, yc.nurse).get(reverse("youth_contracts:detail", args=[empty.code]))
+        assert not self._rows(empty, "youth contract test results").exists()
