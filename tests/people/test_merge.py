@@ -27,7 +27,7 @@ from org.models import Service
 from people.models import Guardianship, Person, PersonRecord
 from people.services import person_get_or_create, person_merge
 from people.validators import synthetic_national_id
-from referrals.models import Concern, Contact, Referral
+from referrals.models import Concern, Contact, ContractParty, ContractTemplate, Referral, YouthContract
 from tests.factories import make_child, make_consent, make_melding, make_service, member
 from tests.referral_scenario import frozen_now, svc  # noqa: F401 (fixtures)
 from workflows.referral.services import contact_register, person_identify, referral_send
@@ -107,6 +107,13 @@ def everywhere(org, svc, contact, family):
                                  registered_by=member(privacy), registered_by_service=privacy)
     break_glass_open(user=org.nav_staff, kind="referral", reference=str(referral.code),
                      justification="Akutt: han er savnet og politiet spør etter siste kontakt.", minutes=30)
+    # A youth contract's rows as its tables hold them (the process's own rules are tested with it).
+    template = ContractTemplate.objects.get(variant=ContractTemplate.Variant.VOLUNTARY)
+    today = timezone.localdate()
+    contract = YouthContract.objects.create(
+        template=template, variant=template.variant, person=minimal, initiating_service=svc.helse,
+        followup_service=svc.helse, created_by=svc.nurse, starts_on=today, ends_on=today + datetime.timedelta(days=180))
+    ContractParty.objects.create(contract=contract, role=ContractParty.Role.YOUNG_PERSON, person=minimal)
     return minimal
 
 
