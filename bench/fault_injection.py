@@ -897,8 +897,16 @@ class Injector:
         if not pool:
             return False
         _worker, child = self.rng.choice(pool)
-        self.kills.append((time.time(), {child}))
-        os.kill(child, signal.SIGKILL)
+        return self._kill(child)
+
+    def _kill(self, pid: int) -> bool:
+        """SIGKILL one process; False when it had already gone (a pool child that ended between the
+        look and the kill: nothing was hit)."""
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return False
+        self.kills.append((time.time(), {pid}))
         return True
 
     def _restart_after_kill(self, proc: Proc, pause: float):
@@ -955,11 +963,7 @@ class Injector:
 
     def _send_child(self) -> bool:
         found = self._in_slow_send()
-        if not found:
-            return False
-        self.kills.append((time.time(), {found[1]}))
-        os.kill(found[1], signal.SIGKILL)
-        return True
+        return bool(found) and self._kill(found[1])
 
     def _send_worker(self) -> bool:
         found = self._in_slow_send()
