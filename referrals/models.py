@@ -14,7 +14,23 @@ from org.models import Municipality, Service
 from people.models import Person
 
 
-class Concern(models.Model):
+
+class CaseReference:
+    """What every case record shows of itself: ``reference``, short and non-identifying (never the
+    person's name), from its ``code``; and ``is_open``, from its ``OPEN_STATUSES``."""
+
+    OPEN_STATUSES: tuple = ()
+
+    @property
+    def reference(self):
+        return str(self.code).split("-")[0].upper()
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+
+class Concern(CaseReference, models.Model):
     """A concern about a child: an anonymous consultation or an identified melding to barnevern.
 
     Status changes only through ``workflows.concern.services``; the receiving service's
@@ -112,10 +128,6 @@ class Concern(models.Model):
     def __str__(self):
         return str(_("Concern %(ref)s") % {"ref": self.reference})
 
-    @property
-    def reference(self):
-        """A short, non-identifying reference shown to users (never the person's name)."""
-        return str(self.code).split("-")[0].upper()
 
     @property
     def is_open(self):
@@ -212,7 +224,7 @@ class CatalogueEntry(models.Model):
         return _("%(min)s–%(max)s years") % {"min": self.min_age, "max": self.max_age}
 
 
-class Contact(models.Model):
+class Contact(CaseReference, models.Model):
     """An enquiry registered by a service (often low-threshold: no referral needed, minimal identity)."""
 
     code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
@@ -229,12 +241,9 @@ class Contact(models.Model):
         # The contact list pages by (created_at, id) within the user's services.
         indexes = [models.Index(fields=["service", "created_at", "id"], name="contact_list_idx")]
 
-    @property
-    def reference(self):
-        return str(self.code).split("-")[0].upper()
 
 
-class Referral(models.Model):
+class Referral(CaseReference, models.Model):
     """A referral from one service to another, with a closed loop back to the sender.
 
     Statuses follow the FHIR Task vocabulary. The sender sees statuses, reasons and the outcome;
@@ -321,13 +330,6 @@ class Referral(models.Model):
     def __str__(self):
         return str(_("Referral %(ref)s") % {"ref": self.reference})
 
-    @property
-    def reference(self):
-        return str(self.code).split("-")[0].upper()
-
-    @property
-    def is_open(self):
-        return self.status in self.OPEN_STATUSES
 
 
 class ReferralEvent(models.Model):
@@ -345,7 +347,7 @@ class ReferralEvent(models.Model):
         ordering = ["at", "id"]
 
 
-class BreakGlassAccess(models.Model):
+class BreakGlassAccess(CaseReference, models.Model):
     """An emergency read of one case by a user who holds no role in it ("break the glass").
 
     Time-limited and read-only; the owning service's leaders and the privacy function are notified
@@ -378,9 +380,6 @@ class BreakGlassAccess(models.Model):
         ]
         constraints = [models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("started_at")), name="breakglass_expires_after_start")]
 
-    @property
-    def reference(self):
-        return str(self.code).split("-")[0].upper()
 
 
 # --- Ungdomskontrakt (youth contract, domain P3) -------------------------------------------------
@@ -443,7 +442,7 @@ class ContractTemplate(models.Model):
         return self.name
 
 
-class YouthContract(models.Model):
+class YouthContract(CaseReference, models.Model):
     """One ungdomskontrakt: a young person, the services that are parties, its period and conditions.
 
     Status changes only through ``workflows.youth_contract.services``. The follow-up service holds
@@ -506,13 +505,6 @@ class YouthContract(models.Model):
     def __str__(self):
         return str(_("Youth contract %(ref)s") % {"ref": self.reference})
 
-    @property
-    def reference(self):
-        return str(self.code).split("-")[0].upper()
-
-    @property
-    def is_open(self):
-        return self.status in self.OPEN_STATUSES
 
 
 class ContractParty(models.Model):
