@@ -238,6 +238,41 @@ class RecordingSMTPHandler:
         self.last_data = -1e9  # time.monotonic() of the last end of DATA
         self.server_port = 0
         self.senders = lambda: []  # the pids that may hold a client connection (set by the Stack)
+        self.seen: dict[int, tuple[str, int | None]] = {}  # client port -> (socket inode, pid), by watch()
+        self.watching = threading.Event()
+
+    def watch(self, every: float = 0.05) -> None:
+        """On a thread until ``watching`` is cleared: note which process holds each client connection
+        every ``every`` s, so a sender killed before the lookup of its own MAIL FROM is known all the same."""
+        self.watching.set()
+        while self.watching.is_set():
+            conns = {}
+            for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+                try:
+                    lines = Path(table).read_text().splitlines()[1:]
+                except OSError:
+                    continue
+                for line in lines:
+                    parts = line.split()
+                    if int(parts[2].rsplit(":", 1)[1], 16) == self.server_port and parts[9] != "0":
+                        conns[int(parts[1].rsplit(":", 1)[1], 16)] = parts[9]
+            new = {port: inode for port, inode in conns.items() if self.seen.get(port, ("", None))[0] != inode}
+            if new:
+                owner = {}
+                for pid in self.senders():
+                    try:
+                        for fd in os.listdir(f"/proc/{pid}/fd"):
+                            try:
+                                owner[os.readlink(f"/proc/{pid}/fd/{fd}")] = pid
+                            except OSError:
+                                continue
+                    except OSError:
+                        continue
+                for port, inode in new.items():
+                    pid = owner.get(f"socket:[{inode}]")
+                    if pid:
+                        self.seen[port] = (inode, pid)
+            time.sleep(every)
 
     def sender_of(self, port: int) -> int | None:
         """The process that holds the client end of the connection from ``port``: the duplicate report
@@ -258,6 +293,7 @@ class RecordingSMTPHandler:
         delay = self.delay
         lookup = getattr(session, "sender", None)
         sender = lookup.result() if lookup is not None and lookup.done() and not lookup.exception() else None
+        sender = sender or self.seen.get(port, ("", None))[1]
         self.inflight[port] = self.last_data = time.monotonic()
         try:
             if delay:
@@ -554,6 +590,7 @@ class Stack:
 
         self.smtp.server_port = self.smtp_port
         self.smtp.senders = self.worker_pids
+        threading.Thread(target=self.smtp.watch, daemon=True, name="senders").start()
         self.controller = Controller(self.smtp, hostname="127.0.0.1", port=self.smtp_port, ready_timeout=10)
         self.controller.start()
 
@@ -615,6 +652,7 @@ class Stack:
         if self.closed:
             return
         self.closed = True
+        self.smtp.watching.clear()
         for proc in [self.beat, *self.workers, self.redis]:
             if proc is not None:
                 proc.kill()
