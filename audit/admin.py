@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.labels import purpose_label
+from audit.admin_mixins import PurposeShownMixin
 from audit.models import AccessLog
 from audit.services import access_log_read_record
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(PurposeShownMixin, admin.ModelAdmin):
     """The log, read only. Reading it is itself logged (via "admin"); names of persons are not
     shown, only the person's code."""
 
@@ -19,11 +19,6 @@ class AccessLogAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     show_full_result_count = False  # no count(*) of a table of millions
-
-    @admin.display(description=_("purpose"), ordering="purpose")
-    def purpose_shown(self, obj):
-        """The stored purpose key, translated (audit.labels.purpose_label)."""
-        return purpose_label(obj.purpose)
 
     @admin.display(description=_("person"))
     def person_code(self, obj):

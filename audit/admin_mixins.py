@@ -4,13 +4,25 @@ The admin is a place where person data is read and changed too, by technical adm
 hold no role in any case: every page that shows one object, and every save or delete, writes an
 access-log row with ``via="admin"`` and the real user.
 """
+from django.contrib import admin
 from django.utils.html import escape
 from django.utils.safestring import SafeData, mark_safe
+from django.utils.translation import gettext_lazy as _
 
+from audit.labels import purpose_label
 from audit.models import AccessLog
 from audit.services import access_log_write
 
 ADMIN_PURPOSE = "admin"
+
+
+class PurposeShownMixin:
+    """``purpose_shown``: a row's stored purpose key (the access log's, the disclosure ledger's),
+    translated, for list_display and readonly_fields."""
+
+    @admin.display(description=_("purpose"), ordering="purpose")
+    def purpose_shown(self, obj):
+        return purpose_label(obj.purpose)
 
 
 def _value(value):

@@ -2,17 +2,19 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin_mixins import PersonDataAdminMixin
+from audit.admin_mixins import PersonDataAdminMixin, PurposeShownMixin
 from consent.models import AgeRule, Consent, Disclosure, LegalBasis, ReconsentTask
 from org.models import Service
 
 
 @admin.register(Disclosure)
-class DisclosureAdmin(PersonDataAdminMixin, admin.ModelAdmin):
-    list_display = ("disclosed_at", "from_service", "to_service", "basis", "legal_reference", "status", "purpose", "revoked_at")
+class DisclosureAdmin(PersonDataAdminMixin, PurposeShownMixin, admin.ModelAdmin):
+    list_display = ("disclosed_at", "from_service", "to_service", "basis", "legal_reference", "status", "purpose_shown", "revoked_at")
     list_filter = ("basis", "status")
-    # The ledger without the person (its name would show): subject by type and id.
-    fields = readonly_fields = [f.name for f in Disclosure._meta.fields if f.name not in ("id", "person")]
+    # The ledger without the person (its name would show): subject by type and id; the purpose translated.
+    fields = readonly_fields = [
+        "purpose_shown" if f.name == "purpose" else f.name for f in Disclosure._meta.fields if f.name not in ("id", "person")
+    ]
 
     def has_add_permission(self, request):
         return False
