@@ -35,6 +35,20 @@ def break_glass_active(user, obj) -> BreakGlassAccess | None:
 EMERGENCY = "emergency"
 
 
+def case_get_for_user(queryset, code, roles_of, role: str | None = None):
+    """The one shape of a case's access helper: the row of ``queryset`` with ``code`` and the
+    user's roles on it (``roles_of(row)``, a set). Http404 when the code is malformed or unknown,
+    when the user holds no role, or, with ``role``, when they lack that one: missing and forbidden
+    answer alike. Returns ``(row, roles)``."""
+    row = queryset.filter(code=code_as_uuid(code)).first()
+    if row is None:
+        raise Http404
+    roles = roles_of(row)
+    if not roles or (role is not None and role not in roles):
+        raise Http404
+    return row, roles
+
+
 def concern_roles(user, concern: Concern) -> set[str]:
     """Which of "reporter" and "handler" the user holds on the concern (through a service group);
     {"emergency"} when they hold none but have broken the glass for it."""
@@ -99,17 +113,10 @@ def referral_roles(user, referral: Referral) -> set[str]:
 
 def referral_get_for_user(user, code, *, role: str | None = None) -> tuple[Referral, set[str]]:
     """The referral with ``code`` and the user's roles on it; Http404 if missing or not permitted."""
-    referral = (
-        Referral.objects.select_related("person", "sender_service", "target_service", "routing_service", "contact")
-        .filter(code=code_as_uuid(code))
-        .first()
+    return case_get_for_user(
+        Referral.objects.select_related("person", "sender_service", "target_service", "routing_service", "contact"),
+        code, lambda referral: referral_roles(user, referral), role,
     )
-    if referral is None:
-        raise Http404
-    roles = referral_roles(user, referral)
-    if not roles or (role is not None and role not in roles):
-        raise Http404
-    return referral, roles
 
 
 def referral_get_for_process(user, process_pk: int) -> Referral:

@@ -13,11 +13,11 @@ import datetime
 from django.http import Http404
 from django.utils import timezone
 
-from org.access import code_as_uuid, member_service_ids, object_perms, permitted_ids_subquery
+from org.access import member_service_ids, object_perms, permitted_ids_subquery
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from people.selectors import person_name_for
 from org.permissions import YOUTH_CONTRACT_HANDLER, YOUTH_CONTRACT_STATUS, codename
-from referrals.access import EMERGENCY, break_glass_active
+from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
 from referrals.models import ContractAppointment, ContractParty, YouthContract
 from workflows.list_persons import Naming
 
@@ -43,17 +43,10 @@ def contract_roles(user, contract: YouthContract) -> set[str]:
 def contract_get_for_user(user, code, *, role: str | None = None) -> tuple[YouthContract, set[str]]:
     """The contract with ``code`` and the user's roles on it; Http404 if missing or not permitted
     (or, with ``role``, if the user lacks that role)."""
-    contract = (
-        YouthContract.objects.select_related("person", "template", "initiating_service", "followup_service", "police_service")
-        .filter(code=code_as_uuid(code))
-        .first()
+    return case_get_for_user(
+        YouthContract.objects.select_related("person", "template", "initiating_service", "followup_service", "police_service"),
+        code, lambda contract: contract_roles(user, contract), role,
     )
-    if contract is None:
-        raise Http404
-    roles = contract_roles(user, contract)
-    if not roles or (role is not None and role not in roles):
-        raise Http404
-    return contract, roles
 
 
 def sees_identities(user, contract: YouthContract, roles: set[str]) -> bool:
