@@ -589,7 +589,16 @@ class ContractResult(models.Model):
         INVALID = "invalid", _("Invalid")
         HELD = "held", _("Held")
 
+    # A positive test, and a missed test or conversation (the young person did not come), open a
+    # breach assessment (domain P3: "a missed test or positive result opens a breach assessment";
+    # a missed conversation is the same failure to turn up).
     BREACHES = (Outcome.POSITIVE, Outcome.MISSED)
+
+    @classmethod
+    def opens_breach(cls, kind: str, outcome: str) -> bool:
+        """Whether a result of ``kind`` with ``outcome`` opens a breach assessment. (A positive
+        conversation is no result at all: the service refuses it.)"""
+        return outcome in cls.BREACHES and kind in ContractAppointment.Kind.values
 
     contract = models.ForeignKey(YouthContract, on_delete=models.CASCADE, related_name="results", verbose_name=_("youth contract"))
     appointment = models.OneToOneField(ContractAppointment, on_delete=models.PROTECT, null=True, blank=True, related_name="result",
@@ -608,7 +617,7 @@ class ContractResult(models.Model):
 
 
 class ContractBreach(models.Model):
-    """A breach assessment opened by a positive or missed test, and its decision."""
+    """A breach assessment opened by a positive or missed test or a missed conversation, and its decision."""
 
     class Decision(models.TextChoices):
         CONTINUE = "continue", _("Talk and continue")

@@ -45,7 +45,7 @@ class YouthContractFlow(flow.Flow):
         .Permission(HANDLE_TASKS_PERM, obj=followup_service)
         .Next(this.route_by_status)
     )
-    # Follow-up service: assesses a positive or missed test (talk and continue, new conditions, or broken).
+    # Follow-up service: assesses a positive or missed test or a missed conversation (talk and continue, new conditions, or broken).
     assess_breach = (
         flow.View(YouthContractTaskView.as_view())
         .Annotation(title=_("Assess the breach"))

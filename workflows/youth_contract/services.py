@@ -384,12 +384,13 @@ def result_record(
 ) -> ContractResult:
     """Log a test result or a conversation, for a scheduled appointment or on its own.
 
-    A positive or missed test in an active contract opens a breach assessment (with its deadline)
-    and ends the follow-up task; during an assessment it adds to it. Refused for a date outside the
+    A positive or missed test, or a missed conversation (the young person did not come), in an
+    active contract opens a breach assessment (with its deadline) and ends the follow-up task;
+    during an assessment it adds to it. Refused for a date outside the
     contract or in the future, an outcome that does not fit the kind, a foreign appointment or one
     already logged. The appointment's reminders are cancelled."""
     locked = STEPS.lock(contract)
-    breach = kind == K.TEST and outcome in ContractResult.BREACHES
+    breach = ContractResult.opens_breach(kind, outcome)
     step = FOLLOW_UP if breach and locked.status == S.ACTIVE else RESULT
     with step.run(contract, user=user, activation=activation) as run:
         contract = run.record
@@ -512,6 +513,31 @@ def outcome_report(*, contract: YouthContract, user, activation=None) -> YouthCo
                    message=system_text(gettext_noop("%(ref)s: the youth contract is “%(status)s”"), ref=contract.reference,
                                        status=YouthContract.Status(contract.status).label))
     return contract
+
+
+# --- a person merge ---------------------------------------------------------------------------------
+
+
+def contract_parties_merge(*, source: Person, target: Person) -> None:
+    """The youth contract's merge hook (people.services.person_merge, before the rows move): on a
+    contract where both ``source`` and ``target`` are parties (two records of one guardian), one
+    party remains: the young person's if either is (the contract's person moves to ``target`` too),
+    else ``target``'s. It keeps a signature the other party row had and it lacked, and must sign if
+    either had to. The other row is deleted (with a signature the kept one already has). The
+    contract's person, the remaining parties and the consent's persons are re-pointed by the
+    declared holdings afterwards. Runs inside the merge's transaction."""
+    both = ContractParty.objects.filter(person=source, contract__parties__person=target).values_list("contract_id", flat=True)
+    for contract_id in list(both):
+        rows = {p.person_id: p for p in ContractParty.objects.filter(contract_id=contract_id, person__in=(source, target))
+                .select_related("signature")}
+        mine, theirs = rows[source.pk], rows[target.pk]
+        keep, drop = (mine, theirs) if mine.role == ContractParty.Role.YOUNG_PERSON else (theirs, mine)
+        if drop.required and not keep.required:
+            keep.required = True
+            keep.save(update_fields=["required"])
+        if hasattr(drop, "signature") and not hasattr(keep, "signature"):
+            ContractSignature.objects.filter(pk=drop.signature.pk).update(party=keep)
+        drop.delete()
 
 
 # --- consent withdrawn ------------------------------------------------------------------------------

@@ -273,6 +273,34 @@ class ResultTests:
         assert deadline(contract, "breach").due_at.date() == D(2026, 9, 8)
         assert open_tasks(contract) == ["assess_breach"]
 
+    def test_a_missed_conversation_opens_a_breach_assessment_with_its_deadline(self, org, yc):
+        # The first conversation falls on Tuesday 1 September (today, frozen); Emil did not come.
+        contract = active_contract(org, yc)
+        conversation = contract.appointments.filter(kind="conversation").first()
+        assert conversation.on == TODAY
+        result = svc.result_record(contract=contract, user=yc.nurse, kind="conversation", outcome="missed", appointment_code=conversation.code)
+        contract = reload(contract)
+        assert contract.status == S.BREACH_ASSESSMENT
+        assert list(contract.breaches.values_list("result", flat=True)) == [result.pk]
+        assert deadline(contract, "breach").due_at.date() == D(2026, 9, 8)
+        assert open_tasks(contract) == ["assess_breach"]
+
+    def test_a_held_conversation_opens_no_breach(self, org, yc):
+        contract = active_contract(org, yc)
+        svc.result_record(contract=contract, user=yc.nurse, kind="conversation", outcome="held", taken_on=TODAY)
+        contract = reload(contract)
+        assert contract.status == S.ACTIVE and not contract.breaches.exists()
+        assert deadline(contract, "breach") is None
+        assert open_tasks(contract) == ["follow_up"]
+
+    def test_a_missed_conversation_during_an_assessment_adds_to_it(self, org, yc):
+        contract = active_contract(org, yc)
+        svc.result_record(contract=contract, user=yc.nurse, kind="test", outcome="positive", taken_on=TODAY)
+        svc.result_record(contract=contract, user=yc.nurse, kind="conversation", outcome="missed", taken_on=TODAY)
+        contract = reload(contract)
+        assert contract.status == S.BREACH_ASSESSMENT and contract.breaches.count() == 2
+        assert open_tasks(contract) == ["assess_breach"]
+
 
 @pytest.mark.usefixtures("frozen")
 class BreachAndEndTests:
