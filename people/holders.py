@@ -48,6 +48,7 @@ class Holding:
 OWN = {("people.person", "merged_into"), ("people.personrecord", "person"), ("people.guardianship", "child"), ("people.guardianship", "guardian")}
 
 _registry: dict[tuple[str, str], Holding] = {}
+_merge_hooks: list = []
 
 
 def register(*holdings: Holding) -> None:
@@ -64,6 +65,19 @@ def register(*holdings: Holding) -> None:
 
 def holdings() -> list[Holding]:
     return list(_registry.values())
+
+
+def register_merge_hook(hook) -> None:
+    """Declare ``hook(*, source, target)``, run by people.services.person_merge before the declared
+    tables are re-pointed: for rows whose own rules the plain re-pointing would break (a contract
+    with both records of one guardian as parties holds one party per person). Call from
+    AppConfig.ready; registering the same hook twice registers it once."""
+    if hook not in _merge_hooks:
+        _merge_hooks.append(hook)
+
+
+def merge_hooks() -> list:
+    return list(_merge_hooks)
 
 
 def undeclared_person_keys() -> list[str]:

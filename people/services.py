@@ -89,12 +89,15 @@ def person_merge(*, source: Person, target: Person) -> None:
     transaction with ``source`` locked.
 
     Every table declared in people.holders is re-pointed, except those kept as written (the
-    append-only access log); guardianships move on both sides, dropping one that ``target``
-    already has or that would make a person their own guardian.
+    append-only access log), after the merge hooks registered there have collapsed the rows that
+    both records hold where only one may be (a process's own rule); guardianships move on both
+    sides, dropping one that ``target`` already has or that would make a person their own guardian.
     """
     if source.pk == target.pk:
         raise ValueError("a person cannot be merged into itself")
     person_records_move(source=source, target=target)
+    for hook in holders.merge_hooks():
+        hook(source=source, target=target)
     for holding in holders.holdings():
         if holding.merge:
             _links_held_by_both_drop(holding.model_class, holding.person_field, source=source, target=target)

@@ -7,7 +7,8 @@ a flow module under ``workflows/flows/`` and one ``Process`` entry below. From t
 * the workflow middleware checks viewflow's per-process pages with ``access``;
 * the task lists load ``task_related`` with each task (no query per row);
 * ``people.holders`` learns where the process holds persons (``persons``): the person's roles, the
-  person merge and the access-log review read it;
+  person merge and the access-log review read it; ``on_person_merge`` runs first in a merge, for
+  rows both records hold where the process allows one (e.g. one contract party per person);
 * withdrawing a consent runs ``on_consent_withdrawn`` of every process that ``rests_on_consent``;
 * the access log's purposes the process writes (``audit_purposes``) are translated in the reports;
 * the menu shows the process's sections by the flags ``menu`` returns, and after login a user lands
@@ -59,6 +60,9 @@ class Process:
     cases_on_consent: str = ""
     # Why a process that does not rest on consent never does (the law it rests on instead).
     consent_note: str = ""
+    # dotted path: (*, source, target) -> None, run by people.services.person_merge before the
+    # ``persons`` rows are re-pointed from ``source`` to ``target``; empty when plain re-pointing is enough.
+    on_person_merge: str = ""
     # Kinds of service (org.Service.Kind values) whose work is mainly this process: a user whose every
     # service is of these kinds is asked this process's ``landing`` before the registry's order.
     home_kinds: tuple[str, ...] = ()
@@ -179,6 +183,9 @@ REGISTRY: list[Process] = [
             Holding("referrals.YouthContract", services=("initiating_service",)),
             Holding("referrals.ContractParty"),
         ),
+        # Both records of one guardian (or the young person and a guardian record of theirs) as parties
+        # to one contract become one party, keeping a signature: see contract_parties_merge.
+        on_person_merge="workflows.youth_contract.services.contract_parties_merge",
         rests_on_consent=True,
         on_consent_withdrawn="workflows.youth_contract.services.contracts_end_on_withdrawal",
         cases_on_consent="workflows.youth_contract.selectors.open_contracts_on_consent",
@@ -247,8 +254,11 @@ def register_consent_hooks() -> None:
 
 
 def register_persons() -> None:
-    """Tell people.holders where each process holds persons (called from WorkflowsConfig.ready)."""
-    from people.holders import register
+    """Tell people.holders where each process holds persons, and the merge hooks of those that
+    need one (called from WorkflowsConfig.ready)."""
+    from people.holders import register, register_merge_hook
 
     for process in REGISTRY:
         register(*process.persons)
+        if process.on_person_merge:
+            register_merge_hook(import_string(process.on_person_merge))
