@@ -8,7 +8,7 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Workflows and deadlines")
 
     def ready(self):
-        from workflows import checks  # noqa: F401  (registers the registry's system checks)
+        from workflows import checks  # noqa: F401  (registers the registry's system checks: complete entries, known home kinds)
         from workflows.processes import register_consent_hooks, register_persons
         from workflows.referral.services import register_disclosure_handlers
 

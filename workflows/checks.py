@@ -24,7 +24,8 @@ def registry_problems(registry=None, flows_package: str = "workflows.flows") -> 
         for attr in REQUIRED:
             if not getattr(process, attr, None):
                 problems.append(f"process {process.name!r} lacks {attr!r}")
-        dotted = DOTTED + (("on_consent_withdrawn", "cases_on_consent") if process.rests_on_consent else ())
+        dotted = DOTTED + (("on_consent_withdrawn", "cases_on_consent") if process.rests_on_consent else ()) + (
+            ("on_person_merge",) if process.on_person_merge else ())
         for hook in ("on_consent_withdrawn", "cases_on_consent"):
             if process.rests_on_consent and not getattr(process, hook):
                 problems.append(f"process {process.name!r} rests on consent but has no {hook!r} hook")
@@ -66,3 +67,25 @@ def _is_flow(cls) -> bool:
 def process_registry_complete(app_configs, **kwargs):
     return [checks.Error(problem, hint="See docs/architecture.md, 'Adding a process'.", id="workflows.E001")
             for problem in registry_problems()]
+
+
+def home_kinds_problems(registry=None) -> list[str]:
+    """Kinds of service that a registry entry claims as its home (``home_kinds``) but that are no
+    kind of service (org.Service.Kind): a misspelt kind would silently never match a user, and the
+    police would land on another process's page. Empty when every kind exists."""
+    from org.models import Service
+
+    registry = processes() if registry is None else registry
+    known = set(Service.Kind.values)
+    return [
+        f"process {process.name!r}: home kind {kind!r} is no kind of service (org.Service.Kind)"
+        for process in registry for kind in process.home_kinds if kind not in known
+    ]
+
+
+@checks.register()
+def process_home_kinds_known(app_configs, **kwargs):
+    from org.models import Service
+
+    hint = "Use one of org.Service.Kind: " + ", ".join(Service.Kind.values) + "."
+    return [checks.Error(problem, hint=hint, id="workflows.E002") for problem in home_kinds_problems()]
