@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.admin_mixins import PersonDataAdminMixin
 from org.models import Membership, Municipality, Service
 from people.models import Guardianship, Person
-from referrals.models import CatalogueEntry, ContractTemplate
+from referrals.models import CatalogueEntry, ContractTemplate, YouthContract
 from org.services import membership_set
 
 
@@ -132,3 +132,27 @@ class ContractTemplateAdmin(admin.ModelAdmin):
         (_("Period and schedule"), {"fields": ("default_months", "max_months", "test_interval_days", "conversation_interval_days")}),
         (_("Conditions and parties"), {"fields": ("default_conditions", "guardians_sign_under_age", "police_signs", "followup_signs")}),
     )
+
+
+@admin.register(YouthContract)
+class YouthContractAdmin(PersonDataAdminMixin, admin.ModelAdmin):
+    """Read only: a contract changes through its pages (workflows.youth_contract.services), which
+    grant and revoke access and keep the deadlines; the admin only looks, and names no one. Shows
+    the choice recorded with the consent: whether the police see the tests and conversations."""
+
+    list_display = ("reference", "variant", "status", "followup_service", "police_service", "starts_on", "ends_on", "police_see_results")
+    list_filter = ("variant", "status", "police_see_results")
+    fields = readonly_fields = ["code", "template", "variant", "status", "initiating_service", "followup_service", "police_service",
+                                "consent", "police_see_results", "police_decision_on", "starts_on", "ends_on", "outcome_reported_at",
+                                "created_at", "closed_at"]
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("reference"))
+    def reference(self, obj):
+        return obj.reference

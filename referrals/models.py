@@ -447,7 +447,8 @@ class YouthContract(CaseReference, models.Model):
 
     Status changes only through ``workflows.youth_contract.services``. The follow-up service holds
     everything; the police (and an initiating service that does not follow up) see status, dates,
-    whether there were breaches, and the outcome.
+    whether there were breaches, and the outcome; the police also see the tests' and conversations'
+    dates and results when the contract's consent says so (``police_see_results``).
     """
 
     class Status(models.TextChoices):
@@ -473,6 +474,14 @@ class YouthContract(CaseReference, models.Model):
     consent = models.ForeignKey("consent.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="youth_contracts",
                                 verbose_name=_("consent"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.AWAITING_SIGNATURES)
+    # The choice recorded with the consent, at initiation only (contract_register / contract_initiate):
+    # whether the young person (and guardians) consented to the police seeing the test results and
+    # whether conversations were held. Effective only while that consent is in force for the police
+    # (workflows.youth_contract.selectors.police_sees_results); never the notes.
+    police_see_results = models.BooleanField(
+        _("the consent covers test results and conversations to the police"), default=False, editable=False,
+        help_text=_("Dates and results of tests and conversations, never the follow-up service's notes."),
+    )
     police_decision_on = models.DateField(_("date of the police decision"), null=True, blank=True)
     starts_on = models.DateField(_("starts"))
     ends_on = models.DateField(_("ends"))
@@ -580,7 +589,8 @@ class ContractAppointment(models.Model):
 
 class ContractResult(models.Model):
     """A test result or a held (or missed) conversation, logged by the follow-up service. Health
-    data: every read is audited, and the police never see ``note`` or the result itself."""
+    data: every read is audited. The police see the date, kind and result only when the contract's
+    consent covers it (YouthContract.police_see_results), and never ``note``."""
 
     class Outcome(models.TextChoices):
         NEGATIVE = "negative", _("Negative")

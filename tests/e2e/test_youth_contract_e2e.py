@@ -145,6 +145,8 @@ class YouthContractRoundTripTests:
         expect(p.get_by_test_id("outcome")).to_have_text(OUTCOME)
         expect(p.get_by_test_id("had-breach")).to_have_attribute("data-value", "yes")
         expect(p.get_by_test_id("results")).to_have_count(0)
+        # The consent did not cover the tests and conversations to the police (the box left unticked).
+        expect(p.get_by_test_id("police-results")).to_have_count(0)
         axe_scan(settled(p), "the police's page of the completed contract")
         p.goto(reverse("youth_contracts:index"))
         expect(p.get_by_test_id("police-contracts").get_by_role("link", name=contract.reference)).to_be_visible()

@@ -42,6 +42,10 @@ class InitiateForm(SubmissionFormMixin, forms.Form):
     guardian2_given_name = forms.CharField(label=_("Guardian 2: given name"), max_length=NAME_LENGTH, required=False)
     guardian2_family_name = forms.CharField(label=_("Guardian 2: family name"), max_length=NAME_LENGTH, required=False)
     consent_method = forms.ChoiceField(label=_("How the consent to the contract was obtained"), choices=Consent.Method.choices)
+    police_see_results = forms.BooleanField(
+        label=_("The consent also lets the police see the tests’ and conversations’ dates and results"), required=False,
+        help_text=_("Only if the young person (and the guardians) agreed to it. Never the notes. Ends if the consent is withdrawn."),
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, submitted_by=user, **kwargs)

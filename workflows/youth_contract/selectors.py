@@ -2,7 +2,9 @@
 
 The follow-up service sees everything. The police, and an initiating service that does not follow
 the contract up, see only ``ContractStatusView``: the parties, the status, the dates, whether there
-were breaches (yes or no) and the outcome — never a test, a conversation or a note. The young
+were breaches (yes or no) and the outcome — never a test, a conversation or a note, except that the
+police party sees the tests' and conversations' dates and results when the contract's consent says
+so (``police_sees_results``; the notes never). The young
 person's and the guardians' names are shown only to the services that are parties to the contract
 (``sees_identities``): an initiator that is not a party (barnevern starting a voluntary contract)
 sees the status without them. Every other user gets 404 for every contract, missing and forbidden alike.
@@ -13,12 +15,14 @@ import datetime
 from django.http import Http404
 from django.utils import timezone
 
-from org.access import member_service_ids, object_perms, permitted_ids_subquery
+from consent.models import Consent
+from consent.selectors import consent_is_active
+from org.access import is_member, member_service_ids, object_perms, permitted_ids_subquery
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from people.selectors import person_name_for
 from org.permissions import YOUTH_CONTRACT_HANDLER, YOUTH_CONTRACT_STATUS, codename
 from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
-from referrals.models import ContractAppointment, ContractParty, YouthContract
+from referrals.models import ContractAppointment, ContractParty, ContractResult, YouthContract
 from workflows.list_persons import Naming
 
 FOLLOWUP, STATUS = "followup", "status"
@@ -58,6 +62,50 @@ def sees_identities(user, contract: YouthContract, roles: set[str]) -> bool:
     if STATUS not in roles:
         return False
     return ContractParty.objects.filter(contract=contract, service_id__in=member_service_ids(user)).exists()
+
+
+def police_sees_results(user, contract: YouthContract, roles: set[str]) -> bool:
+    """Whether the user sees the contract's tests and conversations as the police party: the
+    consent recorded at initiation said so (``police_see_results``), the user is a member of the
+    contract's police service holding the status role, the contract is not suspended, and its
+    consent is in force for the police now (granted to them as a grantee, for a youth contract, not
+    withdrawn, not expired: consent.selectors.consent_is_active). A withdrawn consent ends it at once.
+
+    What they see is ``police_results``: each test's and conversation's date, kind and result.
+    Never the follow-up service's free-text notes, who recorded them, or the breach assessments'
+    reasons: the choice at the consent step covers "results and conversations", and notes may
+    name others and hold what the young person said in confidence (the issue: "never test details
+    or conversation notes unless the contract's consent says so"; the consent's text says "not the
+    notes"). The follow-up service and an emergency access see everything anyway: False for them.
+    """
+    if FOLLOWUP in roles or EMERGENCY in roles or STATUS not in roles:
+        return False
+    if not contract.police_see_results or contract.police_service_id is None or contract.consent_id is None:
+        return False
+    if contract.status == YouthContract.Status.SUSPENDED:
+        return False
+    if not is_member(user, contract.police_service):
+        return False
+    return consent_is_active(contract.consent, service=contract.police_service, purpose=Consent.Purpose.YOUTH_CONTRACT)
+
+
+@dataclass(frozen=True)
+class PoliceResultView:
+    """One test or conversation as the police see it (police_sees_results): no note, no recorder."""
+
+    kind: str
+    kind_label: str
+    taken_on: datetime.date
+    outcome: str
+    outcome_label: str
+
+
+def police_results(contract: YouthContract) -> list[PoliceResultView]:
+    """The contract's tests and conversations by date, reduced to what the police may see. One query;
+    the caller logs the read (health data)."""
+    rows = ContractResult.objects.filter(contract=contract).only("kind", "taken_on", "outcome").order_by("taken_on", "id")
+    return [PoliceResultView(kind=r.kind, kind_label=str(r.get_kind_display()), taken_on=r.taken_on, outcome=r.outcome,
+                             outcome_label=str(r.get_outcome_display())) for r in rows]
 
 
 def contract_get_for_process(user, process_pk: int) -> YouthContract:

@@ -152,9 +152,13 @@ def _initiation_errors(*, template, person, initiating_service, followup_service
 def contract_initiate(
     *, user, initiating_service: Service, template: ContractTemplate, person: Person, followup_service: Service, consent: Consent,
     starts_on: datetime.date, ends_on: datetime.date | None = None, police_decision_on: datetime.date | None = None,
-    police_service: Service | None = None, guardians=(),
+    police_service: Service | None = None, guardians=(), police_see_results: bool = False,
 ) -> YouthContract:
     """Initiate a contract of ``template`` for ``person``, followed up by ``followup_service``.
+
+    ``police_see_results``: the consent, as recorded now, also lets the police party see the tests'
+    and conversations' dates and results (selectors.police_sees_results, while the consent is in
+    force for the police); only here, with the consent, is it set. Refused without a police party.
 
     Refused (a translated ValidationError by field, nothing saved) when the person is outside the
     template's ages on the eligibility day (rules.eligibility_day), the period is reversed or too
@@ -171,6 +175,9 @@ def contract_initiate(
         template=template, person=person, initiating_service=initiating_service, followup_service=followup_service,
         police_service=police_service, starts_on=starts_on, ends_on=ends_on, police_decision_on=police_decision_on, guardians=guardians,
     )
+    if police_see_results and police_service is None:
+        errors.setdefault("police_see_results", []).append(
+            _("Only a contract with the police as a party can let the police see test results and conversations."))
     if not errors and police_service is not None and not consent_is_active(consent, service=police_service, purpose=Consent.Purpose.YOUTH_CONTRACT):
         # The outcome is reported to the police on this consent (outcome_report): it must cover them from the start.
         errors["consent"] = [_("The consent must also cover sharing with %(service)s: the outcome is reported to the police.")
@@ -183,7 +190,7 @@ def contract_initiate(
         template=template, variant=template.variant, person=person, initiating_service=initiating_service,
         followup_service=followup_service, police_service=police_service, created_by=user, consent=consent,
         police_decision_on=police_decision_on if template.variant == ContractTemplate.Variant.POLICE else None,
-        starts_on=starts_on, ends_on=ends_on, conditions=list(template.default_conditions),
+        starts_on=starts_on, ends_on=ends_on, conditions=list(template.default_conditions), police_see_results=police_see_results,
     )
     P = ContractParty.Role
     ContractParty.objects.create(contract=contract, role=P.YOUNG_PERSON, person=person, required=True)
@@ -219,12 +226,13 @@ def _disclose(contract, *, to_service, perm, user, purpose, from_service=None) -
 def contract_register(
     *, user, initiating_service: Service, template: ContractTemplate, followup_service: Service, national_id: str, given_name: str,
     family_name: str, guardians: list[dict], consent_method: str, starts_on: datetime.date, ends_on: datetime.date | None = None,
-    police_decision_on: datetime.date | None = None, police_service: Service | None = None,
+    police_decision_on: datetime.date | None = None, police_service: Service | None = None, police_see_results: bool = False,
 ) -> YouthContract:
     """The initiation form's one call: register the young person and the guardians (each
     ``{"national_id", "given_name", "family_name"}``) as the initiating service's records, record the
     contract's consent (given by the young person and the guardians, shared with the follow-up
-    service and the police party), then contract_initiate. All or nothing."""
+    service and the police party; with ``police_see_results`` its text says the police see the tests'
+    and conversations' dates and results too), then contract_initiate. All or nothing."""
     require_member(user, initiating_service, _("You are not a member of the initiating service."))
     muni = initiating_service.municipality
     person = person_get_or_create(user=user, given_name=given_name, family_name=family_name, national_id=national_id,
@@ -240,16 +248,19 @@ def contract_register(
     police = police_service or (initiating_service if initiating_service.kind == POLICE_KIND else None)
     # The police party is a grantee even when it initiated: the outcome comes back to it from the follow-up service.
     grantees = [followup_service] + ([police] if police is not None else [])
+    information = _("The youth contract: its parties, period, conditions, tests, conversations and outcome.")
+    if police_see_results:
+        information += " " + _("The police may also see the dates and results of the tests and conversations (not the notes).")
     consent = consent_record(
         user=user, service=initiating_service, person=person, purpose=Consent.Purpose.YOUTH_CONTRACT,
-        information=_("The youth contract: its parties, period, conditions, tests, conversations and outcome."),
+        information=information,
         grantees=grantees, valid_from=min(starts_on, timezone.localdate()), method=consent_method, given_by_person=True,
         guardians=guardian_persons, valid_to=(ends_on or starts_on + relativedelta(months=template.default_months)) + relativedelta(months=3),
     )
     return contract_initiate(
         user=user, initiating_service=initiating_service, template=template, person=person, followup_service=followup_service,
         consent=consent, starts_on=starts_on, ends_on=ends_on, police_decision_on=police_decision_on, police_service=police_service,
-        guardians=guardian_persons,
+        guardians=guardian_persons, police_see_results=police_see_results,
     )
 
 

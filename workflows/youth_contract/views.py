@@ -114,12 +114,17 @@ def _log_read(request, contract, roles):
         access_log_write(user=request.user, action="view", obj=contract, person=contract.person, purpose="youth contract status page", service=service)
 
 
-def _log_results_read(request, contract, roles, results):
+def _log_results_read(request, contract, roles, results, *, police=False):
     """Test results are health data: a page that shows any writes its own access-log row for them,
-    beside the page's read (so the log review can tell who saw results from who saw the contract)."""
+    beside the page's read (so the log review can tell who saw results from who saw the contract).
+    The police's reads (``police``: selectors.police_sees_results) are logged the same way, under the
+    police service."""
     if not results:
         return
-    if EMERGENCY in roles:
+    if police:
+        access_log_write(user=request.user, action="view", obj=contract, person=contract.person, purpose="youth contract test results",
+                         service=contract.police_service)
+    elif EMERGENCY in roles:
         access_log_write(user=request.user, action="view", obj=contract, person=contract.person, purpose="youth contract test results",
                          via="break_glass")
     else:
@@ -133,6 +138,9 @@ def _context(request, contract, roles, action_forms=None):
     ctx = {"contract": contract, "roles": roles, "full": full,
            "status_view": selectors.contract_status_view(contract, identities=identities),
            "named_by": contract.initiating_service}
+    if not full and selectors.police_sees_results(request.user, contract, roles):
+        ctx["police_results"] = selectors.police_results(contract)
+        _log_results_read(request, contract, roles, ctx["police_results"], police=True)
     if full:
         # Read once: the appointments' and the breaches' results are the same rows (logged below).
         results = list(contract.results.select_related("appointment", "recorded_by").order_by("taken_on", "id"))
@@ -195,7 +203,7 @@ def contract_initiate(request):
                     followup_service=d["followup_service"], national_id=d["national_id"], given_name=d["given_name"],
                     family_name=d["family_name"], guardians=form.guardians(), consent_method=d["consent_method"],
                     starts_on=d["starts_on"], ends_on=d["ends_on"], police_decision_on=d["police_decision_on"],
-                    police_service=d["police_service"],
+                    police_service=d["police_service"], police_see_results=d["police_see_results"],
                 )
                 sent.leads_to(reverse("youth_contracts:detail", args=[contract.code]))
         except ValidationError as e:
