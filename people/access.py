@@ -31,6 +31,8 @@ def person_acting_service(user, person: Person, *, leader: bool = False) -> Serv
         )
         membership = memberships.select_related("service").order_by("service__name", "service_id").first()
         return membership.service if membership else None
+    if leader and not member_facts(user).leader_service_ids:
+        return None  # leads no service: no service of theirs to look for (the question costs no query)
     key = ("person_services_with_role", person.pk)
     if key not in memo:
         memo[key] = person_services_with_role(person)

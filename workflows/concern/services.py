@@ -447,9 +447,14 @@ def concern_review(*, concern: Concern, user, decision: str, justification: str 
     return concern
 
 
-def investigation_max_due(concern: Concern):
-    """The latest the investigation may end even when extended (six months after the review window)."""
-    review = deadlines.deadline_for(concern, "review", process=PROCESS)
+def investigation_max_due(concern: Concern, *, deadlines_read=None):
+    """The latest the investigation may end even when extended (six months after the review window).
+    ``deadlines_read``: the concern's deadlines with their policies if the caller has read them
+    (``deadlines.open_deadlines``), else the review deadline is read here."""
+    if deadlines_read is not None:
+        review = next(d for d in deadlines_read if d.policy.process == PROCESS and d.policy.step == "review")
+    else:
+        review = deadlines.deadline_for(concern, "review", process=PROCESS)
     return deadlines.policy_get(PROCESS, "investigation_extended").due_from(review.due_at)
 
 

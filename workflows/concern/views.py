@@ -9,6 +9,7 @@ from typing import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.urls import reverse
 from django.shortcuts import redirect, render
@@ -203,6 +204,9 @@ def _action_forms(concern, offered):
 
 
 def _detail_context(request, concern, roles, action_forms=None):
+    # The feedbacks read once: the page lists them, and the feedback steps' guards ask whether each
+    # kind has been sent (workflows.concern.services._feedback_not_sent reads this cache).
+    prefetch_related_objects([concern], "feedbacks")
     offered = svc.STEPS.available(concern, roles)
     ctx = {
         "concern": concern, "roles": roles, "is_handler": "handler" in roles, "feedbacks": list(concern.feedbacks.all()),
@@ -211,10 +215,13 @@ def _detail_context(request, concern, roles, action_forms=None):
     if "handler" in roles:
         ctx["deadlines"] = list(open_deadlines(concern))
         ctx["action_forms"] = {**_action_forms(concern, offered), **(action_forms or {})}
-        ctx["max_investigation_due"] = svc.investigation_max_due(concern) if "extend" in offered else None
+        ctx["max_investigation_due"] = svc.investigation_max_due(concern, deadlines_read=ctx["deadlines"]) if "extend" in offered else None
     ctx["reporter_status"] = selectors.reporter_status_label(concern)
     ctx["can_see_log"] = any(user_is_leader_of(request.user, s) for s in (concern.reporting_service, concern.receiving_service))
-    ctx["upgraded_to"] = Concern.objects.filter(upgraded_from=concern).only("code").first()
+    # Only a consultation is ever upgraded (services.consultation_upgrade): a melding has no melding made from it.
+    ctx["upgraded_to"] = (
+        Concern.objects.filter(upgraded_from=concern).only("code").first() if concern.kind == Concern.Kind.CONSULTATION else None
+    )
     if concern.urgency == Concern.Urgency.ACUTE:
         ctx["emergency_phone"] = concern.receiving_service.municipality.emergency_phone
     return ctx

@@ -7,18 +7,20 @@ services on an indexed column first, then filtered row by row by the object perm
 import datetime
 
 from django.db import connection
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import ExtractYear
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, ExtractYear
+from guardian.models import GroupObjectPermission
 from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from org.access import member_service_ids, permitted_ids_subquery, user_services
+from org.access import member_group_ids, member_service_ids, permitted_ids_subquery, user_services
 from org.permissions import CONTACT_HANDLER, REFERRAL_HANDLER, REFERRAL_ROUTER, REFERRAL_SENDER, codename
-from referrals.access import referral_roles
 from org.models import Membership, Service
 from people.models import Person
-from referrals.models import CatalogueEntry, Contact, Referral
+from referrals.models import BreakGlassAccess, CatalogueEntry, Contact, Referral
 from workflows.models import ReferralProcess
 from workflows.deadlines import add_working_days
 from workflows.list_persons import Naming
@@ -224,26 +226,59 @@ def coordinator_counts(user, *, year: int | None = None, services: list[int] | N
     return {"bands": bands, "rows": rows, "totals": totals, "total": sum(r[3] for r in rows)}
 
 
+# The links of a forwarding chain, by id: up through ``forwarded_from`` to the first, and down
+# through the referral forwarded from each (``forwarded_from`` is one-to-one: one next link at most).
+_CHAIN_IDS = """
+    WITH RECURSIVE up(id, forwarded_from_id) AS (
+        SELECT id, forwarded_from_id FROM {table} WHERE id = %s
+        UNION ALL
+        SELECT r.id, r.forwarded_from_id FROM {table} r INNER JOIN up ON r.id = up.forwarded_from_id
+    ), down(id) AS (
+        SELECT id FROM {table} WHERE id = %s
+        UNION ALL
+        SELECT r.id FROM {table} r INNER JOIN down ON r.forwarded_from_id = down.id
+    )
+    SELECT id FROM up UNION SELECT id FROM down
+"""
+
+
 def referral_chain(referral: Referral, user) -> list[dict]:
     """The forwarding chain the referral is part of, first to last, each with whether ``user`` may open it.
 
-    Chains are a handful of links long; each link costs one query and one permission check.
+    One query whatever the chain's length (none for a referral that is neither forwarded nor
+    declined): the links, each with whether the user holds a role on it — a referral permission
+    through one of their groups, or an unexpired emergency access (the rule of
+    ``referrals.access.referral_roles``). Caches on ``referral`` the link forwarded from it
+    (``forwarded_to``, or none), which the forward step's guard asks.
     """
-    links = [referral]
-    current = referral
-    while current.forwarded_from_id:
-        current = Referral.objects.select_related("target_service").get(pk=current.forwarded_from_id)
-        links.insert(0, current)
-    current = referral
-    while True:
-        nxt = Referral.objects.select_related("target_service").filter(forwarded_from=current).first()
-        if nxt is None:
-            break
-        links.append(nxt)
-        current = nxt
+    forwarded_to = Referral._meta.get_field("forwarded_to")
+    if referral.forwarded_from_id is None and referral.status != Referral.Status.REJECTED:
+        # Only a declined referral is forwarded (services.FORWARD), and it stays declined: no chain.
+        forwarded_to.set_cached_value(referral, None)
+        return []
+    ct = ContentType.objects.get_for_model(Referral)
+    granted = GroupObjectPermission.objects.filter(
+        content_type=ct, group_id__in=member_group_ids(user), object_pk=Cast(OuterRef("pk"), CharField()),
+        permission__content_type=ct, permission__codename__in=[codename(p) for p in (REFERRAL_SENDER, REFERRAL_HANDLER, REFERRAL_ROUTER)],
+    ).order_by().values("pk")[:1]
+    emergency = BreakGlassAccess.objects.filter(
+        user_id=user.pk, user__is_active=True, subject_type=ct, subject_id=OuterRef("pk"), expires_at__gt=timezone.now(), ended_at__isnull=True,
+    ).order_by().values("pk")[:1]
+    rows = {
+        r.pk: r for r in Referral.objects.filter(pk__in=RawSQL(_CHAIN_IDS.format(table=Referral._meta.db_table), [referral.pk, referral.pk]))
+        .select_related("target_service")
+        .annotate(granted=IsNull(Subquery(granted), False), emergency=IsNull(Subquery(emergency), False))
+    }
+    visible = {pk for pk, r in rows.items() if r.granted or r.emergency}
+    rows[referral.pk] = referral
+    following = {r.forwarded_from_id: r for r in rows.values() if r.forwarded_from_id is not None}
+    forwarded_to.set_cached_value(referral, following.get(referral.pk))
+    links = [next(r for r in rows.values() if r.forwarded_from_id not in rows)]
+    while links[-1].pk in following:
+        links.append(following[links[-1].pk])
     if len(links) == 1:
         return []
-    return [{"referral": r, "current": r.pk == referral.pk, "visible": r.pk == referral.pk or bool(referral_roles(user, r))} for r in links]
+    return [{"referral": r, "current": r.pk == referral.pk, "visible": r.pk == referral.pk or r.pk in visible} for r in links]
 
 
 # --- contacts ----------------------------------------------------------------------------------
