@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent.models import Consent
-from consent.selectors import age_rule_for, consent_status
+from consent.selectors import AgeRules, consent_status, consents_judged
 
 FNR_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.1"
 DNR_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.2"
@@ -53,22 +53,51 @@ def _person_identifier(person) -> dict | None:
     return {"use": "official", "system": system, "value": person.national_id}
 
 
-def patient_reference(person, service=None, *, with_identifier: bool = True) -> dict:
+def patient_reference(person, service=None, *, with_identifier: bool = True, name: str | None = None) -> dict:
     """The person as ``service`` registered them (its own record of the name; see PersonRecord);
-    the identity number only ``with_identifier`` (the exporting service recorded the consent)."""
+    the identity number only ``with_identifier`` (the exporting service recorded the consent).
+    ``name``: that record's name when the caller has read it already ("" for none)."""
     from people.selectors import person_name_for
 
-    ref = {"reference": f"Patient/{person.code}", "type": "Patient", "display": person_name_for(person, service) or "–"}
+    if name is None:
+        name = person_name_for(person, service)
+    ref = {"reference": f"Patient/{person.code}", "type": "Patient", "display": name or "–"}
     identifier = _person_identifier(person) if with_identifier else None
     if identifier:
         ref["identifier"] = identifier
     return ref
 
 
-def _guardian_reference(guardian, service, number) -> dict:
+def _guardian_reference(guardian, service, number, *, name: str) -> dict:
     from people.selectors import guardian_label
 
-    return {"type": "RelatedPerson", "display": guardian_label(guardian, service, number)}
+    # guardian_label without a service names no record (no query): "Registered guardian n".
+    return {"type": "RelatedPerson", "display": name or guardian_label(guardian, None, number)}
+
+
+class ExportLookups:
+    """What the export of ``consents`` reads besides the consents themselves, read at once: the
+    age rules, the guardians, and the names the recording services registered for the person and
+    the guardians. Three queries whatever the number of consents (the guardians none if
+    prefetched); the consents' ``person``, ``recorded_by_service`` and ``grantees`` should be loaded
+    by the caller."""
+
+    def __init__(self, consents):
+        from django.db.models import prefetch_related_objects
+
+        from people.selectors import person_records_for
+
+        self.rules = AgeRules()
+        prefetch_related_objects(consents, "guardians")
+        pairs = []
+        for c in consents:
+            pairs.append((c.person_id, c.recorded_by_service_id))
+            pairs += [(g.pk, c.recorded_by_service_id) for g in c.guardians.all()]
+        self.records = person_records_for(pairs)
+
+    def name(self, person, service) -> str:
+        record = self.records.get((person.pk, service.pk)) if person is not None and service is not None else None
+        return record.full_name if record else ""
 
 
 def organization_reference(service) -> dict:
@@ -95,21 +124,28 @@ def _narrative(consent: Consent, status: str) -> dict:
     return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'}
 
 
-def consent_to_fhir(consent: Consent, *, with_identifier: bool = True) -> dict:
+def consent_to_fhir(consent: Consent, *, with_identifier: bool = True, lookups: ExportLookups | None = None) -> dict:
     """One consent as a FHIR R5 ``Consent`` resource (a plain dict, JSON-ready); the person's
-    identity number only ``with_identifier``."""
-    status = consent_status(consent)
+    identity number only ``with_identifier``. ``lookups``: what the export of several consents
+    reads once (ExportLookups, over consents including this one, each with its ``status`` set:
+    consents_judged, person_consents_for_user); by default read and judged for this one."""
+    if lookups is None:
+        lookups, status = ExportLookups([consent]), consent_status(consent)
+    else:
+        status = consent.status
     person = consent.person
+    service = consent.recorded_by_service
+    person_name = lookups.name(person, service)
     grantors = []
     if consent.given_by_person:
-        grantors.append(patient_reference(person, consent.recorded_by_service, with_identifier=with_identifier))
+        grantors.append(patient_reference(person, service, with_identifier=with_identifier, name=person_name))
     guardians = list(consent.guardians.all())
-    grantors += [_guardian_reference(g, consent.recorded_by_service, n) for n, g in enumerate(guardians, start=1)]
+    grantors += [_guardian_reference(g, service, n, name=lookups.name(g, service)) for n, g in enumerate(guardians, start=1)]
     grantees = [organization_reference(s) for s in consent.grantees.all()]
-    responsible = organization_reference(consent.recorded_by_service)
+    responsible = organization_reference(service)
     recorded_on = timezone.localdate(consent.recorded_at)
     took_effect = max(consent.valid_from, recorded_on)
-    rule = age_rule_for(domain=consent.domain, age=person.age_on(took_effect))
+    rule = lookups.rules.rule_for(domain=consent.domain, age=person.age_on(took_effect))
 
     resource = {
         "resourceType": "Consent",
@@ -122,7 +158,7 @@ def consent_to_fhir(consent: Consent, *, with_identifier: bool = True) -> dict:
             {"coding": [{"system": LOINC, "code": "64292-6", "display": "Release of information consent"}]},
             {"coding": [{"system": DOMAIN_SYSTEM, "code": consent.domain, "display": str(consent.get_domain_display())}]},
         ],
-        "subject": patient_reference(person, consent.recorded_by_service, with_identifier=with_identifier),
+        "subject": patient_reference(person, service, with_identifier=with_identifier, name=person_name),
         "date": recorded_on.isoformat(),
         "period": _period(consent),
         "controller": [responsible],
@@ -163,23 +199,28 @@ def consent_to_fhir(consent: Consent, *, with_identifier: bool = True) -> dict:
 
 
 def person_consents_bundle(person, *, consents=None, own_service_ids=None) -> dict:
-    """The person's consents as a FHIR R5 ``Bundle`` of type ``collection``.
+    """The person's consents as a FHIR R5 ``Bundle`` of type ``collection``, in a constant number
+    of queries whatever their number.
 
-    ``consents`` narrows the export (e.g. to those the exporting user may see); by default all of
-    the person's consents are included, newest first. With ``own_service_ids`` the identity number
-    is exported only on the consents those services recorded themselves.
+    ``consents`` narrows the export (e.g. to those the exporting user may see:
+    person_consents_for_user, whose rows carry their ``status``); by default all of the person's
+    consents are included, newest first. With ``own_service_ids`` the identity number is exported
+    only on the consents those services recorded themselves.
     """
     if consents is None:
-        consents = (
+        consents = consents_judged(
             Consent.objects.filter(person=person)
             .select_related("person", "recorded_by_service")
             .prefetch_related("guardians", "grantees")
             .order_by("-recorded_at", "-pk")
         )
+    consents = list(consents)
+    lookups = ExportLookups(consents)
     return {
         "resourceType": "Bundle",
         "type": "collection",
         "timestamp": timezone.now().isoformat(timespec="seconds"),
         "entry": [{"fullUrl": f"urn:uuid:{c.code}", "resource": consent_to_fhir(
-            c, with_identifier=own_service_ids is None or c.recorded_by_service_id in own_service_ids)} for c in consents],
+            c, with_identifier=own_service_ids is None or c.recorded_by_service_id in own_service_ids, lookups=lookups)}
+            for c in consents],
     }

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from audit.labels import purpose_label
 from audit.models import AccessLog
 from consent.models import Consent, Disclosure
-from consent.selectors import consent_status
+from consent.selectors import consents_judged
 from people.models import Person
 
 FONT_DIR = "/usr/share/fonts/truetype/dejavu"
@@ -75,13 +75,17 @@ def transparency_report(person: Person, *, service=None, municipality=None, acce
 
     Includes records of minimal contacts later identified as this person (``merged_into``).
     ``access_limit`` caps the access-log rows (for the page; the PDF has them all) and sets
-    ``access_truncated`` when more exist. Runs a constant number of queries.
+    ``access_truncated`` when more exist. ``municipality`` (a Municipality or its id) limits the
+    full report to that municipality's services. Runs a constant number of queries (five: the
+    disclosures, the access-log rows, the consents judged in their query, their grantees, and for
+    a service its record of the person's name).
     """
     from django.db.models import Q
 
     from people.selectors import person_name_for
 
-    person_ids = [person.pk, *Person.objects.filter(merged_into=person).values_list("pk", flat=True)]
+    # The person and the records merged into them, as a subquery of each read (not a query of its own).
+    person_ids = Person.objects.filter(Q(pk=person.pk) | Q(merged_into=person)).values("pk")
     disclosures_qs = Disclosure.objects.filter(person_id__in=person_ids)
     entries_qs = AccessLog.objects.filter(person_id__in=person_ids)
     consents_qs = Consent.objects.filter(person_id__in=person_ids)
@@ -114,13 +118,11 @@ def transparency_report(person: Person, *, service=None, municipality=None, acce
     for e in entries:
         e.user_label = _user_label(e.user)
         e.purpose_label = purpose_label(e.purpose)
-    consents = list(
-        consents_qs.select_related("recorded_by_service")
-        .prefetch_related("grantees", "guardians")
-        .order_by("-recorded_at", "-id")
+    # Judged in their own query (consents_judged): no age rule or guardians asked per consent.
+    consents = consents_judged(
+        consents_qs.select_related("recorded_by_service", "person").prefetch_related("grantees").order_by("-recorded_at", "-id")
     )
     for c in consents:
-        c.status = consent_status(c)
         c.status_label = status_label(c.status)
     return TransparencyReport(
         person=person, generated_at=timezone.now(), disclosures=disclosures, access_entries=entries,

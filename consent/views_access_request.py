@@ -64,7 +64,7 @@ def _logged_report(request, access_request, *, access_limit=None):
         user=request.user, action="export", obj=person, person=person, purpose="transparency report (GDPR art. 15)",
         service=access_request.registered_by_service, via="privacy",
     )
-    return transparency_report(person, municipality=access_request.registered_by_service.municipality, access_limit=access_limit)
+    return transparency_report(person, municipality=access_request.registered_by_service.municipality_id, access_limit=access_limit)
 
 
 @login_required
