@@ -20,7 +20,7 @@ from notifications.models import Email, Notification, Reminder
 from notifications.services import reminder_deliver_one, reminder_schedule, reminders_sweep
 from org.models import Membership
 from tests.factories import make_melding
-from tests.notifications.workers import ALL_QUEUES, SWEEP, WAIT, enqueue, sent_mail, wait_until
+from tests.notifications.workers import ALL_QUEUES, SWEEP, WAIT, WAIT_WITH_BOOT, enqueue, sent_mail, wait_until
 from workflows.concern.services import HANDLER
 
 SEND = "notifications.tasks.send_email"
@@ -155,7 +155,7 @@ class DatabaseAwayTests:
         worker = start_worker("cut-off", concurrency=1, REMINDER_DELIVERY_PAUSE_SECONDS=3, REMINDER_SWEEP_RETRY_SECONDS=1)
         db_name = connection.settings_dict["NAME"]
         enqueue(SWEEP)  # the only sweep this test publishes
-        wait_until(lambda: _in_delivery(reminder.pk), "the worker to be inside delivery")
+        wait_until(lambda: _in_delivery(reminder.pk), "the worker to be inside delivery", timeout=WAIT_WITH_BOOT)
         assert _terminate_deliveries(db_name) == 1
 
         wait_until(lambda: Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=False).exists(), "the retried sweep's delivery")
@@ -177,7 +177,7 @@ class KilledWorkerTests:
 
         doomed = start_worker("doomed", concurrency=1, REMINDER_DELIVERY_PAUSE_SECONDS=20, REMINDER_SWEEP_PARALLEL=1)
         enqueue(SWEEP)
-        wait_until(lambda: _in_delivery(reminder.pk), "the worker to be inside delivery")
+        wait_until(lambda: _in_delivery(reminder.pk), "the worker to be inside delivery", timeout=WAIT_WITH_BOOT)
 
         doomed.kill()
         # PostgreSQL rolls back the dead worker's transaction and frees its row lock and its sweep

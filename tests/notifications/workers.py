@@ -19,6 +19,9 @@ from config.celery import app as celery_app
 CELERY = str(Path(sys.executable).with_name("celery"))
 SWEEP = "notifications.tasks.sweep_reminders"
 WAIT = 30  # seconds: the longest any single wait may take
+# The first wait after a worker is started also covers its boot (Django set-up, broker and database
+# connections): on a loaded 2-core machine that alone has taken most of WAIT.
+WAIT_WITH_BOOT = 90
 # A test worker consumes every queue of config/celery.py unless the test names its queues.
 ALL_QUEUES = f"{SWEEPS_QUEUE},{MAIL_QUEUE}"
 
