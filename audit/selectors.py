@@ -3,7 +3,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, Value
+from django.db.models import CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
 
 from audit.labels import labels_of
@@ -22,9 +22,16 @@ def access_log_for_object(obj, *, services=None, limit=500):
     return qs.select_related("user", "service").order_by("-at", "-id")[:limit]
 
 
+# What the review shows of a row: not its changes or hashes, nor the whole user and service.
+_REVIEW_FIELDS = ("at", "action", "object_type", "object_id", "purpose", "via", "user__username", "service__name")
+
+
 def review_break_glass(*, since, until, cursor=None, size=REVIEW_PAGE_SIZE):
     """Rows written through an emergency access in [since, until), newest first: (rows, next cursor or None)."""
-    qs = AccessLog.objects.filter(via=AccessLog.Via.BREAK_GLASS, at__gte=since, at__lt=until).select_related("user", "service")
+    qs = (
+        AccessLog.objects.filter(via=AccessLog.Via.BREAK_GLASS, at__gte=since, at__lt=until)
+        .select_related("user", "service").only(*_REVIEW_FIELDS)
+    )
     return keyset_page(qs, "at", cursor, descending=True, page_size=size)
 
 
@@ -43,7 +50,7 @@ def review_reads_without_case(*, since, until, cursor=None, size=REVIEW_PAGE_SIZ
         AccessLog.objects.filter(action=AccessLog.Action.VIEW, person__isnull=False, at__gte=since, at__lt=until)
         .filter(via__in=[AccessLog.Via.ROLE, AccessLog.Via.ADMIN])
         .exclude(Q(service__isnull=False) & _service_has_role_with_person())
-        .select_related("user", "service")
+        .select_related("user", "service").only(*_REVIEW_FIELDS)
     )
     return keyset_page(qs, "at", cursor, descending=True, page_size=size)
 
@@ -90,7 +97,7 @@ def review_bursts(*, since, until, after: str | None = None, size=REVIEW_PAGE_SI
     is not a burst, reading many people's cases is. A list that names 25 children logs 25 reads, so
     counting rows would flag a caseworker who opens their intake list three times in ten minutes.
     Newest window first; ``after`` is the cursor of the last burst of the previous page.
-    Returns (bursts, next cursor or None)."""
+    Returns (bursts, next cursor or None); one query."""
     from django.contrib.auth import get_user_model
 
     reads = reads if reads is not None else settings.AUDIT_BURST_READS
@@ -104,13 +111,16 @@ def review_bursts(*, since, until, after: str | None = None, size=REVIEW_PAGE_SI
     if start.isdigit() and user_id.isdigit():  # a forged cursor is the first page, never an error
         bucket, user_id = int(start) // seconds, int(user_id)
         qs = qs.filter(Q(bucket__lt=bucket) | Q(bucket=bucket, user_id__gt=user_id))
+    # The username as a subquery of each burst found, not a join: joined, every read of the period
+    # would carry it through the count (470 ms instead of 270 at 270,000 reads).
+    username = get_user_model().objects.filter(pk=OuterRef("user_id")).values("username")[:1]
     groups = list(
-        qs.values("user_id", "bucket").annotate(n=Count(_RECORD, distinct=True)).filter(n__gt=reads).order_by("-bucket", "user_id")[: size + 1]
+        qs.values("user_id", "bucket").annotate(n=Count(_RECORD, distinct=True)).filter(n__gt=reads)
+        .annotate(username=Subquery(username)).order_by("-bucket", "user_id")[: size + 1]
     )
-    names = dict(get_user_model().objects.filter(pk__in={g["user_id"] for g in groups}).values_list("pk", "username"))
     bursts = [
         Burst(
-            user_id=g["user_id"], username=names.get(g["user_id"], ""),
+            user_id=g["user_id"], username=g["username"] or "",
             start=datetime.datetime.fromtimestamp(g["bucket"] * seconds, tz=datetime.timezone.utc),
             end=datetime.datetime.fromtimestamp((g["bucket"] + 1) * seconds, tz=datetime.timezone.utc),
             reads=g["n"],
