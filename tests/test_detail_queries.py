@@ -54,8 +54,9 @@ class World:
             "concern detail (reporter)": (org.reporter, reverse("concerns:detail", args=[self.melding.code])),
             "referral detail (receiver)": (ro.tildeling_staff, reverse("referrals:detail", args=[self.referral.code])),
             "referral detail (sender)": (ro.sender, reverse("referrals:detail", args=[self.referral.code])),
-            "contact detail": (ro.sender, reverse("referrals:contact_detail", args=[self.contact.code])),
-            "consent detail": (org.reporter, reverse("consent:detail", args=[self.consent.code])),
+            "contact detail": "19 queries (constant): consents, their grantees and guardians, the age rules, the referrals, "
+                      "the contact's creator, the consent form's guardian check and its grantee choices, on top of the shell",
+    "consent detail": (org.reporter, reverse("consent:detail", args=[self.consent.code])),
             "concern process detail": (org.caseworker, reverse("workflow:flows:concern:process_detail", args=[self.process.pk])),
             "concern task detail": (
                 org.caseworker, reverse("workflow:flows:concern:receipt:detail", args=[self.process.pk, task.pk]),

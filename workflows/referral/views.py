@@ -28,8 +28,9 @@ from django.views.decorators.http import require_POST
 from accounts import submission
 from audit.services import access_log_write
 from consent.models import Consent
-from consent.selectors import active_referral_consents_recorded_by, consent_status, disclosure_awaits_approval, disclosures_of
+from consent.selectors import active_referral_consents_recorded_by, consents_judged, disclosure_awaits_approval, disclosures_of
 from consent.services import consent_record
+from people.selectors import person_records_for
 from org.access import user_services
 from referrals.access import contact_get_for_user, EMERGENCY, referral_get_for_process, referral_get_for_user
 from org.models import Service
@@ -143,11 +144,21 @@ def _consent_grantees(contact):
 
 def _contact_context(request, contact, *, identify_form=None, consent_form=None):
     person = contact.person
-    consents = list(
-        Consent.objects.filter(person=person, recorded_by_service=contact.service).prefetch_related("grantees", "guardians")
+    # Judged in the consents' own query (consent.selectors.consents_judged), and the guardians named
+    # from the contact's service's records in one query: no query per consent or guardian.
+    consents = consents_judged(
+        Consent.objects.filter(person=person, recorded_by_service=contact.service)
+        .select_related("person").prefetch_related("grantees", "guardians")
     )
+    records = person_records_for((g.pk, contact.service_id) for c in consents for g in c.guardians.all())
     for consent in consents:
-        consent.current_status = consent_status(consent)
+        consent.current_status = consent.status
+        consent.guardian_names = [
+            # people.selectors.guardian_label, from the records read above.
+            (records[(g.pk, contact.service_id)].full_name if (g.pk, contact.service_id) in records else "")
+            or _("Registered guardian %(n)s") % {"n": number}
+            for number, g in enumerate(consent.guardians.all(), start=1)
+        ]
     ctx = {
         "contact": contact,
         "person": person,
