@@ -27,7 +27,7 @@ def navigation(request):
         kinds = set(facts.kinds)
         flags = {"member": bool(kinds), "privacy": Service.Kind.PERSONVERN in kinds, "leader": bool(facts.leader_service_ids)}
         for process in processes():
-            flags.update(process.menu_flags()(kinds))
+            flags.update(process.menu_flags()(facts))
         request._samhandling_nav = flags
         return flags
 

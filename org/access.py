@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, OuterRef, Subquery
+from django.db.models import CharField, Exists, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.db.models.lookups import IsNull
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from guardian.models import GroupObjectPermission
 
-from org.models import Membership, Service
+from org.models import Membership, Service, ServiceKindSetting
 
 
 def code_as_uuid(code):
@@ -85,9 +85,12 @@ def require_member(user, service: Service | None, message, *, role: str | None =
 @dataclass(frozen=True)
 class MemberFacts:
     """What the user's active memberships say (the rule of ``active_memberships``), read at once:
-    ``memberships`` as (service, role), by service name."""
+    ``memberships`` as (service, role), by service name; ``reporting_kinds``, the kinds among them
+    that may report concerns (org.ServiceKindSetting, read in the same query: the menu asks it on
+    every page, and an administrator's change to a setting shows on the next request)."""
 
     memberships: tuple = ()
+    reporting_kinds: frozenset = frozenset()
 
     @property
     def service_ids(self) -> tuple[int, ...]:
@@ -137,8 +140,15 @@ def member_facts(user) -> MemberFacts:
     memo = request_memo(user)
     if memo is not None and "facts" in memo:
         return memo["facts"]
-    rows = active_memberships(user).select_related("service").order_by("service__name", "service_id")
-    facts = MemberFacts(memberships=tuple((m.service, m.role) for m in rows))
+    reports = ServiceKindSetting.objects.filter(kind=OuterRef("service__kind"), may_report_concerns=True)
+    rows = list(
+        active_memberships(user).select_related("service").annotate(kind_reports=Exists(reports))
+        .order_by("service__name", "service_id")
+    )
+    facts = MemberFacts(
+        memberships=tuple((m.service, m.role) for m in rows),
+        reporting_kinds=frozenset(m.service.kind for m in rows if m.kind_reports),
+    )
     if memo is not None:
         memo["facts"] = facts
     return facts

@@ -37,6 +37,14 @@ class World:
         self.consent = record(org, self.child, guardians=self.guardians)
         self.contact = make_contact(self.ro)
         self.referral = make_referral(self.ro, contact=self.contact)
+        self.forwarded = self._forwarded(make_referral(self.ro))
+
+    def _forwarded(self, first):
+        """A referral declined by Tildelingskontoret and forwarded to Rask psykisk helsehjelp: the new link."""
+        ro = self.ro
+        rsvc.referral_receive(referral=first, user=ro.tildeling_staff)
+        rsvc.referral_decline(referral=Referral.objects.get(pk=first.pk), user=ro.tildeling_staff, reason="Ikke vår målgruppe.")
+        return rsvc.referral_forward(referral=Referral.objects.get(pk=first.pk), user=ro.sender, target_service=ro.rask)
 
     def grow(self, n):
         org, ro = self.org, self.ro
@@ -54,9 +62,9 @@ class World:
             "concern detail (reporter)": (org.reporter, reverse("concerns:detail", args=[self.melding.code])),
             "referral detail (receiver)": (ro.tildeling_staff, reverse("referrals:detail", args=[self.referral.code])),
             "referral detail (sender)": (ro.sender, reverse("referrals:detail", args=[self.referral.code])),
-            "contact detail": "19 queries (constant): consents, their grantees and guardians, the age rules, the referrals, "
-                      "the contact's creator, the consent form's guardian check and its grantee choices, on top of the shell",
-    "consent detail": (org.reporter, reverse("consent:detail", args=[self.consent.code])),
+            "referral detail (forwarded link's receiver)": (ro.rask_staff, reverse("referrals:detail", args=[self.forwarded.code])),
+            "contact detail": (ro.sender, reverse("referrals:contact_detail", args=[self.contact.code])),
+            "consent detail": (org.reporter, reverse("consent:detail", args=[self.consent.code])),
             "concern process detail": (org.caseworker, reverse("workflow:flows:concern:process_detail", args=[self.process.pk])),
             "concern task detail": (
                 org.caseworker, reverse("workflow:flows:concern:receipt:detail", args=[self.process.pk, task.pk]),
@@ -66,18 +74,17 @@ class World:
 
 # Pages over the budget today, with what they read (strict: the mark must go when one comes within it).
 OVER_BUDGET = {
-    "contact detail": "22 queries and more with each consent: a consent's status reads the age rules and the "
-                      "person's guardians per consent (workflows/referral/views.py _contact_context)",
-    "consent detail": "24 queries: the age rule and guardians read twice, a person record per guardian, "
+    "contact detail": "18 queries: the consents with their grantees and guardians, the referrals, the contact's "
+                      "creator, the consent form's guardian check and its grantee choices (workflows/referral/views.py)",
+    "consent detail": "23 queries: the age rule and guardians read twice, a person record per guardian, "
                       "the referrals and contracts counted (consent/views.py)",
-    "concern process detail": "16 queries: the access check reads the concern and its permissions twice "
-                              "(referrals.access.concern_process_check)",
-    "concern task detail": "21 queries: the concern and its permissions read twice by the access check, the task and "
+    "concern task detail": "20 queries: the concern and its permissions read twice by the access check, the task and "
                            "process read again by viewflow, guardian's has_perm (workflows/middleware.py, referrals/access.py)",
 }
 
 NAMES = [
     "concern detail (handler)", "concern detail (reporter)", "referral detail (receiver)", "referral detail (sender)",
+    "referral detail (forwarded link's receiver)",
     "contact detail", "consent detail", "concern process detail", "concern task detail",
 ]
 PAGES = [

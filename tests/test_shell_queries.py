@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications.models import Notification, Reminder
+from org.models import Service, ServiceKindSetting
 from referrals.models import Referral
 from tests.consent.ui_factories import guardians_for, person_aged, record
 from tests.factories import advance, make_melding
@@ -28,6 +29,13 @@ from tests.referral_factories import make_referral, make_referral_org
 pytestmark = pytest.mark.django_db
 
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.timezone.utc)
+
+
+def top_level(sql: str) -> str:
+    """``sql`` without what its parentheses hold (subqueries, function arguments)."""
+    while (shorter := re.sub(r"\([^()]*\)", "", sql)) != sql:
+        sql = shorter
+    return sql
 
 
 def session_writes(client, url) -> list[str]:
@@ -42,7 +50,7 @@ class ShellQueriesTests:
         for user, url in [(org.caseworker, reverse("notifications:index")), (org.caseworker, reverse("concerns:intake")),
                           (org.bv_leader, reverse("workflow:queue")), (org.reporter, reverse("concerns:index"))]:
             # Statements that read the membership table itself (the task badges' query has it as a subquery).
-            membership_reads = [sql for sql in page_queries(client, user, url) if sql.split(" FROM ", 1)[-1].startswith('"org_membership"')]
+            membership_reads = [sql for sql in page_queries(client, user, url) if top_level(sql).split(" FROM ", 1)[-1].startswith('"org_membership"')]
             assert len(membership_reads) == 1, (url, membership_reads)
 
     def test_it_shows_the_same_menu_as_before(self, client, org):
@@ -53,6 +61,17 @@ class ShellQueriesTests:
         html = client.get(reverse("notifications:index")).content.decode()
         assert reverse("concerns:create") in html and reverse("concerns:intake") not in html
         assert 'data-testid="menu-approvals"' not in html
+
+    def test_it_reads_the_kinds_settings_with_the_memberships_and_follows_a_change_on_the_next_page(self, client, org):
+        # org.ServiceKindSetting is read inside the membership query, never on its own: an
+        # administrator's change shows on the next request, in every worker.
+        url = reverse("notifications:index")
+        assert not [sql for sql in page_queries(client, org.slt_staff, url) if top_level(sql).split(" FROM ", 1)[-1].startswith('"org_servicekindsetting"')]
+        assert reverse("concerns:create") not in client.get(url).content.decode()
+        ServiceKindSetting.objects.filter(kind=Service.Kind.SLT).update(may_report_concerns=True)
+        assert reverse("concerns:create") in client.get(url).content.decode()
+        ServiceKindSetting.objects.filter(kind=Service.Kind.SLT).delete()
+        assert reverse("concerns:create") not in client.get(url).content.decode()
 
     @pytest.mark.parametrize("persona, page", [("caseworker", "concerns:intake"), ("reporter", "concerns:index")])
     def test_it_asks_the_same_queries_with_2_and_with_20_concerns(self, client, org, persona, page):

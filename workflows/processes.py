@@ -44,7 +44,7 @@ class Process:
     rests_on_consent: bool  # whether a withdrawn consent can end a case of this process
     audit_purposes: tuple[str, ...]  # the access-log purposes its services and views write (gettext_noop)
     demo: str  # dotted path: seed(seeded: dict) -> None
-    menu: str  # dotted path: (kinds of the user's services) -> {flag: bool} for the menu templates
+    menu: str  # dotted path: (the user's org.access.MemberFacts) -> {flag: bool} for the menu templates
     landing: str  # dotted path: (kinds of the user's services) -> URL name of their start page, or None
     # The process's case record, for the pages every process shares (emergency access):
     record: str  # model label of the record ("referrals.Concern"), addressed by its ``code``

@@ -56,8 +56,8 @@ def youth_contracts_open(consent):
     return 0
 
 
-def youth_contract_menu(kinds):
-    return {"youth_contracts": "rustjeneste" in kinds}
+def youth_contract_menu(facts):
+    return {"youth_contracts": "rustjeneste" in facts.kinds}
 
 
 def youth_contract(**changes):

@@ -38,9 +38,10 @@ def landing(kinds: set[str]) -> str | None:
     return None
 
 
-def menu_flags(kinds: set[str]) -> dict[str, bool]:
-    """Which concern sections the menu shows to a user whose services are of ``kinds``."""
+def menu_flags(facts) -> dict[str, bool]:
+    """Which concern sections the menu shows to a user with the membership facts ``facts``
+    (org.access.MemberFacts: the settings of their kinds of service are read with them)."""
     return {
-        "reports_concerns": bool(kinds and kinds & ServiceKindSetting.reporting_kinds()),
-        "receives_concerns": Service.Kind.BARNEVERN in kinds,
+        "reports_concerns": bool(facts.reporting_kinds),
+        "receives_concerns": Service.Kind.BARNEVERN in facts.kinds,
     }

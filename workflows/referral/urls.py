@@ -42,9 +42,11 @@ def landing(kinds: set[str]) -> str | None:
     return "referrals:incoming" if kinds - {Service.Kind.PERSONVERN} else None
 
 
-def menu_flags(kinds: set[str]) -> dict[str, bool]:
-    """Which referral sections the menu shows: the referral pages (and the consents they rest on) to
-    every service but the privacy function, the coordinator's pages to a routing service."""
+def menu_flags(facts) -> dict[str, bool]:
+    """Which referral sections the menu shows (``facts``: org.access.MemberFacts): the referral pages
+    (and the consents they rest on) to every service but the privacy function, the coordinator's
+    pages to a routing service."""
+    kinds = facts.kinds
     return {
         "uses_referrals": bool(kinds - {Service.Kind.PERSONVERN}),
         "coordinator": bool(kinds & set(ROUTING_KINDS)),

@@ -29,8 +29,10 @@ def landing(kinds: set[str]) -> str | None:
     return "youth_contracts:index" if kinds & (INITIATOR_KINDS | FOLLOWUP_KINDS) else None
 
 
-def menu_flags(kinds: set[str]) -> dict[str, bool]:
-    """The contracts section: to the police, the follow-up services and the other initiators."""
+def menu_flags(facts) -> dict[str, bool]:
+    """The contracts section (``facts``: org.access.MemberFacts): to the police, the follow-up
+    services and the other initiators."""
+    kinds = facts.kinds
     return {
         "youth_contracts": bool(kinds & (INITIATOR_KINDS | FOLLOWUP_KINDS)),
         "youth_contract_initiate": bool(kinds & INITIATOR_KINDS),
