@@ -5,7 +5,7 @@ Existence never leaks: a forged or foreign code gets exactly the answer a random
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 
-from org.access import code_as_uuid, object_perms
+from org.access import code_as_uuid, member_group_ids, object_perms, permitted_ids_subquery
 from org.permissions import CONCERN_HANDLER, CONCERN_REPORTER, CONTACT_HANDLER, REFERRAL_HANDLER, REFERRAL_ROUTER, REFERRAL_SENDER, codename
 from referrals.models import BreakGlassAccess, Concern, Contact, Referral
 
@@ -92,9 +92,18 @@ def concern_get_for_process(user, process_pk: int) -> Concern:
 
 def concern_process_check(user, process_pk: int) -> Concern:
     """viewflow's pages of a concern process: its handlers only, else Http404. Reporters see status
-    and feedback on the concern page, never barnevern's process."""
-    concern = concern_get_for_process(user, process_pk)
-    concern_get_for_user(user, concern.code, role="handler")
+    and feedback on the concern page, never barnevern's process, and an emergency access reads the
+    concern page only. One query: the concern with whether the user's groups hold the handler
+    permission on it (the check of ``concern_roles``, asked of the row)."""
+    if not member_group_ids(user):
+        raise Http404
+    concern = (
+        Concern.objects.filter(process__pk=process_pk)
+        .annotate(user_handles=permitted_ids_subquery(user, Concern, HANDLER_PERM))
+        .first()
+    )
+    if concern is None or not concern.user_handles:
+        raise Http404
     return concern
 
 

@@ -78,8 +78,6 @@ OVER_BUDGET = {
                       "creator, the consent form's guardian check and its grantee choices (workflows/referral/views.py)",
     "consent detail": "23 queries: the age rule and guardians read twice, a person record per guardian, "
                       "the referrals and contracts counted (consent/views.py)",
-    "concern task detail": "20 queries: the concern and its permissions read twice by the access check, the task and "
-                           "process read again by viewflow, guardian's has_perm (workflows/middleware.py, referrals/access.py)",
 }
 
 NAMES = [

@@ -10,6 +10,7 @@ the cancel page, another step's task, a task assigned to someone else) gets view
 PermissionDenied; inside the workflow URLs that too answers 404, the one answer for "not yours".
 """
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Value
 from django.http import Http404
 
 from viewflow.workflow.models import Process, Task
@@ -33,15 +34,21 @@ class FlowObjectAccessMiddleware:
             return None
         if not request.user.is_authenticated:
             raise Http404
-        flow_class = Process.objects.filter(pk=process_pk).values_list("flow_class", flat=True).first()
+        # viewflow fetches a task by ``task_pk`` alone: a permitted process_pk paired with another
+        # process's task_pk would otherwise open that other task. Asked with the flow, in one query.
+        task_pk = view_kwargs.get("task_pk")
+        task_of_process = Task.objects.filter(pk=task_pk, process_id=OuterRef("pk")) if task_pk is not None else None
+        row = (
+            Process.objects.filter(pk=process_pk)
+            .annotate(task_ok=Exists(task_of_process) if task_of_process is not None else Value(True))
+            .values_list("flow_class", "task_ok").first()
+        )
+        flow_class, task_ok = row if row is not None else (None, False)
         process = process_for_flow(_flow_path(flow_class))
         if process is None:
             raise Http404
         process.access_check()(request.user, process_pk)
-        # viewflow fetches a task by ``task_pk`` alone: a permitted process_pk paired with another
-        # process's task_pk would otherwise open that other task.
-        task_pk = view_kwargs.get("task_pk")
-        if task_pk is not None and not Task.objects.filter(pk=task_pk, process_id=process_pk).exists():
+        if not task_ok:
             raise Http404
         return None
 
