@@ -184,11 +184,19 @@ class Steps:
         withdrawal, a leader's approval — still lock the consent or disclosure first; see issue 12.)
         """
         process_relation = self.model._meta.get_field("process")
-        process_relation.related_model._default_manager.filter(
-            **{process_relation.field.name: record.pk}
-        ).select_for_update().exists()
+        # The process row is read as it is locked (of=("self",): only its own table's row, the one
+        # viewflow's lock takes) and kept on the record, so completing its task, the flow's gates and
+        # its task permissions read neither the process nor the record again.
+        process = (
+            process_relation.related_model._default_manager.select_for_update(of=("self",))
+            .filter(**{process_relation.field.name: record.pk})
+            .first()
+        )
         # of=("self",): PostgreSQL cannot lock the nullable side of the joined services.
-        return self.model.objects.select_for_update(of=("self",)).select_related(*self.related).get(pk=record.pk)
+        locked = self.model.objects.select_for_update(of=("self",)).select_related(*self.related).get(pk=record.pk)
+        if process is not None:
+            locked.process = process  # caches both sides: process.<record> is the locked record
+        return locked
 
     def status_refusal(self, record, allowed) -> ValidationError | None:
         if record.status in allowed:
@@ -227,24 +235,39 @@ class Steps:
         The notice's heading names the step: the earliest deadline ``service`` owes on the record
         now (its policy's title and due time), else ``topic`` (a gettext_noop msgid).
         """
-        owed = (
-            deadlines.open_deadlines(record)
-            .filter(responsible_service=service, met_at__isnull=True, cancelled_at__isnull=True)
-            .first()
-        )
-        reminders_schedule([reminder_row(
+        reminders_schedule([self.notice_row(record, service=service, perm=perm, key=key, message=message, topic=topic)])
+
+    def notice_row(self, record, *, service, perm: str, key: str, message: str, topic: str = "", owed=None):
+        """The unsaved reminder of ``notify``. ``owed``: the record's open deadlines as
+        ``deadlines.next_deadline_refresh(owed=True)`` returned them, else they are read here."""
+        if owed is not None:
+            first = deadlines.owed_first(owed, service)
+        else:
+            deadline = (
+                deadlines.open_deadlines(record)
+                .filter(responsible_service=service, met_at__isnull=True, cancelled_at__isnull=True)
+                .first()
+            )
+            first = (deadline.policy.title, deadline.due_at) if deadline else None
+        return reminder_row(
             key=f"{self.process}:{record.pk}:{key}:{service.pk}", obligation=f"{self.process}:{record.pk}:info",
             kind=Reminder.Kind.INFO, message=message, service=service, audience=Reminder.Audience.STAFF,
             subject=record, required_perm=perm, due_at=timezone.now(), url=self.url(record),
-            topic=owed.policy.title if owed else topic, deadline_at=owed.due_at if owed else None,
-        )])
+            topic=first[0] if first else topic, deadline_at=first[1] if first else None,
+        )
 
     def open_deadline(self, record, opening: Opening, met: dict | None = None, policy=None):
         """Open ``opening`` on ``record`` (if its ``when`` holds); returns the Deadline or None.
         ``policy``: its DeadlinePolicy if the caller has read it (else it is read here)."""
+        arguments = self.opening_arguments(record, opening, met, policy)
+        return deadlines.deadline_open(**arguments) if arguments is not None else None
+
+    def opening_arguments(self, record, opening: Opening, met: dict | None = None, policy=None) -> dict | None:
+        """``deadlines.deadline_open``'s arguments for ``opening`` on ``record``, or None if its
+        ``when`` does not hold."""
         if opening.when is not None and not opening.when(record):
             return None
-        return deadlines.deadline_open(
+        return dict(
             subject=record, process=self.process, step=opening.step,
             starts_at=opening.starts(record, met or {}) if opening.starts else timezone.now(),
             responsible_service=getattr(record, opening.service), required_perm=opening.perm,
@@ -293,13 +316,17 @@ def _run(step: Step, record, *, user, version, activation, acting_service):
             met = {name: deadlines.deadline_meet(subject=record, process=steps.process, step=name) for name in step.meets}
             for name in step.cancels:
                 deadlines.deadline_cancel(subject=record, process=steps.process, step=name)
-            for opening in step.opens:
-                steps.open_deadline(record, opening, met, policy=policies.get(opening.step))
+            # The step's deadlines in one INSERT; their reminders with the notices in another, after
+            # the refresh, whose statement reads the open deadlines the notices name.
+            _opened, reminders = deadlines.deadlines_open([
+                arguments for opening in step.opens
+                if (arguments := steps.opening_arguments(record, opening, met, policy=policies.get(opening.step))) is not None
+            ])
             if step.node:
                 task_complete(steps.flow_class(), record.process, step.node, user, activation, process_locked=True)
-            deadlines.next_deadline_refresh(record)
-            for notice in run.notices:
-                steps.notify(record, **notice)
+            owed = deadlines.next_deadline_refresh(record, owed=bool(run.notices))
+            reminders += [steps.notice_row(record, owed=owed, **notice) for notice in run.notices]
+            reminders_schedule(reminders)
             if not run.purpose:
                 raise ValueError(f"the step {step.name!r} ran without an access-log purpose")
             access_log_write(

@@ -17,6 +17,8 @@ from workflows.concern.views import ConcernTaskView
 
 def receiving_service(process):
     """The service whose staff work this process's human tasks (the task permission object)."""
+    if ConcernProcess.concern.is_cached(process):  # the concern the step skeleton locked
+        return process.concern.receiving_service
     return Concern.objects.select_related("receiving_service").get(process__pk=process.pk).receiving_service
 
 

@@ -16,11 +16,15 @@ from workflows.referral.views import ReferralTaskView
 
 def routing_service(process):
     """The coordinator's service, whose staff triage the routing queue."""
+    if ReferralProcess.referral.is_cached(process):  # the referral the step skeleton locked
+        return process.referral.routing_service
     return Referral.objects.select_related("routing_service").get(process__pk=process.pk).routing_service
 
 
 def target_service(process):
     """The receiving service, whose staff answer and follow up the referral."""
+    if ReferralProcess.referral.is_cached(process):  # the referral the step skeleton locked
+        return process.referral.target_service
     return Referral.objects.select_related("target_service").get(process__pk=process.pk).target_service
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from audit.services import access_log_deferred, access_log_write
 from consent.models import Consent, Disclosure, LegalBasis
 from consent.services import disclosure_record, disclosures_pending_cancel
-from notifications.services import system_text
+from notifications.services import reminders_schedule, system_text
 from org import permissions
 from org.access import require_member
 from org.models import Service
@@ -314,10 +314,17 @@ def _deliver(referral, *, user, from_service, recipient, perm, event_reason, pur
     """Start the process and clocks of a referral its recipient now holds, and tell the recipient."""
     STEPS.flow_class().start.run(referral=referral)
     _event(referral, Referral.Status.REQUESTED, from_service, event_reason)
-    STEPS.open_deadline(referral, ANSWER_DEADLINE if referral.target_service else ROUTING_DEADLINE)
-    STEPS.notify(referral, service=recipient, perm=perm, key="sent", topic=gettext_noop("New referral"),
-                 message=system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference))
-    deadlines.next_deadline_refresh(referral)
+    # The clock in one INSERT; its reminders and the notice (which names the deadline the recipient
+    # owes, read by the refresh's statement) in another.
+    _opened, reminders = deadlines.deadlines_open([
+        STEPS.opening_arguments(referral, ANSWER_DEADLINE if referral.target_service else ROUTING_DEADLINE),
+    ])
+    owed = deadlines.next_deadline_refresh(referral, owed=True)
+    reminders.append(STEPS.notice_row(
+        referral, service=recipient, perm=perm, key="sent", topic=gettext_noop("New referral"), owed=owed,
+        message=system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference),
+    ))
+    reminders_schedule(reminders)
     access_log_write(user=user, action="create", obj=referral, person=referral.person, purpose=purpose, service=from_service)
     return referral
 

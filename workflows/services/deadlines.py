@@ -57,22 +57,55 @@ def deadline_open(
     leaders (the unconfirmed-receipt alarm reaches the sender's leaders too). ``policy`` is the
     step's policy if the caller has read it (``policies_get``), else it is read here.
     """
-    if policy is None or (policy.process, policy.step) != (process, step):
-        policy = policy_get(process, step)
-    due = policy.due_from(starts_at)
-    deadline = Deadline.objects.create(
-        policy=policy,
-        subject_type=ContentType.objects.get_for_model(subject),
-        subject_id=subject.pk,
-        responsible_service=responsible_service,
-        starts_at=starts_at,
-        due_at=due,
-    )
-    _schedule(deadline, subject=subject, required_perm=required_perm, url=url, reference=reference, also_escalate=also_escalate)
-    return deadline
+    opened, rows = deadlines_open([dict(
+        subject=subject, process=process, step=step, starts_at=starts_at, responsible_service=responsible_service,
+        required_perm=required_perm, url=url, reference=reference, also_escalate=also_escalate, policy=policy,
+    )])
+    reminders_schedule(rows)
+    return opened[0]
+
+
+def deadlines_open(openings: list[dict]) -> tuple[list[Deadline], list[Reminder]]:
+    """Start several clocks in one INSERT: each of ``openings`` holds ``deadline_open``'s arguments.
+    Returns the deadlines and their reminder and escalation rows, unsaved: the caller schedules
+    them (``reminders_schedule``, with any other rows of its transaction) in the same transaction."""
+    if not openings:
+        return [], []
+    opened = []
+    for opening in openings:
+        policy = opening.get("policy")
+        if policy is None or (policy.process, policy.step) != (opening["process"], opening["step"]):
+            policy = policy_get(opening["process"], opening["step"])
+        opened.append(Deadline(
+            policy=policy,
+            subject_type=ContentType.objects.get_for_model(opening["subject"]),
+            subject_id=opening["subject"].pk,
+            responsible_service=opening["responsible_service"],
+            starts_at=opening["starts_at"],
+            due_at=policy.due_from(opening["starts_at"]),
+        ))
+    if connection.features.can_return_rows_from_bulk_insert:
+        Deadline.objects.bulk_create(opened)
+    else:
+        for deadline in opened:
+            deadline.save(force_insert=True)
+    rows = []
+    for deadline, opening in zip(opened, openings):
+        rows += _reminder_rows(
+            deadline, subject=opening["subject"], required_perm=opening["required_perm"], url=opening["url"],
+            reference=opening["reference"], also_escalate=opening.get("also_escalate"),
+        )
+    return opened, rows
 
 
 def _schedule(deadline, *, subject, required_perm, url, reference, also_escalate):
+    reminders_schedule(_reminder_rows(
+        deadline, subject=subject, required_perm=required_perm, url=url, reference=reference, also_escalate=also_escalate,
+    ))
+
+
+def _reminder_rows(deadline, *, subject, required_perm, url, reference, also_escalate) -> list[Reminder]:
+    """The deadline's reminder and escalation rows, unsaved."""
     policy = deadline.policy
     obligation = _obligation(deadline)
     # Keys carry the due time: an extended deadline gets fresh reminders, a repeated call none.
@@ -81,7 +114,6 @@ def _schedule(deadline, *, subject, required_perm, url, reference, also_escalate
         due_text = formats.date_format(timezone.localtime(deadline.due_at), "SHORT_DATETIME_FORMAT")
         remind_msg = _("%(ref)s: %(title)s – deadline %(due)s") % {"ref": reference, "title": policy.title, "due": due_text}
         overdue_msg = _("%(ref)s: %(title)s – the deadline %(due)s has passed") % {"ref": reference, "title": policy.title, "due": due_text}
-    # The deadline's reminder and escalation rows in one INSERT.
     rows = []
     remind_at = policy.remind_at(deadline.due_at)
     if remind_at is not None:
@@ -103,7 +135,7 @@ def _schedule(deadline, *, subject, required_perm, url, reference, also_escalate
                 message=overdue_msg, service=other_service, audience=Reminder.Audience.LEADERS, subject=subject,
                 required_perm=other_perm, due_at=deadline.due_at, url=url, topic=policy.title, deadline_at=deadline.due_at,
             ))
-    reminders_schedule(rows)
+    return rows
 
 
 def deadline_for(subject, step: str, *, process: str) -> Deadline | None:
@@ -120,23 +152,52 @@ def deadline_for(subject, step: str, *, process: str) -> Deadline | None:
 
 
 def deadline_meet(*, subject, process: str, step: str) -> Deadline | None:
-    """Mark the step's deadline met now and cancel its pending reminders."""
-    deadline = deadline_for(subject, step, process=process)
-    if deadline is None or not deadline.is_open:
-        return deadline
-    deadline.met_at = timezone.now()
-    deadline.save(update_fields=["met_at"])
-    reminder_cancel(obligation=_obligation(deadline))
-    return deadline
+    """Mark the step's deadline met now and cancel its pending reminders. Returns the deadline (as
+    it was if it was no longer open), or None if the step has none on ``subject``."""
+    return _deadline_close(subject, process, step, "met_at")
 
 
 def deadline_cancel(*, subject, process: str, step: str) -> None:
-    deadline = deadline_for(subject, step, process=process)
-    if deadline is None or not deadline.is_open:
-        return
-    deadline.cancelled_at = timezone.now()
-    deadline.save(update_fields=["cancelled_at"])
-    reminder_cancel(obligation=_obligation(deadline))
+    """Cancel the step's deadline now (if it is open) and its pending reminders."""
+    _deadline_close(subject, process, step, "cancelled_at")
+
+
+def _deadline_close(subject, process: str, step: str, field: str) -> Deadline | None:
+    """Set ``field`` (met_at or cancelled_at) of the step's open deadline to now and cancel its
+    unsent reminders (reminder_cancel). On PostgreSQL the read and both writes are one statement."""
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        deadline = deadline_for(subject, step, process=process)
+        if deadline is None or not deadline.is_open:
+            return deadline
+        setattr(deadline, field, now)
+        deadline.save(update_fields=[field])
+        reminder_cancel(obligation=_obligation(deadline))
+        return deadline
+    qn = connection.ops.quote_name
+    deadline_table, policy_table = qn(Deadline._meta.db_table), qn(DeadlinePolicy._meta.db_table)
+    # Data-modifying CTEs run to completion whether or not the outer SELECT reads them; the outer
+    # SELECT returns the row as it was. The reminders' obligation is _obligation's "deadline:<id>".
+    # (A subject has at most one deadline per policy: uniq_deadline_per_subject.)
+    found = list(Deadline.objects.raw(
+        f"WITH target AS ("
+        f" SELECT d.* FROM {deadline_table} d JOIN {policy_table} p ON p.id = d.policy_id"
+        f" WHERE d.subject_type_id = %s AND d.subject_id = %s AND p.process = %s AND p.step = %s"
+        f"), closed AS ("
+        f" UPDATE {deadline_table} SET {qn(field)} = %s"
+        f" WHERE id IN (SELECT id FROM target WHERE met_at IS NULL AND cancelled_at IS NULL) RETURNING id"
+        f"), reminders AS ("
+        f" UPDATE {qn(Reminder._meta.db_table)} SET cancelled_at = %s"
+        f" WHERE obligation IN (SELECT 'deadline:' || id::text FROM closed) AND sent_at IS NULL AND cancelled_at IS NULL"
+        f") SELECT * FROM target",
+        [ContentType.objects.get_for_model(subject).pk, subject.pk, process, step, now, now],
+    ))
+    if not found:
+        return None
+    deadline = found[0]
+    if deadline.is_open:
+        setattr(deadline, field, now)
+    return deadline
 
 
 def deadline_extend(*, deadline: Deadline, due_at, reason: str, subject, required_perm: str, url: str, reference: str) -> Deadline:
@@ -149,26 +210,50 @@ def deadline_extend(*, deadline: Deadline, due_at, reason: str, subject, require
     return deadline
 
 
-def next_deadline_refresh(subject) -> None:
+def next_deadline_refresh(subject, *, owed: bool = False) -> list[tuple] | None:
     """Store the subject's earliest open deadline in its ``next_deadline_at`` (what lists sort and
     page on), and touch its ``updated_at``, in one UPDATE; the instance gets both values. Call after
-    any change to the subject's deadlines, in the same transaction."""
+    any change to the subject's deadlines, in the same transaction.
+
+    ``owed``: also return the subject's open deadlines, earliest first, as (responsible service id,
+    policy title, due) (``owed_first`` picks a service's), read in the same statement on PostgreSQL
+    (elsewhere None: ``open_deadlines`` answers instead)."""
     model = type(subject)
-    table = connection.ops.quote_name(model._meta.db_table)
+    qn = connection.ops.quote_name
+    table, deadline_table = qn(model._meta.db_table), qn(Deadline._meta.db_table)
+    subject_type_id = ContentType.objects.get_for_model(subject).pk
     subject.updated_at = timezone.now()
+    owed = owed and connection.vendor == "postgresql"
+    owed_sql = (
+        f", (SELECT json_agg(json_build_array(d.responsible_service_id, p.title, d.due_at) ORDER BY d.due_at, d.id)"
+        f" FROM {deadline_table} d JOIN {qn(DeadlinePolicy._meta.db_table)} p ON p.id = d.policy_id"
+        "  WHERE d.subject_type_id = %s AND d.subject_id = %s AND d.met_at IS NULL AND d.cancelled_at IS NULL)"
+    ) if owed else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET updated_at = %s, next_deadline_at = ("
-            f" SELECT min(d.due_at) FROM {connection.ops.quote_name(Deadline._meta.db_table)} d"
+            f" SELECT min(d.due_at) FROM {deadline_table} d"
             "  WHERE d.subject_type_id = %s AND d.subject_id = %s AND d.met_at IS NULL AND d.cancelled_at IS NULL"
-            f") WHERE {connection.ops.quote_name(model._meta.pk.column)} = %s RETURNING next_deadline_at",
-            [connection.ops.adapt_datetimefield_value(subject.updated_at), ContentType.objects.get_for_model(subject).pk, subject.pk, subject.pk],
+            f") WHERE {qn(model._meta.pk.column)} = %s RETURNING next_deadline_at{owed_sql}",
+            [connection.ops.adapt_datetimefield_value(subject.updated_at), subject_type_id, subject.pk, subject.pk]
+            + ([subject_type_id, subject.pk] if owed else []),
         )
-        (due,) = cursor.fetchone()
+        row = cursor.fetchone()
+    due = row[0]
     if isinstance(due, str):  # SQLite returns the stored text (UTC)
         due = parse_datetime(due)
         due = timezone.make_aware(due, dt_timezone.utc) if timezone.is_naive(due) else due
     subject.next_deadline_at = due
+    if not owed:
+        return None
+    # psycopg decodes json; the due times are ISO texts.
+    return [(service_id, title, parse_datetime(due_at)) for service_id, title, due_at in (row[1] or [])]
+
+
+def owed_first(owed: list[tuple], service) -> tuple[str, object] | None:
+    """(policy title, due) of the earliest open deadline ``service`` owes in ``owed``
+    (``next_deadline_refresh(owed=True)``), or None."""
+    return next(((title, due_at) for service_id, title, due_at in owed if service_id == service.pk), None)
 
 
 def open_deadlines(subject):

@@ -40,13 +40,15 @@ def task_complete(flow_class, process, node_name: str, user, activation=None, *,
         )
         if task is None:
             raise ValidationError(_("This step has already been done."), code="out_of_order")
+        # The process as the caller holds it (the step skeleton's, with its record cached): viewflow's
+        # activation and the next task's permission read it from here instead of the database.
+        task.process = process
         act = node.activation_class(task)
-        if task.status == STATUS.NEW:
-            act.assign(user)
-        elif task.owner_id != user.pk:
-            # A colleague took the task in viewflow's queue; the service acts for the service as a whole.
-            task.owner = user
-            task.save(update_fields=["owner"])
+        # Taken by the user (from the queue, or from a colleague who took it in viewflow's queue: the
+        # service acts for the service as a whole) in memory: the one save of its completion writes
+        # the owner with the rest, as viewflow's assign would have saved it first.
+        task.owner = user
+        task.status = STATUS.ASSIGNED
         act.start(None)
         act.execute()
 
