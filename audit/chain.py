@@ -62,15 +62,18 @@ def lock_and_reserve_many(model, using: str, count: int) -> tuple[list[int], str
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-            # A statement after the lock's (READ COMMITTED takes its snapshot at the statement's
-            # start), so it sees the head the lock's previous holder committed. The head and the ids
-            # in one statement: the head is the same on every row.
+            # The head and the ids in a statement after the lock's (READ COMMITTED takes a snapshot
+            # at each statement's start), so it sees the head the lock's previous holder committed;
+            # both statements in one round trip (a query text of two statements is run one after
+            # the other, each with its own snapshot). The head is the same on every row.
             cursor.execute(
-                f"SELECT (SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1), nextval(pg_get_serial_sequence(%s, 'id'))"
+                "SELECT pg_advisory_xact_lock(%s);"
+                f" SELECT (SELECT row_hash FROM {table} ORDER BY id DESC LIMIT 1), nextval(pg_get_serial_sequence(%s, 'id'))"
                 " FROM generate_series(1, %s)",
-                [model._meta.db_table, count],
+                [CHAIN_LOCK_KEY, model._meta.db_table, count],
             )
+            if not cursor.nextset():
+                raise RuntimeError("the chain's head and ids were not returned")
             rows = cursor.fetchall()
             head = (rows[0][0],)
             new_ids = sorted(row[1] for row in rows)
