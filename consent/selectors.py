@@ -1,13 +1,13 @@
 """The single definition of an active consent, and the age rules that decide who may give it."""
 import datetime
 
-from django.db.models import CharField, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, DateField, Exists, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from consent.models import AgeRule, Consent
 from org.access import member_service_ids
 from org.paging import PAGE_SIZE, keyset_page
-from people.models import Guardianship
+from people.models import Guardianship, PersonRecord
 
 
 def age_rule_for(*, domain: str, age: int | None) -> AgeRule | None:
@@ -140,13 +140,12 @@ def _person_age_on(on: datetime.date):
     )
 
 
-def consents_judged(consents, *, on: datetime.date | None = None) -> list[Consent]:
-    """The consents of the queryset ``consents`` (any persons'), each with ``status`` set as
-    ``consent_status`` judges it on ``on``, in one query whatever their number: the consenter of
-    the age rule in force for each consent's domain at its person's age, whether guardians gave it
-    and whether any of them is not registered as the person's guardian are asked in the consents'
-    own query. Each consent's ``person`` should be loaded (select_related) for the page's use."""
-    on = on or timezone.localdate()
+def givers_judged(consents, *, on: datetime.date):
+    """The queryset ``consents`` (any persons') annotated with what ``consent_givers_sufficient``
+    reads on ``on``, asked in the consents' own query: the consenter of the age rule in force for
+    each consent's domain at its person's age, whether guardians gave it and whether any of them is
+    not registered as the person's guardian; ``judged_on`` is ``on``. ``judged_status`` then judges
+    a row without a query."""
     given = Consent.guardians.through.objects.filter(consent_id=OuterRef("pk"))
     registered = Guardianship.objects.filter(child_id=OuterRef(OuterRef("person_id"))).values("guardian_id")
     rule = (
@@ -155,14 +154,50 @@ def consents_judged(consents, *, on: datetime.date | None = None) -> list[Consen
         .order_by("-from_age")
         .values("consenter")[:1]
     )
-    consents = list(
-        consents.annotate(judged_age=_person_age_on(on)).annotate(
-            givers_rule=Subquery(rule), guardians_given=Exists(given), guardian_unregistered=Exists(given.exclude(person_id__in=registered)),
-        )
+    return consents.annotate(judged_age=_person_age_on(on), judged_on=Value(on, output_field=DateField())).annotate(
+        givers_rule=Subquery(rule), guardians_given=Exists(given), guardian_unregistered=Exists(given.exclude(person_id__in=registered)),
     )
+
+
+def judged_status(consent) -> str:
+    """``consent_status`` of a row of ``givers_judged``, on the day it was judged, without a query."""
+    return consent_status(consent, on=consent.judged_on, givers_sufficient=_givers_sufficient_judged(consent))
+
+
+def consents_judged(consents, *, on: datetime.date | None = None) -> list[Consent]:
+    """The consents of the queryset ``consents`` (any persons'), each with ``status`` set as
+    ``consent_status`` judges it on ``on``, in one query whatever their number (``givers_judged``).
+    Each consent's ``person`` should be loaded (select_related) for the page's use."""
+    consents = list(givers_judged(consents, on=on or timezone.localdate()))
     for consent in consents:
-        consent.status = consent_status(consent, on=on, givers_sufficient=_givers_sufficient_judged(consent))
+        consent.status = judged_status(consent)
     return consents
+
+
+def consents_for_page(*, on: datetime.date):
+    """Consents with what a consent's own page shows read in their own query: the givers judged on
+    ``on`` (``givers_judged``) and the person's name as the recording service registered it
+    (``person_given``, ``person_family``: people.selectors.person_record_for's record)."""
+    record = PersonRecord.objects.filter(person_id=OuterRef("person_id"), service_id=OuterRef("recorded_by_service_id"))
+    return givers_judged(Consent.objects.all(), on=on).annotate(
+        person_given=Subquery(record.values("given_name")[:1]), person_family=Subquery(record.values("family_name")[:1]),
+    )
+
+
+def guardians_named(consent: Consent) -> list:
+    """The guardians who gave ``consent``, each with ``label``: the name the recording service
+    registered, else "Registered guardian n" in this order (people.selectors.guardian_label), in
+    one query whatever their number."""
+    from django.utils.translation import gettext as _
+
+    record = PersonRecord.objects.filter(person_id=OuterRef("pk"), service_id=consent.recorded_by_service_id)
+    guardians = list(
+        consent.guardians.annotate(record_given=Subquery(record.values("given_name")[:1]), record_family=Subquery(record.values("family_name")[:1]))
+    )
+    for number, guardian in enumerate(guardians, start=1):
+        name = f"{guardian.record_given or ''} {guardian.record_family or ''}".strip()
+        guardian.label = name or _("Registered guardian %(n)s") % {"n": number}
+    return guardians
 
 
 def active_consents_for(person, *, service=None, purpose: str | None = None):

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,9 +25,12 @@ from consent.reports import status_label, transparency_report, transparency_repo
 from consent.selectors import (
     age_rule_for,
     consent_status,
+    consents_for_page,
     consents_recorded_list,
     disclosure_pending_get_for_leader,
     disclosures_pending_with_subjects,
+    guardians_named,
+    judged_status,
     person_consents_for_user,
     reconsent_tasks_list,
 )
@@ -37,6 +41,7 @@ from org.access import is_active_member, leads_a_service, user_services
 from people.access import person_acting_service, person_get_for_user
 from org.models import Service
 from people.models import Person
+from people.selectors import person_name_for
 from org.ui import apply_errors
 
 REPORT_ACCESS_ROWS = 200
@@ -145,14 +150,23 @@ def consent_create(request, code):
 def detail_context(request, consent, withdraw_form=None):
     """The consent page's context; also the withdrawal page's (workflows.views_consent), which re-shows
     this page with its form's errors."""
-    today = timezone.localdate()
-    status = consent_status(consent, on=today)
     person = consent.person
+    if hasattr(consent, "judged_on"):
+        # Read with the page's facts (consent.selectors.consents_for_page): no query for them.
+        today = consent.judged_on
+        status = judged_status(consent)
+        person_label = f"{consent.person_given or ''} {consent.person_family or ''}".strip()
+    else:
+        today = timezone.localdate()
+        status = consent_status(consent, on=today)
+        person_label = person_name_for(person, consent.recorded_by_service)
     age = person.age_on(today)
     ctx = {
         "consent": consent, "person": person, "age": age, "status": status, "status_label": status_label(status),
-        "guardians": list(consent.guardians.all()), "grantees": list(consent.grantees.all()),
-        "rule": age_rule_for(domain=consent.domain, age=age),
+        "person_label": person_label or "–",  # people_tags.person_name
+        "guardians": guardians_named(consent), "grantees": list(consent.grantees.all()),
+        # Shown only when the consent must be renewed: read only then.
+        "rule": SimpleLazyObject(lambda: age_rule_for(domain=consent.domain, age=age)),
         "disclosures": list(consent.disclosures.select_related("to_service", "from_service").order_by("-disclosed_at", "-id")),
         "open_cases": open_cases_on_consent(consent),
         "open_tasks": list(ReconsentTask.objects.filter(consent=consent, done_at__isnull=True).order_by("age")),
@@ -164,7 +178,7 @@ def detail_context(request, consent, withdraw_form=None):
 
 @login_required
 def consent_detail(request, code):
-    consent = consent_get_for_user(request.user, code)
+    consent = consent_get_for_user(request.user, code, queryset=consents_for_page(on=timezone.localdate()))
     access_log_write(
         user=request.user, action="view", obj=consent, person=consent.person, purpose="consent page",
         service=consent.recorded_by_service,

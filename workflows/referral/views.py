@@ -150,7 +150,9 @@ def _contact_context(request, contact, *, identify_form=None, consent_form=None)
         Consent.objects.filter(person=person, recorded_by_service=contact.service)
         .select_related("person").prefetch_related("grantees", "guardians")
     )
-    records = person_records_for((g.pk, contact.service_id) for c in consents for g in c.guardians.all())
+    # The guardians' and the person's names as the contact's service registered them, in one query.
+    records = person_records_for([(person.pk, contact.service_id), *((g.pk, contact.service_id) for c in consents for g in c.guardians.all())])
+    person_record = records.get((person.pk, contact.service_id))
     for consent in consents:
         consent.current_status = consent.status
         consent.guardian_names = [
@@ -162,6 +164,7 @@ def _contact_context(request, contact, *, identify_form=None, consent_form=None)
     ctx = {
         "contact": contact,
         "person": person,
+        "person_label": (person_record.full_name if person_record else "") or "–",  # people_tags.person_name
         "age": person.age_on(timezone.localdate()),
         "referrals": list(contact.referrals.select_related("target_service", "routing_service").order_by("-created_at", "-pk")),
         "consents": consents,
