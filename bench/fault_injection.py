@@ -1001,7 +1001,7 @@ class Injector:
 
     def _send_child(self) -> bool:
         found = self._in_slow_send()
-        return bool(found) and self._kill(found[1])
+        return bool(found) and self._kill(found[1], found[0].name)
 
     def _send_worker(self) -> bool:
         found = self._in_slow_send()
