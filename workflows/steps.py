@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -26,9 +27,12 @@ from django.utils.translation import gettext_lazy
 from audit.services import access_log_deferred, access_log_write
 from notifications.models import Reminder
 from notifications.services import reminder_row, reminders_schedule
-from org.access import is_member
+from org.access import active_memberships, is_member, request_memo
 from workflows.services import deadlines
 from workflows.services.tasks import process_cancel, task_complete
+
+# The prefix of the lock's annotation "the user is an active member of this actor's service".
+_MEMBER_OF = "_acting_member_"
 
 MISSING_VERSION = gettext_lazy("This form is incomplete or out of date. Reload the page and try again.")
 
@@ -175,8 +179,11 @@ class Steps:
         services would not refuse them as out of order or by role."""
         return {step.name: step for step in self if step.offered_to(record, roles)}
 
-    def lock(self, record):
+    def lock(self, record, *, members: tuple = ()):
         """A fresh copy of ``record`` with its row locked until the transaction ends.
+
+        ``members``: (user, actor attribute names): the copy carries, for each actor, whether the
+        user is an active member of that service (``acting_member``), read in the same statement.
 
         The record's viewflow process (if it has one) is locked first, as viewflow's own task pages
         do (flow lock, then the record in the service): the same order on both paths, so a post on
@@ -193,7 +200,14 @@ class Steps:
             .first()
         )
         # of=("self",): PostgreSQL cannot lock the nullable side of the joined services.
-        locked = self.model.objects.select_for_update(of=("self",)).select_related(*self.related).get(pk=record.pk)
+        records = self.model.objects.select_for_update(of=("self",)).select_related(*self.related)
+        if members:
+            user, actors = members
+            # The one rule of "a member" (org.access.active_memberships), asked with the lock.
+            records = records.annotate(**{
+                _MEMBER_OF + actor: Exists(active_memberships(user).filter(service_id=OuterRef(f"{actor}_id"))) for actor in actors
+            })
+        locked = records.get(pk=record.pk)
         if process is not None:
             locked.process = process  # caches both sides: process.<record> is the locked record
         return locked
@@ -292,12 +306,19 @@ def _run(step: Step, record, *, user, version, activation, acting_service):
     # catches it (a withdrawal ending every open case it can) keeps a usable transaction.
     refusal = None
     with access_log_deferred():
-        record = steps.lock(record)
+        # Whether the user is a member of the acting services is read with the lock, unless the
+        # request has read the user's memberships already (org.access.member_facts).
+        ask = not step.system and request_memo(user) is None and user.is_authenticated and user.is_active
+        record = steps.lock(record, members=(user, step.actors) if ask else ())
         if step.system:
             service = acting_service
         else:
             # Who acts comes first: someone who may not take the step learns nothing of the record's state.
-            service = next((s for s in (getattr(record, a) for a in step.actors) if is_member(user, s)), None)
+            if ask:
+                acting = (getattr(record, a) for a in step.actors if getattr(record, _MEMBER_OF + a))
+                service = next((s for s in acting if s is not None), None)
+            else:
+                service = next((s for s in (getattr(record, a) for a in step.actors) if is_member(user, s)), None)
             if service is None:
                 refusal = ValidationError(str(step.not_member), code="not_member")
         if refusal is None:

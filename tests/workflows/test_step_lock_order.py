@@ -1,5 +1,7 @@
 """One lock order on every path: the flow's process row first (as viewflow's task pages lock it),
 then the case's row, so a post on a case page and one on its task page cannot deadlock."""
+import re
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -12,7 +14,10 @@ def for_update_tables(queries) -> list[str]:
     for query in queries:
         sql = query["sql"]
         if "FOR UPDATE" in sql:
-            tables.append(sql.split(" FROM ", 1)[1].split()[0].strip('"'))
+            # The table a FOR UPDATE OF names, else the first FROM (with OF, the first FROM may be a subquery's
+            # in the select list: the lock asks whether the user is a member with it).
+            locked = re.search(r'FOR UPDATE OF "?(\w+)', sql) or re.search(r' FROM "?(\w+)', sql)
+            tables.append(locked.group(1))
     return tables
 
 
