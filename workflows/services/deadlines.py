@@ -240,9 +240,10 @@ def next_deadline_refresh(subject, *, owed: bool = False) -> list[tuple] | None:
         )
         row = cursor.fetchone()
     due = row[0]
-    if isinstance(due, str):  # SQLite returns the stored text (UTC)
+    if isinstance(due, str):  # SQLite returns the stored text (UTC), or a naive datetime (UTC)
         due = parse_datetime(due)
-        due = timezone.make_aware(due, dt_timezone.utc) if timezone.is_naive(due) else due
+    if due is not None and timezone.is_naive(due):
+        due = timezone.make_aware(due, dt_timezone.utc)
     subject.next_deadline_at = due
     if not owed:
         return None
