@@ -124,3 +124,61 @@ class AccessLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("AccessLog rows are append-only")
+
+
+# --- The access review's roll-up of reads (audit/rollup.py fills it, audit.selectors.review_bursts reads it) ---
+
+class ReadRollup(models.Model):
+    """The roll-up's one row (id 1): how far the access log is rolled up (``last_id``: every read with
+    a lower or equal id is in ReadRecord and ReadWindow) and the window length it was rolled up with.
+    A roll-up locks this row, so two never run at once. Not a log: rows here are derived, rebuilt
+    from the log when the window length changes."""
+
+    seconds = models.PositiveIntegerField(_("window length in seconds"))
+    last_id = models.BigIntegerField(_("last access-log id rolled up"), default=0)
+    rolled_at = models.DateTimeField(_("rolled up at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("roll-up of reads")
+        verbose_name_plural = _("roll-ups of reads")
+
+
+class ReadRecord(models.Model):
+    """One record (object type and id) that a user read within one window (``bucket``: seconds since
+    the epoch // ``seconds``), once however often it was read: the roll-up de-duplicates against it.
+    No foreign key constraint on the user (a row of the log's user, who cannot be deleted while the
+    log names them); no id of its own (the key is the row)."""
+
+    pk = models.CompositePrimaryKey("seconds", "user", "bucket", "object_type", "object_id")
+    seconds = models.PositiveIntegerField(_("window length in seconds"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+", verbose_name=_("user"),
+    )
+    bucket = models.BigIntegerField(_("window"))
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+
+    class Meta:
+        verbose_name = _("record read in a window")
+        verbose_name_plural = _("records read in a window")
+
+
+class ReadWindow(models.Model):
+    """How many different records a user read within one window, as rolled up (ReadRecord's rows of
+    the user and window)."""
+
+    pk = models.CompositePrimaryKey("seconds", "user", "bucket")
+    seconds = models.PositiveIntegerField(_("window length in seconds"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+", verbose_name=_("user"),
+    )
+    bucket = models.BigIntegerField(_("window"))
+    records = models.PositiveIntegerField(_("different records read"))
+
+    class Meta:
+        verbose_name = _("reads in a window")
+        verbose_name_plural = _("reads in windows")
+        indexes = [
+            # The review's bursts: the windows over the threshold (few), from the index alone.
+            models.Index(fields=["seconds", "records", "bucket"], include=["user"], name="readwindow_bursts_idx"),
+        ]

@@ -3,11 +3,13 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
 
 from audit.labels import labels_of
-from audit.models import AccessLog
+from audit.models import AccessLog, ReadRecord, ReadRollup, ReadWindow
+from audit.rollup import STATE_ID, bucket_sql, rollup_supported
 from org.paging import keyset_page
 from people.holders import role_held_at
 
@@ -97,34 +99,134 @@ def review_bursts(*, since, until, after: str | None = None, size=REVIEW_PAGE_SI
     is not a burst, reading many people's cases is. A list that names 25 children logs 25 reads, so
     counting rows would flag a caseworker who opens their intake list three times in ten minutes.
     Newest window first; ``after`` is the cursor of the last burst of the previous page.
-    Returns (bursts, next cursor or None); one query."""
-    from django.contrib.auth import get_user_model
+    Returns (bursts, next cursor or None).
 
+    On PostgreSQL the windows come from the roll-up (audit/rollup.py) plus the reads after its
+    watermark, and the windows the period cuts at either end are counted from the log: one query,
+    exact and current. A second query counts live from the log when the roll-up does not fit (none
+    yet, another window length, or more than ROLLUP_TAIL_MAX ids behind the log)."""
     reads = reads if reads is not None else settings.AUDIT_BURST_READS
     minutes = minutes if minutes is not None else settings.AUDIT_BURST_MINUTES
     seconds = minutes * 60
+    start, _, user_id = (after or "").partition("-")
+    # A forged cursor is the first page, never an error.
+    cursor = (int(start) // seconds, int(user_id)) if start.isdigit() and user_id.isdigit() else None
+    groups = None
+    if rollup_supported():
+        groups = _bursts_rolled_up(since=since, until=until, cursor=cursor, size=size, reads=reads, seconds=seconds)
+    if groups is None:
+        groups = _bursts_live(since=since, until=until, cursor=cursor, size=size, reads=reads, seconds=seconds)
+    bursts = [
+        Burst(
+            user_id=user_id, username=username or "",
+            start=datetime.datetime.fromtimestamp(bucket * seconds, tz=datetime.timezone.utc),
+            end=datetime.datetime.fromtimestamp((bucket + 1) * seconds, tz=datetime.timezone.utc),
+            reads=n,
+        )
+        for user_id, bucket, n, username in groups[:size]
+    ]
+    return bursts, (bursts[-1].cursor if len(groups) > size else None)
+
+
+def _bursts_live(*, since, until, cursor, size, reads, seconds) -> list[tuple]:
+    """(user id, window, records, username) of the bursts, counted from the log's reads in the period."""
+    from django.contrib.auth import get_user_model
+
     qs = (
         AccessLog.objects.filter(action=AccessLog.Action.VIEW, user__isnull=False, at__gte=since, at__lt=until)
         .annotate(bucket=_EpochBucket(F("at"), seconds))
     )
-    start, _, user_id = (after or "").partition("-")
-    if start.isdigit() and user_id.isdigit():  # a forged cursor is the first page, never an error
-        bucket, user_id = int(start) // seconds, int(user_id)
+    if cursor is not None:
+        bucket, user_id = cursor
         qs = qs.filter(Q(bucket__lt=bucket) | Q(bucket=bucket, user_id__gt=user_id))
     # The username as a subquery of each burst found, not a join: joined, every read of the period
     # would carry it through the count (470 ms instead of 270 at 270,000 reads).
     username = get_user_model().objects.filter(pk=OuterRef("user_id")).values("username")[:1]
-    groups = list(
+    return list(
         qs.values("user_id", "bucket").annotate(n=Count(_RECORD, distinct=True)).filter(n__gt=reads)
-        .annotate(username=Subquery(username)).order_by("-bucket", "user_id")[: size + 1]
+        .annotate(username=Subquery(username)).order_by("-bucket", "user_id")
+        .values_list("user_id", "bucket", "n", "username")[: size + 1]
     )
-    bursts = [
-        Burst(
-            user_id=g["user_id"], username=g["username"] or "",
-            start=datetime.datetime.fromtimestamp(g["bucket"] * seconds, tz=datetime.timezone.utc),
-            end=datetime.datetime.fromtimestamp((g["bucket"] + 1) * seconds, tz=datetime.timezone.utc),
-            reads=g["n"],
+
+
+# How many access-log ids the roll-up may be behind for the review to use it (the reads after its
+# watermark are counted from the log on every request): more, and the review counts live.
+ROLLUP_TAIL_MAX = 50_000
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def _bursts_rolled_up(*, since, until, cursor, size, reads, seconds) -> list[tuple] | None:
+    """The bursts from the roll-up, or None when it does not fit (see review_bursts). The windows
+    wholly inside [since, until) are ReadWindow's counts plus the records read after the watermark
+    that ReadRecord does not hold yet for their user and window; a window the period cuts (at most one
+    at each end) is counted from the log's reads inside the period, as the live count does. All in
+    one statement, so the watermark, the rolled-up rows and the log are read in one snapshot."""
+    from django.contrib.auth import get_user_model
+
+    step = datetime.timedelta(seconds=seconds)
+    first = -((_EPOCH - since) // step)  # the first window that starts at or after since
+    last = (until - _EPOCH) // step  # the window that holds until (the first one not wholly inside)
+    if first >= last:
+        return None  # no whole window in the period: counting it live reads at most two windows
+    user = get_user_model()
+    q = connection.ops.quote_name
+    log, state = q(AccessLog._meta.db_table), q(ReadRollup._meta.db_table)
+    record, window = q(ReadRecord._meta.db_table), q(ReadWindow._meta.db_table)
+    users, user_pk = q(user._meta.db_table), q(user._meta.pk.column)
+    reads_of = "l.action = %(view)s AND l.user_id IS NOT NULL"
+    keyset = "AND (c.bucket < %(c_bucket)s OR (c.bucket = %(c_bucket)s AND c.user_id > %(c_user)s))" if cursor else ""
+    sql = f"""
+        WITH mark AS (
+            SELECT s.last_id FROM {state} s
+            WHERE s.id = %(state_id)s AND s.seconds = %(seconds)s
+              AND COALESCE((SELECT max(id) FROM {log}), 0) - s.last_id <= %(tail_max)s
+        ), tail AS (
+            SELECT DISTINCT l.user_id, {bucket_sql('l.at')} AS bucket, l.object_type, l.object_id
+            FROM {log} l
+            WHERE l.id > (SELECT last_id FROM mark) AND {reads_of} AND l.at >= %(whole_from)s AND l.at < %(whole_to)s
+        ), fresh AS (
+            SELECT t.user_id, t.bucket, count(*) AS n FROM tail t
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {record} r WHERE r.seconds = %(seconds)s AND r.user_id = t.user_id AND r.bucket = t.bucket
+                  AND r.object_type = t.object_type AND r.object_id = t.object_id
+            )
+            GROUP BY t.user_id, t.bucket
+        ), counts AS (
+            SELECT f.user_id, f.bucket, f.n + COALESCE(w.records, 0) AS n
+            FROM fresh f LEFT JOIN {window} w ON w.seconds = %(seconds)s AND w.user_id = f.user_id AND w.bucket = f.bucket
+            UNION ALL
+            SELECT w.user_id, w.bucket, w.records FROM {window} w
+            WHERE EXISTS (SELECT 1 FROM mark) AND w.seconds = %(seconds)s AND w.records > %(reads)s
+              AND w.bucket >= %(first)s AND w.bucket < %(last)s
+              AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.user_id = w.user_id AND f.bucket = w.bucket)
+            UNION ALL
+            SELECT l.user_id, {bucket_sql('l.at')} AS bucket, count(DISTINCT (l.object_type, l.object_id))
+            FROM {log} l
+            WHERE EXISTS (SELECT 1 FROM mark) AND {reads_of}
+              AND ((l.at >= %(since)s AND l.at < %(whole_from)s) OR (l.at >= %(whole_to)s AND l.at < %(until)s))
+            GROUP BY 1, 2
+        ), page AS (
+            SELECT c.user_id, c.bucket, c.n, (SELECT u.username FROM {users} u WHERE u.{user_pk} = c.user_id) AS username
+            FROM counts c
+            WHERE c.n > %(reads)s {keyset}
+            ORDER BY c.bucket DESC, c.user_id
+            LIMIT %(limit)s
         )
-        for g in groups[:size]
-    ]
-    return bursts, (bursts[-1].cursor if len(groups) > size else None)
+        SELECT (SELECT last_id FROM mark), p.user_id, p.bucket, p.n, p.username
+        FROM (SELECT 1) AS one LEFT JOIN page p ON true
+        ORDER BY p.bucket DESC, p.user_id
+    """
+    params = dict(
+        state_id=STATE_ID, seconds=seconds, tail_max=ROLLUP_TAIL_MAX, view=AccessLog.Action.VIEW, reads=reads,
+        since=since, until=until, first=first, last=last, whole_from=_EPOCH + first * step, whole_to=_EPOCH + last * step,
+        limit=size + 1,
+    )
+    if cursor:
+        params.update(c_bucket=cursor[0], c_user=cursor[1])
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        rows = db.fetchall()
+    if not rows or rows[0][0] is None:
+        return None
+    return [(user_id, bucket, n, username) for _mark, user_id, bucket, n, username in rows if user_id is not None]

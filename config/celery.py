@@ -22,6 +22,9 @@ BEAT_SCHEDULE = {
     # Redis restart (which loses queued hand-ons and retries) starts sweeping again within 15 s.
     "sweep-reminders": {"task": "notifications.tasks.sweep_reminders", "schedule": 15.0},
     "daily-reconsent": {"task": "consent.tasks.create_reconsent_tasks", "schedule": crontab(hour=2, minute=15)},
+    # Every minute: the access review's roll-up of reads (audit/rollup.py); the review counts the reads
+    # after its watermark live, so a late or missed run costs time on that page, never a wrong count.
+    "rollup-reads": {"task": "audit.tasks.rollup_reads", "schedule": 60.0},
 }
 # Every beat job runs on the sweeps queue, so a job added to the schedule above is routed with no
 # second list to keep; deliver_reminder is not a beat job but is a reminder that must not wait for mail.
