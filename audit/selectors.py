@@ -109,8 +109,9 @@ def review_bursts(*, since, until, after: str | None = None, size=REVIEW_PAGE_SI
     minutes = minutes if minutes is not None else settings.AUDIT_BURST_MINUTES
     seconds = minutes * 60
     start, _, user_id = (after or "").partition("-")
-    # A forged cursor is the first page, never an error.
-    cursor = (int(start) // seconds, int(user_id)) if start.isdigit() and user_id.isdigit() else None
+    # A forged cursor is the first page, never an error (nor a number too big for the database).
+    forged = not (start.isdigit() and user_id.isdigit() and len(start) <= 12 and len(user_id) <= 18)
+    cursor = None if forged else (int(start) // seconds, int(user_id))
     groups = None
     if rollup_supported():
         groups = _bursts_rolled_up(since=since, until=until, cursor=cursor, size=size, reads=reads, seconds=seconds)
