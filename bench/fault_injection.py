@@ -1303,8 +1303,8 @@ def report(args, stack, injector, r, unplanned, fault_seconds, drain_seconds, to
         out.append(f"  duplicate: reminder {token} to {recipient}, accepted at "
                    + ", ".join(f"{clock(t)}Z from pid {sender or '?'} ({mid or 'no Message-ID'})" for t, mid, sender in accepted)
                    + "; " + ", ".join(f"its sender SIGKILLed {delta * 1000:+.0f} ms after the 250" if delta is not None
-                                      else f"its sender unknown; a mail process SIGKILLed {near * 1000:+.0f} ms after the 250"
-                                      if sender is None and (near := mail_kill_near(at, injector.kills)) is not None
+                                      else f"its sender unknown; a mail process SIGKILLed {mail_gap * 1000:+.0f} ms after the 250"
+                                      if sender is None and (mail_gap := mail_kill_near(at, injector.kills)) is not None
                                       else "its sender not killed near the 250"
                                       for delta, (at, _mid, sender) in zip(kills, accepted[:-1]))
                    + f"; faults from 15 s before: {', '.join(near) or 'none'}")
