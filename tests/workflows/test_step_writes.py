@@ -53,7 +53,7 @@ class StepWritesTests:
             assert refusal.value.code == "not_member"
             assert Concern.objects.filter(pk=concern.pk).exists()
 
-    def test_it_asks_whether_the_user_acts_for_the_service_with_the_lock(self, org):
+    def test_it_asks_whether_the_user_acts_for_the_service_with_the_lock(self, postgresql_only, org):
         concern = make_melding(org)
         with CaptureQueriesContext(connection) as queries:
             csvc.concern_confirm_receipt(concern=concern, user=org.caseworker)
@@ -98,13 +98,13 @@ class StepWritesTests:
         # skeleton, the disclosure, the log and the flow lock make none.
         assert len(statements(queries, r"^\s*SAVEPOINT")) == 1
 
-    def test_it_locks_the_process_row_once(self, org):
+    def test_it_locks_the_process_row_once(self, postgresql_only, org):
         concern = make_melding(org)
         with CaptureQueriesContext(connection) as queries:
             csvc.concern_confirm_receipt(concern=concern, user=org.caseworker)
         assert len(statements(queries, r'FROM "workflows_concernprocess".*FOR UPDATE')) == 1
 
-    def test_it_writes_its_deadlines_in_one_insert_their_reminders_and_notice_in_one_and_its_log_in_one(self, org):
+    def test_it_writes_its_deadlines_in_one_insert_their_reminders_and_notice_in_one_and_its_log_in_one(self, postgresql_only, org):
         child = make_melding(org, submit=False)
         with CaptureQueriesContext(connection) as queries:
             concern = csvc.concern_submit(concern=child, user=org.reporter)
@@ -122,7 +122,7 @@ class StepWritesTests:
         receipt = opened.get(policy__step="receipt")
         assert (notice.topic, notice.deadline_at) == (receipt.policy.title, receipt.due_at)
 
-    def test_it_meets_a_deadline_and_cancels_its_reminders_in_one_statement(self, org):
+    def test_it_meets_a_deadline_and_cancels_its_reminders_in_one_statement(self, postgresql_only, org):
         concern = make_melding(org)
         receipt = Deadline.objects.get(subject_id=concern.pk, subject_type__model="concern", policy__step="receipt")
         with CaptureQueriesContext(connection) as queries:
@@ -188,7 +188,7 @@ class StepWritesTests:
         csvc.concern_review(concern=received, user=org.caseworker, decision="investigate", version=record_version(received))
 
     @pytest.mark.parametrize("step, most", [("submit", 29), ("receipt", 14), ("review", 21)])
-    def test_it_takes_a_bounded_number_of_statements(self, org, step, most):
+    def test_it_takes_a_bounded_number_of_statements(self, postgresql_only, org, step, most):
         """Before issue 14 point 6: 84, 36 and 47 statements (a third of them savepoints), then 38, 24
         and 31; the test's savepoint and its release stand for the transaction's BEGIN and COMMIT."""
         concern = make_melding(org, submit=False)
