@@ -183,9 +183,15 @@ def _bursts_rolled_up(*, since, until, cursor, size, reads, seconds) -> list[tup
             WHERE s.id = %(state_id)s AND s.seconds = %(seconds)s
               AND COALESCE((SELECT max(id) FROM {log}), 0) - s.last_id <= %(tail_max)s
         ), tail AS (
+            -- The rows after the watermark, by id (at most tail_max of them: mark says so, in this
+            -- statement's snapshot); the limit keeps the planner on the id's index, whose range it
+            -- cannot estimate before the watermark is read.
             SELECT DISTINCT l.user_id, {bucket_sql('l.at')} AS bucket, l.object_type, l.object_id
-            FROM {log} l
-            WHERE l.id > (SELECT last_id FROM mark) AND {reads_of} AND l.at >= %(whole_from)s AND l.at < %(whole_to)s
+            FROM (
+                SELECT a.at, a.user_id, a.action, a.object_type, a.object_id FROM {log} a
+                WHERE a.id > (SELECT last_id FROM mark) ORDER BY a.id LIMIT %(tail_max)s
+            ) l
+            WHERE {reads_of} AND l.at >= %(whole_from)s AND l.at < %(whole_to)s
         ), fresh AS (
             SELECT t.user_id, t.bucket, count(*) AS n FROM tail t
             WHERE NOT EXISTS (

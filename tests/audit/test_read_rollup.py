@@ -295,6 +295,16 @@ class WindowLengthTests:
             found = bursts()
         assert found == live(monkeypatch)
 
+    def test_a_tail_of_exactly_the_most_ids_is_counted_whole(self, history, monkeypatch, django_assert_num_queries):
+        rollup.reads_rollup()
+        tail(history)
+        behind = AccessLog.objects.order_by("-id").first().id - ReadRollup.objects.get().last_id
+        assert behind == 1 + 6 + 5
+        monkeypatch.setattr(selectors, "ROLLUP_TAIL_MAX", behind)
+        with django_assert_num_queries(1):
+            found = bursts()
+        assert found == live(monkeypatch)
+
     def test_no_roll_up_yet_counts_live(self, history, monkeypatch, django_assert_num_queries):
         with django_assert_num_queries(2):
             found = bursts()
