@@ -47,6 +47,22 @@ def form_changes(form, *, loggable_values=()) -> dict:
     return changes
 
 
+class ReadOnlyCaseRecordMixin:
+    """For a ModelAdmin of a case record that changes only through its own pages (which grant and
+    revoke access and keep the deadlines): no adding, no deleting, and the record's short reference
+    as a column. The fields are read-only by the admin's own ``readonly_fields``."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("reference"))
+    def reference(self, obj):
+        return obj.reference
+
+
 class PersonDataAdminMixin:
     """For a ModelAdmin (and its inlines) of a model that holds person data.
 

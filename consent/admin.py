@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin_mixins import PersonDataAdminMixin, PurposeShownMixin
+from audit.admin_mixins import PersonDataAdminMixin, PurposeShownMixin, ReadOnlyCaseRecordMixin
 from consent.models import AgeRule, Consent, Disclosure, LegalBasis, ReconsentTask
 from org.models import Service
 
@@ -53,7 +53,7 @@ class AgeRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(PersonDataAdminMixin, admin.ModelAdmin):
+class ConsentAdmin(ReadOnlyCaseRecordMixin, PersonDataAdminMixin, admin.ModelAdmin):
     """Read-mostly: consents are recorded and withdrawn through the consent pages (and their
     services), which also grant and revoke access; the admin only looks."""
 
@@ -61,16 +61,6 @@ class ConsentAdmin(PersonDataAdminMixin, admin.ModelAdmin):
     list_filter = ("purpose", "domain", "method")
     # What the consent allows, not whose it is nor what it says about them.
     fields = readonly_fields = ["code", "purpose", "domain", "method", "recorded_by_service", "recorded_at", "valid_from", "valid_to", "withdrawn_at", "grantees"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("reference"))
-    def reference(self, obj):
-        return obj.reference
 
 
 @admin.register(ReconsentTask)

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin_mixins import PersonDataAdminMixin
+from audit.admin_mixins import PersonDataAdminMixin, ReadOnlyCaseRecordMixin
 from org.models import Membership, Municipality, Service
 from people.models import Guardianship, Person
 from referrals.models import CatalogueEntry, ContractTemplate, YouthContract
@@ -135,7 +135,7 @@ class ContractTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(YouthContract)
-class YouthContractAdmin(PersonDataAdminMixin, admin.ModelAdmin):
+class YouthContractAdmin(ReadOnlyCaseRecordMixin, PersonDataAdminMixin, admin.ModelAdmin):
     """Read only: a contract changes through its pages (workflows.youth_contract.services), which
     grant and revoke access and keep the deadlines; the admin only looks, and names no one. Shows
     the choice recorded with the consent: whether the police see the tests and conversations."""
@@ -146,13 +146,3 @@ class YouthContractAdmin(PersonDataAdminMixin, admin.ModelAdmin):
                                 "consent", "police_see_results", "police_decision_on", "starts_on", "ends_on", "outcome_reported_at",
                                 "created_at", "closed_at"]
     actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("reference"))
-    def reference(self, obj):
-        return obj.reference
