@@ -14,6 +14,8 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from audit.models import AccessLog
 from referrals.models import YouthContract
@@ -139,7 +141,10 @@ class ChoiceAtTheConsentStepTests:
         assert response.status_code == 302
         contract = YouthContract.objects.get()
         assert contract.police_see_results is True
-        assert "The police may also see the dates and results of the tests and conversations (not the notes)." in contract.consent.information
+        # Written in the language of the page that recorded it (bokmål by default).
+        with translation.override("nb"):
+            said = gettext("The police may also see the dates and results of the tests and conversations (not the notes).")
+        assert said in contract.consent.information and said.startswith("Politiet")
 
     def test_it_is_off_unless_chosen(self, org, yc):
         contract = initiate(org, yc)
