@@ -33,7 +33,7 @@ STATE_ID = 1
 
 
 def bucket_sql(column: str, seconds_param: str = "%(seconds)s") -> str:
-    """The window of a timestamp: whole windows since the epoch (as audit.selectors._EpochBucket)."""
+    """The window of a timestamp on PostgreSQL: whole windows since the epoch (also audit.selectors._EpochBucket's)."""
     return f"FLOOR(EXTRACT(EPOCH FROM {column}) / {seconds_param})::bigint"
 
 

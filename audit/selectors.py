@@ -68,7 +68,7 @@ class _EpochBucket(Func):
 
     def as_postgresql(self, compiler, connection):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"FLOOR(EXTRACT(EPOCH FROM {sql}) / {self.seconds})::bigint", params
+        return bucket_sql(sql, str(self.seconds)), params
 
     def as_sqlite(self, compiler, connection):
         sql, params = compiler.compile(self.source_expressions[0])
