@@ -8,6 +8,7 @@ from consent.models import AgeRule, Consent
 from org.access import member_service_ids
 from org.paging import PAGE_SIZE, keyset_page
 from people.models import Guardianship, PersonRecord
+from people.selectors import guardian_named
 
 
 def age_rule_for(*, domain: str, age: int | None) -> AgeRule | None:
@@ -188,15 +189,13 @@ def guardians_named(consent: Consent) -> list:
     """The guardians who gave ``consent``, each with ``label``: the name the recording service
     registered, else "Registered guardian n" in this order (people.selectors.guardian_label), in
     one query whatever their number."""
-    from django.utils.translation import gettext as _
-
     record = PersonRecord.objects.filter(person_id=OuterRef("pk"), service_id=consent.recorded_by_service_id)
     guardians = list(
         consent.guardians.annotate(record_given=Subquery(record.values("given_name")[:1]), record_family=Subquery(record.values("family_name")[:1]))
     )
     for number, guardian in enumerate(guardians, start=1):
         name = f"{guardian.record_given or ''} {guardian.record_family or ''}".strip()
-        guardian.label = name or _("Registered guardian %(n)s") % {"n": number}
+        guardian.label = guardian_named(name, number)
     return guardians
 
 

@@ -37,6 +37,12 @@ def person_name_for(person: Person | None, service: Service | None) -> str:
 
 def guardian_label(guardian: Person, service: Service | None, number: int) -> str:
     """A guardian as ``service`` may see them: its own record's name, else "Registered guardian n"."""
+    return guardian_named(person_name_for(guardian, service), number)
+
+
+def guardian_named(name: str, number: int) -> str:
+    """guardian_label from a name already read (a page that reads many records at once): the
+    service's record's name, else "Registered guardian n" (the n-th guardian of the consent)."""
     from django.utils.translation import gettext as _
 
-    return person_name_for(guardian, service) or _("Registered guardian %(n)s") % {"n": number}
+    return name or _("Registered guardian %(n)s") % {"n": number}

@@ -30,7 +30,7 @@ from audit.services import access_log_write
 from consent.models import Consent
 from consent.selectors import active_referral_consents_recorded_by, consents_judged, disclosure_awaits_approval, disclosures_of
 from consent.services import consent_record
-from people.selectors import person_records_for
+from people.selectors import guardian_named, person_records_for
 from org.access import user_services
 from referrals.access import contact_get_for_user, EMERGENCY, referral_get_for_process, referral_get_for_user
 from org.models import Service
@@ -156,9 +156,7 @@ def _contact_context(request, contact, *, identify_form=None, consent_form=None)
     for consent in consents:
         consent.current_status = consent.status
         consent.guardian_names = [
-            # people.selectors.guardian_label, from the records read above.
-            (records[(g.pk, contact.service_id)].full_name if (g.pk, contact.service_id) in records else "")
-            or _("Registered guardian %(n)s") % {"n": number}
+            guardian_named(records[(g.pk, contact.service_id)].full_name if (g.pk, contact.service_id) in records else "", number)
             for number, g in enumerate(consent.guardians.all(), start=1)
         ]
     ctx = {
