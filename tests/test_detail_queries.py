@@ -101,6 +101,17 @@ class DetailPagesTests:
         assert len(large) == len(small), (name, _shown(large))
         assert len(large) <= MAX_QUERIES, (name, len(large), _shown(large))
 
+    def test_the_task_page_reads_its_case_once_and_the_reader_as_owner_not_at_all(self, client, org):
+        # The access check read the concern (request.case_record); viewflow's process card shows it
+        # from there. The task's owner is the reader: the user the request already holds.
+        world = World(org)
+        task = Task.objects.get(process_id=world.process.pk, flow_task__endswith=".receipt")
+        Task.objects.filter(pk=task.pk).update(owner=org.caseworker)
+        user, url = world.pages()["concern task detail"]
+        queries = page_queries(client, user, url)
+        assert sum('FROM "referrals_concern"' in q for q in queries) == 1, _shown(queries)
+        assert sum('FROM "auth_user"' in q for q in queries) == 1, _shown(queries)  # the session's user only
+
     def test_it_asks_the_same_whatever_the_length_of_a_forwarding_chain(self, client, org):
         # The chain is one query, whatever its length; the user's roles on its other links are
         # read inside it.

@@ -47,7 +47,8 @@ class FlowObjectAccessMiddleware:
         process = process_for_flow(_flow_path(flow_class))
         if process is None:
             raise Http404
-        process.access_check()(request.user, process_pk)
+        # The case record, for the page to show without reading it again (workflows.task_views).
+        request.case_record = process.access_check()(request.user, process_pk)
         if not task_ok:
             raise Http404
         return None

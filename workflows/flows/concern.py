@@ -13,6 +13,7 @@ from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
 from workflows.models import ConcernProcess
 from workflows.concern.views import ConcernTaskView
+from workflows.task_views import CaseView
 
 
 def receiving_service(process):
@@ -44,7 +45,7 @@ class ConcernFlow(flow.Flow):
 
     # Barnevern: advises on an anonymous consultation.
     answer = (
-        flow.View(ConcernTaskView.as_view())
+        CaseView(ConcernTaskView.as_view())
         .Annotation(title=_("Give advice"))
         .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
         .Next(this.end)
@@ -52,14 +53,14 @@ class ConcernFlow(flow.Flow):
 
     # Barnevern: confirms receipt of a melding.
     receipt = (
-        flow.View(ConcernTaskView.as_view())
+        CaseView(ConcernTaskView.as_view())
         .Annotation(title=_("Confirm receipt"))
         .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
         .Next(this.review)
     )
     # Barnevern: reviews within one week (barnevernsloven § 2-1).
     review = (
-        flow.View(ConcernTaskView.as_view())
+        CaseView(ConcernTaskView.as_view())
         .Annotation(title=_("Review the melding"))
         .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
         .Next(this.route_by_review)
@@ -72,7 +73,7 @@ class ConcernFlow(flow.Flow):
     )
     # Barnevern: investigates within three months after the review window (§ 2-2).
     conclude = (
-        flow.View(ConcernTaskView.as_view())
+        CaseView(ConcernTaskView.as_view())
         .Annotation(title=_("Conclude the investigation"))
         .Permission(HANDLE_TASKS_PERM, obj=receiving_service)
         .Next(this.end)

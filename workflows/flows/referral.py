@@ -12,6 +12,7 @@ from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
 from workflows.models import ReferralProcess
 from workflows.referral.views import ReferralTaskView
+from workflows.task_views import CaseView
 
 
 def routing_service(process):
@@ -46,7 +47,7 @@ class ReferralFlow(flow.Flow):
 
     # Coordinator (rustjeneste): triages and routes to a service from the catalogue.
     route = (
-        flow.View(ReferralTaskView.as_view())
+        CaseView(ReferralTaskView.as_view())
         .Annotation(title=_("Route the referral"))
         .Permission(HANDLE_TASKS_PERM, obj=routing_service)
         .Next(this.receive)
@@ -54,13 +55,13 @@ class ReferralFlow(flow.Flow):
 
     # Receiving service: marks it received, then accepts or declines with a reason.
     receive = (
-        flow.View(ReferralTaskView.as_view())
+        CaseView(ReferralTaskView.as_view())
         .Annotation(title=_("Mark as received"))
         .Permission(HANDLE_TASKS_PERM, obj=target_service)
         .Next(this.decide)
     )
     decide = (
-        flow.View(ReferralTaskView.as_view())
+        CaseView(ReferralTaskView.as_view())
         .Annotation(title=_("Accept or decline"))
         .Permission(HANDLE_TASKS_PERM, obj=target_service)
         .Next(this.route_by_decision)
@@ -73,7 +74,7 @@ class ReferralFlow(flow.Flow):
     )
     # Receiving service: follows up, and completes with an outcome or records why it failed.
     close = (
-        flow.View(ReferralTaskView.as_view())
+        CaseView(ReferralTaskView.as_view())
         .Annotation(title=_("Follow up and close"))
         .Permission(HANDLE_TASKS_PERM, obj=target_service)
         .Next(this.end)

@@ -11,6 +11,7 @@ from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
 from referrals.models import YouthContract
 from workflows.models import YouthContractProcess
+from workflows.task_views import CaseView
 from workflows.youth_contract.views import YouthContractTaskView
 
 S = YouthContract.Status
@@ -33,21 +34,21 @@ class YouthContractFlow(flow.Flow):
 
     # Follow-up service: records every required party's signature, then starts the contract and its schedule.
     activate = (
-        flow.View(YouthContractTaskView.as_view())
+        CaseView(YouthContractTaskView.as_view())
         .Annotation(title=_("Collect the signatures and start the contract"))
         .Permission(HANDLE_TASKS_PERM, obj=followup_service)
         .Next(this.route_by_status)
     )
     # Follow-up service: logs tests and conversations until a breach, or completes or ends the contract.
     follow_up = (
-        flow.View(YouthContractTaskView.as_view())
+        CaseView(YouthContractTaskView.as_view())
         .Annotation(title=_("Follow up the contract"))
         .Permission(HANDLE_TASKS_PERM, obj=followup_service)
         .Next(this.route_by_status)
     )
     # Follow-up service: assesses a positive or missed test or a missed conversation (talk and continue, new conditions, or broken).
     assess_breach = (
-        flow.View(YouthContractTaskView.as_view())
+        CaseView(YouthContractTaskView.as_view())
         .Annotation(title=_("Assess the breach"))
         .Permission(HANDLE_TASKS_PERM, obj=followup_service)
         .Next(this.route_by_status)
@@ -62,7 +63,7 @@ class YouthContractFlow(flow.Flow):
     )
     # Follow-up service: reports the outcome of a police contract to the police (disclosure ledger).
     report_outcome = (
-        flow.View(YouthContractTaskView.as_view())
+        CaseView(YouthContractTaskView.as_view())
         .Annotation(title=_("Report the outcome to the police"))
         .Permission(HANDLE_TASKS_PERM, obj=followup_service)
         .Next(this.end)
