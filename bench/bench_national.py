@@ -368,6 +368,9 @@ class FastReferralSeeder(ReferralTaskSeeder):
     FastConcernSeeder): the same statuses, contacts, grants, disclosures, processes, events,
     deadlines and person records, drawn the same way."""
 
+    forced_rows = False
+    young_adults: list = []
+
     def _persons(self, count):
         from django.utils import timezone
 
@@ -376,10 +379,17 @@ class FastReferralSeeder(ReferralTaskSeeder):
         today = now.date()
         ids = _reserve_ids("people_person", count)
         rng, muni = self.rng, self.world.municipalities[0].pk
+        births = {pk: today - timedelta(days=rng.randint(14 * 365, 70 * 365)) if rng.random() < 0.8 else None for pk in ids}
+        self.young_adults = [pk for pk, born in births.items() if born and 18 * 365 + 5 <= (today - born).days <= 25 * 365]
         _copy("people_person", "id, code, given_name, family_name, id_kind, birth_date, created_at, municipality_id",
-              ((pk, uuid.uuid4(), rng.choice(first), f"Bench{pk}", "none",
-                today - timedelta(days=rng.randint(14 * 365, 70 * 365)) if rng.random() < 0.8 else None, now, muni) for pk in ids))
+              ((pk, uuid.uuid4(), rng.choice(first), f"Bench{pk}", "none", births[pk], now, muni) for pk in ids))
         return ids
+
+    # The small database's guaranteed rows: (status, queued at the coordinator, a person aged 18–25). With only
+    # 60 referrals drawn at random the coordinator's inbox and its filtered list ("completed", 18–25) can be
+    # empty, and an empty page skips the naming queries a full page makes; these rows make both pages list
+    # rows at the small size too, so their query counts compare like with like.
+    FORCED_FOR_PAIR = [("requested", True, False)] * 12 + [("completed", False, True)] * 12
 
     def _insert(self, picks, persons, *, recent):
         from django.db import transaction
@@ -398,6 +408,8 @@ class FastReferralSeeder(ReferralTaskSeeder):
         n_contacts = 0
         contacts, referrals, perms, disclosures, processes, links, events, deadlines, records = ([] for _ in range(9))
         plan = []
+        forced = list(self.FORCED_FOR_PAIR) if self.forced_rows else []
+        self.forced_rows = False  # once, in the first chunk
         for (sender, coordinator, target), pk, pid in zip(picks, ids, pids):
             age_days = rng.uniform(0, 20) if recent else rng.uniform(0, 3 * 365)
             created = now - timedelta(days=age_days)
@@ -407,6 +419,11 @@ class FastReferralSeeder(ReferralTaskSeeder):
             routed = rng.random() < 0.3
             queued = routed and status == "requested" and rng.random() < 0.5
             person = rng.choice(persons)
+            if forced:
+                status, queued, young = forced.pop()
+                routed = True
+                if young and self.young_adults:
+                    person = rng.choice(self.young_adults)
             staff = self.world.staff[sender.pk].pk
             contact = None
             if rng.random() < 0.7:
@@ -719,6 +736,9 @@ def seed(args):
     bulk_mode()
     concerns = FastConcernSeeder(world)
     referrals = FastReferralSeeder(world)
+    if args.pair:
+        referrals.forced_rows = True
+        referrals.ASSIGNED_EVERY = 2  # the coordinator's inbox lists the tasks assigned to the user
     t = time.perf_counter()
     concerns.seed(n_concerns, only_pair=args.pair, recent=args.pair, chunk=10_000)
     print(f"  concerns: {n_concerns} with processes and {concerns.tasks} tasks in {time.perf_counter() - t:.0f}s", flush=True)
