@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _, gettext_noop
 from django.utils.translation import pgettext_lazy
 
 from org.models import Municipality, Service
+from people.holders import Holding
+from people.holders import register as register_holdings
 from people.models import Person
 
 
@@ -690,3 +692,298 @@ class CalendarFeed(models.Model):
         verbose_name = _("calendar feed")
         verbose_name_plural = _("calendar feeds")
         constraints = [models.UniqueConstraint(fields=["user"], condition=models.Q(revoked_at__isnull=True), name="uniq_live_calendar_feed")]
+
+
+# --- Individuell plan, koordinator and main responsibility (domain P4) ------------------------------
+
+
+class PlanOffer(CaseReference, models.Model):
+    """The offer of an individual plan (and a koordinator) to a person who qualifies, and the answer.
+
+    Any service may register that a person qualifies; the answer is recorded with its date and who
+    gave it: the person, the guardians, or both, as the consent app's age rules (consent.AgeRule, the
+    health domain) require at the person's age on that day. ``answer_consenter`` keeps the rule that
+    applied. Changes only through ``workflows.individual_plan.services``.
+    """
+
+    class Answer(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted: an individual plan and a koordinator")
+        DECLINED = "declined", _("Declined")
+        COORDINATOR_ONLY = "coordinator_only", _("A koordinator only, no plan")
+
+    OPEN_STATUSES = ("",)  # an offer is open until answered (``answer`` empty)
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="plan_offers", verbose_name=_("person"))
+    offered_by_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="plan_offers", verbose_name=_("offered by"))
+    reason = models.TextField(_("why the person qualifies"))
+    offered_on = models.DateField(_("offered on"))
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by"))
+    registered_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    answer = models.CharField(_("answer"), max_length=20, choices=Answer.choices, blank=True)
+    answered_on = models.DateField(_("answered on"), null=True, blank=True)
+    answered_by_person = models.BooleanField(_("answered by the person"), default=False)
+    answered_by_guardians = models.ManyToManyField(Person, blank=True, related_name="plan_offers_answered_as_guardian",
+                                                   verbose_name=_("answered by guardians"))
+    answer_consenter = models.CharField(_("who had to answer (age rule)"), max_length=24, blank=True)
+    answer_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                           verbose_name=_("answer recorded by"))
+
+    class Meta:
+        verbose_name = _("individual plan offer")
+        verbose_name_plural = _("individual plan offers")
+        indexes = [models.Index(fields=["offered_by_service", "offered_on", "id"], name="planoffer_service_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(answer="") | models.Q(answered_on__gte=models.F("offered_on")),
+                                   name="planoffer_answer_after_offer"),
+        ]
+
+    @property
+    def status(self):
+        return self.answer
+
+    def __str__(self):
+        return str(_("Individual plan offer %(ref)s") % {"ref": self.reference})
+
+
+class IndividualPlan(CaseReference, models.Model):
+    """One person's individual plan (IP), kriseplan or tiltaksplan.
+
+    Exists only with the person's consent (``consent``, purpose individual plan); a participating
+    service (the holder of the main responsibility too) sees its content only while that consent is
+    in force for it (workflows.individual_plan.selectors). Withdrawing the consent pauses the plan.
+    Exactly one service holds the main responsibility at a time (``PlanHolder``). Every change
+    bumps ``version`` and writes a ``PlanVersion`` row (who, when, what).
+    """
+
+    class Kind(models.TextChoices):
+        IP = "ip", _("Individual plan (IP)")
+        CRISIS = "crisis", _("Crisis plan (kriseplan)")
+        MEASURES = "measures", _("Measures plan (tiltaksplan)")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused (consent withdrawn)")
+        CLOSED = "closed", _("Closed")
+
+    class Participation(models.TextChoices):
+        WROTE = "wrote", _("The person took part in writing the plan")
+        CONSULTED = "consulted", _("The person was consulted and agreed")
+        NOT_YET = "not_yet", _("Not yet: the person will be involved")
+
+    OPEN_STATUSES = (Status.ACTIVE,)
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind of plan"), max_length=12, choices=Kind.choices, default=Kind.IP)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="individual_plans", verbose_name=_("person"))
+    offer = models.OneToOneField(PlanOffer, on_delete=models.PROTECT, related_name="plan", verbose_name=_("offer"))
+    consent = models.ForeignKey("consent.Consent", on_delete=models.PROTECT, related_name="individual_plans", verbose_name=_("consent"))
+    registered_by_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="individual_plans_started",
+                                              verbose_name=_("started by"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    goals = models.TextField(_("the person's own goals, in their own words"))
+    resources = models.TextField(_("resources"), blank=True)
+    period_start = models.DateField(_("plan period from"))
+    period_end = models.DateField(_("plan period to"), null=True, blank=True)
+    revision_due_on = models.DateField(_("revise by"))
+    participation = models.CharField(_("the person's participation"), max_length=12, choices=Participation.choices)
+    participation_note = models.TextField(_("about the person's participation"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("individual plan")
+        verbose_name_plural = _("individual plans")
+        indexes = [models.Index(fields=["consent", "status"], name="individualplan_consent_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(period_end__isnull=True) | models.Q(period_end__gte=models.F("period_start")),
+                                   name="individualplan_period_ordered"),
+            models.CheckConstraint(condition=models.Q(revision_due_on__gte=models.F("period_start")),
+                                   name="individualplan_revision_in_period"),
+        ]
+
+    def __str__(self):
+        return str(_("Individual plan %(ref)s") % {"ref": self.reference})
+
+
+class PlanParticipant(models.Model):
+    """A participant in a plan: a service, or a next of kin (a person). A service's participation is
+    disclosed to it through the ledger, on the plan's consent; ``removed_at`` ends it."""
+
+    class Role(models.TextChoices):
+        SERVICE = "service", _("Participating service")
+        NEXT_OF_KIN = "next_of_kin", _("Next of kin")
+        GUARDIAN = "guardian", _("Guardian")
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(IndividualPlan, on_delete=models.CASCADE, related_name="participants", verbose_name=_("individual plan"))
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, null=True, blank=True, related_name="plan_participations",
+                                verbose_name=_("service"))
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, null=True, blank=True, related_name="plan_participations",
+                               verbose_name=_("next of kin"))
+    relation = models.CharField(_("relation to the person"), max_length=80, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("added by"))
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("plan participant")
+        verbose_name_plural = _("plan participants")
+        ordering = ["plan", "id"]
+        indexes = [models.Index(fields=["service", "plan"], name="planparticipant_service_idx", condition=models.Q(removed_at__isnull=True))]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(role="service", service__isnull=False, person__isnull=True)
+                           | (~models.Q(role="service") & models.Q(service__isnull=True, person__isnull=False))),
+                name="planparticipant_service_or_person",
+            ),
+            models.UniqueConstraint(fields=["plan", "service"], condition=models.Q(service__isnull=False, removed_at__isnull=True),
+                                    name="uniq_planparticipant_service"),
+            models.UniqueConstraint(fields=["plan", "person"], condition=models.Q(person__isnull=False, removed_at__isnull=True),
+                                    name="uniq_planparticipant_person"),
+        ]
+
+
+class PlanMeasure(models.Model):
+    """A measure (tiltak) of a plan: what, which participating service is responsible, from when,
+    when it is evaluated, and how it stands."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        ONGOING = "ongoing", _("Ongoing")
+        COMPLETED = "completed", _("Completed")
+        STOPPED = "stopped", _("Stopped")
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(IndividualPlan, on_delete=models.CASCADE, related_name="measures", verbose_name=_("individual plan"))
+    description = models.TextField(_("measure"))
+    responsible_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="plan_measures", verbose_name=_("responsible service"))
+    starts_on = models.DateField(_("starts"))
+    evaluate_on = models.DateField(_("evaluate by"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("plan measure")
+        verbose_name_plural = _("plan measures")
+        ordering = ["evaluate_on", "id"]
+        indexes = [models.Index(fields=["responsible_service", "status", "evaluate_on"], name="planmeasure_due_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(evaluate_on__gte=models.F("starts_on")), name="planmeasure_evaluation_after_start"),
+        ]
+
+
+class PlanHolder(models.Model):
+    """Who held the plan's main responsibility, and its koordinator, when: the history of the baton.
+
+    The row with ``ended_at`` empty is the current holder. The database admits at most one such row
+    per plan (``uniq_current_plan_holder``); the services create the first with the plan and replace
+    it only by ending it and creating the next in one transaction, under the plan's row lock."""
+
+    plan = models.ForeignKey(IndividualPlan, on_delete=models.CASCADE, related_name="holders", verbose_name=_("individual plan"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="plans_held", verbose_name=_("main responsibility"))
+    koordinator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("koordinator"))
+    handover = models.OneToOneField("PlanHandOver", on_delete=models.PROTECT, null=True, blank=True, related_name="holder",
+                                    verbose_name=_("by hand-over"))
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("main responsibility")
+        verbose_name_plural = _("main responsibilities")
+        ordering = ["plan", "started_at", "id"]
+        indexes = [models.Index(fields=["service", "plan"], name="planholder_current_idx", condition=models.Q(ended_at__isnull=True))]
+        constraints = [
+            models.UniqueConstraint(fields=["plan"], condition=models.Q(ended_at__isnull=True), name="uniq_current_plan_holder"),
+            models.CheckConstraint(condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
+                                   name="planholder_period_ordered"),
+        ]
+
+
+class PlanHandOver(models.Model):
+    """A proposal to hand the main responsibility (and the koordinator role) to another service.
+
+    The current holder proposes; the receiving service accepts or declines. Until it accepts the old
+    holder keeps it. Accepting one proposal supersedes every other open one of the plan."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        SUPERSEDED = "superseded", _("Superseded by another hand-over")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(IndividualPlan, on_delete=models.CASCADE, related_name="handovers", verbose_name=_("individual plan"))
+    from_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+", verbose_name=_("from"))
+    to_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="plan_handovers_received", verbose_name=_("to"))
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by"))
+    proposed_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("hand-over of main responsibility")
+        verbose_name_plural = _("hand-overs of main responsibility")
+        ordering = ["plan", "proposed_at", "id"]
+        indexes = [models.Index(fields=["to_service", "status"], name="planhandover_inbox_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(from_service=models.F("to_service")), name="planhandover_to_another_service"),
+            models.UniqueConstraint(fields=["plan", "to_service"], condition=models.Q(status="proposed"), name="uniq_open_plan_handover"),
+        ]
+
+
+class PlanVersion(models.Model):
+    """One change of a plan: its version number after the change, who made it (and for which
+    service), when, what kind of change, and what changed (``changes``: {field: [old, new]})."""
+
+    class Change(models.TextChoices):
+        CREATED = "created", _("Plan created")
+        CONTENT = "content", _("Plan content changed")
+        PARTICIPANT_ADDED = "participant_added", _("Participant added")
+        PARTICIPANT_REMOVED = "participant_removed", _("Participant removed")
+        MEASURE_ADDED = "measure_added", _("Measure added")
+        MEASURE_CHANGED = "measure_changed", _("Measure changed")
+        HOLDER_CHANGED = "holder_changed", _("Main responsibility handed over")
+        KOORDINATOR_CHANGED = "koordinator_changed", _("Koordinator changed")
+        PAUSED = "paused", _("Plan paused (consent withdrawn)")
+
+    plan = models.ForeignKey(IndividualPlan, on_delete=models.CASCADE, related_name="versions", verbose_name=_("individual plan"))
+    number = models.PositiveIntegerField(_("version"))
+    change = models.CharField(_("change"), max_length=20, choices=Change.choices)
+    changes = models.JSONField(_("what changed"), default=dict, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("changed by"))
+    changed_by_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+", verbose_name=_("for service"))
+    changed_at = models.DateTimeField(_("changed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("plan version")
+        verbose_name_plural = _("plan versions")
+        ordering = ["plan", "number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="uniq_plan_version")]
+
+
+# Where the individual plan holds persons (people.holders). Declared here until the process has its
+# entry in workflows/processes.py (issue 9), whose ``persons`` should then name this tuple and this
+# registration go: the start-up check (people.E001) needs every key to a person declared from the start.
+INDIVIDUAL_PLAN_HOLDINGS = (
+    # The service that registered the offer, and the one that started the plan, hold a role with the person.
+    Holding("referrals.PlanOffer", services=("offered_by_service",)),
+    Holding("referrals.IndividualPlan", services=("registered_by_service",)),
+    # The guardians who answered an offer on a child's behalf, and the next of kin in a plan: no service role.
+    Holding("referrals.PlanOffer_answered_by_guardians"),
+    Holding("referrals.PlanParticipant"),
+)
+register_holdings(*INDIVIDUAL_PLAN_HOLDINGS)
