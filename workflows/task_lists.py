@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.template import Context, Template
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils.encoding import force_str
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
@@ -40,6 +40,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from org.access import member_service_ids
+from org.links import RowLinks
 from org.models import Service
 from org.paging import keyset_browse
 from org.permissions import HANDLE_TASKS_PERM
@@ -251,6 +252,10 @@ def process_brief(process) -> str:
 
 # --- the pages ------------------------------------------------------------------------------------
 
+def _cell(value) -> str:
+    return "" if value is None else force_str(value)
+
+
 class TaskListMixin:
     """What the inbox, queue and archive share: translated columns, the person column, the flows'
     permissions asked once, a step filter without queries, and keyset pages by ``sort_field``."""
@@ -307,8 +312,35 @@ class TaskListMixin:
         context["previous_page_url"] = self._page_url(BEFORE_PARAM, page.previous_cursor)
         return context
 
+    def get_page_data(self, page):
+        """viewflow's rows (``[(column, cell)]`` per task) with the cell's method looked up once per
+        column, not per cell. viewflow asks each cell's column for its method, its "boolean" flag and
+        its empty value, and wraps the first column in an object link this list never has (a task's
+        link is its ``task_id`` cell): the cells are the methods' text, as viewflow formats text."""
+        columns = [(column, getattr(self, column.attr_name)) for column in self.list_columns.values()]
+        for task in page:
+            yield task, [(column, _cell(method(task))) for column, method in columns]
+
+    def _url(self, node, viewname: str, *args: int) -> str:
+        """``node.reverse(viewname, args=args)``, reversed once per node and view on the page."""
+        links = self.__dict__.setdefault("_row_links", {})
+        key = (node, viewname)
+        if key not in links:
+            links[key] = RowLinks(lambda *marks: node.reverse(viewname, args=marks))
+        return links[key](*args)
+
+    def task_id(self, task):
+        url = self._url(task.flow_task, "index", task.process_id, task.pk)
+        return format_html('<a href="{}">#{}/{}</a>', url, task.process_id, task.pk)
+
+    task_id.short_description = _("#")
+
+    @functools.cached_property
+    def _person_template(self):
+        return get_template("samhandling/_listed_person.html")
+
     def person(self, task):
-        return render_to_string("samhandling/_listed_person.html", {"person": getattr(task, "listed_person", None)})
+        return self._person_template.render({"person": getattr(task, "listed_person", None)})
 
     person.short_description = _("Person")
 
@@ -318,8 +350,7 @@ class TaskListMixin:
     brief.short_description = _("Brief")
 
     def process_brief(self, task):
-        flow_viewset = task.flow_task.flow_class.parent
-        process_url = flow_viewset.reverse("process_detail", args=[task.process_id])
+        process_url = self._url(task.flow_task.flow_class.parent, "process_detail", task.process_id)
         return format_html('<a href="{}">{}</a>', process_url, process_brief(task.process))
 
     process_brief.short_description = _("Process brief")
