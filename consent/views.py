@@ -39,6 +39,7 @@ from consent.services import consent_record, disclosure_approve, disclosure_reje
 from consent.access import consent_get_for_user
 from org.access import is_active_member, leads_a_service, user_services
 from people.access import person_acting_service, person_get_for_user
+from org.links import RowLinks
 from org.models import Service
 from people.models import Person
 from people.selectors import person_name_for
@@ -66,8 +67,10 @@ def person_consents(request, code):
         service=acting_service,
     )
     consents = person_consents_for_user(request.user, person)
+    detail_link = RowLinks(lambda code: reverse("consent:detail", args=[code]))
     for c in consents:
         c.status_label = status_label(c.status)
+        c.detail_url = detail_link(c.code) if c.manageable else None
     ctx = {
         "person": person, "consents": consents, "age": person.age_on(timezone.localdate()),
         "acting_service": acting_service,

@@ -1,7 +1,14 @@
-"""Template helpers of the consent menu."""
+"""Template helpers of the consent pages and menu."""
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
+
+
+@register.simple_tag
+def consent_status(status: str, label) -> str:
+    """A consent's status as a badge (a tag, not an include: lists show one per row)."""
+    return format_html('<span class="sh-status sh-status--{}" data-testid="consent-status" data-status="{}">{}</span>', status, status, label)
 
 
 @register.filter
