@@ -16,12 +16,17 @@ from people.holders import role_held_at
 REVIEW_PAGE_SIZE = 50
 
 
-def access_log_for_object(obj, *, services=None, limit=500):
-    """The newest ``limit`` log rows of ``obj``; with ``services``, only what those services did."""
+LOG_PAGE_SIZE = 50
+
+
+def access_log_for_object(obj, *, services=None, cursor=None, size=LOG_PAGE_SIZE):
+    """One page of ``obj``'s log rows, newest first, after ``cursor``: (rows, next cursor or None).
+    With ``services``, only what those services did. A case read every day has thousands of rows:
+    the page is paged by keyset on the (object, at) index, never the whole log at once."""
     qs = AccessLog.objects.filter(object_type__in=labels_of(obj._meta.label_lower), object_id=obj.pk)
     if services is not None:
         qs = qs.filter(service__in=services)
-    return qs.select_related("user", "service").order_by("-at", "-id")[:limit]
+    return keyset_page(qs.select_related("user", "service"), "at", cursor, descending=True, page_size=size)
 
 
 # What the review shows of a row: not its changes or hashes, nor the whole user and service.

@@ -148,6 +148,23 @@ class AccessLogPageTests:
         assert shown == set(log_rows(concern).values_list("pk", flat=True))
         assert {org.reporter.pk, org.caseworker.pk} <= {e.user_id for e in response.context["entries"]}
 
+    def test_it_pages_a_long_log_newest_first_without_a_gap_or_a_repeat(self, client, org):
+        from audit.selectors import LOG_PAGE_SIZE
+        from audit.services import access_log_write
+
+        concern = advance(make_melding(org), org, "received")
+        for _ in range(LOG_PAGE_SIZE + 5):
+            access_log_write(user=org.caseworker, action="view", obj=concern, person=concern.person, purpose="concern", service=org.barnevern)
+        client.force_login(org.bv_leader)
+        first = client.get(reverse("concerns:log", args=[concern.code]))
+        assert len(first.context["entries"]) == LOG_PAGE_SIZE
+        assert first.context["next_cursor"] and 'rel="next"' in first.content.decode()
+        second = client.get(reverse("concerns:log", args=[concern.code]), {"etter": first.context["next_cursor"]})
+        shown = [e.pk for e in first.context["entries"]] + [e.pk for e in second.context["entries"]]
+        # Every row, newest first, once; but the newest: the second page's own read, newer than its cursor.
+        assert shown == list(log_rows(concern).order_by("-at", "-id").values_list("pk", flat=True))[1:]
+        assert second.context["next_cursor"] is None
+
     @pytest.mark.parametrize("persona", ["caseworker", "reporter"])
     def test_it_hides_the_log_from_plain_staff(self, client, org, persona):
         concern = make_melding(org)

@@ -345,8 +345,8 @@ def concern_log(request, code):
     services = None if concern.receiving_service in led else led
     # Reading a log is itself logged (and so shows in the list it reads).
     access_log_read_record(user=request.user, subject=concern, person=concern.person, service=led[-1])
-    entries = list(access_log_for_object(concern, services=services))
-    return render(request, "workflows/concern_log.html", {"concern": concern, "entries": entries})
+    entries, next_cursor = access_log_for_object(concern, services=services, cursor=request.GET.get("etter"))
+    return render(request, "workflows/concern_log.html", {"concern": concern, "entries": entries, "next_cursor": next_cursor})
 
 
 class ConcernTaskView(ServiceStepTaskView):
