@@ -22,7 +22,7 @@ STATUS_LABELS = {
     "withdrawn": gettext_lazy("Withdrawn"),
     "expired": gettext_lazy("Expired"),
     "pending": gettext_lazy("Not yet valid"),
-    "insufficient": gettext_lazy("Must be renewed"),
+    "insufficient": gettext_lazy("Must be renewed (the person’s age changed who may consent)"),
 }
 
 

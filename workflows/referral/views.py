@@ -29,9 +29,11 @@ from accounts import submission
 from audit.services import access_log_write
 from consent.models import Consent
 from consent.selectors import active_referral_consents_recorded_by, consents_judged, disclosure_awaits_approval, disclosures_of
+from consent.reports import status_label
 from consent.services import consent_record
 from people.selectors import guardian_named, person_records_for
 from org.access import user_services
+from org.links import RowLinks
 from referrals.access import contact_get_for_user, EMERGENCY, referral_get_for_process, referral_get_for_user
 from org.models import Service
 from referrals.models import Referral
@@ -153,8 +155,11 @@ def _contact_context(request, contact, *, identify_form=None, consent_form=None)
     # The guardians' and the person's names as the contact's service registered them, in one query.
     records = person_records_for([(person.pk, contact.service_id), *((g.pk, contact.service_id) for c in consents for g in c.guardians.all())])
     person_record = records.get((person.pk, contact.service_id))
+    detail_link = RowLinks(lambda code: reverse("consent:detail", args=[code]))
     for consent in consents:
         consent.current_status = consent.status
+        consent.status_label = status_label(consent.status)
+        consent.detail_url = detail_link(consent.code)
         consent.guardian_names = [
             guardian_named(records[(g.pk, contact.service_id)].full_name if (g.pk, contact.service_id) in records else "", number)
             for number, g in enumerate(consent.guardians.all(), start=1)

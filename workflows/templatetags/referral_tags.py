@@ -1,17 +1,7 @@
 """Template helpers of the referral pages."""
 from django import template
-from django.urls import NoReverseMatch, reverse
 
 register = template.Library()
-
-
-@register.simple_tag
-def consent_detail_url(consent) -> str:
-    """The consent's own page, or "" while the consent pages are not installed."""
-    try:
-        return reverse("consent:detail", args=[consent.code])
-    except NoReverseMatch:
-        return ""
 
 
 @register.filter
