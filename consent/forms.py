@@ -25,12 +25,16 @@ class GuardiansField(forms.ModelMultipleChoiceField):
     service = None
 
     def label_from_instance(self, obj):
-        from people.selectors import guardian_label
+        from people.selectors import guardian_named, person_records_for
 
         numbers = getattr(self, "_numbers", None)
         if numbers is None:
+            # The guardians' order and the service's records of them, read once for all the choices.
             numbers = self._numbers = {pk: n for n, pk in enumerate(self.queryset.values_list("pk", flat=True), start=1)}
-        return guardian_label(obj, self.service, numbers.get(obj.pk, 0))
+            service_id = self.service.pk if self.service is not None else None
+            self._records = person_records_for((pk, service_id) for pk in numbers)
+        record = self._records.get((obj.pk, self.service.pk)) if self.service is not None else None
+        return guardian_named(record.full_name if record else "", numbers.get(obj.pk, 0))
 
 
 class ConsentForm(SubmissionFormMixin, forms.Form):

@@ -60,3 +60,22 @@ class PersonConsentsQueriesTests:
         assert {c.pk: c.status for c in listed} == {c.pk: consent_status(Consent.objects.get(pk=c.pk), on=on) for c in listed}
         if years_on == 8:
             assert "insufficient" in {c.status for c in listed}
+
+
+class ConsentFormGuardiansTests:
+    def test_it_names_the_guardians_by_the_services_own_records_in_one_query_for_all(self, client, org):
+        # The barnehage registered the mother's name, not the father's: he is "Registered guardian 2".
+        from people.models import Guardianship, PersonRecord
+
+        child = person_aged(org, 10, given="Emma")
+        mother, father = guardians_for(org, child)
+        PersonRecord.objects.create(person=mother, service=org.barnehage, given_name="Kari", family_name="Berg")
+        record(org, child, guardians=[mother, father])  # the barnehage's role with the child
+        url = reverse("consent:create", args=[child.code])
+        two = page_queries(client, org.reporter, url)
+        page = client.get(url).content.decode()
+        assert "Kari Berg" in page and "Registrert foresatt 2" in page
+        for _ in range(3):
+            Guardianship.objects.create(child=child, guardian=person_aged(org, 45, given="Per", service=None))
+        assert len(page_queries(client, org.reporter, url)) == len(two)
+        assert "Registrert foresatt 5" in client.get(url).content.decode()
