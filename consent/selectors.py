@@ -390,6 +390,20 @@ def person_consents_for_user(user, person, *, on: datetime.date | None = None) -
 
     Two queries whatever the number of consents: the consents with their service and what the age
     rule needs (``_with_givers_judged``), and their grantees."""
+    on = on or timezone.localdate()
+    return _person_consents_judged(user, person, list(_person_consents(user, person, on=on).order_by("-recorded_at", "-pk")), on=on)
+
+
+def person_consents_page(user, person, *, cursor: str | None = None, on: datetime.date | None = None,
+                         page_size: int = PAGE_SIZE) -> tuple[list[Consent], str | None]:
+    """One page of person_consents_for_user, newest recorded first, after ``cursor``: (consents, next
+    cursor or None). The person's page lists them by keyset: a person can gather consents for years."""
+    on = on or timezone.localdate()
+    rows, next_cursor = keyset_page(_person_consents(user, person, on=on), "recorded_at", cursor, descending=True, page_size=page_size)
+    return _person_consents_judged(user, person, rows, on=on), next_cursor
+
+
+def _person_consents(user, person, *, on: datetime.date):
     from consent.models import Disclosure
 
     service_ids = set(member_service_ids(user))
@@ -397,14 +411,12 @@ def person_consents_for_user(user, person, *, on: datetime.date | None = None) -
         person=person, to_service_id__in=service_ids, revoked_at__isnull=True, status=Disclosure.Status.IN_FORCE,
         consent__isnull=False,
     ).values("consent_id")
-    on = on or timezone.localdate()
     mine = Consent.objects.filter(person=person).filter(Q(recorded_by_service_id__in=service_ids) | Q(pk__in=received))
-    consents = list(
-        _with_givers_judged(mine, person, on=on)
-        .select_related("recorded_by_service")
-        .prefetch_related("grantees")
-        .order_by("-recorded_at", "-pk")
-    )
+    return _with_givers_judged(mine, person, on=on).select_related("recorded_by_service").prefetch_related("grantees")
+
+
+def _person_consents_judged(user, person, consents: list, *, on: datetime.date) -> list[Consent]:
+    service_ids = set(member_service_ids(user))
     for consent in consents:
         consent.person = person  # every consent here is the person's: no query for it per row
         consent.status = consent_status(consent, on=on, givers_sufficient=_givers_sufficient_judged(consent))

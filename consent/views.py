@@ -32,6 +32,7 @@ from consent.selectors import (
     guardians_named,
     judged_status,
     person_consents_for_user,
+    person_consents_page,
     reconsent_tasks_list,
 )
 from consent.resting import open_cases_on_consent
@@ -66,13 +67,13 @@ def person_consents(request, code):
         user=request.user, action="view", obj=person, person=person, purpose="consents of the person",
         service=acting_service,
     )
-    consents = person_consents_for_user(request.user, person)
+    consents, next_cursor = person_consents_page(request.user, person, cursor=request.GET.get("etter"))
     detail_link = RowLinks(lambda code: reverse("consent:detail", args=[code]))
     for c in consents:
         c.status_label = status_label(c.status)
         c.detail_url = detail_link(c.code) if c.manageable else None
     ctx = {
-        "person": person, "consents": consents, "age": person.age_on(timezone.localdate()),
+        "person": person, "consents": consents, "next_cursor": next_cursor, "age": person.age_on(timezone.localdate()),
         "acting_service": acting_service,
         # Only a leader can be the report's leader: no query for anyone else.
         "can_report": leads_a_service(request.user) and _is_report_leader(request.user, person),
