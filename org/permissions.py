@@ -38,6 +38,9 @@ CONTACT_HANDLER = "referrals.handle_contact"
 CONSENT_MANAGER = "consent.manage_consent"
 YOUTH_CONTRACT_HANDLER = "referrals.handle_youthcontract"
 YOUTH_CONTRACT_STATUS = "referrals.view_youthcontract_status"
+# A service taking part in an individual plan (its starter as owner, every other participant through
+# the ledger, on the plan's consent). The plan's pages still ask the consent itself on every read.
+INDIVIDUAL_PLAN_PARTICIPANT = "referrals.take_part_individualplan"
 REVIEW_BREAK_GLASS = "referrals.review_break_glass"
 
 
@@ -63,11 +66,13 @@ OWNERSHIP = {
     ("referrals.contact", codename(CONTACT_HANDLER)): "service_id",
     ("consent.consent", codename(CONSENT_MANAGER)): "recorded_by_service_id",
     ("referrals.youthcontract", codename(YOUTH_CONTRACT_STATUS)): "initiating_service_id",
+    ("referrals.individualplan", codename(INDIVIDUAL_PLAN_PARTICIPANT)): "registered_by_service_id",
 }
 # Models whose rows are a person's data: every grant on them needs a reason (see above). A table
 # that holds a person (people.holders) and has object permissions of its own must be listed here or
 # below, with the reason; the system check people.E002 refuses to start otherwise.
-PERSON_DATA_MODELS = ("referrals.concern", "referrals.referral", "referrals.contact", "consent.consent", "referrals.youthcontract")
+PERSON_DATA_MODELS = ("referrals.concern", "referrals.referral", "referrals.contact", "consent.consent", "referrals.youthcontract",
+                      "referrals.individualplan")
 NOT_PERSON_DATA = {
     "referrals.breakglassaccess": "an emergency access names whose case was read, not what it holds; its review "
                                   "permission goes to the case's service and to the privacy function",

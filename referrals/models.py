@@ -11,8 +11,6 @@ from django.utils.translation import gettext_lazy as _, gettext_noop
 from django.utils.translation import pgettext_lazy
 
 from org.models import Municipality, Service
-from people.holders import Holding
-from people.holders import register as register_holdings
 from people.models import Person
 
 
@@ -797,6 +795,7 @@ class IndividualPlan(CaseReference, models.Model):
     class Meta:
         verbose_name = _("individual plan")
         verbose_name_plural = _("individual plans")
+        permissions = [("take_part_individualplan", gettext_noop("Can take part in an individual plan (participating service, on the person's consent)"))]
         indexes = [models.Index(fields=["consent", "status"], name="individualplan_consent_idx")]
         constraints = [
             models.CheckConstraint(condition=models.Q(period_end__isnull=True) | models.Q(period_end__gte=models.F("period_start")),
@@ -932,6 +931,9 @@ class PlanHandOver(models.Model):
                                    verbose_name=_("decided by"))
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_note = models.TextField(_("reason"), blank=True)
+    # The step skeleton's (workflows.steps): the answer is the hand-over process's step.
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    next_deadline_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("hand-over of main responsibility")
@@ -942,6 +944,11 @@ class PlanHandOver(models.Model):
             models.CheckConstraint(condition=~models.Q(from_service=models.F("to_service")), name="planhandover_to_another_service"),
             models.UniqueConstraint(fields=["plan", "to_service"], condition=models.Q(status="proposed"), name="uniq_open_plan_handover"),
         ]
+
+    @property
+    def person(self):
+        """The person whose plan is handed over (the access log's person for the hand-over's step)."""
+        return self.plan.person
 
 
 class PlanVersion(models.Model):
@@ -973,17 +980,3 @@ class PlanVersion(models.Model):
         verbose_name_plural = _("plan versions")
         ordering = ["plan", "number"]
         constraints = [models.UniqueConstraint(fields=["plan", "number"], name="uniq_plan_version")]
-
-
-# Where the individual plan holds persons (people.holders). Declared here until the process has its
-# entry in workflows/processes.py (issue 9), whose ``persons`` should then name this tuple and this
-# registration go: the start-up check (people.E001) needs every key to a person declared from the start.
-INDIVIDUAL_PLAN_HOLDINGS = (
-    # The service that registered the offer, and the one that started the plan, hold a role with the person.
-    Holding("referrals.PlanOffer", services=("offered_by_service",)),
-    Holding("referrals.IndividualPlan", services=("registered_by_service",)),
-    # The guardians who answered an offer on a child's behalf, and the next of kin in a plan: no service role.
-    Holding("referrals.PlanOffer_answered_by_guardians"),
-    Holding("referrals.PlanParticipant"),
-)
-register_holdings(*INDIVIDUAL_PLAN_HOLDINGS)

@@ -120,3 +120,15 @@ class YouthContractProcess(Process):
     class Meta:
         verbose_name = _("youth contract process")
         verbose_name_plural = _("youth contract processes")
+
+
+class IndividualPlanProcess(Process):
+    """The viewflow process around one proposed hand-over of an individual plan's main responsibility
+    (workflows/flows/individual_plan.py says why a process per hand-over)."""
+
+    handover = models.OneToOneField("referrals.PlanHandOver", on_delete=models.PROTECT, related_name="process",
+                                    verbose_name=_("hand-over of main responsibility"))
+
+    class Meta:
+        verbose_name = _("individual plan hand-over process")
+        verbose_name_plural = _("individual plan hand-over processes")

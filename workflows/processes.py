@@ -209,6 +209,52 @@ REGISTRY: list[Process] = [
         owner="workflows.youth_contract.services.case_owner",
         list_namings="workflows.youth_contract.selectors.contract_list_namings",
     ),
+    Process(
+        name="individual_plan",
+        label=_("Individual plan"),
+        flow="workflows.flows.individual_plan.IndividualPlanFlow",
+        app="workflows.individual_plan.urls.IndividualPlansApp",
+        flow_icon="diversity_3",
+        # The flow's processes are the hand-overs; the record they are about (and that every shared
+        # page asks for) is the plan.
+        access="workflows.individual_plan.selectors.plan_get_for_process",
+        task_related=("process__individualplanprocess__handover__plan",),
+        persons=(
+            # The service that registered the offer, and the one that started the plan, hold a role with
+            # the person; the other participating services come from the ledger.
+            Holding("referrals.PlanOffer", services=("offered_by_service",)),
+            Holding("referrals.IndividualPlan", services=("registered_by_service",)),
+            # The guardians who answered an offer on a child's behalf, and the next of kin in a plan: no service role.
+            Holding("referrals.PlanOffer_answered_by_guardians"),
+            Holding("referrals.PlanParticipant"),
+        ),
+        # Both records of one next of kin taking part in one plan become one participant: see plan_participants_merge.
+        on_person_merge="workflows.individual_plan.services.plan_participants_merge",
+        # The plan exists only with the person's consent: withdrawing it pauses the plan and cancels
+        # its open hand-overs (and their tasks).
+        rests_on_consent=True,
+        on_consent_withdrawn="workflows.individual_plan.services.plans_pause_on_withdrawal",
+        cases_on_consent="workflows.individual_plan.selectors.open_plans_on_consent",
+        audit_purposes=(
+            gettext_noop("individual plan offered"), gettext_noop("individual plan offer answered"), gettext_noop("individual plan created"),
+            gettext_noop("individual plan changed"), gettext_noop("individual plan shared"), gettext_noop("individual plan participant added"),
+            gettext_noop("individual plan participant removed"), gettext_noop("individual plan measure"),
+            gettext_noop("individual plan koordinator"), gettext_noop("main responsibility hand-over proposed"),
+            gettext_noop("main responsibility hand-over accepted"), gettext_noop("main responsibility hand-over declined"),
+            gettext_noop("main responsibility hand-over cancelled"), gettext_noop("individual plan paused (consent withdrawn)"),
+            gettext_noop("individual plan page"),
+            # A list naming the person (one row per person shown); the task lists name them too.
+            gettext_noop("individual plan list"), gettext_noop("task list"),
+        ),
+        demo="workflows.individual_plan.demo.seed",
+        menu="workflows.individual_plan.urls.menu_flags",
+        landing="workflows.individual_plan.urls.landing",
+        record="referrals.IndividualPlan",
+        record_url="individual_plans:detail",
+        roles="workflows.individual_plan.selectors.plan_registry_roles",
+        owner="workflows.individual_plan.services.case_owner",
+        list_namings="workflows.individual_plan.selectors.plan_list_namings",
+    ),
 ]
 
 

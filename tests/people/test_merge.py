@@ -27,7 +27,7 @@ from org.models import Service
 from people.models import Guardianship, Person, PersonRecord
 from people.services import person_get_or_create, person_merge
 from people.validators import synthetic_national_id
-from referrals.models import Concern, Contact, ContractParty, ContractTemplate, Referral, YouthContract
+from referrals.models import Concern, Contact, ContractParty, ContractTemplate, IndividualPlan, PlanOffer, PlanParticipant, Referral, YouthContract
 from tests.factories import make_child, make_consent, make_melding, make_service, member
 from tests.referral_scenario import frozen_now, svc  # noqa: F401 (fixtures)
 from workflows.referral.services import contact_register, person_identify, referral_send
@@ -114,7 +114,24 @@ def everywhere(org, svc, contact, family):
         template=template, variant=template.variant, person=minimal, initiating_service=svc.helse,
         followup_service=svc.helse, created_by=svc.nurse, starts_on=today, ends_on=today + datetime.timedelta(days=180))
     ContractParty.objects.create(contract=contract, role=ContractParty.Role.YOUNG_PERSON, person=minimal)
+    # An individual plan's rows likewise: his own offer and plan, and his daughter's offer answered by
+    # him as guardian and her plan with him taking part as next of kin.
+    plan_rows(svc, minimal)
+    mia_plans = plan_rows(svc, family["mia"], consent=Consent.objects.get(person=family["mia"]))
+    mia_plans[0].answered_by_guardians.add(minimal)
+    PlanParticipant.objects.create(plan=mia_plans[1], role=PlanParticipant.Role.NEXT_OF_KIN, person=minimal, added_by=svc.coordinator)
     return minimal
+
+
+def plan_rows(svc, person, *, consent=None):
+    """An accepted offer and its plan for ``person``, as the tables hold them (rules: tests/workflows/individual_plan)."""
+    today = timezone.localdate()
+    offer = PlanOffer.objects.create(person=person, offered_by_service=svc.rus, reason="Langvarige behov.", offered_on=today,
+                                     registered_by=svc.coordinator, answer=PlanOffer.Answer.ACCEPTED, answered_on=today)
+    plan = IndividualPlan.objects.create(person=person, offer=offer, consent=consent or Consent.objects.filter(person=person).first(),
+                                         registered_by_service=svc.rus, goals="Bo for meg selv.", period_start=today, revision_due_on=today,
+                                         participation="wrote", created_by=svc.coordinator)
+    return offer, plan
 
 
 class PersonMergeTests:
@@ -176,6 +193,16 @@ class PersonMergeTests:
         person_identify(user=svc.coordinator, contact=contact, national_id=kim_berg.national_id)
         assert list(consent.guardians.all()) == [kim_berg]
         assert set(pointing_at(minimal)) == {"audit.AccessLog.person"}
+
+    def test_it_keeps_one_live_participation_of_a_next_of_kin_in_a_plan_under_both_records(self, svc, contact, kim_berg, family, everywhere):
+        plan = IndividualPlan.objects.get(person=family["mia"])
+        PlanParticipant.objects.create(plan=plan, role=PlanParticipant.Role.NEXT_OF_KIN, person=kim_berg, added_by=svc.coordinator)
+
+        person_identify(user=svc.coordinator, contact=contact, national_id=kim_berg.national_id)
+
+        rows = list(PlanParticipant.objects.filter(plan=plan).order_by("pk").values_list("person", "removed_at"))
+        assert [person for person, _removed in rows] == [kim_berg.pk, kim_berg.pk]
+        assert [removed is None for _person, removed in rows] == [False, True]
 
     def test_it_refuses_to_merge_a_person_into_itself(self, kim_berg):
         with pytest.raises(ValueError):

@@ -19,7 +19,8 @@ def written_purposes(process) -> tuple[set[str], list[str]]:
     """The purposes a process's package writes (its steps' and its literal log calls'), and any
     purpose it builds at run time (an f-string), which no catalogue could translate."""
     services = importlib.import_module(f"workflows.{process.name}.services")
-    written = {step.purpose for step in services.STEPS if step.purpose}
+    # The steps' purposes, for a process whose services run through the step skeleton (workflows.steps).
+    written = {step.purpose for step in getattr(services, "STEPS", ()) if step.purpose}
     dynamic = []
     for path in sorted((ROOT / "workflows" / process.name).glob("*.py")):
         text = path.read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ Today is frozen at Tuesday 1 September 2026, 10:00. The persons and services:
   referred her there on that consent and later records that she withdrew it
 - the caseworker in Barneverntjenesten receives concerns; the reporter in Solsiden barnehage files them
 - the coordinator in Rådgivning rus og psykisk helse routes referrals
-- "individual_plan", a process that does not exist yet: registered in a test as resting on consent,
+- "school_absence", a made-up process that does not exist: registered in a test as resting on consent,
   to show the withdrawal cascade and the menu pick up a new entry without any other list
 """
 import dataclasses
@@ -31,39 +31,39 @@ from workflows.processes import process_named
 from workflows.referral.services import HANDLER, referral_send
 from workflows.withdrawal import consent_withdraw_cascade
 
-HOOK = "tests.workflows.test_processes.youth_contracts_end"
-MENU = "tests.workflows.test_processes.youth_contract_menu"
+HOOK = "tests.workflows.test_processes.absences_end"
+MENU = "tests.workflows.test_processes.absence_menu"
 
 calls = []
 
 
-def youth_contracts_end(*, consent, user, revoked):
-    """The withdrawal hook of the test-only "youth_contract" process: records what it was given and
+def absences_end(*, consent, user, revoked):
+    """The withdrawal hook of the made-up "school_absence" process: records what it was given and
     what the database looked like at that moment."""
     calls.append({
         "consent": consent, "user": user, "revoked": list(revoked),
         "in_transaction": transaction.get_connection().in_atomic_block,
         "withdrawn_in_db": Consent.objects.get(pk=consent.pk).withdrawn_at is not None,
     })
-    return ["youth contract ended"]
+    return ["school absence ended"]
 
 
-def youth_contracts_refuse(*, consent, user, revoked):
-    raise RuntimeError("the youth contract could not be ended")
+def absences_refuse(*, consent, user, revoked):
+    raise RuntimeError("the school absence case could not be ended")
 
 
-def youth_contracts_open(consent):
+def absences_open(consent):
     return 0
 
 
-def youth_contract_menu(facts):
-    return {"youth_contracts": "rustjeneste" in facts.kinds}
+def absence_menu(facts):
+    return {"school_absences": "rustjeneste" in facts.kinds}
 
 
-def youth_contract(**changes):
-    """A registry entry for a new process, shaped like the concern entry (its pages are never mounted)."""
-    fields = dict(name="individual_plan", rests_on_consent=True, on_consent_withdrawn=HOOK, consent_note="",
-                  cases_on_consent=f"{__name__}.youth_contracts_open")
+def made_up(**changes):
+    """A registry entry for a made-up process, shaped like the concern entry (its pages are never mounted)."""
+    fields = dict(name="school_absence", rests_on_consent=True, on_consent_withdrawn=HOOK, consent_note="",
+                  cases_on_consent=f"{__name__}.absences_open")
     fields.update(changes)
     return dataclasses.replace(process_named("concern"), **fields)
 
@@ -100,7 +100,12 @@ class RegistryCompleteTests:
 
     def test_it_has_an_entry_for_every_flow_under_workflows_flows(self):
         assert flows_on_disk() == {p.flow for p in registry.processes()}
-        assert flows_on_disk() >= {"workflows.flows.concern.ConcernFlow", "workflows.flows.referral.ReferralFlow"}
+        assert flows_on_disk() >= {"workflows.flows.concern.ConcernFlow", "workflows.flows.referral.ReferralFlow",
+                                   "workflows.flows.youth_contract.YouthContractFlow", "workflows.flows.individual_plan.IndividualPlanFlow"}
+
+    def test_it_registers_the_processes_in_their_order(self):
+        assert [p.name for p in registry.processes()] == ["concern", "referral", "youth_contract", "individual_plan"]
+        assert [p.name for p in registry.processes() if p.rests_on_consent] == ["referral", "youth_contract", "individual_plan"]
 
     def test_it_imports_every_hook_of_every_entry(self):
         for process in registry.processes():
@@ -163,7 +168,7 @@ class RegistryCompleteTests:
         assert registry_problems([*registry.processes(), concern]) == ["process 'concern' is registered twice"]
 
     def test_it_accepts_a_new_complete_entry(self):
-        assert registry_problems([*registry.processes(), youth_contract()]) == []
+        assert registry_problems([*registry.processes(), made_up()]) == []
 
 
 class RegistrySystemCheckTests:
@@ -208,21 +213,21 @@ class WithdrawalCascadeTests:
         assert (row.purpose, row.service_id, row.user_id) == ("referral cancelled (consent withdrawn)", svc.helse.pk, svc.nurse.pk)
 
     def test_it_runs_the_hook_of_every_registered_process_resting_on_consent(self, monkeypatch, svc, consent, sent):
-        monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, youth_contract()])
+        monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, made_up()])
         ended = consent_withdraw_cascade(consent=consent, user=svc.nurse)
-        assert ended == [Referral.objects.get(pk=sent.pk), "youth contract ended"]
+        assert ended == [Referral.objects.get(pk=sent.pk), "school absence ended"]
         assert len(calls) == 1
         revoked = list(Disclosure.objects.filter(consent=consent))
         assert revoked and all(d.revoked_at is not None for d in revoked)
         assert calls[0]["consent"] == consent and calls[0]["user"] == svc.nurse and calls[0]["revoked"] == revoked
 
     def test_it_runs_the_hook_inside_the_withdrawal_after_the_consent_is_withdrawn(self, monkeypatch, svc, consent, sent):
-        monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, youth_contract()])
+        monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, made_up()])
         consent_withdraw_cascade(consent=consent, user=svc.nurse)
         assert (calls[0]["in_transaction"], calls[0]["withdrawn_in_db"]) == (True, True)
 
     def test_it_rolls_the_whole_withdrawal_back_when_a_process_cannot_end_its_case(self, monkeypatch, svc, consent, sent):
-        refusing = youth_contract(on_consent_withdrawn="tests.workflows.test_processes.youth_contracts_refuse")
+        refusing = made_up(on_consent_withdrawn="tests.workflows.test_processes.absences_refuse")
         monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, refusing])
         with pytest.raises(RuntimeError):
             consent_withdraw_cascade(consent=consent, user=svc.nurse)
@@ -233,7 +238,7 @@ class WithdrawalCascadeTests:
         assert get_user_model().objects.get(pk=svc.rask_staff.pk).has_perm(HANDLER, sent)
 
     def test_it_leaves_a_process_that_does_not_rest_on_consent_alone(self, monkeypatch, svc, consent, sent):
-        monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, youth_contract(rests_on_consent=False, consent_note="Lov.")])
+        monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, made_up(rests_on_consent=False, consent_note="Lov.")])
         ended = consent_withdraw_cascade(consent=consent, user=svc.nurse)
         assert calls == []
         assert ended == [Referral.objects.get(pk=sent.pk)]
@@ -268,9 +273,9 @@ class NavigationTests:
         assert (nav["receives_concerns"], nav["reports_concerns"], nav["coordinator"]) == (False, True, True)
 
     def test_it_takes_the_flags_of_every_registered_process(self, monkeypatch, svc):
-        monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, youth_contract(menu=MENU)])
-        assert nav_for(svc.coordinator)["youth_contracts"] is True
-        assert nav_for(svc.nurse)["youth_contracts"] is False
+        monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, made_up(menu=MENU)])
+        assert nav_for(svc.coordinator)["school_absences"] is True
+        assert nav_for(svc.nurse)["school_absences"] is False
 
     def test_it_shows_nothing_to_an_anonymous_visitor(self, db):
         from django.contrib.auth.models import AnonymousUser
@@ -282,12 +287,12 @@ class SharedPagesFromTheRegistryTests:
     def test_it_offers_an_emergency_access_to_every_registered_kind_of_case(self, monkeypatch):
         from workflows.forms import BreakGlassForm
 
-        youth = dataclasses.replace(process_named("referral"), name="individual_plan", label="Individuell plan")
-        monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, youth])
+        absence = dataclasses.replace(process_named("referral"), name="school_absence", label="Skolefravær")
+        monkeypatch.setattr(registry, "REGISTRY", [*registry.REGISTRY, absence])
 
         kinds = [value for value, _label in BreakGlassForm().fields["kind"].choices]
 
-        assert kinds == ["concern", "referral", "youth_contract", "individual_plan"]
+        assert kinds == ["concern", "referral", "youth_contract", "individual_plan", "school_absence"]
 
     def test_it_names_the_case_owner_and_page_through_the_entry(self, svc, consent, sent):
         from workflows.services.break_glass import owner_service

@@ -7,15 +7,21 @@ an individual plan, not withdrawn, not expired, given by someone entitled at the
 Everything else answers Http404, missing and forbidden alike: an outsider, a service removed from
 the plan, every participant the moment the consent is withdrawn (the plan is then paused too).
 An offer is seen by the service that registered it; a hand-over by the plan's participants.
+Through an emergency access (break the glass) a user without a role reads a plan, never changes it.
 """
 from django.http import Http404
+from django.utils import timezone
 
 from audit.services import access_log_write
 from consent.models import Consent
-from consent.selectors import consent_is_active
-from org.access import code_as_uuid, member_service_ids
+from consent.selectors import consent_is_active, consents_judged
+from org.access import code_as_uuid, member_service_ids, permitted_ids_subquery
 from org.models import Service
+from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
+from org.permissions import INDIVIDUAL_PLAN_PARTICIPANT, codename
+from referrals.access import EMERGENCY, break_glass_active
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanOffer, PlanParticipant
+from workflows.list_persons import Naming
 
 HOLDER, PARTICIPANT = "holder", "participant"
 PURPOSE = Consent.Purpose.INDIVIDUAL_PLAN
@@ -68,10 +74,24 @@ def plan_get_for_user(user, code, *, role: str | None = None) -> tuple[Individua
 
 def plan_read(user, code) -> tuple[IndividualPlan, dict[str, Service]]:
     """plan_get_for_user for a page that shows the plan's content: the read is written to the
-    access log (purpose "individual plan page") under the service the role is held through."""
-    plan, roles = plan_get_for_user(user, code)
-    access_log_write(user=user, action="view", obj=plan, person=plan.person, purpose="individual plan page",
-                     service=roles.get(HOLDER) or roles[PARTICIPANT])
+    access log (purpose "individual plan page") under the service the role is held through. A user
+    without a role who has broken the glass for the plan reads it too, with the roles
+    {"emergency": None}, logged as an emergency read under no service; everyone else gets Http404."""
+    plan = (
+        IndividualPlan.objects.select_related("person", "consent", "registered_by_service")
+        .filter(code=code_as_uuid(code)).first()
+    )
+    if plan is None:
+        raise Http404
+    roles = plan_roles(user, plan)
+    if roles:
+        access_log_write(user=user, action="view", obj=plan, person=plan.person, purpose="individual plan page",
+                         service=roles.get(HOLDER) or roles[PARTICIPANT])
+    elif break_glass_active(user, plan):
+        roles = {EMERGENCY: None}
+        access_log_write(user=user, action="view", obj=plan, person=plan.person, purpose="emergency access", via="break_glass")
+    else:
+        raise Http404
     return plan, roles
 
 
@@ -113,3 +133,94 @@ def offer_get_for_user(user, code) -> PlanOffer:
 def open_plans_on_consent(consent: Consent) -> int:
     """How many active plans rest on ``consent`` (the consent page's warning before a withdrawal)."""
     return IndividualPlan.objects.filter(consent=consent, status=IndividualPlan.Status.ACTIVE).count()
+
+
+# --- the registry's hooks, the task lists and the plans list --------------------------------------
+
+
+def plan_registry_roles(user, plan: IndividualPlan) -> set[str]:
+    """The user's roles on ``plan`` as the shared pages ask them (emergency access): plan_roles'
+    names, or {"emergency"} when none but the glass is broken for the plan."""
+    roles = set(plan_roles(user, plan))
+    if not roles and break_glass_active(user, plan):
+        roles.add(EMERGENCY)
+    return roles
+
+
+def plan_get_for_process(user, process_pk: int) -> IndividualPlan:
+    """viewflow's pages of a hand-over's process: its plan, for a member of the receiving or the
+    proposing service while that service takes part in the plan on a consent in force for it; else
+    Http404 (every other participant reads the hand-overs on the plan's page)."""
+    handover = PlanHandOver.objects.select_related("plan", "plan__person", "plan__consent").filter(process__pk=process_pk).first()
+    if handover is None:
+        raise Http404
+    services = set(member_service_ids(user)) & {handover.from_service_id, handover.to_service_id}
+    if not services & set(plans_seen_through(user, [handover.plan]).get(handover.plan_id, ())):
+        raise Http404
+    return handover.plan
+
+
+def plans_seen_through(user, plans) -> dict[int, list[int]]:
+    """``{plan pk: [ids of the user's services through which the user sees it now]}`` for ``plans``:
+    a service taking part (a participant not removed), the plan's consent in force for it. In four
+    queries whatever the number of plans (the consents judged in bulk: consent.selectors)."""
+    plans = [p for p in plans if p is not None]
+    services = set(member_service_ids(user))
+    if not plans or not services:
+        return {}
+    taking_part = PlanParticipant.objects.filter(plan__in=plans, service_id__in=services, removed_at__isnull=True).values_list("plan_id", "service_id")
+    by_plan: dict[int, set[int]] = {}
+    for plan_id, service_id in taking_part:
+        by_plan.setdefault(plan_id, set()).add(service_id)
+    if not by_plan:
+        return {}
+    consent_of = {p.pk: p.consent_id for p in plans if p.pk in by_plan}
+    judged = consents_judged(Consent.objects.filter(pk__in=set(consent_of.values())).select_related("person"), on=timezone.localdate())
+    active = {c.pk for c in judged if c.status == "active" and c.purpose == PURPOSE}
+    granted = set(Consent.grantees.through.objects.filter(consent_id__in=active, service_id__in=services).values_list("consent_id", "service_id"))
+    return {
+        plan_id: sorted(s for s in mine if (consent_of[plan_id], s) in granted)
+        for plan_id, mine in by_plan.items() if consent_of[plan_id] in active and any((consent_of[plan_id], s) in granted for s in mine)
+    }
+
+
+def plan_naming(plan: IndividualPlan, service_id: int) -> Naming:
+    """A plan's row names its person by the record of the service that started the plan, for the
+    user's service ``service_id`` through which the row is seen."""
+    return Naming(obj=plan, person_id=plan.person_id, named_by_id=plan.registered_by_service_id, acting_service_id=service_id)
+
+
+def plan_list_namings(user, plans) -> dict:
+    """For the task lists: ``{plan pk: Naming}`` for the plans the user sees now (plans_seen_through)."""
+    seen = plans_seen_through(user, plans)
+    return {plan.pk: plan_naming(plan, seen[plan.pk][0]) for plan in plans if plan.pk in seen}
+
+
+# The list's cursors: signed, so a user can neither read nor edit a position (a forged one shows the first page).
+CURSORS = OpaqueCursors("workflows.individual_plan.paging")
+PARTICIPANT_CODENAME = codename(INDIVIDUAL_PLAN_PARTICIPANT)
+
+
+def plans_taken_part_in(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE) -> KeysetPage:
+    """The active plans the user's services take part in, by revision date: a keyset page of the
+    plans on which a service of the user holds the participant's permission (granted to the starter,
+    and through the ledger to each participant; revoked on removal and withdrawal), then narrowed to
+    those seen now (plans_seen_through: the consent judged today). Each row carries
+    ``seen_through`` (a service id) and ``holder`` (the current PlanHolder). A constant number of queries."""
+    services = list(member_service_ids(user))
+    qs = (
+        IndividualPlan.objects.filter(status=IndividualPlan.Status.ACTIVE, participants__service_id__in=services,
+                                      participants__removed_at__isnull=True)
+        .filter(permitted_ids_subquery(user, IndividualPlan, PARTICIPANT_CODENAME))
+        .distinct()
+    )
+    page = CURSORS.browse(qs, "revision_due_on", cursor, descending=False, page_size=page_size)
+    seen = plans_seen_through(user, page.rows)
+    holders = {h.plan_id: h for h in PlanHolder.objects.filter(plan__in=page.rows, ended_at__isnull=True).select_related("service", "koordinator")}
+    rows = []
+    for plan in page.rows:
+        if plan.pk in seen:
+            plan.seen_through, plan.holder = seen[plan.pk][0], holders.get(plan.pk)
+            rows.append(plan)
+    page.rows = rows
+    return page

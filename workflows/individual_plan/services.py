@@ -18,14 +18,20 @@ what) and writes the access log. Bad input raises a translated ValidationError b
 written (the transaction rolls back whatever a later refusal would leave).
 
 Lock order: a write that discloses (participant_add) locks the consent before the plan, as the
-consent's withdrawal does; every other write locks only the plan, then its rows.
+consent's withdrawal does; every other write locks only the plan, then its rows. The plan's row is
+also the lock of its hand-overs' viewflow processes (``plan_flow_lock``): a hand-over is a process of
+its own (workflows/flows/individual_plan.py), started by handover_propose, whose task the
+receiving service completes by accepting or declining; a hand-over that ends otherwise (superseded,
+cancelled, its receiver removed, the plan paused) has its process cancelled in the same transaction.
 """
 import datetime
+from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.services import access_log_write
 from consent.models import Consent, Disclosure
@@ -39,13 +45,15 @@ from people.validators import LONG_TEXT, SHORT_TEXT, text_limits, years_after, y
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanOffer, PlanParticipant, PlanVersion
 from workflows.individual_plan import rules
 from workflows.individual_plan.selectors import participant_service_ids
+from workflows import steps
+from workflows.services.tasks import process_cancel
 
 PROCESS = "individual_plan"
 PURPOSE = Consent.Purpose.INDIVIDUAL_PLAN
-# The object permission the disclosure ledger grants a participating service on the plan (Django's
-# own view permission of the model; the plan's content is shown only through the selectors, which
-# ask the consent itself on every read).
-VIEW_PERM = "referrals.view_individualplan"
+# The object permission of a service taking part in the plan: the starting service holds it as the
+# plan's owner, every other participant through the disclosure ledger. The plan's content is shown
+# only through the selectors, which ask the consent itself on every read.
+PARTICIPANT_PERM = permissions.INDIVIDUAL_PLAN_PARTICIPANT
 S = IndividualPlan.Status
 H = PlanHandOver.Status
 V = PlanVersion.Change
@@ -54,13 +62,65 @@ CONTENT_FIELDS = ("kind", "goals", "resources", "period_start", "period_end", "r
 PERSON_DATA_FIELDS = {"goals", "resources", "participation_note"}
 
 
+class PlanFlowLock:
+    """viewflow's lock for a hand-over's process: the row of the hand-over's plan, locked until the
+    transaction ends (waiting, as the services' own ``_lock`` waits). The one lock every write to the
+    plan takes first, so viewflow's task pages and the plan's pages queue in one order (see the
+    flow's docstring). A process without a hand-over yet locks its own row, as viewflow's lock does."""
+
+    @contextmanager
+    def __call__(self, flow_class, process_pk):
+        with transaction.atomic():
+            locked = list(IndividualPlan.objects.select_for_update(of=("self",)).filter(handovers__process__pk=process_pk).values_list("pk", flat=True))
+            if not locked:
+                list(flow_class.process_class._default_manager.select_for_update().filter(pk=process_pk).values_list("pk", flat=True))
+            yield
+
+
+plan_flow_lock = PlanFlowLock()
+
+# The flow's one human step: the receiving service's answer to a hand-over (its record), through the
+# step skeleton (workflows.steps), which locks the hand-over's process and row (after the plan's row,
+# taken first by the services and by viewflow's task page as the flow's lock), checks the member
+# and the status, completes the task and writes the access log.
+STEPS = steps.Steps(
+    process=PROCESS, model=PlanHandOver, related=("plan", "plan__person", "from_service", "to_service"), url="individual_plans:handover",
+    roles={"to_service": "receiver"},
+    out_of_order=gettext_lazy("This hand-over is no longer waiting for an answer: it is “%(status)s”."),
+)
+DECIDE = STEPS.add("decide", statuses=(H.PROPOSED,), actors=("to_service",), task=True,
+                   not_member=gettext_lazy("Only the receiving service can answer the hand-over."))  # purpose set per run
+
+
+def _flow():
+    from workflows.processes import process_named
+
+    return process_named(PROCESS).flow_class()
+
+
+def _handovers_end(plan, handovers, *, status: str, now, user=None) -> None:
+    """End the open ``handovers`` (a queryset of the locked ``plan``'s) with ``status`` and cancel
+    their processes and tasks (the plan's row, the flow's lock, is held)."""
+    from workflows.models import IndividualPlanProcess
+
+    ids = list(handovers.filter(plan=plan, status=H.PROPOSED).values_list("pk", flat=True))
+    if not ids:
+        return
+    PlanHandOver.objects.filter(pk__in=ids).update(status=status, decided_at=now, decided_by=user)
+    flow_class = _flow()
+    for process in IndividualPlanProcess.objects.filter(handover_id__in=ids).order_by("pk"):
+        process_cancel(flow_class, process)
+
+
 def case_owner(plan: IndividualPlan) -> Service:
     """The service that holds the plan now: the current holder of the main responsibility."""
     return PlanHolder.objects.select_related("service").get(plan=plan, ended_at__isnull=True).service
 
 
-def _lock(plan) -> IndividualPlan:
-    """A fresh copy of ``plan`` with its row locked until the transaction ends."""
+def _plan_lock(plan) -> IndividualPlan:
+    """A fresh copy of ``plan`` with its row locked until the transaction ends: the plan's own writes
+    (its content, participants, measures, koordinator, a proposal) are no steps of the flow; the
+    hand-over's answer, which is, runs through the step skeleton (DECIDE) under this lock too."""
     return IndividualPlan.objects.select_for_update(of=("self",)).select_related("person", "consent").get(pk=plan.pk)
 
 
@@ -236,6 +296,7 @@ def plan_create(
     plan = IndividualPlan.objects.create(person=offer.person, offer=offer, consent=consent, registered_by_service=service, created_by=user,
                                          **values)
     PlanParticipant.objects.create(plan=plan, role=PlanParticipant.Role.SERVICE, service=service, added_by=user)
+    permissions.grant_to_service(perm=PARTICIPANT_PERM, obj=plan, service=service)  # as the plan's owner
     PlanHolder.objects.create(plan=plan, service=service, koordinator=koordinator, started_at=timezone.now())
     PlanVersion.objects.create(plan=plan, number=1, change=V.CREATED, changed_by=user, changed_by_service=service,
                                changes={field: [None, _jsonable(value)] for field, value in values.items()})
@@ -250,7 +311,7 @@ def plan_update(*, user, plan: IndividualPlan, **fields) -> IndividualPlan:
     unknown = set(fields) - set(CONTENT_FIELDS)
     if unknown:
         raise TypeError(f"plan_update: no such field(s) {sorted(unknown)}")
-    plan = _lock(plan)
+    plan = _plan_lock(plan)
     holder = _require_holder(user, plan)
     _require_active(plan)
     for field in ("goals", "resources", "participation_note"):
@@ -286,7 +347,7 @@ def participant_add(*, user, plan: IndividualPlan, role: str, service: Service |
     service or person already taking part, an inactive service, or a guardian not registered."""
     # The consent before the plan, as its withdrawal locks them: the two cannot deadlock.
     Consent.objects.select_for_update().filter(pk=plan.consent_id).first()
-    plan = _lock(plan)
+    plan = _plan_lock(plan)
     holder = _require_holder(user, plan)
     _require_active(plan)
     R = PlanParticipant.Role
@@ -320,7 +381,7 @@ def participant_add(*, user, plan: IndividualPlan, role: str, service: Service |
     if service is not None:
         disclosure_record(
             obj=plan, person=plan.person, from_service=holder.service, to_service=service, basis=Disclosure.Basis.CONSENT,
-            purpose="individual plan shared", perm=VIEW_PERM, user=user, consent=plan.consent, consent_purpose=PURPOSE,
+            purpose="individual plan shared", perm=PARTICIPANT_PERM, user=user, consent=plan.consent, consent_purpose=PURPOSE,
         )
     _version(plan, user=user, service=holder.service, change=V.PARTICIPANT_ADDED,
              changes={"participant": [None, service.name if service else str(PlanParticipant.Role(role).label)]})
@@ -334,7 +395,7 @@ def participant_remove(*, user, plan: IndividualPlan, participant: PlanParticipa
     """End a participation, by the holder. A service removed loses the plan at once (and the
     permission the ledger's disclosure granted it). The holder's own service cannot be removed: hand the
     main responsibility over first."""
-    plan = _lock(plan)
+    plan = _plan_lock(plan)
     holder = _require_holder(user, plan)
     participant = PlanParticipant.objects.select_for_update().filter(pk=participant.pk, plan=plan, removed_at__isnull=True).first()
     if participant is None:
@@ -345,9 +406,12 @@ def participant_remove(*, user, plan: IndividualPlan, participant: PlanParticipa
     participant.removed_at = now
     participant.save(update_fields=["removed_at"])
     if participant.service_id is not None:
+        # A service that leaves the plan can no longer take it over.
+        _handovers_end(plan, PlanHandOver.objects.filter(to_service_id=participant.service_id), status=H.CANCELLED, now=now, user=user)
+    if participant.service_id is not None:
         # The ledger keeps that the plan was disclosed to the service; its permission ends here (the
         # selectors stop showing the plan to it already, as they read the participation).
-        permissions.revoke_from_service(perm=VIEW_PERM, obj=plan, service=participant.service)
+        permissions.revoke_from_service(perm=PARTICIPANT_PERM, obj=plan, service=participant.service)
     label = participant.service.name if participant.service_id else str(PlanParticipant.Role(participant.role).label)
     _version(plan, user=user, service=holder.service, change=V.PARTICIPANT_REMOVED, changes={"participant": [label, None]})
     access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="individual plan participant removed",
@@ -381,7 +445,7 @@ def measure_add(*, user, plan: IndividualPlan, description: str, responsible_ser
                 evaluate_on: datetime.date, status: str = PlanMeasure.Status.PLANNED) -> PlanMeasure:
     """Add a measure (tiltak) to the plan, by the holder: the responsible service must take part in
     the plan, and the evaluation cannot come before the start."""
-    plan = _lock(plan)
+    plan = _plan_lock(plan)
     holder = _require_holder(user, plan)
     _require_active(plan)
     errors, add = _errors()
@@ -406,7 +470,7 @@ def measure_update(*, user, measure: PlanMeasure, **fields) -> PlanMeasure:
     allowed = {"description", "responsible_service", "starts_on", "evaluate_on", "status"}
     if set(fields) - allowed:
         raise TypeError(f"measure_update: no such field(s) {sorted(set(fields) - allowed)}")
-    plan = _lock(measure.plan)
+    plan = _plan_lock(measure.plan)
     measure = PlanMeasure.objects.select_for_update(of=("self",)).select_related("responsible_service").get(pk=measure.pk, plan=plan)
     holder = _holder(plan)
     acting = next((s for s in (holder.service, measure.responsible_service) if is_member(user, s)), None)
@@ -443,7 +507,7 @@ def measure_update(*, user, measure: PlanMeasure, **fields) -> PlanMeasure:
 @transaction.atomic
 def koordinator_set(*, user, plan: IndividualPlan, koordinator) -> PlanHolder:
     """Name (or change) the koordinator within the holding service, by its staff."""
-    plan = _lock(plan)
+    plan = _plan_lock(plan)
     holder = _require_holder(user, plan)
     _require_active(plan)
     problem = _koordinator_problem(koordinator, holder.service)
@@ -464,7 +528,7 @@ def handover_propose(*, user, plan: IndividualPlan, to_service: Service, note: s
     """Propose to hand the main responsibility to ``to_service``, by the current holder. The holder
     keeps it until ``to_service`` accepts. Refused for the current holder itself, a service not
     taking part in the plan (or not covered by its consent), or one already asked."""
-    plan = _lock(plan)
+    plan = _plan_lock(plan)
     holder = _require_holder(user, plan)
     _require_active(plan)
     errors, add = _errors()
@@ -483,6 +547,8 @@ def handover_propose(*, user, plan: IndividualPlan, to_service: Service, note: s
     text_limits(note=(note, SHORT_TEXT))
     handover = PlanHandOver.objects.create(plan=plan, from_service=holder.service, to_service=to_service, note=(note or "").strip(),
                                            proposed_by=user)
+    # The receiving service's task (its queue): the process runs under the plan's lock, held here.
+    _flow().start.run(handover=handover)
     access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="main responsibility hand-over proposed",
                      service=holder.service)
     return handover
@@ -490,7 +556,7 @@ def handover_propose(*, user, plan: IndividualPlan, to_service: Service, note: s
 
 def _lock_open_handover(handover) -> tuple[IndividualPlan, PlanHandOver]:
     """The plan locked, then the hand-over locked and still open; else a translated refusal."""
-    plan = _lock(handover.plan)
+    plan = _plan_lock(handover.plan)
     handover = PlanHandOver.objects.select_for_update(of=("self",)).select_related("from_service", "to_service").get(pk=handover.pk)
     return plan, handover
 
@@ -502,15 +568,22 @@ def _require_open(handover) -> None:
 
 
 @transaction.atomic
-def handover_accept(*, user, handover: PlanHandOver, koordinator=None) -> PlanHolder:
+def handover_accept(*, user, handover: PlanHandOver, koordinator=None, activation=None) -> PlanHolder:
     """Accept the hand-over, by the receiving service: in one transaction, under the plan's lock, the
     old holder's row ends and the receiving service's begins (with ``koordinator`` if named), and
     every other open proposal of the plan is superseded. Refused (nothing changed) once the
     proposal is no longer open (accepted, declined, superseded by another hand-over), when its
-    proposer no longer holds the plan, or when the plan is paused. Returns the new holder."""
-    plan, handover = _lock_open_handover(handover)
+    proposer no longer holds the plan, or when the plan is paused. Completes the hand-over's task
+    (``activation``: viewflow's, from the task page) and cancels the superseded proposals' processes
+    in the same transaction. Returns the new holder."""
+    plan = _plan_lock(handover.plan)
     require_member(user, handover.to_service, _("Only the receiving service can accept the hand-over."))
-    _require_open(handover)
+    with DECIDE.run(handover, user=user, activation=activation) as run:
+        return _accept(run, plan, koordinator)
+
+
+def _accept(run, plan, koordinator) -> PlanHolder:
+    user, handover = run.user, run.record
     _require_active(plan)
     holder = _holder(plan, lock=True)
     if holder.service_id != handover.from_service_id:
@@ -528,41 +601,54 @@ def handover_accept(*, user, handover: PlanHandOver, koordinator=None) -> PlanHo
     new = PlanHolder.objects.create(plan=plan, service=handover.to_service, koordinator=koordinator, handover=handover, started_at=now)
     handover.status, handover.decided_by, handover.decided_at = H.ACCEPTED, user, now
     handover.save(update_fields=["status", "decided_by", "decided_at"])
-    PlanHandOver.objects.filter(plan=plan, status=H.PROPOSED).exclude(pk=handover.pk).update(status=H.SUPERSEDED, decided_at=now)
+    _handovers_end(plan, PlanHandOver.objects.exclude(pk=handover.pk), status=H.SUPERSEDED, now=now)
     _version(plan, user=user, service=handover.to_service, change=V.HOLDER_CHANGED,
              changes={"main_responsibility": [holder.service.name, handover.to_service.name]})
-    access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="main responsibility hand-over accepted",
-                     service=handover.to_service)
+    run.purpose = "main responsibility hand-over accepted"
     return new
 
 
 @transaction.atomic
-def handover_decline(*, user, handover: PlanHandOver, reason: str) -> PlanHandOver:
-    """Decline the hand-over, by the receiving service, with a reason; the holder keeps the plan."""
-    plan, handover = _lock_open_handover(handover)
+def handover_decline(*, user, handover: PlanHandOver, reason: str, activation=None) -> PlanHandOver:
+    """Decline the hand-over, by the receiving service, with a reason; the holder keeps the plan.
+    Completes the hand-over's task (``activation``: viewflow's, from the task page)."""
+    _plan_lock(handover.plan)
     require_member(user, handover.to_service, _("Only the receiving service can decline the hand-over."))
-    _require_open(handover)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("Say why the hand-over is declined.")})
-    text_limits(reason=(reason, SHORT_TEXT))
-    handover.status, handover.decided_by, handover.decided_at, handover.decision_note = H.DECLINED, user, timezone.now(), reason.strip()
-    handover.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="main responsibility hand-over declined",
-                     service=handover.to_service)
+    with DECIDE.run(handover, user=user, activation=activation) as run:
+        handover = run.record
+        if not (reason or "").strip():
+            raise ValidationError({"reason": _("Say why the hand-over is declined.")})
+        text_limits(reason=(reason, SHORT_TEXT))
+        handover.status, handover.decided_by, handover.decided_at, handover.decision_note = H.DECLINED, user, timezone.now(), reason.strip()
+        handover.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        run.purpose = "main responsibility hand-over declined"
     return handover
 
 
 @transaction.atomic
 def handover_cancel(*, user, handover: PlanHandOver) -> PlanHandOver:
-    """Withdraw an open proposal, by the proposing (still holding) service."""
+    """Withdraw an open proposal, by the proposing (still holding) service; its task is cancelled."""
     plan, handover = _lock_open_handover(handover)
     require_member(user, handover.from_service, _("Only the service that proposed the hand-over can cancel it."))
     _require_open(handover)
-    handover.status, handover.decided_by, handover.decided_at = H.CANCELLED, user, timezone.now()
-    handover.save(update_fields=["status", "decided_by", "decided_at"])
+    _handovers_end(plan, PlanHandOver.objects.filter(pk=handover.pk), status=H.CANCELLED, now=timezone.now(), user=user)
+    handover.refresh_from_db()
     access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="main responsibility hand-over cancelled",
                      service=handover.from_service)
     return handover
+
+
+# --- a person merged --------------------------------------------------------------------------------
+
+
+def plan_participants_merge(*, source: Person, target: Person) -> None:
+    """The individual plan's merge hook (people.services.person_merge, before the rows move): in a
+    plan where both ``source`` and ``target`` take part (two records of one next of kin), ``target``'s
+    participation remains and ``source``'s ends now (kept as the plan's history, re-pointed afterwards
+    by the declared holdings like every other row; the database admits one live participation per
+    person and plan). Runs inside the merge's transaction."""
+    both = PlanParticipant.objects.filter(plan__participants__person=target, plan__participants__removed_at__isnull=True)
+    PlanParticipant.objects.filter(pk__in=both.filter(person=source, removed_at__isnull=True).values("pk")).update(removed_at=timezone.now())
 
 
 # --- consent withdrawn -------------------------------------------------------------------------------
@@ -576,26 +662,15 @@ def plans_pause_on_withdrawal(*, consent: Consent, user, revoked: list[Disclosur
     on, since they ask the consent. Returns the plans paused."""
     paused = []
     for plan in IndividualPlan.objects.filter(consent=consent, status=S.ACTIVE).order_by("pk"):
-        plan = _lock(plan)
+        plan = _plan_lock(plan)
         if plan.status != S.ACTIVE:
             continue
         now = timezone.now()
         plan.status, plan.paused_at = S.PAUSED, now
         plan.save(update_fields=["status", "paused_at", "updated_at"])
-        PlanHandOver.objects.filter(plan=plan, status=H.PROPOSED).update(status=H.CANCELLED, decided_at=now)
+        _handovers_end(plan, PlanHandOver.objects.all(), status=H.CANCELLED, now=now)
         _version(plan, user=user, service=consent.recorded_by_service, change=V.PAUSED, changes={"status": [S.ACTIVE, S.PAUSED]})
         access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="individual plan paused (consent withdrawn)",
                          service=consent.recorded_by_service)
         paused.append(plan)
     return paused
-
-
-# The access log's purposes this package writes (for the registry entry's ``audit_purposes``; each
-# needs its bokmål wording in the catalogue).
-AUDIT_PURPOSES = (
-    "individual plan offered", "individual plan offer answered", "individual plan created", "individual plan changed",
-    "individual plan shared", "individual plan participant added", "individual plan participant removed", "individual plan measure",
-    "individual plan koordinator", "main responsibility hand-over proposed", "main responsibility hand-over accepted",
-    "main responsibility hand-over declined", "main responsibility hand-over cancelled", "individual plan paused (consent withdrawn)",
-    "individual plan page",
-)

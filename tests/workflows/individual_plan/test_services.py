@@ -143,6 +143,21 @@ class ParticipantTests:
         assert plan.version == 3
         assert list(plan.versions.values_list("change", flat=True)) == ["created", "participant_added", "participant_added"]
 
+    def test_it_grants_the_plans_own_permission_to_its_owner_and_through_the_ledger_only(self, org, ip):
+        from django.contrib.auth import get_user_model
+
+        from consent.grants import grants_without_reason
+        from org.permissions import INDIVIDUAL_PLAN_PARTICIPANT
+
+        plan = plan_with_participants(org, ip)
+        users = get_user_model().objects
+        assert Disclosure.objects.get(subject_id=plan.pk, to_service=ip.nav).permission == INDIVIDUAL_PLAN_PARTICIPANT
+        assert [users.get(pk=u.pk).has_perm(INDIVIDUAL_PLAN_PARTICIPANT, plan) for u in (ip.rus_staff, ip.nav_staff, ip.dps_staff)] == \
+            [True, True, False]
+        assert list(grants_without_reason()) == []
+        svc.participant_remove(user=ip.rus_staff, plan=plan, participant=plan.participants.get(service=ip.home))
+        assert not users.get(pk=ip.home_staff.pk).has_perm(INDIVIDUAL_PLAN_PARTICIPANT, plan)
+
     def test_it_refuses_a_service_the_consent_does_not_cover(self, org, ip):
         plan = create_plan(ip, adult(org, ip))
         before = counts()
