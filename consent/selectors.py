@@ -165,11 +165,13 @@ def judged_status(consent) -> str:
     return consent_status(consent, on=consent.judged_on, givers_sufficient=_givers_sufficient_judged(consent))
 
 
-def consents_judged(consents, *, on: datetime.date | None = None) -> list[Consent]:
+def consents_judged(consents, *, on: datetime.date | None = None, limit: int | None = None) -> list[Consent]:
     """The consents of the queryset ``consents`` (any persons'), each with ``status`` set as
-    ``consent_status`` judges it on ``on``, in one query whatever their number (``givers_judged``).
+    ``consent_status`` judges it on ``on``, in one query whatever their number (``givers_judged``);
+    the first ``limit`` of them in the queryset's order if given.
     Each consent's ``person`` should be loaded (select_related) for the page's use."""
-    consents = list(givers_judged(consents, on=on or timezone.localdate()))
+    judged = givers_judged(consents, on=on or timezone.localdate())
+    consents = list(judged[:limit] if limit is not None else judged)
     for consent in consents:
         consent.status = judged_status(consent)
     return consents

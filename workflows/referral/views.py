@@ -144,14 +144,22 @@ def _consent_grantees(contact):
     return qs.distinct().order_by("name")
 
 
+# The consents a contact's page lists (newest first); the person's consents page lists them all.
+CONTACT_CONSENTS = 25
+
+
 def _contact_context(request, contact, *, identify_form=None, consent_form=None):
     person = contact.person
     # Judged in the consents' own query (consent.selectors.consents_judged), and the guardians named
     # from the contact's service's records in one query: no query per consent or guardian.
+    # The newest CONTACT_CONSENTS: the person's own page (consent:person) pages through them all.
     consents = consents_judged(
         Consent.objects.filter(person=person, recorded_by_service=contact.service)
-        .select_related("person").prefetch_related("grantees", "guardians")
+        .select_related("person").prefetch_related("grantees", "guardians").order_by("-recorded_at", "-pk"),
+        limit=CONTACT_CONSENTS + 1,
     )
+    more_consents = len(consents) > CONTACT_CONSENTS
+    consents = consents[:CONTACT_CONSENTS]
     # The guardians' and the person's names as the contact's service registered them, in one query.
     records = person_records_for([(person.pk, contact.service_id), *((g.pk, contact.service_id) for c in consents for g in c.guardians.all())])
     person_record = records.get((person.pk, contact.service_id))
@@ -171,6 +179,7 @@ def _contact_context(request, contact, *, identify_form=None, consent_form=None)
         "age": person.age_on(timezone.localdate()),
         "referrals": list(contact.referrals.select_related("target_service", "routing_service").order_by("-created_at", "-pk")),
         "consents": consents,
+        "more_consents": more_consents,
         "consent_form": consent_form or rforms.ConsentRecordForm(
             person=person, grantees=_consent_grantees(contact), service=contact.service, submitted_by=request.user,
         ),

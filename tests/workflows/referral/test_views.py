@@ -236,6 +236,23 @@ class ContactViewTests:
         assert response.status_code == 422
         assert not Contact.objects.exists()
 
+    def test_it_lists_the_newest_consents_and_links_the_persons_page_for_the_rest(self, client, ro):
+        from workflows.referral.views import CONTACT_CONSENTS
+
+        contact = make_contact(ro)
+        consents = [make_consent(ro, contact.person) for _ in range(CONTACT_CONSENTS)]
+        client.force_login(ro.sender)
+        url = reverse("referrals:contact_detail", args=[contact.code])
+        page = client.get(url)
+        assert [c.pk for c in page.context["consents"]] == [c.pk for c in reversed(consents)]
+        assert 'data-testid="more-consents"' not in page.content.decode()
+        newest = make_consent(ro, contact.person)
+        page = client.get(url)
+        shown = [c.pk for c in page.context["consents"]]
+        assert len(shown) == CONTACT_CONSENTS and shown[0] == newest.pk and consents[0].pk not in shown
+        html = page.content.decode()
+        assert 'data-testid="more-consents"' in html and reverse("consent:person", args=[contact.person.code]) in html
+
     def test_it_records_a_consent_on_the_contact_page(self, client, ro):
         contact = make_contact(ro)
         client.force_login(ro.sender)
