@@ -47,6 +47,7 @@ USERS = [
     ("barnevern-leder", "Lars", "Barnevernleder", "barnevern", Membership.Role.LEADER),
     ("helsesykepleier", "Hanne", "Helsesykepleier", "helsestasjon", Membership.Role.STAFF),
     ("ruskoordinator", "Rune", "Ruskoordinator", "rus", Membership.Role.STAFF),
+    ("koordinator", "Kari", "Koordinator", "rus", Membership.Role.STAFF),
     ("slt", "Sara", "SLT-koordinator", "slt", Membership.Role.STAFF),
     ("radgiver", "Randi", "Rådgiver", "radgivning", Membership.Role.STAFF),
     ("tildeling", "Tor", "Saksbehandler", "tildeling", Membership.Role.STAFF),
