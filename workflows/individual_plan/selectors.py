@@ -11,6 +11,8 @@ Through an emergency access (break the glass) a user without a role reads a plan
 """
 from django.http import Http404
 from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from audit.services import access_log_write
 from consent.models import Consent
@@ -19,7 +21,8 @@ from org.access import code_as_uuid, member_service_ids, permitted_ids_subquery
 from org.models import Service
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from org.permissions import INDIVIDUAL_PLAN_PARTICIPANT, codename
-from referrals.access import EMERGENCY, break_glass_active
+from people.selectors import person_name_for
+from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanOffer, PlanParticipant
 from workflows.list_persons import Naming
 
@@ -57,19 +60,14 @@ def plan_roles(user, plan: IndividualPlan) -> dict[str, Service]:
     return roles
 
 
+def _plans():
+    return IndividualPlan.objects.select_related("person", "consent", "registered_by_service")
+
+
 def plan_get_for_user(user, code, *, role: str | None = None) -> tuple[IndividualPlan, dict[str, Service]]:
     """The plan with ``code`` and the user's roles on it (plan_roles); Http404 if the code is
     malformed or unknown, the user holds no role, or, with ``role``, lacks that one."""
-    plan = (
-        IndividualPlan.objects.select_related("person", "consent", "registered_by_service")
-        .filter(code=code_as_uuid(code)).first()
-    )
-    if plan is None:
-        raise Http404
-    roles = plan_roles(user, plan)
-    if not roles or (role is not None and role not in roles):
-        raise Http404
-    return plan, roles
+    return case_get_for_user(_plans(), code, lambda plan: plan_roles(user, plan), role)
 
 
 def plan_read(user, code) -> tuple[IndividualPlan, dict[str, Service]]:
@@ -77,10 +75,7 @@ def plan_read(user, code) -> tuple[IndividualPlan, dict[str, Service]]:
     access log (purpose "individual plan page") under the service the role is held through. A user
     without a role who has broken the glass for the plan reads it too, with the roles
     {"emergency": None}, logged as an emergency read under no service; everyone else gets Http404."""
-    plan = (
-        IndividualPlan.objects.select_related("person", "consent", "registered_by_service")
-        .filter(code=code_as_uuid(code)).first()
-    )
+    plan = _plans().filter(code=code_as_uuid(code)).first()
     if plan is None:
         raise Http404
     roles = plan_roles(user, plan)
@@ -93,6 +88,36 @@ def plan_read(user, code) -> tuple[IndividualPlan, dict[str, Service]]:
     else:
         raise Http404
     return plan, roles
+
+
+# --- what the plan's page shows ----------------------------------------------------------------
+
+def handover_candidates(plan):
+    """The services the holder may hand the plan to: the other participating services."""
+    holder = current_holder(plan)
+    return Service.objects.filter(pk__in=participant_service_ids(plan) - {holder.service_id}, active=True).order_by("name")
+
+
+def participants_shown(plan) -> list[dict]:
+    """The plan's participants as its page lists them: a service by its name, a next of kin by the
+    name the plan's starting service registered."""
+    rows = []
+    for p in PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service", "person").order_by("id"):
+        name = p.service.name if p.service_id else (person_name_for(p.person, plan.registered_by_service) or "–")
+        rows.append({"role": p.get_role_display(), "name": name, "relation": p.relation, "since": p.added_at})
+    return rows
+
+
+def open_handover_tasks(user, handovers) -> dict:
+    """{hand-over pk: its open task} for the open hand-overs whose receiving service the user is a
+    member of (the plan page links them to the task)."""
+    mine = set(member_service_ids(user))
+    ids = [h.pk for h in handovers if h.to_service_id in mine]
+    if not ids:
+        return {}
+    tasks = Task.objects.filter(process__individualplanprocess__handover_id__in=ids, status__in=[STATUS.NEW, STATUS.ASSIGNED]).values_list(
+        "process__individualplanprocess__handover_id", "pk", "process_id")
+    return {handover_id: {"pk": pk, "process_pk": process_pk} for handover_id, pk, process_pk in tasks}
 
 
 def measure_get_for_user(user, code) -> tuple[PlanMeasure, dict[str, Service]]:

@@ -14,15 +14,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
-from org.access import member_service_ids
-from org.models import Service
 from org.ui import apply_errors
 from people.selectors import person_name_for
 from referrals.access import EMERGENCY
-from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanParticipant
+from referrals.models import IndividualPlan, PlanHandOver, PlanHolder
 from workflows.individual_plan import forms as pforms
 from workflows.individual_plan import selectors
 from workflows.individual_plan import services as svc
@@ -30,47 +26,21 @@ from workflows.list_persons import list_persons_show
 from workflows.task_views import ServiceStepTaskView
 
 
-def _handover_services(plan):
-    """The services the holder may hand the plan to: the other participating services."""
-    holder = selectors.current_holder(plan)
-    return Service.objects.filter(pk__in=selectors.participant_service_ids(plan) - {holder.service_id}, active=True).order_by("name")
-
-
-def _participants(plan):
-    rows = []
-    for p in PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service", "person").order_by("id"):
-        name = p.service.name if p.service_id else (person_name_for(p.person, plan.registered_by_service) or "–")
-        rows.append({"role": p.get_role_display(), "name": name, "relation": p.relation, "since": p.added_at})
-    return rows
-
-
-def _open_tasks(user, handovers):
-    """{hand-over pk: its open task} for the open hand-overs whose receiving service the user is a
-    member of (the plan page links them to the task)."""
-    mine = set(member_service_ids(user))
-    ids = [h.pk for h in handovers if h.to_service_id in mine]
-    if not ids:
-        return {}
-    tasks = Task.objects.filter(process__individualplanprocess__handover_id__in=ids, status__in=[STATUS.NEW, STATUS.ASSIGNED]).values_list(
-        "process__individualplanprocess__handover_id", "pk", "process_id")
-    return {handover_id: {"pk": pk, "process_pk": process_pk} for handover_id, pk, process_pk in tasks}
-
-
 def _context(request, plan, roles, propose_form=None):
     holders = list(PlanHolder.objects.filter(plan=plan).select_related("service", "koordinator", "handover").order_by("started_at", "id"))
     handovers = list(PlanHandOver.objects.filter(plan=plan, status=PlanHandOver.Status.PROPOSED).select_related("from_service", "to_service"))
-    tasks = _open_tasks(request.user, handovers)
+    tasks = selectors.open_handover_tasks(request.user, handovers)
     for handover in handovers:
         handover.open_task = tasks.get(handover.pk)
     ctx = {
         "plan": plan, "roles": roles, "emergency": EMERGENCY in roles,
         "holder": next((h for h in holders if h.ended_at is None), None), "holders": holders,
         "measures": list(plan.measures.select_related("responsible_service").order_by("evaluate_on", "id")),
-        "participants": _participants(plan), "handovers": handovers,
+        "participants": selectors.participants_shown(plan), "handovers": handovers,
         "person_name": person_name_for(plan.person, plan.registered_by_service) or "–",
     }
     if selectors.HOLDER in roles and plan.status == IndividualPlan.Status.ACTIVE:
-        ctx["propose_form"] = propose_form or pforms.HandOverProposeForm(prefix="handover", services=_handover_services(plan))
+        ctx["propose_form"] = propose_form or pforms.HandOverProposeForm(prefix="handover", services=selectors.handover_candidates(plan))
     return ctx
 
 
@@ -84,7 +54,7 @@ def plan_detail(request, code):
 @require_POST
 def handover_propose(request, code):
     plan, roles = selectors.plan_get_for_user(request.user, code, role=selectors.HOLDER)
-    form = pforms.HandOverProposeForm(request.POST, prefix="handover", services=_handover_services(plan))
+    form = pforms.HandOverProposeForm(request.POST, prefix="handover", services=selectors.handover_candidates(plan))
     if form.is_valid():
         try:
             svc.handover_propose(user=request.user, plan=plan, to_service=form.cleaned_data["to_service"], note=form.cleaned_data["note"])
