@@ -182,3 +182,19 @@ class ReadWindow(models.Model):
             # The review's bursts: the windows over the threshold (few), from the index alone.
             models.Index(fields=["seconds", "records", "bucket"], include=["user"], name="readwindow_bursts_idx"),
         ]
+
+
+class ReadWithoutRole(models.Model):
+    """A read of a person by a service that held no role with the person when it was rolled up (or by
+    no service: an administrator), as the access review lists them (audit.rollup fills it after its
+    own watermark, ReadRollup row NO_ROLE_STATE_ID; audit.selectors.review_reads_without_case reads
+    it). ``id`` is the access-log row's id, ``at`` its time: the review pages by (at, id) on the index
+    alone, never by asking every read of the month for its roles."""
+
+    id = models.BigIntegerField(_("access-log id"), primary_key=True)
+    at = models.DateTimeField(_("read at"))
+
+    class Meta:
+        verbose_name = _("read without a role")
+        verbose_name_plural = _("reads without a role")
+        indexes = [models.Index(fields=["at", "id"], name="readwithoutrole_at_idx")]

@@ -15,21 +15,31 @@ it; a lower id that is not there then never will be (a rolled-back append). Shou
 holding that lock until commit, this stops being exact: tests/audit/test_read_rollup.py checks that a
 roll-up during an uncommitted append stops below it.
 
+The reads without a role (ReadWithoutRole) are rolled up the same way after a watermark of their own
+(ReadRollup row NO_ROLE_STATE_ID): each read is judged once, within a minute of its commit, by
+people.holders.role_held_at. A role is judged at that moment, so a case registered later does not
+clear an earlier read (the review asks whether the service held a role when it read). Roles that
+begin are rows stamped with the system's time when they are written, and a role ends at the moment it
+ends: neither can move to before a read already judged, so judging once is judging for good.
+
 PostgreSQL only (the embedded SQLite quick start counts live: its logs are small)."""
 import time
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import OuterRef, Q
 from django.utils import timezone
 
-from audit.models import AccessLog, ReadRecord, ReadRollup, ReadWindow
+from audit.models import AccessLog, ReadRecord, ReadRollup, ReadWindow, ReadWithoutRole
+from people.holders import role_held_at
 
 # Access-log ids rolled up in one transaction.
 ROLLUP_BATCH = 200_000
 # A roll-up task stops starting batches after this long (the beat starts the next in a minute).
 ROLLUP_BUDGET_SECONDS = 30
-# The id of the roll-up's one row.
+# The id of the roll-up's row for the bursts, and of its row for the reads without a role.
 STATE_ID = 1
+NO_ROLE_STATE_ID = 2
 
 
 def bucket_sql(column: str, seconds_param: str = "%(seconds)s") -> str:
@@ -108,6 +118,62 @@ def reads_rollup_batch(*, batch: int = ROLLUP_BATCH, wait: bool = False) -> int 
     return moved
 
 
+def reads_without_role(qs=None):
+    """The reads of ``qs`` (default: the whole log) that the access review lists as reads without a
+    role: views of a person through a role or as an administrator, by no service or by a service
+    that held no role with the person at the time (people.holders.role_held_at)."""
+    qs = AccessLog.objects.all() if qs is None else qs
+    return (
+        qs.filter(action=AccessLog.Action.VIEW, person__isnull=False, via__in=[AccessLog.Via.ROLE, AccessLog.Via.ADMIN])
+        .exclude(Q(service__isnull=False) & role_held_at(person=OuterRef("person_id"), service=OuterRef("service_id"), at=OuterRef("at")))
+    )
+
+
+def no_role_rollup_batch(*, batch: int = ROLLUP_BATCH, wait: bool = False) -> int | None:
+    """Judge the reads after the no-role watermark, at most ``batch`` ids, in one transaction: those
+    without a role go into ReadWithoutRole. Returns how many ids the watermark moved, or None (as
+    reads_rollup_batch)."""
+    if not rollup_supported():
+        return None
+    t = _tables()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {t['state']} (id, seconds, last_id, rolled_at) VALUES (%s, 0, 0, now()) ON CONFLICT (id) DO NOTHING",
+            [NO_ROLE_STATE_ID],
+        )
+        state = ReadRollup.objects.select_for_update(skip_locked=not wait).filter(pk=NO_ROLE_STATE_ID).first()
+        if state is None:
+            return None
+        cursor.execute(f"SELECT max(id) FROM {t['log']}")
+        top = cursor.fetchone()[0] or 0
+        bound = min(top, state.last_id + batch)
+        moved = max(bound - state.last_id, 0)
+        if moved:
+            judged = reads_without_role(AccessLog.objects.filter(pk__gt=state.last_id, pk__lte=bound)).values_list("pk", "at")
+            sql, params = judged.query.sql_with_params()
+            cursor.execute(f"INSERT INTO {connection.ops.quote_name(ReadWithoutRole._meta.db_table)} (id, at) {sql} ON CONFLICT DO NOTHING",
+                           params)
+            state.last_id = bound
+        state.rolled_at = timezone.now()
+        state.save(update_fields=["last_id", "rolled_at"])
+    return moved
+
+
+def no_role_watermark(*, tail_max: int) -> int | None:
+    """The no-role roll-up's watermark, when it is at most ``tail_max`` ids behind the log's last id
+    (the review judges the reads after it live); else None (the review judges the whole period live)."""
+    if not rollup_supported():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.last_id FROM {_tables()['state']} s WHERE s.id = %s AND COALESCE((SELECT max(id) FROM {_tables()['log']}), 0)"
+            " - s.last_id <= %s",
+            [NO_ROLE_STATE_ID, tail_max],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def reads_rollup(*, batch: int = ROLLUP_BATCH, budget_seconds: float | None = ROLLUP_BUDGET_SECONDS, wait: bool = False,
                  progress=None) -> int:
     """Roll up batches until the watermark reaches the log's last id, another roll-up holds the row,
@@ -115,6 +181,8 @@ def reads_rollup(*, batch: int = ROLLUP_BATCH, budget_seconds: float | None = RO
     started, total = time.monotonic(), 0
     while True:
         moved = reads_rollup_batch(batch=batch, wait=wait)
+        judged = no_role_rollup_batch(batch=batch, wait=wait)
+        moved = max(moved or 0, judged or 0)
         if not moved:
             return total
         total += moved

@@ -147,14 +147,14 @@ class SameAsLiveTests:
 class RollUpTests:
     def test_running_it_again_changes_nothing(self, history):
         rollup.reads_rollup()
-        state = ReadRollup.objects.get()
+        state = ReadRollup.objects.get(pk=rollup.STATE_ID)
         counts = set(ReadWindow.objects.values_list("user_id", "bucket", "records"))
         assert rollup.reads_rollup() == 0
         # Even from the first id again: the records already there are not counted twice.
-        ReadRollup.objects.update(last_id=0)
+        ReadRollup.objects.filter(pk=rollup.STATE_ID).update(last_id=0)
         assert rollup.reads_rollup() == state.last_id
         assert set(ReadWindow.objects.values_list("user_id", "bucket", "records")) == counts
-        assert ReadRollup.objects.get().last_id == state.last_id == AccessLog.objects.order_by("-id").first().id
+        assert ReadRollup.objects.get(pk=rollup.STATE_ID).last_id == state.last_id == AccessLog.objects.order_by("-id").first().id
 
     def test_small_batches_give_the_same_counts(self, history, monkeypatch):
         rollup.reads_rollup(batch=1, budget_seconds=None)
@@ -172,7 +172,7 @@ class ConcurrentTests:
             try:
                 with transaction.atomic():
                     ReadRollup.objects.get_or_create(pk=rollup.STATE_ID, defaults=dict(seconds=600))
-                    ReadRollup.objects.select_for_update().get()
+                    ReadRollup.objects.select_for_update().get(pk=rollup.STATE_ID)
                     a_holds.set()
                     with connection.cursor() as cursor:
                         cursor.execute("SELECT pg_sleep(0.5)")  # B is waiting now
@@ -227,13 +227,13 @@ class ConcurrentTests:
         try:
             appended.wait(timeout=10)
             rollup.reads_rollup()
-            assert ReadRollup.objects.get().last_id < min(ids)
+            assert ReadRollup.objects.get(pk=rollup.STATE_ID).last_id < min(ids)
         finally:
             release.set()
             thread.join()
         assert not errors
         rollup.reads_rollup()
-        assert ReadRollup.objects.get().last_id == max(ids)
+        assert ReadRollup.objects.get(pk=rollup.STATE_ID).last_id == max(ids)
         # The caseworker's 10:00 window: records 1–3 and 7–8, a burst of 5 from the roll-up alone.
         assert (at(0), org.caseworker.pk, 5) in bursts()[0]
         assert bursts() == live(monkeypatch)
@@ -241,13 +241,13 @@ class ConcurrentTests:
     def test_a_task_that_finds_the_roll_up_locked_ends_at_once(self, history):
         """The beat's task skips a roll-up that is running: another connection holds the row."""
         rollup.reads_rollup()
-        ReadRollup.objects.update(last_id=0)
+        ReadRollup.objects.filter(pk=rollup.STATE_ID).update(last_id=0)
         held, release, errors = threading.Event(), threading.Event(), []
 
         def hold():
             try:
                 with transaction.atomic():
-                    ReadRollup.objects.select_for_update().get()
+                    ReadRollup.objects.select_for_update().get(pk=rollup.STATE_ID)
                     held.set()
                     release.wait(timeout=10)
             except Exception as e:  # noqa: BLE001 - reported below
@@ -260,7 +260,7 @@ class ConcurrentTests:
         held.wait(timeout=10)
         try:
             assert rollup.reads_rollup_batch() is None
-            assert ReadRollup.objects.get().last_id == 0
+            assert ReadRollup.objects.get(pk=rollup.STATE_ID).last_id == 0
         finally:
             release.set()
             thread.join()
@@ -281,7 +281,7 @@ class WindowLengthTests:
         assert bursts(minutes=5) == expected
         rollup.reads_rollup()
         assert set(ReadWindow.objects.values_list("seconds", flat=True)) == {300}
-        assert ReadRollup.objects.get().seconds == 300
+        assert ReadRollup.objects.get(pk=rollup.STATE_ID).seconds == 300
         tail(org)
         with django_assert_num_queries(1):
             found = bursts()
@@ -298,7 +298,7 @@ class WindowLengthTests:
     def test_a_tail_of_exactly_the_most_ids_is_counted_whole(self, history, monkeypatch, django_assert_num_queries):
         rollup.reads_rollup()
         tail(history)
-        behind = AccessLog.objects.order_by("-id").first().id - ReadRollup.objects.get().last_id
+        behind = AccessLog.objects.order_by("-id").first().id - ReadRollup.objects.get(pk=rollup.STATE_ID).last_id
         assert behind == 1 + 6 + 5
         monkeypatch.setattr(selectors, "ROLLUP_TAIL_MAX", behind)
         with django_assert_num_queries(1):
@@ -315,7 +315,7 @@ class CommandAndBeatTests:
     def test_the_command_rolls_up_to_the_last_row(self, history, capsys):
         call_command("audit_rollup_reads", "--batch-size", "3")
         last = AccessLog.objects.order_by("-id").first().id
-        assert ReadRollup.objects.get().last_id == last
+        assert ReadRollup.objects.get(pk=rollup.STATE_ID).last_id == last
         assert f"at id {last}" in capsys.readouterr().out
 
     def test_the_beat_runs_the_task_each_minute_on_the_sweeps_queue(self, history):
@@ -325,4 +325,4 @@ class CommandAndBeatTests:
         assert entry["schedule"] == 60.0
         assert TASK_ROUTES["audit.tasks.rollup_reads"] == {"queue": "sweeps"}
         assert rollup_reads.apply().get() > 0
-        assert ReadRollup.objects.get().last_id == AccessLog.objects.order_by("-id").first().id
+        assert ReadRollup.objects.get(pk=rollup.STATE_ID).last_id == AccessLog.objects.order_by("-id").first().id

@@ -1,11 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.rollup import ROLLUP_BATCH, reads_rollup, rollup_supported
+from audit.rollup import ROLLUP_BATCH, STATE_ID, reads_rollup, rollup_supported
 
 
 class Command(BaseCommand):
     help = (
-        "Roll the access log's reads up for the access review's bursts, up to the log's last row (a backfill:"
+        "Roll the access log's reads up for the access review's bursts and reads without a role, up to the log's last row (a backfill:"
         " the beat's task does the same each minute). Waits for a roll-up that is running. A changed"
         " AUDIT_BURST_MINUTES rebuilds the roll-up from the first row."
     )
@@ -24,5 +24,5 @@ class Command(BaseCommand):
         )
         from audit.models import ReadRollup
 
-        state = ReadRollup.objects.get()
+        state = ReadRollup.objects.get(pk=STATE_ID)
         self.stdout.write(f"OK: {moved} ids rolled up now; the roll-up is at id {state.last_id} ({state.seconds} s windows).")
