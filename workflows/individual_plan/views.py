@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from org.ui import apply_errors
@@ -164,8 +164,8 @@ def meeting_new(request, code):
         except ValidationError as e:
             apply_errors(form, _on_fields(e, {"starts_at": "starts", "ends_at": "ends"}))
         else:
-            messages.success(request, ngettext("The meeting has been scheduled.", "%(count)s meetings have been scheduled.", len(made))
-                             % {"count": len(made)})
+            messages.success(request, gettext("The meeting has been scheduled.") if len(made) == 1
+                             else gettext("%(count)s meetings have been scheduled.") % {"count": len(made)})
             return redirect("individual_plans:meeting", made[0].code)
     status = 422 if request.method == "POST" else 200
     return render(request, "individual_plan/meeting_new.html", {"plan": plan, "form": form}, status=status)
