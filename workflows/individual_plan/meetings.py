@@ -10,8 +10,10 @@ rows written in the transaction that schedules it, timed by the policy rows of t
 ("meeting": the members' services two days before; "minutes": the holder's staff, then its leaders
 when the minutes are not written two working days after the meeting), and cancelled by the
 transaction that cancels the meeting or records its minutes, or pauses the plan. A decision becomes
-a measure of the plan through services.measure_add, under its rules; one decision refused refuses
-the whole minutes, and nothing is saved.
+a measure of the plan through services.measure_add, under its rules (and its PlanVersion row: the
+measures are the plan content a meeting changes; a meeting, its attendance and minutes are the
+group's records, not the plan's content, and bump no version); one decision refused refuses the
+whole minutes, and nothing is saved.
 
 Known limits: a service added to the plan after a meeting was scheduled gets no reminder of it (it
 sees the meeting on the plan's page), and the minutes' escalation goes to the leaders of the service
