@@ -980,3 +980,111 @@ class PlanVersion(models.Model):
         verbose_name_plural = _("plan versions")
         ordering = ["plan", "number"]
         constraints = [models.UniqueConstraint(fields=["plan", "number"], name="uniq_plan_version")]
+
+
+# --- the ansvarsgruppe: its meetings, attendance, minutes and decisions (issue 9, point 5) ---------
+#
+# The group's members are the plan's live participants (services, next of kin, guardians) and the
+# person: no member list of its own. A service can sit in the group only if it receives the plan
+# (participant_add discloses it through the ledger, on the consent), so a separate list would have
+# to repeat that gate and follow every removal; reading the participants keeps one truth, and a
+# participant removed leaves the group at once. Attendance is kept per meeting and member.
+
+
+class PlanMeetingSeries(models.Model):
+    """Recurring meetings of a plan's ansvarsgruppe: every ``every_weeks`` weeks from the first
+    meeting up to ``until`` (at most the plan period's end); the meetings are made at once, each
+    its own ``PlanMeeting``."""
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(IndividualPlan, on_delete=models.CASCADE, related_name="meeting_series", verbose_name=_("individual plan"))
+    every_weeks = models.PositiveSmallIntegerField(_("every (weeks)"))
+    until = models.DateField(_("until"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("meeting series")
+        verbose_name_plural = _("meeting series")
+        constraints = [models.CheckConstraint(condition=models.Q(every_weeks__gte=1), name="planmeetingseries_interval_positive")]
+
+
+class PlanMeeting(models.Model):
+    """A meeting of the plan's ansvarsgruppe. ``sequence`` is the iCalendar SEQUENCE, bumped by every
+    change (a cancellation), and the minutes form's guard against a stale page. Changes only through
+    ``workflows.individual_plan.meetings``."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        HELD = "held", _("Held")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(IndividualPlan, on_delete=models.CASCADE, related_name="meetings", verbose_name=_("individual plan"))
+    series = models.ForeignKey(PlanMeetingSeries, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings",
+                               verbose_name=_("meeting series"))
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    place = models.CharField(_("place"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
+    sequence = models.PositiveIntegerField(_("revision"), default=0)
+    scheduled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("scheduled by"))
+    scheduled_at = models.DateTimeField(_("scheduled"), auto_now_add=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("ansvarsgruppe meeting")
+        verbose_name_plural = _("ansvarsgruppe meetings")
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["plan", "starts_at"], name="planmeeting_plan_idx")]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="planmeeting_ends_after_start")]
+
+    @property
+    def reference(self):
+        return self.plan.reference
+
+
+class PlanMeetingAttendance(models.Model):
+    """Whether a member of the group came to a held meeting: a participant of the plan, or (with
+    ``participant`` empty) the person the plan is for."""
+
+    meeting = models.ForeignKey(PlanMeeting, on_delete=models.CASCADE, related_name="attendance", verbose_name=_("meeting"))
+    participant = models.ForeignKey(PlanParticipant, on_delete=models.PROTECT, null=True, blank=True, related_name="attendance",
+                                    verbose_name=_("participant"))
+    present = models.BooleanField(_("present"))
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        ordering = ["meeting", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "participant"], name="uniq_planmeeting_attendance"),
+            models.UniqueConstraint(fields=["meeting"], condition=models.Q(participant__isnull=True), name="uniq_planmeeting_person_attendance"),
+        ]
+
+
+class PlanMeetingMinutes(models.Model):
+    """The minutes of a held meeting: written once, by the holder's staff."""
+
+    meeting = models.OneToOneField(PlanMeeting, on_delete=models.CASCADE, related_name="minutes", verbose_name=_("meeting"))
+    text = models.TextField(_("minutes"))
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("written by"))
+    written_at = models.DateTimeField(_("written"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("minutes")
+        verbose_name_plural = _("minutes")
+
+
+class PlanMeetingDecision(models.Model):
+    """A decision of a meeting, and the measure of the plan it became (owner, start, evaluation)."""
+
+    meeting = models.ForeignKey(PlanMeeting, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("meeting"))
+    text = models.TextField(_("decision"))
+    measure = models.OneToOneField(PlanMeasure, on_delete=models.PROTECT, related_name="decision", verbose_name=_("measure"))
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["meeting", "id"]

@@ -6,8 +6,8 @@ Seeded once (when no plan exists), through the real services, the first plan's h
   of the main responsibility to NAV waiting for NAV's answer (a task in NAV's queue);
 - Maja, 27: a kriseplan with Tildelingskontoret taking part and one measure; the main responsibility
   was offered to Tildelingskontoret, which declined it with a reason.
-(The issue's second demo plan has a meeting whose minutes created a measure: the ansvarsgruppe's
-meetings are not built yet.)
+  Maja's ansvarsgruppe met five days ago (everyone present); the minutes' decision became a measure
+  owned by Tildelingskontoret. Its next meeting is in two weeks.
 """
 import datetime
 
@@ -18,7 +18,9 @@ from people.services import person_get_or_create
 from people.validators import synthetic_national_id
 from referrals.models import IndividualPlan, PlanOffer
 from workflows.demo import days_ago
+from workflows.individual_plan import meetings
 from workflows.individual_plan import services as svc
+from workflows.individual_plan.selectors import group_members
 
 
 def seed(seeded: dict) -> None:
@@ -67,3 +69,27 @@ def seed(seeded: dict) -> None:
         declined = svc.handover_propose(user=koordinator, plan=maja, to_service=services["tildeling"])
     with days_ago(8):
         svc.handover_decline(user=users["tildeling"], handover=declined, reason="Vi har ikke vedtak om tjenester til Maja ennå.")
+
+    _maja_meetings(maja, koordinator, services)
+
+
+def _at(day: datetime.date, hour: int) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+def _maja_meetings(plan, koordinator, services) -> None:
+    """A held meeting whose minutes made a measure, and the next meeting, through the services."""
+    with days_ago(7):
+        held_on = timezone.localdate() + datetime.timedelta(days=2)
+        (held,) = meetings.meeting_schedule(user=koordinator, plan=plan, starts_at=_at(held_on, 13), ends_at=_at(held_on, 14),
+                                            place="Psykisk helse og rus, møterom 1")
+    with days_ago(4):
+        meetings.minutes_record(
+            user=koordinator, meeting=held, present=[m["key"] for m in group_members(plan)],
+            text="Maja fortalte hvordan hun har hatt det siden sist. Hjemmebesøkene fungerer godt. Vi ble enige om en fast kontaktperson.",
+            decisions=[{"text": "Fast kontaktperson i Tildelingskontoret som Maja kan ringe.", "responsible_service": services["tildeling"],
+                        "starts_on": timezone.localdate(), "evaluate_on": timezone.localdate() + datetime.timedelta(days=42)}],
+        )
+    next_on = timezone.localdate() + datetime.timedelta(days=14)
+    meetings.meeting_schedule(user=koordinator, plan=plan, starts_at=_at(next_on, 13), ends_at=_at(next_on, 14),
+                              place="Psykisk helse og rus, møterom 1")

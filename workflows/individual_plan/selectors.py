@@ -23,7 +23,7 @@ from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from org.permissions import INDIVIDUAL_PLAN_PARTICIPANT, codename
 from people.selectors import person_name_for
 from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
-from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanOffer, PlanParticipant
+from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanMeeting, PlanOffer, PlanParticipant
 from workflows.list_persons import Naming
 
 HOLDER, PARTICIPANT = "holder", "participant"
@@ -249,3 +249,64 @@ def plans_taken_part_in(user, *, cursor: str | None = None, page_size: int = PAG
             rows.append(plan)
     page.rows = rows
     return page
+
+
+# --- the ansvarsgruppe ----------------------------------------------------------------------------
+# Its members are the plan's live participants and the person (see referrals.models); a meeting is
+# reached only through its plan's access (plan_roles): outsiders and removed participants get 404.
+
+PERSON_MEMBER = "person"
+
+
+def group_members(plan: IndividualPlan) -> list[dict]:
+    """The ansvarsgruppe's members, the person first: ``key`` ("person", or the participant's code
+    as text: the minutes form's values), ``label`` (a service's name, a next of kin's name as the
+    plan's starting service registered it), ``role``, and ``participant`` (None for the person)."""
+    from django.utils.translation import gettext as _
+
+    rows = [{"key": PERSON_MEMBER, "label": _("The person the plan is for"), "role": _("The person"), "participant": None}]
+    for p in PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service", "person").order_by("id"):
+        label = p.service.name if p.service_id else (person_name_for(p.person, plan.registered_by_service) or "–")
+        rows.append({"key": str(p.code), "label": label, "role": p.get_role_display(), "participant": p})
+    return rows
+
+
+def _meetings():
+    return PlanMeeting.objects.select_related("plan", "plan__person", "plan__consent", "plan__registered_by_service", "series")
+
+
+def meeting_get_for_user(user, code, *, role: str | None = None) -> tuple[PlanMeeting, dict[str, Service]]:
+    """The meeting with ``code`` and the user's roles on its plan (plan_roles); Http404 if the code
+    is malformed or unknown, the user holds no role on the plan, or, with ``role``, lacks that one."""
+    return case_get_for_user(_meetings(), code, lambda meeting: plan_roles(user, meeting.plan), role)
+
+
+def meeting_read(user, code, *, purpose: str = "ansvarsgruppe meeting page") -> tuple[PlanMeeting, dict[str, Service]]:
+    """meeting_get_for_user for a page that shows the meeting (its plan's person data): the read is
+    written to the access log under the service the role is held through."""
+    meeting, roles = meeting_get_for_user(user, code)
+    access_log_write(user=user, action="view", obj=meeting, person=meeting.plan.person, purpose=purpose,
+                     service=roles.get(HOLDER) or roles[PARTICIPANT])
+    return meeting, roles
+
+
+def plan_meetings(plan: IndividualPlan) -> tuple[list[PlanMeeting], list[PlanMeeting]]:
+    """The plan's meetings: (upcoming planned ones, soonest first; the others, latest first)."""
+    now = timezone.now()
+    meetings = list(PlanMeeting.objects.filter(plan=plan).select_related("minutes").order_by("starts_at", "id"))
+    upcoming = [m for m in meetings if m.status == PlanMeeting.Status.PLANNED and m.ends_at >= now]
+    return upcoming, [m for m in reversed(meetings) if m not in upcoming]
+
+
+def meeting_agenda(meeting: PlanMeeting):
+    """The agenda: the plan's measures still planned or ongoing whose evaluation date falls on or
+    before the meeting's day (overdue ones included), by evaluation date."""
+    day = timezone.localtime(meeting.starts_at).date()
+    return (PlanMeasure.objects.filter(plan_id=meeting.plan_id, evaluate_on__lte=day,
+                                       status__in=[PlanMeasure.Status.PLANNED, PlanMeasure.Status.ONGOING])
+            .select_related("responsible_service").order_by("evaluate_on", "id"))
+
+
+def participating_services(plan: IndividualPlan):
+    """The services taking part in the plan now, by name (a decision's possible owners)."""
+    return Service.objects.filter(pk__in=participant_service_ids(plan)).order_by("name")

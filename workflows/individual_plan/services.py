@@ -669,8 +669,29 @@ def plans_pause_on_withdrawal(*, consent: Consent, user, revoked: list[Disclosur
         plan.status, plan.paused_at = S.PAUSED, now
         plan.save(update_fields=["status", "paused_at", "updated_at"])
         _handovers_end(plan, PlanHandOver.objects.all(), status=H.CANCELLED, now=now)
+        meetings_pause(plan)
         _version(plan, user=user, service=consent.recorded_by_service, change=V.PAUSED, changes={"status": [S.ACTIVE, S.PAUSED]})
         access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="individual plan paused (consent withdrawn)",
                          service=consent.recorded_by_service)
         paused.append(plan)
     return paused
+
+
+# --- the ansvarsgruppe (workflows.individual_plan.meetings) ------------------------------------------
+
+
+def plan_lock_for_holder(*, user, plan: IndividualPlan) -> tuple[IndividualPlan, PlanHolder]:
+    """For the ansvarsgruppe's writes (meetings.py): the plan's row locked first, as every write here
+    locks it; then a translated refusal unless ``user`` is an active member of the holding service
+    and the plan is active. Returns the locked plan and its current holder."""
+    plan = _plan_lock(plan)
+    holder = _require_holder(user, plan)
+    _require_active(plan)
+    return plan, holder
+
+
+def meetings_pause(plan: IndividualPlan) -> None:
+    """The paused plan's meetings remind no one (their reminders, escalations and digests cancelled)."""
+    from workflows.individual_plan.meetings import meeting_reminders_cancel_all
+
+    meeting_reminders_cancel_all(plan)

@@ -21,6 +21,12 @@ class IndividualPlansApp(Application):
     detail_path = path("<uuid:code>/", views.plan_detail, name="detail")
     handover_propose_path = path("<uuid:code>/overforing/", views.handover_propose, name="handover_propose")
     handover_path = path("overforing/<uuid:code>/", views.handover_detail, name="handover")
+    # --- the ansvarsgruppe ---
+    meeting_new_path = path("<uuid:code>/ansvarsgruppe/nytt-mote/", views.meeting_new, name="meeting_new")
+    meeting_path = path("mote/<uuid:code>/", views.meeting_detail, name="meeting")
+    meeting_ics_path = path("mote/<uuid:code>/invitasjon.ics", views.meeting_ics, name="meeting_ics")
+    meeting_cancel_path = path("mote/<uuid:code>/avlys/", views.meeting_cancel, name="meeting_cancel")
+    minutes_path = path("mote/<uuid:code>/referat/", views.minutes_write, name="minutes")
 
 
 def landing(kinds: set[str]) -> str | None:

@@ -5,14 +5,17 @@ first, then the measures, the participants, the main responsibility and its hist
 hand-overs, to the services taking part while the plan's consent is in force for them (every read
 logged); every other user gets 404, as for a plan that does not exist.
 """
+import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from org.ui import apply_errors
@@ -20,8 +23,10 @@ from people.selectors import person_name_for
 from referrals.access import EMERGENCY
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder
 from workflows.individual_plan import forms as pforms
+from workflows.individual_plan import meetings
 from workflows.individual_plan import selectors
 from workflows.individual_plan import services as svc
+from workflows.individual_plan.meeting_ical import meeting_ical
 from workflows.list_persons import list_persons_show
 from workflows.task_views import ServiceStepTaskView
 
@@ -39,6 +44,7 @@ def _context(request, plan, roles, propose_form=None):
         "participants": selectors.participants_shown(plan), "handovers": handovers,
         "person_name": person_name_for(plan.person, plan.registered_by_service) or "–",
     }
+    ctx.update(group_context(plan, roles))  # the ansvarsgruppe's section (below)
     if selectors.HOLDER in roles and plan.status == IndividualPlan.Status.ACTIVE:
         ctx["propose_form"] = propose_form or pforms.HandOverProposeForm(prefix="handover", services=selectors.handover_candidates(plan))
     return ctx
@@ -125,3 +131,142 @@ class HandOverTaskView(ServiceStepTaskView):
 
     def done_url(self):
         return reverse("individual_plans:detail", args=[self.plan.code])
+
+
+# --- the ansvarsgruppe ----------------------------------------------------------------------------
+# The plan page's section, a meeting's page, its invitation (.ics), scheduling, cancelling and the
+# minutes. Meetings are reached only through their plan's access (selectors.meeting_get_for_user);
+# only the holder's staff schedule, cancel and write minutes.
+
+
+def group_context(plan, roles) -> dict:
+    """The plan page's ansvarsgruppe section: the members and the upcoming and past meetings."""
+    upcoming, past = selectors.plan_meetings(plan)
+    return {"group_members": selectors.group_members(plan), "meetings_upcoming": upcoming, "meetings_past": past,
+            "may_schedule": selectors.HOLDER in roles and plan.status == IndividualPlan.Status.ACTIVE}
+
+
+def _at(day, time):
+    return timezone.make_aware(datetime.datetime.combine(day, time)) if day and time else None
+
+
+@login_required
+def meeting_new(request, code):
+    """Schedule a meeting (or a series), by the holder's staff; 404 for everyone else."""
+    plan, roles = selectors.plan_get_for_user(request.user, code, role=selectors.HOLDER)
+    form = pforms.MeetingScheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            made = meetings.meeting_schedule(user=request.user, plan=plan, starts_at=_at(data["day"], data["starts"]),
+                                             ends_at=_at(data["day"], data["ends"]), place=data["place"],
+                                             every_weeks=data["every_weeks"], until=data["until"])
+        except ValidationError as e:
+            apply_errors(form, _on_fields(e, {"starts_at": "starts", "ends_at": "ends"}))
+        else:
+            messages.success(request, gettext("The meeting has been scheduled.") if len(made) == 1
+                             else gettext("%(count)s meetings have been scheduled.") % {"count": len(made)})
+            return redirect("individual_plans:meeting", made[0].code)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "individual_plan/meeting_new.html", {"plan": plan, "form": form}, status=status)
+
+
+def _on_fields(error: ValidationError, names: dict) -> ValidationError:
+    """The service's errors under the form's field names (``names``: service field → form field)."""
+    if not hasattr(error, "error_dict"):
+        return error
+    return ValidationError({names.get(field, field): errs for field, errs in error.error_dict.items()})
+
+
+def _meeting_context(meeting, roles, **extra) -> dict:
+    plan = meeting.plan
+    attendance = list(meeting.attendance.select_related("participant", "participant__service", "participant__person").order_by("id"))
+    labels = {m["key"]: m["label"] for m in selectors.group_members(plan)}
+    for row in attendance:
+        row.label = labels.get(str(row.participant.code) if row.participant_id else selectors.PERSON_MEMBER) or (
+            row.participant.service.name if row.participant_id and row.participant.service_id else "–")
+    return {
+        "plan": plan, "meeting": meeting, "roles": roles,
+        "holder": selectors.current_holder(plan),
+        "person_name": person_name_for(plan.person, plan.registered_by_service) or "–",
+        "agenda": list(selectors.meeting_agenda(meeting)), "attendance": attendance,
+        "minutes": getattr(meeting, "minutes", None) if meeting.status == meeting.Status.HELD else None,
+        "decisions": list(meeting.decisions.select_related("measure", "measure__responsible_service").order_by("id")),
+        "is_holder": selectors.HOLDER in roles and plan.status == IndividualPlan.Status.ACTIVE,
+        **extra,
+    }
+
+
+@login_required
+def meeting_detail(request, code):
+    meeting, roles = selectors.meeting_read(request.user, code)
+    return render(request, "individual_plan/meeting.html", _meeting_context(meeting, roles))
+
+
+@login_required
+def meeting_ics(request, code):
+    """The meeting's invitation as an iCalendar file (a cancellation once it is cancelled)."""
+    meeting, roles = selectors.meeting_read(request.user, code, purpose="ansvarsgruppe meeting invitation")
+    body = meeting_ical(meeting, organiser=selectors.current_holder(meeting.plan).service.name,
+                        url=request.build_absolute_uri(reverse("individual_plans:meeting", args=[meeting.code])))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ansvarsgruppe-{meeting.plan.reference}.ics"'
+    return response
+
+
+@login_required
+@require_POST
+def meeting_cancel(request, code):
+    meeting, roles = selectors.meeting_get_for_user(request.user, code, role=selectors.HOLDER)
+    try:
+        sequence = int(request.POST.get("sequence", ""))
+    except ValueError:
+        sequence = -1  # a forged or missing value: refused as stale
+    try:
+        meetings.meeting_cancel(user=request.user, meeting=meeting, sequence=sequence)
+    except ValidationError as e:
+        for message in e.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, gettext_lazy("The meeting has been cancelled; download the invitation again to remove it from calendars."))
+    return redirect("individual_plans:meeting", meeting.code)
+
+
+@login_required
+def minutes_write(request, code):
+    """The minutes of a meeting: attendance, text and decisions (each a new measure), by the holder's staff."""
+    meeting, roles = selectors.meeting_get_for_user(request.user, code, role=selectors.HOLDER)
+    plan = meeting.plan
+    members = selectors.group_members(plan)
+    services = selectors.participating_services(plan)
+    data = request.POST if request.method == "POST" else None
+    form = pforms.MinutesForm(data, members=members, initial={"sequence": meeting.sequence, "present": [m["key"] for m in members]})
+    decisions = pforms.DecisionFormSet(data, prefix="decisions", form_kwargs={"services": services})
+    if request.method == "POST" and form.is_valid() and decisions.is_valid():
+        rows = [f.cleaned_data for f in decisions.forms if f.has_changed() and f.cleaned_data]
+        try:
+            meetings.minutes_record(user=request.user, meeting=meeting, text=form.cleaned_data["text"], present=form.cleaned_data["present"],
+                                    decisions=rows, sequence=form.cleaned_data["sequence"])
+        except ValidationError as e:
+            _minutes_errors(form, decisions, e, [i for i, f in enumerate(decisions.forms) if f.has_changed() and f.cleaned_data])
+        else:
+            messages.success(request, gettext_lazy("The minutes have been saved; the decisions are now measures of the plan."))
+            return redirect("individual_plans:meeting", meeting.code)
+    meeting, roles = selectors.meeting_read(request.user, code)
+    return render(request, "individual_plan/meeting_minutes.html", _meeting_context(meeting, roles, form=form, decisions_formset=decisions),
+                  status=422 if request.method == "POST" else 200)
+
+
+def _minutes_errors(form, formset, error: ValidationError, rows: list[int]) -> None:
+    """The service's errors on the forms: ``decisions-<n>-<field>`` on the n-th decision sent
+    (``rows``: the formset's indexes of the decisions sent), the rest on the minutes form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, errs in error.error_dict.items():
+        if key.startswith("decisions-"):
+            n, _sep, field = key.removeprefix("decisions-").partition("-")
+            target = formset.forms[rows[int(n)]]
+            target.add_error(field if field in target.fields else None, errs)
+        else:
+            form.add_error(key if key in form.fields else None, errs)

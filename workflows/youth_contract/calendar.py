@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from referrals.models import CalendarFeed
+from workflows.ical import ical_document, ical_text
 from workflows.youth_contract.selectors import week_appointments
 
 FEED_DAYS_BACK = 14
@@ -55,26 +56,6 @@ def calendar_feed_has_live(user) -> bool:
     return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).exists()
 
 
-def _text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    """Lines of at most 75 octets, continued with a space (RFC 5545 3.1)."""
-    raw = line.encode()
-    if len(raw) <= 75:
-        return line
-    parts, current = [], b""
-    for ch in line:
-        b = ch.encode()
-        if len(current) + len(b) > (75 if not parts else 74):
-            parts.append(current.decode())
-            current = b""
-        current += b
-    parts.append(current.decode())
-    return "\r\n ".join(parts)
-
-
 def calendar_feed_body(user, *, base_url: str = "") -> str:
     """The user's appointments (from FEED_DAYS_BACK days ago, FEED_DAYS_AHEAD days ahead) as an
     iCalendar document, in the site's default language."""
@@ -85,16 +66,16 @@ def calendar_feed_body(user, *, base_url: str = "") -> str:
     with override(settings.LANGUAGE_CODE):
         name = _("Youth contract appointments")  # outside the f-string: makemessages reads no call inside one
         lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Samhandling//Ungdomskontrakt//NB", "CALSCALE:GREGORIAN",
-                 "METHOD:PUBLISH", f"X-WR-CALNAME:{_text(name)}"]
+                 "METHOD:PUBLISH", f"X-WR-CALNAME:{ical_text(name)}"]
         for a in appointments:
             summary = _("%(kind)s – youth contract %(ref)s") % {"kind": a.get_kind_display(), "ref": a.contract.reference}
             lines += [
                 "BEGIN:VEVENT", f"UID:{a.code}@samhandling", f"DTSTAMP:{stamp}",
                 f"DTSTART;VALUE=DATE:{a.on:%Y%m%d}", f"DTEND;VALUE=DATE:{a.on + datetime.timedelta(days=1):%Y%m%d}",
-                f"SUMMARY:{_text(summary)}", "TRANSP:TRANSPARENT",
+                f"SUMMARY:{ical_text(summary)}", "TRANSP:TRANSPARENT",
             ]
             if base_url:
                 lines.append(f"URL:{base_url}{reverse('youth_contracts:detail', args=[a.contract.code])}")
             lines.append("END:VEVENT")
         lines.append("END:VCALENDAR")
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+    return ical_document(lines)

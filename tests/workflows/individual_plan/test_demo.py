@@ -1,11 +1,12 @@
 """The individual plan's demo data (issue 9, point 9): two plans held by Psykisk helse og rus, one
 with a hand-over to NAV waiting in NAV's queue; the demo user ``koordinator`` (password ``demo``),
-through the real services. (The ansvarsgruppe's meeting is not built yet.)"""
+through the real services; the other plan's ansvarsgruppe has held a meeting whose minutes created a
+measure, and has its next meeting planned."""
 import pytest
 from django.urls import reverse
 from viewflow.workflow.status import STATUS
 
-from referrals.models import IndividualPlan, PlanHandOver
+from referrals.models import IndividualPlan, PlanHandOver, PlanMeeting
 from workflows.individual_plan.selectors import current_holder
 from workflows.task_lists import task_queue_for_user
 
@@ -34,6 +35,21 @@ class DemoIndividualPlanTests:
         page = client.get(reverse("individual_plans:index")).content.decode()
         assert all(reverse("individual_plans:detail", args=[p.code]) in page for p in plans)
         assert client.get(reverse("individual_plans:detail", args=[plans[0].code])).status_code == 200
+
+    def test_it_seeds_a_held_meeting_whose_minutes_made_a_measure_and_an_upcoming_one(self, client):
+        from workflows.demo import seed_demo
+
+        seeded = seed_demo()
+        maja = IndividualPlan.objects.order_by("pk")[1]
+        held = PlanMeeting.objects.get(plan=maja, status="held")
+        decision = held.decisions.get()
+        assert decision.measure.plan == maja and decision.measure.responsible_service == seeded["services"]["tildeling"]
+        assert held.minutes.written_by == seeded["users"]["koordinator"]
+        assert PlanMeeting.objects.filter(plan=maja, status="planned").count() == 1
+        client.force_login(seeded["users"]["koordinator"])
+        assert client.get(reverse("individual_plans:meeting", args=[held.code])).status_code == 200
+        page = client.get(reverse("individual_plans:detail", args=[maja.code])).content.decode()
+        assert page.count('data-testid="meeting-upcoming"') == 1 and page.count('data-testid="meeting-past"') == 1
 
     def test_it_seeds_once(self):
         from workflows.demo import seed_demo
