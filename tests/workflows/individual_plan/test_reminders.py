@@ -18,8 +18,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.models import Notification, Reminder
-from notifications.services import reminders_sweep
+from notifications.models import Email, Notification, Reminder
+from notifications.services import email_send, reminders_sweep
 from org.models import Membership
 from referrals.models import IndividualPlan, PlanMeasure, PlanOffer
 from tests.factories import member
@@ -303,6 +303,22 @@ class ConsentAtDeliveryTests:
         assert ip.nav_staff.has_perm(clocks.PARTICIPANT_PERM, plan)  # the grant alone would let it through
         assert notices(deadline, ip.nav_staff) == []
         assert Reminder.objects.filter(obligation=f"deadline:{deadline.pk}", kind="reminder").get().sent_at is not None
+
+    def test_an_e_mail_is_dropped_when_the_consent_lapses_before_it_is_sent(self, org, ip):
+        # Delivered in-app on 9 September with the consent in force (until 10 September); its e-mail
+        # is sent only on the 11th, when the sweep's gate asks again.
+        ola = adult(org, ip)
+        plan = create_plan(ip, ola, consent=plan_consent(ip, ola, valid_to=TODAY + 9 * DAY))
+        svc.participant_add(user=ip.rus_staff, plan=plan, role="service", service=ip.nav)
+        deadline = evaluation(nav_measure(ip, plan))
+        sweep_at(at(2026, 9, 9, 0, 0), times=1)
+        assert notices(deadline, ip.nav_staff) == ["reminder"]
+        email = Email.objects.get(notification__user=ip.nav_staff, notification__reminder__obligation=f"deadline:{deadline.pk}")
+
+        with time_machine.travel(at(2026, 9, 11, 8, 0), tick=False):
+            assert email_send(email_id=email.pk) == "dropped"
+        email.refresh_from_db()
+        assert (email.state, email.reason) == (Email.State.DROPPED, Email.Reason.NO_ACCESS)
 
     def test_a_service_removed_from_the_plan_is_not_reminded(self, org, ip):
         plan = plan_with_participants(org, ip)
