@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from notifications.gates import reminders_allowed
 from notifications.models import Email, Notification, Reminder
 from org.access import active_members, active_members_of
 from org.models import Membership
@@ -201,6 +202,10 @@ def _grant(reminder: Reminder):
     )
 
 
+def _subject_model(subject_type_id: int):
+    return ContentType.objects.get_for_id(subject_type_id).model_class()
+
+
 def _members(reminder: Reminder):
     role = Membership.Role.LEADER if reminder.audience == Reminder.Audience.LEADERS else None
     return active_members(reminder.service, role=role)
@@ -214,9 +219,12 @@ def _lock_recipients(reminder: Reminder, *, user_id: int | None = None) -> dict[
     ``_locked_for_share``): a withdrawal or an ended membership that commits before this returns
     is seen, and one that comes after waits until this transaction has committed what it wrote.
     So nothing is delivered, or e-mailed, after the commit that took its recipient's access away.
-    Never user.has_perm, which is true for any superuser. ``user_id`` narrows it to one recipient.
+    Never user.has_perm, which is true for any superuser. The subject's delivery gate, if any
+    (notifications.gates), must let the service through too. ``user_id`` narrows it to one recipient.
     """
     if reminder.service.group_id is None or not _locked_for_share(_grant(reminder)):
+        return {}
+    if not reminders_allowed([reminder], _subject_model):
         return {}
     members = _members(reminder)
     if user_id is not None:
@@ -282,8 +290,8 @@ def _deliver_all_locked(reminders) -> dict[int, int | None]:
     id, how many e-mails it queued, or None when nothing was delivered (already sent or cancelled,
     or its subject is gone: then it is cancelled).
 
-    Locks the recipients' access (``_lock_recipients_of``), so it serialises with a withdrawal.
-    Writes each recipient's notification and, for a recipient with an address, its e-mail's outbox
+    Locks the recipients' access (``_lock_recipients_of``), so it serialises with a withdrawal, and
+    asks the subject's delivery gate, if its app registered one (notifications.gates). Writes each recipient's notification and, for a recipient with an address, its e-mail's outbox
     row, and enqueues the e-mails after the commit; an enqueue that fails is logged and left to
     the sweep's requeue, the delivery stands. A few queries for the lot, however many rows.
     """
@@ -307,6 +315,10 @@ def _deliver_all_locked(reminders) -> dict[int, int | None]:
             log.info("reminder cancelled: its subject is gone id=%s", reminder_id)
         live = [r for r in live if r.pk not in gone]
     recipients = _lock_recipients_of(live)
+    # The subject's own app may know more than the grant (a consent that lapsed without a revoked
+    # grant): a reminder its gate refuses reaches no one.
+    allowed = reminders_allowed(live, _subject_model)
+    recipients = {reminder_id: users for reminder_id, users in recipients.items() if reminder_id in allowed}
     # None yet, as a rule: the row locks keep out every other delivery, and a delivered one is sent.
     already = set(Notification.objects.filter(reminder__in=live).values_list("reminder_id", "user_id"))
     notifications = Notification.objects.bulk_create([

@@ -41,6 +41,9 @@ YOUTH_CONTRACT_STATUS = "referrals.view_youthcontract_status"
 # A service taking part in an individual plan (its starter as owner, every other participant through
 # the ledger, on the plan's consent). The plan's pages still ask the consent itself on every read.
 INDIVIDUAL_PLAN_PARTICIPANT = "referrals.take_part_individualplan"
+# The service that registered an offer of an individual plan, as its owner: it records the answer,
+# and the offer's deadline reminds it (the sweep re-checks this grant at delivery).
+INDIVIDUAL_PLAN_OFFER = "referrals.change_planoffer"
 REVIEW_BREAK_GLASS = "referrals.review_break_glass"
 
 
@@ -67,12 +70,13 @@ OWNERSHIP = {
     ("consent.consent", codename(CONSENT_MANAGER)): "recorded_by_service_id",
     ("referrals.youthcontract", codename(YOUTH_CONTRACT_STATUS)): "initiating_service_id",
     ("referrals.individualplan", codename(INDIVIDUAL_PLAN_PARTICIPANT)): "registered_by_service_id",
+    ("referrals.planoffer", codename(INDIVIDUAL_PLAN_OFFER)): "offered_by_service_id",
 }
 # Models whose rows are a person's data: every grant on them needs a reason (see above). A table
 # that holds a person (people.holders) and has object permissions of its own must be listed here or
 # below, with the reason; the system check people.E002 refuses to start otherwise.
 PERSON_DATA_MODELS = ("referrals.concern", "referrals.referral", "referrals.contact", "consent.consent", "referrals.youthcontract",
-                      "referrals.individualplan")
+                      "referrals.individualplan", "referrals.planoffer")
 NOT_PERSON_DATA = {
     "referrals.breakglassaccess": "an emergency access names whose case was read, not what it holds; its review "
                                   "permission goes to the case's service and to the privacy function",

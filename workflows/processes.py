@@ -15,7 +15,8 @@ a flow module under ``workflows/flows/`` and one ``Process`` entry below. From t
   on the first ``landing`` page that their kinds of service have: first of the processes that claim
   all the user's kinds of service as their own (``home_kinds``), then in registry order;
 * emergency access finds a case by ``record``, asks ``roles`` and ``owner``, and links ``record_url``;
-* ``seed_demo`` runs ``demo``.
+* ``seed_demo`` runs ``demo``;
+* the reminder sweep asks ``delivery_gate`` at delivery whether a service may still be told of the record.
 
 Callables are named by dotted path and imported when used, so the registry imports no process
 module at start-up. ``workflows.checks`` refuses to start when an entry lacks a required hook, a
@@ -66,6 +67,10 @@ class Process:
     # Kinds of service (org.Service.Kind values) whose work is mainly this process: a user whose every
     # service is of these kinds is asked this process's ``landing`` before the registry's order.
     home_kinds: tuple[str, ...] = ()
+    # dotted path: ((record pk, service pk) pairs) -> the pairs whose service may still be told of the
+    # record, asked by the reminder sweep at delivery (notifications.gates) beyond the permission:
+    # for a record whose access rests on a consent that can lapse without a grant being revoked.
+    delivery_gate: str = ""
 
     def flow_class(self):
         return import_string(self.flow)
@@ -242,6 +247,7 @@ REGISTRY: list[Process] = [
             gettext_noop("individual plan koordinator"), gettext_noop("main responsibility hand-over proposed"),
             gettext_noop("main responsibility hand-over accepted"), gettext_noop("main responsibility hand-over declined"),
             gettext_noop("main responsibility hand-over cancelled"), gettext_noop("individual plan paused (consent withdrawn)"),
+            gettext_noop("individual plan resumed (new consent)"),
             gettext_noop("individual plan page"),
             # The ansvarsgruppe's meetings (workflows.individual_plan.meetings).
             gettext_noop("ansvarsgruppe meeting scheduled"), gettext_noop("ansvarsgruppe meeting cancelled"),
@@ -258,6 +264,9 @@ REGISTRY: list[Process] = [
         roles="workflows.individual_plan.selectors.plan_registry_roles",
         owner="workflows.individual_plan.services.case_owner",
         list_namings="workflows.individual_plan.selectors.plan_list_namings",
+        # A participant sees the plan only while the consent is in force for it (selectors), and a
+        # consent can lapse (its period, the person's age) with every grant still in place.
+        delivery_gate="workflows.individual_plan.selectors.plan_delivery_gate",
     ),
 ]
 
@@ -301,6 +310,16 @@ def register_consent_hooks() -> None:
     for process in REGISTRY:
         if process.rests_on_consent:
             register_cases_on_consent(process.name, import_string(process.cases_on_consent))
+
+
+def register_delivery_gates() -> None:
+    """Tell the reminder sweep which records it must ask their process about at delivery
+    (notifications.gates; called from WorkflowsConfig.ready)."""
+    from notifications.gates import register_delivery_gate
+
+    for process in REGISTRY:
+        if process.delivery_gate:
+            register_delivery_gate(process.record, import_string(process.delivery_gate))
 
 
 def register_persons() -> None:

@@ -9,6 +9,8 @@ the plan, every participant the moment the consent is withdrawn (the plan is the
 An offer is seen by the service that registered it; a hand-over by the plan's participants.
 Through an emergency access (break the glass) a user without a role reads a plan, never changes it.
 """
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -25,6 +27,7 @@ from people.selectors import person_name_for
 from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanMeeting, PlanOffer, PlanParticipant
 from workflows.list_persons import Naming
+from workflows.models import Deadline
 
 HOLDER, PARTICIPANT = "holder", "participant"
 PURPOSE = Consent.Purpose.INDIVIDUAL_PLAN
@@ -200,13 +203,37 @@ def plans_seen_through(user, plans) -> dict[int, list[int]]:
     if not by_plan:
         return {}
     consent_of = {p.pk: p.consent_id for p in plans if p.pk in by_plan}
-    judged = consents_judged(Consent.objects.filter(pk__in=set(consent_of.values())).select_related("person"), on=timezone.localdate())
-    active = {c.pk for c in judged if c.status == "active" and c.purpose == PURPOSE}
-    granted = set(Consent.grantees.through.objects.filter(consent_id__in=active, service_id__in=services).values_list("consent_id", "service_id"))
+    granted = _consents_in_force(set(consent_of.values()), services)
     return {
         plan_id: sorted(s for s in mine if (consent_of[plan_id], s) in granted)
-        for plan_id, mine in by_plan.items() if consent_of[plan_id] in active and any((consent_of[plan_id], s) in granted for s in mine)
+        for plan_id, mine in by_plan.items() if any((consent_of[plan_id], s) in granted for s in mine)
     }
+
+
+def _consents_in_force(consent_ids, service_ids) -> set[tuple[int, int]]:
+    """(consent pk, service pk) for each of ``consent_ids`` in force today for an individual plan and
+    granted to one of ``service_ids``: consent.selectors' one rule, judged in bulk (two queries)."""
+    judged = consents_judged(Consent.objects.filter(pk__in=set(consent_ids)).select_related("person"), on=timezone.localdate())
+    active = {c.pk for c in judged if c.status == "active" and c.purpose == PURPOSE}
+    return set(Consent.grantees.through.objects.filter(consent_id__in=active, service_id__in=set(service_ids))
+               .values_list("consent_id", "service_id"))
+
+
+def plan_delivery_gate(pairs) -> set[tuple[int, int]]:
+    """The sweep's re-check of a reminder about a plan (notifications.gates), beyond the participant's
+    permission: of ``pairs`` (plan pk, service pk), those whose service may still be told of the plan
+    now: the plan active (a paused or closed plan reminds no one), the service taking part (a
+    participant not removed), and the plan's consent in force today for it. Four queries."""
+    pairs = set(pairs)
+    consent_of = dict(IndividualPlan.objects.filter(pk__in={p for p, _s in pairs}, status=IndividualPlan.Status.ACTIVE)
+                      .values_list("pk", "consent_id"))
+    if not consent_of:
+        return set()
+    services = {s for _p, s in pairs}
+    taking_part = set(PlanParticipant.objects.filter(plan_id__in=consent_of, service_id__in=services, removed_at__isnull=True)
+                      .values_list("plan_id", "service_id"))
+    granted = _consents_in_force(set(consent_of.values()), services)
+    return {(p, s) for p, s in pairs if (p, s) in taking_part and (consent_of[p], s) in granted}
 
 
 def plan_naming(plan: IndividualPlan, service_id: int) -> Naming:
@@ -310,3 +337,19 @@ def meeting_agenda(meeting: PlanMeeting):
 def participating_services(plan: IndividualPlan):
     """The services taking part in the plan now, by name (a decision's possible owners)."""
     return Service.objects.filter(pk__in=participant_service_ids(plan)).order_by("name")
+
+
+def plan_open_deadlines(plan: IndividualPlan):
+    """The open deadlines of ``plan``, of its measures and of its hand-overs (workflows.Deadline,
+    individual_plan.clocks), earliest first: what the plan's page lists as its clocks."""
+    types = ContentType.objects.get_for_models(IndividualPlan, PlanMeasure, PlanHandOver)
+    return (
+        Deadline.objects.select_related("policy", "responsible_service")
+        .filter(met_at__isnull=True, cancelled_at__isnull=True)
+        .filter(
+            Q(subject_type=types[IndividualPlan], subject_id=plan.pk)
+            | Q(subject_type=types[PlanMeasure], subject_id__in=PlanMeasure.objects.filter(plan=plan).values("pk"))
+            | Q(subject_type=types[PlanHandOver], subject_id__in=PlanHandOver.objects.filter(plan=plan).values("pk"))
+        )
+        .order_by("due_at", "pk")
+    )

@@ -11,7 +11,9 @@ The rules (domain P4, issue 9):
   (``uniq_current_plan_holder``). A hand-over is proposed by the holder and takes effect only when
   the receiving service accepts it; accepting one supersedes every other open proposal;
 * withdrawing the consent pauses the plan (plans_pause_on_withdrawal) and the selectors stop showing
-  it to every participant at once.
+  it to every participant at once; the holder resumes it on a new consent (plan_resume);
+* the offer's answer, a hand-over's answer, each measure's evaluation and the plan's revision run on
+  clocks from the policy rows, with their reminders and escalations (workflows/individual_plan/clocks.py).
 
 Every change bumps the plan's ``version`` with a ``PlanVersion`` row (who, for which service, when,
 what) and writes the access log. Bad input raises a translated ValidationError before anything is
@@ -43,7 +45,7 @@ from org.models import Service
 from people.models import Guardianship, Person
 from people.validators import LONG_TEXT, SHORT_TEXT, text_limits, years_after, years_before
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanOffer, PlanParticipant, PlanVersion
-from workflows.individual_plan import rules
+from workflows.individual_plan import clocks, rules
 from workflows.individual_plan.selectors import participant_service_ids
 from workflows import steps
 from workflows.services.tasks import process_cancel
@@ -88,7 +90,8 @@ STEPS = steps.Steps(
     roles={"to_service": "receiver"},
     out_of_order=gettext_lazy("This hand-over is no longer waiting for an answer: it is “%(status)s”."),
 )
-DECIDE = STEPS.add("decide", statuses=(H.PROPOSED,), actors=("to_service",), task=True,
+# Its answer meets the hand-over's clock (clocks.HANDOVER), opened by handover_propose.
+DECIDE = STEPS.add("decide", statuses=(H.PROPOSED,), actors=("to_service",), task=True, meets=(clocks.HANDOVER,),
                    not_member=gettext_lazy("Only the receiving service can answer the hand-over."))  # purpose set per run
 
 
@@ -100,13 +103,14 @@ def _flow():
 
 def _handovers_end(plan, handovers, *, status: str, now, user=None) -> None:
     """End the open ``handovers`` (a queryset of the locked ``plan``'s) with ``status`` and cancel
-    their processes and tasks (the plan's row, the flow's lock, is held)."""
+    their processes and tasks and their clocks (the plan's row, the flow's lock, is held)."""
     from workflows.models import IndividualPlanProcess
 
     ids = list(handovers.filter(plan=plan, status=H.PROPOSED).values_list("pk", flat=True))
     if not ids:
         return
-    PlanHandOver.objects.filter(pk__in=ids).update(status=status, decided_at=now, decided_by=user)
+    PlanHandOver.objects.filter(pk__in=ids).update(status=status, decided_at=now, decided_by=user, next_deadline_at=None)
+    clocks.handover_clocks_cancel(ids)
     flow_class = _flow()
     for process in IndividualPlanProcess.objects.filter(handover_id__in=ids).order_by("pk"):
         process_cancel(flow_class, process)
@@ -179,8 +183,10 @@ def _koordinator_problem(koordinator, service) -> str | None:
 
 @transaction.atomic
 def offer_register(*, user, service: Service, person: Person, reason: str, offered_on: datetime.date | None = None) -> PlanOffer:
-    """Register that ``person`` qualifies for an individual plan and was offered one by ``service``.
-    Refused without a reason, or for a date in the future or more than a year back."""
+    """Register that ``person`` qualifies for an individual plan and was offered one by ``service``,
+    and start the clock of its answer (clocks.OFFER: the service's staff reminded, its leaders
+    escalated to when no answer is recorded in time). Refused without a reason, or for a date in the
+    future or more than a year back."""
     require_member(user, service, _("You are not a member of the service offering the plan."))
     today = timezone.localdate()
     offered_on = offered_on or today
@@ -194,6 +200,8 @@ def offer_register(*, user, service: Service, person: Person, reason: str, offer
     text_limits(reason=(reason, SHORT_TEXT))
     offer = PlanOffer.objects.create(person=person, offered_by_service=service, reason=reason.strip(), offered_on=offered_on,
                                      registered_by=user)
+    permissions.grant_to_service(perm=permissions.INDIVIDUAL_PLAN_OFFER, obj=offer, service=service)  # as the offer's owner
+    clocks.offer_clock_open(offer)
     access_log_write(user=user, action="create", obj=offer, person=person, purpose="individual plan offered", service=service)
     return offer
 
@@ -203,8 +211,8 @@ def offer_answer(*, user, offer: PlanOffer, answer: str, answered_on: datetime.d
                  guardians=()) -> PlanOffer:
     """Record the answer to ``offer`` (accepted, declined, a koordinator only): who answered must be
     who the age rules say at the person's age on ``answered_on`` (the person, the registered
-    guardians, or both). Refused for an offer already answered, or a date before the offer or in
-    the future."""
+    guardians, or both), which meets the offer's clock. Refused for an offer already answered, or a
+    date before the offer or in the future."""
     offer = PlanOffer.objects.select_for_update(of=("self",)).select_related("person", "offered_by_service").get(pk=offer.pk)
     require_member(user, offer.offered_by_service, _("Only the service that made the offer can record the answer."))
     if offer.answer:
@@ -228,6 +236,7 @@ def offer_answer(*, user, offer: PlanOffer, answer: str, answered_on: datetime.d
     offer.answer_consenter, offer.answer_recorded_by = consenter, user
     offer.save(update_fields=["answer", "answered_on", "answered_by_person", "answer_consenter", "answer_recorded_by"])
     offer.answered_by_guardians.set(guardians)
+    clocks.offer_clock_met(offer)
     access_log_write(user=user, action="update", obj=offer, person=offer.person, purpose="individual plan offer answered",
                      service=offer.offered_by_service)
     return offer
@@ -300,6 +309,7 @@ def plan_create(
     PlanHolder.objects.create(plan=plan, service=service, koordinator=koordinator, started_at=timezone.now())
     PlanVersion.objects.create(plan=plan, number=1, change=V.CREATED, changed_by=user, changed_by_service=service,
                                changes={field: [None, _jsonable(value)] for field, value in values.items()})
+    clocks.revision_clock_set(plan, service)
     access_log_write(user=user, action="create", obj=plan, person=plan.person, purpose="individual plan created", service=service)
     return plan
 
@@ -307,7 +317,8 @@ def plan_create(
 @transaction.atomic
 def plan_update(*, user, plan: IndividualPlan, **fields) -> IndividualPlan:
     """Change the plan's content (any of CONTENT_FIELDS), by the holder of the main responsibility.
-    Keeps what changed as a new version; a call that changes nothing writes nothing."""
+    Keeps what changed as a new version; a call that changes nothing writes nothing. A new revision
+    date moves the revision's clock."""
     unknown = set(fields) - set(CONTENT_FIELDS)
     if unknown:
         raise TypeError(f"plan_update: no such field(s) {sorted(unknown)}")
@@ -330,6 +341,8 @@ def plan_update(*, user, plan: IndividualPlan, **fields) -> IndividualPlan:
     for field in changes:
         setattr(plan, field, values[field])
     plan.save(update_fields=[*changes, "updated_at"])
+    if "revision_due_on" in changes:
+        clocks.revision_clock_set(plan, holder.service)
     _version(plan, user=user, service=holder.service, change=V.CONTENT, changes=changes)
     access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="individual plan changed", service=holder.service,
                      changes=_logged(changes))
@@ -444,7 +457,7 @@ def _measure_errors(plan, *, description, responsible_service, starts_on, evalua
 def measure_add(*, user, plan: IndividualPlan, description: str, responsible_service: Service, starts_on: datetime.date,
                 evaluate_on: datetime.date, status: str = PlanMeasure.Status.PLANNED) -> PlanMeasure:
     """Add a measure (tiltak) to the plan, by the holder: the responsible service must take part in
-    the plan, and the evaluation cannot come before the start."""
+    the plan, and the evaluation cannot come before the start. Starts its evaluation clock."""
     plan = _plan_lock(plan)
     holder = _require_holder(user, plan)
     _require_active(plan)
@@ -456,6 +469,7 @@ def measure_add(*, user, plan: IndividualPlan, description: str, responsible_ser
     text_limits(description=(description, SHORT_TEXT))
     measure = PlanMeasure.objects.create(plan=plan, description=description.strip(), responsible_service=responsible_service,
                                          starts_on=starts_on, evaluate_on=evaluate_on, status=status, created_by=user)
+    clocks.measure_clock_set(plan, measure)
     _version(plan, user=user, service=holder.service, change=V.MEASURE_ADDED,
              changes={"measure": [None, str(measure.code)], "responsible_service": [None, responsible_service.name],
                       "starts_on": [None, starts_on.isoformat()], "evaluate_on": [None, evaluate_on.isoformat()], "status": [None, status]})
@@ -466,7 +480,9 @@ def measure_add(*, user, plan: IndividualPlan, description: str, responsible_ser
 @transaction.atomic
 def measure_update(*, user, measure: PlanMeasure, **fields) -> PlanMeasure:
     """Change a measure (description, responsible_service, starts_on, evaluate_on, status), by the
-    holder or by the measure's responsible service, under the same rules as measure_add."""
+    holder or by the measure's responsible service, under the same rules as measure_add. A new
+    evaluation date or responsible service moves its evaluation clock; completing the measure meets
+    it, stopping it cancels it (clocks.measure_clock_set)."""
     allowed = {"description", "responsible_service", "starts_on", "evaluate_on", "status"}
     if set(fields) - allowed:
         raise TypeError(f"measure_update: no such field(s) {sorted(set(fields) - allowed)}")
@@ -495,6 +511,8 @@ def measure_update(*, user, measure: PlanMeasure, **fields) -> PlanMeasure:
     for field in changes:
         setattr(measure, field, values[field])
     measure.save(update_fields=[*changes, "updated_at"])
+    if {"evaluate_on", "responsible_service", "status"} & set(changes):
+        clocks.measure_clock_set(plan, measure)
     _version(plan, user=user, service=acting, change=V.MEASURE_CHANGED, changes={"measure": [str(measure.code)] * 2, **changes})
     access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="individual plan measure", service=acting,
                      changes=_logged({**changes, "description": None} if "description" in changes else changes))
@@ -526,7 +544,8 @@ def koordinator_set(*, user, plan: IndividualPlan, koordinator) -> PlanHolder:
 @transaction.atomic
 def handover_propose(*, user, plan: IndividualPlan, to_service: Service, note: str = "") -> PlanHandOver:
     """Propose to hand the main responsibility to ``to_service``, by the current holder. The holder
-    keeps it until ``to_service`` accepts. Refused for the current holder itself, a service not
+    keeps it until ``to_service`` accepts, which owes its answer by the hand-over's clock
+    (clocks.HANDOVER). Refused for the current holder itself, a service not
     taking part in the plan (or not covered by its consent), or one already asked."""
     plan = _plan_lock(plan)
     holder = _require_holder(user, plan)
@@ -549,6 +568,7 @@ def handover_propose(*, user, plan: IndividualPlan, to_service: Service, note: s
                                            proposed_by=user)
     # The receiving service's task (its queue): the process runs under the plan's lock, held here.
     _flow().start.run(handover=handover)
+    clocks.handover_clock_open(plan, handover, url=STEPS.url(handover))
     access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="main responsibility hand-over proposed",
                      service=holder.service)
     return handover
@@ -575,7 +595,8 @@ def handover_accept(*, user, handover: PlanHandOver, koordinator=None, activatio
     proposal is no longer open (accepted, declined, superseded by another hand-over), when its
     proposer no longer holds the plan, or when the plan is paused. Completes the hand-over's task
     (``activation``: viewflow's, from the task page) and cancels the superseded proposals' processes
-    in the same transaction. Returns the new holder."""
+    in the same transaction; the hand-over's clock is met, the superseded ones' cancelled, and the
+    plan's revision clock passes to the new holder. Returns the new holder."""
     plan = _plan_lock(handover.plan)
     require_member(user, handover.to_service, _("Only the receiving service can accept the hand-over."))
     with DECIDE.run(handover, user=user, activation=activation) as run:
@@ -602,6 +623,8 @@ def _accept(run, plan, koordinator) -> PlanHolder:
     handover.status, handover.decided_by, handover.decided_at = H.ACCEPTED, user, now
     handover.save(update_fields=["status", "decided_by", "decided_at"])
     _handovers_end(plan, PlanHandOver.objects.exclude(pk=handover.pk), status=H.SUPERSEDED, now=now)
+    # The revision is the holder's obligation: it moves with the main responsibility.
+    clocks.revision_clock_set(plan, handover.to_service)
     _version(plan, user=user, service=handover.to_service, change=V.HOLDER_CHANGED,
              changes={"main_responsibility": [holder.service.name, handover.to_service.name]})
     run.purpose = "main responsibility hand-over accepted"
@@ -656,7 +679,8 @@ def plan_participants_merge(*, source: Person, target: Person) -> None:
 
 def plans_pause_on_withdrawal(*, consent: Consent, user, revoked: list[Disclosure]) -> list[IndividualPlan]:
     """The individual plan's part of a consent withdrawal (workflows.withdrawal): every active plan
-    resting on the consent is paused and its open hand-overs cancelled, kept as a version, logged
+    resting on the consent is paused, its open hand-overs and its clocks (revision, evaluations)
+    cancelled with their unsent reminders, kept as a version, logged
     under the service responsible for the consent. Runs inside the withdrawal's transaction (which
     has locked the consent, then locks each plan). The selectors show the plan to no one from now
     on, since they ask the consent. Returns the plans paused."""
@@ -670,6 +694,7 @@ def plans_pause_on_withdrawal(*, consent: Consent, user, revoked: list[Disclosur
         plan.save(update_fields=["status", "paused_at", "updated_at"])
         _handovers_end(plan, PlanHandOver.objects.all(), status=H.CANCELLED, now=now)
         meetings_pause(plan)
+        clocks.plan_clocks_stop(plan)
         _version(plan, user=user, service=consent.recorded_by_service, change=V.PAUSED, changes={"status": [S.ACTIVE, S.PAUSED]})
         access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="individual plan paused (consent withdrawn)",
                          service=consent.recorded_by_service)
@@ -695,3 +720,45 @@ def meetings_pause(plan: IndividualPlan) -> None:
     from workflows.individual_plan.meetings import meeting_reminders_cancel_all
 
     meeting_reminders_cancel_all(plan)
+
+
+@transaction.atomic
+def plan_resume(*, user, plan: IndividualPlan, consent: Consent) -> IndividualPlan:
+    """Resume a plan paused by a withdrawn consent, on a new ``consent``, by the holder of the main
+    responsibility. The consent must be the person's, for an individual plan, in force today
+    (consent.selectors, the one rule) and granted to every service taking part in the plan. The plan
+    rests on it from then on: each participating service but the starting one (which holds the plan
+    as its owner) is disclosed the plan again through the ledger, on the new consent; the plan is
+    active again and its clocks run again (its revision, its open measures' evaluations), kept as a
+    version and logged. Refused (a translated ValidationError, nothing saved) for a plan that is not
+    paused, and for a consent not in force, another person's, for another purpose, or not covering a
+    participating service. Returns the plan."""
+    # The consent before the plan, as a withdrawal (and participant_add) locks them.
+    consent = Consent.objects.select_for_update().filter(pk=getattr(consent, "pk", None)).first()
+    plan = _plan_lock(plan)
+    holder = _require_holder(user, plan)
+    if plan.status != S.PAUSED:
+        raise ValidationError(_("Only a paused plan can be resumed: this one is “%(status)s”.") % {"status": plan.get_status_display()},
+                              code="out_of_order")
+    if consent is None or consent.person_id != plan.person_id or not consent_is_active(consent, purpose=PURPOSE):
+        raise ValidationError({"consent": _("Choose a consent in force from the person for an individual plan.")})
+    services = list(Service.objects.filter(pk__in=participant_service_ids(plan)).order_by("name", "pk"))
+    uncovered = [service.name for service in services if not consent_is_active(consent, service=service, purpose=PURPOSE)]
+    if uncovered:
+        raise ValidationError({"consent": _("The consent does not cover %(services)s, taking part in the plan: record a consent that "
+                                            "does, or remove them from the plan first.") % {"services": ", ".join(uncovered)}})
+    old_consent = plan.consent_id
+    plan.consent, plan.status, plan.paused_at = consent, S.ACTIVE, None
+    plan.save(update_fields=["consent", "status", "paused_at", "updated_at"])
+    for service in services:
+        if service.pk != plan.registered_by_service_id:
+            disclosure_record(
+                obj=plan, person=plan.person, from_service=holder.service, to_service=service, basis=Disclosure.Basis.CONSENT,
+                purpose="individual plan shared", perm=PARTICIPANT_PERM, user=user, consent=consent, consent_purpose=PURPOSE,
+            )
+    clocks.plan_clocks_start(plan, holder.service)
+    _version(plan, user=user, service=holder.service, change=V.CONTENT,
+             changes={"status": [S.PAUSED, S.ACTIVE], "consent": [old_consent, consent.pk]})
+    access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="individual plan resumed (new consent)",
+                     service=holder.service)
+    return plan

@@ -104,6 +104,16 @@ def _schedule(deadline, *, subject, required_perm, url, reference, also_escalate
     ))
 
 
+def deadline_reminder_rows(deadline: Deadline, *, subject, required_perm: str, url: str, reference: str,
+                           also_escalate: tuple | None = None) -> list[Reminder]:
+    """``deadline``'s reminder and escalation rows, unsaved (the caller schedules them), about
+    ``subject``: the object whose ``required_perm`` the recipients must still hold at delivery, which
+    may be another than the deadline's own (an individual plan's measure is reminded about its plan,
+    the object its services hold the permission on)."""
+    return _reminder_rows(deadline, subject=subject, required_perm=required_perm, url=url, reference=reference,
+                          also_escalate=also_escalate)
+
+
 def _reminder_rows(deadline, *, subject, required_perm, url, reference, also_escalate) -> list[Reminder]:
     """The deadline's reminder and escalation rows, unsaved."""
     policy = deadline.policy
