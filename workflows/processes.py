@@ -242,7 +242,8 @@ REGISTRY: list[Process] = [
             gettext_noop("individual plan koordinator"), gettext_noop("main responsibility hand-over proposed"),
             gettext_noop("main responsibility hand-over accepted"), gettext_noop("main responsibility hand-over declined"),
             gettext_noop("main responsibility hand-over cancelled"), gettext_noop("individual plan paused (consent withdrawn)"),
-            gettext_noop("individual plan page"),
+            # The reads of a plan's content: its page, its document (the PDF), the hand-over's task page.
+            gettext_noop("individual plan page"), gettext_noop("individual plan document"), gettext_noop("individual plan hand-over task"),
             # A list naming the person (one row per person shown); the task lists name them too.
             gettext_noop("individual plan list"), gettext_noop("task list"),
         ),
