@@ -1,22 +1,19 @@
 """The person's transparency report (GDPR art. 15): what was disclosed to whom on which basis, who
 read or changed the person's data, and the person's consents. As data, and as an A4 PDF."""
 import datetime
-import io
-import os
 from dataclasses import dataclass, field
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from audit.labels import purpose_label
 from audit.models import AccessLog
+from consent import pdf
 from consent.models import Consent, Disclosure
 from consent.selectors import consents_judged
 from people.models import Person
 
-FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 STATUS_LABELS = {
     "active": gettext_lazy("Active"),
     "withdrawn": gettext_lazy("Withdrawn"),
@@ -131,189 +128,66 @@ def transparency_report(person: Person, *, service=None, municipality=None, acce
     )
 
 
-_FONTS = None
-
-
-def _fonts() -> tuple[str, str]:
-    """(regular, bold) font names: DejaVu Sans if installed (covers æøå and more), else Helvetica."""
-    global _FONTS
-    regular, bold = os.path.join(FONT_DIR, "DejaVuSans.ttf"), os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf")
-    if not (os.path.exists(regular) and os.path.exists(bold)):
-        return "Helvetica", "Helvetica-Bold"
-    if _FONTS is None:
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
-
-        pdfmetrics.registerFont(TTFont("DejaVuSans", regular))
-        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", bold))
-        _FONTS = ("DejaVuSans", "DejaVuSans-Bold")
-    return _FONTS
-
-
-def _dt(value) -> str:
-    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else "–"
-
-
-def _d(value) -> str:
-    return date_format(value, "SHORT_DATE_FORMAT") if value else "–"
-
-
-# A table cell's padding left and right (points), and the font sizes a table may use, largest first:
-# a table whose longest words do not fit side by side at one size is set at the next.
-CELL_PADDING = 3
-TABLE_FONT_SIZES = (8, 7.5, 7, 6.5, 6)
-
-
-def _longest_word(text, font: str, size: float) -> float:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    return max((stringWidth(word, font, size) for word in str(text).split()), default=0.0)
-
-
-def column_widths(headers, rows, *, available: float, font: str, bold: str, size: float, padding: float = CELL_PADDING) -> list[float] | None:
-    """Widths (points) of a table's columns in which no word has to be split: each column at least
-    as wide as its longest word (the header's in ``bold``) plus padding, and the rest of
-    ``available`` shared by how much more text each column holds. None when the longest words do not
-    fit side by side at ``size``.
-
-    reportlab breaks a line only at spaces, and splits a word wider than its cell mid-word
-    (“Barneverntje-nesten”): the widths, not the text, must give way.
-    """
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    edge = 2 * padding + 0.5  # the half point absorbs rounding in the line breaker's sums
-    mins, wants = [], []
-    for i, header in enumerate(headers):
-        cells = [row[i] for row in rows]
-        mins.append(max([_longest_word(header, bold, size)] + [_longest_word(c, font, size) for c in cells]) + edge)
-        wants.append(max([stringWidth(str(header), bold, size)] + [stringWidth(str(c), font, size) for c in cells]) + edge)
-    if sum(mins) > available:
-        return None
-    if sum(wants) <= available:
-        extra = (available - sum(wants)) / len(wants)
-        return [w + extra for w in wants]
-    spare, needs = available - sum(mins), [w - m for w, m in zip(wants, mins)]
-    return [m + spare * n / sum(needs) for m, n in zip(mins, needs)]
-
-
 def transparency_report_pdf(report: TransparencyReport, *, compress: bool = True) -> bytes:
     """The report as an A4 PDF (reportlab), in the active language. ``compress=False`` leaves the
     page streams readable (tests)."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer
-    from xml.sax.saxutils import escape
+    from reportlab.platypus import Spacer
 
-    regular, bold = _fonts()
-    base = ParagraphStyle("base", fontName=regular, fontSize=9, leading=11)
-    cell = ParagraphStyle("cell", parent=base, fontSize=8, leading=10)
-    h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=16, leading=20, spaceAfter=6)
-    h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=12, leading=15, spaceBefore=10, spaceAfter=4)
+    st = pdf.styles()
 
-    def p(text, style=cell):
-        return Paragraph(escape(str(text)), style)
+    def p(text, style=st.cell):
+        return pdf.paragraph(text, style)
 
-    available = A4[0] - 30 * mm  # the page less its margins
-
-    def table(headers, rows):
-        # The largest size at which every word fits its column whole; only a word wider than the
-        # page's share at the smallest size (a pasted URL) is still split.
-        headers, rows = [str(h) for h in headers], [[str(v) for v in row] for row in rows]
-        for size in TABLE_FONT_SIZES:
-            widths = column_widths(headers, rows, available=available, font=regular, bold=bold, size=size)
-            if widths is not None:
-                break
-        else:
-            widths = [available / len(headers)] * len(headers)
-        body = ParagraphStyle("cell", parent=cell, fontSize=size, leading=size + 2)
-        header = ParagraphStyle("head", parent=body, fontName=bold)
-        # A cell whose text fits its column on one line is drawn as a plain string (in the body's
-        # font, size and leading, set below); only one that must wrap is laid out as a Paragraph,
-        # reportlab's costly part: a person's long log is mostly one-line cells.
-        room = [w - 2 * CELL_PADDING - 0.5 for w in widths]
-
-        def body_cell(value, i):
-            if "\n" not in value and stringWidth(value, regular, size) <= room[i]:
-                return value
-            return p(value, body)
-
-        data = [[p(h, header) for h in headers]] + [[body_cell(v, i) for i, v in enumerate(row)] for row in rows]
-        t = LongTable(data, colWidths=widths, repeatRows=1)
-        t.setStyle([
-            ("FONTNAME", (0, 1), (-1, -1), regular),
-            ("FONTSIZE", (0, 1), (-1, -1), size),
-            ("LEADING", (0, 1), (-1, -1), size + 2),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f5")),
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9a9a9a")),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-            ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-        ])
-        return t
-
+    when, day = pdf.datetime_text, pdf.date_text
     person = report.person
     story = [
-        Paragraph(escape(_("Transparency report (GDPR article 15)")), h1),
-        p("%s: %s" % (_("Person"), report.name or "–"), base),
+        p(_("Transparency report (GDPR article 15)"), st.h1),
+        p("%s: %s" % (_("Person"), report.name or "–"), st.base),
     ]
     if report.service is not None:
-        story.append(p(_("Only %(service)s's own handling of the person.") % {"service": report.service.name}, base))
+        story.append(p(_("Only %(service)s's own handling of the person.") % {"service": report.service.name}, st.base))
     if person.birth_date:
-        story.append(p("%s: %s" % (_("Birth date"), _d(person.birth_date)), base))
-    story += [p("%s: %s" % (_("Produced"), _dt(report.generated_at)), base), Spacer(1, 4 * mm)]
+        story.append(p("%s: %s" % (_("Birth date"), day(person.birth_date)), st.base))
+    story += [p("%s: %s" % (_("Produced"), when(report.generated_at)), st.base), Spacer(1, 4 * pdf.MM)]
 
-    story.append(Paragraph(escape(_("Disclosures to other services")), h2))
+    story.append(p(_("Disclosures to other services"), st.h2))
     if report.disclosures:
         rows = [
             [
-                _dt(d.disclosed_at), d.from_service.name, d.to_service.name, d.subject_label,
+                when(d.disclosed_at), d.from_service.name, d.to_service.name, d.subject_label,
                 d.get_basis_display() + (f" ({d.legal_reference})" if d.legal_reference else "")
                 + (f" – {_('consent')} {d.consent.reference}" if d.consent_id else "")
                 + (f" ({d.get_status_display()})" if d.status != Disclosure.Status.IN_FORCE else ""),
-                d.purpose_label, _dt(d.revoked_at) if d.revoked_at else "–",
+                d.purpose_label, when(d.revoked_at) if d.revoked_at else "–",
             ]
             for d in report.disclosures
         ]
-        story.append(table([_("Time"), _("From"), _("To"), _("What"), _("Legal basis"), _("Purpose"), _("Revoked")], rows))
+        story.append(pdf.table([_("Time"), _("From"), _("To"), _("What"), _("Legal basis"), _("Purpose"), _("Revoked")], rows, st))
     else:
-        story.append(p(_("No disclosures recorded."), base))
+        story.append(p(_("No disclosures recorded."), st.base))
 
-    story.append(Paragraph(escape(_("Who read or changed the data")), h2))
+    story.append(p(_("Who read or changed the data"), st.h2))
     if report.access_entries:
         rows = [
-            [_dt(e.at), e.user_label, e.service.name if e.service else "–", e.get_action_display(), e.purpose_label or "–"]
+            [when(e.at), e.user_label, e.service.name if e.service else "–", e.get_action_display(), e.purpose_label or "–"]
             for e in report.access_entries
         ]
-        story.append(table([_("Time"), _("User"), _("Service"), _("Action"), _("Purpose")], rows))
+        story.append(pdf.table([_("Time"), _("User"), _("Service"), _("Action"), _("Purpose")], rows, st))
     else:
-        story.append(p(_("No access recorded."), base))
+        story.append(p(_("No access recorded."), st.base))
 
-    story.append(Paragraph(escape(_("Consents")), h2))
+    story.append(p(_("Consents"), st.h2))
     if report.consents:
         rows = [
             [
                 c.reference, c.get_purpose_display(), ", ".join(s.name for s in c.grantees.all()),
-                f"{_d(c.valid_from)} – {_d(c.valid_to)}", c.status_label, c.recorded_by_service.name,
+                f"{day(c.valid_from)} – {day(c.valid_to)}", c.status_label, c.recorded_by_service.name,
             ]
             for c in report.consents
         ]
-        story.append(table([_("Reference"), _("Purpose"), _("May be shared with"), _("Period"), _("Status"), _("Responsible service")], rows))
+        story.append(pdf.table([_("Reference"), _("Purpose"), _("May be shared with"), _("Period"), _("Status"), _("Responsible service")],
+                               rows, st))
     else:
-        story.append(p(_("No consents recorded."), base))
+        story.append(p(_("No consents recorded."), st.base))
 
-    def footer(canvas, doc):
-        canvas.saveState()
-        canvas.setFont(regular, 8)
-        canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, _("Page %(n)s") % {"n": doc.page})
-        canvas.restoreState()
-
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=18 * mm,
-        title=_("Transparency report"), author="Samhandling", pageCompression=1 if compress else 0,
-    )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()
+    return pdf.a4_pdf(story, title=_("Transparency report"), compress=compress)

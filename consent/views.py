@@ -20,6 +20,7 @@ from accounts import submission
 from audit.services import access_log_write
 from consent import forms
 from consent.fhir import person_consents_bundle
+from consent.pdf import pdf_download
 from consent.models import AgeRule, Consent, ReconsentTask
 from consent.reports import status_label, transparency_report, transparency_report_pdf
 from consent.selectors import (
@@ -283,8 +284,4 @@ def person_report(request, code):
 @login_required
 def person_report_pdf(request, code):
     person, service = _report_person(request, code)
-    pdf = transparency_report_pdf(transparency_report(person, service=service))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="innsyn-{str(person.code)[:8]}.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_download(transparency_report_pdf(transparency_report(person, service=service)), f"innsyn-{str(person.code)[:8]}.pdf")

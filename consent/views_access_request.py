@@ -6,7 +6,7 @@ them; everyone else gets 404.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from accounts import submission
 from audit.services import access_log_write
 from consent.access_requests import access_request_answer, access_request_get_for_user, access_request_register, access_requests_list
 from consent.forms import AccessRequestForm
+from consent.pdf import pdf_download
 from consent.reports import transparency_report, transparency_report_pdf
 from org.access import user_is_privacy_function
 from org.ui import apply_errors
@@ -81,10 +82,7 @@ def access_request_pdf(request, code):
     report = _logged_report(request, access_request)
     if report is None:
         raise Http404
-    response = HttpResponse(transparency_report_pdf(report), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="innsyn-{str(access_request.code)[:8]}.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_download(transparency_report_pdf(report), f"innsyn-{str(access_request.code)[:8]}.pdf")
 
 
 @require_POST

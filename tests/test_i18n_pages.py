@@ -310,13 +310,14 @@ class EveryPageInBokmalTests(TestCase):
         from unittest import mock
 
         from audit.models import AccessLog
+        from consent import pdf as layout
         from consent import reports
         from tests.consent.test_transparency_report import pdf_lines
 
         # A person with both: a disclosure stored as "henvisning" and a closed referral's log row.
         people_with_completed = set(AccessLog.objects.filter(purpose="referral completed").values_list("person", flat=True))
         disclosure = next(d for d in reports.Disclosure.objects.filter(purpose="henvisning") if d.person_id in people_with_completed)
-        with mock.patch.object(reports, "FONT_DIR", "/nonexistent"):  # the standard font: readable text
+        with mock.patch.object(layout, "FONT_DIR", "/nonexistent"):  # the standard font: readable text
             for language, shown, hidden in (("nb", "henvisning fullført", "referral completed"), ("en", "referral completed", "henvisning")):
                 with translation.override(language):
                     pdf = reports.transparency_report_pdf(reports.transparency_report(disclosure.person), compress=False)

@@ -248,11 +248,12 @@ REGISTRY: list[Process] = [
             gettext_noop("main responsibility hand-over accepted"), gettext_noop("main responsibility hand-over declined"),
             gettext_noop("main responsibility hand-over cancelled"), gettext_noop("individual plan paused (consent withdrawn)"),
             gettext_noop("individual plan resumed (new consent)"),
-            gettext_noop("individual plan page"),
             # The ansvarsgruppe's meetings (workflows.individual_plan.meetings).
             gettext_noop("ansvarsgruppe meeting scheduled"), gettext_noop("ansvarsgruppe meeting cancelled"),
             gettext_noop("ansvarsgruppe minutes written"), gettext_noop("ansvarsgruppe meeting page"),
             gettext_noop("ansvarsgruppe meeting invitation"),
+            # The reads of a plan's content: its page, its document (the PDF), the hand-over's task page.
+            gettext_noop("individual plan page"), gettext_noop("individual plan document"), gettext_noop("individual plan hand-over task"),
             # A list naming the person (one row per person shown); the task lists name them too.
             gettext_noop("individual plan list"), gettext_noop("task list"),
         ),

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from audit.models import AccessLog
+from consent import pdf as layout
 from consent import reports
 from consent.reports import transparency_report, transparency_report_pdf
 from consent.services import consent_withdraw
@@ -73,7 +74,7 @@ class ReportPdfTests:
     def test_it_writes_the_name_and_the_rows_into_the_pdf(self, org, world, monkeypatch):
         teen, recipient, consent, referral = world
         # With the standard font and uncompressed pages the text can be read straight from the file.
-        monkeypatch.setattr(reports, "FONT_DIR", "/nonexistent")
+        monkeypatch.setattr(layout, "FONT_DIR", "/nonexistent")
         with translation.override("en"):
             pdf = transparency_report_pdf(transparency_report(teen), compress=False)
         assert pdf.startswith(b"%PDF")
@@ -91,7 +92,7 @@ class ReportPdfTests:
         assert pdf.startswith(b"%PDF")
         assert page_count(pdf) >= 1
         assert b"/MediaBox [ 0 0 595.2756 841.8898 ]" in pdf
-        assert b"DejaVuSans" in pdf or reports._fonts()[0] == "Helvetica"
+        assert b"DejaVuSans" in pdf or layout.fonts()[0] == "Helvetica"
 
     def test_it_runs_onto_more_pages_when_the_log_is_long(self, org, world):
         teen, *_ = world
@@ -125,7 +126,7 @@ class ReportPdfWrappingTests:
         org.skole.save(update_fields=["name"])
         recipient.service.name = "Spesialisthelsetjenesten ruskonsulentordningen"
         recipient.service.save(update_fields=["name"])
-        monkeypatch.setattr(reports, "FONT_DIR", "/nonexistent")  # the standard font: readable text
+        monkeypatch.setattr(layout, "FONT_DIR", "/nonexistent")  # the standard font: readable text
         return teen
 
     def test_it_splits_no_word_across_lines(self, long_names):
@@ -144,11 +145,11 @@ class ReportPdfWrappingTests:
 
         headers = ["Tid", "Fra", "Til"]
         rows = [["01.12.2026 10:00", "Barneverntjenesten i Fjordvik", "Helsestasjonen og skolehelsetjenesten"]] * 3
-        widths = reports.column_widths(headers, rows, available=200, font="Helvetica", bold="Helvetica-Bold", size=8)
+        widths = layout.column_widths(headers, rows, available=200, font="Helvetica", bold="Helvetica-Bold", size=8)
         assert widths is not None and sum(widths) == pytest.approx(200)
         for i, longest in enumerate(["01.12.2026", "Barneverntjenesten", "skolehelsetjenesten"]):
-            assert widths[i] >= stringWidth(longest, "Helvetica", 8) + 2 * reports.CELL_PADDING
+            assert widths[i] >= stringWidth(longest, "Helvetica", 8) + 2 * layout.CELL_PADDING
 
     def test_it_says_when_the_words_cannot_fit_at_a_size(self):
         rows = [["Barneverntjenesten"] * 6]
-        assert reports.column_widths(["a"] * 6, rows, available=200, font="Helvetica", bold="Helvetica-Bold", size=8) is None
+        assert layout.column_widths(["a"] * 6, rows, available=200, font="Helvetica", bold="Helvetica-Bold", size=8) is None

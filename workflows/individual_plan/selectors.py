@@ -23,7 +23,7 @@ from org.access import code_as_uuid, member_service_ids, permitted_ids_subquery
 from org.models import Service
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from org.permissions import INDIVIDUAL_PLAN_PARTICIPANT, codename
-from people.selectors import person_name_for
+from people.selectors import person_records_for
 from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanMeeting, PlanOffer, PlanParticipant
 from workflows.list_persons import Naming
@@ -73,17 +73,24 @@ def plan_get_for_user(user, code, *, role: str | None = None) -> tuple[Individua
     return case_get_for_user(_plans(), code, lambda plan: plan_roles(user, plan), role)
 
 
-def plan_read(user, code) -> tuple[IndividualPlan, dict[str, Service]]:
+# Why a plan's content is read, as the access log records it and the person's transparency report
+# shows it (declared in the registry's audit_purposes): its page, its document (the PDF), and the
+# hand-over's task page, which shows the plan to the receiving service.
+READ_PAGE, READ_DOCUMENT, READ_HANDOVER_TASK = "individual plan page", "individual plan document", "individual plan hand-over task"
+
+
+def plan_read(user, code, *, purpose: str = READ_PAGE) -> tuple[IndividualPlan, dict[str, Service]]:
     """plan_get_for_user for a page that shows the plan's content: the read is written to the
-    access log (purpose "individual plan page") under the service the role is held through. A user
-    without a role who has broken the glass for the plan reads it too, with the roles
-    {"emergency": None}, logged as an emergency read under no service; everyone else gets Http404."""
+    access log (one row, with ``purpose``: the page's, the document's) under the service the role
+    is held through. A user without a role who has broken the glass for the plan reads it too, with
+    the roles {"emergency": None}, logged as an emergency read under no service; everyone else gets
+    Http404 and nothing is logged."""
     plan = _plans().filter(code=code_as_uuid(code)).first()
     if plan is None:
         raise Http404
     roles = plan_roles(user, plan)
     if roles:
-        access_log_write(user=user, action="view", obj=plan, person=plan.person, purpose="individual plan page",
+        access_log_write(user=user, action="view", obj=plan, person=plan.person, purpose=purpose,
                          service=roles.get(HOLDER) or roles[PARTICIPANT])
     elif break_glass_active(user, plan):
         roles = {EMERGENCY: None}
@@ -103,10 +110,13 @@ def handover_candidates(plan):
 
 def participants_shown(plan) -> list[dict]:
     """The plan's participants as its page lists them: a service by its name, a next of kin by the
-    name the plan's starting service registered."""
+    name the plan's starting service registered. Two queries, whatever the number of participants."""
+    participants = list(PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service").order_by("id"))
+    records = person_records_for((p.person_id, plan.registered_by_service_id) for p in participants if p.person_id)
     rows = []
-    for p in PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service", "person").order_by("id"):
-        name = p.service.name if p.service_id else (person_name_for(p.person, plan.registered_by_service) or "–")
+    for p in participants:
+        record = records.get((p.person_id, plan.registered_by_service_id))
+        name = p.service.name if p.service_id else (record.full_name if record else "–")
         rows.append({"role": p.get_role_display(), "name": name, "relation": p.relation, "since": p.added_at})
     return rows
 
@@ -178,14 +188,31 @@ def plan_registry_roles(user, plan: IndividualPlan) -> set[str]:
 def plan_get_for_process(user, process_pk: int) -> IndividualPlan:
     """viewflow's pages of a hand-over's process: its plan, for a member of the receiving or the
     proposing service while that service takes part in the plan on a consent in force for it; else
-    Http404 (every other participant reads the hand-overs on the plan's page)."""
-    handover = PlanHandOver.objects.select_related("plan", "plan__person", "plan__consent").filter(process__pk=process_pk).first()
+    Http404 (every other participant reads the hand-overs on the plan's page). The plan carries
+    the hand-over it was reached through as ``via_handover`` (with both services) and the user's
+    service through which it is seen as ``via_service`` (the receiving one if the user is a member
+    of both): the task page shows and logs them from the access check's one read
+    (workflows.middleware: ``request.case_record``; plan_process_read)."""
+    handover = PlanHandOver.objects.select_related(
+        "plan", "plan__person", "plan__consent", "plan__registered_by_service", "from_service", "to_service").filter(process__pk=process_pk).first()
     if handover is None:
         raise Http404
     services = set(member_service_ids(user)) & {handover.from_service_id, handover.to_service_id}
-    if not services & set(plans_seen_through(user, [handover.plan]).get(handover.plan_id, ())):
+    seen = services & set(plans_seen_through(user, [handover.plan]).get(handover.plan_id, ()))
+    if not seen:
         raise Http404
-    return handover.plan
+    plan = handover.plan
+    plan.via_handover = handover
+    plan.via_service = handover.to_service if handover.to_service_id in seen else handover.from_service
+    return plan
+
+
+def plan_process_read(user, plan: IndividualPlan) -> None:
+    """The hand-over's task page shows the plan's content: one access-log row (purpose
+    READ_HANDOVER_TASK, the plan's person) under the service through which plan_get_for_process,
+    which returned ``plan`` in this request, found the user to see it. Not asked again: that
+    helper has just judged the consent for that service."""
+    access_log_write(user=user, action="view", obj=plan, person=plan.person, purpose=READ_HANDOVER_TASK, service=plan.via_service)
 
 
 def plans_seen_through(user, plans) -> dict[int, list[int]]:

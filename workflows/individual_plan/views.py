@@ -18,10 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
+from consent.pdf import pdf_download
 from org.ui import apply_errors
 from people.selectors import person_name_for
 from referrals.access import EMERGENCY
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder
+from workflows.individual_plan import document
 from workflows.individual_plan import forms as pforms
 from workflows.individual_plan import meetings
 from workflows.individual_plan import selectors
@@ -54,6 +56,14 @@ def _context(request, plan, roles, propose_form=None):
 def plan_detail(request, code):
     plan, roles = selectors.plan_read(request.user, code)
     return render(request, "individual_plan/detail.html", _context(request, plan, roles))
+
+
+@login_required
+def plan_pdf(request, code):
+    """The plan document (document.py) as a download, for whoever may read the plan's page; the
+    read logged as the document's. 404 for everyone else, as for a plan that does not exist."""
+    plan, _roles = selectors.plan_read(request.user, code, purpose=selectors.READ_DOCUMENT)
+    return pdf_download(document.plan_document_pdf(document.plan_document(plan)), document.filename(plan))
 
 
 @login_required
@@ -107,11 +117,12 @@ class HandOverTaskView(ServiceStepTaskView):
     form_class = pforms.HandOverDecideForm
 
     def dispatch(self, request, *args, **kwargs):
-        # The middleware has checked the process through the registry's access helper; this reads
-        # the plan as a page that shows its content (logged) and the hand-over the task is about.
-        plan = selectors.plan_get_for_process(request.user, kwargs["process_pk"])
-        self.plan, self.roles = selectors.plan_read(request.user, plan.code)
-        self.handover = PlanHandOver.objects.select_related("from_service", "to_service").get(process__pk=kwargs["process_pk"])
+        # The middleware read the plan and the hand-over the task is about through the registry's
+        # access helper (request.case_record, the hand-over as its via_handover); the page shows
+        # the plan's content, so the read is logged here, once, without reading the plan again.
+        plan = getattr(request, "case_record", None) or selectors.plan_get_for_process(request.user, kwargs["process_pk"])
+        selectors.plan_process_read(request.user, plan)
+        self.plan, self.handover = plan, plan.via_handover
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
