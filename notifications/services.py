@@ -113,6 +113,22 @@ def reminders_schedule(reminders: list[Reminder]) -> None:
         Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
 
 
+def reminders_restore(reminders: list[Reminder]) -> None:
+    """Schedule the unsaved ``reminders`` as ``reminders_schedule`` does, for an obligation set again
+    (a clock reset, a plan resumed): a key stored and cancelled before it was sent is revived, due at
+    the new row's time; one still waiting is kept as it is; one already sent is never repeated. Call
+    inside the transaction that sets the obligation. A cancelled row is no sweep's (the sweep takes
+    only rows not cancelled), so reviving it waits for none."""
+    rows = {row.key: row for row in reminders}
+    stored = dict(Reminder.objects.filter(key__in=rows).values_list("key", "sent_at"))
+    for key, sent_at in stored.items():
+        if sent_at is None:
+            row = rows[key]
+            Reminder.objects.filter(key=key, sent_at__isnull=True, cancelled_at__isnull=False).update(
+                cancelled_at=None, claimed_until=None, due_at=row.due_at, deadline_at=row.deadline_at)
+    reminders_schedule([row for key, row in rows.items() if key not in stored])
+
+
 def staff_reminder_schedule(*, obligation: str, message: str, service, subject, required_perm: str, url: str = "", topic: str = "") -> Reminder:
     """A reminder due now to ``service``'s staff, one per ``obligation`` (its key): the scheduler the
     consent app's reminders hook calls (consent.reminders)."""

@@ -43,7 +43,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Reminder
-from notifications.services import reminders_schedule
+from notifications.services import reminders_restore
 from org import permissions
 from referrals.models import IndividualPlan, PlanHandOver, PlanMeasure, PlanOffer
 from workflows.models import Deadline
@@ -92,11 +92,7 @@ def _schedule(rows: list[Reminder]) -> None:
     it was cancelled before it was sent (the same clock set again); a sent one is never repeated."""
     for row in rows:
         row.key = f"{row.key}:{row.service_id}"
-    keys = {row.key: row for row in rows}
-    stored = set(Reminder.objects.filter(key__in=keys).values_list("key", flat=True))
-    if stored:
-        Reminder.objects.filter(key__in=stored, sent_at__isnull=True, cancelled_at__isnull=False).update(cancelled_at=None, claimed_until=None)
-    reminders_schedule([row for key, row in keys.items() if key not in stored])
+    reminders_restore(rows)
 
 
 # --- the offer ---------------------------------------------------------------------------------------

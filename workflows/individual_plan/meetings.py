@@ -15,9 +15,10 @@ measures are the plan content a meeting changes; a meeting, its attendance and m
 group's records, not the plan's content, and bump no version); one decision refused refuses the
 whole minutes, and nothing is saved.
 
-Known limits: a service added to the plan after a meeting was scheduled gets no reminder of it (it
-sees the meeting on the plan's page), and the minutes' escalation goes to the leaders of the service
-that held the plan when the meeting was scheduled.
+The reminders follow the plan (meeting_reminders_refresh, called by services.py in the same
+transaction): a service added to the plan is reminded of the meetings to come, a removed one no
+longer; the minutes' reminder and escalation pass to the new holder with the main responsibility;
+a plan resumed reminds again of its meetings to come and its minutes still owed.
 """
 import datetime
 
@@ -30,7 +31,7 @@ from django.utils.translation import gettext_noop
 
 from audit.services import access_log_write
 from notifications.models import Reminder
-from notifications.services import reminder_cancel, reminder_row, reminders_schedule, system_text
+from notifications.services import reminder_cancel, reminder_row, reminders_restore, reminders_schedule, system_text
 from org.permissions import INDIVIDUAL_PLAN_PARTICIPANT
 from people.validators import LONG_TEXT, text_limits
 from referrals.models import (IndividualPlan, PlanMeeting, PlanMeetingAttendance, PlanMeetingDecision, PlanMeetingMinutes,
@@ -143,49 +144,78 @@ def meeting_schedule(*, user, plan: IndividualPlan, starts_at: datetime.datetime
         series = PlanMeetingSeries.objects.create(plan=plan, every_weeks=every_weeks, until=until, created_by=user)
     meetings = [PlanMeeting.objects.create(plan=plan, series=series, starts_at=start, ends_at=end, place=place.strip(), scheduled_by=user)
                 for start, end in times]
-    rows = []
-    for meeting in meetings:
-        rows += _reminder_rows(plan, meeting, holder.service)
-    reminders_schedule(rows)
+    reminders_schedule(_reminder_rows(plan, meetings, holder.service))
     for meeting in meetings:
         access_log_write(user=user, action="create", obj=meeting, person=plan.person, purpose="ansvarsgruppe meeting scheduled",
                          service=holder.service)
     return meetings
 
 
-def _reminder_rows(plan, meeting, holder_service) -> list[Reminder]:
-    """The meeting's rows, unsaved: a reminder to each member service before the meeting ("meeting"
-    policy), and the minutes' reminder to the holder's staff and escalation to its leaders
-    ("minutes" policy). Texts name the plan's reference and the time only."""
+def _reminder_rows(plan, meetings, holder_service) -> list[Reminder]:
+    """The rows the open ``meetings`` of the plan should have now, unsaved: a reminder to each
+    service taking part in the plan before each meeting not yet begun ("meeting" policy), and the
+    minutes' reminder to ``holder_service``'s staff and escalation to its leaders ("minutes"
+    policy). Each key names its service, so the rows of another service (one added, the holder
+    after a hand-over) never collide with those it replaces. Texts name the plan's reference and
+    the time only."""
     policies = policies_get(PROCESS, ("meeting", "minutes"))
     meeting_policy, minutes_policy = policies["meeting"], policies["minutes"]
-    obligations, url, when = _obligations(meeting), meeting_url(meeting), _when(meeting.starts_at)
+    services = [p.service for p in PlanParticipant.objects.filter(plan=plan, service__isnull=False, removed_at__isnull=True)
+                .select_related("service").order_by("pk")]
+    now = timezone.now()
     rows = []
-    due = meeting_policy.due_from(meeting.starts_at)
-    remind_at = meeting_policy.remind_at(due)
-    if remind_at is not None:
-        text = system_text(gettext_noop("%(ref)s: ansvarsgruppe meeting on %(when)s"), ref=plan.reference, when=when)
-        services = PlanParticipant.objects.filter(plan=plan, service__isnull=False, removed_at__isnull=True).select_related("service")
-        rows += [reminder_row(
-            key=f"{obligations['meeting']}:remind:{p.service_id}", obligation=obligations["meeting"], kind=Reminder.Kind.REMINDER,
-            message=text, service=p.service, audience=meeting_policy.remind, subject=plan, required_perm=INDIVIDUAL_PLAN_PARTICIPANT,
-            due_at=remind_at, url=url, topic=meeting_policy.title, deadline_at=due,
-        ) for p in services]
+    for meeting in meetings:
+        obligations, url, when = _obligations(meeting), meeting_url(meeting), _when(meeting.starts_at)
+        due = meeting_policy.due_from(meeting.starts_at)
+        remind_at = meeting_policy.remind_at(due)
+        if remind_at is not None and meeting.starts_at > now:
+            text = system_text(gettext_noop("%(ref)s: ansvarsgruppe meeting on %(when)s"), ref=plan.reference, when=when)
+            rows += [reminder_row(
+                key=f"{obligations['meeting']}:remind:{service.pk}", obligation=obligations["meeting"], kind=Reminder.Kind.REMINDER,
+                message=text, service=service, audience=meeting_policy.remind, subject=plan, required_perm=INDIVIDUAL_PLAN_PARTICIPANT,
+                due_at=remind_at, url=url, topic=meeting_policy.title, deadline_at=due,
+            ) for service in services]
+        rows += _minutes_rows(plan, meeting, minutes_policy, holder_service)
+    return rows
+
+
+def _minutes_rows(plan, meeting, minutes_policy, holder_service) -> list[Reminder]:
+    obligation, when = _obligations(meeting)["minutes"], _when(meeting.starts_at)
     due = minutes_policy.due_from(meeting.ends_at)
-    common = dict(obligation=obligations["minutes"], service=holder_service, subject=plan, required_perm=INDIVIDUAL_PLAN_PARTICIPANT,
-                  url=url, topic=minutes_policy.title, deadline_at=due)
+    common = dict(obligation=obligation, service=holder_service, subject=plan, required_perm=INDIVIDUAL_PLAN_PARTICIPANT,
+                  url=meeting_url(meeting), topic=minutes_policy.title, deadline_at=due)
+    rows = []
     remind_at = minutes_policy.remind_at(due)
     if remind_at is not None:
         rows.append(reminder_row(
-            key=f"{obligations['minutes']}:remind", kind=Reminder.Kind.REMINDER, audience=minutes_policy.remind, due_at=remind_at,
+            key=f"{obligation}:remind:{holder_service.pk}", kind=Reminder.Kind.REMINDER, audience=minutes_policy.remind, due_at=remind_at,
             message=system_text(gettext_noop("%(ref)s: write the minutes of the ansvarsgruppe meeting on %(when)s"),
                                 ref=plan.reference, when=when), **common))
     if minutes_policy.escalate != minutes_policy.Escalate.NONE:
         rows.append(reminder_row(
-            key=f"{obligations['minutes']}:escalate", kind=Reminder.Kind.ESCALATION, audience=Reminder.Audience.LEADERS, due_at=due,
-            message=system_text(gettext_noop("%(ref)s: the minutes of the ansvarsgruppe meeting on %(when)s are not written"),
-                                ref=plan.reference, when=when), **common))
+            key=f"{obligation}:escalate:{holder_service.pk}", kind=Reminder.Kind.ESCALATION, audience=Reminder.Audience.LEADERS,
+            due_at=due, message=system_text(gettext_noop("%(ref)s: the minutes of the ansvarsgruppe meeting on %(when)s are not written"),
+                                            ref=plan.reference, when=when), **common))
     return rows
+
+
+def meeting_reminders_refresh(plan: IndividualPlan) -> None:
+    """Make the reminders of the plan's open meetings (planned: to come, or held with no minutes yet)
+    what the plan is now: the meeting's reminder for each service taking part (none for a meeting
+    begun), the minutes' reminder and escalation for the holder of the main responsibility, and
+    none at all while the plan is not active. Unsent rows no longer owed are cancelled (a removed
+    service's, the old holder's after a hand-over); missing ones are scheduled, and cancelled ones
+    owed again revived (a plan resumed); a reminder already delivered is never sent again.
+    Idempotent. Runs inside the caller's transaction, under the plan's lock (the writes of
+    services.py that change the participants, the holder or the plan's status)."""
+    meetings = list(PlanMeeting.objects.filter(plan=plan, status=M.PLANNED).order_by("pk"))
+    if not meetings:
+        return
+    wanted = _reminder_rows(plan, meetings, svc.case_owner(plan)) if plan.status == IndividualPlan.Status.ACTIVE else []
+    obligations = [_obligations(m)[name] for m in meetings for name in ("meeting", "minutes")]
+    Reminder.objects.filter(obligation__in=obligations, sent_at__isnull=True, cancelled_at__isnull=True).exclude(
+        key__in=[row.key for row in wanted]).update(cancelled_at=timezone.now())
+    reminders_restore(wanted)
 
 
 def _meeting_lock(plan, meeting) -> PlanMeeting:

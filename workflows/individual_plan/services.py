@@ -356,8 +356,9 @@ def plan_update(*, user, plan: IndividualPlan, **fields) -> IndividualPlan:
 def participant_add(*, user, plan: IndividualPlan, role: str, service: Service | None = None, person: Person | None = None,
                     relation: str = "") -> PlanParticipant:
     """Add a participating service (disclosed the plan through the ledger, on the plan's consent,
-    which must cover it) or a next of kin or guardian (a person), by the holder. Refused for a
-    service or person already taking part, an inactive service, or a guardian not registered."""
+    which must cover it) or a next of kin or guardian (a person), by the holder; a service added is
+    reminded of the ansvarsgruppe's meetings to come. Refused for a service or person already taking
+    part, an inactive service, or a guardian not registered."""
     # The consent before the plan, as its withdrawal locks them: the two cannot deadlock.
     Consent.objects.select_for_update().filter(pk=plan.consent_id).first()
     plan = _plan_lock(plan)
@@ -396,6 +397,7 @@ def participant_add(*, user, plan: IndividualPlan, role: str, service: Service |
             obj=plan, person=plan.person, from_service=holder.service, to_service=service, basis=Disclosure.Basis.CONSENT,
             purpose="individual plan shared", perm=PARTICIPANT_PERM, user=user, consent=plan.consent, consent_purpose=PURPOSE,
         )
+        meetings_refresh(plan)  # the meetings to come remind the new service too
     _version(plan, user=user, service=holder.service, change=V.PARTICIPANT_ADDED,
              changes={"participant": [None, service.name if service else str(PlanParticipant.Role(role).label)]})
     access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="individual plan participant added",
@@ -406,8 +408,9 @@ def participant_add(*, user, plan: IndividualPlan, role: str, service: Service |
 @transaction.atomic
 def participant_remove(*, user, plan: IndividualPlan, participant: PlanParticipant) -> PlanParticipant:
     """End a participation, by the holder. A service removed loses the plan at once (and the
-    permission the ledger's disclosure granted it). The holder's own service cannot be removed: hand the
-    main responsibility over first."""
+    permission the ledger's disclosure granted it), and its unsent reminders of the ansvarsgruppe's
+    meetings are cancelled. The holder's own service cannot be removed: hand the main responsibility
+    over first."""
     plan = _plan_lock(plan)
     holder = _require_holder(user, plan)
     participant = PlanParticipant.objects.select_for_update().filter(pk=participant.pk, plan=plan, removed_at__isnull=True).first()
@@ -419,6 +422,9 @@ def participant_remove(*, user, plan: IndividualPlan, participant: PlanParticipa
     participant.removed_at = now
     participant.save(update_fields=["removed_at"])
     if participant.service_id is not None:
+        # Its unsent meeting reminders are cancelled before its grant is revoked: a sweep delivering
+        # one holds the reminder's row and then share-locks the grant, so the other order could deadlock.
+        meetings_refresh(plan)
         # A service that leaves the plan can no longer take it over.
         _handovers_end(plan, PlanHandOver.objects.filter(to_service_id=participant.service_id), status=H.CANCELLED, now=now, user=user)
     if participant.service_id is not None:
@@ -596,7 +602,8 @@ def handover_accept(*, user, handover: PlanHandOver, koordinator=None, activatio
     proposer no longer holds the plan, or when the plan is paused. Completes the hand-over's task
     (``activation``: viewflow's, from the task page) and cancels the superseded proposals' processes
     in the same transaction; the hand-over's clock is met, the superseded ones' cancelled, and the
-    plan's revision clock passes to the new holder. Returns the new holder."""
+    plan's revision clock and the unsent reminders and escalations of its meetings' minutes pass to
+    the new holder. Returns the new holder."""
     plan = _plan_lock(handover.plan)
     require_member(user, handover.to_service, _("Only the receiving service can accept the hand-over."))
     with DECIDE.run(handover, user=user, activation=activation) as run:
@@ -625,6 +632,7 @@ def _accept(run, plan, koordinator) -> PlanHolder:
     _handovers_end(plan, PlanHandOver.objects.exclude(pk=handover.pk), status=H.SUPERSEDED, now=now)
     # The revision is the holder's obligation: it moves with the main responsibility.
     clocks.revision_clock_set(plan, handover.to_service)
+    meetings_refresh(plan)  # and so do its meetings' minutes
     _version(plan, user=user, service=handover.to_service, change=V.HOLDER_CHANGED,
              changes={"main_responsibility": [holder.service.name, handover.to_service.name]})
     run.purpose = "main responsibility hand-over accepted"
@@ -722,6 +730,14 @@ def meetings_pause(plan: IndividualPlan) -> None:
     meeting_reminders_cancel_all(plan)
 
 
+def meetings_refresh(plan: IndividualPlan) -> None:
+    """The reminders of the plan's open meetings follow its participants, its holder and its status
+    (meetings.meeting_reminders_refresh), in the caller's transaction under the plan's lock."""
+    from workflows.individual_plan.meetings import meeting_reminders_refresh
+
+    meeting_reminders_refresh(plan)
+
+
 @transaction.atomic
 def plan_resume(*, user, plan: IndividualPlan, consent: Consent) -> IndividualPlan:
     """Resume a plan paused by a withdrawn consent, on a new ``consent``, by the holder of the main
@@ -729,8 +745,8 @@ def plan_resume(*, user, plan: IndividualPlan, consent: Consent) -> IndividualPl
     (consent.selectors, the one rule) and granted to every service taking part in the plan. The plan
     rests on it from then on: each participating service but the starting one (which holds the plan
     as its owner) is disclosed the plan again through the ledger, on the new consent; the plan is
-    active again and its clocks run again (its revision, its open measures' evaluations), kept as a
-    version and logged. Refused (a translated ValidationError, nothing saved) for a plan that is not
+    active again and its clocks run again (its revision, its open measures' evaluations, the
+    reminders of its meetings to come and of the minutes still owed), kept as a version and logged. Refused (a translated ValidationError, nothing saved) for a plan that is not
     paused, and for a consent not in force, another person's, for another purpose, or not covering a
     participating service. Returns the plan."""
     # The consent before the plan, as a withdrawal (and participant_add) locks them.
@@ -757,6 +773,7 @@ def plan_resume(*, user, plan: IndividualPlan, consent: Consent) -> IndividualPl
                 purpose="individual plan shared", perm=PARTICIPANT_PERM, user=user, consent=consent, consent_purpose=PURPOSE,
             )
     clocks.plan_clocks_start(plan, holder.service)
+    meetings_refresh(plan)
     _version(plan, user=user, service=holder.service, change=V.CONTENT,
              changes={"status": [S.PAUSED, S.ACTIVE], "consent": [old_consent, consent.pk]})
     access_log_write(user=user, action="update", obj=plan, person=plan.person, purpose="individual plan resumed (new consent)",

@@ -1,6 +1,7 @@
 """The ansvarsgruppe's meetings (issue 9, point 5 and its reminders in point 6): series, agenda,
 minutes whose decisions become measures, bad input that changes nothing, and the reminders,
-escalation and digest delivered once each through the real sweep under frozen time.
+escalation and digest delivered once each through the real sweep under frozen time, following the
+plan's changes (a service added or removed, a hand-over, a pause and a resume).
 
 Personas and dates: see scenario.py (today Tuesday 1 September 2026, 10:00 in Oslo). Ola's plan is
 held by Psykisk helse og rus; NAV and Hjemmetjenesten take part; DPS is outside the plan.
@@ -19,7 +20,7 @@ from notifications.services import reminders_sweep
 from org.models import Membership
 from referrals.models import PlanMeasure, PlanMeeting, PlanMeetingAttendance, PlanMeetingDecision, PlanMeetingMinutes, PlanVersion
 from tests.factories import member
-from tests.workflows.individual_plan.scenario import TODAY, plan_with_participants
+from tests.workflows.individual_plan.scenario import TODAY, adult, create_plan, plan_consent, plan_with_participants
 from workflows.individual_plan import meetings
 from workflows.individual_plan import services as svc
 from workflows.individual_plan.selectors import PERSON_MEMBER, group_members, meeting_agenda
@@ -267,3 +268,99 @@ class MeetingDigestTests:
         digest = Notification.objects.get(user=ip.home_staff, reminder__obligation=prefix)
         assert plan.reference in digest.message and "Ola" not in digest.message and "15.09.2026 13:00" in digest.message
         assert digest.url.endswith(f"/mote/{meeting.code}/")
+
+
+def stored(plan):
+    """Every reminder row of the plan's meetings, as the sweep and the refresh see them."""
+    return sorted(Reminder.objects.filter(obligation__startswith="individual_plan:m", subject_id=plan.pk)
+                  .values_list("key", "service_id", "due_at", "sent_at", "cancelled_at"))
+
+
+class MeetingRemindersFollowThePlanTests:
+    """meetings.meeting_reminders_refresh, through the services that change the plan, and the real sweep."""
+
+    def test_a_service_added_after_the_meeting_was_scheduled_is_reminded_once(self, postgresql_only, org, ip):
+        plan = create_plan(ip, adult(org, ip))
+        svc.participant_add(user=ip.rus_staff, plan=plan, role="service", service=ip.nav)
+        (meeting,) = schedule(ip, plan)
+        prefix = f"individual_plan:meeting:{meeting.pk}"
+        with at(2026, 9, 13, 13, 0):
+            reminders_sweep()
+        # Added a day after the others were reminded: its reminder is due at once, the others' not repeated.
+        with at(2026, 9, 14, 9, 0):
+            svc.participant_add(user=ip.rus_staff, plan=plan, role="service", service=ip.home)
+            reminders_sweep()
+            reminders_sweep()
+        assert [kinds(u, prefix) for u in (ip.rus_staff, ip.nav_staff, ip.home_staff)] == [["reminder"]] * 3
+        notice = Notification.objects.get(user=ip.home_staff, reminder__obligation=prefix)
+        assert plan.reference in notice.message and "Ola" not in notice.message
+
+    def test_a_removed_service_is_not_reminded_and_its_reminder_is_cancelled(self, postgresql_only, ip, plan):
+        (meeting,) = schedule(ip, plan)
+        home = plan.participants.get(service=ip.home, removed_at__isnull=True)
+        svc.participant_remove(user=ip.rus_staff, plan=plan, participant=home)
+        prefix = f"individual_plan:meeting:{meeting.pk}"
+        with at(2026, 9, 13, 13, 0):
+            reminders_sweep()
+        assert kinds(ip.home_staff, prefix) == [] and kinds(ip.nav_staff, prefix) == ["reminder"]
+        row = Reminder.objects.get(obligation=prefix, service=ip.home)
+        assert row.cancelled_at is not None and row.sent_at is None
+
+    def test_after_a_hand_over_the_minutes_are_escalated_to_the_new_holders_leaders_only(self, postgresql_only, ip, plan, leaders):
+        (meeting,) = schedule(ip, plan)
+        prefix = f"individual_plan:minutes:{meeting.pk}"
+        with at(2026, 9, 16, 14, 30):
+            reminders_sweep()
+        assert kinds(ip.rus_staff, prefix) == ["reminder"]
+        # The minutes are still unwritten when NAV takes the plan over, the day before they are late.
+        with at(2026, 9, 16, 15, 0):
+            handover = svc.handover_propose(user=ip.rus_staff, plan=plan, to_service=ip.nav)
+            svc.handover_accept(user=ip.nav_staff, handover=handover)
+        with at(2026, 9, 17, 14, 30):
+            reminders_sweep()
+            reminders_sweep()
+        assert kinds(leaders["nav"], prefix) == ["escalation", "reminder"] and kinds(ip.nav_staff, prefix) == ["reminder"]
+        assert kinds(leaders["rus"], prefix) == ["reminder"] and kinds(ip.rus_staff, prefix) == ["reminder"]
+        escalation = Notification.objects.get(user=leaders["nav"], kind="escalation")
+        assert plan.reference in escalation.message and "Ola" not in escalation.message
+        # The new holder writes the minutes: nothing of the obligation is left to send.
+        with held_now(meeting):
+            meetings.minutes_record(user=ip.nav_staff, meeting=meeting, text="Referat.", present=[PERSON_MEMBER])
+        assert not Reminder.objects.filter(obligation=prefix, sent_at__isnull=True, cancelled_at__isnull=True).exists()
+
+    def test_a_resumed_plan_reminds_of_its_meeting_once(self, postgresql_only, ip, plan, leaders):
+        (meeting,) = schedule(ip, plan)
+        consent_withdraw_cascade(consent=plan.consent, user=ip.rus_staff, note="Ola trekker samtykket.")
+        with at(2026, 9, 2, 9, 0):
+            svc.plan_resume(user=ip.rus_staff, plan=plan, consent=plan_consent(ip, plan.person))
+        with at(2026, 9, 13, 13, 0):
+            reminders_sweep()
+            reminders_sweep()
+        prefix = f"individual_plan:meeting:{meeting.pk}"
+        assert [kinds(u, prefix) for u in (ip.rus_staff, ip.nav_staff, ip.home_staff, ip.dps_staff)] == [["reminder"]] * 3 + [[]]
+        with at(2026, 9, 17, 14, 30):
+            reminders_sweep()
+        assert kinds(leaders["rus"], f"individual_plan:minutes:{meeting.pk}") == ["escalation", "reminder"]
+
+    def test_a_plan_resumed_after_its_meeting_owes_only_the_minutes(self, postgresql_only, ip, plan, leaders):
+        (meeting,) = schedule(ip, plan)
+        consent_withdraw_cascade(consent=plan.consent, user=ip.rus_staff, note="Ola trekker samtykket.")
+        with at(2026, 9, 18, 9, 0):
+            svc.plan_resume(user=ip.rus_staff, plan=plan, consent=plan_consent(ip, plan.person))
+            reminders_sweep()
+            reminders_sweep()
+        assert kinds(ip.nav_staff, f"individual_plan:meeting:{meeting.pk}") == []
+        assert kinds(leaders["rus"], f"individual_plan:minutes:{meeting.pk}") == ["escalation", "reminder"]
+
+    def test_a_refresh_run_twice_changes_nothing_and_repeats_nothing_delivered(self, postgresql_only, ip, plan):
+        (meeting,) = schedule(ip, plan)
+        with at(2026, 9, 13, 13, 0):
+            reminders_sweep()
+            before = stored(plan)
+            meetings.meeting_reminders_refresh(plan)
+            meetings.meeting_reminders_refresh(plan)
+            assert stored(plan) == before
+            reminders_sweep()
+        assert kinds(ip.nav_staff, f"individual_plan:meeting:{meeting.pk}") == ["reminder"]
+        told = Notification.objects.filter(reminder__obligation=f"individual_plan:meeting:{meeting.pk}").values_list("user_id", flat=True)
+        assert sorted(told) == sorted(u.pk for u in (ip.rus_staff, ip.rus_koordinator, ip.nav_staff, ip.home_staff))
