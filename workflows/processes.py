@@ -242,9 +242,9 @@ REGISTRY: list[Process] = [
             gettext_noop("individual plan koordinator"), gettext_noop("main responsibility hand-over proposed"),
             gettext_noop("main responsibility hand-over accepted"), gettext_noop("main responsibility hand-over declined"),
             gettext_noop("main responsibility hand-over cancelled"), gettext_noop("individual plan paused (consent withdrawn)"),
-            gettext_noop("individual plan page"),
+            gettext_noop("individual plan page"), gettext_noop("individual plan offer page"),
             # A list naming the person (one row per person shown); the task lists name them too.
-            gettext_noop("individual plan list"), gettext_noop("task list"),
+            gettext_noop("individual plan list"), gettext_noop("individual plan offer list"), gettext_noop("task list"),
         ),
         demo="workflows.individual_plan.demo.seed",
         menu="workflows.individual_plan.urls.menu_flags",
