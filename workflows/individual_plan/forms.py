@@ -82,17 +82,37 @@ def _national_id_clean(form, field: str) -> str:
 # --- the offer -------------------------------------------------------------------------------------
 
 
-class OfferRegisterForm(SubmissionFormMixin, forms.Form):
-    """Register an offer: the offering service, the person (as that service registers them: a
-    number that matches a known person links to it and shows nothing of what others registered),
-    any guardians (who answer for a child), and why the person qualifies."""
+class IdentityForm(forms.Form):
+    """A person as the user's service registers them: an identity number, or a birth date, and the
+    name (the service's own record; a number that matches a known person links to it and shows
+    nothing of what others registered)."""
 
-    service = NameChoiceField(label=_("Offered by"), queryset=Service.objects.none(), empty_label=None)
     national_id = forms.CharField(label=_("National identity number or D number (11 digits)"), required=False, max_length=20,
                                   widget=NATIONAL_ID, help_text=_("Leave empty if the person has no number; then give the birth date."))
     birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE)
     given_name = forms.CharField(label=_("Given name"), max_length=NAME_LENGTH)
     family_name = forms.CharField(label=_("Family name"), max_length=NAME_LENGTH, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        number = _national_id_clean(self, "national_id")
+        if not number and "national_id" not in self.errors and cleaned.get("birth_date") is None and "birth_date" not in self.errors:
+            self.add_error("birth_date", _("Give the birth date when the person has no identity number."))
+        return cleaned
+
+    def identity(self) -> dict:
+        """people.services.person_get_or_create's fields."""
+        d = self.cleaned_data
+        number = (d.get("national_id") or "").strip()
+        return {"national_id": number or None, "birth_date": None if number else d.get("birth_date"),
+                "given_name": d["given_name"], "family_name": d.get("family_name", "")}
+
+
+class OfferRegisterForm(SubmissionFormMixin, IdentityForm):
+    """Register an offer: the offering service, the person (IdentityForm), any guardians (who
+    answer for a child), and why the person qualifies."""
+
+    service = NameChoiceField(label=_("Offered by"), queryset=Service.objects.none(), empty_label=None)
     guardian1_national_id = forms.CharField(label=_("Guardian 1: national identity number"), max_length=20, required=False, widget=NATIONAL_ID,
                                             help_text=_("For a child: the guardians who answer the offer on the child's behalf."))
     guardian1_given_name = forms.CharField(label=_("Guardian 1: given name"), max_length=NAME_LENGTH, required=False)
@@ -103,6 +123,7 @@ class OfferRegisterForm(SubmissionFormMixin, forms.Form):
     reason = forms.CharField(label=_("Why the person qualifies for an individual plan"), max_length=SHORT_TEXT,
                              widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Needs for long-term, coordinated services. No more than needed."))
     offered_on = forms.DateField(label=_("Offered on"), widget=DATE)
+    field_order = ["service", "national_id", "birth_date", "given_name", "family_name"]
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, submitted_by=user, **kwargs)
@@ -112,9 +133,6 @@ class OfferRegisterForm(SubmissionFormMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        number = _national_id_clean(self, "national_id")
-        if not number and cleaned.get("birth_date") is None and "birth_date" not in self.errors:
-            self.add_error("birth_date", _("Give the birth date when the person has no identity number."))
         for n in (1, 2):
             number, given = f"guardian{n}_national_id", (cleaned.get(f"guardian{n}_given_name") or "").strip()
             if _national_id_clean(self, number) and not given:
@@ -122,12 +140,6 @@ class OfferRegisterForm(SubmissionFormMixin, forms.Form):
             elif given and number not in self.errors and not (cleaned.get(number) or "").strip():
                 self.add_error(number, _("Give the guardian's national identity number."))
         return cleaned
-
-    def identity(self) -> dict:
-        d = self.cleaned_data
-        number = (d.get("national_id") or "").strip()
-        return {"national_id": number or None, "birth_date": None if number else d.get("birth_date"),
-                "given_name": d["given_name"], "family_name": d.get("family_name", "")}
 
     def guardians(self) -> list[dict]:
         d = self.cleaned_data
@@ -240,7 +252,7 @@ class GuardianField(forms.ModelChoiceField):
 class ParticipantGuardianForm(forms.Form):
     """A registered guardian of the person, as a participant."""
 
-    guardian = GuardianField(label=_("Guardian"), queryset=None, widget=forms.RadioSelect, empty_label=None,
+    guardian = GuardianField(label=_("Which guardian"), queryset=None, widget=forms.RadioSelect, empty_label=None,
                              help_text=_("Only guardians registered for the person are listed."))
     relation = forms.CharField(label=_("Relation to the person"), max_length=80, required=False)
 
@@ -248,6 +260,12 @@ class ParticipantGuardianForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["guardian"].queryset = guardians
         self.fields["guardian"].service = service
+
+
+class ParticipantNextOfKinForm(IdentityForm):
+    """A next of kin taking part in the plan, registered as the holder's own record of them."""
+
+    relation = forms.CharField(label=_("Relation to the person"), max_length=80, required=False)
 
 
 class MeasureForm(forms.Form):

@@ -299,6 +299,16 @@ def plan_update_fresh(*, user, plan: IndividualPlan, version, **fields) -> Indiv
     return plan_update(user=user, plan=locked, **fields)
 
 
+@transaction.atomic
+def participant_register_next_of_kin(*, user, plan: IndividualPlan, identity: dict, relation: str = "") -> PlanParticipant:
+    """The participants page's one call for a next of kin: register them (``identity``:
+    people.services.person_get_or_create's fields) as the holding service's own record, then
+    participant_add them as a next of kin. Refused, nothing saved, for a user not of the holder."""
+    holder = _require_holder(user, plan)
+    person = person_get_or_create(user=user, municipality=holder.service.municipality, service=holder.service, **identity)
+    return participant_add(user=user, plan=plan, role=PlanParticipant.Role.NEXT_OF_KIN, person=person, relation=relation)
+
+
 # --- the plan ----------------------------------------------------------------------------------------
 
 

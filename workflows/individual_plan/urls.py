@@ -23,6 +23,7 @@ class IndividualPlansApp(Application):
     participants_path = path("<uuid:code>/deltakere/", views.participants, name="participants")
     participant_service_path = path("<uuid:code>/deltakere/tjeneste/", views.participant_add_service, name="participant_add_service")
     participant_guardian_path = path("<uuid:code>/deltakere/verge/", views.participant_add_guardian, name="participant_add_guardian")
+    participant_kin_path = path("<uuid:code>/deltakere/parorende/", views.participant_add_next_of_kin, name="participant_add_next_of_kin")
     participant_remove_path = path("<uuid:code>/deltakere/<uuid:participant>/fjern/", views.participant_remove, name="participant_remove")
     measure_add_path = path("<uuid:code>/tiltak/ny/", views.measure_add, name="measure_add")
     measure_edit_path = path("tiltak/<uuid:code>/", views.measure_edit, name="measure_edit")

@@ -151,17 +151,18 @@ def plan_edit(request, code):
     return _render_form(request, "plan_edit.html", {"plan": plan, "form": form}, invalid=request.method == "POST")
 
 
-def _participants_page(request, plan, roles, *, service_form=None, guardian_form=None, remove_error=None):
+def _participants_page(request, plan, roles, *, service_form=None, guardian_form=None, kin_form=None, remove_error=None):
     holder = roles[selectors.HOLDER]
-    guardians = selectors.offer_guardians(plan.offer) if plan.offer_id else None
+    guardians = selectors.offer_guardians(plan.offer)
     ctx = {
         "plan": plan, "participants": selectors.participants_removable(plan), "remove_error": remove_error,
         "service_form": service_form or pforms.ParticipantServiceForm(prefix="service", services=selectors.services_to_add(plan)),
         "guardian_form": guardian_form or pforms.ParticipantGuardianForm(prefix="guardian", guardians=guardians, service=holder),
+        "kin_form": kin_form or pforms.ParticipantNextOfKinForm(prefix="kin"),
         "has_guardians": guardians.exists(),
         "consent_url": reverse("consent:detail", args=[plan.consent.code]),
     }
-    invalid = any(f is not None for f in (service_form, guardian_form, remove_error))
+    invalid = any(f is not None for f in (service_form, guardian_form, kin_form, remove_error))
     return _render_form(request, "participants.html", ctx, invalid=invalid)
 
 
@@ -204,6 +205,22 @@ def participant_add_guardian(request, code):
             messages.success(request, gettext_lazy("The guardian takes part in the plan now."))
             return redirect("individual_plans:participants", plan.code)
     return _participants_page(request, plan, roles, guardian_form=form)
+
+
+@login_required
+@require_POST
+def participant_add_next_of_kin(request, code):
+    plan, roles = selectors.plan_get_for_user(request.user, code, role=selectors.HOLDER)
+    form = pforms.ParticipantNextOfKinForm(request.POST, prefix="kin")
+    if form.is_valid():
+        try:
+            svc.participant_register_next_of_kin(user=request.user, plan=plan, identity=form.identity(), relation=form.cleaned_data["relation"])
+        except ValidationError as e:
+            apply_errors(form, e)
+        else:
+            messages.success(request, gettext_lazy("The next of kin takes part in the plan now."))
+            return redirect("individual_plans:participants", plan.code)
+    return _participants_page(request, plan, roles, kin_form=form)
 
 
 @login_required

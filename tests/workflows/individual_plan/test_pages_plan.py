@@ -16,7 +16,8 @@ from viewflow.workflow.status import STATUS
 
 from consent.models import Disclosure
 from referrals.models import PlanHandOver, PlanHolder, PlanMeasure, PlanParticipant, PlanVersion
-from tests.factories import make_service, member
+from people.models import Person, PersonRecord
+from tests.factories import make_child, make_guardian, make_service, member
 from tests.queries import page_queries
 from tests.workflows.individual_plan.scenario import TODAY, adult, create_plan, plan_consent, plan_with_participants
 from tests.workflows.individual_plan.test_pages_offers import shown
@@ -64,6 +65,7 @@ def holder_urls(plan) -> list[tuple[str, str]]:
         ("get", reverse("individual_plans:participants", args=[plan.code])),
         ("post", reverse("individual_plans:participant_add_service", args=[plan.code])),
         ("post", reverse("individual_plans:participant_add_guardian", args=[plan.code])),
+        ("post", reverse("individual_plans:participant_add_next_of_kin", args=[plan.code])),
         ("post", reverse("individual_plans:participant_remove", args=[plan.code, home.code])),
         ("get", reverse("individual_plans:measure_add", args=[plan.code])),
         ("post", reverse("individual_plans:measure_add", args=[plan.code])),
@@ -233,6 +235,38 @@ class ParticipantPageTests:
         client.force_login(ip.rus_staff)
         assert client.post(reverse("individual_plans:participant_remove", args=[plan.code, theirs.code])).status_code == 404
         assert PlanParticipant.objects.get(pk=theirs.pk).removed_at is None
+
+    def test_it_adds_a_next_of_kin_as_the_holders_own_record(self, client, ip, plan):
+        client.force_login(ip.rus_staff)
+        response = client.post(reverse("individual_plans:participant_add_next_of_kin", args=[plan.code]),
+                               {"kin-given_name": "Sara", "kin-family_name": "Nordmann", "kin-birth_date": "1994-01-20", "kin-relation": "søster"})
+        assert response.status_code == 302
+        sara = PlanParticipant.objects.get(plan=plan, role="next_of_kin")
+        assert (sara.relation, PersonRecord.objects.get(person=sara.person, service=ip.rus).full_name) == ("søster", "Sara Nordmann")
+        assert "Sara Nordmann" in client.get(response.url).content.decode()
+
+    def test_a_next_of_kin_without_a_number_or_birth_date_is_refused_and_nothing_saved(self, client, ip, plan):
+        before, people = state(plan), Person.objects.count()
+        client.force_login(ip.rus_staff)
+        response = client.post(reverse("individual_plans:participant_add_next_of_kin", args=[plan.code]), {"kin-given_name": "Sara"})
+        assert response.status_code == 422
+        assert bokmal("Give the birth date when the person has no identity number.") in response.content.decode()
+        assert (state(plan), Person.objects.count()) == (before, people)
+
+    def test_a_registered_guardian_takes_part_and_a_forged_one_is_refused(self, client, org, ip):
+        emma = make_child(org, birth=datetime.date(2014, 5, 1), given="Emma", start=710, service=ip.rus)
+        kari = make_guardian(emma)
+        stranger = make_guardian(adult(org, ip, given="Per", start=330), given="Stranger")
+        offer = svc.offer_answer(user=ip.rus_staff, offer=svc.offer_register(user=ip.rus_staff, service=ip.rus, person=emma, reason="Behov."),
+                                 answer="accepted", guardians=[kari])
+        plan = create_plan(ip, emma, offer=offer, consent=plan_consent(ip, emma, given_by_person=False, guardians=[kari]))
+        url = reverse("individual_plans:participant_add_guardian", args=[plan.code])
+        client.force_login(ip.rus_staff)
+        assert f'value="{kari.pk}"' in client.get(reverse("individual_plans:participants", args=[plan.code])).content.decode()
+        assert client.post(url, {"guardian-guardian": stranger.pk}).status_code == 422
+        assert not PlanParticipant.objects.filter(plan=plan, role="guardian").exists()
+        assert client.post(url, {"guardian-guardian": kari.pk, "guardian-relation": "mor"}).status_code == 302
+        assert PlanParticipant.objects.get(plan=plan, role="guardian").person == kari
 
     def test_it_asks_the_database_as_often_with_many_participants_as_with_few(self, client, org, ip):
         ola = adult(org, ip)
