@@ -225,9 +225,10 @@ class PlanCreateForm(SubmissionFormMixin, PlanContentForm):
 
 
 class PlanEditForm(PlanContentForm):
-    """Change the plan's content; ``version`` is the plan's version the form was rendered from."""
+    """Change the plan's content; ``version`` is the plan's version the form was rendered from (a
+    missing one is refused by the service as a stale form)."""
 
-    version = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    version = forms.CharField(widget=forms.HiddenInput, max_length=20, required=False)
 
 
 # --- participants, measures, the koordinator, hand-overs -------------------------------------------

@@ -4,6 +4,12 @@ Thin: access helper → one service call → redirect. The plan's page shows the
 first, then the measures, the participants, the main responsibility and its history, and the open
 hand-overs, to the services taking part while the plan's consent is in force for them (every read
 logged); every other user gets 404, as for a plan that does not exist.
+
+The holder's forms (the content, the participants, the measures, the koordinator, cancelling its
+proposal) answer 404 to every other user, GET and POST alike; a measure's responsible service may
+change that measure. The offers are the offering service's alone (selectors.offer_get_for_user):
+registered, answered, given a koordinator when the person wants only that, and made into a plan on
+the person's consent. An invalid form is shown again with its translated errors (status 422).
 """
 from urllib.parse import urlencode
 
@@ -160,8 +166,10 @@ def _participants_page(request, plan, roles, *, service_form=None, guardian_form
         "guardian_form": guardian_form or pforms.ParticipantGuardianForm(prefix="guardian", guardians=guardians, service=holder),
         "kin_form": kin_form or pforms.ParticipantNextOfKinForm(prefix="kin"),
         "has_guardians": guardians.exists(),
-        "consent_url": reverse("consent:detail", args=[plan.consent.code]),
+        # The consent's page is its recording service's (consent.access): linked only for it.
+        "consent_url": reverse("consent:detail", args=[plan.consent.code]) if plan.consent.recorded_by_service_id == holder.pk else None,
     }
+    _log_form_read(request, plan, holder)  # the participants, next of kin named, are the plan's content
     invalid = any(f is not None for f in (service_form, guardian_form, kin_form, remove_error))
     return _render_form(request, "participants.html", ctx, invalid=invalid)
 

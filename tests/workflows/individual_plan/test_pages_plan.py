@@ -174,6 +174,13 @@ class PlanEditPageTests:
         plan.refresh_from_db()
         assert plan.goals != "Min gamle side."
 
+    def test_a_form_without_its_version_is_refused_as_stale(self, client, ip, plan):
+        client.force_login(ip.rus_staff)
+        response = client.post(reverse("individual_plans:edit", args=[plan.code]), content(plan, goals="Uten versjon.", version=""))
+        assert response.status_code == 422
+        assert shown("Someone else changed this plan while you had it open. Reload the page and try again.") in response.content.decode()
+        assert PlanVersion.objects.filter(plan=plan).count() == plan.version
+
     def test_a_period_ending_before_it_starts_is_refused_and_nothing_saved(self, client, ip, plan):
         before = state(plan)
         client.force_login(ip.rus_staff)
