@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.submission import SubmissionFormMixin
 from consent.forms import GuardiansField
 from consent.models import Consent
-from org.access import active_members, active_members_of, user_services
+from org.access import active_members_of, user_services
 from org.models import Service
 from people.validators import LONG_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id
 from referrals.models import IndividualPlan, PlanMeasure, PlanOffer
@@ -55,8 +55,7 @@ class HandOverDecideForm(forms.Form):
     def __init__(self, *args, service=None, **kwargs):
         super().__init__(*args, **kwargs)
         if service is not None:
-            members = active_members(service).values("user_id")
-            self.fields["koordinator"].queryset = get_user_model().objects.filter(pk__in=members).order_by("first_name", "last_name", "pk")
+            self.fields["koordinator"].queryset = _members([service])
 
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

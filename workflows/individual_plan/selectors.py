@@ -24,7 +24,7 @@ from org.models import Service
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from org.permissions import INDIVIDUAL_PLAN_PARTICIPANT, codename
 from people.models import Person
-from people.selectors import person_name_for
+from people.selectors import person_name_for, person_records_for
 from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanOffer, PlanParticipant
 from workflows.list_persons import Naming
@@ -304,16 +304,15 @@ def plan_consents(offer: PlanOffer, service: Service) -> list[Consent]:
 # --- the plan's forms ------------------------------------------------------------------------------
 
 def participants_removable(plan) -> list[PlanParticipant]:
-    """The plan's live participants, each with ``shown_name`` and ``removable`` (every one but the
-    holder's own service)."""
+    """The plan's live participants, each with ``shown_name`` (a next of kin by the record of the
+    service that started the plan, as participants_shown names them) and ``removable`` (every one
+    but the holder's own service). Three queries whatever their number."""
     holder_id = PlanHolder.objects.filter(plan=plan, ended_at__isnull=True).values_list("service_id", flat=True).first()
-    rows = list(PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service", "person").order_by("id"))
-    names = {}
+    rows = list(PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service").order_by("id"))
+    records = person_records_for((p.person_id, plan.registered_by_service_id) for p in rows if p.person_id)
     for p in rows:
-        if p.person_id:
-            names[p.pk] = person_name_for(p.person, plan.registered_by_service) or "–"
-    for p in rows:
-        p.shown_name = p.service.name if p.service_id else names[p.pk]
+        record = records.get((p.person_id, plan.registered_by_service_id))
+        p.shown_name = p.service.name if p.service_id else (record.full_name if record else "–")
         p.removable = p.service_id != holder_id
     return rows
 

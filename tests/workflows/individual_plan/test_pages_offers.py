@@ -12,15 +12,17 @@ import datetime
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from accounts.submission import token_issue
 from audit.models import AccessLog
 from people.models import Guardianship, Person, PersonRecord
-from referrals.models import IndividualPlan, PlanOffer
 from people.validators import synthetic_national_id
+from referrals.models import IndividualPlan, PlanOffer
 from tests.factories import make_child, make_guardian
 from tests.queries import page_queries
 from tests.workflows.individual_plan.scenario import NOW, TODAY, accepted_offer, adult, plan_consent
@@ -33,10 +35,8 @@ REASON = "Trenger langvarige, koordinerte tjenester."
 
 
 def shown(msgid: str, **values) -> str:
-    """A message as a bokmål page shows it: its translation once the catalogue has it, else as written."""
-    from django.utils import translation
-    from django.utils.html import escape
-
+    """A message as a bokmål page shows it: its translation once the catalogue has it, else as
+    written (a new message's bokmål reaches the catalogue when the branch is merged)."""
     with translation.override("nb"):
         text = translation.gettext(msgid)
     return escape(text % values if values else text)

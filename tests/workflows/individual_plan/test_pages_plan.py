@@ -282,10 +282,19 @@ class ParticipantPageTests:
             member(service)
         plan = create_plan(ip, ola, consent=plan_consent(ip, ola, grantees=[ip.rus, ip.nav, ip.home, *extra]))
         svc.participant_add(user=ip.rus_staff, plan=plan, role="service", service=ip.nav)
+
+        def kin(given, start):
+            person = make_child(org, birth=datetime.date(1994, 1, 20), given=given, start=start, service=ip.rus)
+            svc.participant_add(user=ip.rus_staff, plan=plan, role="next_of_kin", person=person, relation="søsken")
+
+        kin("Sara", 200)
         url = reverse("individual_plans:participants", args=[plan.code])
         few = len(page_queries(client, ip.rus_staff, url))
         for service in [ip.home, *extra]:
             svc.participant_add(user=ip.rus_staff, plan=plan, role="service", service=service)
+        kin("Jon", 210)
+        kin("Liv", 220)
+        assert all(name in client.get(url).content.decode() for name in ("Sara", "Jon", "Liv"))
         assert len(page_queries(client, ip.rus_staff, url)) == few
 
 
