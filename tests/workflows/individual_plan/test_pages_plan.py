@@ -102,6 +102,15 @@ class PlanPageLinksTests:
         assert reverse("individual_plans:measure_edit", args=[plan.measure.code]) in page and 'data-testid="plan-edit"' not in page
 
 
+    def test_the_plans_page_asks_the_database_as_often_with_many_measures_as_with_few(self, client, ip, plan):
+        url = reverse("individual_plans:detail", args=[plan.code])
+        few = {user: len(page_queries(client, user, url)) for user in (ip.rus_staff, ip.nav_staff)}
+        for n in range(4):
+            svc.measure_add(user=ip.rus_staff, plan=plan, description=f"Tiltak {n}.", responsible_service=(ip.nav, ip.home)[n % 2],
+                            starts_on=TODAY, evaluate_on=DECEMBER)
+        assert {user: len(page_queries(client, user, url)) for user in few} == few
+
+
 class AccessTests:
     def test_every_outsider_gets_404_on_every_new_url(self, client, org, ip, plan):
         before = state(plan)
