@@ -726,6 +726,13 @@ class PlanOffer(CaseReference, models.Model):
     answer_consenter = models.CharField(_("who had to answer (age rule)"), max_length=24, blank=True)
     answer_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                            verbose_name=_("answer recorded by"))
+    # A koordinator may be offered even when the plan is declined (answer "koordinator only"): the
+    # service and its member who coordinates, named through offer_koordinator_set.
+    koordinator_service = models.ForeignKey(Service, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                            verbose_name=_("koordinator's service"))
+    koordinator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("koordinator"))
+    koordinator_named_at = models.DateTimeField(_("koordinator named"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("individual plan offer")
@@ -734,6 +741,13 @@ class PlanOffer(CaseReference, models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(answer="") | models.Q(answered_on__gte=models.F("offered_on")),
                                    name="planoffer_answer_after_offer"),
+            # Only an offer answered "koordinator only" names a koordinator on the offer (a plan's
+            # koordinator is its holder's), and then a service and its member together.
+            models.CheckConstraint(
+                condition=models.Q(koordinator_service__isnull=True, koordinator__isnull=True)
+                | models.Q(answer="coordinator_only", koordinator_service__isnull=False, koordinator__isnull=False),
+                name="planoffer_koordinator_only",
+            ),
         ]
 
     @property

@@ -18,18 +18,22 @@ from viewflow.workflow.status import STATUS
 
 from audit.services import access_log_write
 from consent.models import Consent
-from consent.selectors import consent_is_active, consents_judged
+from consent.selectors import active_consents_for, consent_is_active, consents_judged
 from org.access import code_as_uuid, member_service_ids, permitted_ids_subquery
 from org.models import Service
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from org.permissions import INDIVIDUAL_PLAN_PARTICIPANT, codename
-from people.selectors import person_records_for
+from people.models import Person
+from people.selectors import person_name_for, person_records_for
 from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanMeeting, PlanOffer, PlanParticipant
 from workflows.list_persons import Naming
 from workflows.models import Deadline
 
 HOLDER, PARTICIPANT = "holder", "participant"
+# Kinds of service that never take part in a person's plan: the privacy function holds no case, SLT
+# sees aggregates only, and the police are no party to a health or welfare plan.
+NOT_IN_PLANS = frozenset({Service.Kind.PERSONVERN, Service.Kind.SLT, Service.Kind.POLITI})
 PURPOSE = Consent.Purpose.INDIVIDUAL_PLAN
 
 
@@ -380,3 +384,91 @@ def plan_open_deadlines(plan: IndividualPlan):
         )
         .order_by("due_at", "pk")
     )
+
+
+# --- the offers' pages ---------------------------------------------------------------------------
+
+OFFER_CURSORS = OpaqueCursors("workflows.individual_plan.offers")
+
+
+def offers_waiting(user, *, cursor: str | None = None, page_size: int = PAGE_SIZE) -> KeysetPage:
+    """The offers of the user's services still waiting for a step, oldest first: not answered yet,
+    or accepted with no plan made yet. Each row carries ``due_at``: the open deadline of its answer
+    (the "offer_answer" policy) when one runs, else None. Two queries whatever the page's length."""
+    qs = PlanOffer.objects.filter(offered_by_service_id__in=member_service_ids(user)).filter(
+        Q(answer="") | Q(answer=PlanOffer.Answer.ACCEPTED, plan__isnull=True)).select_related("offered_by_service")
+    page = OFFER_CURSORS.browse(qs, "offered_on", cursor, descending=False, page_size=page_size)
+    due = offer_deadlines([o for o in page.rows if not o.answer])
+    for offer in page.rows:
+        offer.due_at = due.get(offer.pk)
+    return page
+
+
+def offer_deadlines(offers) -> dict[int, object]:
+    """``{offer pk: due_at}`` of the open deadlines on ``offers`` (one query; none when no clock runs)."""
+    if not offers:
+        return {}
+    rows = Deadline.objects.filter(subject_type=ContentType.objects.get_for_model(PlanOffer), subject_id__in=[o.pk for o in offers],
+                                   met_at__isnull=True, cancelled_at__isnull=True).values_list("subject_id", "due_at")
+    return dict(rows)
+
+
+def offer_naming(offer: PlanOffer) -> Naming:
+    """An offer names its person by the offering service's own record (its only reader)."""
+    return Naming(obj=offer, person_id=offer.person_id, named_by_id=offer.offered_by_service_id, acting_service_id=offer.offered_by_service_id)
+
+
+def offer_guardians(offer: PlanOffer):
+    """The person's registered guardians, who may answer the offer on their behalf (by age)."""
+    return Person.objects.filter(guardian_of__child=offer.person_id, merged_into__isnull=True).order_by("pk")
+
+
+def plan_consents(offer: PlanOffer, service: Service) -> list[Consent]:
+    """The person's consents for an individual plan in force for ``service`` now: those the plan of
+    ``offer`` can rest on."""
+    return active_consents_for(offer.person, service=service, purpose=PURPOSE)
+
+
+# --- the plan's forms ------------------------------------------------------------------------------
+
+def participants_removable(plan) -> list[PlanParticipant]:
+    """The plan's live participants, each with ``shown_name`` (a next of kin by the record of the
+    service that started the plan, as participants_shown names them) and ``removable`` (every one
+    but the holder's own service). Three queries whatever their number."""
+    holder_id = PlanHolder.objects.filter(plan=plan, ended_at__isnull=True).values_list("service_id", flat=True).first()
+    rows = list(PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service").order_by("id"))
+    records = person_records_for((p.person_id, plan.registered_by_service_id) for p in rows if p.person_id)
+    for p in rows:
+        record = records.get((p.person_id, plan.registered_by_service_id))
+        p.shown_name = p.service.name if p.service_id else (record.full_name if record else "–")
+        p.removable = p.service_id != holder_id
+    return rows
+
+
+def participant_get(plan, code) -> PlanParticipant:
+    """A live participant of ``plan`` by its code; Http404 for any other (a forged code too)."""
+    participant = PlanParticipant.objects.filter(plan=plan, code=code_as_uuid(code), removed_at__isnull=True).first()
+    if participant is None:
+        raise Http404
+    return participant
+
+
+def services_to_add(plan):
+    """The active services the holder may ask to take part (the service refuses those the consent
+    does not cover, with its reason): those of the plan's municipality that are not taking part."""
+    return Service.objects.filter(active=True, municipality_id=plan.registered_by_service.municipality_id).exclude(
+        kind__in=NOT_IN_PLANS).exclude(pk__in=participant_service_ids(plan)).order_by("name")
+
+
+def measure_get_for_editor(user, code) -> tuple[PlanMeasure, Service]:
+    """A measure the user may change (measure_update's rule), with the service the user acts for:
+    the holder's, or the measure's responsible service while it takes part on a consent in force
+    for it. Http404 for everyone else, a reader of the plan too."""
+    measure, roles = measure_get_for_user(user, code)
+    if HOLDER in roles:
+        return measure, roles[HOLDER]
+    responsible = measure.responsible_service
+    if (responsible.pk in set(member_service_ids(user)) and responsible.pk in participant_service_ids(measure.plan)
+            and consent_is_active(measure.plan.consent, service=responsible, purpose=PURPOSE)):
+        return measure, responsible
+    raise Http404

@@ -43,6 +43,7 @@ from org import permissions
 from org.access import is_member, require_member
 from org.models import Service
 from people.models import Guardianship, Person
+from people.services import person_get_or_create
 from people.validators import LONG_TEXT, SHORT_TEXT, text_limits, years_after, years_before
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanOffer, PlanParticipant, PlanVersion
 from workflows.individual_plan import clocks, rules
@@ -240,6 +241,81 @@ def offer_answer(*, user, offer: PlanOffer, answer: str, answered_on: datetime.d
     access_log_write(user=user, action="update", obj=offer, person=offer.person, purpose="individual plan offer answered",
                      service=offer.offered_by_service)
     return offer
+
+
+@transaction.atomic
+def offer_koordinator_set(*, user, offer: PlanOffer, service: Service, koordinator) -> PlanOffer:
+    """Name the koordinator (``service`` and ``koordinator``, a member of it) of an offer answered
+    "a koordinator only": the person declined the plan but not the koordinator (domain P4). By the
+    offering service's staff, naming a service of their own: the offer is not shared with any other
+    service (that would need a consent), so the koordinator's service must see it already. Naming
+    another koordinator later replaces the first."""
+    offer = PlanOffer.objects.select_for_update(of=("self",)).select_related("person", "offered_by_service").get(pk=offer.pk)
+    require_member(user, offer.offered_by_service, _("Only the service that made the offer can name its koordinator."))
+    if offer.answer != PlanOffer.Answer.COORDINATOR_ONLY:
+        raise ValidationError(_("A koordinator is named on the offer only when the person answered “a koordinator only”."),
+                              code="out_of_order")
+    errors, add = _errors()
+    if service is None:
+        add("koordinator_service", _("Choose the koordinator's service."))
+    elif not service.active or not is_member(user, service):
+        add("koordinator_service", _("Choose one of your own services: the offer is not shared with other services."))
+    if koordinator is None:
+        add("koordinator", _("Choose the koordinator."))
+    elif service is not None and not errors:
+        problem = _koordinator_problem(koordinator, service)
+        if problem:
+            add("koordinator", problem)
+    if errors:
+        raise ValidationError(errors)
+    if (offer.koordinator_service_id, offer.koordinator_id) == (service.pk, koordinator.pk):
+        return offer
+    offer.koordinator_service, offer.koordinator, offer.koordinator_named_at = service, koordinator, timezone.now()
+    offer.save(update_fields=["koordinator_service", "koordinator", "koordinator_named_at"])
+    access_log_write(user=user, action="update", obj=offer, person=offer.person, purpose="individual plan koordinator",
+                     service=offer.offered_by_service)
+    return offer
+
+
+@transaction.atomic
+def offer_register_person(*, user, service: Service, identity: dict, guardians: list[dict], reason: str,
+                          offered_on: datetime.date | None = None) -> PlanOffer:
+    """The offer form's one call: register the person (``identity``: people.services.person_get_or_create's
+    ``national_id`` or ``birth_date``, ``given_name``, ``family_name``) and any guardians (each
+    ``{"national_id", "given_name", "family_name"}``) as ``service``'s own records, then offer_register.
+    A number that matches a registered person links to that person and shows nothing others
+    registered. All or nothing."""
+    require_member(user, service, _("You are not a member of the service offering the plan."))
+    muni = service.municipality
+    person = person_get_or_create(user=user, municipality=muni, service=service, **identity)
+    for g in guardians:
+        guardian = person_get_or_create(user=user, given_name=g["given_name"], family_name=g.get("family_name", ""),
+                                        national_id=g["national_id"], municipality=muni, service=service)
+        if guardian.pk == person.pk:
+            raise ValidationError({"guardians": _("A person cannot be their own guardian.")})
+        Guardianship.objects.get_or_create(child=person, guardian=guardian)
+    return offer_register(user=user, service=service, person=person, reason=reason, offered_on=offered_on)
+
+
+@transaction.atomic
+def plan_update_fresh(*, user, plan: IndividualPlan, version, **fields) -> IndividualPlan:
+    """plan_update for the plan's edit page: refused (a translated ValidationError, nothing saved)
+    when the plan's ``version`` has moved on since the form was rendered, checked under the plan's
+    row lock, so two people saving the same form cannot both pass."""
+    locked = _plan_lock(plan)
+    if str(version).strip() != str(locked.version):
+        raise ValidationError(_("Someone else changed this plan while you had it open. Reload the page and try again."), code="stale")
+    return plan_update(user=user, plan=locked, **fields)
+
+
+@transaction.atomic
+def participant_register_next_of_kin(*, user, plan: IndividualPlan, identity: dict, relation: str = "") -> PlanParticipant:
+    """The participants page's one call for a next of kin: register them (``identity``:
+    people.services.person_get_or_create's fields) as the holding service's own record, then
+    participant_add them as a next of kin. Refused, nothing saved, for a user not of the holder."""
+    holder = _require_holder(user, plan)
+    person = person_get_or_create(user=user, municipality=holder.service.municipality, service=holder.service, **identity)
+    return participant_add(user=user, plan=plan, role=PlanParticipant.Role.NEXT_OF_KIN, person=person, relation=relation)
 
 
 # --- the plan ----------------------------------------------------------------------------------------
