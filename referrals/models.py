@@ -522,7 +522,7 @@ class ContractParty(models.Model):
 
     class Role(models.TextChoices):
         YOUNG_PERSON = "young_person", _("Young person")
-        GUARDIAN = "guardian", _("Guardian")
+        GUARDIAN = "guardian", pgettext_lazy("a role in a case", "Guardian")
         POLICE = "police", _("Police")
         FOLLOWUP = "followup", _("Follow-up service")
 
@@ -829,7 +829,7 @@ class PlanParticipant(models.Model):
     class Role(models.TextChoices):
         SERVICE = "service", _("Participating service")
         NEXT_OF_KIN = "next_of_kin", _("Next of kin")
-        GUARDIAN = "guardian", _("Guardian")
+        GUARDIAN = "guardian", pgettext_lazy("a role in a case", "Guardian")
 
     code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     plan = models.ForeignKey(IndividualPlan, on_delete=models.CASCADE, related_name="participants", verbose_name=_("individual plan"))
