@@ -17,12 +17,18 @@ municipalities (``World`` below: per municipality 7 barnehager, 3 skoler, 2 barn
 service coordinators, NAV, a health clinic, 3 catalogue services and the privacy function). On top,
 in bulk SQL or COPY: the referral flow's viewflow tasks, reminders of the deadlines, consents (a
 person with 3 and one with 100 among them), access requests, and the access log (hash-chained: each
-row's prev_hash is the row before's row_hash, as ``manage.py audit_verify`` checks).
+row's prev_hash is the row before's row_hash, as ``manage.py audit_verify`` checks). Then the youth
+contracts and individual plans of bench_process_pages (its docstring: 20,000 contracts and 100,000
+plans, the measured services' through the services, the national volume copied in bulk from
+prototypes made through the services), on four more services per municipality (police, school
+health service, psykisk helse og rus, tildelingskontor).
 
 Sizes: ``--small`` concerns (referrals 0.3×, access-log rows 10×) between the measured services only;
 ``--full`` concerns across all (default 1,000,000 concerns, 300,000 referrals, 10,000,000 access-log
 rows; ``--referrals`` and ``--access-log`` override). ``--reuse`` skips seeding the full database when
-it already holds that seed (a marker table records what was seeded), so one seed serves many runs.
+it already holds that seed (a marker table records what was seeded), so one seed serves many runs;
+the processes' rows have their own marker (``--youth-contracts``, ``--plans``): a reused database
+seeded without them gets them added (minutes), one seeded with other sizes is refused.
 
 Each size is measured in its own process (so no cache or connection crosses databases), through
 Django's test client, as the persona who uses each page: queries per request (all statements but
@@ -971,11 +977,11 @@ PROCESS_PAGES = [
     ("youth contracts: calendar feed .ics", "youth_followup", "youth_contract_feed", ("feed_token",), "export"),
     ("youth contracts: initiate form (police)", "youth_police", "youth_contracts:initiate", (), "detail"),
     ("youth contracts: process detail", "youth_followup", "workflow:flows:youthcontract:process_detail", ("contract_process",), "detail"),
-    ("youth contracts: task page, follow up", "youth_followup", "workflow:flows:youthcontract:{contract_node}:index",
+    ("youth contracts: task page, follow up", "youth_followup", "workflow:flows:youthcontract:{contract_node}:execute",
      ("contract_process", "contract_task"), "detail"),
     ("youth contracts: task detail, follow up", "youth_followup", "workflow:flows:youthcontract:{contract_node}:detail",
      ("contract_process", "contract_task"), "detail"),
-    ("youth contracts: task page, activate", "youth_followup", "workflow:flows:youthcontract:{awaiting_node}:index",
+    ("youth contracts: a task not taken (redirect to assign)", "youth_followup", "workflow:flows:youthcontract:{awaiting_node}:index",
      ("awaiting_process", "awaiting_task"), "detail"),
     ("tasks: queue (youth follow-up)", "youth_followup", "workflow:queue", (), "list"),
     ("individual plans: list (holder)", "plan_holder", "individual_plans:index", (), "list"),
@@ -983,7 +989,7 @@ PROCESS_PAGES = [
     ("individual plans: a plan (holder)", "plan_holder", "individual_plans:detail", ("plan",), "detail"),
     ("individual plans: a plan (receiver)", "plan_receiver", "individual_plans:detail", ("plan",), "detail"),
     ("individual plans: a hand-over's address (receiver)", "plan_receiver", "individual_plans:handover", ("handover",), "detail"),
-    ("individual plans: hand-over task page (receiver)", "plan_receiver", "workflow:flows:individualplan:decide:index",
+    ("individual plans: hand-over task page (receiver)", "plan_receiver", "workflow:flows:individualplan:decide:execute",
      ("handover_process", "handover_task"), "detail"),
     ("individual plans: hand-over task detail (receiver)", "plan_receiver", "workflow:flows:individualplan:decide:detail",
      ("handover_process", "handover_task"), "detail"),
