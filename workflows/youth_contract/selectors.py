@@ -47,10 +47,11 @@ def contract_roles(user, contract: YouthContract) -> set[str]:
 def contract_get_for_user(user, code, *, role: str | None = None) -> tuple[YouthContract, set[str]]:
     """The contract with ``code`` and the user's roles on it; Http404 if missing or not permitted
     (or, with ``role``, if the user lacks that role)."""
-    return case_get_for_user(
-        YouthContract.objects.select_related("person", "template", "initiating_service", "followup_service", "police_service"),
-        code, lambda contract: contract_roles(user, contract), role,
-    )
+    return case_get_for_user(_contracts(), code, lambda contract: contract_roles(user, contract), role)
+
+
+def _contracts():
+    return YouthContract.objects.select_related("person", "template", "initiating_service", "followup_service", "police_service")
 
 
 def sees_identities(user, contract: YouthContract, roles: set[str]) -> bool:
@@ -106,6 +107,17 @@ def police_results(contract: YouthContract) -> list[PoliceResultView]:
     rows = ContractResult.objects.filter(contract=contract).only("kind", "taken_on", "outcome").order_by("taken_on", "id")
     return [PoliceResultView(kind=r.kind, kind_label=str(r.get_kind_display()), taken_on=r.taken_on, outcome=r.outcome,
                              outcome_label=str(r.get_outcome_display())) for r in rows]
+
+
+def contract_read_for_process(user, process_pk: int) -> tuple[YouthContract, set[str]]:
+    """The contract of viewflow's task page and the user's roles on it (contract_get_for_user's
+    related rows; the follow-up service only, as contract_get_for_process), else Http404. Two
+    queries: the page does not read the contract again by its code."""
+    contract = _contracts().filter(process__pk=process_pk).first()
+    roles = contract_roles(user, contract) if contract is not None else set()
+    if FOLLOWUP not in roles:
+        raise Http404
+    return contract, roles
 
 
 def contract_get_for_process(user, process_pk: int) -> YouthContract:

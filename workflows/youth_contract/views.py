@@ -263,8 +263,7 @@ class YouthContractTaskView(ServiceStepTaskView):
     template_name = "youth_contracts/task.html"
 
     def dispatch(self, request, *args, **kwargs):
-        found = selectors.contract_get_for_process(request.user, kwargs["process_pk"])
-        self.contract, self.roles = selectors.contract_get_for_user(request.user, found.code, role=selectors.FOLLOWUP)
+        self.contract, self.roles = selectors.contract_read_for_process(request.user, kwargs["process_pk"])
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_class(self):
