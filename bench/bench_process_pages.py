@@ -31,7 +31,13 @@ How the rows are made, so they are exactly the services' rows:
    copy's ``code`` UUIDs, and the UUIDs in its URLs and JSON, get the copy's number in their first
    eight hex digits); reminders' keys and obligations get the copy's suffix; a copied person has no
    identity number (the number is unique). The access log is not copied (its hash chain):
-   bench_national seeds its own.
+   bench_national seeds its own. What a copy keeps of its prototype: texts that name a service or a
+   reference (a version's "what changed", a reminder's message) name the prototype's.
+
+Rates on the 2-core machine (5,000 of each): the services make some 3 contracts (with their
+schedule of 26 appointments and 50 reminders) and 6 plans a second; a copy costs nothing by
+comparison (about 100 contracts or 150 plans with all their rows a second). At the national sizes:
+the measured services' 300 contracts and 500 plans take about 3 minutes, the copies 2–3 minutes.
 
 The seed is recorded in ``bench_national_process_seed`` (the sizes and the personas/ids), apart
 from bench_national's marker, so ``--reuse`` adds it to a database seeded before it existed.
