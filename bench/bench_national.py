@@ -17,12 +17,18 @@ municipalities (``World`` below: per municipality 7 barnehager, 3 skoler, 2 barn
 service coordinators, NAV, a health clinic, 3 catalogue services and the privacy function). On top,
 in bulk SQL or COPY: the referral flow's viewflow tasks, reminders of the deadlines, consents (a
 person with 3 and one with 100 among them), access requests, and the access log (hash-chained: each
-row's prev_hash is the row before's row_hash, as ``manage.py audit_verify`` checks).
+row's prev_hash is the row before's row_hash, as ``manage.py audit_verify`` checks). Then the youth
+contracts and individual plans of bench_process_pages (its docstring: 20,000 contracts and 100,000
+plans, the measured services' through the services, the national volume copied in bulk from
+prototypes made through the services), on four more services per municipality (police, school
+health service, psykisk helse og rus, tildelingskontor).
 
 Sizes: ``--small`` concerns (referrals 0.3×, access-log rows 10×) between the measured services only;
 ``--full`` concerns across all (default 1,000,000 concerns, 300,000 referrals, 10,000,000 access-log
 rows; ``--referrals`` and ``--access-log`` override). ``--reuse`` skips seeding the full database when
-it already holds that seed (a marker table records what was seeded), so one seed serves many runs.
+it already holds that seed (a marker table records what was seeded), so one seed serves many runs;
+the processes' rows have their own marker (``--youth-contracts``, ``--plans``): a reused database
+seeded without them gets them added (minutes), one seeded with other sizes is refused.
 
 Each size is measured in its own process (so no cache or connection crosses databases), through
 Django's test client, as the persona who uses each page: queries per request (all statements but
@@ -52,6 +58,7 @@ sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "bench"))
 
 import bench_concern_lists as concern_bench  # noqa: E402  (Seeder, database set-up, fmt, _p95)
+import bench_process_pages as process_bench  # noqa: E402  (the youth contracts and individual plans)
 import bench_referral_lists as referral_bench  # noqa: E402  (Seeder of referrals)
 import bench_task_pages as task_bench  # noqa: E402  (TaskSeeder: the concern flow's processes and tasks)
 
@@ -70,16 +77,18 @@ def parse_args():
     parser.add_argument("--full", type=int, default=1_000_000, help="concerns in the full database")
     parser.add_argument("--referrals", type=int, default=None, help="referrals in the full database (default 0.3 × --full)")
     parser.add_argument("--access-log", type=int, default=None, help="access-log rows in the full database (default 10 × --full)")
+    parser.add_argument("--youth-contracts", type=int, default=20_000, help="youth contracts in the full database (bench_process_pages)")
+    parser.add_argument("--plans", type=int, default=100_000, help="individual plans in the full database (bench_process_pages)")
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page at full size")
     parser.add_argument("--small-requests", type=int, default=5, help="timed requests per page at the small size")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's slowest statement at full size")
     parser.add_argument("--reuse", action="store_true", help="do not reseed the full database when it holds this seed")
     parser.add_argument("--drop", action="store_true", help="drop both databases at the end")
-    parser.add_argument("--only", default="", help="measure only pages whose label contains this text")
+    parser.add_argument("--only", default="", help="measure only pages whose label contains this text (or one of several, separated by |)")
     parser.add_argument("--info", default="", help="write the personas and ids of the full database to this JSON file")
     parser.add_argument("--ready", default="", help="touch this file once the full database is seeded")
     # Internal: one phase in a child process.
-    parser.add_argument("--phase", choices=["seed", "measure"], help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=["seed", "seed-processes", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--pair", action="store_true", help=argparse.SUPPRESS)
@@ -678,7 +687,13 @@ def access_log_seed(world, rows: int, *, persons, concern, chunk=200_000):
     print(f"  access log: {rows} rows and their indexes in {time.perf_counter() - t:.0f}s", flush=True)
 
 
-TEMPLATE = "h_nat_template"
+TEMPLATE = "h_nat_template"  # the template of h_national; any other full database ``<name>`` has ``<name>_template``
+
+
+def template_name(name: str) -> str:
+    """The migrated template a database (full or ``_small``) is copied from."""
+    full = name.removesuffix("_small")
+    return TEMPLATE if full == "h_national" else f"{full}_template"
 
 
 def migrated_copy(server: str, name: str):
@@ -687,17 +702,18 @@ def migrated_copy(server: str, name: str):
     brought up to date)."""
     from psycopg import sql
 
+    template = template_name(name)
     with admin_connect(server) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [TEMPLATE]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
-    concern_bench.setup_django(db_url(server, TEMPLATE))  # migrates the template
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
+    concern_bench.setup_django(db_url(server, template))  # migrates the template
     from django.conf import settings
     from django.db import connection, connections
 
     connections.close_all()
     with admin_connect(server) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE)))
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
     settings.DATABASES["default"]["NAME"] = name
     connection.settings_dict["NAME"] = name
     os.environ["DATABASE_URL"] = db_url(server, name)
@@ -748,6 +764,7 @@ def seed(args):
     t = time.perf_counter()
     ids = seed_extras(world, full=not args.pair, log_rows=n_log)
     print(f"  reminders, consents, access log in {time.perf_counter() - t:.0f}s", flush=True)
+    seed_process_rows(args)
     t = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
@@ -766,6 +783,41 @@ def seed(args):
     print(f"seeded {args.db} in {time.perf_counter() - t0:.0f}s: {table_counts()}", flush=True)
 
 
+# The processes' rows at the small size: the measured services' (more than a list page, so page 2
+# exists at both sizes) and one copy of the prototypes beyond them.
+SMALL_PROCESS = dict(contracts=60, plans=80, measured_contracts=40, measured_plans=60)
+
+
+def process_sizes(args) -> dict:
+    """bench_process_pages.seed_processes' sizes for this database."""
+    if args.pair:
+        return SMALL_PROCESS
+    # At national size 300 contracts and 500 plans in the measured services (bench_process_pages'
+    # docstring); smaller trial sizes keep a twentieth, never fewer than the small database's.
+    return dict(contracts=args.youth_contracts, plans=args.plans,
+                measured_contracts=min(300, max(SMALL_PROCESS["measured_contracts"], args.youth_contracts // 20)),
+                measured_plans=min(500, max(SMALL_PROCESS["measured_plans"], args.plans // 20)))
+
+
+def seed_process_rows(args):
+    """The youth contracts and individual plans (bench_process_pages), with their own marker."""
+    from django.contrib.auth.hashers import make_password
+
+    t = time.perf_counter()
+    sizes = process_sizes(args)
+    info = process_bench.seed_processes(password_hash=make_password(PASSWORD), **sizes)
+    process_bench.marker_write(contracts=sizes["contracts"], plans=sizes["plans"], info=info)
+    print(f"  youth contracts and individual plans: {sizes} in {time.perf_counter() - t:.0f}s", flush=True)
+
+
+def seed_processes_only(args):
+    """Phase: add the processes' rows to ``args.db``, already seeded by ``seed`` (``--reuse``)."""
+    server = os.environ["DATABASE_URL"]
+    concern_bench.setup_django(db_url(server, args.db))
+    bulk_mode()
+    seed_process_rows(args)
+
+
 def table_counts():
     from django.db import connection
 
@@ -773,7 +825,8 @@ def table_counts():
     with connection.cursor() as cursor:
         for table in ("referrals_concern", "referrals_referral", "viewflow_process", "viewflow_task", "guardian_groupobjectpermission",
                       "workflows_deadline", "notifications_reminder", "notifications_notification", "consent_consent",
-                      "consent_disclosure", "audit_accesslog", "people_person", "org_service"):
+                      "consent_disclosure", "audit_accesslog", "people_person", "org_service", "referrals_youthcontract",
+                      "referrals_contractappointment", "referrals_individualplan", "referrals_planparticipant", "referrals_planversion"):
             cursor.execute(f"SELECT reltuples::bigint FROM pg_class WHERE relname = '{table}'")
             row = cursor.fetchone()
             out[table] = row[0] if row else None
@@ -905,6 +958,95 @@ def pages(info):
         Page("notifications (barnevern, ~250k)", "barnevern", reverse("notifications:index")),
         Page("emergency access (barnevern)", "barnevern", reverse("break_glass:index"), "detail"),
     ]
+    if "process" in info:
+        out += process_pages(info["process"])
+    return out
+
+
+# The youth contract's and the individual plan's pages: (label, persona, URL name, arguments named
+# in process_refs, kind). A new page of either process is one line here; an argument the refs lack
+# yet (a meeting's code) is one line in process_refs. A URL name that does not exist (a page on
+# another branch) is skipped with a note.
+PROCESS_PAGES = [
+    ("youth contracts: list (follow-up)", "youth_followup", "youth_contracts:index", (), "list"),
+    ("youth contracts: list (police)", "youth_police", "youth_contracts:index", (), "list"),
+    ("youth contracts: a contract (follow-up)", "youth_followup", "youth_contracts:detail", ("contract",), "detail"),
+    ("youth contracts: a contract (police)", "youth_police", "youth_contracts:detail", ("contract",), "detail"),
+    ("youth contracts: awaiting signatures (follow-up)", "youth_followup", "youth_contracts:detail", ("awaiting",), "detail"),
+    ("youth contracts: week (follow-up)", "youth_followup", "youth_contracts:week", (), "detail"),
+    ("youth contracts: calendar feed .ics", "youth_followup", "youth_contract_feed", ("feed_token",), "export"),
+    ("youth contracts: initiate form (police)", "youth_police", "youth_contracts:initiate", (), "detail"),
+    ("youth contracts: process detail", "youth_followup", "workflow:flows:youthcontract:process_detail", ("contract_process",), "detail"),
+    ("youth contracts: task page, follow up", "youth_followup", "workflow:flows:youthcontract:{contract_node}:execute",
+     ("contract_process", "contract_task"), "detail"),
+    ("youth contracts: task detail, follow up", "youth_followup", "workflow:flows:youthcontract:{contract_node}:detail",
+     ("contract_process", "contract_task"), "detail"),
+    ("youth contracts: a task not taken (redirect to assign)", "youth_followup", "workflow:flows:youthcontract:{awaiting_node}:index",
+     ("awaiting_process", "awaiting_task"), "detail"),
+    ("tasks: queue (youth follow-up)", "youth_followup", "workflow:queue", (), "list"),
+    ("individual plans: list (holder)", "plan_holder", "individual_plans:index", (), "list"),
+    ("individual plans: list (receiver)", "plan_receiver", "individual_plans:index", (), "list"),
+    ("individual plans: a plan (holder)", "plan_holder", "individual_plans:detail", ("plan",), "detail"),
+    ("individual plans: a plan (receiver)", "plan_receiver", "individual_plans:detail", ("plan",), "detail"),
+    ("individual plans: a hand-over's address (receiver)", "plan_receiver", "individual_plans:handover", ("handover",), "detail"),
+    ("individual plans: hand-over task page (receiver)", "plan_receiver", "workflow:flows:individualplan:decide:execute",
+     ("handover_process", "handover_task"), "detail"),
+    ("individual plans: hand-over task detail (receiver)", "plan_receiver", "workflow:flows:individualplan:decide:detail",
+     ("handover_process", "handover_task"), "detail"),
+    ("tasks: queue (plan receiver)", "plan_receiver", "workflow:queue", (), "list"),
+    # Pages on other branches (one line each once merged), e.g.:
+    # ("individual plans: offers (holder)", "plan_holder", "individual_plans:offers", (), "list"),
+    # ("individual plans: an offer (holder)", "plan_holder", "individual_plans:offer", ("offer",), "detail"),
+    # ("individual plans: a meeting (holder)", "plan_holder", "individual_plans:meeting", ("meeting",), "detail"),
+]
+
+
+def process_refs(ids) -> dict:
+    """The codes and ids PROCESS_PAGES' arguments name, from bench_process_pages' seed info."""
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    from referrals.models import IndividualPlan, PlanHandOver, YouthContract
+
+    def open_task(process_pk):
+        task = Task.objects.filter(process_id=process_pk, status__in=[STATUS.NEW, STATUS.ASSIGNED]).order_by("-id").first()
+        return (task.pk, task.flow_task.name) if task else (None, None)
+
+    refs = {"feed_token": ids.get("feed_token")}
+    if ids.get("youth_contract_id"):
+        contract = YouthContract.objects.select_related("process").get(pk=ids["youth_contract_id"])
+        refs.update(contract=contract.code, contract_process=contract.process.pk)
+        refs["contract_task"], refs["contract_node"] = open_task(contract.process.pk)
+    if ids.get("youth_awaiting_id"):
+        awaiting = YouthContract.objects.select_related("process").get(pk=ids["youth_awaiting_id"])
+        refs.update(awaiting=awaiting.code, awaiting_process=awaiting.process.pk)
+        refs["awaiting_task"], refs["awaiting_node"] = open_task(awaiting.process.pk)
+    if ids.get("plan_id"):
+        plan = IndividualPlan.objects.select_related("offer").get(pk=ids["plan_id"])
+        refs.update(plan=plan.code, offer=plan.offer.code)
+        measure = plan.measures.order_by("id").first()
+        refs["measure"] = measure.code if measure else None
+    if ids.get("handover_id"):
+        handover = PlanHandOver.objects.select_related("process").get(pk=ids["handover_id"])
+        refs.update(handover=handover.code, handover_process=handover.process.pk)
+        refs["handover_task"], _node = open_task(handover.process.pk)
+    return refs
+
+
+def process_pages(ids) -> list:
+    from django.urls import NoReverseMatch, reverse
+
+    refs = process_refs(ids)
+    out = []
+    for label, persona, name, arg_names, kind in PROCESS_PAGES:
+        args = [refs.get(a) for a in arg_names]
+        try:
+            name = name.format(**refs)
+            if any(a is None for a in args):
+                raise NoReverseMatch(f"no {arg_names} in the seed")
+            out.append(Page(label, persona, reverse(name, args=args), kind))
+        except (NoReverseMatch, KeyError) as e:
+            print(f"  {label}: skipped ({e})", flush=True)
     return out
 
 
@@ -1036,13 +1178,20 @@ def measure(args):
         info = cursor.fetchone()[0]
         if isinstance(info, str):
             info = json.loads(info)
+        cursor.execute("SELECT to_regclass(%s)", [process_bench.MARKER])
+        if cursor.fetchone()[0]:
+            cursor.execute(f"SELECT info FROM {process_bench.MARKER}")
+            process = cursor.fetchone()[0]
+            process = json.loads(process) if isinstance(process, str) else process
+            info["personas"].update(process.pop("personas"))
+            info["process"] = process
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]
     users = {k: get_user_model().objects.get(username=v) for k, v in info["personas"].items()}
     clients = {}
     out = dict(version=version, results={}, counts=table_counts())
     for page in pages(info):
-        if args.only and args.only not in page.label and page.kind != "base":
+        if args.only and not any(o in page.label for o in args.only.split("|")) and page.kind != "base":
             continue
         # The beat rolls the reads up every minute in production: the review's live tail is the reads
         # since then, not every read the pages measured before it wrote (24,000 rows by the review).
@@ -1181,6 +1330,8 @@ def main():
         return seed(args)
     if args.phase == "measure":
         return measure(args)
+    if args.phase == "seed-processes":
+        return seed_processes_only(args)
 
     full_db = urlsplit(server).path.lstrip("/") or "h_national"
     small_db = f"{full_db}_small"
@@ -1190,9 +1341,17 @@ def main():
     want = (args.full, args.referrals, args.access_log)
     if args.reuse and seeded_marker(server, full_db) == want:
         print(f"full: {full_db} already holds {want} (concerns, referrals, access-log rows): not reseeded", flush=True)
+        process_want = (args.youth_contracts, args.plans)
+        held = process_bench.marker_read(db_url(server, full_db))
+        if held is None:
+            print(f"full: adding {process_want} (youth contracts, individual plans) …", flush=True)
+            child(args, "seed-processes", full_db, youth_contracts=args.youth_contracts, plans=args.plans)
+        elif tuple(held[:2]) != process_want:
+            sys.exit(f"{full_db} holds {tuple(held[:2])} youth contracts and plans, not {process_want}: reseed it without --reuse")
     else:
         print(f"full: {full_db}, {want} (concerns, referrals, access-log rows); seeding …", flush=True)
-        child(args, "seed", full_db, full=args.full, referrals=args.referrals, access_log=args.access_log)
+        child(args, "seed", full_db, full=args.full, referrals=args.referrals, access_log=args.access_log,
+              youth_contracts=args.youth_contracts, plans=args.plans)
     if args.info:
         write_info(server, full_db, args.info)
         print(f"personas and ids: {args.info}", flush=True)

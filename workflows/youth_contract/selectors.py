@@ -19,7 +19,7 @@ from consent.models import Consent
 from consent.selectors import consent_is_active
 from org.access import is_member, member_service_ids, object_perms, permitted_ids_subquery
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
-from people.selectors import person_name_for
+from people.selectors import person_records_for
 from org.permissions import YOUTH_CONTRACT_HANDLER, YOUTH_CONTRACT_STATUS, codename
 from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
 from referrals.models import ContractAppointment, ContractParty, ContractResult, YouthContract
@@ -47,10 +47,11 @@ def contract_roles(user, contract: YouthContract) -> set[str]:
 def contract_get_for_user(user, code, *, role: str | None = None) -> tuple[YouthContract, set[str]]:
     """The contract with ``code`` and the user's roles on it; Http404 if missing or not permitted
     (or, with ``role``, if the user lacks that role)."""
-    return case_get_for_user(
-        YouthContract.objects.select_related("person", "template", "initiating_service", "followup_service", "police_service"),
-        code, lambda contract: contract_roles(user, contract), role,
-    )
+    return case_get_for_user(_contracts(), code, lambda contract: contract_roles(user, contract), role)
+
+
+def _contracts():
+    return YouthContract.objects.select_related("person", "template", "initiating_service", "followup_service", "police_service")
 
 
 def sees_identities(user, contract: YouthContract, roles: set[str]) -> bool:
@@ -108,6 +109,17 @@ def police_results(contract: YouthContract) -> list[PoliceResultView]:
                              outcome_label=str(r.get_outcome_display())) for r in rows]
 
 
+def contract_read_for_process(user, process_pk: int) -> tuple[YouthContract, set[str]]:
+    """The contract of viewflow's task page and the user's roles on it (contract_get_for_user's
+    related rows; the follow-up service only, as contract_get_for_process), else Http404. Two
+    queries: the page does not read the contract again by its code."""
+    contract = _contracts().filter(process__pk=process_pk).first()
+    roles = contract_roles(user, contract) if contract is not None else set()
+    if FOLLOWUP not in roles:
+        raise Http404
+    return contract, roles
+
+
 def contract_get_for_process(user, process_pk: int) -> YouthContract:
     """viewflow's pages of a contract's process: the follow-up service only, else Http404 (the
     police see the contract page's status fields, never the process and its tasks)."""
@@ -147,26 +159,35 @@ class ContractStatusView:
     withdrawn: bool = False
     # Whether the viewer may see the young person's and the guardians' names (a party's service).
     identities: bool = True
+    # The young person as the initiating service registered them (with ``identities``).
+    person_name: str = ""
 
 
 def contract_parties(contract: YouthContract, *, identities: bool = True) -> list[PartyView]:
-    """The parties and their signatures; without ``identities`` a person party is named by its role only."""
-    rows = ContractParty.objects.filter(contract=contract).select_related("service", "signature", "person").order_by("id")
+    """The parties and their signatures; without ``identities`` a person party is named by its role
+    only. Two queries whatever the number of parties (the persons named in bulk)."""
+    rows = list(ContractParty.objects.filter(contract=contract).select_related("service", "signature").order_by("id"))
+    names = person_records_for((p.person_id, contract.initiating_service_id) for p in rows) if identities else {}
+
+    def person_name(p):
+        record = names.get((p.person_id, contract.initiating_service_id))
+        return record.full_name if record else "–"
+
     return [
         PartyView(role=p.role, role_label=str(p.get_role_display()),
-                  name=p.service.name if p.service_id else (
-                      (person_name_for(p.person, contract.initiating_service) or "–") if identities else str(p.get_role_display())),
+                  name=p.service.name if p.service_id else (person_name(p) if identities else str(p.get_role_display())),
                   service_name=p.service.name if p.service_id else "", required=p.required,
                   signed_on=p.signature.signed_on if hasattr(p, "signature") else None)
         for p in rows
     ]
 
 
-def contract_status_view(contract: YouthContract, *, identities: bool = True) -> ContractStatusView:
+def contract_status_view(contract: YouthContract, *, identities: bool = True, had_breach: bool | None = None) -> ContractStatusView:
     """The police's view of ``contract``. The outcome shows once the contract is over; of a contract
     suspended by a withdrawn consent, only that it ended (no parties, dates, breaches or outcome).
     Without ``identities`` (a viewer that is not a party) the young person and the guardians are
-    named by their role only."""
+    named by their role only. ``had_breach``: whether the contract had a breach, if the caller has
+    read its breaches already (else asked here)."""
     if contract.status == YouthContract.Status.SUSPENDED:
         return ContractStatusView(
             reference=contract.reference, code=str(contract.code), variant_label=str(contract.get_variant_display()),
@@ -174,13 +195,15 @@ def contract_status_view(contract: YouthContract, *, identities: bool = True) ->
             starts_on=None, ends_on=None, had_breach=False, outcome="", outcome_reported_at=None, parties=(), withdrawn=True,
         )
     over = contract.status not in YouthContract.OPEN_STATUSES
+    parties = tuple(contract_parties(contract, identities=identities))
     return ContractStatusView(
         reference=contract.reference, code=str(contract.code), variant_label=str(contract.get_variant_display()),
         status=contract.status, status_label=str(contract.get_status_display()), police_decision_on=contract.police_decision_on,
-        starts_on=contract.starts_on, ends_on=contract.ends_on, had_breach=contract.breaches.exists(),
+        starts_on=contract.starts_on, ends_on=contract.ends_on,
+        had_breach=contract.breaches.exists() if had_breach is None else had_breach,
         outcome=contract.outcome if over else "", outcome_reported_at=contract.outcome_reported_at,
-        parties=tuple(contract_parties(contract, identities=identities)),
-        identities=identities,
+        parties=parties, identities=identities,
+        person_name=next((p.name for p in parties if p.role == ContractParty.Role.YOUNG_PERSON), "–") if identities else "",
     )
 
 

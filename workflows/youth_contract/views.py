@@ -19,11 +19,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import submission
-from audit.services import access_log_write
+from audit.services import access_log_deferred, access_log_write
 from consent.selectors import disclosures_of
 from org.access import is_member
 from org.ui import apply_errors
-from people.selectors import person_name_for
+from people.selectors import person_records_for
 from referrals.access import EMERGENCY
 from referrals.models import ContractAppointment, ContractParty, YouthContract
 from workflows.list_persons import list_persons_show
@@ -36,12 +36,15 @@ from workflows.youth_contract import services as svc
 
 
 def _parties_for_sign(contract):
-    parties = ContractParty.objects.filter(contract=contract, signature__isnull=True).select_related("service")
+    """The parties still to sign, as the sign form's choices: two queries (the persons named in bulk)."""
+    parties = list(ContractParty.objects.filter(contract=contract, signature__isnull=True).select_related("service"))
+    names = person_records_for((p.person_id, contract.initiating_service_id) for p in parties)
     out = []
     for p in parties:
         label = p.service.name if p.service_id else str(p.get_role_display())
         if p.person_id:
-            label = f"{p.get_role_display()}: {person_name_for(p.person, contract.initiating_service) or '–'}"
+            record = names.get((p.person_id, contract.initiating_service_id))
+            label = f"{p.get_role_display()}: {record.full_name if record else '–'}"
         out.append((p.code, label))
     return out
 
@@ -50,14 +53,20 @@ def _open_appointments(contract):
     return ContractAppointment.objects.filter(contract=contract, cancelled_at__isnull=True, result__isnull=True).order_by("on", "kind")
 
 
-def _make_form(action, contract, data=None):
+def _make_form(action, contract, data=None, *, read=None):
+    """The page's form for ``action``. ``read``: the page's own lists ("appointments" with their
+    results, "measures") when it has read them, so a form does not read them again."""
+    read = read or {}
     kwargs = {"prefix": action}
     if action == "sign":
         kwargs["parties"] = _parties_for_sign(contract)
     elif action == "result":
-        kwargs["appointments"] = _open_appointments(contract)
+        if "appointments" in read:
+            kwargs["appointments"] = [a for a in read["appointments"] if a.cancelled_at is None and not hasattr(a, "result")]
+        else:
+            kwargs["appointments"] = _open_appointments(contract)
     elif action == "measure":
-        kwargs["measures"] = list(contract.measures.all())
+        kwargs["measures"] = read["measures"] if "measures" in read else list(contract.measures.all())
     return ACTIONS[action].form(data, **kwargs)
 
 
@@ -96,11 +105,12 @@ ACTIONS = {
 }
 
 
-def _action_forms(contract, roles):
+def _action_forms(contract, roles, read=None):
     if selectors.FOLLOWUP not in roles:
         return {}
     offered = svc.STEPS.available(contract, {selectors.FOLLOWUP})
-    return {name: _make_form(name, contract) for name, action in ACTIONS.items() if any(step.name in offered for step in action.steps)}
+    return {name: _make_form(name, contract, read=read) for name, action in ACTIONS.items()
+            if any(step.name in offered for step in action.steps)}
 
 
 def _log_read(request, contract, roles):
@@ -133,37 +143,42 @@ def _log_results_read(request, contract, roles, results, *, police=False):
 
 
 def _context(request, contract, roles, action_forms=None):
+    """The contract page's context. Each list is read once (the forms take the page's appointments
+    and measures, the status view the page's breaches): a constant number of queries."""
     full = selectors.FOLLOWUP in roles or EMERGENCY in roles
     identities = full or selectors.sees_identities(request.user, contract, roles)
-    ctx = {"contract": contract, "roles": roles, "full": full,
-           "status_view": selectors.contract_status_view(contract, identities=identities),
-           "named_by": contract.initiating_service}
-    if not full and selectors.police_sees_results(request.user, contract, roles):
-        ctx["police_results"] = selectors.police_results(contract)
-        _log_results_read(request, contract, roles, ctx["police_results"], police=True)
-    if full:
-        # Read once: the appointments' and the breaches' results are the same rows (logged below).
-        results = list(contract.results.select_related("appointment", "recorded_by").order_by("taken_on", "id"))
-        _log_results_read(request, contract, roles, results)
-        ctx.update(
-            parties=list(contract.parties.select_related("service", "signature", "person").order_by("id")),
-            appointments=list(contract.appointments.select_related("result").order_by("on", "kind")),
-            results=results,
-            breaches=list(contract.breaches.select_related("result").order_by("opened_at")),
-            measures=list(contract.measures.order_by("enrolled_on", "id")),
-            deadlines=list(open_deadlines(contract)),
-            disclosures=list(disclosures_of(contract)),
-            conditions=[svc.ContractTemplate.Condition(c).label for c in contract.conditions if c in svc.ContractTemplate.Condition.values],
-            action_forms=action_forms if action_forms is not None else (_action_forms(contract, roles) if EMERGENCY not in roles else {}),
-        )
+    ctx = {"contract": contract, "roles": roles, "full": full, "named_by": contract.initiating_service}
+    if not full:
+        ctx["status_view"] = selectors.contract_status_view(contract, identities=identities)
+        if selectors.police_sees_results(request.user, contract, roles):
+            ctx["police_results"] = selectors.police_results(contract)
+            _log_results_read(request, contract, roles, ctx["police_results"], police=True)
+        return ctx
+    # Read once: the appointments' and the breaches' results are the same rows (logged below).
+    results = list(contract.results.select_related("appointment", "recorded_by").order_by("taken_on", "id"))
+    _log_results_read(request, contract, roles, results)
+    read = {"appointments": list(contract.appointments.select_related("result").order_by("on", "kind")),
+            "measures": list(contract.measures.order_by("enrolled_on", "id"))}
+    breaches = list(contract.breaches.select_related("result").order_by("opened_at"))
+    ctx.update(
+        status_view=selectors.contract_status_view(contract, identities=identities, had_breach=bool(breaches)),
+        results=results, breaches=breaches, **read,
+        deadlines=list(open_deadlines(contract)),
+        disclosures=list(disclosures_of(contract)),
+        conditions=[svc.ContractTemplate.Condition(c).label for c in contract.conditions if c in svc.ContractTemplate.Condition.values],
+        action_forms=action_forms if action_forms is not None else (_action_forms(contract, roles, read) if EMERGENCY not in roles else {}),
+    )
     return ctx
 
 
 @login_required
 def contract_detail(request, code):
     contract, roles = selectors.contract_get_for_user(request.user, code)
-    _log_read(request, contract, roles)
-    return render(request, "youth_contracts/detail.html", _context(request, contract, roles))
+    # The page's read and its results' read appended to the log in one statement.
+    with access_log_deferred():
+        _log_read(request, contract, roles)
+        context = _context(request, contract, roles)
+    return render(request, "youth_contracts/detail.html", context)
 
 
 @login_required
@@ -248,8 +263,7 @@ class YouthContractTaskView(ServiceStepTaskView):
     template_name = "youth_contracts/task.html"
 
     def dispatch(self, request, *args, **kwargs):
-        found = selectors.contract_get_for_process(request.user, kwargs["process_pk"])
-        self.contract, self.roles = selectors.contract_get_for_user(request.user, found.code, role=selectors.FOLLOWUP)
+        self.contract, self.roles = selectors.contract_read_for_process(request.user, kwargs["process_pk"])
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_class(self):
