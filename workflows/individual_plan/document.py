@@ -15,9 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consent import pdf
-from people.selectors import person_name_for
 from referrals.models import IndividualPlan, PlanHolder, PlanVersion
-from workflows.individual_plan.selectors import current_holder, participants_shown
+from workflows.individual_plan.selectors import current_holder, participants_named, participants_shown
 
 
 @dataclass
@@ -35,11 +34,12 @@ def plan_document(plan: IndividualPlan) -> PlanDocument:
     """What the document shows of ``plan`` (read through the plan access helper by the caller, who
     logs the read): a constant number of queries, whatever the number of measures and participants."""
     version_at = PlanVersion.objects.filter(plan=plan, number=plan.version).values_list("changed_at", flat=True).first()
+    named = participants_named(plan)
     return PlanDocument(
-        plan=plan, person_name=person_name_for(plan.person, plan.registered_by_service) or "–", holder=current_holder(plan),
+        plan=plan, person_name=named.person, holder=current_holder(plan),
         version_at=version_at or plan.updated_at, generated_at=timezone.now(),
         measures=list(plan.measures.select_related("responsible_service").order_by("evaluate_on", "id")),
-        participants=participants_shown(plan),
+        participants=participants_shown(plan, named),
     )
 
 

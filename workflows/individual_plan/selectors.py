@@ -10,7 +10,7 @@ An offer is seen by the service that registered it; a hand-over by the plan's pa
 Through an emergency access (break the glass) a user without a role reads a plan, never changes it.
 """
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -51,19 +51,31 @@ def plan_roles(user, plan: IndividualPlan) -> dict[str, Service]:
     """The user's roles on ``plan`` through the services they are an active member of, each with the
     service it is held through: {"holder": service} for the current holder's staff, {"participant":
     service} for a participating service's (the holder is a participant too). A role counts only
-    while the plan's consent is in force for that service. Empty for everyone else."""
+    while the plan's consent is in force for that service. Empty for everyone else.
+
+    Two queries whatever the plan's size: the user's services that hold or take part in the plan
+    and are among the consent's grantees (one), and the consent judged on its givers at the
+    person's age today (consent.selectors.consents_judged: the consent app's one rule)."""
     mine = set(member_service_ids(user))
     if not mine:
         return {}
-    holder_id = PlanHolder.objects.filter(plan=plan, ended_at__isnull=True).values_list("service_id", flat=True).first()
-    candidates = (participant_service_ids(plan) | {holder_id}) & mine
+    holds = PlanHolder.objects.filter(plan=plan, ended_at__isnull=True, service_id=OuterRef("pk"))
+    takes_part = PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True, service_id=OuterRef("pk"))
+    services = list(
+        Service.objects.filter(pk__in=mine, consents_received=plan.consent_id)
+        .annotate(holds=Exists(holds)).filter(Q(holds=True) | Exists(takes_part)).order_by("name", "pk")
+    )
+    if not services:
+        return {}
+    consent = consents_judged(Consent.objects.filter(pk=plan.consent_id))[0]
+    if consent.status != "active" or consent.purpose != PURPOSE:
+        return {}
     roles: dict[str, Service] = {}
-    for service in Service.objects.filter(pk__in=candidates).order_by("name", "pk"):
-        if not consent_is_active(plan.consent, service=service, purpose=PURPOSE):
-            continue
-        if service.pk == holder_id:
+    for service in services:
+        if service.holds:
             roles[HOLDER] = service
         roles.setdefault(PARTICIPANT, service)
+    plan.taking_part_through = {service.pk for service in services}
     return roles
 
 
@@ -106,23 +118,41 @@ def plan_read(user, code, *, purpose: str = READ_PAGE) -> tuple[IndividualPlan, 
 
 # --- what the plan's page shows ----------------------------------------------------------------
 
-def handover_candidates(plan):
-    """The services the holder may hand the plan to: the other participating services."""
-    holder = current_holder(plan)
-    return Service.objects.filter(pk__in=participant_service_ids(plan) - {holder.service_id}, active=True).order_by("name")
+def handover_candidates(plan, *, holder_service_id=None, named=None):
+    """The services the holder may hand the plan to: the other participating services, active.
+    ``holder_service_id`` and ``named`` (participants_named) when the page has read them already."""
+    holder_service_id = current_holder(plan).service_id if holder_service_id is None else holder_service_id
+    ids = participant_service_ids(plan) if named is None else {p.service_id for p, _name in named.participants if p.service_id}
+    return Service.objects.filter(pk__in=ids - {holder_service_id}, active=True).order_by("name")
 
 
-def participants_shown(plan) -> list[dict]:
-    """The plan's participants as its page lists them: a service by its name, a next of kin by the
-    name the plan's starting service registered. Two queries, whatever the number of participants."""
+class Named:
+    """A plan's live participants with their names (``participants``: (participant, name) pairs: a
+    service by its name, a next of kin by the name the plan's starting service registered) and the
+    person's own name as that service registered it (``person``)."""
+
+    def __init__(self, participants, person):
+        self.participants, self.person = participants, person
+
+
+def participants_named(plan) -> Named:
+    """The plan's live participants and the person, named (Named). Two queries whatever their number."""
     participants = list(PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service").order_by("id"))
-    records = person_records_for((p.person_id, plan.registered_by_service_id) for p in participants if p.person_id)
-    rows = []
-    for p in participants:
-        record = records.get((p.person_id, plan.registered_by_service_id))
-        name = p.service.name if p.service_id else (record.full_name if record else "–")
-        rows.append({"role": p.get_role_display(), "name": name, "relation": p.relation, "since": p.added_at})
-    return rows
+    named_by = plan.registered_by_service_id
+    records = person_records_for([(plan.person_id, named_by)] + [(p.person_id, named_by) for p in participants if p.person_id])
+
+    def name(person_id):
+        record = records.get((person_id, named_by))
+        return record.full_name if record else "–"
+
+    return Named([(p, p.service.name if p.service_id else name(p.person_id)) for p in participants], name(plan.person_id))
+
+
+def participants_shown(plan, named: Named | None = None) -> list[dict]:
+    """The plan's participants as its page lists them (``named``: participants_named(plan), read
+    here when not given)."""
+    named = participants_named(plan) if named is None else named
+    return [{"role": p.get_role_display(), "name": name, "relation": p.relation, "since": p.added_at} for p, name in named.participants]
 
 
 def open_handover_tasks(user, handovers) -> dict:
@@ -316,16 +346,16 @@ def plans_taken_part_in(user, *, cursor: str | None = None, page_size: int = PAG
 PERSON_MEMBER = "person"
 
 
-def group_members(plan: IndividualPlan) -> list[dict]:
+def group_members(plan: IndividualPlan, named: Named | None = None) -> list[dict]:
     """The ansvarsgruppe's members, the person first: ``key`` ("person", or the participant's code
     as text: the minutes form's values), ``label`` (a service's name, a next of kin's name as the
-    plan's starting service registered it), ``role``, and ``participant`` (None for the person)."""
+    plan's starting service registered it), ``role``, and ``participant`` (None for the person).
+    ``named``: participants_named(plan), read here when not given (two queries)."""
     from django.utils.translation import gettext as _
 
+    named = participants_named(plan) if named is None else named
     rows = [{"key": PERSON_MEMBER, "label": _("The person the plan is for"), "role": _("The person"), "participant": None}]
-    for p in PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service", "person").order_by("id"):
-        label = p.service.name if p.service_id else (person_name_for(p.person, plan.registered_by_service) or "–")
-        rows.append({"key": str(p.code), "label": label, "role": p.get_role_display(), "participant": p})
+    rows += [{"key": str(p.code), "label": name, "role": p.get_role_display(), "participant": p} for p, name in named.participants]
     return rows
 
 

@@ -45,6 +45,7 @@ from workflows.task_views import ServiceStepTaskView
 
 
 def _context(request, plan, roles, propose_form=None, koordinator_form=None):
+    named = selectors.participants_named(plan)
     holders = list(PlanHolder.objects.filter(plan=plan).select_related("service", "koordinator", "handover").order_by("started_at", "id"))
     handovers = list(PlanHandOver.objects.filter(plan=plan, status=PlanHandOver.Status.PROPOSED).select_related("from_service", "to_service"))
     tasks = selectors.open_handover_tasks(request.user, handovers)
@@ -54,30 +55,28 @@ def _context(request, plan, roles, propose_form=None, koordinator_form=None):
         "plan": plan, "roles": roles, "emergency": EMERGENCY in roles,
         "holder": next((h for h in holders if h.ended_at is None), None), "holders": holders,
         "measures": list(plan.measures.select_related("responsible_service").order_by("evaluate_on", "id")),
-        "participants": selectors.participants_shown(plan), "handovers": handovers,
-        "person_name": person_name_for(plan.person, plan.registered_by_service) or "–",
+        "participants": selectors.participants_shown(plan, named), "handovers": handovers, "person_name": named.person,
     }
-    ctx.update(group_context(plan, roles))  # the ansvarsgruppe's section (below)
+    ctx.update(group_context(plan, roles, named))  # the ansvarsgruppe's section (below)
     if selectors.HOLDER in roles and plan.status == IndividualPlan.Status.ACTIVE:
-        ctx["propose_form"] = propose_form or pforms.HandOverProposeForm(prefix="handover", services=selectors.handover_candidates(plan))
+        candidates = selectors.handover_candidates(plan, holder_service_id=ctx["holder"].service_id, named=named)
+        ctx["propose_form"] = propose_form or pforms.HandOverProposeForm(prefix="handover", services=candidates)
         ctx["koordinator_form"] = koordinator_form or pforms.KoordinatorForm(
             prefix="koordinator", service=roles[selectors.HOLDER], initial={"koordinator": ctx["holder"].koordinator_id})
         ctx["holding"] = True
         for handover in handovers:
             handover.cancellable = handover.from_service_id == roles[selectors.HOLDER].pk
     if EMERGENCY not in roles:
-        _measure_links(request.user, plan, roles, ctx["measures"])
+        _measure_links(plan, roles, ctx["measures"])
         ctx["measures_editable"] = any(hasattr(m, "edit_url") for m in ctx["measures"])
     return ctx
 
 
-def _measure_links(user, plan, roles, measures) -> None:
+def _measure_links(plan, roles, measures) -> None:
     """Give each measure the user may change (as the holder, or as its responsible service taking
-    part on the consent) its edit address: selectors.measure_get_for_editor's rule, for the page."""
-    if selectors.HOLDER in roles:
-        editing = None
-    else:
-        editing = set(selectors.plans_seen_through(user, [plan]).get(plan.pk, ())) if measures else set()
+    part on the consent: the services plan_roles found, ``plan.taking_part_through``) its edit
+    address: selectors.measure_get_for_editor's rule, for the page."""
+    editing = None if selectors.HOLDER in roles else getattr(plan, "taking_part_through", set())
     for m in measures:
         if editing is None or m.responsible_service_id in editing:
             m.edit_url = reverse("individual_plans:measure_edit", args=[m.code])
@@ -520,10 +519,10 @@ class HandOverTaskView(ServiceStepTaskView):
 # only the holder's staff schedule, cancel and write minutes.
 
 
-def group_context(plan, roles) -> dict:
+def group_context(plan, roles, named=None) -> dict:
     """The plan page's ansvarsgruppe section: the members and the upcoming and past meetings."""
     upcoming, past = selectors.plan_meetings(plan)
-    return {"group_members": selectors.group_members(plan), "meetings_upcoming": upcoming, "meetings_past": past,
+    return {"group_members": selectors.group_members(plan, named), "meetings_upcoming": upcoming, "meetings_past": past,
             "may_schedule": selectors.HOLDER in roles and plan.status == IndividualPlan.Status.ACTIVE}
 
 
@@ -562,14 +561,14 @@ def _on_fields(error: ValidationError, names: dict) -> ValidationError:
 def _meeting_context(meeting, roles, **extra) -> dict:
     plan = meeting.plan
     attendance = list(meeting.attendance.select_related("participant", "participant__service", "participant__person").order_by("id"))
-    labels = {m["key"]: m["label"] for m in selectors.group_members(plan)}
+    named = selectors.participants_named(plan)
+    labels = {m["key"]: m["label"] for m in selectors.group_members(plan, named)}
     for row in attendance:
         row.label = labels.get(str(row.participant.code) if row.participant_id else selectors.PERSON_MEMBER) or (
             row.participant.service.name if row.participant_id and row.participant.service_id else "–")
     return {
         "plan": plan, "meeting": meeting, "roles": roles,
-        "holder": selectors.current_holder(plan),
-        "person_name": person_name_for(plan.person, plan.registered_by_service) or "–",
+        "holder": selectors.current_holder(plan), "person_name": named.person,
         "agenda": list(selectors.meeting_agenda(meeting)), "attendance": attendance,
         "minutes": getattr(meeting, "minutes", None) if meeting.status == meeting.Status.HELD else None,
         "decisions": list(meeting.decisions.select_related("measure", "measure__responsible_service").order_by("id")),

@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from accounts.submission import token_issue
@@ -138,14 +138,12 @@ class OfferListTests:
         assert AccessLog.objects.filter(user=ip.rus_staff, purpose="individual plan offer list", object_id=waiting.pk).exists()
 
     def test_it_shows_the_answers_deadline_when_a_clock_runs(self, client, org, ip):
-        offer = offer_for(ip, adult(org, ip))
-        due = NOW + datetime.timedelta(days=14)
-        Deadline.objects.create(policy=DeadlinePolicy.objects.get(process="individual_plan", step="offer_answer"),
-                                subject_type=ContentType.objects.get_for_model(PlanOffer), subject_id=offer.pk, responsible_service=ip.rus,
-                                starts_at=NOW, due_at=due)
+        offer = offer_for(ip, adult(org, ip))  # registering the offer starts its clock (workflows.individual_plan.clocks)
+        due = Deadline.objects.get(policy=DeadlinePolicy.objects.get(process="individual_plan", step="offer_answer"),
+                                   subject_type=ContentType.objects.get_for_model(PlanOffer), subject_id=offer.pk, responsible_service=ip.rus).due_at
         client.force_login(ip.rus_staff)
         page = client.get(reverse("individual_plans:offers")).content.decode()
-        assert f'datetime="{due.isoformat()}"' in page
+        assert f'datetime="{timezone.localtime(due).isoformat()}"' in page
         assert 'data-testid="offer-due"' in client.get(reverse("individual_plans:offer", args=[offer.code])).content.decode()
 
     def test_another_service_sees_none_of_the_offers(self, client, org, ip):
