@@ -54,3 +54,30 @@ def keep_django_connection_under_playwright() -> bool:
     changed = getattr(storage, "default", before) is not before
     setattr(storage, "default", before)
     return changed
+
+
+def label(form_class, name):
+    """A form field's bokmål label, as the page shows it (with or without a colon)."""
+    return re.compile(rf"^\s*{re.escape(nb(form_class.base_fields[name].label))}:?\s*$")
+
+
+def settled(page):
+    """Wait until Turbo has finished the navigation (it marks the page busy meanwhile) and no
+    snackbar of viewflow's scripts is fading in or out (axe-core measures colours mid-animation)."""
+    page.wait_for_function("() => !document.documentElement.hasAttribute('aria-busy')"
+                           " && !document.querySelector('.mdc-snackbar--opening, .mdc-snackbar--closing')")
+    return page
+
+
+def submit(page, button):
+    """Click a form's button and wait for the page it leads to (Turbo swaps the page without a load
+    event: wait for the success banner of the new page instead)."""
+    from playwright.sync_api import expect
+
+    page.evaluate("() => document.querySelectorAll('[data-testid=messages]').forEach(e => e.remove())")
+    button.click()
+    try:
+        expect(page.get_by_test_id("messages")).to_be_visible()
+    except AssertionError:
+        print("PAGE:", page.locator("main").inner_text())
+        raise

@@ -27,7 +27,7 @@ from consent.forms import ConsentForm
 from consent.models import Consent
 from people.validators import synthetic_national_id
 from referrals.models import IndividualPlan, PlanMeasure, PlanOffer
-from tests.e2e.support import exact, nb
+from tests.e2e.support import exact, label, nb, settled, submit
 from tests.factories import make_org, member
 from tests.workflows.individual_plan.scenario import make_plans
 from workflows.individual_plan import forms as pforms
@@ -52,32 +52,9 @@ def seeded_rows():
         importlib.import_module(module).forwards(apps, None)
 
 
-def label(form_class, name):
-    return re.compile(rf"^\s*{re.escape(nb(form_class.base_fields[name].label))}:?\s*$")
-
-
 def group(form, form_class, name):
     """The fieldset of a radio or checkbox field, by its legend."""
     return form.get_by_role("group", name=label(form_class, name))
-
-
-def settled(page):
-    """Wait until Turbo has finished the navigation (it marks the page busy meanwhile) and no
-    snackbar of viewflow's scripts is fading in or out (axe-core measures colours mid-animation)."""
-    page.wait_for_function("() => !document.documentElement.hasAttribute('aria-busy')"
-                           " && !document.querySelector('.mdc-snackbar--opening, .mdc-snackbar--closing')")
-    return page
-
-
-def submit(page, button):
-    """Click a form's button and wait for the success banner of the page it leads to."""
-    page.evaluate("() => document.querySelectorAll('[data-testid=messages]').forEach(e => e.remove())")
-    button.click()
-    try:
-        expect(page.get_by_test_id("messages")).to_be_visible()
-    except AssertionError:
-        print("PAGE:", page.locator("main").inner_text())
-        raise
 
 
 def tomorrow_at(hour, minute=0):

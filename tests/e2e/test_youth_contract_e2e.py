@@ -6,7 +6,6 @@ continue), completes the contract and reports the outcome; the officer then sees
 never a test. axe-core checks every page of the process on the way.
 """
 import datetime
-import re
 
 import pytest
 from django.urls import reverse
@@ -16,7 +15,7 @@ from playwright.sync_api import expect
 from org.models import Service
 from people.validators import synthetic_national_id
 from referrals.models import ContractAppointment, ContractTemplate, YouthContract
-from tests.e2e.support import exact, nb
+from tests.e2e.support import exact, label, nb, settled, submit
 from tests.factories import make_org, make_service, member
 from workflows.deadlines import is_working_day
 from workflows.youth_contract.forms import BreachForm, CompleteForm, InitiateForm, ResultForm
@@ -36,27 +35,6 @@ def seeded_rows():
     for module in ("consent.migrations.0004_default_age_rules", "referrals.migrations.0010_contract_templates", "workflows.migrations.0012_youth_contract_policies",
                    "workflows.migrations.0013_youth_contract_end_policy"):
         importlib.import_module(module).forwards(apps, None)
-
-
-def label(form_class, name):
-    return re.compile(rf"^\s*{re.escape(nb(form_class.base_fields[name].label))}:?\s*$")
-
-
-def settled(page):
-    page.wait_for_function("() => !document.querySelector('.mdc-snackbar--opening, .mdc-snackbar--closing')")
-    return page
-
-
-def submit(page, button):
-    """Click a form's button and wait for the page it leads to (Turbo swaps the page without a load
-    event: wait for the success banner of the new page instead)."""
-    page.evaluate("() => document.querySelectorAll('[data-testid=messages]').forEach(e => e.remove())")
-    button.click()
-    try:
-        expect(page.get_by_test_id("messages")).to_be_visible()
-    except AssertionError:
-        print("PAGE:", page.locator("main").inner_text())
-        raise
 
 
 def last_working_day():

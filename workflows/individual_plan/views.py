@@ -30,7 +30,7 @@ from consent.models import AgeRule
 from consent.pdf import pdf_download
 from org.access import user_services
 from org.models import Service
-from org.ui import apply_errors
+from org.ui import apply_errors, form_apply
 from people.selectors import guardian_label, person_name_for
 from referrals.access import EMERGENCY
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanOffer
@@ -101,14 +101,10 @@ def plan_pdf(request, code):
 def handover_propose(request, code):
     plan, roles = selectors.plan_get_for_user(request.user, code, role=selectors.HOLDER)
     form = pforms.HandOverProposeForm(request.POST, prefix="handover", services=selectors.handover_candidates(plan))
-    if form.is_valid():
-        try:
-            svc.handover_propose(user=request.user, plan=plan, to_service=form.cleaned_data["to_service"], note=form.cleaned_data["note"])
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(request, gettext_lazy("The hand-over has been proposed; the receiving service has a task to accept or decline it."))
-            return redirect("individual_plans:detail", plan.code)
+    if form_apply(request, form, lambda: svc.handover_propose(user=request.user, plan=plan, to_service=form.cleaned_data["to_service"],
+                                                              note=form.cleaned_data["note"]),
+                  success=gettext_lazy("The hand-over has been proposed; the receiving service has a task to accept or decline it.")):
+        return redirect("individual_plans:detail", plan.code)
     plan, roles = selectors.plan_read(request.user, code)
     return render(request, "individual_plan/detail.html", _context(request, plan, roles, propose_form=form), status=422)
 
@@ -199,14 +195,10 @@ def participants(request, code):
 def participant_add_service(request, code):
     plan, roles = selectors.plan_get_for_user(request.user, code, role=selectors.HOLDER)
     form = pforms.ParticipantServiceForm(request.POST, prefix="service", services=selectors.services_to_add(plan))
-    if form.is_valid():
-        try:
-            svc.participant_add(user=request.user, plan=plan, role="service", service=form.cleaned_data["service"])
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(request, gettext_lazy("The service takes part in the plan now; it has been shared on the person's consent."))
-            return redirect("individual_plans:participants", plan.code)
+    if form_apply(request, form, lambda: svc.participant_add(user=request.user, plan=plan, role="service",
+                                                             service=form.cleaned_data["service"]),
+                  success=gettext_lazy("The service takes part in the plan now; it has been shared on the person's consent.")):
+        return redirect("individual_plans:participants", plan.code)
     return _participants_page(request, plan, roles, service_form=form)
 
 
@@ -216,15 +208,10 @@ def participant_add_guardian(request, code):
     plan, roles = selectors.plan_get_for_user(request.user, code, role=selectors.HOLDER)
     form = pforms.ParticipantGuardianForm(request.POST, prefix="guardian", guardians=selectors.offer_guardians(plan.offer),
                                           service=roles[selectors.HOLDER])
-    if form.is_valid():
-        try:
-            svc.participant_add(user=request.user, plan=plan, role="guardian", person=form.cleaned_data["guardian"],
-                                relation=form.cleaned_data["relation"])
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(request, gettext_lazy("The guardian takes part in the plan now."))
-            return redirect("individual_plans:participants", plan.code)
+    if form_apply(request, form, lambda: svc.participant_add(user=request.user, plan=plan, role="guardian", person=form.cleaned_data["guardian"],
+                                                relation=form.cleaned_data["relation"]),
+                  success=gettext_lazy("The guardian takes part in the plan now.")):
+        return redirect("individual_plans:participants", plan.code)
     return _participants_page(request, plan, roles, guardian_form=form)
 
 
@@ -233,14 +220,10 @@ def participant_add_guardian(request, code):
 def participant_add_next_of_kin(request, code):
     plan, roles = selectors.plan_get_for_user(request.user, code, role=selectors.HOLDER)
     form = pforms.ParticipantNextOfKinForm(request.POST, prefix="kin")
-    if form.is_valid():
-        try:
-            svc.participant_register_next_of_kin(user=request.user, plan=plan, identity=form.identity(), relation=form.cleaned_data["relation"])
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(request, gettext_lazy("The next of kin takes part in the plan now."))
-            return redirect("individual_plans:participants", plan.code)
+    if form_apply(request, form, lambda: svc.participant_register_next_of_kin(user=request.user, plan=plan, identity=form.identity(),
+                                                                             relation=form.cleaned_data["relation"]),
+                  success=gettext_lazy("The next of kin takes part in the plan now.")):
+        return redirect("individual_plans:participants", plan.code)
     return _participants_page(request, plan, roles, kin_form=form)
 
 
@@ -302,14 +285,9 @@ def measure_edit(request, code):
 def koordinator_set(request, code):
     plan, roles = selectors.plan_get_for_user(request.user, code, role=selectors.HOLDER)
     form = pforms.KoordinatorForm(request.POST, prefix="koordinator", service=roles[selectors.HOLDER])
-    if form.is_valid():
-        try:
-            svc.koordinator_set(user=request.user, plan=plan, koordinator=form.cleaned_data["koordinator"])
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(request, gettext_lazy("The koordinator has been saved."))
-            return redirect("individual_plans:detail", plan.code)
+    if form_apply(request, form, lambda: svc.koordinator_set(user=request.user, plan=plan, koordinator=form.cleaned_data["koordinator"]),
+                  success=gettext_lazy("The koordinator has been saved.")):
+        return redirect("individual_plans:detail", plan.code)
     plan, roles = selectors.plan_read(request.user, code)
     return render(request, "individual_plan/detail.html", _context(request, plan, roles, koordinator_form=form), status=422)
 
@@ -429,15 +407,10 @@ def offer_answer(request, code):
 def offer_koordinator(request, code):
     offer = selectors.offer_get_for_user(request.user, code)
     form = pforms.OfferKoordinatorForm(request.POST, prefix="koordinator", services=_offer_services(request.user))
-    if form.is_valid():
-        try:
-            svc.offer_koordinator_set(user=request.user, offer=offer, service=form.cleaned_data["koordinator_service"],
-                                      koordinator=form.cleaned_data["koordinator"])
-        except ValidationError as e:
-            apply_errors(form, e)
-        else:
-            messages.success(request, gettext_lazy("The koordinator has been saved."))
-            return redirect("individual_plans:offer", offer.code)
+    if form_apply(request, form, lambda: svc.offer_koordinator_set(user=request.user, offer=offer, service=form.cleaned_data["koordinator_service"],
+                                                      koordinator=form.cleaned_data["koordinator"]),
+                  success=gettext_lazy("The koordinator has been saved.")):
+        return redirect("individual_plans:offer", offer.code)
     offer.refresh_from_db()
     return _offer_page(request, offer, koordinator_form=form)
 
