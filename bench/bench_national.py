@@ -994,10 +994,10 @@ PROCESS_PAGES = [
     ("individual plans: hand-over task detail (receiver)", "plan_receiver", "workflow:flows:individualplan:decide:detail",
      ("handover_process", "handover_task"), "detail"),
     ("tasks: queue (plan receiver)", "plan_receiver", "workflow:queue", (), "list"),
-    # Pages on other branches (one line each once merged), e.g.:
-    # ("individual plans: offers (holder)", "plan_holder", "individual_plans:offers", (), "list"),
-    # ("individual plans: an offer (holder)", "plan_holder", "individual_plans:offer", ("offer",), "detail"),
-    # ("individual plans: a meeting (holder)", "plan_holder", "individual_plans:meeting", ("meeting",), "detail"),
+    ("individual plans: offers (holder)", "plan_holder", "individual_plans:offers", (), "list"),
+    ("individual plans: an offer (holder)", "plan_holder", "individual_plans:offer", ("offer",), "detail"),
+    ("individual plans: participants (holder)", "plan_holder", "individual_plans:participants", ("plan",), "detail"),
+    ("individual plans: the plan's PDF (receiver)", "plan_receiver", "individual_plans:pdf", ("plan",), "export"),
 ]
 
 
