@@ -254,6 +254,7 @@ REGISTRY: list[Process] = [
             gettext_noop("ansvarsgruppe meeting invitation"),
             # The reads of a plan's content: its page, its document (the PDF), the hand-over's task page.
             gettext_noop("individual plan page"), gettext_noop("individual plan document"), gettext_noop("individual plan hand-over task"),
+            gettext_noop("individual plan history"),
             gettext_noop("individual plan offer page"),
             # A list naming the person (one row per person shown); the task lists name them too.
             gettext_noop("individual plan list"), gettext_noop("individual plan offer list"), gettext_noop("task list"),

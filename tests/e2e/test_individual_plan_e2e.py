@@ -263,15 +263,22 @@ class IndividualPlanRoundTripTests:
             link.click()
         assert download.value.suggested_filename == f"individuell-plan-{plan.reference}.pdf"
         assert download.value.path().read_bytes().startswith(b"%PDF-")
-        response = r.request.get(link.get_attribute("href"))
+        pdf_url = link.get_attribute("href")
+        response = r.request.get(pdf_url)
         assert response.status == 200
         assert response.headers["content-type"] == "application/pdf"
         assert response.headers["content-disposition"] == f'attachment; filename="individuell-plan-{plan.reference}.pdf"'
         assert response.headers["cache-control"] == "no-store"
+
+        # --- The change history: every version, newest first, the hand-over at the top ----------------
+        r.get_by_test_id("plan-history").click()
+        rows = settled(r).get_by_test_id("version-row")
+        expect(rows.first).to_have_attribute("data-number", str(IndividualPlan.objects.get(pk=plan.pk).version))
+        axe_scan(r, "the plan's change history")
 
         # --- Privacy: no identity number in an address; an outsider gets 404 ------------------------
         assert visited and visited_by_nav
         assert not [url for url in visited + visited_by_nav if national_id in url or "Ola" in url]
         d = login(new_page(), ip.dps_staff.username)
         assert d.goto(reverse("individual_plans:detail", args=[plan.code])).status == 404
-        assert d.request.get(link.get_attribute("href")).status == 404
+        assert d.request.get(pdf_url).status == 404

@@ -26,7 +26,9 @@ from org.permissions import INDIVIDUAL_PLAN_PARTICIPANT, codename
 from people.models import Person
 from people.selectors import person_name_for, person_records_for
 from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
-from referrals.models import IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanMeeting, PlanOffer, PlanParticipant
+from referrals.models import (
+    IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanMeeting, PlanOffer, PlanParticipant, PlanVersion,
+)
 from workflows.list_persons import Naming
 from workflows.models import Deadline
 
@@ -93,6 +95,7 @@ def plan_get_for_user(user, code, *, role: str | None = None) -> tuple[Individua
 # shows it (declared in the registry's audit_purposes): its page, its document (the PDF), and the
 # hand-over's task page, which shows the plan to the receiving service.
 READ_PAGE, READ_DOCUMENT, READ_HANDOVER_TASK = "individual plan page", "individual plan document", "individual plan hand-over task"
+READ_HISTORY = "individual plan history"
 
 
 def plan_read(user, code, *, purpose: str = READ_PAGE) -> tuple[IndividualPlan, dict[str, Service]]:
@@ -117,6 +120,23 @@ def plan_read(user, code, *, purpose: str = READ_PAGE) -> tuple[IndividualPlan, 
 
 
 # --- what the plan's page shows ----------------------------------------------------------------
+
+HISTORY_PAGE_SIZE = 25
+
+
+def plan_history(plan: IndividualPlan, *, cursor: str | None = None):
+    """One page of the plan's versions, newest first (who, for which service, when, what kind of
+    change, and the names of the fields changed; never their values, which may be the person's own
+    words): (rows, next cursor or None). Each row carries ``fields``: the changed fields' labels."""
+    from org.paging import keyset_page
+
+    rows, next_cursor = keyset_page(PlanVersion.objects.filter(plan=plan).select_related("changed_by", "changed_by_service"),
+                                    "changed_at", cursor, descending=True, page_size=HISTORY_PAGE_SIZE)
+    labels = {f.name: f.verbose_name for f in IndividualPlan._meta.get_fields() if hasattr(f, "verbose_name")}
+    for row in rows:
+        row.fields = [labels.get(name, name) for name in (row.changes or {}) if name in labels]
+    return rows, next_cursor
+
 
 def handover_candidates(plan, *, holder_service_id=None, named=None):
     """The services the holder may hand the plan to: the other participating services, active.

@@ -15,6 +15,7 @@ class IndividualPlansApp(Application):
 
     index_path = path("", views.plan_list, name="index")
     detail_path = path("<uuid:code>/", views.plan_detail, name="detail")
+    history_path = path("<uuid:code>/historikk/", views.plan_history, name="history")
     pdf_path = path("<uuid:code>/plan.pdf", views.plan_pdf, name="pdf")
     handover_propose_path = path("<uuid:code>/overforing/", views.handover_propose, name="handover_propose")
     handover_path = path("overforing/<uuid:code>/", views.handover_detail, name="handover")

@@ -89,6 +89,15 @@ def plan_detail(request, code):
 
 
 @login_required
+def plan_history(request, code):
+    """The plan's change history (every version: who, for which service, when, what kind of change
+    and which fields), for whoever may read the plan; the read is logged."""
+    plan, _roles = selectors.plan_read(request.user, code, purpose=selectors.READ_HISTORY)
+    rows, next_cursor = selectors.plan_history(plan, cursor=request.GET.get("side"))
+    return render(request, "individual_plan/history.html", {"plan": plan, "versions": rows, "next": _page_query(request, next_cursor)})
+
+
+@login_required
 def plan_pdf(request, code):
     """The plan document (document.py) as a download, for whoever may read the plan's page; the
     read logged as the document's. 404 for everyone else, as for a plan that does not exist."""
