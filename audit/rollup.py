@@ -17,10 +17,12 @@ roll-up during an uncommitted append stops below it.
 
 The reads without a role (ReadWithoutRole) are rolled up the same way after a watermark of their own
 (ReadRollup row NO_ROLE_STATE_ID): each read is judged once, within a minute of its commit, by
-people.holders.role_held_at. A role is judged at that moment, so a case registered later does not
-clear an earlier read (the review asks whether the service held a role when it read). Roles that
-begin are rows stamped with the system's time when they are written, and a role ends at the moment it
-ends: neither can move to before a read already judged, so judging once is judging for good.
+people.holders.role_held_at, and the verdict is kept. This is a choice, not only a speed-up: a
+holding that declares no start time (a concern, a contact, a consent) counts in role_held_at
+however late its row was written, so judging the log again later would let a case registered after
+a read clear that read. Kept, the verdict answers what the review asks: did the service hold a role
+when it read? (tests/audit/test_reads_without_role.py shows both: the rolled-up page equals the
+live one, and a contact registered afterwards does not clear a judged read.)
 
 PostgreSQL only (the embedded SQLite quick start counts live: its logs are small)."""
 import time
