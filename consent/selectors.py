@@ -177,6 +177,18 @@ def consents_judged(consents, *, on: datetime.date | None = None, limit: int | N
     return consents
 
 
+def consents_in_force_for(consent_ids, service_ids, *, purpose: str, on: datetime.date | None = None) -> set[tuple[int, int]]:
+    """consent_is_active for many (consent, service) pairs at once: (consent pk, service pk) for each
+    of ``consent_ids`` active on ``on`` (default today) for ``purpose`` and granted to one of
+    ``service_ids``. Two queries whatever their number (the givers judged in bulk: consents_judged)."""
+    judged = consents_judged(Consent.objects.filter(pk__in=set(consent_ids)).select_related("person"), on=on)
+    active = {c.pk for c in judged if c.status == "active" and c.purpose == purpose}
+    if not active:
+        return set()
+    return set(Consent.grantees.through.objects.filter(consent_id__in=active, service_id__in=set(service_ids))
+               .values_list("consent_id", "service_id"))
+
+
 def consents_for_page(*, on: datetime.date):
     """Consents with what a consent's own page shows read in their own query: the givers judged on
     ``on`` (``givers_judged``) and the person's name as the recording service registered it

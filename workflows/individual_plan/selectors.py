@@ -18,7 +18,7 @@ from viewflow.workflow.status import STATUS
 
 from audit.services import access_log_write
 from consent.models import Consent
-from consent.selectors import active_consents_for, consent_is_active, consents_judged
+from consent.selectors import active_consents_for, consent_is_active, consents_in_force_for, consents_judged
 from org.access import code_as_uuid, member_service_ids, permitted_ids_subquery
 from org.models import Service
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
@@ -284,20 +284,11 @@ def plans_seen_through(user, plans) -> dict[int, list[int]]:
     if not by_plan:
         return {}
     consent_of = {p.pk: p.consent_id for p in plans if p.pk in by_plan}
-    granted = _consents_in_force(set(consent_of.values()), services)
+    granted = consents_in_force_for(set(consent_of.values()), services, purpose=PURPOSE)
     return {
         plan_id: sorted(s for s in mine if (consent_of[plan_id], s) in granted)
         for plan_id, mine in by_plan.items() if any((consent_of[plan_id], s) in granted for s in mine)
     }
-
-
-def _consents_in_force(consent_ids, service_ids) -> set[tuple[int, int]]:
-    """(consent pk, service pk) for each of ``consent_ids`` in force today for an individual plan and
-    granted to one of ``service_ids``: consent.selectors' one rule, judged in bulk (two queries)."""
-    judged = consents_judged(Consent.objects.filter(pk__in=set(consent_ids)).select_related("person"), on=timezone.localdate())
-    active = {c.pk for c in judged if c.status == "active" and c.purpose == PURPOSE}
-    return set(Consent.grantees.through.objects.filter(consent_id__in=active, service_id__in=set(service_ids))
-               .values_list("consent_id", "service_id"))
 
 
 def plan_delivery_gate(pairs) -> set[tuple[int, int]]:
@@ -313,7 +304,7 @@ def plan_delivery_gate(pairs) -> set[tuple[int, int]]:
     services = {s for _p, s in pairs}
     taking_part = set(PlanParticipant.objects.filter(plan_id__in=consent_of, service_id__in=services, removed_at__isnull=True)
                       .values_list("plan_id", "service_id"))
-    granted = _consents_in_force(set(consent_of.values()), services)
+    granted = consents_in_force_for(set(consent_of.values()), services, purpose=PURPOSE)
     return {(p, s) for p, s in pairs if (p, s) in taking_part and (consent_of[p], s) in granted}
 
 
@@ -482,16 +473,13 @@ def plan_consents(offer: PlanOffer, service: Service) -> list[Consent]:
 # --- the plan's forms ------------------------------------------------------------------------------
 
 def participants_removable(plan) -> list[PlanParticipant]:
-    """The plan's live participants, each with ``shown_name`` (a next of kin by the record of the
-    service that started the plan, as participants_shown names them) and ``removable`` (every one
-    but the holder's own service). Three queries whatever their number."""
+    """The plan's live participants (participants_named), each with ``shown_name`` and ``removable``
+    (every one but the holder's own service). Three queries whatever their number."""
     holder_id = PlanHolder.objects.filter(plan=plan, ended_at__isnull=True).values_list("service_id", flat=True).first()
-    rows = list(PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service").order_by("id"))
-    records = person_records_for((p.person_id, plan.registered_by_service_id) for p in rows if p.person_id)
-    for p in rows:
-        record = records.get((p.person_id, plan.registered_by_service_id))
-        p.shown_name = p.service.name if p.service_id else (record.full_name if record else "–")
-        p.removable = p.service_id != holder_id
+    rows = []
+    for p, name in participants_named(plan).participants:
+        p.shown_name, p.removable = name, p.service_id != holder_id
+        rows.append(p)
     return rows
 
 

@@ -249,15 +249,10 @@ def participant_remove(request, code, participant):
     return redirect("individual_plans:participants", plan.code)
 
 
-def _measure_services(plan):
-    """The services a measure's form offers: those taking part in the plan."""
-    return Service.objects.filter(pk__in=selectors.participant_service_ids(plan)).order_by("name")
-
-
 @login_required
 def measure_add(request, code):
     plan, roles = selectors.plan_get_for_user(request.user, code, role=selectors.HOLDER)
-    form = pforms.MeasureForm(request.POST or None, services=_measure_services(plan), initial={"starts_on": timezone.localdate()})
+    form = pforms.MeasureForm(request.POST or None, services=selectors.participating_services(plan), initial={"starts_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             svc.measure_add(user=request.user, plan=plan, **form.cleaned_data)
@@ -276,7 +271,7 @@ def measure_edit(request, code):
     measure, service = selectors.measure_get_for_editor(request.user, code)
     plan = measure.plan
     initial = {f: getattr(measure, f) for f in ("description", "starts_on", "evaluate_on", "status")}
-    form = pforms.MeasureForm(request.POST or None, services=_measure_services(plan), initial={**initial, "responsible_service": measure.responsible_service_id})
+    form = pforms.MeasureForm(request.POST or None, services=selectors.participating_services(plan), initial={**initial, "responsible_service": measure.responsible_service_id})
     if request.method == "POST" and form.is_valid():
         try:
             svc.measure_update(user=request.user, measure=measure, **form.cleaned_data)
