@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.submission import SubmissionFormMixin
@@ -198,7 +199,8 @@ class PlanContentForm(forms.Form):
 
 class ConsentChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        period = f"{obj.valid_from:%d.%m.%Y} – {obj.valid_to:%d.%m.%Y}" if obj.valid_to else f"{obj.valid_from:%d.%m.%Y} –"
+        start = date_format(obj.valid_from, "SHORT_DATE_FORMAT")
+        period = f"{start} – {date_format(obj.valid_to, 'SHORT_DATE_FORMAT')}" if obj.valid_to else f"{start} –"
         return _("Recorded by %(service)s, valid %(period)s") % {"service": obj.recorded_by_service.name, "period": period}
 
 
@@ -319,7 +321,7 @@ class MinutesForm(forms.Form):
 
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["present"].choices = [(m["key"], f"{m['label']} ({m['role']})") for m in members]
+        self.fields["present"].choices = [(m["key"], _("%(member)s (%(role)s)") % {"member": m["label"], "role": m["role"]}) for m in members]
 
 
 class DecisionForm(forms.Form):

@@ -18,7 +18,7 @@ from viewflow.workflow.status import STATUS
 
 from audit.services import access_log_write
 from consent.models import Consent
-from consent.selectors import active_consents_for, consent_is_active, consents_in_force_for, consents_judged
+from consent.selectors import active_consents_for, consent_is_active, consents_in_force_for
 from org.access import code_as_uuid, member_service_ids, permitted_ids_subquery
 from org.models import Service
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
@@ -55,23 +55,21 @@ def plan_roles(user, plan: IndividualPlan) -> dict[str, Service]:
     service} for a participating service's (the holder is a participant too). A role counts only
     while the plan's consent is in force for that service. Empty for everyone else.
 
-    Two queries whatever the plan's size: the user's services that hold or take part in the plan
-    and are among the consent's grantees (one), and the consent judged on its givers at the
-    person's age today (consent.selectors.consents_judged: the consent app's one rule)."""
+    Three queries whatever the plan's size: the user's services that hold or take part in the plan
+    (one), and the consent in force for them (consent.selectors.consents_in_force_for: the consent
+    app's one rule, two)."""
     mine = set(member_service_ids(user))
     if not mine:
         return {}
     holds = PlanHolder.objects.filter(plan=plan, ended_at__isnull=True, service_id=OuterRef("pk"))
     takes_part = PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True, service_id=OuterRef("pk"))
     services = list(
-        Service.objects.filter(pk__in=mine, consents_received=plan.consent_id)
-        .annotate(holds=Exists(holds)).filter(Q(holds=True) | Exists(takes_part)).order_by("name", "pk")
+        Service.objects.filter(pk__in=mine).annotate(holds=Exists(holds)).filter(Q(holds=True) | Exists(takes_part)).order_by("name", "pk")
     )
     if not services:
         return {}
-    consent = consents_judged(Consent.objects.filter(pk=plan.consent_id))[0]
-    if consent.status != "active" or consent.purpose != PURPOSE:
-        return {}
+    granted = consents_in_force_for({plan.consent_id}, {service.pk for service in services}, purpose=PURPOSE)
+    services = [service for service in services if (plan.consent_id, service.pk) in granted]
     roles: dict[str, Service] = {}
     for service in services:
         if service.holds:

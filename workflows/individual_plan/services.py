@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.services import access_log_write
 from consent.models import Consent, Disclosure
-from consent.selectors import consent_is_active
+from consent.selectors import consent_is_active, consents_in_force_for
 from consent.services import disclosure_record
 from org import permissions
 from org.access import is_member, require_member
@@ -835,7 +835,8 @@ def plan_resume(*, user, plan: IndividualPlan, consent: Consent) -> IndividualPl
     if consent is None or consent.person_id != plan.person_id or not consent_is_active(consent, purpose=PURPOSE):
         raise ValidationError({"consent": _("Choose a consent in force from the person for an individual plan.")})
     services = list(Service.objects.filter(pk__in=participant_service_ids(plan)).order_by("name", "pk"))
-    uncovered = [service.name for service in services if not consent_is_active(consent, service=service, purpose=PURPOSE)]
+    granted = consents_in_force_for({consent.pk}, {service.pk for service in services}, purpose=PURPOSE)
+    uncovered = [service.name for service in services if (consent.pk, service.pk) not in granted]
     if uncovered:
         raise ValidationError({"consent": _("The consent does not cover %(services)s, taking part in the plan: record a consent that "
                                             "does, or remove them from the plan first.") % {"services": ", ".join(uncovered)}})

@@ -146,7 +146,7 @@ def plan_list(request):
 
 def _log_form_read(request, plan, service):
     """A form page showing the plan's content is a read of it, logged as the plan's page."""
-    access_log_write(user=request.user, action="view", obj=plan, person=plan.person, purpose="individual plan page", service=service)
+    access_log_write(user=request.user, action="view", obj=plan, person=plan.person, purpose=selectors.READ_PAGE, service=service)
 
 
 def _render_form(request, template, ctx, *, invalid: bool = False):
