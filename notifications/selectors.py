@@ -3,11 +3,17 @@ from notifications.models import Notification
 UNREAD_CAP = 99
 
 
+def unread_capped(user):
+    """The user's unread notifications' ids, at most ``UNREAD_CAP`` + 1 entries of the (user, read)
+    index: counted, they are the badge (99+). Without an order: the model's (newest first) would
+    walk the user's every notification on the newest-first index to find unread ones. The menu's
+    task badges count this in their own statement (workflows.task_lists.task_badge_counts)."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).order_by().values("id")[: UNREAD_CAP + 1]
+
+
 def unread_count(user) -> int:
-    """Unread notifications, capped (the badge shows 99+) so the count stays cheap: at most
-    ``UNREAD_CAP`` + 1 entries of the (user, read) index. Without an order: the model's (newest
-    first) would walk the user's every notification on the newest-first index to find unread ones."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).order_by().values("id")[: UNREAD_CAP + 1].count()
+    """Unread notifications, capped (the badge shows 99+) so the count stays cheap."""
+    return unread_capped(user).count()
 
 
 PAGE_SIZE = 50

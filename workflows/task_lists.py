@@ -109,32 +109,43 @@ def task_archive_for_user(user, flow_classes):
     return Task.objects.coerce_for(flow_classes).filter(owner=user, finished__isnull=False)
 
 
-def task_badge_counts(user, flow_classes) -> dict:
+def task_badge_counts(user, flow_classes, *, unread: bool = False) -> dict:
     """``{"inbox": n, "queue": n}`` for the menu: the user's assigned tasks and their services' open
     tasks in the flows they may see, each counted up to ``BADGE_CAP`` + 1 (the menu shows "99+"), in
     one query. The queue's services are a subquery here (the badge is on every page; a list of ids
-    would cost a query of its own)."""
+    would cost a query of its own). With ``unread``, the same statement also counts the user's
+    unread notifications (``"unread"``, capped as notifications.selectors.unread_capped): the menu
+    shows both, and one round trip less on every page."""
     from django.db.models import CharField
     from django.db.models.functions import Cast
 
+    from notifications.selectors import unread_capped
     from org.access import active_memberships
 
+    counts = []
     flows = flows_viewable(user, flow_classes)
-    if not flows:
-        return {"inbox": 0, "queue": 0}
-    services = active_memberships(user).annotate(pk_text=Cast("service_id", CharField())).values("pk_text")
-    inbox = Task.objects.filter(owner=user, status=STATUS.ASSIGNED, process__flow_class__in=flows)
-    queue = Task.objects.filter(**_service_task_filter(services), process__flow_class__in=flows)
-    # In the inbox index's order, so it is the index read (not the owner's every task, finished ones too).
-    inbox_sql, inbox_params = inbox.order_by("-created", "-pk").values("pk")[: BADGE_CAP + 1].query.sql_with_params()
-    queue_sql, queue_params = queue.order_by().values("pk")[: BADGE_CAP + 1].query.sql_with_params()
+    if flows:
+        services = active_memberships(user).annotate(pk_text=Cast("service_id", CharField())).values("pk_text")
+        inbox = Task.objects.filter(owner=user, status=STATUS.ASSIGNED, process__flow_class__in=flows)
+        queue = Task.objects.filter(**_service_task_filter(services), process__flow_class__in=flows)
+        # In the inbox index's order, so it is the index read (not the owner's every task, finished ones too).
+        counts += [("inbox", inbox.order_by("-created", "-pk").values("pk")[: BADGE_CAP + 1]),
+                   ("queue", queue.order_by().values("pk")[: BADGE_CAP + 1])]
+    if unread:
+        counts.append(("unread", unread_capped(user)))
+    result = {"inbox": 0, "queue": 0}
+    if not counts:
+        return result
+    parts, params = [], []
+    for _name, qs in counts:
+        sql, qs_params = qs.query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) c)")
+        params.extend(qs_params)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM ({inbox_sql}) i), (SELECT COUNT(*) FROM ({queue_sql}) q)",
-            (*inbox_params, *queue_params),
-        )
-        inbox_count, queue_count = cursor.fetchone()
-    return {"inbox": inbox_count, "queue": queue_count}
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        row = cursor.fetchone()
+    result.update({name: n for (name, _qs), n in zip(counts, row)})
+    return result
 
 
 # --- keyset pages ---------------------------------------------------------------------------------
