@@ -5,6 +5,7 @@ import pkgutil
 from django.core import checks
 from django.utils.module_loading import import_string
 
+from workflows.models import CaseTask
 from workflows.processes import processes
 
 REQUIRED = ("name", "label", "flow", "app", "flow_icon", "access", "task_related", "persons", "audit_purposes", "demo", "menu",
@@ -54,6 +55,8 @@ def registry_problems(registry=None, flows_package: str = "workflows.flows") -> 
                 path = f"{module.__name__}.{value.__name__}"
                 if path not in registered_flows:
                     problems.append(f"flow {path} has no entry in workflows/processes.py")
+                if not issubclass(value.task_class or object, CaseTask):
+                    problems.append(f"flow {path} does not set task_class = CaseTask (its task pages would read the process twice)")
     return problems
 
 

@@ -11,7 +11,7 @@ from viewflow.workflow import flow, lock
 from referrals.models import Concern
 from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
-from workflows.models import ConcernProcess
+from workflows.models import CaseTask, ConcernProcess
 from workflows.concern.views import ConcernTaskView
 from workflows.task_views import CaseView
 
@@ -25,6 +25,7 @@ def receiving_service(process):
 
 class ConcernFlow(flow.Flow):
     process_class = ConcernProcess
+    task_class = CaseTask
     process_title = _("Concern about a child")
     process_description = _("A concern from a service with a duty to report to the child welfare service.")
     process_summary_template = _("Concern {{ process.concern.reference }}")

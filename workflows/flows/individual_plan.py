@@ -30,7 +30,7 @@ from org.permissions import HANDLE_TASKS_PERM
 from referrals.models import PlanHandOver
 from workflows.individual_plan.services import plan_flow_lock
 from workflows.individual_plan.views import HandOverTaskView
-from workflows.models import IndividualPlanProcess
+from workflows.models import CaseTask, IndividualPlanProcess
 from workflows.task_views import CaseView
 
 
@@ -41,6 +41,7 @@ def receiving_service(process):
 
 class IndividualPlanFlow(flow.Flow):
     process_class = IndividualPlanProcess
+    task_class = CaseTask
     process_title = _("Hand-over of an individual plan")
     process_description = _("The main responsibility for an individual plan, and its koordinator, handed to another service.")
     process_summary_template = _("Hand-over of individual plan {{ process.handover.plan.reference }}")

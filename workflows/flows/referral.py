@@ -10,7 +10,7 @@ from viewflow.workflow import flow, lock
 from referrals.models import Referral
 from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
-from workflows.models import ReferralProcess
+from workflows.models import CaseTask, ReferralProcess
 from workflows.referral.views import ReferralTaskView
 from workflows.task_views import CaseView
 
@@ -31,6 +31,7 @@ def target_service(process):
 
 class ReferralFlow(flow.Flow):
     process_class = ReferralProcess
+    task_class = CaseTask
     process_title = _("Referral")
     process_description = _("A referral from one service to another, closed with an outcome the sender sees.")
     process_summary_template = _("Referral {{ process.referral.reference }}")

@@ -10,7 +10,7 @@ from viewflow.workflow import flow, lock
 from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
 from referrals.models import YouthContract
-from workflows.models import YouthContractProcess
+from workflows.models import CaseTask, YouthContractProcess
 from workflows.task_views import CaseView
 from workflows.youth_contract.views import YouthContractTaskView
 
@@ -24,6 +24,7 @@ def followup_service(process):
 
 class YouthContractFlow(flow.Flow):
     process_class = YouthContractProcess
+    task_class = CaseTask
     process_title = _("Youth contract")
     process_description = _("A youth contract followed up with tests and conversations, its breaches assessed, its outcome reported.")
     process_summary_template = _("Youth contract {{ process.contract.reference }}")
