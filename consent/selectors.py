@@ -1,7 +1,7 @@
 """The single definition of an active consent, and the age rules that decide who may give it."""
 import datetime
 
-from django.db.models import CharField, DateField, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, DateField, Exists, F, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from consent.models import AgeRule, Consent
@@ -180,13 +180,11 @@ def consents_judged(consents, *, on: datetime.date | None = None, limit: int | N
 def consents_in_force_for(consent_ids, service_ids, *, purpose: str, on: datetime.date | None = None) -> set[tuple[int, int]]:
     """consent_is_active for many (consent, service) pairs at once: (consent pk, service pk) for each
     of ``consent_ids`` active on ``on`` (default today) for ``purpose`` and granted to one of
-    ``service_ids``. Two queries whatever their number (the givers judged in bulk: consents_judged)."""
-    judged = consents_judged(Consent.objects.filter(pk__in=set(consent_ids)).select_related("person"), on=on)
-    active = {c.pk for c in judged if c.status == "active" and c.purpose == purpose}
-    if not active:
-        return set()
-    return set(Consent.grantees.through.objects.filter(consent_id__in=active, service_id__in=set(service_ids))
-               .values_list("consent_id", "service_id"))
+    ``service_ids``. One query whatever their number: a row per consent and grantee among
+    ``service_ids``, the givers judged in it (consents_judged)."""
+    granted = (Consent.objects.filter(pk__in=set(consent_ids), purpose=purpose, grantees__in=set(service_ids))
+               .annotate(granted_to=F("grantees")).select_related("person"))
+    return {(c.pk, c.granted_to) for c in consents_judged(granted, on=on) if c.status == "active"}
 
 
 def consents_for_page(*, on: datetime.date):

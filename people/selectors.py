@@ -1,4 +1,6 @@
 """Reads of organisation and persons that encode policy."""
+from django.db.models import OuterRef, Subquery
+
 from org.models import Service
 from people.models import Person, PersonRecord
 
@@ -13,6 +15,20 @@ def person_record_for(person: Person | None, service: Service | None) -> PersonR
     if person is None or service is None:
         return None
     return PersonRecord.objects.filter(person=person, service=service).first()
+
+
+def with_record_name(qs, person_ref: str, service):
+    """``qs`` annotated with the name ``service`` (an id, or an OuterRef to one) registered for the
+    person its rows name in ``person_ref`` (``record_given``, ``record_family``: None without a
+    record), in the rows' own query: person_record_for for a whole list at no query of its own.
+    ``record_name(row)`` names a row."""
+    record = PersonRecord.objects.filter(person_id=OuterRef(person_ref), service_id=service)
+    return qs.annotate(record_given=Subquery(record.values("given_name")[:1]), record_family=Subquery(record.values("family_name")[:1]))
+
+
+def record_name(row, default: str = "–") -> str:
+    """The name of a row of ``with_record_name``; ``default`` without a record."""
+    return f"{row.record_given or ''} {row.record_family or ''}".strip() or default
 
 
 def person_records_for(pairs) -> dict[tuple[int, int], PersonRecord]:

@@ -17,9 +17,32 @@ from referrals.models import IndividualPlan, PlanMeasure, PlanOffer
 from workflows.individual_plan.selectors import NOT_IN_PLANS
 
 
+class _ShownChoices(forms.models.ModelChoiceIterator):
+    """The choices of the objects the page has loaded already (``field.shown``): rendering them asks
+    nothing. A choice made is still checked against the field's queryset."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.field.shown:
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.field.shown) + (self.field.empty_label is not None)
+
+    def __bool__(self):
+        return bool(self.field.shown) or self.field.empty_label is not None
+
+
 class NameChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.name
+
+    def show(self, objects) -> None:
+        """Offer ``objects`` (loaded, in their order) as the choices, accepting only them."""
+        self.shown = list(objects)
+        self.iterator = _ShownChoices  # before the queryset: setting it hands the widget its choices
+        self.queryset = self.queryset.model.objects.filter(pk__in=[obj.pk for obj in self.shown])
 
 
 class KoordinatorChoiceField(forms.ModelChoiceField):
@@ -35,9 +58,9 @@ class HandOverProposeForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 3}),
                            help_text=_("Why the hand-over, and what the new holder should know. No more than needed."))
 
-    def __init__(self, *args, services=None, **kwargs):
+    def __init__(self, *args, services=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_service"].queryset = services if services is not None else Service.objects.none()
+        self.fields["to_service"].show(services)
 
 
 class HandOverDecideForm(forms.Form):

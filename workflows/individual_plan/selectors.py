@@ -24,7 +24,7 @@ from org.models import Service
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from org.permissions import INDIVIDUAL_PLAN_PARTICIPANT, codename
 from people.models import Person
-from people.selectors import person_name_for, person_records_for
+from people.selectors import person_name_for, record_name, with_record_name
 from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
 from referrals.models import (
     IndividualPlan, PlanHandOver, PlanHolder, PlanMeasure, PlanMeeting, PlanOffer, PlanParticipant, PlanVersion,
@@ -79,8 +79,19 @@ def plan_roles(user, plan: IndividualPlan) -> dict[str, Service]:
     return roles
 
 
+def plan_person_name(plan) -> str:
+    """The person's name as the plan's starting service registered it ("–" without a record), from
+    the plan's own query where it was read there (``_plans``, plan_get_for_process)."""
+    if not hasattr(plan, "record_given"):
+        plan = with_record_name(IndividualPlan.objects.filter(pk=plan.pk), "person_id", plan.registered_by_service_id).get()
+    return record_name(plan)
+
+
 def _plans():
-    return IndividualPlan.objects.select_related("person", "consent", "registered_by_service")
+    # The person named as the starting service registered them, in the plan's own query (the page's
+    # and the document's participants_named reads it there).
+    qs = IndividualPlan.objects.select_related("person", "consent", "registered_by_service")
+    return with_record_name(qs, "person_id", OuterRef("registered_by_service_id"))
 
 
 def plan_get_for_user(user, code, *, role: str | None = None) -> tuple[IndividualPlan, dict[str, Service]]:
@@ -136,12 +147,15 @@ def plan_history(plan: IndividualPlan, *, cursor: str | None = None):
     return rows, next_cursor
 
 
-def handover_candidates(plan, *, holder_service_id=None, named=None):
-    """The services the holder may hand the plan to: the other participating services, active.
-    ``holder_service_id`` and ``named`` (participants_named) when the page has read them already."""
+def handover_candidates(plan, *, holder_service_id=None, named=None) -> list[Service]:
+    """The services the holder may hand the plan to: the other participating services, active, by
+    name. ``holder_service_id`` and ``named`` (participants_named, whose services are loaded) when
+    the page has read them already: then no query."""
     holder_service_id = current_holder(plan).service_id if holder_service_id is None else holder_service_id
-    ids = participant_service_ids(plan) if named is None else {p.service_id for p, _name in named.participants if p.service_id}
-    return Service.objects.filter(pk__in=ids - {holder_service_id}, active=True).order_by("name")
+    if named is None:
+        return list(Service.objects.filter(pk__in=participant_service_ids(plan) - {holder_service_id}, active=True).order_by("name"))
+    services = {p.service_id: p.service for p, _name in named.participants if p.service_id and p.service_id != holder_service_id}
+    return sorted((s for s in services.values() if s.active), key=lambda s: s.name)
 
 
 class Named:
@@ -154,16 +168,12 @@ class Named:
 
 
 def participants_named(plan) -> Named:
-    """The plan's live participants and the person, named (Named). Two queries whatever their number."""
-    participants = list(PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True).select_related("service").order_by("id"))
+    """The plan's live participants and the person, named (Named). One query whatever their number
+    (the person's name too when the plan came from ``_plans``, as every page's does; else two)."""
     named_by = plan.registered_by_service_id
-    records = person_records_for([(plan.person_id, named_by)] + [(p.person_id, named_by) for p in participants if p.person_id])
-
-    def name(person_id):
-        record = records.get((person_id, named_by))
-        return record.full_name if record else "–"
-
-    return Named([(p, p.service.name if p.service_id else name(p.person_id)) for p in participants], name(plan.person_id))
+    participants = list(with_record_name(PlanParticipant.objects.filter(plan=plan, removed_at__isnull=True), "person_id", named_by)
+                        .select_related("service").order_by("id"))
+    return Named([(p, p.service.name if p.service_id else record_name(p)) for p in participants], plan_person_name(plan))
 
 
 def participants_shown(plan, named: Named | None = None) -> list[dict]:
@@ -245,8 +255,9 @@ def plan_get_for_process(user, process_pk: int) -> IndividualPlan:
     service through which it is seen as ``via_service`` (the receiving one if the user is a member
     of both): the task page shows and logs them from the access check's one read
     (workflows.middleware: ``request.case_record``; plan_process_read)."""
-    handover = PlanHandOver.objects.select_related(
-        "plan", "plan__person", "plan__consent", "plan__registered_by_service", "from_service", "to_service").filter(process__pk=process_pk).first()
+    handover = with_record_name(PlanHandOver.objects.select_related(
+        "plan", "plan__person", "plan__consent", "plan__registered_by_service", "from_service", "to_service").filter(process__pk=process_pk),
+        "plan__person_id", OuterRef("plan__registered_by_service_id")).first()
     if handover is None:
         raise Http404
     services = set(member_service_ids(user)) & {handover.from_service_id, handover.to_service_id}
@@ -254,6 +265,7 @@ def plan_get_for_process(user, process_pk: int) -> IndividualPlan:
     if not seen:
         raise Http404
     plan = handover.plan
+    plan.record_given, plan.record_family = handover.record_given, handover.record_family  # plan_person_name's
     plan.via_handover = handover
     plan.via_service = handover.to_service if handover.to_service_id in seen else handover.from_service
     return plan

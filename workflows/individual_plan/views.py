@@ -476,7 +476,7 @@ class HandOverTaskView(ServiceStepTaskView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(plan=self.plan, handover=self.handover, activation=self.request.activation,
-                                        person_name=person_name_for(self.plan.person, self.plan.registered_by_service) or "–",
+                                        person_name=selectors.plan_person_name(self.plan),
                                         measures=list(self.plan.measures.select_related("responsible_service").order_by("evaluate_on", "id")),
                                         **kwargs)
 

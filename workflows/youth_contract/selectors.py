@@ -12,14 +12,15 @@ sees the status without them. Every other user gets 404 for every contract, miss
 from dataclasses import dataclass
 import datetime
 
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 
 from consent.models import Consent
-from consent.selectors import consent_is_active
+from consent.selectors import consents_in_force_for
 from org.access import is_member, member_service_ids, object_perms, permitted_ids_subquery
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
-from people.selectors import person_records_for
+from people.selectors import record_name, with_record_name
 from org.permissions import YOUTH_CONTRACT_HANDLER, YOUTH_CONTRACT_STATUS, codename
 from referrals.access import EMERGENCY, break_glass_active, case_get_for_user
 from referrals.models import ContractAppointment, ContractParty, ContractResult, YouthContract
@@ -51,7 +52,25 @@ def contract_get_for_user(user, code, *, role: str | None = None) -> tuple[Youth
 
 
 def _contracts():
-    return YouthContract.objects.select_related("person", "template", "initiating_service", "followup_service", "police_service")
+    return signing_read(YouthContract.objects.select_related("person", "template", "initiating_service", "followup_service", "police_service"))
+
+
+def signing_read(contracts):
+    """``contracts`` with whether a party has yet to sign (``unsigned_any``) and whether a party that
+    must sign has (``unsigned_required``) in their own query: the page offers the sign and activate
+    steps from them (has_unsigned) without asking again."""
+    unsigned = ContractParty.objects.filter(contract_id=OuterRef("pk"), signature__isnull=True)
+    return contracts.annotate(unsigned_any=Exists(unsigned), unsigned_required=Exists(unsigned.filter(required=True)))
+
+
+def has_unsigned(contract: YouthContract, *, required_only: bool = False) -> bool:
+    """Whether a party (``required_only``: one that must sign) has not signed ``contract``: from its
+    query where signing_read read it, else asked (as the services do on their locked copy)."""
+    known = getattr(contract, "unsigned_required" if required_only else "unsigned_any", None)
+    if known is not None:
+        return known
+    parties = contract.parties.filter(signature__isnull=True)
+    return (parties.filter(required=True) if required_only else parties).exists()
 
 
 def sees_identities(user, contract: YouthContract, roles: set[str]) -> bool:
@@ -87,7 +106,8 @@ def police_sees_results(user, contract: YouthContract, roles: set[str]) -> bool:
         return False
     if not is_member(user, contract.police_service):
         return False
-    return consent_is_active(contract.consent, service=contract.police_service, purpose=Consent.Purpose.YOUTH_CONTRACT)
+    granted = consents_in_force_for({contract.consent_id}, {contract.police_service_id}, purpose=Consent.Purpose.YOUTH_CONTRACT)
+    return (contract.consent_id, contract.police_service_id) in granted
 
 
 @dataclass(frozen=True)
@@ -131,6 +151,7 @@ def contract_get_for_process(user, process_pk: int) -> YouthContract:
 
 @dataclass(frozen=True)
 class PartyView:
+    code: str
     role: str
     role_label: str
     name: str  # the person as the initiating service registered them, or the service's name
@@ -165,17 +186,13 @@ class ContractStatusView:
 
 def contract_parties(contract: YouthContract, *, identities: bool = True) -> list[PartyView]:
     """The parties and their signatures; without ``identities`` a person party is named by its role
-    only. Two queries whatever the number of parties (the persons named in bulk)."""
-    rows = list(ContractParty.objects.filter(contract=contract).select_related("service", "signature").order_by("id"))
-    names = person_records_for((p.person_id, contract.initiating_service_id) for p in rows) if identities else {}
-
-    def person_name(p):
-        record = names.get((p.person_id, contract.initiating_service_id))
-        return record.full_name if record else "–"
-
+    only. One query whatever the number of parties (the persons named in it)."""
+    rows = ContractParty.objects.filter(contract=contract).select_related("service", "signature").order_by("id")
+    if identities:
+        rows = with_record_name(rows, "person_id", contract.initiating_service_id)
     return [
-        PartyView(role=p.role, role_label=str(p.get_role_display()),
-                  name=p.service.name if p.service_id else (person_name(p) if identities else str(p.get_role_display())),
+        PartyView(code=str(p.code), role=p.role, role_label=str(p.get_role_display()),
+                  name=p.service.name if p.service_id else (record_name(p) if identities else str(p.get_role_display())),
                   service_name=p.service.name if p.service_id else "", required=p.required,
                   signed_on=p.signature.signed_on if hasattr(p, "signature") else None)
         for p in rows

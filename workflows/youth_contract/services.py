@@ -34,6 +34,7 @@ from workflows.services import deadlines
 from workflows.steps import Guard, Opening
 from workflows.youth_contract import rules
 from workflows.youth_contract.schedule import contract_slots
+from workflows.youth_contract.selectors import has_unsigned
 
 PROCESS = "youth_contract"
 HANDLER = permissions.YOUTH_CONTRACT_HANDLER
@@ -71,12 +72,12 @@ END_DEADLINE = Opening("contract_end", service="followup_service", perm=HANDLER,
 
 
 def _all_signed(contract) -> bool:
-    return not contract.parties.filter(required=True, signature__isnull=True).exists()
+    return not has_unsigned(contract, required_only=True)
 
 
 SIGN = STEPS.add(
     "sign", statuses=(S.AWAITING_SIGNATURES,), **BY_FOLLOWUP, purpose="youth contract signature",
-    guards=(Guard(lambda c: c.parties.filter(signature__isnull=True).exists(), gettext_lazy("Every party has signed.")),),
+    guards=(Guard(has_unsigned, gettext_lazy("Every party has signed.")),),
 )
 ACTIVATE = STEPS.add(
     "activate", statuses=(S.AWAITING_SIGNATURES,), **BY_FOLLOWUP, purpose="youth contract activated", task=True,

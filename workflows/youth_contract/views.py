@@ -35,18 +35,11 @@ from workflows.youth_contract import selectors
 from workflows.youth_contract import services as svc
 
 
-def _parties_for_sign(contract):
-    """The parties still to sign, as the sign form's choices: two queries (the persons named in bulk)."""
-    parties = list(ContractParty.objects.filter(contract=contract, signature__isnull=True).select_related("service"))
-    names = person_records_for((p.person_id, contract.initiating_service_id) for p in parties)
-    out = []
-    for p in parties:
-        label = p.service.name if p.service_id else str(p.get_role_display())
-        if p.person_id:
-            record = names.get((p.person_id, contract.initiating_service_id))
-            label = f"{p.get_role_display()}: {record.full_name if record else '–'}"
-        out.append((p.code, label))
-    return out
+def _parties_for_sign(contract, shown=None):
+    """The parties still to sign, as the sign form's choices. ``shown``: the page's own parties
+    (selectors.contract_parties) when it has read them, else read here (one query)."""
+    parties = selectors.contract_parties(contract) if shown is None else shown
+    return [(p.code, p.service_name or f"{p.role_label}: {p.name}") for p in parties if p.signed_on is None]
 
 
 def _open_appointments(contract):
@@ -59,7 +52,7 @@ def _make_form(action, contract, data=None, *, read=None):
     read = read or {}
     kwargs = {"prefix": action}
     if action == "sign":
-        kwargs["parties"] = _parties_for_sign(contract)
+        kwargs["parties"] = _parties_for_sign(contract, read.get("parties"))
     elif action == "result":
         if "appointments" in read:
             kwargs["appointments"] = [a for a in read["appointments"] if a.cancelled_at is None and not hasattr(a, "result")]
@@ -160,13 +153,13 @@ def _context(request, contract, roles, action_forms=None):
     read = {"appointments": list(contract.appointments.select_related("result").order_by("on", "kind")),
             "measures": list(contract.measures.order_by("enrolled_on", "id"))}
     breaches = list(contract.breaches.select_related("result").order_by("opened_at"))
+    status_view = selectors.contract_status_view(contract, identities=identities, had_breach=bool(breaches))
     ctx.update(
-        status_view=selectors.contract_status_view(contract, identities=identities, had_breach=bool(breaches)),
-        results=results, breaches=breaches, **read,
+        status_view=status_view, results=results, breaches=breaches, **read,
         deadlines=list(open_deadlines(contract)),
         disclosures=list(disclosures_of(contract)),
         conditions=[svc.ContractTemplate.Condition(c).label for c in contract.conditions if c in svc.ContractTemplate.Condition.values],
-        action_forms=action_forms if action_forms is not None else (_action_forms(contract, roles, read) if EMERGENCY not in roles else {}),
+        action_forms=action_forms if action_forms is not None else (_action_forms(contract, roles, {**read, "parties": status_view.parties}) if EMERGENCY not in roles else {}),
     )
     return ctx
 
