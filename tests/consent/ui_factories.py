@@ -16,6 +16,7 @@ from tests.factories import Org, make_service, member
 from workflows.referral.services import referral_send
 
 _seq = itertools.count(1)
+_handed_out: set[str] = set()
 
 
 _BARNEHAGE = object()
@@ -25,10 +26,15 @@ def person_aged(org: Org, years: int, *, given="Nora", family="Berg", service=_B
     """A person exactly ``years`` old all year today (born 1 January), registered by the barnehage
     (which then holds its record of the name) unless ``service`` says otherwise (None: no record)."""
     birth = datetime.date(timezone.localdate().year - years, 1, 1)
-    start = (100 if birth.year < 2000 else 500) + next(_seq)
+    # Neighbouring starts can reach the same valid number (synthetic_national_id skips the individual
+    # numbers without check digits): a number already handed out is the same person, so move past it.
+    number = synthetic_national_id(birth, start=(100 if birth.year < 2000 else 500) + next(_seq))
+    while number in _handed_out:
+        number = synthetic_national_id(birth, start=int(number[6:9]) + 1)
+    _handed_out.add(number)
     return person_get_or_create(
         user=org.reporter, given_name=given, family_name=family,
-        national_id=synthetic_national_id(birth, start=start), municipality=org.municipality,
+        national_id=number, municipality=org.municipality,
         service=org.barnehage if service is _BARNEHAGE else service,
     )
 
