@@ -132,3 +132,15 @@ class IndividualPlanProcess(Process):
     class Meta:
         verbose_name = _("individual plan hand-over process")
         verbose_name_plural = _("individual plan hand-over processes")
+
+
+class BrukerPlanProcess(Process):
+    """The viewflow process around one BrukerPlan round (workflows/flows/brukerplan.py says why a
+    process per round)."""
+
+    round = models.OneToOneField("referrals.BrukerPlanRound", on_delete=models.PROTECT, related_name="process",
+                                 verbose_name=_("BrukerPlan round"))
+
+    class Meta:
+        verbose_name = _("BrukerPlan round process")
+        verbose_name_plural = _("BrukerPlan round processes")
