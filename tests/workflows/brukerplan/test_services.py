@@ -245,3 +245,19 @@ class CompleteAndCloseTests:
         svc.round_close(user=bp.coordinator, round=round_)
         tasks.round_report_compute(round_.pk)
         assert built == [round_.pk]
+
+
+class MergeTests:
+    def test_it_keeps_one_mapping_when_both_records_of_a_person_were_mapped_by_one_service(self, bp):
+        from people.services import person_merge
+
+        ola = person(bp, datetime.date(1986, 5, 1))
+        twin_record = person(bp, datetime.date(1986, 5, 2))
+        round_ = make_round(bp)
+        svc.mapping_scope_mark(user=bp.rus_worker, round=round_, service=bp.rus, person_code=ola.code, in_scope=True, reason="both")
+        mapped = map_person(bp, round_, bp.rus, twin_record)
+        person_merge(source=twin_record, target=ola)
+        (kept,) = BrukerPlanMapping.objects.filter(round=round_)
+        assert kept.pk == mapped.pk and kept.person_id == ola.pk and kept.status == "mapped"
+        assert set(ola.service_periods.values_list("service", flat=True)) == {bp.rus.pk}
+        assert ola.service_periods.count() == 2
