@@ -289,9 +289,9 @@ REGISTRY: list[Process] = [
         # Both records of one person mapped by one service in one round become one mapping.
         on_person_merge="workflows.brukerplan.services.mappings_merge",
         rests_on_consent=False,
-        consent_note="BrukerPlan maps the services' own users for the municipality's planning and shares only a "
-                     "de-identified report (helse- og omsorgstjenesteloven § 5-10, folkehelseloven § 5); no person's "
-                     "data leaves the mapping service, so nothing rests on consent.",
+        consent_note="BrukerPlan maps each service's own users for the municipality's planning of its services "
+                     "(helse- og omsorgstjenesteloven § 3-1, folkehelseloven § 5) and shares only a de-identified "
+                     "report; no person's data leaves the mapping service, so nothing rests on consent.",
         audit_purposes=(
             gettext_noop("service period recorded"), gettext_noop("brukerplan scope marked"), gettext_noop("brukerplan mapping saved"),
             gettext_noop("brukerplan children followed up"), gettext_noop("brukerplan mapping page"), gettext_noop("brukerplan worklist"),
