@@ -30,7 +30,10 @@ BEAT_SCHEDULE = {
 # second list to keep; deliver_reminder is not a beat job but is a reminder that must not wait for mail.
 SWEEP_TASKS = sorted({entry["task"] for entry in BEAT_SCHEDULE.values()} | {"notifications.tasks.deliver_reminder"})
 MAIL_TASKS = ["notifications.tasks.send_email"]
-TASK_ROUTES = {name: {"queue": SWEEPS_QUEUE} for name in SWEEP_TASKS} | {name: {"queue": MAIL_QUEUE} for name in MAIL_TASKS}
+# A closed BrukerPlan round's report: seconds of work, once a round. On the sweeps queue, not behind
+# the mail; a third queue (and worker) is worth it only if reports grow slower.
+REPORT_TASKS = ["workflows.brukerplan.tasks.round_report_compute"]
+TASK_ROUTES = {name: {"queue": SWEEPS_QUEUE} for name in SWEEP_TASKS + REPORT_TASKS} | {name: {"queue": MAIL_QUEUE} for name in MAIL_TASKS}
 
 app = Celery("samhandling")
 app.config_from_object("django.conf:settings", namespace="CELERY")

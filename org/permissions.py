@@ -45,6 +45,12 @@ INDIVIDUAL_PLAN_PARTICIPANT = "referrals.take_part_individualplan"
 # and the offer's deadline reminds it (the sweep re-checks this grant at delivery).
 INDIVIDUAL_PLAN_OFFER = "referrals.change_planoffer"
 REVIEW_BREAK_GLASS = "referrals.review_break_glass"
+# BrukerPlan: a participating service maps its users in a round (on its participation row), the
+# coordinating service follows every service's progress (on each participation row: counts only),
+# and the mapping service alone holds a person's mapping, as its owner.
+BRUKERPLAN_MAPPER = "referrals.map_brukerplanparticipation"
+BRUKERPLAN_FOLLOWER = "referrals.follow_brukerplanparticipation"
+BRUKERPLAN_MAPPING = "referrals.handle_brukerplanmapping"
 
 
 def service_group(service: Service) -> Group:
@@ -71,12 +77,13 @@ OWNERSHIP = {
     ("referrals.youthcontract", codename(YOUTH_CONTRACT_STATUS)): "initiating_service_id",
     ("referrals.individualplan", codename(INDIVIDUAL_PLAN_PARTICIPANT)): "registered_by_service_id",
     ("referrals.planoffer", codename(INDIVIDUAL_PLAN_OFFER)): "offered_by_service_id",
+    ("referrals.brukerplanmapping", codename(BRUKERPLAN_MAPPING)): "service_id",
 }
 # Models whose rows are a person's data: every grant on them needs a reason (see above). A table
 # that holds a person (people.holders) and has object permissions of its own must be listed here or
 # below, with the reason; the system check people.E002 refuses to start otherwise.
 PERSON_DATA_MODELS = ("referrals.concern", "referrals.referral", "referrals.contact", "consent.consent", "referrals.youthcontract",
-                      "referrals.individualplan", "referrals.planoffer")
+                      "referrals.individualplan", "referrals.planoffer", "referrals.brukerplanmapping")
 NOT_PERSON_DATA = {
     "referrals.breakglassaccess": "an emergency access names whose case was read, not what it holds; its review "
                                   "permission goes to the case's service and to the privacy function",

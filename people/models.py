@@ -106,3 +106,33 @@ class Guardianship(models.Model):
             models.UniqueConstraint(fields=["child", "guardian"], name="uniq_guardianship"),
             models.CheckConstraint(condition=~models.Q(child=models.F("guardian")), name="guardian_not_self"),
         ]
+
+
+class ServicePeriod(models.Model):
+    """A period in which a service gave a person a service (a vedtak, a follow-up, a GP list, …):
+    the register a BrukerPlan round draws its cohort from (who received at least one service from a
+    service in the twelve months before the reference date). ``ended_on`` empty: still ongoing.
+
+    What the service was is not kept here (that is the service's own record); only that it was."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="service_periods", verbose_name=_("person"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="service_periods", verbose_name=_("service"))
+    started_on = models.DateField(_("from"))
+    ended_on = models.DateField(_("to"), null=True, blank=True, help_text=_("Empty while the service is ongoing."))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("service period")
+        verbose_name_plural = _("service periods")
+        indexes = [
+            # The cohort query: one service's periods that end on or after the window's start (or never).
+            models.Index(fields=["service", "ended_on", "started_on"], name="serviceperiod_cohort_idx"),
+            models.Index(fields=["person", "service"], name="serviceperiod_person_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ended_on__isnull=True) | models.Q(ended_on__gte=models.F("started_on")),
+                                   name="serviceperiod_ordered"),
+        ]
+
+    def __str__(self):
+        return str(_("Service period %(id)s") % {"id": self.pk})

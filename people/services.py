@@ -4,10 +4,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from django.utils import timezone
+
+from org.access import require_member
 from org.models import Service
 from org import recording
 from people import holders
-from people.models import Guardianship, Person, PersonRecord
+from people.models import Guardianship, Person, PersonRecord, ServicePeriod
 from people.validators import birth_date_problem, parse_national_id
 
 
@@ -111,3 +114,24 @@ def person_merge(*, source: Person, target: Person) -> None:
                 Guardianship.objects.filter(pk=row.pk).update(**{side: target})
     source.merged_into = target
     source.save(update_fields=["merged_into"])
+
+
+@transaction.atomic
+def service_period_record(*, user, service: Service, person: Person, started_on, ended_on=None) -> ServicePeriod:
+    """Register that ``service`` gave ``person`` a service from ``started_on`` to ``ended_on`` (empty:
+    ongoing), by a member of ``service``: the register a BrukerPlan round's cohort is drawn from.
+    Refused (a translated ValidationError, nothing saved) for a start in the future or an end before
+    the start. Written to the access log (the service now holds a role with the person)."""
+    require_member(user, service, _("You are not a member of this service."))
+    errors = {}
+    if started_on is None or started_on > timezone.localdate():
+        errors["started_on"] = _("Give the day the service started; it cannot be in the future.")
+    elif ended_on is not None and ended_on < started_on:
+        errors["ended_on"] = _("The service cannot end before it started.")
+    if person.merged_into_id is not None:
+        errors["person"] = _("This person's record has been merged into another; register the period on that one.")
+    if errors:
+        raise ValidationError(errors)
+    period = ServicePeriod.objects.create(person=person, service=service, started_on=started_on, ended_on=ended_on)
+    recording.record(user=user, action="create", obj=period, person=person, purpose="service period recorded", service=service)
+    return period

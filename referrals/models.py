@@ -1102,3 +1102,267 @@ class PlanMeetingDecision(models.Model):
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
         ordering = ["meeting", "id"]
+
+
+# --- BrukerPlan rounds (domain P5, issue 10) -------------------------------------------------------
+#
+# A round is run by a coordinator service; each participating service maps the persons of its cohort
+# (workflows.brukerplan.selectors.cohort_for_service) on the life areas, each on the round's scale.
+# A mapping is person data held by the mapping service alone: the coordinator sees counts and the
+# de-identified report, never a mapping (workflows.brukerplan.selectors.mapping_get_for_user).
+
+
+class LifeArea(models.TextChoices):
+    """The life areas every mapping grades, each on the round's scale (``BrukerPlanScaleLevel``).
+    A mapping keeps one small-int column per area: ``BrukerPlanMapping.level_<value>``."""
+
+    HOUSING = "housing", _("Housing")
+    ACTIVITY = "activity", _("Meaningful activity")
+    FINANCES = "finances", _("Finances")
+    PHYSICAL_HEALTH = "physical_health", _("Physical health")
+    MENTAL_HEALTH = "mental_health", _("Mental health")
+    SUBSTANCE_USE = "substance_use", _("Substance use")
+    SOCIAL_FUNCTIONING = "social_functioning", _("Social functioning")
+    SOCIAL_NETWORK = "social_network", _("Social network")
+    VIOLENCE = "violence", _("Violence")
+
+
+def level_field(area: str) -> str:
+    """The mapping's column holding ``area``'s level."""
+    return f"level_{area}"
+
+
+class HelpKind(models.TextChoices):
+    """Services used in the last year and expected need next year, kept on a mapping as a bit set
+    (``BrukerPlanMapping.services_used``/``expected_need``): bit ``i`` is the ``i``-th value below.
+    The order is stored data: append new kinds at the end, never reorder or remove one."""
+
+    GP = "gp", _("General practitioner")
+    HOME_SERVICES = "home_services", _("Home-based services")
+    HOUSING_SERVICES = "housing_services", _("Housing with staff or follow-up")
+    DAY_ACTIVITY = "day_activity", _("Day and activity services")
+    WORK = "work", _("Work-oriented measures (NAV)")
+    SOCIAL_ASSISTANCE = "social_assistance", _("Financial assistance")
+    MUNICIPAL_MENTAL_HEALTH = "municipal_mental_health", _("Municipal mental-health service")
+    MUNICIPAL_SUBSTANCE = "municipal_substance", _("Municipal substance service")
+    TSB_OUTPATIENT = "tsb_outpatient", _("Specialist substance treatment, outpatient")
+    TSB_INPATIENT = "tsb_inpatient", _("Specialist substance treatment, inpatient")
+    MENTAL_HEALTH_OUTPATIENT = "mental_health_outpatient", _("Specialist mental-health care, outpatient")
+    MENTAL_HEALTH_INPATIENT = "mental_health_inpatient", _("Specialist mental-health care, inpatient")
+    LAR = "lar", _("Opioid substitution treatment (LAR)")
+    CHILD_WELFARE = "child_welfare", _("Child welfare service")
+
+
+def help_kinds_encode(kinds) -> int:
+    """The bit set of ``kinds`` (HelpKind values); ValueError for a value that is no kind."""
+    order = HelpKind.values
+    mask = 0
+    for kind in kinds:
+        mask |= 1 << order.index(kind)
+    return mask
+
+
+def help_kinds_decode(mask: int) -> tuple[str, ...]:
+    """The HelpKind values of the bit set ``mask``, in HelpKind's order."""
+    return tuple(kind for i, kind in enumerate(HelpKind.values) if mask >> i & 1)
+
+
+class BrukerPlanRound(CaseReference, models.Model):
+    """One BrukerPlan round of a municipality: its period and reference date, its deadline, its age
+    threshold, its participating services (``BrukerPlanParticipation``) and its scales
+    (``BrukerPlanScaleLevel``). Status changes only through ``workflows.brukerplan.services``."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Being set up")
+        OPEN = "open", _("Open for mapping")
+        CLOSED = "closed", _("Closed")
+
+    class AgeThreshold(models.IntegerChoices):
+        SIXTEEN = 16, _("16 years and older")
+        EIGHTEEN = 18, _("18 years and older")
+
+    OPEN_STATUSES = (Status.DRAFT, Status.OPEN)
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="brukerplan_rounds", verbose_name=_("municipality"))
+    title = models.CharField(_("title"), max_length=120)
+    coordinator_service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="brukerplan_rounds_coordinated",
+                                            verbose_name=_("coordinating service"))
+    period_start = models.DateField(_("mapping period from"))
+    period_end = models.DateField(_("mapping period to"))
+    reference_date = models.DateField(_("reference date"), help_text=_("Ages and the last twelve months are counted at this date."))
+    deadline = models.DateField(_("deadline"))
+    age_threshold = models.PositiveSmallIntegerField(_("age threshold"), choices=AgeThreshold.choices, default=AgeThreshold.SIXTEEN)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # The round this one is compared with in the report (the previous round of the municipality).
+    previous_round = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                       verbose_name=_("previous round"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                  verbose_name=_("closed by"))
+
+    class Meta:
+        verbose_name = _("BrukerPlan round")
+        verbose_name_plural = _("BrukerPlan rounds")
+        ordering = ["-reference_date", "-id"]
+        indexes = [models.Index(fields=["coordinator_service", "status"], name="bpround_coordinator_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")), name="bpround_period_ordered"),
+            models.CheckConstraint(condition=models.Q(reference_date__gte=models.F("period_start"), reference_date__lte=models.F("period_end")),
+                                   name="bpround_reference_in_period"),
+            models.CheckConstraint(condition=models.Q(deadline__gt=models.F("reference_date")), name="bpround_deadline_after_reference"),
+            models.CheckConstraint(condition=models.Q(age_threshold__in=[16, 18]), name="bpround_age_threshold"),
+        ]
+
+    def __str__(self):
+        return str(_("BrukerPlan round %(ref)s") % {"ref": self.reference})
+
+
+class BrukerPlanParticipation(models.Model):
+    """A service taking part in a round: it maps its cohort and marks its mapping done
+    (``completed_at``). Its deadline and reminders (workflows.brukerplan.clocks) are about this row:
+    the service's group holds the mapping permission on it, the coordinator's group the follow one."""
+
+    round = models.ForeignKey(BrukerPlanRound, on_delete=models.CASCADE, related_name="participations", verbose_name=_("round"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="brukerplan_participations", verbose_name=_("service"))
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("mapping completed"), null=True, blank=True)
+    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                     verbose_name=_("completed by"))
+
+    class Meta:
+        verbose_name = _("participating service")
+        verbose_name_plural = _("participating services")
+        ordering = ["round", "service__name", "id"]
+        permissions = [
+            ("map_brukerplanparticipation", gettext_noop("Can map the service's users in a BrukerPlan round")),
+            ("follow_brukerplanparticipation", gettext_noop("Can follow a service's progress in a BrukerPlan round (coordinator)")),
+        ]
+        constraints = [models.UniqueConstraint(fields=["round", "service"], name="uniq_bp_participation")]
+
+    @property
+    def reference(self):
+        return self.round.reference
+
+
+class BrukerPlanScaleLevel(models.Model):
+    """One level of a life area's scale: its number (what a mapping stores), its colour in the
+    living-conditions index and what it means. Rows without a round are the defaults (seeded by a
+    migration, edited in the admin); a round copies them when it is created, so changing the
+    defaults never changes a round already set up."""
+
+    class Colour(models.TextChoices):
+        GREEN = "green", _("Green")
+        YELLOW = "yellow", _("Yellow")
+        RED = "red", _("Red")
+
+    round = models.ForeignKey(BrukerPlanRound, on_delete=models.CASCADE, null=True, blank=True, related_name="scale_levels",
+                              verbose_name=_("round"))
+    area = models.CharField(_("life area"), max_length=24, choices=LifeArea.choices)
+    level = models.PositiveSmallIntegerField(_("level"))
+    colour = models.CharField(_("colour"), max_length=8, choices=Colour.choices)
+    description = models.CharField(_("description"), max_length=300)
+
+    class Meta:
+        verbose_name = _("scale level")
+        verbose_name_plural = _("scale levels")
+        ordering = ["round", "area", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "area", "level"], condition=models.Q(round__isnull=False), name="uniq_bp_scale_level"),
+            models.UniqueConstraint(fields=["area", "level"], condition=models.Q(round__isnull=True), name="uniq_bp_default_scale_level"),
+            models.CheckConstraint(condition=models.Q(level__gte=1), name="bp_scale_level_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_area_display()} {self.level} ({self.get_colour_display()})"
+
+
+class BrukerPlanMapping(models.Model):
+    """One person on one service's worklist in a round: whether they are in scope (a substance
+    and/or mental-health problem, as the professional judges it) and, when in scope, the mapping.
+    Person data held by the mapping service alone (its group holds ``handle_brukerplanmapping``);
+    changes only through ``workflows.brukerplan.services``; ``version`` guards a stale form."""
+
+    class Status(models.TextChoices):
+        IN_SCOPE = "in_scope", _("In scope, not yet mapped")
+        OUT_OF_SCOPE = "out_of_scope", _("Not in scope")
+        MAPPED = "mapped", _("Mapped")
+
+    class ScopeReason(models.TextChoices):
+        SUBSTANCE = "substance", _("Substance problem")
+        MENTAL_HEALTH = "mental_health", _("Mental-health problem")
+        BOTH = "both", _("Both substance and mental-health problems")
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other or not stated")
+
+    class Answer(models.TextChoices):
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        UNKNOWN = "unknown", _("Not known")
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    round = models.ForeignKey(BrukerPlanRound, on_delete=models.PROTECT, related_name="mappings", verbose_name=_("round"))
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="brukerplan_mappings", verbose_name=_("mapping service"))
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="brukerplan_mappings", verbose_name=_("person"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    scope_reason = models.CharField(_("why in scope"), max_length=16, choices=ScopeReason.choices, blank=True)
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, blank=True)
+    age = models.PositiveSmallIntegerField(_("age on the reference date"), null=True, blank=True)
+    has_children = models.BooleanField(_("cares for children under 18"), null=True, blank=True)
+    level_housing = models.PositiveSmallIntegerField(_("housing"), null=True, blank=True)
+    level_activity = models.PositiveSmallIntegerField(_("meaningful activity"), null=True, blank=True)
+    level_finances = models.PositiveSmallIntegerField(_("finances"), null=True, blank=True)
+    level_physical_health = models.PositiveSmallIntegerField(_("physical health"), null=True, blank=True)
+    level_mental_health = models.PositiveSmallIntegerField(_("mental health"), null=True, blank=True)
+    level_substance_use = models.PositiveSmallIntegerField(_("substance use"), null=True, blank=True)
+    level_social_functioning = models.PositiveSmallIntegerField(_("social functioning"), null=True, blank=True)
+    level_social_network = models.PositiveSmallIntegerField(_("social network"), null=True, blank=True)
+    level_violence = models.PositiveSmallIntegerField(_("violence"), null=True, blank=True)
+    services_used = models.PositiveIntegerField(_("services used in the last year"), default=0, help_text=_("A bit set of HelpKind."))
+    expected_need = models.PositiveIntegerField(_("expected need next year"), default=0, help_text=_("A bit set of HelpKind."))
+    lar = models.BooleanField(_("in opioid substitution treatment (LAR)"), null=True, blank=True)
+    tsb = models.BooleanField(_("in specialist substance treatment (TSB)"), null=True, blank=True)
+    ansvarsgruppe = models.CharField(_("has an ansvarsgruppe"), max_length=8, choices=Answer.choices, blank=True)
+    individual_plan = models.CharField(_("has an individual plan"), max_length=8, choices=Answer.choices, blank=True)
+    # True when the two answers above were read from an individual plan the service takes part in.
+    plan_from_record = models.BooleanField(_("read from the individual plan"), default=False)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    marked_at = models.DateTimeField(_("scope marked"))
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("scope marked by"))
+    mapped_at = models.DateTimeField(_("mapped"), null=True, blank=True)
+    mapped_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                  verbose_name=_("mapped by"))
+
+    class Meta:
+        verbose_name = _("BrukerPlan mapping")
+        verbose_name_plural = _("BrukerPlan mappings")
+        permissions = [("handle_brukerplanmapping", gettext_noop("Can map a person in a BrukerPlan round (the mapping service)"))]
+        indexes = [
+            # The report's one pass over a round's mapped persons, one per person (mappings_for_report).
+            models.Index(fields=["round", "person", "-mapped_at", "service"], name="bpmapping_report_idx",
+                         condition=models.Q(status="mapped")),
+            # Completion per service.
+            models.Index(fields=["round", "service", "status"], name="bpmapping_service_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "service", "person"], name="uniq_bp_mapping"),
+            models.CheckConstraint(condition=models.Q(status="out_of_scope", scope_reason="") | (~models.Q(status="out_of_scope") & ~models.Q(scope_reason="")),
+                                   name="bpmapping_reason_iff_in_scope"),
+            models.CheckConstraint(condition=~models.Q(status="mapped") | models.Q(mapped_at__isnull=False), name="bpmapping_mapped_at"),
+        ]
+
+    @property
+    def reference(self):
+        return str(self.code).split("-")[0].upper()
+
+    def levels(self) -> dict[str, int | None]:
+        return {area: getattr(self, level_field(area)) for area in LifeArea.values}
+
+    def __str__(self):
+        return str(_("BrukerPlan mapping %(ref)s") % {"ref": self.reference})

@@ -36,6 +36,8 @@ SERVICES = [
     ("tsb", "TSB-poliklinikken, Fjordvik DPS", Service.Kind.OTHER, Service.Owner.STATE),
     ("politi", "Fjordvik politistasjon", Service.Kind.POLITI, Service.Owner.STATE),
     ("personvern", "Personvernombudet i Fjordvik", Service.Kind.PERSONVERN, Service.Owner.MUNICIPAL),
+    # Runs the municipality's BrukerPlan rounds (workflows/brukerplan/demo.py): sees counts and the report, no person.
+    ("brukerplan", "BrukerPlan-koordinering", Service.Kind.OTHER, Service.Owner.MUNICIPAL),
 ]
 
 USERS = [
@@ -58,6 +60,8 @@ USERS = [
     ("tsb", "Trude", "Inntaksansvarlig", "tsb", Membership.Role.STAFF),
     ("politi", "Petter", "Politibetjent", "politi", Membership.Role.STAFF),
     ("personvern", "Per", "Personvernombud", "personvern", Membership.Role.STAFF),
+    # A leader: a service late at the deadline is escalated to the coordinating service's leaders.
+    ("brukerplan", "Bodil", "BrukerPlan-koordinator", "brukerplan", Membership.Role.LEADER),
 ]
 
 

@@ -136,6 +136,18 @@ class IndividualPlanProcess(Process):
         verbose_name_plural = _("individual plan hand-over processes")
 
 
+class BrukerPlanProcess(Process):
+    """The viewflow process around one BrukerPlan round (workflows/flows/brukerplan.py says why a
+    process per round)."""
+
+    round = models.OneToOneField("referrals.BrukerPlanRound", on_delete=models.PROTECT, related_name="process",
+                                 verbose_name=_("BrukerPlan round"))
+
+    class Meta:
+        verbose_name = _("BrukerPlan round process")
+        verbose_name_plural = _("BrukerPlan round processes")
+
+
 @functools.cache
 def process_children() -> tuple[str, ...]:
     """The accessors of Process's own-table children (each registered process's model above)."""

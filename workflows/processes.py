@@ -271,6 +271,42 @@ REGISTRY: list[Process] = [
         # consent can lapse (its period, the person's age) with every grant still in place.
         delivery_gate="workflows.individual_plan.selectors.plan_delivery_gate",
     ),
+    Process(
+        name="brukerplan",
+        label=_("BrukerPlan round"),
+        flow="workflows.flows.brukerplan.BrukerPlanFlow",
+        app="workflows.brukerplan.urls.BrukerPlanApp",
+        flow_icon="query_stats",
+        # The flow's process is the round; every shared page asks for the round (no person on it).
+        access="workflows.brukerplan.selectors.round_get_for_process",
+        task_related=("process__brukerplanprocess__round",),
+        persons=(
+            # The register the cohorts are drawn from: the service gave the person a service.
+            Holding("people.ServicePeriod", services=("service",)),
+            # A mapping is held by the mapping service alone (never the coordinator).
+            Holding("referrals.BrukerPlanMapping", services=("service",)),
+        ),
+        # Both records of one person mapped by one service in one round become one mapping.
+        on_person_merge="workflows.brukerplan.services.mappings_merge",
+        rests_on_consent=False,
+        consent_note="BrukerPlan maps each service's own users for the municipality's planning of its services "
+                     "(helse- og omsorgstjenesteloven § 3-1, folkehelseloven § 5) and shares only a de-identified "
+                     "report; no person's data leaves the mapping service, so nothing rests on consent.",
+        audit_purposes=(
+            gettext_noop("service period recorded"), gettext_noop("brukerplan scope marked"), gettext_noop("brukerplan mapping saved"),
+            gettext_noop("brukerplan children followed up"), gettext_noop("brukerplan mapping page"), gettext_noop("brukerplan worklist"),
+            # The task lists span the processes (a round has no human task, but the lists declare it alike).
+            gettext_noop("task list"),
+        ),
+        demo="workflows.brukerplan.demo.seed",
+        menu="workflows.brukerplan.urls.menu_flags",
+        landing="workflows.brukerplan.urls.landing",
+        record="referrals.BrukerPlanRound",
+        record_url="brukerplan:round",
+        roles="workflows.brukerplan.selectors.round_registry_roles",
+        owner="workflows.brukerplan.services.case_owner",
+        list_namings="workflows.brukerplan.selectors.round_list_namings",
+    ),
 ]
 
 

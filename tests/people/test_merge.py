@@ -120,7 +120,23 @@ def everywhere(org, svc, contact, family):
     mia_plans = plan_rows(svc, family["mia"], consent=Consent.objects.get(person=family["mia"]))
     mia_plans[0].answered_by_guardians.add(minimal)
     PlanParticipant.objects.create(plan=mia_plans[1], role=PlanParticipant.Role.NEXT_OF_KIN, person=minimal, added_by=svc.coordinator)
+    brukerplan_rows(svc, minimal)
     return minimal
+
+
+def brukerplan_rows(svc, person):
+    """A service period of ``person`` and a BrukerPlan mapping of him, as the tables hold them (rules:
+    tests/workflows/brukerplan)."""
+    from people.models import ServicePeriod
+    from referrals.models import BrukerPlanMapping, BrukerPlanRound
+
+    today = timezone.localdate()
+    ServicePeriod.objects.create(person=person, service=svc.rus, started_on=today)
+    round_ = BrukerPlanRound.objects.create(
+        municipality=svc.rus.municipality, title="BrukerPlan", coordinator_service=svc.rus, period_start=today, period_end=today,
+        reference_date=today, deadline=today + datetime.timedelta(days=14), created_by=svc.coordinator)
+    BrukerPlanMapping.objects.create(round=round_, service=svc.rus, person=person, status=BrukerPlanMapping.Status.IN_SCOPE,
+                                     scope_reason="both", marked_at=timezone.now(), marked_by=svc.coordinator)
 
 
 def plan_rows(svc, person, *, consent=None):

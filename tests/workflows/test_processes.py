@@ -104,7 +104,7 @@ class RegistryCompleteTests:
                                    "workflows.flows.youth_contract.YouthContractFlow", "workflows.flows.individual_plan.IndividualPlanFlow"}
 
     def test_it_registers_the_processes_in_their_order(self):
-        assert [p.name for p in registry.processes()] == ["concern", "referral", "youth_contract", "individual_plan"]
+        assert [p.name for p in registry.processes()] == ["concern", "referral", "youth_contract", "individual_plan", "brukerplan"]
         assert [p.name for p in registry.processes() if p.rests_on_consent] == ["referral", "youth_contract", "individual_plan"]
 
     def test_it_imports_every_hook_of_every_entry(self):
@@ -292,7 +292,7 @@ class SharedPagesFromTheRegistryTests:
 
         kinds = [value for value, _label in BreakGlassForm().fields["kind"].choices]
 
-        assert kinds == ["concern", "referral", "youth_contract", "individual_plan", "school_absence"]
+        assert kinds == ["concern", "referral", "youth_contract", "individual_plan", "brukerplan", "school_absence"]
 
     def test_it_names_the_case_owner_and_page_through_the_entry(self, svc, consent, sent):
         from workflows.services.break_glass import owner_service

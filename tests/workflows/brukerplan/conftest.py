@@ -1,0 +1,1 @@
+from tests.workflows.brukerplan.scenario import bp, frozen  # noqa: F401 (fixtures)

@@ -1,0 +1,323 @@
+"""Reads of BrukerPlan rounds that encode policy: the cohort, completion, the access helpers, the rows
+the report is computed from.
+
+Who sees what (domain P5, "Privacy"):
+* a round (its settings, its completion counts) is seen by the members of its coordinating service
+  and of its participating services; everyone else gets Http404 (``round_get_for_user``);
+* a mapping (person data) is seen by the members of the service that made it, and by no one else:
+  not the coordinator, not another participating service (``mapping_get_for_user``);
+* the worklist of a service (``worklist_for_service``) is shown to that service's members only;
+* the report's rows (``mappings_for_report``) carry no name, no identity number, no code: only what
+  the de-identified report counts, keyed by the person's internal id so that a person mapped by two
+  services is counted once.
+
+The cohort of a service (``cohort_for_service``): the persons with a service period from it that
+intersects the twelve months up to the reference date, ``[reference_date − 12 months,
+reference_date]`` (a period that ended exactly twelve months before counts; one that ended a day
+earlier does not; one that starts after the reference date does not), and who have reached the age
+threshold on the reference date (born on or before ``reference_date − threshold years``: a person
+whose birthday is on the reference date counts). A person without a birth date, or whose record was
+merged into another, is in no cohort (the record it was merged into is).
+"""
+import datetime
+import uuid
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from audit.services import access_log_write
+from consent.models import Consent
+from consent.selectors import consents_in_force_for
+from org.access import code_as_uuid, member_service_ids
+from org.models import Service
+from people.models import Person, PersonRecord, ServicePeriod
+from referrals.access import case_get_for_user
+from referrals.models import (
+    BrukerPlanMapping, BrukerPlanParticipation, BrukerPlanRound, BrukerPlanScaleLevel, IndividualPlan, LifeArea, PlanMeeting,
+    PlanParticipant, help_kinds_decode, level_field,
+)
+
+COORDINATOR, PARTICIPANT = "coordinator", "participant"
+M = BrukerPlanMapping.Status
+# Why a mapping is read, as the access log records it (declared in the registry's audit_purposes).
+READ_MAPPING, READ_WORKLIST = "brukerplan mapping page", "brukerplan worklist"
+
+
+# --- the cohort --------------------------------------------------------------------------------------
+
+
+def cohort_window(round_: BrukerPlanRound) -> tuple[datetime.date, datetime.date]:
+    """The first and the last day (both counted) of the twelve months up to the reference date."""
+    return round_.reference_date - relativedelta(months=12), round_.reference_date
+
+
+def born_by(round_: BrukerPlanRound) -> datetime.date:
+    """The last birth date that has reached the age threshold on the reference date (people.Person.age_on
+    counts the same way: a birthday on the reference date has been reached)."""
+    return round_.reference_date - relativedelta(years=round_.age_threshold)
+
+
+def _periods_in_window(round_: BrukerPlanRound, service_ids):
+    start, end = cohort_window(round_)
+    return ServicePeriod.objects.filter(service_id__in=service_ids, started_on__lte=end).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=start))
+
+
+def _eligible_persons():
+    return Person.objects.filter(merged_into__isnull=True, birth_date__isnull=False)
+
+
+def cohort_for_service(round_: BrukerPlanRound, service: Service):
+    """The persons on ``service``'s worklist in ``round_`` (see the module's docstring), a queryset
+    of people.Person (one query when evaluated; walks ``serviceperiod_cohort_idx``)."""
+    periods = _periods_in_window(round_, [service.pk]).filter(person_id=OuterRef("pk"))
+    return _eligible_persons().filter(birth_date__lte=born_by(round_)).filter(Exists(periods))
+
+
+def cohort_person(round_: BrukerPlanRound, service: Service, code) -> Person:
+    """The person with ``code`` on ``service``'s worklist; a translated ValidationError when the code
+    is malformed, unknown or the person is not in the cohort (alike: a forged code learns nothing)."""
+    try:
+        code = uuid.UUID(str(code))
+    except (TypeError, ValueError):
+        code = None
+    person = cohort_for_service(round_, service).filter(code=code).first() if code else None
+    if person is None:
+        raise ValidationError({"person": _("This person is not on your service's list for this round.")}, code="not_in_cohort")
+    return person
+
+
+def worklist_for_service(round_: BrukerPlanRound, service: Service):
+    """``service``'s worklist: its cohort, each person annotated with the service's own record of the
+    name (``given_name_here``, ``family_name_here``: people.PersonRecord, never another service's)
+    and the service's mapping, if any (``mapping_code``, ``mapping_status``), ordered by id for keyset
+    paging. A page showing it logs the names shown (audit.services.access_log_list_read, purpose
+    READ_WORKLIST, the service)."""
+    records = PersonRecord.objects.filter(person_id=OuterRef("pk"), service=service)
+    mappings = BrukerPlanMapping.objects.filter(round=round_, service=service, person_id=OuterRef("pk"))
+    return cohort_for_service(round_, service).annotate(
+        given_name_here=Subquery(records.values("given_name")[:1]), family_name_here=Subquery(records.values("family_name")[:1]),
+        mapping_code=Subquery(mappings.values("code")[:1]), mapping_status=Subquery(mappings.values("status")[:1]),
+    ).order_by("pk")
+
+
+# --- completion ----------------------------------------------------------------------------------
+
+
+def completion_for_round(round_: BrukerPlanRound) -> list[dict]:
+    """Per participating service, by name: ``service``, ``eligible`` (its cohort), ``assessed`` (marked
+    in or out of scope), ``in_scope``, ``mapped``, ``share_done`` (the worklist's share that is
+    finished: marked out of scope or mapped, of the eligible; None for an empty worklist),
+    ``completed_at`` (when the service marked its mapping done, or None). Three queries whatever the
+    number of services and persons; counts only, never a person."""
+    participations = list(BrukerPlanParticipation.objects.filter(round=round_).select_related("service").order_by("service__name", "pk"))
+    ids = [p.service_id for p in participations]
+    eligible = dict(
+        _periods_in_window(round_, ids).filter(person__merged_into__isnull=True, person__birth_date__lte=born_by(round_))
+        .values("service_id").annotate(n=Count("person_id", distinct=True)).values_list("service_id", "n")
+    ) if ids else {}
+    counts = {
+        row["service_id"]: row for row in BrukerPlanMapping.objects.filter(round=round_).values("service_id").annotate(
+            assessed=Count("pk"), in_scope=Count("pk", filter=~Q(status=M.OUT_OF_SCOPE)), mapped=Count("pk", filter=Q(status=M.MAPPED)),
+            out=Count("pk", filter=Q(status=M.OUT_OF_SCOPE)),
+        ).order_by()
+    }
+    rows = []
+    for p in participations:
+        c = counts.get(p.service_id, {})
+        n = eligible.get(p.service_id, 0)
+        finished = c.get("mapped", 0) + c.get("out", 0)
+        rows.append({
+            "service": p.service, "eligible": n, "assessed": c.get("assessed", 0), "in_scope": c.get("in_scope", 0),
+            "mapped": c.get("mapped", 0), "share_done": (finished / n) if n else None, "completed_at": p.completed_at,
+        })
+    return rows
+
+
+# --- access --------------------------------------------------------------------------------------
+
+
+def round_roles(user, round_: BrukerPlanRound) -> dict[str, Service]:
+    """The user's roles on ``round_``, each with the service it is held through: {"coordinator":
+    service} for the coordinating service's members, {"participant": service} for a participating
+    service's (the first by name, when the user belongs to several). Empty for everyone else. One
+    query beyond the user's memberships (read once per request)."""
+    mine = set(member_service_ids(user))
+    if not mine:
+        return {}
+    roles: dict[str, Service] = {}
+    taking_part = BrukerPlanParticipation.objects.filter(round=round_, service_id=OuterRef("pk"))
+    services = (Service.objects.filter(pk__in=mine).annotate(takes_part=Exists(taking_part))
+                .filter(Q(pk=round_.coordinator_service_id) | Q(takes_part=True)).order_by("name", "pk"))
+    for service in services:
+        if service.pk == round_.coordinator_service_id:
+            roles[COORDINATOR] = service
+        if service.takes_part:
+            roles.setdefault(PARTICIPANT, service)
+    return roles
+
+
+def _rounds():
+    return BrukerPlanRound.objects.select_related("coordinator_service", "municipality")
+
+
+def round_get_for_user(user, code, *, role: str | None = None) -> tuple[BrukerPlanRound, dict[str, Service]]:
+    """The round with ``code`` and the user's roles on it (round_roles); Http404 when the code is
+    malformed or unknown, the user holds no role, or, with ``role``, lacks that one."""
+    return case_get_for_user(_rounds(), code, lambda r: round_roles(user, r), role)
+
+
+def participation_for_user(user, round_: BrukerPlanRound) -> BrukerPlanParticipation | None:
+    """The participation of the (first by name) participating service the user maps for, or None."""
+    return (BrukerPlanParticipation.objects.filter(round=round_, service_id__in=member_service_ids(user))
+            .select_related("service").order_by("service__name", "pk").first())
+
+
+def rounds_for_user(user):
+    """The rounds the user sees (coordinating or participating through a service of theirs), newest first."""
+    mine = member_service_ids(user)
+    taking_part = BrukerPlanParticipation.objects.filter(round=OuterRef("pk"), service_id__in=mine)
+    return _rounds().filter(Q(coordinator_service_id__in=mine) | Exists(taking_part)).order_by("-reference_date", "-pk")
+
+
+def _mappings():
+    return BrukerPlanMapping.objects.select_related("round", "service", "person")
+
+
+def mapping_get_for_user(user, code) -> BrukerPlanMapping:
+    """The mapping with ``code`` for a member of the service that made it; Http404 for everyone else,
+    the round's coordinator included (it sees counts and the report, never a person), and for a
+    malformed or unknown code."""
+    mapping = _mappings().filter(code=code_as_uuid(code)).first()
+    if mapping is None or mapping.service_id not in set(member_service_ids(user)):
+        raise Http404
+    return mapping
+
+
+def mapping_read(user, code, *, purpose: str = READ_MAPPING) -> BrukerPlanMapping:
+    """mapping_get_for_user for a page that shows the mapping: the read is written to the access log."""
+    mapping = mapping_get_for_user(user, code)
+    access_log_write(user=user, action="view", obj=mapping, person=mapping.person, purpose=purpose, service=mapping.service)
+    return mapping
+
+
+def round_get_for_process(user, process_pk: int) -> BrukerPlanRound:
+    """viewflow's pages of a round's process: the round, for its coordinating and participating
+    services' members; else Http404."""
+    round_ = _rounds().filter(process__pk=process_pk).first()
+    if round_ is None or not round_roles(user, round_):
+        raise Http404
+    return round_
+
+
+def round_registry_roles(user, round_: BrukerPlanRound) -> set[str]:
+    return set(round_roles(user, round_))
+
+
+def round_list_namings(user, rounds) -> dict:
+    """A round names no person: nothing to name on the task lists."""
+    return {}
+
+
+# --- the scales and the plan's status -------------------------------------------------------------
+
+
+def round_scales(round_: BrukerPlanRound) -> dict[str, list[BrukerPlanScaleLevel]]:
+    """The round's scale per life area (every LifeArea, in order), each its levels in order. One query."""
+    scales: dict[str, list[BrukerPlanScaleLevel]] = {area: [] for area in LifeArea.values}
+    for level in BrukerPlanScaleLevel.objects.filter(round=round_).order_by("area", "level"):
+        scales.setdefault(level.area, []).append(level)
+    return scales
+
+
+def default_scales() -> dict[str, list[BrukerPlanScaleLevel]]:
+    """The default scales (rows without a round), per life area."""
+    scales: dict[str, list[BrukerPlanScaleLevel]] = {}
+    for level in BrukerPlanScaleLevel.objects.filter(round__isnull=True).order_by("area", "level"):
+        scales.setdefault(level.area, []).append(level)
+    return scales
+
+
+def plan_status_for(service: Service, person: Person) -> dict | None:
+    """What the individual-plan process says of ``person`` as ``service`` may see it: when the service
+    takes part in an active plan of the person with the plan's consent in force for it,
+    ``{"individual_plan": "yes", "ansvarsgruppe": "yes"|"no"}`` (an ansvarsgruppe: a meeting of the
+    plan's group held or planned); else None (the worker answers). Never a plan of another service's
+    alone: that would tell the mapping service what it may not know."""
+    plans = dict(IndividualPlan.objects.filter(
+        person=person, status=IndividualPlan.Status.ACTIVE,
+        pk__in=PlanParticipant.objects.filter(service=service, removed_at__isnull=True).values("plan_id"),
+    ).values_list("pk", "consent_id"))
+    if not plans:
+        return None
+    granted = consents_in_force_for(set(plans.values()), {service.pk}, purpose=Consent.Purpose.INDIVIDUAL_PLAN)
+    seen = [pk for pk, consent_id in plans.items() if (consent_id, service.pk) in granted]
+    if not seen:
+        return None
+    has_group = PlanMeeting.objects.filter(plan_id__in=seen).exclude(status=PlanMeeting.Status.CANCELLED).exists()
+    yes, no = BrukerPlanMapping.Answer.YES, BrukerPlanMapping.Answer.NO
+    return {"individual_plan": yes, "ansvarsgruppe": yes if has_group else no}
+
+
+def mapping_help_links(mapping: BrukerPlanMapping) -> dict[str, str]:
+    """Where the mapping service goes from a mapping to help (domain P5: "individual results may start
+    a referral or an IP"): ``referral`` (the catalogue, to find the service to refer to: a referral
+    starts from the service's contact with the person), ``contact`` (register the contact first),
+    ``plan_offer`` (register an offer of an individual plan). The existing processes' own pages and
+    services do the writes; no person is named in these addresses."""
+    return {
+        "referral": reverse("referrals:catalogue"),
+        "contact": reverse("referrals:contact_create"),
+        "plan_offer": reverse("individual_plans:offer_register"),
+    }
+
+
+# --- the report's rows ----------------------------------------------------------------------------
+
+REPORT_FIELDS = (
+    "person_id", "service_id", "service__kind", "mapped_at", "sex", "age", "has_children",
+    *(level_field(area) for area in LifeArea.values), "lar", "tsb", "ansvarsgruppe", "individual_plan", "services_used", "expected_need",
+)
+
+
+def mappings_for_report(round_: BrukerPlanRound, *, chunk_size: int = 5000):
+    """The rows the round's report counts: one per person, an iterator of dicts with ``person_id``,
+    ``service_id``, ``service_kind``, ``mapped_at``, ``sex``, ``age``, ``has_children``, ``levels``
+    ({life area: level or None}), ``lar``, ``tsb``, ``ansvarsgruppe``, ``individual_plan`` (Answer
+    values or ""), ``services_used``, ``expected_need`` (tuples of HelpKind values).
+
+    Only mapped rows count (status "mapped"; a person marked in scope but never mapped is not in the
+    report). **A person mapped by two services counts once: the most recent mapping wins (the latest
+    ``mapped_at``), and of two saved at the same moment the one of the service with the lower id.**
+    The most recent is the best knowledge of the person's situation at the round's close, and the
+    rule needs nothing but the rows themselves, so it gives the same answer on every run.
+
+    One query, streamed (``iterator``): on PostgreSQL ``DISTINCT ON (person_id)`` over the partial
+    index ``bpmapping_report_idx``; elsewhere the same order, deduplicated while streaming.
+    """
+    rows = (BrukerPlanMapping.objects.filter(round=round_, status=M.MAPPED)
+            .order_by("person_id", "-mapped_at", "service_id").values_list(*REPORT_FIELDS))
+    distinct = connection.vendor == "postgresql"
+    if distinct:
+        rows = rows.distinct("person_id")
+    areas = LifeArea.values
+    n_areas = len(areas)
+    last_person = None
+    for row in rows.iterator(chunk_size=chunk_size):
+        person_id = row[0]
+        if not distinct:
+            if person_id == last_person:
+                continue
+            last_person = person_id
+        levels = row[7:7 + n_areas]
+        rest = row[7 + n_areas:]
+        yield {
+            "person_id": person_id, "service_id": row[1], "service_kind": row[2], "mapped_at": row[3], "sex": row[4], "age": row[5],
+            "has_children": row[6], "levels": dict(zip(areas, levels)), "lar": rest[0], "tsb": rest[1], "ansvarsgruppe": rest[2],
+            "individual_plan": rest[3], "services_used": help_kinds_decode(rest[4]), "expected_need": help_kinds_decode(rest[5]),
+        }

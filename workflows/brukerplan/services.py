@@ -1,0 +1,420 @@
+"""BrukerPlan rounds: every write (domain P5, issue 10).
+
+The rules:
+* the coordinating service sets a round up (``round_create``: period, reference date inside it,
+  deadline after it, age threshold 16 or 18, participating services, the scales copied from the
+  defaults or given), opens it (``round_open``: each participating service's deadline and reminders
+  from the policy rows, and the round's process) and closes it (``round_close``: mappings frozen, the
+  report computed after the commit by a Celery task);
+* each participating service marks who on its worklist is in scope (``mapping_scope_mark``) and maps
+  them (``mapping_save``: every level on the round's scale, the person still on the service's
+  worklist, the form not stale), then marks its mapping done (``service_complete``: its reminders
+  are cancelled);
+* a mapping saying the person cares for children under 18 starts a follow-up obligation for the
+  mapping service (clocks.CHILDREN), met by ``children_follow_up_done``.
+
+Writes lock the round's row first (``_round_lock``), then their own rows: a close waits for a
+mapping being saved and the mapping then finds the round closed, never the other way round.
+Bad input raises a translated ValidationError before anything is written. Every write of a
+person's data goes to the access log; the round itself holds no person.
+"""
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import access_log_write
+from org import permissions
+from org.access import require_member
+from org.models import Service
+from people.models import Person
+from referrals.models import (
+    BrukerPlanMapping, BrukerPlanParticipation, BrukerPlanRound, BrukerPlanScaleLevel, HelpKind, LifeArea, help_kinds_encode, level_field,
+)
+from workflows.brukerplan import clocks, selectors
+
+PROCESS = "brukerplan"
+R = BrukerPlanRound.Status
+M = BrukerPlanMapping.Status
+LEVEL_FIELDS = tuple(level_field(area) for area in LifeArea.values)
+MAPPING_FIELDS = ("sex", "age", "has_children", *LEVEL_FIELDS, "services_used", "expected_need", "lar", "tsb", "ansvarsgruppe",
+                  "individual_plan", "plan_from_record")
+
+
+def _flow():
+    from workflows.processes import process_named
+
+    return process_named(PROCESS).flow_class()
+
+
+def _errors():
+    errors: dict[str, list] = {}
+
+    def add(field, message):
+        errors.setdefault(field, []).append(message)
+
+    return errors, add
+
+
+def _round_lock(round_: BrukerPlanRound) -> BrukerPlanRound:
+    return BrukerPlanRound.objects.select_for_update(of=("self",)).select_related("coordinator_service").get(pk=round_.pk)
+
+
+def _require_status(round_: BrukerPlanRound, *statuses: str) -> None:
+    if round_.status not in statuses:
+        raise ValidationError(_("The round is “%(status)s”: this cannot be done now.") % {"status": round_.get_status_display()},
+                              code="out_of_order")
+
+
+def case_owner(round_: BrukerPlanRound) -> Service:
+    """The service that holds the round: its coordinating service."""
+    return round_.coordinator_service
+
+
+# --- set-up ------------------------------------------------------------------------------------------
+
+
+def _scale_problems(scales: dict, add) -> None:
+    """``scales``: {life area: [(level, colour, description), …]}. Every life area needs at least two
+    levels, numbered from 1 without gaps, each with a colour and a description."""
+    colours = set(BrukerPlanScaleLevel.Colour.values)
+    for area in scales:
+        if area not in LifeArea.values:
+            add("scales", _("“%(area)s” is no life area.") % {"area": area})
+    for area in LifeArea.values:
+        levels = scales.get(area) or []
+        numbers = sorted(level for level, _colour, _text in levels)
+        if len(levels) < 2 or numbers != list(range(1, len(levels) + 1)):
+            add("scales", _("The scale of %(area)s needs at least two levels, numbered 1, 2, 3 …") % {"area": LifeArea(area).label})
+        elif any(colour not in colours or not (text or "").strip() for _level, colour, text in levels):
+            add("scales", _("Every level of %(area)s needs a colour (green, yellow, red) and a description.") % {"area": LifeArea(area).label})
+
+
+@transaction.atomic
+def round_create(*, user, coordinator_service: Service, title: str, period_start: datetime.date, period_end: datetime.date,
+                 reference_date: datetime.date, deadline: datetime.date, age_threshold: int = 16, services=(),
+                 scales: dict | None = None, previous_round: BrukerPlanRound | None = None) -> BrukerPlanRound:
+    """Set a round up (status draft) by a member of ``coordinator_service``: the mapping period, the
+    reference date (inside the period), the deadline (after the reference date), the age threshold
+    (16 or 18), the participating ``services`` (active, of the coordinator's municipality) and the
+    scales: ``scales`` ({life area: [(level, colour, description), …]}) or, without it, a copy of the
+    default scales (BrukerPlanScaleLevel rows without a round). ``previous_round``: the closed round
+    of the municipality the report compares with. Nothing is saved on any refusal."""
+    require_member(user, coordinator_service, _("Only the coordinating service's staff can set a round up."))
+    errors, add = _errors()
+    services = list(dict.fromkeys(services))
+    if not (title or "").strip():
+        add("title", _("Give the round a title."))
+    if period_start is None or period_end is None or period_end < period_start:
+        add("period_end", _("The mapping period must end on or after the day it starts."))
+    elif reference_date is None or not (period_start <= reference_date <= period_end):
+        add("reference_date", _("The reference date must lie inside the mapping period."))
+    if deadline is None or reference_date is None or deadline <= reference_date:
+        add("deadline", _("The deadline must come after the reference date."))
+    if age_threshold not in BrukerPlanRound.AgeThreshold.values:
+        add("age_threshold", _("The age threshold is 16 or 18 years."))
+    if not services:
+        add("services", _("Choose at least one participating service."))
+    elif any(not s.active or s.municipality_id != coordinator_service.municipality_id for s in services):
+        add("services", _("The participating services must be active services of the municipality."))
+    if previous_round is not None and (previous_round.municipality_id != coordinator_service.municipality_id
+                                       or previous_round.status != R.CLOSED):
+        add("previous_round", _("Compare with a closed round of the same municipality."))
+    if scales is None:
+        scales = {area: [(row.level, row.colour, row.description) for row in rows] for area, rows in selectors.default_scales().items()}
+        if set(scales) != set(LifeArea.values):
+            add("scales", _("No default scales are configured for every life area. Ask the administrator to add them."))
+    if "scales" not in errors:
+        _scale_problems(scales, add)
+    if errors:
+        raise ValidationError(errors)
+    round_ = BrukerPlanRound.objects.create(
+        municipality=coordinator_service.municipality, title=title.strip(), coordinator_service=coordinator_service, period_start=period_start,
+        period_end=period_end, reference_date=reference_date, deadline=deadline, age_threshold=age_threshold, previous_round=previous_round,
+        created_by=user,
+    )
+    BrukerPlanParticipation.objects.bulk_create([BrukerPlanParticipation(round=round_, service=s) for s in services])
+    BrukerPlanScaleLevel.objects.bulk_create([
+        BrukerPlanScaleLevel(round=round_, area=area, level=level, colour=colour, description=text.strip())
+        for area, levels in scales.items() for level, colour, text in levels
+    ])
+    return round_
+
+
+@transaction.atomic
+def round_open(*, user, round: BrukerPlanRound) -> BrukerPlanRound:
+    """Open a draft round for mapping, by the coordinating service: each participating service's
+    group may map (``map`` on its participation row) and the coordinator's group follows each
+    (``follow``: counts only); each service's ``mapping`` clock starts from the policy row (reminders
+    before the deadline, escalation at it to the service's and the coordinator's leaders); the
+    round's process starts. Refused once the deadline has passed."""
+    round_ = _round_lock(round)
+    require_member(user, round_.coordinator_service, _("Only the coordinating service's staff can open the round."))
+    _require_status(round_, R.DRAFT)
+    if round_.deadline <= timezone.localdate():
+        raise ValidationError({"deadline": _("The deadline has passed: set a later deadline before opening the round.")})
+    participations = list(BrukerPlanParticipation.objects.filter(round=round_).select_related("service", "round__coordinator_service"))
+    if not participations:
+        raise ValidationError({"services": _("Choose at least one participating service.")})
+    round_.status, round_.opened_at = R.OPEN, timezone.now()
+    round_.save(update_fields=["status", "opened_at"])
+    for p in participations:
+        p.round = round_
+        permissions.grant_to_service(perm=permissions.BRUKERPLAN_MAPPER, obj=p, service=p.service)
+        permissions.grant_to_service(perm=permissions.BRUKERPLAN_FOLLOWER, obj=p, service=round_.coordinator_service)
+    clocks.mapping_clocks_open(participations)
+    _flow().start.run(round=round_)
+    return round_
+
+
+@transaction.atomic
+def round_close(*, user, round: BrukerPlanRound) -> BrukerPlanRound:
+    """Close an open round, by the coordinating service: its mappings are frozen (every mapping write
+    refuses a round that is not open), the services' open ``mapping`` clocks and their reminders are
+    cancelled, the round's process ends, and after the commit the report is computed by a Celery
+    task (tasks.round_report_compute). A person marked in scope but not mapped is not in the report."""
+    round_ = _round_lock(round)
+    require_member(user, round_.coordinator_service, _("Only the coordinating service's staff can close the round."))
+    _require_status(round_, R.OPEN)
+    round_.status, round_.closed_at, round_.closed_by = R.CLOSED, timezone.now(), user
+    round_.save(update_fields=["status", "closed_at", "closed_by"])
+    for p in BrukerPlanParticipation.objects.filter(round=round_, completed_at__isnull=True).only("pk"):
+        clocks.mapping_clock_cancel(p)
+    _process_end(round_)
+    round_id = round_.pk
+    transaction.on_commit(lambda: _report_enqueue(round_id))
+    return round_
+
+
+def _process_end(round_: BrukerPlanRound) -> None:
+    """Complete the round's ``collect`` task (a Handle: done by code), which ends its process."""
+    from viewflow.workflow.status import STATUS
+
+    flow_class = _flow()
+    task = flow_class.task_class.objects.filter(process__brukerplanprocess__round=round_, flow_task=flow_class.collect,
+                                                status=STATUS.NEW).first()
+    if task is not None:
+        flow_class.collect.run(task)
+
+
+def _report_enqueue(round_id: int) -> None:
+    from workflows.brukerplan.tasks import round_report_compute
+
+    round_report_compute.delay(round_id)
+
+
+def report_build(round: BrukerPlanRound) -> list[dict]:
+    """The closed round's report. For now the rows it is computed from (selectors.mappings_for_report:
+    one per person); the report's computation and its small-cell suppression come with the report
+    module, which this hands the rows to."""
+    return list(selectors.mappings_for_report(round))
+
+
+# --- mapping -----------------------------------------------------------------------------------------
+
+
+def _participation(round_: BrukerPlanRound, service: Service) -> BrukerPlanParticipation:
+    participation = BrukerPlanParticipation.objects.filter(round=round_, service=service).first()
+    if participation is None:
+        raise ValidationError(_("Your service does not take part in this round."), code="not_participating")
+    return participation
+
+
+def _require_fresh(mapping: BrukerPlanMapping, version) -> None:
+    if version is not None and str(version).strip() != str(mapping.version):
+        raise ValidationError(_("Someone else changed this mapping while you had it open. Reload the page and try again."), code="stale")
+
+
+def _mapping_clear(mapping: BrukerPlanMapping) -> None:
+    for field in MAPPING_FIELDS:
+        setattr(mapping, field, mapping._meta.get_field(field).get_default())
+    mapping.mapped_at = mapping.mapped_by = None
+
+
+@transaction.atomic
+def mapping_scope_mark(*, user, round: BrukerPlanRound, service: Service, person_code, in_scope: bool, reason: str = "",
+                       version=None) -> BrukerPlanMapping:
+    """Mark whether the person with ``person_code`` on ``service``'s worklist is in scope (a substance
+    and/or mental-health problem: ``reason``, a ScopeReason) or not, by a member of ``service``, while
+    the round is open. A person not on the worklist (or a forged code) is refused. Marking a mapped
+    person out of scope clears the mapping (and cancels a children's follow-up still open); marking
+    in scope again keeps a mapping made. ``version``: the mapping's version the form showed, if it
+    showed one (a stale form is refused)."""
+    round_ = _round_lock(round)
+    require_member(user, service, _("You are not a member of this service."))
+    _require_status(round_, R.OPEN)
+    _participation(round_, service)
+    person = selectors.cohort_person(round_, service, person_code)
+    if in_scope and reason not in BrukerPlanMapping.ScopeReason.values:
+        raise ValidationError({"reason": _("Say whether the problem is substance use, mental health, or both.")})
+    now = timezone.now()
+    mapping = BrukerPlanMapping.objects.select_for_update(of=("self",)).filter(round=round_, service=service, person=person).first()
+    if mapping is None:
+        mapping = BrukerPlanMapping(round=round_, service=service, person=person, marked_at=now, marked_by=user, version=0)
+    else:
+        _require_fresh(mapping, version)
+    mapping.marked_at, mapping.marked_by = now, user
+    if in_scope:
+        mapping.scope_reason = reason
+        if mapping.status != M.MAPPED:
+            mapping.status = M.IN_SCOPE
+    else:
+        if mapping.pk is not None and mapping.has_children:
+            clocks.children_clock_cancel(mapping)
+        mapping.status, mapping.scope_reason = M.OUT_OF_SCOPE, ""
+        _mapping_clear(mapping)
+    mapping.version += 1
+    created = mapping.pk is None
+    if created:
+        mapping.save(force_insert=True)
+        permissions.grant_to_service(perm=permissions.BRUKERPLAN_MAPPING, obj=mapping, service=service)  # as its owner
+    else:
+        mapping.save(update_fields=[*MAPPING_FIELDS, "status", "scope_reason", "marked_at", "marked_by", "mapped_at", "mapped_by", "version"])
+    access_log_write(user=user, action="create" if created else "update", obj=mapping, person=person, purpose="brukerplan scope marked",
+                     service=service)
+    return mapping
+
+
+def _mapping_problems(round_, mapping, values: dict, add) -> None:
+    if values["sex"] not in BrukerPlanMapping.Sex.values:
+        add("sex", _("Choose the person's sex."))
+    if values["has_children"] not in (True, False):
+        add("has_children", _("Say whether the person cares for children under 18."))
+    allowed = {area: {level.level for level in levels} for area, levels in selectors.round_scales(round_).items()}
+    levels = values["levels"] or {}
+    for area in levels:
+        if area not in LifeArea.values:
+            add("levels", _("“%(area)s” is no life area.") % {"area": area})
+    for area in LifeArea.values:
+        level = levels.get(area)
+        if level in (None, ""):
+            add(level_field(area), _("Choose a level for %(area)s.") % {"area": LifeArea(area).label})
+            continue
+        try:
+            level = int(level)
+        except (TypeError, ValueError):
+            level = None
+        if level not in allowed.get(area, ()):
+            add(level_field(area), _("%(level)s is not a level of the round's scale for %(area)s.") % {"level": levels.get(area),
+                                                                                                    "area": LifeArea(area).label})
+    for field in ("services_used", "expected_need"):
+        if any(kind not in HelpKind.values for kind in values[field]):
+            add(field, _("Choose among the listed services."))
+    for field, message in (("lar", _("Say whether the person is in opioid substitution treatment (LAR).")),
+                           ("tsb", _("Say whether the person is in specialist substance treatment (TSB)."))):
+        if values[field] not in (True, False):
+            add(field, message)
+    for field in ("ansvarsgruppe", "individual_plan"):
+        if values[field] not in BrukerPlanMapping.Answer.values:
+            add(field, _("Answer yes, no or not known."))
+
+
+@transaction.atomic
+def mapping_save(*, user, mapping: BrukerPlanMapping, version, sex: str, has_children: bool, levels: dict, services_used=(),
+                 expected_need=(), lar: bool | None = None, tsb: bool | None = None, ansvarsgruppe: str = "",
+                 individual_plan: str = "") -> BrukerPlanMapping:
+    """Map a person marked in scope, by a member of the mapping service, while the round is open:
+    ``sex``, ``has_children`` (cares for children under 18), ``levels`` ({life area: level} for every
+    LifeArea, each a level of the round's scale), ``services_used``/``expected_need`` (HelpKind
+    values), ``lar``, ``tsb``, ``ansvarsgruppe`` and ``individual_plan`` (Answer values). The age is
+    the person's on the reference date. Where the service takes part in an active individual plan
+    of the person (selectors.plan_status_for), the plan and ansvarsgruppe answers are read from it.
+    Refused, nothing saved: a stale form (``version``), a person no longer on the worklist, a
+    person not marked in scope, any value outside its choices or the scale. With children, the
+    children's follow-up clock starts (kept if it runs already); without, it is cancelled."""
+    locked = BrukerPlanMapping.objects.filter(pk=mapping.pk).values_list("round_id", flat=True).first()
+    if locked is None:
+        raise ValidationError(_("This mapping does not exist."), code="missing")
+    round_ = _round_lock(BrukerPlanRound(pk=locked))
+    mapping = BrukerPlanMapping.objects.select_for_update(of=("self",)).select_related("service", "person").get(pk=mapping.pk)
+    require_member(user, mapping.service, _("Only the mapping service can change this mapping."))
+    _require_status(round_, R.OPEN)
+    _require_fresh(mapping, version)
+    if mapping.status == M.OUT_OF_SCOPE:
+        raise ValidationError(_("Mark the person as in scope before mapping them."), code="out_of_order")
+    if not selectors.cohort_for_service(round_, mapping.service).filter(pk=mapping.person_id).exists():
+        raise ValidationError({"person": _("This person is not on your service's list for this round.")}, code="not_in_cohort")
+    plan = selectors.plan_status_for(mapping.service, mapping.person)
+    if plan is not None:
+        ansvarsgruppe, individual_plan = plan["ansvarsgruppe"], plan["individual_plan"]
+    values = dict(sex=sex, has_children=has_children, levels=levels, services_used=list(services_used or ()),
+                  expected_need=list(expected_need or ()), lar=lar, tsb=tsb, ansvarsgruppe=ansvarsgruppe, individual_plan=individual_plan)
+    errors, add = _errors()
+    _mapping_problems(round_, mapping, values, add)
+    if errors:
+        raise ValidationError(errors)
+    had_children = mapping.has_children
+    mapping.sex, mapping.has_children, mapping.lar, mapping.tsb = sex, has_children, lar, tsb
+    mapping.age = mapping.person.age_on(round_.reference_date)
+    for area in LifeArea.values:
+        setattr(mapping, level_field(area), int(levels[area]))
+    mapping.services_used, mapping.expected_need = help_kinds_encode(values["services_used"]), help_kinds_encode(values["expected_need"])
+    mapping.ansvarsgruppe, mapping.individual_plan, mapping.plan_from_record = ansvarsgruppe, individual_plan, plan is not None
+    mapping.status, mapping.mapped_at, mapping.mapped_by = M.MAPPED, timezone.now(), user
+    mapping.version += 1
+    mapping.save(update_fields=[*MAPPING_FIELDS, "status", "mapped_at", "mapped_by", "version"])
+    if has_children:
+        clocks.children_clock_open(mapping)
+    elif had_children:
+        clocks.children_clock_cancel(mapping)
+    access_log_write(user=user, action="update", obj=mapping, person=mapping.person, purpose="brukerplan mapping saved",
+                     service=mapping.service)
+    return mapping
+
+
+@transaction.atomic
+def children_follow_up_done(*, user, mapping: BrukerPlanMapping) -> BrukerPlanMapping:
+    """The mapping service has followed the person's children up as next of kin: its follow-up clock
+    is met (its reminders cancelled). Refused when no follow-up is open."""
+    mapping = BrukerPlanMapping.objects.select_for_update(of=("self",)).select_related("service", "person").get(pk=mapping.pk)
+    require_member(user, mapping.service, _("Only the mapping service can change this mapping."))
+    deadline = clocks.children_clock(mapping)
+    if deadline is None or not deadline.is_open:
+        raise ValidationError(_("No follow-up of the person's children is open."), code="out_of_order")
+    clocks.children_clock_met(mapping)
+    access_log_write(user=user, action="update", obj=mapping, person=mapping.person, purpose="brukerplan children followed up",
+                     service=mapping.service)
+    return mapping
+
+
+@transaction.atomic
+def service_complete(*, user, round: BrukerPlanRound, service: Service) -> BrukerPlanParticipation:
+    """``service`` marks its mapping in the open round done, by a member: its ``mapping`` clock is met
+    and its unsent reminders cancelled. Refused while a person it marked in scope is not mapped, or
+    when it marked its mapping done already."""
+    round_ = _round_lock(round)
+    require_member(user, service, _("You are not a member of this service."))
+    _require_status(round_, R.OPEN)
+    participation = BrukerPlanParticipation.objects.select_for_update(of=("self",)).filter(round=round_, service=service).first()
+    if participation is None:
+        raise ValidationError(_("Your service does not take part in this round."), code="not_participating")
+    if participation.completed_at is not None:
+        raise ValidationError(_("Your service has already marked its mapping done."), code="out_of_order")
+    waiting = BrukerPlanMapping.objects.filter(round=round_, service=service, status=M.IN_SCOPE).count()
+    if waiting:
+        raise ValidationError(_("%(n)s persons marked in scope are not mapped yet.") % {"n": waiting}, code="unfinished")
+    participation.completed_at, participation.completed_by = timezone.now(), user
+    participation.save(update_fields=["completed_at", "completed_by"])
+    participation.round = round_
+    clocks.mapping_clock_met(participation)
+    return participation
+
+
+# --- the person merge --------------------------------------------------------------------------------
+
+
+def mappings_merge(*, source: Person, target: Person) -> None:
+    """The registry's merge hook: both records of one person mapped by one service in one round
+    become one mapping (``uniq_bp_mapping``). The target's is kept, unless only the source's is
+    mapped; the other is deleted with its grants and clocks. Service periods move as they are."""
+    theirs = {(m.round_id, m.service_id): m for m in BrukerPlanMapping.objects.filter(person=target)}
+    for mine in BrukerPlanMapping.objects.filter(person=source):
+        other = theirs.get((mine.round_id, mine.service_id))
+        if other is None:
+            continue
+        drop = other if (mine.status == M.MAPPED and other.status != M.MAPPED) else mine
+        clocks.children_clock_cancel(drop)
+        permissions.revoke_all_on_object(obj=drop)
+        drop.delete()
