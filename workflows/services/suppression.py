@@ -29,9 +29,10 @@ The rule
       one hidden entry gives it away by subtraction, so the cheapest other non-zero entry of that
       line is hidden too (cheapest: an inner cell before a total, the grand total last; then the
       smallest count; then the first in reading order, so the result is deterministic);
-   b. then every hidden entry is tested for being *pinned* (see below); for a pinned one the
-      cheapest single extra entry that frees it is hidden, or, when no single entry does, its
-      row total, column total and the grand total;
+   b. then every hidden entry is tested for being *pinned* (see below); for a pinned one, the
+      cheapest set of shown non-zero entries that puts it on a cycle along which it can move is
+      hidden (a shortest path in the network below; inner cells are cheaper than margins, the grand
+      total dearest, small counts cheaper than large);
    c. a. and b. repeat until nothing changes. Each round hides at least one more entry, so it ends.
 
 The guarantee
@@ -55,6 +56,7 @@ entry is, say, at least 3), and tables that share cells or margins must be suppr
 (pass the entries hidden in a linked table as ``hidden_row_totals``/``hidden_column_totals``/
 ``hide_total`` and repeat until the hidden margins agree), or one table can undo another.
 """
+import heapq
 from collections import deque
 from dataclasses import dataclass
 
@@ -136,20 +138,7 @@ def suppress_table(
     if hide_total:
         forced.add((n_rows, n_cols))
 
-    def fallback(key):
-        i, j = key
-        if i < n_rows and j < n_cols:
-            return [(i, n_cols), (n_rows, j), (n_rows, n_cols)]
-        if i < n_rows:  # a row total: one of its cells with that cell's column total
-            j = min((j for j in range(n_cols) if entries[(i, j)]), key=lambda j: cost((i, j)))
-            return [(i, j), (n_rows, j), (n_rows, n_cols)]
-        if j < n_cols:  # a column total: one of its cells with that cell's row total
-            i = min((i for i in range(n_rows) if entries[(i, j)]), key=lambda i: cost((i, j)))
-            return [(i, j), (i, n_cols), (n_rows, n_cols)]
-        i, j = min(((i, j) for i in range(n_rows) for j in range(n_cols) if entries[(i, j)]), key=cost)
-        return [(i, j), (i, n_cols), (n_rows, j)]
-
-    hidden = _protect(entries, arc, lines, cost, fallback, threshold, forced)
+    hidden = _protect(entries, arc, lines, cost, threshold, forced)
     shown = {key: (None if key in hidden else value) for key, value in entries.items()}
     return SuppressedTable(
         cells=tuple(tuple(shown[(i, j)] for j in range(n_cols)) for i in range(n_rows)),
@@ -177,12 +166,7 @@ def suppress_distribution(counts, *, threshold: int = DEFAULT_THRESHOLD, hide_to
     def cost(key):
         return (key == n, entries[key], key)
 
-    def fallback(key):
-        if key == n:
-            return [min((j for j in range(n) if entries[j]), key=cost)]
-        return [n]
-
-    hidden = _protect(entries, arc, [list(entries)], cost, fallback, threshold, {n} if hide_total else set())
+    hidden = _protect(entries, arc, [list(entries)], cost, threshold, {n} if hide_total else set())
     return SuppressedDistribution(
         counts=tuple(None if j in hidden else values[j] for j in range(n)),
         total=None if n in hidden else entries[n],
@@ -195,7 +179,7 @@ def _count(value) -> int:
     return value
 
 
-def _protect(entries, arc, lines, cost, fallback, threshold, forced) -> set:
+def _protect(entries, arc, lines, cost, threshold, forced) -> set:
     """The keys to hide: primary, forced, then complementary until no hidden entry is pinned."""
     hidden = {key for key, value in entries.items() if 0 < value < threshold}
     hidden |= {key for key in forced if entries[key]}
@@ -214,13 +198,55 @@ def _protect(entries, arc, lines, cost, fallback, threshold, forced) -> set:
         pinned = next((key for key in sorted(hidden, key=cost) if _pinned(key, hidden, entries, arc)), None)
         if pinned is None:
             return hidden
-        candidates = sorted((key for key in entries if key not in hidden and entries[key]), key=cost)
-        extra = next((key for key in candidates if not _pinned(pinned, hidden | {key}, entries, arc)), None)
-        more = {extra} if extra is not None else {key for key in fallback(pinned) if entries[key]} - hidden
-        # Cannot happen (a pinned entry's fallback frees it, so some of it is still shown), but an
-        # endless loop in a report task would be worse than a loud error.
+        more = _cheapest_release(pinned, hidden, entries, arc, cost)
+        # Cannot be empty (a pinned entry's row total, column total and grand total, or the total
+        # of a distribution, always close a cycle), but an endless loop in a report task would be
+        # worse than a loud error.
         assert more, "suppression made no progress"
         hidden |= more
+
+
+def _cheapest_release(key, hidden, entries, arc, cost) -> set:
+    """The cheapest set of shown non-zero entries whose hiding puts ``key`` on a cycle along which it
+    can change (a shortest path in the residual network, shown entries priced by ``cost``: an inner
+    cell before any margin, the grand total last, small counts before large ones)."""
+    ranked = {other: rank for rank, other in enumerate(sorted(entries, key=cost), start=1)}
+    margin_price = len(entries) + 1  # ranks already put margins after cells; this keeps paths short too
+    graph = {}
+    for other, value in entries.items():
+        if other == key or not value:
+            continue
+        price = 0 if other in hidden else ranked[other] + margin_price * (cost(other)[0] > 0)
+        u, v = arc(other)
+        graph.setdefault(u, []).append((v, price, other))
+        if value >= 2:
+            graph.setdefault(v, []).append((u, price, other))
+    u, v = arc(key)
+    best = _shortest(graph, v, u)
+    if entries[key] >= 2:
+        fall = _shortest(graph, u, v)
+        if fall is not None and (best is None or fall[0] < best[0]):
+            best = fall
+    return set() if best is None else {other for other in best[1] if other not in hidden}
+
+
+def _shortest(graph, start, goal):
+    """(price, entries on the path) of the cheapest path from ``start`` to ``goal``, or None."""
+    done = set()
+    queue = [(0, 0, start, ())]
+    tie = 0
+    while queue:
+        price, _tie, node, path = heapq.heappop(queue)
+        if node == goal:
+            return price, path
+        if node in done:
+            continue
+        done.add(node)
+        for nxt, step, entry in graph.get(node, ()):
+            if nxt not in done:
+                tie += 1
+                heapq.heappush(queue, (price + step, tie, nxt, path + (entry,)))
+    return None
 
 
 def _pinned(key, hidden, entries, arc) -> bool:

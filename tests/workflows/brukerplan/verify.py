@@ -51,7 +51,7 @@ def rank(rows):
 def linearly_determined(eqs, hidden):
     """The hidden variables whose value some linear combination of the published numbers gives:
     those whose unit vector lies in the span of the equations restricted to the hidden variables."""
-    hidden = sorted(hidden)
+    hidden = sorted(hidden, key=repr)
     matrix = [[eq.get(key, 0) for key in hidden] for eq in eqs]
     base = rank(matrix)
     found = []
