@@ -178,7 +178,8 @@ def age_band(age: int | None) -> str:
     for key, low, high in AGE_BANDS:
         if age >= low and (high is None or age <= high):
             return key
-    raise ValueError(f"BrukerPlan maps persons from {AGE_BANDS[0][1]} years; an age of {age} cannot be in a round.")
+    raise ValueError(_("BrukerPlan maps persons from %(low)s years; an age of %(age)s cannot be in a round.")
+                     % {"low": AGE_BANDS[0][1], "age": age})
 
 
 def rows_dedupe(rows: Iterable[MappingRow], *, progress: Callable[[int, int], None] | None = None,
@@ -205,9 +206,15 @@ def rows_dedupe(rows: Iterable[MappingRow], *, progress: Callable[[int, int], No
 def report_compute(
     rows: Iterable[MappingRow], *, previous: Mapping | None = None, index_rule: IndexRule = IndexRule(),
     threshold: int = DEFAULT_THRESHOLD, progress: Callable[[int, int], None] | None = None,
-    progress_every: int = 1000, total: int | None = None,
+    progress_every: int = 1000, total: int | None = None, service_kinds: Iterable[str] = (),
+    service_types: Iterable[str] = (),
 ) -> dict:
     """The report over ``rows`` (see the module docstring for its shape).
+
+    ``service_kinds`` and ``service_types`` are the round's full lists of service kinds and of the
+    services in "services used"/"expected need": every one is a category even at 0, so the list of
+    categories does not itself tell that someone used a rare service. A key met in the rows and not
+    in the list is added after them.
 
     ``rows`` may repeat a person (see ``rows_dedupe``). ``previous`` is an earlier round's stored
     report: the result's ``comparison`` is ``report_compare(result, previous)``. ``progress(done,
@@ -219,9 +226,13 @@ def report_compute(
     ages = [key for key, _low, _high in AGE_BANDS]
     index_col = {key: j for j, key in enumerate(INDEX_CATEGORIES)}
     level_col = {key: j for j, key in enumerate(LEVELS)}
-    kinds = sorted({p.service_kind for p in persons})
-    used_keys = sorted({s for p in persons for s in p.services_used})
-    need_keys = sorted({s for p in persons for s in p.expected_need})
+    def keys(given, found):
+        given = list(dict.fromkeys(given))
+        return given + sorted(found - set(given))
+
+    kinds = keys(service_kinds, {p.service_kind for p in persons})
+    used_keys = keys(service_types, {s for p in persons for s in p.services_used})
+    need_keys = keys(service_types, {s for p in persons for s in p.expected_need})
 
     by_age = {key: [0] * len(INDEX_CATEGORIES) for key in ages + [AGE_UNKNOWN]}
     by_sex = {key: [0] * len(INDEX_CATEGORIES) for key in SEXES}
@@ -238,7 +249,7 @@ def report_compute(
         for area in LIFE_AREAS:
             level = p.levels.get(area)
             if level not in _LEVEL_KEY:
-                raise ValueError(f"A life-area level is 1, 2, 3 or empty, not {level!r}.")
+                raise ValueError(_("A life-area level is 1, 2, 3 or empty, not “%(level)s”.") % {"level": level})
             areas[area][level_col[_LEVEL_KEY[level]]] += 1
         flags["lar"] += bool(p.lar)
         flags["tsb"] += bool(p.tsb)
@@ -368,7 +379,7 @@ def report_compare(current: Mapping, previous: Mapping) -> dict | None:
 def category_label(kind: str, key: str, *, service_kind_labels: Mapping[str, str] | None = None,
                    service_labels: Mapping[str, str] | None = None) -> str:
     """The label of a category key in the active language (``kind`` names the table or distribution)."""
-    if kind in ("index",) or kind.endswith("_by_index_column"):
+    if kind == "index":
         return str(INDEX_LABELS.get(key, key))
     if kind == "age_band":
         if key == AGE_UNKNOWN:

@@ -213,6 +213,14 @@ class ReportFiguresTests:
             assert report["distributions"]["lar"]["counts"] == [0, 11]
             assert report["distributions"]["service_kind"]["categories"] == ["rustjeneste"]
 
+    def test_it_lists_every_given_service_kind_and_service_even_at_zero(self):
+        rows = [r._replace(service_kind="nav", services_used=("dps",), expected_need=()) for r in make_rows(8, seed=5)]
+        report = report_compute(rows, service_kinds=["rustjeneste", "nav"], service_types=["lar", "dps"])
+        assert report["distributions"]["service_kind"]["categories"] == ["rustjeneste", "nav"]
+        assert report["distributions"]["service_kind"]["counts"] == [0, 8]
+        assert [row["key"] for row in report["services"]["used"]] == ["lar", "dps"]
+        assert [row["counts"][0] for row in report["services"]["expected_need"]] == [0, 0]
+
     def test_it_calls_progress_every_n_rows_and_at_the_end(self):
         calls = []
         report_compute(make_rows(250, seed=2), progress=lambda done, total: calls.append((done, total)), progress_every=100)
