@@ -259,6 +259,10 @@ class MenuAndLandingTests:
         client.force_login(bp.coordinator)
         assert client.get(reverse("home")).url == reverse("brukerplan:index")
 
+    def test_a_participating_service_starts_its_day_elsewhere(self, client, bp, round_):
+        client.force_login(bp.rus_worker)
+        assert client.get(reverse("home")).url != reverse("brukerplan:index")
+
     def test_a_service_in_an_open_round_sees_the_section_and_others_do_not(self, client, bp, org, round_):
         client.force_login(bp.nav_worker)
         assert 'data-testid="menu-brukerplan"' in client.get(reverse("brukerplan:index")).content.decode()
