@@ -4,7 +4,8 @@ Access is only ever through the active memberships of active services: never a u
 list, never ``has_perm`` (which answers "everything" for a superuser), never an identity number.
 """
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
@@ -91,6 +92,12 @@ class MemberFacts:
 
     memberships: tuple = ()
     reporting_kinds: frozenset = frozenset()
+    # Registered service facts (service_fact_register): {name: the user's services for which it holds}.
+    service_facts: dict = field(default_factory=dict)
+
+    def services_where(self, fact: str) -> frozenset[int]:
+        """The user's services of which the registered ``fact`` holds (read with the memberships)."""
+        return self.service_facts.get(fact, frozenset())
 
     @property
     def service_ids(self) -> tuple[int, ...]:
@@ -134,6 +141,18 @@ def request_memo(user) -> dict | None:
     return getattr(user, REQUEST_MEMO, None)
 
 
+# Facts of a service that a page asks of the user's every service on every request (the menu's),
+# registered by the apps above this one: name -> a function returning a boolean expression over the
+# membership row (OuterRef("service_id")), read in the membership query itself (no query of its own).
+_SERVICE_FACTS: dict[str, Callable] = {}
+
+
+def service_fact_register(name: str, expression: Callable) -> None:
+    """Read the boolean ``expression()`` (over a membership's ``OuterRef("service_id")``) with every
+    user's memberships; MemberFacts.services_where(name) answers it. Called at start-up."""
+    _SERVICE_FACTS[name] = expression
+
+
 def member_facts(user) -> MemberFacts:
     """The user's active memberships as facts (services, their kinds and groups, where they lead):
     one query, asked once per request for the request's user (see ``remember_for_request``)."""
@@ -141,13 +160,16 @@ def member_facts(user) -> MemberFacts:
     if memo is not None and "facts" in memo:
         return memo["facts"]
     reports = ServiceKindSetting.objects.filter(kind=OuterRef("service__kind"), may_report_concerns=True)
+    registered = {f"fact_{i}": (name, expression()) for i, (name, expression) in enumerate(_SERVICE_FACTS.items())}
     rows = list(
         active_memberships(user).select_related("service").annotate(kind_reports=Exists(reports))
+        .annotate(**{alias: expression for alias, (_name, expression) in registered.items()})
         .order_by("service__name", "service_id")
     )
     facts = MemberFacts(
         memberships=tuple((m.service, m.role) for m in rows),
         reporting_kinds=frozenset(m.service.kind for m in rows if m.kind_reports),
+        service_facts={name: frozenset(m.service_id for m in rows if getattr(m, alias)) for alias, (name, _e) in registered.items()},
     )
     if memo is not None:
         memo["facts"] = facts

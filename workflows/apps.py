@@ -9,10 +9,11 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self):
         from workflows import checks  # noqa: F401  (registers the registry's system checks: complete entries, known home kinds)
-        from workflows.processes import register_consent_hooks, register_delivery_gates, register_persons
+        from workflows.processes import register_consent_hooks, register_delivery_gates, register_persons, register_service_facts
         from workflows.referral.services import register_disclosure_handlers
 
         register_persons()
+        register_service_facts()
         register_consent_hooks()
         register_delivery_gates()
         register_disclosure_handlers()

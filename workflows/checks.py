@@ -42,6 +42,11 @@ def registry_problems(registry=None, flows_package: str = "workflows.flows") -> 
             except ImportError as e:
                 problems.append(f"process {process.name!r}: {attr} {path!r} does not import ({e})")
     for process in registry:
+        for name, path in getattr(process, "service_facts", {}).items():
+            try:
+                import_string(path)
+            except ImportError as e:
+                problems.append(f"process {process.name!r}: service fact {name!r} {path!r} does not import ({e})")
         if process.record:
             try:
                 process.record_model()

@@ -23,7 +23,7 @@ Callables are named by dotted path and imported when used, so the registry impor
 module at start-up. ``workflows.checks`` refuses to start when an entry lacks a required hook, a
 dotted path does not import, or a flow module under ``workflows/flows/`` has no entry.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
@@ -76,6 +76,10 @@ class Process:
     # start page claimed by what the user's services do rather than their kind (the BrukerPlan round's
     # coordinating service is of kind "other", like many services). Asked before every ``landing``.
     home: str = ""
+    # {name: dotted path to a function returning a boolean expression over a membership's
+    # OuterRef("service_id")}: facts of the user's services its ``menu`` asks on every page, read
+    # with the memberships at no query of their own (org.access.service_fact_register).
+    service_facts: dict = field(default_factory=dict)
 
     def flow_class(self):
         return import_string(self.flow)
@@ -305,6 +309,7 @@ REGISTRY: list[Process] = [
         ),
         demo="workflows.brukerplan.demo.seed",
         menu="workflows.brukerplan.urls.menu_flags",
+        service_facts={"brukerplan_rounds": "workflows.brukerplan.selectors.rounds_in_menu_fact"},
         landing="workflows.brukerplan.urls.landing",
         home="workflows.brukerplan.urls.home",
         record="referrals.BrukerPlanRound",
@@ -365,6 +370,15 @@ def register_delivery_gates() -> None:
     for process in REGISTRY:
         if process.delivery_gate:
             register_delivery_gate(process.record, import_string(process.delivery_gate))
+
+
+def register_service_facts() -> None:
+    """Tell org.access the service facts each process's menu reads (called from WorkflowsConfig.ready)."""
+    from org.access import service_fact_register
+
+    for process in REGISTRY:
+        for name, path in process.service_facts.items():
+            service_fact_register(name, import_string(path))
 
 
 def register_persons() -> None:

@@ -241,15 +241,12 @@ def coordinates_rounds(service_ids) -> bool:
     return coordinating == ids
 
 
-def rounds_in_menu(service_ids) -> bool:
-    """Whether the BrukerPlan section shows: a service of the user coordinates a round, or takes
-    part in an open one. One query."""
-    ids = list(service_ids)
-    if not ids:
-        return False
-    taking_part = BrukerPlanParticipation.objects.filter(round=OuterRef("pk"), service_id__in=ids)
-    return BrukerPlanRound.objects.filter(
-        Q(coordinator_service_id__in=ids) | Q(Exists(taking_part), status=BrukerPlanRound.Status.OPEN)).exists()
+def rounds_in_menu_fact():
+    """The menu's fact of a membership's service (registered in workflows.processes: read with the
+    memberships, no query of its own): it coordinates a round, or takes part in an open one."""
+    service = OuterRef("service_id")
+    taking_part = BrukerPlanParticipation.objects.filter(round=OuterRef("pk"), service_id=OuterRef(service))
+    return Exists(BrukerPlanRound.objects.filter(Q(coordinator_service_id=service) | Q(Exists(taking_part), status=BrukerPlanRound.Status.OPEN)))
 
 
 # --- access --------------------------------------------------------------------------------------

@@ -42,7 +42,6 @@ def home(facts) -> str | None:
 
 def menu_flags(facts) -> dict[str, bool]:
     """The BrukerPlan section (``facts``: org.access.MemberFacts): to the members of a service that
-    coordinates a round or takes part in an open one."""
-    from workflows.brukerplan.selectors import rounds_in_menu
-
-    return {"brukerplan": rounds_in_menu(facts.service_ids)}
+    coordinates a round or takes part in an open one (selectors.rounds_in_menu_fact, read with the
+    memberships)."""
+    return {"brukerplan": bool(facts.services_where("brukerplan_rounds"))}
