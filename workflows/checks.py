@@ -26,7 +26,8 @@ def registry_problems(registry=None, flows_package: str = "workflows.flows") -> 
             if not getattr(process, attr, None):
                 problems.append(f"process {process.name!r} lacks {attr!r}")
         dotted = DOTTED + (("on_consent_withdrawn", "cases_on_consent") if process.rests_on_consent else ()) + (
-            ("on_person_merge",) if process.on_person_merge else ()) + (("delivery_gate",) if process.delivery_gate else ())
+            ("on_person_merge",) if process.on_person_merge else ()) + (("delivery_gate",) if process.delivery_gate else ()) + (
+            ("home",) if process.home else ())
         for hook in ("on_consent_withdrawn", "cases_on_consent"):
             if process.rests_on_consent and not getattr(process, hook):
                 problems.append(f"process {process.name!r} rests on consent but has no {hook!r} hook")

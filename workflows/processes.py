@@ -13,7 +13,8 @@ a flow module under ``workflows/flows/`` and one ``Process`` entry below. From t
 * the access log's purposes the process writes (``audit_purposes``) are translated in the reports;
 * the menu shows the process's sections by the flags ``menu`` returns, and after login a user lands
   on the first ``landing`` page that their kinds of service have: first of the processes that claim
-  all the user's kinds of service as their own (``home_kinds``), then in registry order;
+  all the user's kinds of service as their own (``home_kinds``), then in registry order; a process's
+  ``home`` (asked first) claims a user by what their services do (the BrukerPlan coordinator);
 * emergency access finds a case by ``record``, asks ``roles`` and ``owner``, and links ``record_url``;
 * ``seed_demo`` runs ``demo``;
 * the reminder sweep asks ``delivery_gate`` at delivery whether a service may still be told of the record.
@@ -71,6 +72,10 @@ class Process:
     # record, asked by the reminder sweep at delivery (notifications.gates) beyond the permission:
     # for a record whose access rests on a consent that can lapse without a grant being revoked.
     delivery_gate: str = ""
+    # dotted path: (the user's org.access.MemberFacts) -> URL name of their start page, or None: a
+    # start page claimed by what the user's services do rather than their kind (the BrukerPlan round's
+    # coordinating service is of kind "other", like many services). Asked before every ``landing``.
+    home: str = ""
 
     def flow_class(self):
         return import_string(self.flow)
@@ -301,6 +306,7 @@ REGISTRY: list[Process] = [
         demo="workflows.brukerplan.demo.seed",
         menu="workflows.brukerplan.urls.menu_flags",
         landing="workflows.brukerplan.urls.landing",
+        home="workflows.brukerplan.urls.home",
         record="referrals.BrukerPlanRound",
         record_url="brukerplan:round",
         roles="workflows.brukerplan.selectors.round_registry_roles",

@@ -1,8 +1,9 @@
 """Where a user lands after logging in: their own work, from the registry's ``landing`` hooks."""
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
+from django.utils.module_loading import import_string
 
-from org.access import active_memberships, member_service_kinds, user_is_privacy_function
+from org.access import active_memberships, member_facts, member_service_kinds, user_is_privacy_function
 from workflows.processes import processes
 
 
@@ -12,6 +13,11 @@ def home(request):
     queue, the police on their youth contracts, a service on its incoming referrals; the privacy function on its access requests; a
     technical administrator (staff without a membership, who reads no case) on the admin; any other
     member on the task inbox, and a user without a membership on their notifications."""
+    # A start page claimed by what the user's services do (the BrukerPlan coordinator) comes first.
+    for process in processes():
+        target = import_string(process.home)(member_facts(request.user)) if process.home else None
+        if target:
+            return redirect(target)
     kinds = member_service_kinds(request.user)
     # The processes that claim all the user's kinds of service come first (the police: their
     # contracts); then the registry's order.

@@ -139,6 +139,119 @@ def completion_for_round(round_: BrukerPlanRound) -> list[dict]:
     return rows
 
 
+# --- the pages' reads ---------------------------------------------------------------------------
+
+WORKLIST_PAGE_SIZE = 25
+# The worklist's cursor: signed, so a user can neither read nor edit a position (a forged one shows the first page).
+_WORKLIST_SALT = "workflows.brukerplan.worklist"
+
+
+def completion_with_schedule(round_: BrukerPlanRound) -> list[dict]:
+    """completion_for_round's rows, each with ``behind``: the round is open, the service has not
+    marked its mapping done, and the mapping policy's reminder time before the service's due time
+    has come (the policy row's ``remind_before_hours`` before it; without them, the due time itself). That
+    is when the reminders go to the service: behind schedule is what the policy says it is. One
+    query more than completion_for_round."""
+    from django.utils import timezone
+
+    from workflows.models import DeadlinePolicy
+
+    rows = completion_for_round(round_)
+    policy = DeadlinePolicy.objects.filter(process="brukerplan", step="mapping").first()
+    start = timezone.make_aware(datetime.datetime.combine(round_.deadline, datetime.time()))  # as clocks.mapping_clocks_open counts
+    due = policy.due_from(start) if policy else start + datetime.timedelta(days=1)
+    remind_from = due - datetime.timedelta(hours=(policy.remind_before_hours or 0) if policy else 0)
+    late = round_.status == BrukerPlanRound.Status.OPEN and timezone.now() >= remind_from
+    for row in rows:
+        row["behind"] = late and row["completed_at"] is None
+    return rows
+
+
+def worklist_get_for_user(user, round_code, service_code) -> tuple[BrukerPlanRound, BrukerPlanParticipation]:
+    """The round with ``round_code`` and the participation of the service with ``service_code`` in
+    it, for a member of that service; Http404 for a malformed or unknown code, a service the user is
+    not a member of, or one that does not take part in the round (the coordinator included: it
+    sees counts, never a worklist)."""
+    participation = (BrukerPlanParticipation.objects.select_related("round__coordinator_service", "round__municipality", "service")
+                     .filter(round__code=code_as_uuid(round_code), service__code=code_as_uuid(service_code)).first())
+    if participation is None or participation.service_id not in set(member_service_ids(user)):
+        raise Http404
+    return participation.round, participation
+
+
+def worklist_page(round_: BrukerPlanRound, service: Service, cursor: str | None = None, *, page_size: int = WORKLIST_PAGE_SIZE):
+    """One page of ``service``'s worklist (worklist_for_service, each row also with
+    ``mapping_version``), after the signed ``cursor``: ``(rows, next cursor or None)``. One query."""
+    from django.core import signing
+
+    mappings = BrukerPlanMapping.objects.filter(round=round_, service=service, person_id=OuterRef("pk"))
+    qs = worklist_for_service(round_, service).annotate(mapping_version=Subquery(mappings.values("version")[:1]))
+    after = None
+    if cursor:
+        try:
+            after = int(signing.loads(cursor, salt=_WORKLIST_SALT))
+        except (signing.BadSignature, TypeError, ValueError):
+            after = None
+    if after is not None:
+        qs = qs.filter(pk__gt=after)
+    rows = list(qs[:page_size + 1])
+    following = signing.dumps(rows[page_size - 1].pk, salt=_WORKLIST_SALT) if len(rows) > page_size else None
+    return rows[:page_size], following
+
+
+def rounds_taken_part_in(user) -> list[BrukerPlanParticipation]:
+    """The participations of the user's services in open and closed rounds, newest round first:
+    "my worklists". One query."""
+    return list(BrukerPlanParticipation.objects.filter(service_id__in=member_service_ids(user))
+                .exclude(round__status=BrukerPlanRound.Status.DRAFT)
+                .select_related("round", "service").order_by("-round__reference_date", "-round_id", "service__name"))
+
+
+def round_setup_choices(user) -> dict:
+    """What the new round's form offers: the user's services as the coordinating service, the
+    active services of their municipalities as participants, their closed rounds to compare with.
+    Three queries."""
+    from org.access import user_services
+
+    coordinators = list(user_services(user))
+    municipalities = {s.municipality_id for s in coordinators}
+    return {
+        "coordinators": coordinators,
+        "services": list(Service.objects.filter(municipality_id__in=municipalities, active=True).order_by("name")),
+        "previous_rounds": list(BrukerPlanRound.objects.filter(municipality_id__in=municipalities, status=BrukerPlanRound.Status.CLOSED)
+                                .order_by("-reference_date", "-pk")),
+    }
+
+
+def mapping_name_here(mapping: BrukerPlanMapping) -> str:
+    """The mapped person's name as the mapping service's own record holds it (never another
+    service's record); the mapping's reference where it holds none. One query."""
+    record = PersonRecord.objects.filter(person_id=mapping.person_id, service_id=mapping.service_id).only("given_name", "family_name").first()
+    name = " ".join(part for part in (record.given_name, record.family_name) if part) if record else ""
+    return name or mapping.reference
+
+
+def coordinates_rounds(service_ids) -> bool:
+    """Whether every one of ``service_ids`` coordinates a BrukerPlan round (any status): their work
+    is the round's coordination, so the rounds are where its members start their day. One query."""
+    ids = set(service_ids)
+    if not ids:
+        return False
+    coordinating = set(BrukerPlanRound.objects.filter(coordinator_service_id__in=ids).values_list("coordinator_service_id", flat=True).distinct())
+    return coordinating == ids
+
+
+def rounds_in_menu(service_ids) -> bool:
+    """Whether the BrukerPlan section shows: a service of the user coordinates a round, or takes
+    part in an open one. One query."""
+    ids = list(service_ids)
+    if not ids:
+        return False
+    taking_part = BrukerPlanParticipation.objects.filter(round=OuterRef("pk"), service_id__in=ids)
+    return BrukerPlanRound.objects.filter(
+        Q(coordinator_service_id__in=ids) | Q(Exists(taking_part), status=BrukerPlanRound.Status.OPEN)).exists()
+
+
 # --- access --------------------------------------------------------------------------------------
 
 

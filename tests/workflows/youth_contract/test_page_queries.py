@@ -60,6 +60,20 @@ class ContractPageQueryTests:
         assert counts[0] == counts[1] <= AWAITING_PAGE, counts
 
 
+    def test_it_reads_the_police_page_with_shared_results_within_the_budget_with_more_results(self, client, org, yc):
+        # Whether the consent shares the results with the police was six queries (consent_is_active);
+        # consents_in_force_for asks it in one.
+        contract = active_contract(org, yc, police_see_results=True, starts_on=TODAY - datetime.timedelta(days=90),
+                                   decision=TODAY - datetime.timedelta(days=92))
+        url = reverse("youth_contracts:detail", args=[contract.code])
+        _results(contract, yc, 1)
+        few = page_queries(client, yc.officer, url)
+        _results(contract, yc, 4)
+        many = page_queries(client, yc.officer, url)
+        assert any('"referrals_contractresult"' in q for q in many), "the police see the results"
+        assert len(many) == len(few) <= MAX_QUERIES, "\n".join(many)
+
+
 class TaskPageQueryTests:
     def test_it_reads_the_contract_of_a_task_page_once(self, client, org, yc):
         contract = active_contract(org, yc)
