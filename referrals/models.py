@@ -1366,3 +1366,46 @@ class BrukerPlanMapping(models.Model):
 
     def __str__(self):
         return str(_("BrukerPlan mapping %(ref)s") % {"ref": self.reference})
+
+
+class BrukerPlanReport(models.Model):
+    """A closed round's de-identified report, stored so that reading it is instant: ``data`` is
+    workflows.brukerplan.report.report_compute's output (counts after small-cell suppression, the
+    comparison with the previous round's report), never a person. ``done``/``total`` is the
+    computation's progress (persons read); ``progress_at`` its last heartbeat, by which a
+    computation whose worker died is told from one still running. ``error`` says why a computation
+    failed, in words that name no person. Written only by workflows.brukerplan.services."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be computed")
+        RUNNING = "running", _("Being computed")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    round = models.OneToOneField(BrukerPlanRound, on_delete=models.CASCADE, related_name="report", verbose_name=_("round"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    done = models.PositiveIntegerField(_("persons counted"), default=0)
+    total = models.PositiveIntegerField(_("persons to count"), default=0)
+    data = models.JSONField(_("report"), null=True, blank=True)
+    started_at = models.DateTimeField(_("computation started"), null=True, blank=True)
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("BrukerPlan report")
+        verbose_name_plural = _("BrukerPlan reports")
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(status="done") | models.Q(data__isnull=False, computed_at__isnull=False),
+                                   name="bpreport_done_has_data"),
+        ]
+
+    def __str__(self):
+        return str(_("BrukerPlan report %(ref)s") % {"ref": self.round.reference})
+
+    @property
+    def percent(self) -> int:
+        """The progress in whole per cent (100 when done)."""
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, self.done * 100 // self.total) if self.total else 0

@@ -431,3 +431,37 @@ def mappings_for_report(round_: BrukerPlanRound, *, chunk_size: int = 5000):
             "has_children": row[6], "levels": dict(zip(areas, levels)), "lar": rest[0], "tsb": rest[1], "ansvarsgruppe": rest[2],
             "individual_plan": rest[3], "services_used": help_kinds_decode(rest[4]), "expected_need": help_kinds_decode(rest[5]),
         }
+
+
+# --- the stored report -----------------------------------------------------------------------------
+
+READER = "reader"
+
+
+def report_roles(user, round_: BrukerPlanRound) -> set[str]:
+    """The user's roles on ``round_``'s report: round_roles' ("coordinator", "participant"), and
+    "reader" for every active member of a service of the round's municipality (the report is
+    de-identified and "can be shared municipality-wide", issue 10). Empty for everyone else."""
+    roles = set(round_roles(user, round_))
+    if Service.objects.filter(pk__in=member_service_ids(user), municipality_id=round_.municipality_id).exists():
+        roles.add(READER)
+    return roles
+
+
+def report_get_for_user(user, code, *, ready: bool = False):
+    """``(round, report, roles)`` for the report pages of the round with ``code``: ``report`` is the
+    round's BrukerPlanReport, or an unsaved pending one when a closed round's task has not started
+    yet, or None for a round not closed. Who may read it: the round's coordinating and participating
+    services' members always (its status, then its figures), every member of a service of the
+    municipality once it is done. With ``ready`` only a done report is found. Http404 for everyone
+    and everything else, missing and forbidden alike."""
+    from referrals.models import BrukerPlanReport
+
+    round_, roles = case_get_for_user(_rounds(), code, lambda r: report_roles(user, r))
+    report = None
+    if round_.status == BrukerPlanRound.Status.CLOSED:
+        report = BrukerPlanReport.objects.filter(round=round_).first() or BrukerPlanReport(round=round_)
+    done = report is not None and report.status == BrukerPlanReport.Status.DONE
+    if (ready and not done) or (not done and not roles & {COORDINATOR, PARTICIPANT}):
+        raise Http404
+    return round_, report, roles

@@ -19,6 +19,8 @@ Bad input raises a translated ValidationError before anything is written. Every 
 person's data goes to the access log; the round itself holds no person.
 """
 import datetime
+import logging
+import time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,9 +33,12 @@ from org.access import require_member
 from org.models import Service
 from people.models import Person
 from referrals.models import (
-    BrukerPlanMapping, BrukerPlanParticipation, BrukerPlanRound, BrukerPlanScaleLevel, HelpKind, LifeArea, help_kinds_encode, level_field,
+    BrukerPlanMapping, BrukerPlanParticipation, BrukerPlanReport, BrukerPlanRound, BrukerPlanScaleLevel, HelpKind, LifeArea, help_kinds_encode, level_field,
 )
 from workflows.brukerplan import clocks, selectors
+from workflows.brukerplan.report import MappingRow, report_compute
+
+logger = logging.getLogger(__name__)
 
 PROCESS = "brukerplan"
 R = BrukerPlanRound.Status
@@ -203,13 +208,6 @@ def _report_enqueue(round_id: int) -> None:
     from workflows.brukerplan.tasks import round_report_compute
 
     round_report_compute.delay(round_id)
-
-
-def report_build(round: BrukerPlanRound) -> list[dict]:
-    """The closed round's report. For now the rows it is computed from (selectors.mappings_for_report:
-    one per person); the report's computation and its small-cell suppression come with the report
-    module, which this hands the rows to."""
-    return list(selectors.mappings_for_report(round))
 
 
 # --- mapping -----------------------------------------------------------------------------------------
@@ -418,3 +416,131 @@ def mappings_merge(*, source: Person, target: Person) -> None:
         clocks.children_clock_cancel(drop)
         permissions.revoke_all_on_object(obj=drop)
         drop.delete()
+
+
+# --- the report --------------------------------------------------------------------------------------
+
+REPORT = BrukerPlanReport.Status
+# A computation that has written no progress for this long is taken for dead (its worker killed):
+# the next run claims the report again. Progress is written at least every REPORT_PROGRESS_SECONDS.
+REPORT_STALE_AFTER = datetime.timedelta(minutes=10)
+REPORT_PROGRESS_SECONDS = 1.0
+# The report module's life-area keys where they differ from LifeArea's values.
+_REPORT_AREA = {LifeArea.ACTIVITY.value: "meaningful_activity"}
+# A scale level counts in the report by its colour: green 1, yellow 2, red 3 (report.IndexRule).
+_COLOUR_LEVEL = {BrukerPlanScaleLevel.Colour.GREEN: 1, BrukerPlanScaleLevel.Colour.YELLOW: 2, BrukerPlanScaleLevel.Colour.RED: 3}
+
+
+def _report_running(report: BrukerPlanReport) -> bool:
+    return (report.status == REPORT.RUNNING and report.progress_at is not None
+            and report.progress_at > timezone.now() - REPORT_STALE_AFTER)
+
+
+@transaction.atomic
+def _report_claim(round_: BrukerPlanRound) -> BrukerPlanReport | None:
+    """The round's report row, marked running with its total (the number of persons mapped), or None
+    when the round is not closed or another computation is running (it has written progress lately)."""
+    round_ = _round_lock(round_)
+    if round_.status != R.CLOSED:
+        return None
+    report, _created = BrukerPlanReport.objects.select_for_update(of=("self",)).get_or_create(round=round_)
+    if _report_running(report):
+        return None
+    now = timezone.now()
+    report.status, report.done, report.error, report.started_at, report.progress_at = REPORT.RUNNING, 0, "", now, now
+    report.total = BrukerPlanMapping.objects.filter(round=round_, status=M.MAPPED).values("person_id").distinct().count()
+    report.save(update_fields=["status", "done", "total", "error", "started_at", "progress_at"])
+    report.round = round_
+    return report
+
+
+def _report_rows(round_: BrukerPlanRound):
+    """selectors.mappings_for_report's rows as report.MappingRow: each level by its colour on the
+    round's scale (green 1, yellow 2, red 3), a missing sex as "other or unknown", an ansvarsgruppe
+    or a plan counted only when the answer is yes ("not known" counts with "no")."""
+    colour = {(area, level.level): _COLOUR_LEVEL[level.colour] for area, levels in selectors.round_scales(round_).items() for level in levels}
+    yes = BrukerPlanMapping.Answer.YES
+    for row in selectors.mappings_for_report(round_):
+        levels = {}
+        for area, level in row["levels"].items():
+            if level is not None:
+                level = colour.get((area, level))
+                if level is None:
+                    raise ValueError(_("A mapping holds a level that is not on the round's scale."))
+            levels[_REPORT_AREA.get(area, area)] = level
+        yield MappingRow(
+            person_id=row["person_id"], service_id=row["service_id"], service_kind=row["service_kind"], mapped_at=row["mapped_at"],
+            sex=row["sex"] or "other", age=row["age"], has_children=bool(row["has_children"]), levels=levels, lar=bool(row["lar"]),
+            tsb=bool(row["tsb"]), ansvarsgruppe=row["ansvarsgruppe"] == yes, individual_plan=row["individual_plan"] == yes,
+            services_used=row["services_used"], expected_need=row["expected_need"],
+        )
+
+
+def report_build(round: BrukerPlanRound, *, progress_seconds: float = REPORT_PROGRESS_SECONDS,
+                 progress_every: int = 500) -> BrukerPlanReport | None:
+    """Compute and store a closed round's report (tasks.round_report_compute runs it after the close).
+
+    The mapped persons are streamed (selectors.mappings_for_report: one row per person, the most
+    recent mapping wins) into report.report_compute, compared with the stored report of the round's
+    ``previous_round`` when that one is done, and stored in the round's BrukerPlanReport (status
+    done). Every service kind of the participating services and every HelpKind is a category, even
+    at 0. Progress (``done`` of ``total`` persons) is written to the report row at most every
+    ``progress_seconds``, checked every ``progress_every`` rows.
+
+    Not one transaction, on purpose: the claim, each progress write and the result commit on their
+    own, so the report's page (another connection) sees the progress while the rows stream. Returns
+    the report, or None when the round is not closed or another computation of it is running. On an
+    error the report is marked failed with a message that names no person (logged with the round's
+    id only) and the error is not raised: a report task is not retried, the coordinator recomputes.
+    """
+    report = _report_claim(round)
+    if report is None:
+        return None
+    round_ = report.round
+    try:
+        previous = None
+        if round_.previous_round_id:
+            previous = (BrukerPlanReport.objects.filter(round_id=round_.previous_round_id, status=REPORT.DONE)
+                        .values_list("data", flat=True).first())
+        kinds = sorted(set(BrukerPlanParticipation.objects.filter(round=round_).values_list("service__kind", flat=True)))
+        last = [time.monotonic()]
+
+        def progress(done, total):
+            now = time.monotonic()
+            if now - last[0] >= progress_seconds:
+                last[0] = now
+                BrukerPlanReport.objects.filter(pk=report.pk).update(done=done, total=max(total, done), progress_at=timezone.now())
+
+        data = report_compute(_report_rows(round_), previous=previous, progress=progress, progress_every=progress_every,
+                              total=report.total, service_kinds=kinds, service_types=HelpKind.values)
+    except Exception as exc:  # stored as failed, for the coordinator to see and recompute
+        logger.exception("BrukerPlan report of round %s failed", round_.pk)
+        message = str(exc) if isinstance(exc, ValueError) else _("The computation stopped unexpectedly (%(kind)s).") % {
+            "kind": type(exc).__name__}
+        BrukerPlanReport.objects.filter(pk=report.pk).update(status=REPORT.FAILED, error=message, progress_at=timezone.now())
+        report.refresh_from_db()
+        return report
+    persons = report.total if data["mapped"] is None else data["mapped"]
+    report.status, report.data, report.done, report.total = REPORT.DONE, data, persons, persons
+    report.computed_at = report.progress_at = timezone.now()
+    report.save(update_fields=["status", "data", "done", "total", "computed_at", "progress_at"])
+    return report
+
+
+@transaction.atomic
+def report_recompute(*, user, round: BrukerPlanRound) -> BrukerPlanReport:
+    """Compute a closed round's report again, by the coordinating service (after a failure, or when
+    the previous round's report came later): the report is marked pending and the task enqueued
+    after the commit. The stored figures stay until the new ones replace them. Refused while the
+    round is not closed or a computation is running."""
+    round_ = _round_lock(round)
+    require_member(user, round_.coordinator_service, _("Only the coordinating service's staff can compute the report."))
+    _require_status(round_, R.CLOSED)
+    report, _created = BrukerPlanReport.objects.select_for_update(of=("self",)).get_or_create(round=round_)
+    if _report_running(report):
+        raise ValidationError(_("The report is being computed already."), code="running")
+    report.status, report.done, report.error = REPORT.PENDING, 0, ""
+    report.save(update_fields=["status", "done", "error"])
+    round_id = round_.pk
+    transaction.on_commit(lambda: _report_enqueue(round_id))
+    return report

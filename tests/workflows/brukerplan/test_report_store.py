@@ -1,0 +1,330 @@
+"""The stored BrukerPlan report: closing a round runs the task, which stores the report; its figures
+equal a plain SQL count over the same mapping rows; progress is recorded; a cell of 3 is hidden in
+the stored report and the CSV; the report pages answer 404 to everyone outside the municipality;
+no person appears in the page, the CSV or the PDF.
+
+Most tests seed the mapped rows in bulk (the mapping services are tested in test_services.py):
+the report reads only mapped rows, and a few hundred persons mapped one by one would be slow.
+"""
+import csv
+import datetime
+import io
+import itertools
+import random
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import translation
+
+from org.models import Service
+from people.models import Person
+from referrals.models import BrukerPlanMapping, BrukerPlanReport, LifeArea, help_kinds_encode, level_field
+from tests.factories import make_org
+from tests.workflows.brukerplan.scenario import NOW, make_round, map_person, person
+from workflows.brukerplan import report_document, services as svc, tasks
+from workflows.brukerplan.report import LIFE_AREAS, hidden_marker
+
+pytestmark = pytest.mark.urls("tests.workflows.brukerplan.report_urlconf")
+
+AREA_KEY = {"activity": "meaningful_activity"}
+ANSWERS = ("yes", "no", "unknown")
+_numbers = itertools.count()
+
+
+def seed(bp, round_, n, *, seed_=1, lar_yes=None, levels=(1, 1, 2, 3)):
+    """``n`` persons mapped by rus, NAV or both (about a third twice, with ties on ``mapped_at``),
+    all values random but seeded; with ``lar_yes``, exactly that many persons have lar=True in every
+    mapping of theirs. Names and numbers distinctive, so a leak into the output would be found."""
+    rng = random.Random(seed_)
+    persons = Person.objects.bulk_create([
+        Person(given_name=f"Hemmelignavn{k:04d}", family_name="Lekkasjesen", national_id=f"{31129900000 + next(_numbers):011d}",
+               birth_date=datetime.date(1980, 1, 1), municipality=bp.org.municipality) for k in range(n)
+    ])
+    rows = []
+    for k, p in enumerate(persons):
+        lar = (k < lar_yes) if lar_yes is not None else None
+        for service in rng.choice([[bp.rus], [bp.nav], [bp.rus, bp.nav]]):
+            worker = bp.rus_worker if service == bp.rus else bp.nav_worker
+            fields = {level_field(area): rng.choice(levels) for area in LifeArea.values}
+            rows.append(BrukerPlanMapping(
+                round=round_, service=service, person=p, status="mapped", scope_reason="both", sex=rng.choice(("female", "male", "other")),
+                age=rng.randint(16, 80), has_children=rng.random() < 0.3, lar=rng.random() < 0.3 if lar is None else lar,
+                tsb=rng.random() < 0.4, ansvarsgruppe=rng.choice(ANSWERS), individual_plan=rng.choice(ANSWERS),
+                services_used=help_kinds_encode(rng.sample(["gp", "lar", "work", "home_services"], 2)),
+                expected_need=help_kinds_encode(["work"] if rng.random() < 0.5 else []),
+                marked_at=NOW, marked_by=worker, mapped_at=NOW - datetime.timedelta(hours=rng.randrange(3)), mapped_by=worker, **fields,
+            ))
+    BrukerPlanMapping.objects.bulk_create(rows)
+    return persons
+
+
+def close_and_compute(bp, round_, django_capture_on_commit_callbacks):
+    """Close the round as the coordinator; the task runs in-process after the commit (eager Celery)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.round_close(user=bp.coordinator, round=round_)
+    return BrukerPlanReport.objects.get(round=round_)
+
+
+def winners_by_sql(round_):
+    """The mapping that counts per person, by a query written apart from the selector's: a window
+    over each person's mapped rows, the latest ``mapped_at`` first, then the lowest service id."""
+    mapping, service = BrukerPlanMapping._meta.db_table, Service._meta.db_table
+    levels = ", ".join(f"m.{level_field(area)}" for area in LifeArea.values)
+    sql = f"""
+        SELECT sex, age, has_children, lar, tsb, ansvarsgruppe, individual_plan, kind, {levels.replace('m.', '')}
+        FROM (SELECT m.sex, m.age, m.has_children, m.lar, m.tsb, m.ansvarsgruppe, m.individual_plan, s.kind, {levels},
+                     row_number() OVER (PARTITION BY m.person_id ORDER BY m.mapped_at DESC, m.service_id ASC) AS rank
+              FROM {mapping} m JOIN {service} s ON s.id = m.service_id
+              WHERE m.round_id = %s AND m.status = 'mapped') w
+        WHERE rank = 1"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [round_.pk])
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def plain_index(levels):
+    assessed = [v for v in levels if v is not None]
+    if len(assessed) < 5:
+        return "not_assessed"
+    if assessed.count(3) >= 3:
+        return "deficient"
+    if assessed.count(3) == 0 and assessed.count(2) <= 2:
+        return "satisfactory"
+    return "challenges"
+
+
+class ReportBuildTests:
+    def test_closing_the_round_stores_the_report_through_the_task(self, bp, eager_celery, django_capture_on_commit_callbacks):
+        ola, kari = person(bp, datetime.date(1986, 5, 1)), person(bp, datetime.date(1996, 5, 1), given="Kari")
+        serve(bp, ola)
+        round_ = make_round(bp)
+        map_person(bp, round_, bp.rus, ola)
+        map_person(bp, round_, bp.nav, ola, sex="male")
+        map_person(bp, round_, bp.rus, kari)
+        report = close_and_compute(bp, round_, django_capture_on_commit_callbacks)
+        assert report.status == "done" and report.computed_at is not None and report.error == ""
+        assert (report.done, report.total) == (2, 2)  # ola mapped twice, counted once
+        assert report.data["schema"] == "brukerplan-report"
+        # Every participating service's kind is a category, however few persons it mapped.
+        assert report.data["distributions"]["service_kind"]["categories"] == sorted([bp.rus.kind, bp.nav.kind])
+        # Two persons: every count is a small cell, hidden.
+        assert report.data["mapped"] is None
+
+    def test_its_figures_equal_a_plain_sql_count_over_the_same_rows(self, bp, postgresql_only):
+        round_ = make_round(bp)
+        seed(bp, round_, 400)
+        svc.round_close(user=bp.coordinator, round=round_)
+        tasks.round_report_compute(round_.pk)
+        data = BrukerPlanReport.objects.get(round=round_, status="done").data
+        winners = winners_by_sql(round_)
+        assert data["mapped"] == len(winners) == 400
+
+        expected = {
+            "sex": Counter(w["sex"] for w in winners),
+            "lar": Counter("yes" if w["lar"] else "no" for w in winners),
+            "tsb": Counter("yes" if w["tsb"] else "no" for w in winners),
+            "has_children": Counter("yes" if w["has_children"] else "no" for w in winners),
+            "ansvarsgruppe": Counter("yes" if w["ansvarsgruppe"] == "yes" else "no" for w in winners),
+            "individual_plan": Counter("yes" if w["individual_plan"] == "yes" else "no" for w in winners),
+            "service_kind": Counter(w["kind"] for w in winners),
+            "index": Counter(plain_index([w[level_field(a)] for a in LifeArea.values]) for w in winners),
+        }
+        compared = 0
+        for name, counts in expected.items():
+            dist = data["distributions"][name]
+            for key, published in zip(dist["categories"], dist["counts"]):
+                if published is not None:
+                    assert published == counts[key], (name, key)
+                    compared += 1
+        colours = {1: "green", 2: "yellow", 3: "red", None: "not_assessed"}
+        for row in data["life_areas"]["rows"]:
+            area = next(a for a in LifeArea.values if AREA_KEY.get(a, a) == row["key"])
+            counts = Counter(colours[w[level_field(area)]] for w in winners)
+            for key, published in zip(row["categories"], row["counts"]):
+                if published is not None:
+                    assert published == counts[key], (area, key)
+                    compared += 1
+        assert {row["key"] for row in data["life_areas"]["rows"]} == set(LIFE_AREAS)
+        assert compared >= 40  # most of the figures are published at 400 persons, and each was checked
+
+    def test_it_records_its_progress_while_the_rows_stream(self, bp, monkeypatch):
+        round_ = make_round(bp)
+        seed(bp, round_, 60)
+        svc.round_close(user=bp.coordinator, round=round_)
+        seen = []
+        rows = svc._report_rows
+
+        def watched(round_):
+            for k, row in enumerate(rows(round_), start=1):
+                if k % 20 == 0:
+                    seen.append(BrukerPlanReport.objects.values_list("status", "done", "total").get(round=round_))
+                yield row
+
+        monkeypatch.setattr(svc, "_report_rows", watched)
+        report = svc.report_build(round_, progress_seconds=0, progress_every=10)
+        assert [s for s, _d, _t in seen] == ["running"] * 3
+        assert [t for _s, _d, t in seen] == [60] * 3
+        assert [d for _s, d, _t in seen] == [10, 30, 50]  # written every 10 rows, read before the next write
+        assert (report.status, report.done, report.total) == ("done", 60, 60)
+
+    def test_it_hides_a_cell_of_3_and_its_complement_in_the_store_and_the_csv(self, bp):
+        round_ = make_round(bp)
+        seed(bp, round_, 40, lar_yes=3)
+        svc.round_close(user=bp.coordinator, round=round_)
+        report = svc.report_build(round_)
+        lar = report.data["distributions"]["lar"]
+        assert report.data["mapped"] == 40
+        # 3 in LAR is hidden; 37 not in LAR is hidden too, or 40 − 37 would give the 3 away.
+        assert lar["counts"] == [None, None] and lar["shares"] == [None, None]
+        rows = [r for r in report_document.csv_rows(report.data) if r and r[0] == "In opioid maintenance treatment (LAR)"]
+        assert [r[3] for r in rows] == [hidden_marker(), hidden_marker()]
+        assert all("3" != str(v) and "37" != str(v) for r in rows for v in r)
+
+    def test_it_marks_the_report_failed_without_a_person_in_the_message(self, bp, monkeypatch):
+        round_ = make_round(bp)
+        seed(bp, round_, 10)
+        svc.round_close(user=bp.coordinator, round=round_)
+
+        def broken(round_):
+            raise RuntimeError("Hemmelignavn0001")
+
+        monkeypatch.setattr(svc, "_report_rows", broken)
+        report = svc.report_build(round_)
+        assert report.status == "failed" and "RuntimeError" in report.error and "Hemmelignavn" not in report.error
+
+    def test_it_compares_with_the_previous_rounds_stored_report(self, bp):
+        first = make_round(bp, title="BrukerPlan 2025")
+        seed(bp, first, 100, seed_=2)
+        first = svc.round_close(user=bp.coordinator, round=first)
+        svc.report_build(first)
+        second = make_round(bp, previous_round=first)
+        seed(bp, second, 100, seed_=3)
+        svc.round_close(user=bp.coordinator, round=second)
+        data = svc.report_build(second).data
+        assert data["comparison"]["mapped"] == {"current": 100, "previous": 100}
+        assert any(d is not None for d in data["comparison"]["distributions"]["sex"]["differences"])
+
+    def test_it_is_not_built_for_an_open_round(self, bp):
+        round_ = make_round(bp)
+        assert svc.report_build(round_) is None
+        assert not BrukerPlanReport.objects.filter(round=round_).exists()
+
+
+class ReportRecomputeTests:
+    def test_the_coordinator_recomputes_a_failed_report(self, bp, django_capture_on_commit_callbacks, monkeypatch):
+        enqueued = []
+        monkeypatch.setattr(tasks.round_report_compute, "delay", lambda round_id: enqueued.append(round_id))
+        round_ = make_round(bp)
+        svc.round_close(user=bp.coordinator, round=round_)
+        BrukerPlanReport.objects.create(round=round_, status="failed", error="x")
+        with django_capture_on_commit_callbacks(execute=True):
+            report = svc.report_recompute(user=bp.coordinator, round=round_)
+        assert report.status == "pending" and report.error == "" and enqueued[-1] == round_.pk
+
+    def test_it_refuses_a_participating_service_and_an_open_round(self, bp):
+        from django.core.exceptions import ValidationError
+
+        round_ = make_round(bp)
+        with pytest.raises(ValidationError):
+            svc.report_recompute(user=bp.coordinator, round=round_)
+        svc.round_close(user=bp.coordinator, round=round_)
+        with pytest.raises(ValidationError):
+            svc.report_recompute(user=bp.rus_worker, round=round_)
+        assert not BrukerPlanReport.objects.filter(round=round_).exists()
+
+
+@pytest.fixture
+def done_round(bp):
+    round_ = make_round(bp)
+    persons = seed(bp, round_, 120)
+    svc.round_close(user=bp.coordinator, round=round_)
+    svc.report_build(round_)
+    return round_, persons
+
+
+def urls(round_):
+    return [reverse(f"brukerplan:{name}", args=[round_.code]) for name in ("report", "report_progress", "report_csv", "report_pdf")]
+
+
+class ReportPageTests:
+    def test_the_coordinator_reads_the_report_with_charts_tables_and_the_index_rule(self, bp, client, done_round):
+        round_, _persons = done_round
+        client.force_login(bp.coordinator)
+        page = client.get(reverse("brukerplan:report", args=[round_.code])).content.decode()
+        assert page.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 2
+        assert 'data-testid="report-table-sex_by_index"' in page and 'data-testid="report-index-rule"' in page
+        assert page.count('<table class="sh-table">') == 15  # every chart has its table, and every figure is in one
+        assert reverse("brukerplan:report_csv", args=[round_.code]) in page
+
+    def test_anyone_in_the_municipality_reads_a_done_report_and_its_downloads(self, bp, client, done_round):
+        round_, _persons = done_round
+        client.force_login(bp.org.reporter)  # a barnehage: no role on the round, but in the municipality
+        for url in urls(round_):
+            assert client.get(url).status_code == 200, url
+        csv_response = client.get(reverse("brukerplan:report_csv", args=[round_.code]))
+        assert csv_response["Content-Type"].startswith("text/csv") and csv_response.streaming
+        pdf_response = client.get(reverse("brukerplan:report_pdf", args=[round_.code]))
+        assert pdf_response["Content-Type"] == "application/pdf" and pdf_response.content.startswith(b"%PDF")
+
+    def test_outsiders_get_404_on_every_report_url(self, bp, client, done_round):
+        round_, _persons = done_round
+        elsewhere = make_org("9997")
+        client.force_login(elsewhere.reporter)
+        for url in urls(round_) + [reverse("brukerplan:report_recompute", args=[round_.code])]:
+            response = client.post(url) if url.endswith("beregn-pa-nytt/") else client.get(url)
+            assert response.status_code == 404, url
+
+    def test_a_forged_code_and_a_municipality_member_before_it_is_done_get_404(self, bp, client):
+        import uuid
+
+        round_ = make_round(bp)
+        svc.round_close(user=bp.coordinator, round=round_)
+        client.force_login(bp.org.reporter)
+        for url in urls(round_):
+            assert client.get(url).status_code == 404, url
+        client.force_login(bp.coordinator)
+        assert client.get(reverse("brukerplan:report", args=[uuid.uuid4()])).status_code == 404
+        # The coordinator sees the pending report's progress, and no download yet.
+        progress = client.get(reverse("brukerplan:report_progress", args=[round_.code])).json()
+        assert progress["status"] == "pending" and progress["done"] == 0
+        page = client.get(reverse("brukerplan:report", args=[round_.code])).content.decode()
+        assert '<progress id="bp-report-progress"' in page and '<label for="bp-report-progress">' in page
+        assert client.get(reverse("brukerplan:report_csv", args=[round_.code])).status_code == 404
+
+    def test_only_the_coordinator_may_ask_for_a_recompute(self, bp, client, done_round):
+        round_, _persons = done_round
+        client.force_login(bp.rus_worker)
+        assert client.post(reverse("brukerplan:report_recompute", args=[round_.code])).status_code == 404
+        client.force_login(bp.coordinator)
+        assert client.post(reverse("brukerplan:report_recompute", args=[round_.code])).status_code == 302
+
+    def test_no_person_appears_in_the_page_the_csv_or_the_pdf(self, bp, client, done_round, monkeypatch):
+        from consent import pdf as layout
+        from tests.consent.test_transparency_report import pdf_lines
+
+        monkeypatch.setattr(layout, "FONT_DIR", "/nonexistent")  # the standard font: readable text
+        round_, persons = done_round
+        client.force_login(bp.coordinator)
+        page = client.get(reverse("brukerplan:report", args=[round_.code])).content.decode()
+        csv_text = b"".join(client.get(reverse("brukerplan:report_csv", args=[round_.code])).streaming_content).decode("utf-8-sig")
+        report = BrukerPlanReport.objects.get(round=round_)
+        with translation.override("en"):
+            pdf_text = "\n".join(pdf_lines(report_document.report_pdf(round_, report, compress=False)))
+        assert "Persons mapped: 120" in pdf_text
+        mapping_codes = [str(c) for c in BrukerPlanMapping.objects.filter(round=round_).values_list("code", flat=True)]
+        assert len(list(csv.reader(io.StringIO(csv_text), delimiter=";"))) > 100
+        for output in (page, csv_text, pdf_text, str(report.data)):
+            assert "Hemmelignavn" not in output and "Lekkasjesen" not in output
+            for p in persons[:20]:
+                assert p.national_id not in output and str(p.code) not in output
+            assert not any(code in output for code in mapping_codes[:20])
+
+
+def serve(bp, p):
+    """ola is served by NAV too, so NAV may map him."""
+    from tests.workflows.brukerplan.scenario import serve as serve_
+
+    serve_(bp, p, bp.nav)
