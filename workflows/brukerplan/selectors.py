@@ -448,6 +448,16 @@ def report_roles(user, round_: BrukerPlanRound) -> set[str]:
     return roles
 
 
+def round_report(round_: BrukerPlanRound):
+    """The round's BrukerPlanReport, an unsaved pending one when a closed round's task has not
+    started yet, or None for a round not closed (the round page's and the report page's status)."""
+    from referrals.models import BrukerPlanReport
+
+    if round_.status != BrukerPlanRound.Status.CLOSED:
+        return None
+    return BrukerPlanReport.objects.filter(round=round_).first() or BrukerPlanReport(round=round_)
+
+
 def report_get_for_user(user, code, *, ready: bool = False):
     """``(round, report, roles)`` for the report pages of the round with ``code``: ``report`` is the
     round's BrukerPlanReport, or an unsaved pending one when a closed round's task has not started
@@ -458,9 +468,7 @@ def report_get_for_user(user, code, *, ready: bool = False):
     from referrals.models import BrukerPlanReport
 
     round_, roles = case_get_for_user(_rounds(), code, lambda r: report_roles(user, r))
-    report = None
-    if round_.status == BrukerPlanRound.Status.CLOSED:
-        report = BrukerPlanReport.objects.filter(round=round_).first() or BrukerPlanReport(round=round_)
+    report = round_report(round_)
     done = report is not None and report.status == BrukerPlanReport.Status.DONE
     if (ready and not done) or (not done and not roles & {COORDINATOR, PARTICIPANT}):
         raise Http404

@@ -4,7 +4,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 
-from workflows.brukerplan import views
+from workflows.brukerplan import report_views, views
 
 
 class BrukerPlanApp(Application):
@@ -12,6 +12,8 @@ class BrukerPlanApp(Application):
     title = _("BrukerPlan")
     icon = "query_stats"
     menu_template_name = "samhandling/menu_brukerplan.html"
+    # The stored report's pages: its status and progress, the report, CSV, PDF, recompute.
+    urlpatterns = report_views.urlpatterns
 
     index_path = path("", views.round_list, name="index")
     round_new_path = path("ny/", views.round_create, name="round_new")

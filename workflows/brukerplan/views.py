@@ -68,6 +68,7 @@ def _round_page(request, round_, roles, *, error=None, status=200):
         "scales": selectors.round_scales(round_),
         "completion": selectors.completion_with_schedule(round_) if coordinating else None,
         "participation": selectors.participation_for_user(request.user, round_),
+        "report": selectors.round_report(round_),
     }
     return render(request, "brukerplan/round_detail.html", ctx, status=status)
 

@@ -26,7 +26,6 @@ from tests.workflows.brukerplan.scenario import NOW, make_round, map_person, per
 from workflows.brukerplan import report_document, services as svc, tasks
 from workflows.brukerplan.report import LIFE_AREAS, hidden_marker
 
-pytestmark = pytest.mark.urls("tests.workflows.brukerplan.report_urlconf")
 
 AREA_KEY = {"activity": "meaningful_activity"}
 ANSWERS = ("yes", "no", "unknown")
