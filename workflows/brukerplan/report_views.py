@@ -35,12 +35,15 @@ def report_page(request, code):
 
 @login_required
 def report_progress(request, code):
-    """The report's status and progress as JSON, for the page's progress bar; never cached."""
+    """The report's status and progress as JSON, for the page's progress bar; never cached.
+
+    Only the status and the share done in whole per cent (100 when done): never the number of
+    persons counted or to count, which is the true number mapped, while the report hides a small one
+    (it is read by every member of the municipality once the report is done)."""
     _round, report, _roles = selectors.report_get_for_user(request.user, code)
-    body = {"status": "not_closed", "done": 0, "total": 0, "percent": 0, "label": ""}
+    body = {"status": "not_closed", "percent": 0, "label": ""}
     if report is not None:
-        body = {"status": report.status, "done": report.done, "total": report.total, "percent": report.percent,
-                "label": str(report.get_status_display())}
+        body = {"status": report.status, "percent": report.percent, "label": str(report.get_status_display())}
     response = JsonResponse(body)
     response["Cache-Control"] = "no-store"
     return response

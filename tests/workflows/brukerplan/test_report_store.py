@@ -288,10 +288,22 @@ class ReportPageTests:
         assert client.get(reverse("brukerplan:report", args=[uuid.uuid4()])).status_code == 404
         # The coordinator sees the pending report's progress, and no download yet.
         progress = client.get(reverse("brukerplan:report_progress", args=[round_.code])).json()
-        assert progress["status"] == "pending" and progress["done"] == 0
+        assert progress["status"] == "pending" and progress["percent"] == 0
         page = client.get(reverse("brukerplan:report", args=[round_.code])).content.decode()
-        assert '<progress id="bp-report-progress"' in page and '<label for="bp-report-progress">' in page
+        assert '<progress id="bp-report-progress" max="100" value="0"' in page and '<label for="bp-report-progress">' in page
         assert client.get(reverse("brukerplan:report_csv", args=[round_.code])).status_code == 404
+
+    def test_a_readers_progress_of_a_round_of_3_gives_no_count(self, bp, client):
+        # The report hides a mapped count of 3; the progress address must not give it away.
+        round_ = make_round(bp)
+        seed(bp, round_, 3)
+        svc.round_close(user=bp.coordinator, round=round_)
+        report = svc.report_build(round_)
+        assert report.data["mapped"] is None
+        client.force_login(bp.org.reporter)  # a barnehage: a reader of the municipality
+        body = client.get(reverse("brukerplan:report_progress", args=[round_.code])).json()
+        assert set(body) == {"status", "percent", "label"}
+        assert (body["status"], body["percent"]) == ("done", 100) and "3" not in body["label"]
 
     def test_only_the_coordinator_may_ask_for_a_recompute(self, bp, client, done_round):
         round_, _persons = done_round
