@@ -208,12 +208,13 @@ def rounds_taken_part_in(user) -> list[BrukerPlanParticipation]:
 
 
 def round_setup_choices(user) -> dict:
-    """What the new round's form offers: the user's services as the coordinating service, the
-    active services of their municipalities as participants, their closed rounds to compare with.
-    Three queries."""
+    """What the new round's form offers: the services the user leads as the coordinating service
+    (the BrukerPlan coordinator is a leader: services.round_create), the active services of their
+    municipalities as participants, their closed rounds to compare with. Three queries."""
     from org.access import user_services
+    from org.models import Membership
 
-    coordinators = list(user_services(user))
+    coordinators = list(user_services(user, role=Membership.Role.LEADER))
     municipalities = {s.municipality_id for s in coordinators}
     return {
         "coordinators": coordinators,

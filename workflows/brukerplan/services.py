@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from audit.services import access_log_write
 from org import permissions
 from org.access import require_member
-from org.models import Service
+from org.models import Membership, Service
 from people.models import Person
 from referrals.models import (
     BrukerPlanMapping, BrukerPlanParticipation, BrukerPlanReport, BrukerPlanRound, BrukerPlanScaleLevel, HelpKind, LifeArea, help_kinds_encode, level_field,
@@ -41,6 +41,9 @@ from workflows.brukerplan.report import MappingRow, report_compute
 logger = logging.getLogger(__name__)
 
 PROCESS = "brukerplan"
+# The BrukerPlan coordinator (issue 10) sets a round up, opens and closes it and recomputes its
+# report: a leader of the coordinating service, not any of its staff.
+LEADER = Membership.Role.LEADER
 R = BrukerPlanRound.Status
 M = BrukerPlanMapping.Status
 LEVEL_FIELDS = tuple(level_field(area) for area in LifeArea.values)
@@ -101,13 +104,13 @@ def _scale_problems(scales: dict, add) -> None:
 def round_create(*, user, coordinator_service: Service, title: str, period_start: datetime.date, period_end: datetime.date,
                  reference_date: datetime.date, deadline: datetime.date, age_threshold: int = 16, services=(),
                  scales: dict | None = None, previous_round: BrukerPlanRound | None = None) -> BrukerPlanRound:
-    """Set a round up (status draft) by a member of ``coordinator_service``: the mapping period, the
+    """Set a round up (status draft) by a leader of ``coordinator_service``: the mapping period, the
     reference date (inside the period), the deadline (after the reference date), the age threshold
     (16 or 18), the participating ``services`` (active, of the coordinator's municipality) and the
     scales: ``scales`` ({life area: [(level, colour, description), …]}) or, without it, a copy of the
     default scales (BrukerPlanScaleLevel rows without a round). ``previous_round``: the closed round
     of the municipality the report compares with. Nothing is saved on any refusal."""
-    require_member(user, coordinator_service, _("Only the coordinating service's staff can set a round up."))
+    require_member(user, coordinator_service, _("Only a leader of the coordinating service can set a round up."), role=LEADER)
     errors, add = _errors()
     services = list(dict.fromkeys(services))
     if not (title or "").strip():
@@ -150,13 +153,13 @@ def round_create(*, user, coordinator_service: Service, title: str, period_start
 
 @transaction.atomic
 def round_open(*, user, round: BrukerPlanRound) -> BrukerPlanRound:
-    """Open a draft round for mapping, by the coordinating service: each participating service's
+    """Open a draft round for mapping, by a leader of the coordinating service: each participating service's
     group may map (``map`` on its participation row) and the coordinator's group follows each
     (``follow``: counts only); each service's ``mapping`` clock starts from the policy row (reminders
     before the deadline, escalation at it to the service's and the coordinator's leaders); the
     round's process starts. Refused once the deadline has passed."""
     round_ = _round_lock(round)
-    require_member(user, round_.coordinator_service, _("Only the coordinating service's staff can open the round."))
+    require_member(user, round_.coordinator_service, _("Only a leader of the coordinating service can open the round."), role=LEADER)
     _require_status(round_, R.DRAFT)
     if round_.deadline <= timezone.localdate():
         raise ValidationError({"deadline": _("The deadline has passed: set a later deadline before opening the round.")})
@@ -176,12 +179,12 @@ def round_open(*, user, round: BrukerPlanRound) -> BrukerPlanRound:
 
 @transaction.atomic
 def round_close(*, user, round: BrukerPlanRound) -> BrukerPlanRound:
-    """Close an open round, by the coordinating service: its mappings are frozen (every mapping write
+    """Close an open round, by a leader of the coordinating service: its mappings are frozen (every mapping write
     refuses a round that is not open), the services' open ``mapping`` clocks and their reminders are
     cancelled, the round's process ends, and after the commit the report is computed by a Celery
     task (tasks.round_report_compute). A person marked in scope but not mapped is not in the report."""
     round_ = _round_lock(round)
-    require_member(user, round_.coordinator_service, _("Only the coordinating service's staff can close the round."))
+    require_member(user, round_.coordinator_service, _("Only a leader of the coordinating service can close the round."), role=LEADER)
     _require_status(round_, R.OPEN)
     round_.status, round_.closed_at, round_.closed_by = R.CLOSED, timezone.now(), user
     round_.save(update_fields=["status", "closed_at", "closed_by"])
@@ -529,12 +532,12 @@ def report_build(round: BrukerPlanRound, *, progress_seconds: float = REPORT_PRO
 
 @transaction.atomic
 def report_recompute(*, user, round: BrukerPlanRound) -> BrukerPlanReport:
-    """Compute a closed round's report again, by the coordinating service (after a failure, or when
+    """Compute a closed round's report again, by a leader of the coordinating service (after a failure, or when
     the previous round's report came later): the report is marked pending and the task enqueued
     after the commit. The stored figures stay until the new ones replace them. Refused while the
     round is not closed or a computation is running."""
     round_ = _round_lock(round)
-    require_member(user, round_.coordinator_service, _("Only the coordinating service's staff can compute the report."))
+    require_member(user, round_.coordinator_service, _("Only a leader of the coordinating service can compute the report."), role=LEADER)
     _require_status(round_, R.CLOSED)
     report, _created = BrukerPlanReport.objects.select_for_update(of=("self",)).get_or_create(round=round_)
     if _report_running(report):

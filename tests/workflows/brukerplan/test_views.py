@@ -90,6 +90,24 @@ class RoundSetUpTests:
         assert response.context["form"].errors["reference_date"]
         assert not BrukerPlanRound.objects.exists()
 
+    def test_a_nav_worker_who_leads_nothing_cannot_set_a_round_up_for_nav(self, client, bp):
+        client.force_login(bp.nav_worker)
+        assert client.get(reverse("brukerplan:round_new")).context["form"].fields["coordinator_service"].queryset.count() == 0
+        response = client.post(reverse("brukerplan:round_new"), self.form(bp, coordinator_service=bp.nav.pk))
+        assert response.status_code == 422
+        assert not BrukerPlanRound.objects.exists()
+
+    def test_the_coordinating_services_staff_cannot_open_the_round(self, client, bp):
+        from tests.factories import member
+
+        r = make_round(bp, open_=False)
+        client.force_login(member(bp.coordination))
+        response = client.post(reverse("brukerplan:round_open", args=[r.code]))
+        assert response.status_code == 422
+        assert response.context["error"].code == "not_leader" and 'data-testid="form-errors"' in response.content.decode()
+        r.refresh_from_db()
+        assert r.status == BrukerPlanRound.Status.DRAFT
+
     def test_it_opens_the_draft_and_closes_it_only_when_confirmed(self, client, bp):
         r = make_round(bp, open_=False)
         client.force_login(bp.coordinator)
