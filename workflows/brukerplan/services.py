@@ -223,8 +223,13 @@ def _participation(round_: BrukerPlanRound, service: Service) -> BrukerPlanParti
     return participation
 
 
-def _require_fresh(mapping: BrukerPlanMapping, version) -> None:
-    if version is not None and str(version).strip() != str(mapping.version):
+def _require_fresh(mapping: BrukerPlanMapping | None, version) -> None:
+    """Refuse a form made from another state than the stored one: ``version`` is the mapping's
+    version the form showed, 0 when it showed no mapping (``mapping`` None: none is stored; a saved
+    mapping's version is 1 or more). A missing version (None, "") is refused too: the form's state
+    is unknown, and a write from it could undo a colleague's."""
+    stored = mapping.version if mapping is not None else 0
+    if str(version if version is not None else "").strip() != str(stored):
         raise ValidationError(_("Someone else changed this mapping while you had it open. Reload the page and try again."), code="stale")
 
 
@@ -236,13 +241,14 @@ def _mapping_clear(mapping: BrukerPlanMapping) -> None:
 
 @transaction.atomic
 def mapping_scope_mark(*, user, round: BrukerPlanRound, service: Service, person_code, in_scope: bool, reason: str = "",
-                       version=None) -> BrukerPlanMapping:
+                       version: int | str = 0) -> BrukerPlanMapping:
     """Mark whether the person with ``person_code`` on ``service``'s worklist is in scope (a substance
     and/or mental-health problem: ``reason``, a ScopeReason) or not, by a member of ``service``, while
     the round is open. A person not on the worklist (or a forged code) is refused. Marking a mapped
     person out of scope clears the mapping (and cancels a children's follow-up still open); marking
-    in scope again keeps a mapping made. ``version``: the mapping's version the form showed, if it
-    showed one (a stale form is refused)."""
+    in scope again keeps a mapping made. ``version``: the mapping's version the form showed, 0 (the
+    default) when it showed none; a form from another state is refused (code "stale"), nothing
+    changed, so a worker's page from before a colleague's mapping cannot wipe it."""
     round_ = _round_lock(round)
     require_member(user, service, _("You are not a member of this service."))
     _require_status(round_, R.OPEN)
@@ -252,10 +258,9 @@ def mapping_scope_mark(*, user, round: BrukerPlanRound, service: Service, person
         raise ValidationError({"reason": _("Say whether the problem is substance use, mental health, or both.")})
     now = timezone.now()
     mapping = BrukerPlanMapping.objects.select_for_update(of=("self",)).filter(round=round_, service=service, person=person).first()
+    _require_fresh(mapping, version)
     if mapping is None:
         mapping = BrukerPlanMapping(round=round_, service=service, person=person, marked_at=now, marked_by=user, version=0)
-    else:
-        _require_fresh(mapping, version)
     mapping.marked_at, mapping.marked_by = now, user
     if in_scope:
         mapping.scope_reason = reason

@@ -157,7 +157,7 @@ def scope_mark(request, code, service):
         try:
             mapping = svc.mapping_scope_mark(user=request.user, round=round_, service=participation.service,
                                              person_code=form.cleaned_data["person"], in_scope=form.in_scope(), reason=form.reason(),
-                                             version=form.cleaned_data["version"] or None)
+                                             version=form.cleaned_data["version"])
         except ValidationError as e:
             error = e
         else:

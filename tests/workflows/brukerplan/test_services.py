@@ -171,6 +171,31 @@ class ScopeAndMappingTests:
         assert excinfo.value.code == "stale"
         assert BrukerPlanMapping.objects.get(pk=mapping.pk).sex == "female"
 
+    def test_it_refuses_a_scope_mark_from_a_row_shown_before_a_colleagues_mapping(self, bp):
+        from tests.factories import member
+
+        ola = person(bp, datetime.date(1986, 5, 1))
+        round_ = make_round(bp)
+        colleague = member(bp.rus)
+        # rus_worker's worklist showed Ola without a mapping (version 0); the colleague maps him.
+        mapping = map_person(bp, round_, bp.rus, ola)
+        mapping.refresh_from_db()
+        for user, version in ((bp.rus_worker, 0), (colleague, mapping.version - 1), (bp.rus_worker, None)):
+            with pytest.raises(ValidationError) as excinfo:
+                svc.mapping_scope_mark(user=user, round=round_, service=bp.rus, person_code=ola.code, in_scope=False, version=version)
+            assert excinfo.value.code == "stale"
+        stored = BrukerPlanMapping.objects.get(pk=mapping.pk)
+        assert (stored.status, stored.version, stored.level_housing) == ("mapped", mapping.version, 1)
+
+    def test_it_refuses_a_first_mark_from_a_row_that_showed_a_mapping(self, bp):
+        ola = person(bp, datetime.date(1986, 5, 1))
+        round_ = make_round(bp)
+        with pytest.raises(ValidationError) as excinfo:
+            svc.mapping_scope_mark(user=bp.rus_worker, round=round_, service=bp.rus, person_code=ola.code, in_scope=True, reason="both",
+                                   version=3)
+        assert excinfo.value.code == "stale"
+        assert not BrukerPlanMapping.objects.exists()
+
     def test_it_refuses_another_service_and_the_coordinator(self, bp):
         ola = person(bp, datetime.date(1986, 5, 1))
         round_ = make_round(bp)

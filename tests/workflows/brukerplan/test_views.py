@@ -150,7 +150,7 @@ class WorklistTests:
     def test_it_marks_a_person_in_scope_and_sends_the_worker_to_the_mapping(self, client, bp, round_):
         client.force_login(bp.rus_worker)
         response = client.post(reverse("brukerplan:scope_mark", args=[round_.code, bp.rus.code]),
-                               {"person": str(round_.kari.code), "assessment": "substance"})
+                               {"person": str(round_.kari.code), "version": "0", "assessment": "substance"})
         mapping = BrukerPlanMapping.objects.get(person=round_.kari, service=bp.rus)
         assert response.url == reverse("brukerplan:mapping", args=[mapping.code])
         assert mapping.status == BrukerPlanMapping.Status.IN_SCOPE and mapping.scope_reason == "substance"
@@ -160,10 +160,29 @@ class WorklistTests:
         client.force_login(bp.rus_worker)
         for code in (outsider.code, uuid.uuid4(), "not-a-code"):
             response = client.post(reverse("brukerplan:scope_mark", args=[round_.code, bp.rus.code]),
-                                   {"person": str(code), "assessment": "both"})
+                                   {"person": str(code), "version": "0", "assessment": "both"})
             assert response.status_code == 422
             assert bokmal("This person is not on your service's list for this round.") in response.content.decode()
         assert not BrukerPlanMapping.objects.filter(service=bp.rus).exclude(pk=round_.mapping.pk).exists()
+
+    def test_a_row_shown_before_a_colleagues_mapping_cannot_wipe_it(self, client, bp, round_):
+        import re
+
+        from tests.factories import member
+
+        client.force_login(bp.rus_worker)
+        page = client.get(worklist_url(round_, bp.rus)).content.decode()
+        kari_row = page.split(f'value="{round_.kari.code}"', 1)[1]
+        shown = re.search(r'name="version" value="(\d+)"', kari_row).group(1)
+        assert shown == "0"  # Kari has no mapping yet
+        # Meanwhile a colleague in the same service marks Kari in scope and maps her.
+        mapping = map_person(bp, round_, bp.rus, round_.kari, user=member(bp.rus))
+        response = client.post(reverse("brukerplan:scope_mark", args=[round_.code, bp.rus.code]),
+                               {"person": str(round_.kari.code), "version": shown, "assessment": "out"})
+        assert response.status_code == 422
+        assert bokmal("Someone else changed this mapping while you had it open. Reload the page and try again.") in response.content.decode()
+        stored = BrukerPlanMapping.objects.get(pk=mapping.pk)
+        assert stored.status == BrukerPlanMapping.Status.MAPPED and stored.version == mapping.version and stored.sex == "female"
 
     def test_it_shows_the_refusal_to_mark_the_mapping_done_while_someone_in_scope_is_unmapped(self, client, bp, round_):
         svc.mapping_scope_mark(user=bp.rus_worker, round=round_, service=bp.rus, person_code=round_.kari.code, in_scope=True, reason="both")
