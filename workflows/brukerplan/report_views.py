@@ -23,13 +23,14 @@ from workflows.brukerplan import report_document, selectors, services
 
 @login_required
 def report_page(request, code):
-    """The round's report: while it is computed its status and an accessible progress bar, when done
-    its charts and tables (stored: nothing is computed here), the comparison and the downloads."""
+    """The round's report: while it is computed its status and an accessible progress bar, once it
+    has figures its charts and tables (stored: nothing is computed here), the comparison and the
+    downloads, the last computation's while a new one runs (with its status above them)."""
     round_, report, roles = selectors.report_get_for_user(request.user, code)
-    done = report is not None and report.status == report.Status.DONE
+    has_data = report is not None and report.data is not None
     return render(request, "brukerplan/report.html", {
-        "round": round_, "report": report, "view": report_document.report_view(report.data) if done else None,
-        "is_coordinator": selectors.COORDINATOR in roles,
+        "round": round_, "report": report, "view": report_document.report_view(report.data) if has_data else None,
+        "is_coordinator": selectors.COORDINATOR in roles, "may_recompute": selectors.report_may_recompute(request.user, round_, report),
     })
 
 

@@ -437,6 +437,29 @@ def mappings_for_report(round_: BrukerPlanRound, *, chunk_size: int = 5000):
 # --- the stored report -----------------------------------------------------------------------------
 
 READER = "reader"
+# A computation that has written no progress for this long is taken for dead (its worker killed);
+# a report pending for REPORT_PENDING_AFTER has lost its task (services.report_requeue_due).
+REPORT_STALE_AFTER = datetime.timedelta(minutes=10)
+REPORT_PENDING_AFTER = datetime.timedelta(minutes=1)
+
+
+def report_stalled(report, *, now=None) -> bool:
+    """Whether ``report`` (a BrukerPlanReport, saved or the unsaved pending one of round_report)
+    waits or runs longer than it should: pending for more than REPORT_PENDING_AFTER since it was
+    asked for (``progress_at``, or the round's close when its task has not written the row yet), or
+    running with no progress for REPORT_STALE_AFTER. The coordinator may then compute it again, and
+    the beat enqueues it again. False for a done or failed report."""
+    from django.utils import timezone
+
+    from referrals.models import BrukerPlanReport
+
+    now = now or timezone.now()
+    since = report.progress_at or report.round.closed_at
+    if report.status == BrukerPlanReport.Status.PENDING:
+        return since is None or since < now - REPORT_PENDING_AFTER
+    if report.status == BrukerPlanReport.Status.RUNNING:
+        return since is None or since < now - REPORT_STALE_AFTER
+    return False
 
 
 def report_roles(user, round_: BrukerPlanRound) -> set[str]:
@@ -449,6 +472,19 @@ def report_roles(user, round_: BrukerPlanRound) -> set[str]:
     return roles
 
 
+def report_may_recompute(user, round_: BrukerPlanRound, report) -> bool:
+    """Whether to offer ``user`` "compute the report again" (services.report_recompute decides): a
+    leader of the coordinating service, for a report done, failed, or waiting or running longer than
+    it should (report_stalled); not while a computation is under way."""
+    from org.access import is_member
+    from org.models import Membership
+    from referrals.models import BrukerPlanReport
+
+    if report is None or not is_member(user, round_.coordinator_service, role=Membership.Role.LEADER):
+        return False
+    return report.status in (BrukerPlanReport.Status.DONE, BrukerPlanReport.Status.FAILED) or report_stalled(report)
+
+
 def round_report(round_: BrukerPlanRound):
     """The round's BrukerPlanReport, an unsaved pending one when a closed round's task has not
     started yet, or None for a round not closed (the round page's and the report page's status)."""
@@ -456,7 +492,9 @@ def round_report(round_: BrukerPlanRound):
 
     if round_.status != BrukerPlanRound.Status.CLOSED:
         return None
-    return BrukerPlanReport.objects.filter(round=round_).first() or BrukerPlanReport(round=round_)
+    report = BrukerPlanReport.objects.filter(round=round_).first() or BrukerPlanReport(round=round_)
+    report.round = round_
+    return report
 
 
 def report_get_for_user(user, code, *, ready: bool = False):
@@ -464,13 +502,12 @@ def report_get_for_user(user, code, *, ready: bool = False):
     round's BrukerPlanReport, or an unsaved pending one when a closed round's task has not started
     yet, or None for a round not closed. Who may read it: the round's coordinating and participating
     services' members always (its status, then its figures), every member of a service of the
-    municipality once it is done. With ``ready`` only a done report is found. Http404 for everyone
-    and everything else, missing and forbidden alike."""
-    from referrals.models import BrukerPlanReport
-
+    municipality once it has figures (``data``: a computation done, kept while it is computed again).
+    With ``ready`` only a report with figures is found. Http404 for everyone and everything else,
+    missing and forbidden alike."""
     round_, roles = case_get_for_user(_rounds(), code, lambda r: report_roles(user, r))
     report = round_report(round_)
-    done = report is not None and report.status == BrukerPlanReport.Status.DONE
-    if (ready and not done) or (not done and not roles & {COORDINATOR, PARTICIPANT}):
+    ready_ = report is not None and report.data is not None
+    if (ready and not ready_) or (not ready_ and not roles & {COORDINATOR, PARTICIPANT}):
         raise Http404
     return round_, report, roles
