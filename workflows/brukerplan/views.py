@@ -149,7 +149,9 @@ def scope_mark(request, code, service):
     round_, participation = selectors.worklist_get_for_user(request.user, code, service)
     form = bforms.ScopeMarkForm(request.POST)
     error = None
-    if not form.is_valid():
+    if "assessment" in form.errors:  # a value the list does not offer (a forged or outdated form)
+        error = ValidationError(gettext_lazy("Choose one of the assessments in the list."), code="invalid_assessment")
+    elif not form.is_valid():
         error = ValidationError(gettext_lazy("This person is not on your service's list for this round."))
     elif not form.cleaned_data["assessment"]:
         error = ValidationError(gettext_lazy("Choose an assessment."))

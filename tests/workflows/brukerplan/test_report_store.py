@@ -203,8 +203,20 @@ class ReportBuildTests:
         seed(bp, second, 100, seed_=3)
         svc.round_close(user=bp.coordinator, round=second)
         data = svc.report_build(second).data
+        before = BrukerPlanReport.objects.get(round=first).data
         assert data["comparison"]["mapped"] == {"current": 100, "previous": 100}
-        assert any(d is not None for d in data["comparison"]["distributions"]["sex"]["differences"])
+        compared = 0
+        for name in ("sex", "index", "lar"):
+            now, then = data["distributions"][name], before["distributions"][name]
+            previous_share = dict(zip(then["categories"], then["shares"]))
+            diff = data["comparison"]["distributions"][name]
+            assert diff["categories"] == now["categories"]
+            for key, count, share, difference in zip(now["categories"], now["counts"], now["shares"], diff["differences"]):
+                if difference is not None:
+                    assert share == round(100 * count / 100, 1)  # the share is of the 100 persons mapped
+                    assert difference == round(share - previous_share[key], 1), (name, key)
+                    compared += 1
+        assert compared >= 4
 
     def test_it_is_not_built_for_an_open_round(self, bp):
         round_ = make_round(bp)

@@ -165,6 +165,17 @@ class WorklistTests:
             assert bokmal("This person is not on your service's list for this round.") in response.content.decode()
         assert not BrukerPlanMapping.objects.filter(service=bp.rus).exclude(pk=round_.mapping.pk).exists()
 
+    def test_it_refuses_an_assessment_not_in_the_list_with_its_own_error_and_saves_nothing(self, client, bp, round_):
+        client.force_login(bp.rus_worker)
+        response = client.post(reverse("brukerplan:scope_mark", args=[round_.code, bp.rus.code]),
+                               {"person": str(round_.kari.code), "version": "0", "assessment": "alcohol"})
+        assert response.status_code == 422
+        assert response.context["error"].code == "invalid_assessment"
+        html = response.content.decode()  # bokmål once the catalogue has it (/tmp/translations), the msgid until then
+        assert "Velg en av vurderingene i listen." in html or "Choose one of the assessments in the list." in html
+        assert bokmal("This person is not on your service's list for this round.") not in response.content.decode()
+        assert not BrukerPlanMapping.objects.filter(person=round_.kari).exists()
+
     def test_a_row_shown_before_a_colleagues_mapping_cannot_wipe_it(self, client, bp, round_):
         import re
 
