@@ -30,7 +30,9 @@ def report_page(request, code):
     has_data = report is not None and report.data is not None
     return render(request, "brukerplan/report.html", {
         "round": round_, "report": report, "view": report_document.report_view(report.data) if has_data else None,
-        "is_coordinator": selectors.COORDINATOR in roles, "may_recompute": selectors.report_may_recompute(request.user, round_, report),
+        # A reader of the municipality has no round page to go back to (it would answer 404): the rounds list then.
+        "has_round_role": bool(roles & {selectors.COORDINATOR, selectors.PARTICIPANT}),
+        "may_recompute": selectors.report_may_recompute(request.user, round_, report),
     })
 
 

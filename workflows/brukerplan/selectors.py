@@ -244,10 +244,16 @@ def coordinates_rounds(service_ids) -> bool:
 
 def rounds_in_menu_fact():
     """The menu's fact of a membership's service (registered in workflows.processes: read with the
-    memberships, no query of its own): it coordinates a round, or takes part in an open one."""
+    memberships, no query of its own): it coordinates a round, or takes part in an open one, or a
+    report of its municipality has figures to read (report_roles: every member of the municipality
+    reads them)."""
+    from referrals.models import BrukerPlanReport
+
     service = OuterRef("service_id")
     taking_part = BrukerPlanParticipation.objects.filter(round=OuterRef("pk"), service_id=OuterRef(service))
-    return Exists(BrukerPlanRound.objects.filter(Q(coordinator_service_id=service) | Q(Exists(taking_part), status=BrukerPlanRound.Status.OPEN)))
+    rounds = Exists(BrukerPlanRound.objects.filter(Q(coordinator_service_id=service) | Q(Exists(taking_part), status=BrukerPlanRound.Status.OPEN)))
+    reports = Exists(BrukerPlanReport.objects.filter(data__isnull=False, round__municipality__services=service))
+    return rounds | reports
 
 
 # --- access --------------------------------------------------------------------------------------
@@ -294,6 +300,21 @@ def rounds_for_user(user):
     mine = member_service_ids(user)
     taking_part = BrukerPlanParticipation.objects.filter(round=OuterRef("pk"), service_id__in=mine)
     return _rounds().filter(Q(coordinator_service_id__in=mine) | Exists(taking_part)).order_by("-reference_date", "-pk")
+
+
+MUNICIPALITY_REPORTS_SHOWN = 20
+
+
+def reports_for_user(user, *, limit: int = MUNICIPALITY_REPORTS_SHOWN) -> list[BrukerPlanRound]:
+    """The ``limit`` newest closed rounds of the municipalities of the user's services whose report
+    has figures to read (report_get_for_user lets every member of the municipality read them), each
+    with ``report_computed_at``; newest reference date first. One query (the report's figures are not
+    read)."""
+    from django.db.models import F
+
+    municipalities = Service.objects.filter(pk__in=member_service_ids(user)).values("municipality_id")
+    return list(_rounds().filter(status=BrukerPlanRound.Status.CLOSED, municipality_id__in=municipalities, report__data__isnull=False)
+                .annotate(report_computed_at=F("report__computed_at")).order_by("-reference_date", "-pk")[:limit])
 
 
 def _mappings():

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from audit.services import access_log_list_read
+from org.access import member_facts
 from org.ui import apply_errors
 from referrals.models import BrukerPlanMapping, BrukerPlanRound
 from workflows.brukerplan import clocks, selectors
@@ -32,10 +33,14 @@ COORDINATOR = selectors.COORDINATOR
 
 @login_required
 def round_list(request):
-    """The rounds the user's services coordinate or take part in, and their worklists."""
+    """The rounds the user's services coordinate or take part in, their worklists, and the reports of
+    their municipality (for every member of it: the report is shared municipality-wide). The "new
+    round" button for a leader of a service only (services.round_create)."""
     return render(request, "brukerplan/round_list.html", {
         "rounds": selectors.rounds_for_user(request.user)[:50],
         "worklists": selectors.rounds_taken_part_in(request.user)[:50],
+        "reports": selectors.reports_for_user(request.user),
+        "may_set_up": bool(member_facts(request.user).leader_service_ids),
     })
 
 

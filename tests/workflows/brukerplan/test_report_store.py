@@ -346,6 +346,42 @@ class ReportPageTests:
             assert not any(code in output for code in mapping_codes[:20])
 
 
+class ReadersFindTheReportTests:
+    """A member of the municipality with no role on the round reads its report once it has figures:
+    the rounds list shows it, the menu leads there, and the report's page leads back to the list."""
+
+    def test_a_reader_finds_the_municipalitys_reports_on_the_rounds_list_and_in_the_menu(self, bp, client, done_round):
+        round_, _persons = done_round
+        waiting = make_round(bp, title="BrukerPlan 2027")
+        svc.round_close(user=bp.coordinator, round=waiting)  # closed, no figures yet: not listed
+        client.force_login(bp.org.reporter)  # a barnehage worker: a reader of the municipality
+        html = client.get(reverse("brukerplan:index")).content.decode()
+        assert html.count('data-testid="report-row"') == 1
+        assert f'href="{reverse("brukerplan:report", args=[round_.code])}"' in html
+        assert reverse("brukerplan:report", args=[waiting.code]) not in html
+        assert 'data-testid="menu-brukerplan"' in html and 'data-testid="round-new"' not in html
+
+    def test_an_outsider_finds_no_report_and_no_section(self, bp, client, done_round):
+        round_, _persons = done_round
+        client.force_login(make_org("9997").reporter)
+        html = client.get(reverse("brukerplan:index")).content.decode()
+        assert 'data-testid="report-row"' not in html and reverse("brukerplan:report", args=[round_.code]) not in html
+        assert 'data-testid="menu-brukerplan"' not in html
+
+    def test_the_report_leads_a_reader_back_to_the_list_and_the_coordinator_to_the_round(self, bp, client, done_round):
+        round_, _persons = done_round
+        round_url, index_url = reverse("brukerplan:round", args=[round_.code]), reverse("brukerplan:index")
+
+        def back(user):
+            client.force_login(user)
+            html = client.get(reverse("brukerplan:report", args=[round_.code])).content.decode()
+            return html.split('data-testid="report-back">', 1)[1].split("</p>", 1)[0]
+
+        assert f'href="{index_url}"' in back(bp.org.reporter) and round_url not in back(bp.org.reporter)
+        assert client.get(round_url).status_code == 404  # why: the reader has no round page
+        assert f'href="{round_url}"' in back(bp.coordinator)
+
+
 def serve(bp, p):
     """ola is served by NAV too, so NAV may map him."""
     from tests.workflows.brukerplan.scenario import serve as serve_
