@@ -61,7 +61,7 @@ class _Echo:
 
 @login_required
 def report_csv(request, code):
-    """The done report as CSV (semicolon-separated, UTF-8 with a byte-order mark), streamed."""
+    """The report's figures as CSV (semicolon-separated, UTF-8 with a byte-order mark), streamed."""
     round_, report, _roles = selectors.report_get_for_user(request.user, code, ready=True)
     writer = csv.writer(_Echo(), delimiter=";")
     language, data = translation.get_language(), report.data
@@ -81,7 +81,7 @@ def report_csv(request, code):
 
 @login_required
 def report_pdf(request, code):
-    """The done report as an A4 PDF."""
+    """The report's figures as an A4 PDF."""
     round_, report, _roles = selectors.report_get_for_user(request.user, code, ready=True)
     return pdf_download(report_document.report_pdf(round_, report), report_document.filename(round_, "pdf"))
 
