@@ -25,6 +25,9 @@ BEAT_SCHEDULE = {
     # Every minute: the access review's roll-up of reads (audit/rollup.py); the review counts the reads
     # after its watermark live, so a late or missed run costs time on that page, never a wrong count.
     "rollup-reads": {"task": "audit.tasks.rollup_reads", "schedule": 60.0},
+    # Every minute: BrukerPlan reports whose computation looks lost (pending over a minute, running with
+    # no progress for ten) are enqueued again, so a lost enqueue or a killed worker delays a report.
+    "brukerplan-reports-requeue": {"task": "workflows.brukerplan.tasks.reports_requeue", "schedule": 60.0},
 }
 # Every beat job runs on the sweeps queue, so a job added to the schedule above is routed with no
 # second list to keep; deliver_reminder is not a beat job but is a reminder that must not wait for mail.

@@ -1374,7 +1374,9 @@ class BrukerPlanReport(models.Model):
     comparison with the previous round's report), never a person. ``done``/``total`` is the
     computation's progress (persons read); ``progress_at`` its last heartbeat, by which a
     computation whose worker died is told from one still running. ``error`` says why a computation
-    failed, in words that name no person. Written only by workflows.brukerplan.services."""
+    failed, in words that name no person. ``data`` and ``computed_at`` are the last done
+    computation's: kept, and served to the readers, while a new one is pending, running or has
+    failed. Written only by workflows.brukerplan.services."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be computed")

@@ -1,6 +1,7 @@
 /* The BrukerPlan report's progress bar (templates/brukerplan/_report_status.html): polls the
  * progress address every two seconds, moves the <progress> bar and its text (an aria-live region,
- * so a screen reader hears the change), and reloads the page when the computation has ended, which
+ * so a screen reader hears the change) in per cent (the address gives no count of persons: a small
+ * one would tell what the report hides), and reloads the page when the computation has ended, which
  * then shows the report or why it failed. Without this file the page's "Refresh" link does the same.
  */
 (function () {
@@ -22,10 +23,8 @@
             window.location.reload();
             return;
           }
-          if (data.total > 0) {
-            bar.max = data.total;
-            bar.value = data.done;
-          }
+          bar.max = 100;
+          bar.value = data.percent;
           bar.textContent = data.percent + " %";
           if (text) text.textContent = data.label + ": " + data.percent + " %";
         })

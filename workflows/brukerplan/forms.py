@@ -54,7 +54,8 @@ class RoundCreateForm(forms.Form):
 
 class ScopeMarkForm(forms.Form):
     """One worklist row's assessment: in scope (and why) or not. ``person`` is the person's code
-    (in the form's body, never the address); ``version`` the mapping's version the row showed."""
+    (in the form's body, never the address); ``version`` the mapping's version the row showed, 0
+    when it showed no mapping (services.mapping_scope_mark refuses a row from another state)."""
 
     OUT = "out"
     person = forms.CharField(widget=forms.HiddenInput)

@@ -23,24 +23,30 @@ from workflows.brukerplan import report_document, selectors, services
 
 @login_required
 def report_page(request, code):
-    """The round's report: while it is computed its status and an accessible progress bar, when done
-    its charts and tables (stored: nothing is computed here), the comparison and the downloads."""
+    """The round's report: while it is computed its status and an accessible progress bar, once it
+    has figures its charts and tables (stored: nothing is computed here), the comparison and the
+    downloads, the last computation's while a new one runs (with its status above them)."""
     round_, report, roles = selectors.report_get_for_user(request.user, code)
-    done = report is not None and report.status == report.Status.DONE
+    has_data = report is not None and report.data is not None
     return render(request, "brukerplan/report.html", {
-        "round": round_, "report": report, "view": report_document.report_view(report.data) if done else None,
-        "is_coordinator": selectors.COORDINATOR in roles,
+        "round": round_, "report": report, "view": report_document.report_view(report.data) if has_data else None,
+        # A reader of the municipality has no round page to go back to (it would answer 404): the rounds list then.
+        "has_round_role": bool(roles & {selectors.COORDINATOR, selectors.PARTICIPANT}),
+        "may_recompute": selectors.report_may_recompute(request.user, round_, report),
     })
 
 
 @login_required
 def report_progress(request, code):
-    """The report's status and progress as JSON, for the page's progress bar; never cached."""
+    """The report's status and progress as JSON, for the page's progress bar; never cached.
+
+    Only the status and the share done in whole per cent (100 when done): never the number of
+    persons counted or to count, which is the true number mapped, while the report hides a small one
+    (it is read by every member of the municipality once the report is done)."""
     _round, report, _roles = selectors.report_get_for_user(request.user, code)
-    body = {"status": "not_closed", "done": 0, "total": 0, "percent": 0, "label": ""}
+    body = {"status": "not_closed", "percent": 0, "label": ""}
     if report is not None:
-        body = {"status": report.status, "done": report.done, "total": report.total, "percent": report.percent,
-                "label": str(report.get_status_display())}
+        body = {"status": report.status, "percent": report.percent, "label": str(report.get_status_display())}
     response = JsonResponse(body)
     response["Cache-Control"] = "no-store"
     return response
@@ -55,7 +61,7 @@ class _Echo:
 
 @login_required
 def report_csv(request, code):
-    """The done report as CSV (semicolon-separated, UTF-8 with a byte-order mark), streamed."""
+    """The report's figures as CSV (semicolon-separated, UTF-8 with a byte-order mark), streamed."""
     round_, report, _roles = selectors.report_get_for_user(request.user, code, ready=True)
     writer = csv.writer(_Echo(), delimiter=";")
     language, data = translation.get_language(), report.data
@@ -75,7 +81,7 @@ def report_csv(request, code):
 
 @login_required
 def report_pdf(request, code):
-    """The done report as an A4 PDF."""
+    """The report's figures as an A4 PDF."""
     round_, report, _roles = selectors.report_get_for_user(request.user, code, ready=True)
     return pdf_download(report_document.report_pdf(round_, report), report_document.filename(round_, "pdf"))
 

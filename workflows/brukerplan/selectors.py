@@ -208,12 +208,13 @@ def rounds_taken_part_in(user) -> list[BrukerPlanParticipation]:
 
 
 def round_setup_choices(user) -> dict:
-    """What the new round's form offers: the user's services as the coordinating service, the
-    active services of their municipalities as participants, their closed rounds to compare with.
-    Three queries."""
+    """What the new round's form offers: the services the user leads as the coordinating service
+    (the BrukerPlan coordinator is a leader: services.round_create), the active services of their
+    municipalities as participants, their closed rounds to compare with. Three queries."""
     from org.access import user_services
+    from org.models import Membership
 
-    coordinators = list(user_services(user))
+    coordinators = list(user_services(user, role=Membership.Role.LEADER))
     municipalities = {s.municipality_id for s in coordinators}
     return {
         "coordinators": coordinators,
@@ -243,10 +244,16 @@ def coordinates_rounds(service_ids) -> bool:
 
 def rounds_in_menu_fact():
     """The menu's fact of a membership's service (registered in workflows.processes: read with the
-    memberships, no query of its own): it coordinates a round, or takes part in an open one."""
+    memberships, no query of its own): it coordinates a round, or takes part in an open one, or a
+    report of its municipality has figures to read (report_roles: every member of the municipality
+    reads them)."""
+    from referrals.models import BrukerPlanReport
+
     service = OuterRef("service_id")
     taking_part = BrukerPlanParticipation.objects.filter(round=OuterRef("pk"), service_id=OuterRef(service))
-    return Exists(BrukerPlanRound.objects.filter(Q(coordinator_service_id=service) | Q(Exists(taking_part), status=BrukerPlanRound.Status.OPEN)))
+    rounds = Exists(BrukerPlanRound.objects.filter(Q(coordinator_service_id=service) | Q(Exists(taking_part), status=BrukerPlanRound.Status.OPEN)))
+    reports = Exists(BrukerPlanReport.objects.filter(data__isnull=False, round__municipality__services=service))
+    return rounds | reports
 
 
 # --- access --------------------------------------------------------------------------------------
@@ -293,6 +300,21 @@ def rounds_for_user(user):
     mine = member_service_ids(user)
     taking_part = BrukerPlanParticipation.objects.filter(round=OuterRef("pk"), service_id__in=mine)
     return _rounds().filter(Q(coordinator_service_id__in=mine) | Exists(taking_part)).order_by("-reference_date", "-pk")
+
+
+MUNICIPALITY_REPORTS_SHOWN = 20
+
+
+def reports_for_user(user, *, limit: int = MUNICIPALITY_REPORTS_SHOWN) -> list[BrukerPlanRound]:
+    """The ``limit`` newest closed rounds of the municipalities of the user's services whose report
+    has figures to read (report_get_for_user lets every member of the municipality read them), each
+    with ``report_computed_at``; newest reference date first. One query (the report's figures are not
+    read)."""
+    from django.db.models import F
+
+    municipalities = Service.objects.filter(pk__in=member_service_ids(user)).values("municipality_id")
+    return list(_rounds().filter(status=BrukerPlanRound.Status.CLOSED, municipality_id__in=municipalities, report__data__isnull=False)
+                .annotate(report_computed_at=F("report__computed_at")).order_by("-reference_date", "-pk")[:limit])
 
 
 def _mappings():
@@ -436,6 +458,29 @@ def mappings_for_report(round_: BrukerPlanRound, *, chunk_size: int = 5000):
 # --- the stored report -----------------------------------------------------------------------------
 
 READER = "reader"
+# A computation that has written no progress for this long is taken for dead (its worker killed);
+# a report pending for REPORT_PENDING_AFTER has lost its task (services.report_requeue_due).
+REPORT_STALE_AFTER = datetime.timedelta(minutes=10)
+REPORT_PENDING_AFTER = datetime.timedelta(minutes=1)
+
+
+def report_stalled(report, *, now=None) -> bool:
+    """Whether ``report`` (a BrukerPlanReport, saved or the unsaved pending one of round_report)
+    waits or runs longer than it should: pending for more than REPORT_PENDING_AFTER since it was
+    asked for (``progress_at``, or the round's close when its task has not written the row yet), or
+    running with no progress for REPORT_STALE_AFTER. The coordinator may then compute it again, and
+    the beat enqueues it again. False for a done or failed report."""
+    from django.utils import timezone
+
+    from referrals.models import BrukerPlanReport
+
+    now = now or timezone.now()
+    since = report.progress_at or report.round.closed_at
+    if report.status == BrukerPlanReport.Status.PENDING:
+        return since is None or since < now - REPORT_PENDING_AFTER
+    if report.status == BrukerPlanReport.Status.RUNNING:
+        return since is None or since < now - REPORT_STALE_AFTER
+    return False
 
 
 def report_roles(user, round_: BrukerPlanRound) -> set[str]:
@@ -448,6 +493,19 @@ def report_roles(user, round_: BrukerPlanRound) -> set[str]:
     return roles
 
 
+def report_may_recompute(user, round_: BrukerPlanRound, report) -> bool:
+    """Whether to offer ``user`` "compute the report again" (services.report_recompute decides): a
+    leader of the coordinating service, for a report done, failed, or waiting or running longer than
+    it should (report_stalled); not while a computation is under way."""
+    from org.access import is_member
+    from org.models import Membership
+    from referrals.models import BrukerPlanReport
+
+    if report is None or not is_member(user, round_.coordinator_service, role=Membership.Role.LEADER):
+        return False
+    return report.status in (BrukerPlanReport.Status.DONE, BrukerPlanReport.Status.FAILED) or report_stalled(report)
+
+
 def round_report(round_: BrukerPlanRound):
     """The round's BrukerPlanReport, an unsaved pending one when a closed round's task has not
     started yet, or None for a round not closed (the round page's and the report page's status)."""
@@ -455,7 +513,9 @@ def round_report(round_: BrukerPlanRound):
 
     if round_.status != BrukerPlanRound.Status.CLOSED:
         return None
-    return BrukerPlanReport.objects.filter(round=round_).first() or BrukerPlanReport(round=round_)
+    report = BrukerPlanReport.objects.filter(round=round_).first() or BrukerPlanReport(round=round_)
+    report.round = round_
+    return report
 
 
 def report_get_for_user(user, code, *, ready: bool = False):
@@ -463,13 +523,12 @@ def report_get_for_user(user, code, *, ready: bool = False):
     round's BrukerPlanReport, or an unsaved pending one when a closed round's task has not started
     yet, or None for a round not closed. Who may read it: the round's coordinating and participating
     services' members always (its status, then its figures), every member of a service of the
-    municipality once it is done. With ``ready`` only a done report is found. Http404 for everyone
-    and everything else, missing and forbidden alike."""
-    from referrals.models import BrukerPlanReport
-
+    municipality once it has figures (``data``: a computation done, kept while it is computed again).
+    With ``ready`` only a report with figures is found. Http404 for everyone and everything else,
+    missing and forbidden alike."""
     round_, roles = case_get_for_user(_rounds(), code, lambda r: report_roles(user, r))
     report = round_report(round_)
-    done = report is not None and report.status == BrukerPlanReport.Status.DONE
-    if (ready and not done) or (not done and not roles & {COORDINATOR, PARTICIPANT}):
+    ready_ = report is not None and report.data is not None
+    if (ready and not ready_) or (not ready_ and not roles & {COORDINATOR, PARTICIPANT}):
         raise Http404
     return round_, report, roles

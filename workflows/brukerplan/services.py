@@ -24,13 +24,14 @@ import time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import access_log_write
 from org import permissions
 from org.access import require_member
-from org.models import Service
+from org.models import Membership, Service
 from people.models import Person
 from referrals.models import (
     BrukerPlanMapping, BrukerPlanParticipation, BrukerPlanReport, BrukerPlanRound, BrukerPlanScaleLevel, HelpKind, LifeArea, help_kinds_encode, level_field,
@@ -41,6 +42,9 @@ from workflows.brukerplan.report import MappingRow, report_compute
 logger = logging.getLogger(__name__)
 
 PROCESS = "brukerplan"
+# The BrukerPlan coordinator (issue 10) sets a round up, opens and closes it and recomputes its
+# report: a leader of the coordinating service, not any of its staff.
+LEADER = Membership.Role.LEADER
 R = BrukerPlanRound.Status
 M = BrukerPlanMapping.Status
 LEVEL_FIELDS = tuple(level_field(area) for area in LifeArea.values)
@@ -101,13 +105,13 @@ def _scale_problems(scales: dict, add) -> None:
 def round_create(*, user, coordinator_service: Service, title: str, period_start: datetime.date, period_end: datetime.date,
                  reference_date: datetime.date, deadline: datetime.date, age_threshold: int = 16, services=(),
                  scales: dict | None = None, previous_round: BrukerPlanRound | None = None) -> BrukerPlanRound:
-    """Set a round up (status draft) by a member of ``coordinator_service``: the mapping period, the
+    """Set a round up (status draft) by a leader of ``coordinator_service``: the mapping period, the
     reference date (inside the period), the deadline (after the reference date), the age threshold
     (16 or 18), the participating ``services`` (active, of the coordinator's municipality) and the
     scales: ``scales`` ({life area: [(level, colour, description), …]}) or, without it, a copy of the
     default scales (BrukerPlanScaleLevel rows without a round). ``previous_round``: the closed round
     of the municipality the report compares with. Nothing is saved on any refusal."""
-    require_member(user, coordinator_service, _("Only the coordinating service's staff can set a round up."))
+    require_member(user, coordinator_service, _("Only a leader of the coordinating service can set a round up."), role=LEADER)
     errors, add = _errors()
     services = list(dict.fromkeys(services))
     if not (title or "").strip():
@@ -150,13 +154,13 @@ def round_create(*, user, coordinator_service: Service, title: str, period_start
 
 @transaction.atomic
 def round_open(*, user, round: BrukerPlanRound) -> BrukerPlanRound:
-    """Open a draft round for mapping, by the coordinating service: each participating service's
+    """Open a draft round for mapping, by a leader of the coordinating service: each participating service's
     group may map (``map`` on its participation row) and the coordinator's group follows each
     (``follow``: counts only); each service's ``mapping`` clock starts from the policy row (reminders
     before the deadline, escalation at it to the service's and the coordinator's leaders); the
     round's process starts. Refused once the deadline has passed."""
     round_ = _round_lock(round)
-    require_member(user, round_.coordinator_service, _("Only the coordinating service's staff can open the round."))
+    require_member(user, round_.coordinator_service, _("Only a leader of the coordinating service can open the round."), role=LEADER)
     _require_status(round_, R.DRAFT)
     if round_.deadline <= timezone.localdate():
         raise ValidationError({"deadline": _("The deadline has passed: set a later deadline before opening the round.")})
@@ -176,12 +180,12 @@ def round_open(*, user, round: BrukerPlanRound) -> BrukerPlanRound:
 
 @transaction.atomic
 def round_close(*, user, round: BrukerPlanRound) -> BrukerPlanRound:
-    """Close an open round, by the coordinating service: its mappings are frozen (every mapping write
+    """Close an open round, by a leader of the coordinating service: its mappings are frozen (every mapping write
     refuses a round that is not open), the services' open ``mapping`` clocks and their reminders are
     cancelled, the round's process ends, and after the commit the report is computed by a Celery
     task (tasks.round_report_compute). A person marked in scope but not mapped is not in the report."""
     round_ = _round_lock(round)
-    require_member(user, round_.coordinator_service, _("Only the coordinating service's staff can close the round."))
+    require_member(user, round_.coordinator_service, _("Only a leader of the coordinating service can close the round."), role=LEADER)
     _require_status(round_, R.OPEN)
     round_.status, round_.closed_at, round_.closed_by = R.CLOSED, timezone.now(), user
     round_.save(update_fields=["status", "closed_at", "closed_by"])
@@ -220,8 +224,13 @@ def _participation(round_: BrukerPlanRound, service: Service) -> BrukerPlanParti
     return participation
 
 
-def _require_fresh(mapping: BrukerPlanMapping, version) -> None:
-    if version is not None and str(version).strip() != str(mapping.version):
+def _require_fresh(mapping: BrukerPlanMapping | None, version) -> None:
+    """Refuse a form made from another state than the stored one: ``version`` is the mapping's
+    version the form showed, 0 when it showed no mapping (``mapping`` None: none is stored; a saved
+    mapping's version is 1 or more). A missing version (None, "") is refused too: the form's state
+    is unknown, and a write from it could undo a colleague's."""
+    stored = mapping.version if mapping is not None else 0
+    if str(version if version is not None else "").strip() != str(stored):
         raise ValidationError(_("Someone else changed this mapping while you had it open. Reload the page and try again."), code="stale")
 
 
@@ -233,13 +242,14 @@ def _mapping_clear(mapping: BrukerPlanMapping) -> None:
 
 @transaction.atomic
 def mapping_scope_mark(*, user, round: BrukerPlanRound, service: Service, person_code, in_scope: bool, reason: str = "",
-                       version=None) -> BrukerPlanMapping:
+                       version: int | str = 0) -> BrukerPlanMapping:
     """Mark whether the person with ``person_code`` on ``service``'s worklist is in scope (a substance
     and/or mental-health problem: ``reason``, a ScopeReason) or not, by a member of ``service``, while
     the round is open. A person not on the worklist (or a forged code) is refused. Marking a mapped
     person out of scope clears the mapping (and cancels a children's follow-up still open); marking
-    in scope again keeps a mapping made. ``version``: the mapping's version the form showed, if it
-    showed one (a stale form is refused)."""
+    in scope again keeps a mapping made. ``version``: the mapping's version the form showed, 0 (the
+    default) when it showed none; a form from another state is refused (code "stale"), nothing
+    changed, so a worker's page from before a colleague's mapping cannot wipe it."""
     round_ = _round_lock(round)
     require_member(user, service, _("You are not a member of this service."))
     _require_status(round_, R.OPEN)
@@ -249,10 +259,9 @@ def mapping_scope_mark(*, user, round: BrukerPlanRound, service: Service, person
         raise ValidationError({"reason": _("Say whether the problem is substance use, mental health, or both.")})
     now = timezone.now()
     mapping = BrukerPlanMapping.objects.select_for_update(of=("self",)).filter(round=round_, service=service, person=person).first()
+    _require_fresh(mapping, version)
     if mapping is None:
         mapping = BrukerPlanMapping(round=round_, service=service, person=person, marked_at=now, marked_by=user, version=0)
-    else:
-        _require_fresh(mapping, version)
     mapping.marked_at, mapping.marked_by = now, user
     if in_scope:
         mapping.scope_reason = reason
@@ -419,11 +428,24 @@ def mappings_merge(*, source: Person, target: Person) -> None:
 
 
 # --- the report --------------------------------------------------------------------------------------
+#
+# A report's life: round_close enqueues the task (no row yet); the task's claim creates the row, or
+# takes a pending one or one whose worker died (running with no progress for REPORT_STALE_AFTER),
+# and marks it running with a new ``started_at``; the computation writes its progress, then done
+# (with the figures) or failed, each write fenced on that ``started_at`` and status running, so a
+# worker taken for dead that wakes up cannot overwrite a newer run. A done report is never claimed:
+# a redelivered task leaves it alone; report_recompute (the coordinator) marks it pending again. The
+# figures of the last done computation (``data``, ``computed_at``) stay while a new one is pending,
+# running or has failed, and are served (page, CSV, PDF) until the new ones replace them. The beat's
+# report_requeue_due re-enqueues what waits too long, so a lost message or a killed worker delays a
+# report and never loses it.
 
 REPORT = BrukerPlanReport.Status
-# A computation that has written no progress for this long is taken for dead (its worker killed):
-# the next run claims the report again. Progress is written at least every REPORT_PROGRESS_SECONDS.
-REPORT_STALE_AFTER = datetime.timedelta(minutes=10)
+# A computation that has written no progress for this long is taken for dead (its worker killed);
+# a pending report not started for REPORT_PENDING_AFTER has lost its task (selectors.report_stalled).
+REPORT_STALE_AFTER = selectors.REPORT_STALE_AFTER
+REPORT_PENDING_AFTER = selectors.REPORT_PENDING_AFTER
+# Progress is written at least every REPORT_PROGRESS_SECONDS.
 REPORT_PROGRESS_SECONDS = 1.0
 # The report module's life-area keys where they differ from LifeArea's values.
 _REPORT_AREA = {LifeArea.ACTIVITY.value: "meaningful_activity"}
@@ -432,19 +454,23 @@ _COLOUR_LEVEL = {BrukerPlanScaleLevel.Colour.GREEN: 1, BrukerPlanScaleLevel.Colo
 
 
 def _report_running(report: BrukerPlanReport) -> bool:
-    return (report.status == REPORT.RUNNING and report.progress_at is not None
-            and report.progress_at > timezone.now() - REPORT_STALE_AFTER)
+    """A computation is running and alive (it has written progress lately)."""
+    return report.status == REPORT.RUNNING and not selectors.report_stalled(report)
 
 
 @transaction.atomic
 def _report_claim(round_: BrukerPlanRound) -> BrukerPlanReport | None:
-    """The round's report row, marked running with its total (the number of persons mapped), or None
-    when the round is not closed or another computation is running (it has written progress lately)."""
+    """The round's report row, marked running with a new ``started_at`` (the fence of this run's
+    writes) and its total (the number of persons mapped); or None when the round is not closed, or
+    the report is not to be computed now: done (a redelivered task), failed (the coordinator
+    recomputes), or running with progress lately. Claimed: no row yet, a pending one, or a running
+    one gone stale. The stored figures stay."""
     round_ = _round_lock(round_)
     if round_.status != R.CLOSED:
         return None
-    report, _created = BrukerPlanReport.objects.select_for_update(of=("self",)).get_or_create(round=round_)
-    if _report_running(report):
+    report, created = BrukerPlanReport.objects.select_for_update(of=("self",)).get_or_create(round=round_)
+    claimable = created or report.status == REPORT.PENDING or (report.status == REPORT.RUNNING and not _report_running(report))
+    if not claimable:
         return None
     now = timezone.now()
     report.status, report.done, report.error, report.started_at, report.progress_at = REPORT.RUNNING, 0, "", now, now
@@ -452,6 +478,10 @@ def _report_claim(round_: BrukerPlanRound) -> BrukerPlanReport | None:
     report.save(update_fields=["status", "done", "total", "error", "started_at", "progress_at"])
     report.round = round_
     return report
+
+
+class _Superseded(Exception):
+    """This run's claim is no longer the report's: another run took it over (or it was asked for again)."""
 
 
 def _report_rows(round_: BrukerPlanRound):
@@ -481,26 +511,30 @@ def report_build(round: BrukerPlanRound, *, progress_seconds: float = REPORT_PRO
     """Compute and store a closed round's report (tasks.round_report_compute runs it after the close).
 
     The mapped persons are streamed (selectors.mappings_for_report: one row per person, the most
-    recent mapping wins) into report.report_compute, compared with the stored report of the round's
-    ``previous_round`` when that one is done, and stored in the round's BrukerPlanReport (status
-    done). Every service kind of the participating services and every HelpKind is a category, even
-    at 0. Progress (``done`` of ``total`` persons) is written to the report row at most every
-    ``progress_seconds``, checked every ``progress_every`` rows.
+    recent mapping wins) into report.report_compute, compared with the stored figures of the round's
+    ``previous_round`` when it has them, and stored in the round's BrukerPlanReport (status done,
+    ``data``, ``computed_at``). Every service kind of the participating services and every HelpKind
+    is a category, even at 0. Progress (``done`` of ``total`` persons) is written to the report row
+    at most every ``progress_seconds``, checked every ``progress_every`` rows.
 
     Not one transaction, on purpose: the claim, each progress write and the result commit on their
-    own, so the report's page (another connection) sees the progress while the rows stream. Returns
-    the report, or None when the round is not closed or another computation of it is running. On an
-    error the report is marked failed with a message that names no person (logged with the round's
-    id only) and the error is not raised: a report task is not retried, the coordinator recomputes.
+    own, so the report's page (another connection) sees the progress while the rows stream. Every
+    write after the claim is fenced on the claim (its ``started_at``, status running): a run that
+    finds itself superseded stops and writes nothing more. Returns the report as stored, or None
+    when it was not claimed (see _report_claim). On an error, storing the result included, the
+    report is marked failed with a message that names no person (logged with the round's id only;
+    the figures of an earlier computation stay) and the error is not raised: a report task is not
+    retried, the coordinator recomputes.
     """
     report = _report_claim(round)
     if report is None:
         return None
     round_ = report.round
+    mine = BrukerPlanReport.objects.filter(pk=report.pk, status=REPORT.RUNNING, started_at=report.started_at)
     try:
         previous = None
         if round_.previous_round_id:
-            previous = (BrukerPlanReport.objects.filter(round_id=round_.previous_round_id, status=REPORT.DONE)
+            previous = (BrukerPlanReport.objects.filter(round_id=round_.previous_round_id, data__isnull=False)
                         .values_list("data", flat=True).first())
         kinds = sorted(set(BrukerPlanParticipation.objects.filter(round=round_).values_list("service__kind", flat=True)))
         last = [time.monotonic()]
@@ -509,38 +543,82 @@ def report_build(round: BrukerPlanRound, *, progress_seconds: float = REPORT_PRO
             now = time.monotonic()
             if now - last[0] >= progress_seconds:
                 last[0] = now
-                BrukerPlanReport.objects.filter(pk=report.pk).update(done=done, total=max(total, done), progress_at=timezone.now())
+                if not mine.update(done=done, total=max(total, done), progress_at=timezone.now()):
+                    raise _Superseded
 
         data = report_compute(_report_rows(round_), previous=previous, progress=progress, progress_every=progress_every,
                               total=report.total, service_kinds=kinds, service_types=HelpKind.values)
+        persons = report.total if data["mapped"] is None else data["mapped"]
+        now = timezone.now()
+        with transaction.atomic():  # a savepoint where a caller holds a transaction: its failure leaves that usable
+            if not mine.update(status=REPORT.DONE, data=data, done=persons, total=persons, computed_at=now, progress_at=now):
+                raise _Superseded
+    except _Superseded:
+        logger.info("BrukerPlan report of round %s: superseded by a newer computation", round_.pk)
+        return BrukerPlanReport.objects.filter(pk=report.pk).first()
     except Exception as exc:  # stored as failed, for the coordinator to see and recompute
         logger.exception("BrukerPlan report of round %s failed", round_.pk)
         message = str(exc) if isinstance(exc, ValueError) else _("The computation stopped unexpectedly (%(kind)s).") % {
             "kind": type(exc).__name__}
-        BrukerPlanReport.objects.filter(pk=report.pk).update(status=REPORT.FAILED, error=message, progress_at=timezone.now())
-        report.refresh_from_db()
-        return report
-    persons = report.total if data["mapped"] is None else data["mapped"]
-    report.status, report.data, report.done, report.total = REPORT.DONE, data, persons, persons
-    report.computed_at = report.progress_at = timezone.now()
-    report.save(update_fields=["status", "data", "done", "total", "computed_at", "progress_at"])
-    return report
+        mine.update(status=REPORT.FAILED, error=message, progress_at=timezone.now())
+    return BrukerPlanReport.objects.filter(pk=report.pk).first()
 
 
 @transaction.atomic
 def report_recompute(*, user, round: BrukerPlanRound) -> BrukerPlanReport:
-    """Compute a closed round's report again, by the coordinating service (after a failure, or when
-    the previous round's report came later): the report is marked pending and the task enqueued
-    after the commit. The stored figures stay until the new ones replace them. Refused while the
-    round is not closed or a computation is running."""
+    """Compute a closed round's report again, by a leader of the coordinating service (after a
+    failure, a lost computation, or when the previous round's report came later): the report is
+    marked pending (``progress_at``: when it was asked for) and the task enqueued after the commit.
+    The stored figures stay, and are served, until the new ones replace them. Refused while the
+    round is not closed or a computation is running (one gone stale may be recomputed)."""
     round_ = _round_lock(round)
-    require_member(user, round_.coordinator_service, _("Only the coordinating service's staff can compute the report."))
+    require_member(user, round_.coordinator_service, _("Only a leader of the coordinating service can compute the report."), role=LEADER)
     _require_status(round_, R.CLOSED)
     report, _created = BrukerPlanReport.objects.select_for_update(of=("self",)).get_or_create(round=round_)
     if _report_running(report):
         raise ValidationError(_("The report is being computed already."), code="running")
-    report.status, report.done, report.error = REPORT.PENDING, 0, ""
-    report.save(update_fields=["status", "done", "error"])
+    report.status, report.done, report.error, report.progress_at = REPORT.PENDING, 0, "", timezone.now()
+    report.save(update_fields=["status", "done", "error", "progress_at"])
     round_id = round_.pk
     transaction.on_commit(lambda: _report_enqueue(round_id))
     return report
+
+
+@transaction.atomic
+def report_requeue_due(*, limit: int = 50) -> int:
+    """The beat's safety net (tasks.reports_requeue, every minute): enqueue again the report of each
+    closed round whose computation looks lost (selectors.report_stalled): pending for more than
+    REPORT_PENDING_AFTER (its message lost), running with no progress for REPORT_STALE_AFTER (its
+    worker killed), or never started (a closed round without a report row: the close's enqueue
+    lost). Each is marked pending with ``progress_at`` now, so it is enqueued again at most once
+    every REPORT_PENDING_AFTER, and a worker taken for dead finds its claim gone. At most ``limit``
+    reports a run; rows another transaction holds are skipped (the next run takes them). Returns
+    how many were enqueued (after the commit)."""
+    now = timezone.now()
+    due = list(
+        BrukerPlanReport.objects.select_for_update(skip_locked=True)
+        .filter(Q(status=REPORT.PENDING, progress_at__lt=now - REPORT_PENDING_AFTER) | Q(status=REPORT.PENDING, progress_at__isnull=True)
+                | Q(status=REPORT.RUNNING, progress_at__lt=now - REPORT_STALE_AFTER))
+        .order_by("progress_at", "pk")[:limit]
+    )
+    for report in due:
+        report.status, report.done, report.progress_at = REPORT.PENDING, 0, now
+        report.save(update_fields=["status", "done", "progress_at"])
+    rounds = [report.round_id for report in due]
+    if len(rounds) < limit:
+        # A closed round whose task never created its row; its lock is the claim's first, skipped if held.
+        orphans = list(
+            BrukerPlanRound.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=R.CLOSED, closed_at__lt=now - REPORT_PENDING_AFTER, report__isnull=True)
+            .order_by("closed_at", "pk").values_list("pk", flat=True)[:limit - len(rounds)]
+        )
+        # ignore_conflicts: a claim that committed its row since this query read none (it is enqueued
+        # once more, and that task finds the report claimed or done and does nothing).
+        BrukerPlanReport.objects.bulk_create([BrukerPlanReport(round_id=pk, status=REPORT.PENDING, progress_at=now) for pk in orphans],
+                                             ignore_conflicts=True)
+        rounds += orphans
+    for round_id in rounds:
+        transaction.on_commit(lambda round_id=round_id: _report_enqueue(round_id))
+    if rounds:
+        logger.info("BrukerPlan reports enqueued again: %s", len(rounds))
+    return len(rounds)

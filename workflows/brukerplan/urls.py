@@ -44,6 +44,6 @@ def home(facts) -> str | None:
 
 def menu_flags(facts) -> dict[str, bool]:
     """The BrukerPlan section (``facts``: org.access.MemberFacts): to the members of a service that
-    coordinates a round or takes part in an open one (selectors.rounds_in_menu_fact, read with the
-    memberships)."""
+    coordinates a round, takes part in an open one, or whose municipality has a report to read
+    (selectors.rounds_in_menu_fact, read with the memberships)."""
     return {"brukerplan": bool(facts.services_where("brukerplan_rounds"))}

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from audit.services import access_log_list_read
+from org.access import member_facts
 from org.ui import apply_errors
 from referrals.models import BrukerPlanMapping, BrukerPlanRound
 from workflows.brukerplan import clocks, selectors
@@ -32,10 +33,14 @@ COORDINATOR = selectors.COORDINATOR
 
 @login_required
 def round_list(request):
-    """The rounds the user's services coordinate or take part in, and their worklists."""
+    """The rounds the user's services coordinate or take part in, their worklists, and the reports of
+    their municipality (for every member of it: the report is shared municipality-wide). The "new
+    round" button for a leader of a service only (services.round_create)."""
     return render(request, "brukerplan/round_list.html", {
         "rounds": selectors.rounds_for_user(request.user)[:50],
         "worklists": selectors.rounds_taken_part_in(request.user)[:50],
+        "reports": selectors.reports_for_user(request.user),
+        "may_set_up": bool(member_facts(request.user).leader_service_ids),
     })
 
 
@@ -149,7 +154,9 @@ def scope_mark(request, code, service):
     round_, participation = selectors.worklist_get_for_user(request.user, code, service)
     form = bforms.ScopeMarkForm(request.POST)
     error = None
-    if not form.is_valid():
+    if "assessment" in form.errors:  # a value the list does not offer (a forged or outdated form)
+        error = ValidationError(gettext_lazy("Choose one of the assessments in the list."), code="invalid_assessment")
+    elif not form.is_valid():
         error = ValidationError(gettext_lazy("This person is not on your service's list for this round."))
     elif not form.cleaned_data["assessment"]:
         error = ValidationError(gettext_lazy("Choose an assessment."))
@@ -157,7 +164,7 @@ def scope_mark(request, code, service):
         try:
             mapping = svc.mapping_scope_mark(user=request.user, round=round_, service=participation.service,
                                              person_code=form.cleaned_data["person"], in_scope=form.in_scope(), reason=form.reason(),
-                                             version=form.cleaned_data["version"] or None)
+                                             version=form.cleaned_data["version"])
         except ValidationError as e:
             error = e
         else:

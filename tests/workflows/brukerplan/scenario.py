@@ -95,7 +95,7 @@ def mapping_values(**overrides):
     return values
 
 
-def map_person(bp: BP, round_, service, p, *, reason="both", **overrides):
-    user = bp.rus_worker if service == bp.rus else bp.nav_worker
+def map_person(bp: BP, round_, service, p, *, reason="both", user=None, **overrides):
+    user = user or (bp.rus_worker if service == bp.rus else bp.nav_worker)
     mapping = svc.mapping_scope_mark(user=user, round=round_, service=service, person_code=p.code, in_scope=True, reason=reason)
     return svc.mapping_save(user=user, mapping=mapping, version=mapping.version, **mapping_values(**overrides))

@@ -20,7 +20,7 @@ from django.utils import translation
 
 from org.models import Service
 from people.models import Person
-from referrals.models import BrukerPlanMapping, BrukerPlanReport, LifeArea, help_kinds_encode, level_field
+from referrals.models import BrukerPlanMapping, BrukerPlanReport, BrukerPlanRound, LifeArea, help_kinds_encode, level_field
 from tests.factories import make_org
 from tests.workflows.brukerplan.scenario import NOW, make_round, map_person, person
 from workflows.brukerplan import report_document, services as svc, tasks
@@ -203,8 +203,20 @@ class ReportBuildTests:
         seed(bp, second, 100, seed_=3)
         svc.round_close(user=bp.coordinator, round=second)
         data = svc.report_build(second).data
+        before = BrukerPlanReport.objects.get(round=first).data
         assert data["comparison"]["mapped"] == {"current": 100, "previous": 100}
-        assert any(d is not None for d in data["comparison"]["distributions"]["sex"]["differences"])
+        compared = 0
+        for name in ("sex", "index", "lar"):
+            now, then = data["distributions"][name], before["distributions"][name]
+            previous_share = dict(zip(then["categories"], then["shares"]))
+            diff = data["comparison"]["distributions"][name]
+            assert diff["categories"] == now["categories"]
+            for key, count, share, difference in zip(now["categories"], now["counts"], now["shares"], diff["differences"]):
+                if difference is not None:
+                    assert share == round(100 * count / 100, 1)  # the share is of the 100 persons mapped
+                    assert difference == round(share - previous_share[key], 1), (name, key)
+                    compared += 1
+        assert compared >= 4
 
     def test_it_is_not_built_for_an_open_round(self, bp):
         round_ = make_round(bp)
@@ -288,10 +300,22 @@ class ReportPageTests:
         assert client.get(reverse("brukerplan:report", args=[uuid.uuid4()])).status_code == 404
         # The coordinator sees the pending report's progress, and no download yet.
         progress = client.get(reverse("brukerplan:report_progress", args=[round_.code])).json()
-        assert progress["status"] == "pending" and progress["done"] == 0
+        assert progress["status"] == "pending" and progress["percent"] == 0
         page = client.get(reverse("brukerplan:report", args=[round_.code])).content.decode()
-        assert '<progress id="bp-report-progress"' in page and '<label for="bp-report-progress">' in page
+        assert '<progress id="bp-report-progress" max="100" value="0"' in page and '<label for="bp-report-progress">' in page
         assert client.get(reverse("brukerplan:report_csv", args=[round_.code])).status_code == 404
+
+    def test_a_readers_progress_of_a_round_of_3_gives_no_count(self, bp, client):
+        # The report hides a mapped count of 3; the progress address must not give it away.
+        round_ = make_round(bp)
+        seed(bp, round_, 3)
+        svc.round_close(user=bp.coordinator, round=round_)
+        report = svc.report_build(round_)
+        assert report.data["mapped"] is None
+        client.force_login(bp.org.reporter)  # a barnehage: a reader of the municipality
+        body = client.get(reverse("brukerplan:report_progress", args=[round_.code])).json()
+        assert set(body) == {"status", "percent", "label"}
+        assert (body["status"], body["percent"]) == ("done", 100) and "3" not in body["label"]
 
     def test_only_the_coordinator_may_ask_for_a_recompute(self, bp, client, done_round):
         round_, _persons = done_round
@@ -322,8 +346,258 @@ class ReportPageTests:
             assert not any(code in output for code in mapping_codes[:20])
 
 
+class ReadersFindTheReportTests:
+    """A member of the municipality with no role on the round reads its report once it has figures:
+    the rounds list shows it, the menu leads there, and the report's page leads back to the list."""
+
+    def test_a_reader_finds_the_municipalitys_reports_on_the_rounds_list_and_in_the_menu(self, bp, client, done_round):
+        round_, _persons = done_round
+        waiting = make_round(bp, title="BrukerPlan 2027")
+        svc.round_close(user=bp.coordinator, round=waiting)  # closed, no figures yet: not listed
+        client.force_login(bp.org.reporter)  # a barnehage worker: a reader of the municipality
+        html = client.get(reverse("brukerplan:index")).content.decode()
+        assert html.count('data-testid="report-row"') == 1
+        assert f'href="{reverse("brukerplan:report", args=[round_.code])}"' in html
+        assert reverse("brukerplan:report", args=[waiting.code]) not in html
+        assert 'data-testid="menu-brukerplan"' in html and 'data-testid="round-new"' not in html
+
+    def test_an_outsider_finds_no_report_and_no_section(self, bp, client, done_round):
+        round_, _persons = done_round
+        client.force_login(make_org("9997").reporter)
+        html = client.get(reverse("brukerplan:index")).content.decode()
+        assert 'data-testid="report-row"' not in html and reverse("brukerplan:report", args=[round_.code]) not in html
+        assert 'data-testid="menu-brukerplan"' not in html
+
+    def test_the_report_leads_a_reader_back_to_the_list_and_the_coordinator_to_the_round(self, bp, client, done_round):
+        round_, _persons = done_round
+        round_url, index_url = reverse("brukerplan:round", args=[round_.code]), reverse("brukerplan:index")
+
+        def back(user):
+            client.force_login(user)
+            html = client.get(reverse("brukerplan:report", args=[round_.code])).content.decode()
+            return html.split('data-testid="report-back">', 1)[1].split("</p>", 1)[0]
+
+        assert f'href="{index_url}"' in back(bp.org.reporter) and round_url not in back(bp.org.reporter)
+        assert client.get(round_url).status_code == 404  # why: the reader has no round page
+        assert f'href="{round_url}"' in back(bp.coordinator)
+
+
 def serve(bp, p):
     """ola is served by NAV too, so NAV may map him."""
     from tests.workflows.brukerplan.scenario import serve as serve_
 
     serve_(bp, p, bp.nav)
+
+
+def at(minutes: float = 0, seconds: float = 0):
+    """Frozen time ``minutes`` and ``seconds`` after the scenario's now."""
+    import time_machine
+
+    return time_machine.travel(NOW + datetime.timedelta(minutes=minutes, seconds=seconds), tick=False)
+
+
+def stored(round_):
+    return BrukerPlanReport.objects.get(round=round_)
+
+
+class ReportClaimTests:
+    """Which report a task may claim: none yet, pending, or running with no progress for
+    REPORT_STALE_AFTER; never a done report (a redelivered task) nor a failed one (the coordinator
+    recomputes)."""
+
+    def test_a_redelivered_task_leaves_a_done_report_as_it_is(self, bp, done_round):
+        round_, _persons = done_round
+        before = stored(round_)
+        with at(minutes=30):
+            assert svc.report_build(round_) is None
+            tasks.round_report_compute(round_.pk)
+        after = stored(round_)
+        assert (after.status, after.started_at, after.computed_at, after.data) == ("done", before.started_at, before.computed_at, before.data)
+
+    def test_a_task_leaves_a_failed_report_for_the_coordinator(self, bp):
+        round_ = make_round(bp)
+        svc.round_close(user=bp.coordinator, round=round_)
+        BrukerPlanReport.objects.create(round=round_, status="failed", error="x", progress_at=NOW)
+        with at(minutes=30):
+            assert svc.report_build(round_) is None
+        assert (stored(round_).status, stored(round_).error) == ("failed", "x")
+
+    def test_it_takes_over_a_computation_gone_stale_and_not_a_live_one(self, bp):
+        round_ = make_round(bp)
+        seed(bp, round_, 10)
+        svc.round_close(user=bp.coordinator, round=round_)
+        first = svc._report_claim(round_)  # its worker is then killed
+        with at(minutes=9):
+            assert svc.report_build(round_) is None
+            assert stored(round_).started_at == first.started_at
+        with at(minutes=11):
+            report = svc.report_build(round_)
+        assert report.status == "done" and report.started_at == NOW + datetime.timedelta(minutes=11)
+
+
+class ReportRecomputeKeepsTheFiguresTests:
+    def test_readers_keep_the_page_csv_and_pdf_while_it_is_computed_again(self, bp, client, done_round, django_capture_on_commit_callbacks):
+        round_, _persons = done_round
+        before = stored(round_)
+        with at(minutes=5):
+            with django_capture_on_commit_callbacks(execute=False):
+                svc.report_recompute(user=bp.coordinator, round=round_)
+            client.force_login(bp.org.reporter)  # a barnehage: reads the municipality's report
+            for claimed in (False, True):
+                if claimed:
+                    svc._report_claim(round_)
+                assert stored(round_).status == ("running" if claimed else "pending")
+                page = client.get(reverse("brukerplan:report", args=[round_.code]))
+                assert page.status_code == 200
+                html = page.content.decode()
+                assert 'data-testid="report-mapped">120<' in html and 'data-testid="report-kept"' in html
+                assert '<progress id="bp-report-progress"' in html  # the new computation's progress above the figures
+                assert client.get(reverse("brukerplan:report_csv", args=[round_.code])).status_code == 200
+                assert client.get(reverse("brukerplan:report_pdf", args=[round_.code])).status_code == 200
+            client.force_login(bp.coordinator)  # the round's page links the figures kept
+            html = client.get(reverse("brukerplan:round", args=[round_.code])).content.decode()
+            assert 'data-testid="report-kept"' in html and f'href="{reverse("brukerplan:report", args=[round_.code])}"' in html
+        report = stored(round_)
+        assert (report.data, report.computed_at) == (before.data, before.computed_at)
+
+    def test_a_failed_recompute_keeps_the_figures_and_says_it_failed(self, bp, client, done_round, monkeypatch):
+        round_, _persons = done_round
+        before = stored(round_)
+
+        def broken(round_):
+            raise RuntimeError("boom")
+
+        with at(minutes=5):
+            svc.report_recompute(user=bp.coordinator, round=round_)
+            monkeypatch.setattr(svc, "_report_rows", broken)
+            report = svc.report_build(round_)
+            assert report.status == "failed" and (report.data, report.computed_at) == (before.data, before.computed_at)
+            client.force_login(bp.org.reporter)
+            html = client.get(reverse("brukerplan:report", args=[round_.code])).content.decode()
+        assert 'data-testid="report-mapped">120<' in html and 'role="alert"' in html
+
+
+class ReportFenceTests:
+    def test_a_stale_worker_cannot_overwrite_the_run_that_took_over(self, bp, monkeypatch):
+        round_ = make_round(bp)
+        seed(bp, round_, 40)
+        svc.round_close(user=bp.coordinator, round=round_)
+        rows = svc._report_rows
+        newer = []
+
+        def slow(round_):
+            for k, row in enumerate(rows(round_), start=1):
+                if k == 15:  # the worker stalls; eleven minutes on, another run takes the report over
+                    with at(minutes=11):
+                        newer.append(svc._report_claim(round_))
+                yield row
+
+        monkeypatch.setattr(svc, "_report_rows", slow)
+        returned = svc.report_build(round_, progress_seconds=0, progress_every=10)
+        report = stored(round_)
+        assert newer[0] is not None and report.started_at == newer[0].started_at == NOW + datetime.timedelta(minutes=11)
+        assert (report.status, report.done, report.data, report.computed_at) == ("running", 0, None, None)
+        assert returned.started_at == newer[0].started_at
+
+    def test_a_stale_worker_cannot_mark_the_newer_run_failed(self, bp, monkeypatch):
+        round_ = make_round(bp)
+        seed(bp, round_, 10)
+        svc.round_close(user=bp.coordinator, round=round_)
+
+        def taken_over_then_broken(round_):
+            with at(minutes=11):
+                svc._report_claim(round_)
+            raise RuntimeError("late")
+
+        monkeypatch.setattr(svc, "_report_rows", taken_over_then_broken)
+        svc.report_build(round_)
+        assert (stored(round_).status, stored(round_).error) == ("running", "")
+
+    def test_an_error_storing_the_result_marks_the_report_failed(self, bp, monkeypatch):
+        round_ = make_round(bp)
+        seed(bp, round_, 10)
+        svc.round_close(user=bp.coordinator, round=round_)
+        monkeypatch.setattr(svc, "report_compute", lambda rows, **kwargs: {"mapped": 10, "unstorable": object()})
+        report = svc.report_build(round_)
+        assert report.status == "failed" and "TypeError" in report.error and report.data is None
+
+
+class ReportRequeueTests:
+    """The beat's safety net: a report whose task was lost, or whose worker died, is enqueued again."""
+
+    def closed(self, bp, *, minutes_ago=0.0):
+        round_ = make_round(bp, open_=False)
+        BrukerPlanRound.objects.filter(pk=round_.pk).update(status="closed", closed_at=NOW - datetime.timedelta(minutes=minutes_ago))
+        return round_
+
+    def report(self, bp, status, minutes_ago, **fields):
+        round_ = self.closed(bp, minutes_ago=minutes_ago + 1)
+        at_ = NOW - datetime.timedelta(minutes=minutes_ago)
+        if status == "done":
+            fields.update(data={"schema": "brukerplan-report"}, computed_at=at_)
+        BrukerPlanReport.objects.create(round=round_, status=status, progress_at=at_, started_at=at_, **fields)
+        return round_
+
+    def test_it_enqueues_again_the_reports_that_wait_too_long_and_no_other(self, bp, monkeypatch, django_capture_on_commit_callbacks):
+        enqueued = []
+        monkeypatch.setattr(tasks.round_report_compute, "delay", lambda round_id: enqueued.append(round_id))
+        lost_message = self.report(bp, "pending", 2)
+        waiting = self.report(bp, "pending", 0.5)
+        dead_worker = self.report(bp, "running", 11)
+        working = self.report(bp, "running", 8)
+        done = self.report(bp, "done", 60)
+        failed = self.report(bp, "failed", 60)
+        never_started = self.closed(bp, minutes_ago=2)
+        just_closed = self.closed(bp, minutes_ago=0.5)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert svc.report_requeue_due() == 3
+        assert sorted(enqueued) == sorted([lost_message.pk, dead_worker.pk, never_started.pk])
+        for round_ in (lost_message, dead_worker, never_started):
+            assert (stored(round_).status, stored(round_).progress_at) == ("pending", NOW)
+        assert [stored(r).status for r in (waiting, working, done, failed)] == ["pending", "running", "done", "failed"]
+        assert not BrukerPlanReport.objects.filter(round=just_closed).exists()
+        # Enqueued again at most once a minute while no worker takes them.
+        with django_capture_on_commit_callbacks(execute=True):
+            assert svc.report_requeue_due() == 0
+        with at(minutes=1, seconds=1), django_capture_on_commit_callbacks(execute=True):
+            assert svc.report_requeue_due() == 5  # the three again, the waiting one, the one closed just now
+
+    def test_a_lost_enqueue_delays_the_report_and_never_loses_it(self, bp, eager_celery, django_capture_on_commit_callbacks):
+        round_ = make_round(bp)
+        seed(bp, round_, 10)
+        with django_capture_on_commit_callbacks(execute=False):  # the close's message is lost
+            svc.round_close(user=bp.coordinator, round=round_)
+        assert not BrukerPlanReport.objects.filter(round=round_).exists()
+        with at(minutes=2), django_capture_on_commit_callbacks(execute=True):
+            assert tasks.reports_requeue.apply().get() == 1
+        assert stored(round_).status == "done" and stored(round_).data["mapped"] == 10
+
+    def test_the_beat_runs_it_each_minute_on_the_sweeps_queue(self):
+        from config.celery import BEAT_SCHEDULE, TASK_ROUTES
+
+        entries = [e for e in BEAT_SCHEDULE.values() if e["task"] == "workflows.brukerplan.tasks.reports_requeue"]
+        assert [e["schedule"] for e in entries] == [60.0]
+        assert TASK_ROUTES["workflows.brukerplan.tasks.reports_requeue"] == {"queue": "sweeps"}
+
+
+class ReportRecomputeButtonTests:
+    def page(self, client, round_):
+        return client.get(reverse("brukerplan:report", args=[round_.code])).content.decode()
+
+    def test_the_coordinator_is_offered_a_recompute_of_a_report_that_waits_or_runs_too_long(self, bp, client):
+        from tests.factories import member
+
+        round_ = make_round(bp)
+        svc.round_close(user=bp.coordinator, round=round_)
+        report = BrukerPlanReport.objects.create(round=round_, status="pending", progress_at=NOW)
+        client.force_login(bp.coordinator)
+        assert 'data-testid="report-recompute"' not in self.page(client, round_)
+        with at(minutes=2):
+            assert 'data-testid="report-recompute"' in self.page(client, round_)
+        BrukerPlanReport.objects.filter(pk=report.pk).update(status="running", started_at=NOW, progress_at=NOW)
+        with at(minutes=9):
+            assert 'data-testid="report-recompute"' not in self.page(client, round_)
+        with at(minutes=11):
+            assert 'data-testid="report-recompute"' in self.page(client, round_)
+            client.force_login(member(bp.coordination))  # the coordinating service's staff: not the coordinator
+            assert 'data-testid="report-recompute"' not in self.page(client, round_)

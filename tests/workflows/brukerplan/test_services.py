@@ -58,6 +58,41 @@ class RoundCreateTests:
         assert not BrukerPlanRound.objects.exists()
 
 
+class CoordinatorIsALeaderTests:
+    """Only the BrukerPlan coordinator, a leader of the coordinating service, sets a round up, opens
+    and closes it and recomputes its report; its other staff, and a worker of any other service
+    coordinating "its own" round, are refused with nothing saved."""
+
+    def test_it_refuses_a_nav_worker_setting_a_round_up_for_nav(self, bp):
+        with pytest.raises(ValidationError) as excinfo:
+            make_round(bp, open_=False, user=bp.nav_worker, coordinator_service=bp.nav)
+        assert excinfo.value.code == "not_leader"
+        assert excinfo.value.messages == ["Only a leader of the coordinating service can set a round up."]
+        assert not BrukerPlanRound.objects.exists() and not BrukerPlanScaleLevel.objects.filter(round__isnull=False).exists()
+
+    def test_it_refuses_the_coordinating_services_staff_at_every_step(self, bp):
+        from referrals.models import BrukerPlanReport
+        from tests.factories import member
+
+        clerk = member(bp.coordination)  # staff, not a leader
+        with pytest.raises(ValidationError):
+            make_round(bp, open_=False, user=clerk)
+        draft = make_round(bp, open_=False)
+        with pytest.raises(ValidationError):
+            svc.round_open(user=clerk, round=draft)
+        assert BrukerPlanRound.objects.get(pk=draft.pk).status == "draft"
+        svc.round_open(user=bp.coordinator, round=draft)
+        with pytest.raises(ValidationError):
+            svc.round_close(user=clerk, round=draft)
+        assert BrukerPlanRound.objects.get(pk=draft.pk).status == "open"
+        svc.round_close(user=bp.coordinator, round=draft)
+        with pytest.raises(ValidationError) as excinfo:
+            svc.report_recompute(user=clerk, round=draft)
+        assert excinfo.value.code == "not_leader"
+        assert not BrukerPlanReport.objects.filter(round=draft).exists()
+        assert BrukerPlanRound.objects.count() == 1
+
+
 class RoundOpenTests:
     def test_it_opens_the_round_with_a_clock_per_service_and_its_process(self, bp):
         round_ = make_round(bp)
@@ -135,6 +170,31 @@ class ScopeAndMappingTests:
             svc.mapping_save(user=bp.rus_worker, mapping=mapping, version=shown, **mapping_values(sex="male"))
         assert excinfo.value.code == "stale"
         assert BrukerPlanMapping.objects.get(pk=mapping.pk).sex == "female"
+
+    def test_it_refuses_a_scope_mark_from_a_row_shown_before_a_colleagues_mapping(self, bp):
+        from tests.factories import member
+
+        ola = person(bp, datetime.date(1986, 5, 1))
+        round_ = make_round(bp)
+        colleague = member(bp.rus)
+        # rus_worker's worklist showed Ola without a mapping (version 0); the colleague maps him.
+        mapping = map_person(bp, round_, bp.rus, ola)
+        mapping.refresh_from_db()
+        for user, version in ((bp.rus_worker, 0), (colleague, mapping.version - 1), (bp.rus_worker, None)):
+            with pytest.raises(ValidationError) as excinfo:
+                svc.mapping_scope_mark(user=user, round=round_, service=bp.rus, person_code=ola.code, in_scope=False, version=version)
+            assert excinfo.value.code == "stale"
+        stored = BrukerPlanMapping.objects.get(pk=mapping.pk)
+        assert (stored.status, stored.version, stored.level_housing) == ("mapped", mapping.version, 1)
+
+    def test_it_refuses_a_first_mark_from_a_row_that_showed_a_mapping(self, bp):
+        ola = person(bp, datetime.date(1986, 5, 1))
+        round_ = make_round(bp)
+        with pytest.raises(ValidationError) as excinfo:
+            svc.mapping_scope_mark(user=bp.rus_worker, round=round_, service=bp.rus, person_code=ola.code, in_scope=True, reason="both",
+                                   version=3)
+        assert excinfo.value.code == "stale"
+        assert not BrukerPlanMapping.objects.exists()
 
     def test_it_refuses_another_service_and_the_coordinator(self, bp):
         ola = person(bp, datetime.date(1986, 5, 1))
