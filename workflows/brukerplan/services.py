@@ -13,7 +13,7 @@ The rules:
 * a mapping saying the person cares for children under 18 starts a follow-up obligation for the
   mapping service (clocks.CHILDREN), met by ``children_follow_up_done``.
 
-Writes lock the round's row first (``_round_lock``), then their own rows: a close waits for a
+Writes lock the round's row first (``STEPS.lock``: its process first, as viewflow locks it), then their own rows: a close waits for a
 mapping being saved and the mapping then finds the round closed, never the other way round.
 Bad input raises a translated ValidationError before anything is written. Every write of a
 person's data goes to the access log; the round itself holds no person.
@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.services import access_log_write
 from org import permissions
@@ -36,6 +37,7 @@ from people.models import Person
 from referrals.models import (
     BrukerPlanMapping, BrukerPlanParticipation, BrukerPlanReport, BrukerPlanRound, BrukerPlanScaleLevel, HelpKind, LifeArea, help_kinds_encode, level_field,
 )
+from workflows import steps
 from workflows.brukerplan import clocks, selectors
 from workflows.brukerplan.report import MappingRow, report_compute
 
@@ -50,6 +52,18 @@ M = BrukerPlanMapping.Status
 LEVEL_FIELDS = tuple(level_field(area) for area in LifeArea.values)
 MAPPING_FIELDS = ("sex", "age", "has_children", *LEVEL_FIELDS, "services_used", "expected_need", "lar", "tsb", "ansvarsgruppe",
                   "individual_plan", "plan_from_record")
+
+
+# The round through the step skeleton (workflows.steps): its lock (the round's process first, as
+# viewflow's lock, then the round's row) and its status refusal. A round has no human task (the
+# flow's one wait is code-completed at the close), so no step is declared; the mapping's own
+# freshness rule is _mapping_require_current (a mapping may not exist yet: the skeleton's
+# require_fresh checks a locked row of this model).
+STEPS = steps.Steps(
+    process=PROCESS, model=BrukerPlanRound, related=("coordinator_service",), url="brukerplan:round",
+    roles={"coordinator_service": "coordinator"},
+    out_of_order=gettext_lazy("The round is “%(status)s”: this cannot be done now."),
+)
 
 
 def _flow():
@@ -67,14 +81,6 @@ def _errors():
     return errors, add
 
 
-def _round_lock(round_: BrukerPlanRound) -> BrukerPlanRound:
-    return BrukerPlanRound.objects.select_for_update(of=("self",)).select_related("coordinator_service").get(pk=round_.pk)
-
-
-def _require_status(round_: BrukerPlanRound, *statuses: str) -> None:
-    if round_.status not in statuses:
-        raise ValidationError(_("The round is “%(status)s”: this cannot be done now.") % {"status": round_.get_status_display()},
-                              code="out_of_order")
 
 
 def case_owner(round_: BrukerPlanRound) -> Service:
@@ -159,9 +165,9 @@ def round_open(*, user, round: BrukerPlanRound) -> BrukerPlanRound:
     (``follow``: counts only); each service's ``mapping`` clock starts from the policy row (reminders
     before the deadline, escalation at it to the service's and the coordinator's leaders); the
     round's process starts. Refused once the deadline has passed."""
-    round_ = _round_lock(round)
+    round_ = STEPS.lock(round)
     require_member(user, round_.coordinator_service, _("Only a leader of the coordinating service can open the round."), role=LEADER)
-    _require_status(round_, R.DRAFT)
+    STEPS.require_status(round_, R.DRAFT)
     if round_.deadline <= timezone.localdate():
         raise ValidationError({"deadline": _("The deadline has passed: set a later deadline before opening the round.")})
     participations = list(BrukerPlanParticipation.objects.filter(round=round_).select_related("service", "round__coordinator_service"))
@@ -184,9 +190,9 @@ def round_close(*, user, round: BrukerPlanRound) -> BrukerPlanRound:
     refuses a round that is not open), the services' open ``mapping`` clocks and their reminders are
     cancelled, the round's process ends, and after the commit the report is computed by a Celery
     task (tasks.round_report_compute). A person marked in scope but not mapped is not in the report."""
-    round_ = _round_lock(round)
+    round_ = STEPS.lock(round)
     require_member(user, round_.coordinator_service, _("Only a leader of the coordinating service can close the round."), role=LEADER)
-    _require_status(round_, R.OPEN)
+    STEPS.require_status(round_, R.OPEN)
     round_.status, round_.closed_at, round_.closed_by = R.CLOSED, timezone.now(), user
     round_.save(update_fields=["status", "closed_at", "closed_by"])
     for p in BrukerPlanParticipation.objects.filter(round=round_, completed_at__isnull=True).only("pk"):
@@ -224,7 +230,7 @@ def _participation(round_: BrukerPlanRound, service: Service) -> BrukerPlanParti
     return participation
 
 
-def _require_fresh(mapping: BrukerPlanMapping | None, version) -> None:
+def _mapping_require_current(mapping: BrukerPlanMapping | None, version) -> None:
     """Refuse a form made from another state than the stored one: ``version`` is the mapping's
     version the form showed, 0 when it showed no mapping (``mapping`` None: none is stored; a saved
     mapping's version is 1 or more). A missing version (None, "") is refused too: the form's state
@@ -250,16 +256,16 @@ def mapping_scope_mark(*, user, round: BrukerPlanRound, service: Service, person
     in scope again keeps a mapping made. ``version``: the mapping's version the form showed, 0 (the
     default) when it showed none; a form from another state is refused (code "stale"), nothing
     changed, so a worker's page from before a colleague's mapping cannot wipe it."""
-    round_ = _round_lock(round)
+    round_ = STEPS.lock(round)
     require_member(user, service, _("You are not a member of this service."))
-    _require_status(round_, R.OPEN)
+    STEPS.require_status(round_, R.OPEN)
     _participation(round_, service)
     person = selectors.cohort_person(round_, service, person_code)
     if in_scope and reason not in BrukerPlanMapping.ScopeReason.values:
         raise ValidationError({"reason": _("Say whether the problem is substance use, mental health, or both.")})
     now = timezone.now()
     mapping = BrukerPlanMapping.objects.select_for_update(of=("self",)).filter(round=round_, service=service, person=person).first()
-    _require_fresh(mapping, version)
+    _mapping_require_current(mapping, version)
     if mapping is None:
         mapping = BrukerPlanMapping(round=round_, service=service, person=person, marked_at=now, marked_by=user, version=0)
     mapping.marked_at, mapping.marked_by = now, user
@@ -334,11 +340,11 @@ def mapping_save(*, user, mapping: BrukerPlanMapping, version, sex: str, has_chi
     locked = BrukerPlanMapping.objects.filter(pk=mapping.pk).values_list("round_id", flat=True).first()
     if locked is None:
         raise ValidationError(_("This mapping does not exist."), code="missing")
-    round_ = _round_lock(BrukerPlanRound(pk=locked))
+    round_ = STEPS.lock(BrukerPlanRound(pk=locked))
     mapping = BrukerPlanMapping.objects.select_for_update(of=("self",)).select_related("service", "person").get(pk=mapping.pk)
     require_member(user, mapping.service, _("Only the mapping service can change this mapping."))
-    _require_status(round_, R.OPEN)
-    _require_fresh(mapping, version)
+    STEPS.require_status(round_, R.OPEN)
+    _mapping_require_current(mapping, version)
     if mapping.status == M.OUT_OF_SCOPE:
         raise ValidationError(_("Mark the person as in scope before mapping them."), code="out_of_order")
     if not selectors.cohort_for_service(round_, mapping.service).filter(pk=mapping.person_id).exists():
@@ -391,9 +397,9 @@ def service_complete(*, user, round: BrukerPlanRound, service: Service) -> Bruke
     """``service`` marks its mapping in the open round done, by a member: its ``mapping`` clock is met
     and its unsent reminders cancelled. Refused while a person it marked in scope is not mapped, or
     when it marked its mapping done already."""
-    round_ = _round_lock(round)
+    round_ = STEPS.lock(round)
     require_member(user, service, _("You are not a member of this service."))
-    _require_status(round_, R.OPEN)
+    STEPS.require_status(round_, R.OPEN)
     participation = BrukerPlanParticipation.objects.select_for_update(of=("self",)).filter(round=round_, service=service).first()
     if participation is None:
         raise ValidationError(_("Your service does not take part in this round."), code="not_participating")
@@ -465,7 +471,7 @@ def _report_claim(round_: BrukerPlanRound) -> BrukerPlanReport | None:
     the report is not to be computed now: done (a redelivered task), failed (the coordinator
     recomputes), or running with progress lately. Claimed: no row yet, a pending one, or a running
     one gone stale. The stored figures stay."""
-    round_ = _round_lock(round_)
+    round_ = STEPS.lock(round_)
     if round_.status != R.CLOSED:
         return None
     report, created = BrukerPlanReport.objects.select_for_update(of=("self",)).get_or_create(round=round_)
@@ -571,9 +577,9 @@ def report_recompute(*, user, round: BrukerPlanRound) -> BrukerPlanReport:
     marked pending (``progress_at``: when it was asked for) and the task enqueued after the commit.
     The stored figures stay, and are served, until the new ones replace them. Refused while the
     round is not closed or a computation is running (one gone stale may be recomputed)."""
-    round_ = _round_lock(round)
+    round_ = STEPS.lock(round)
     require_member(user, round_.coordinator_service, _("Only a leader of the coordinating service can compute the report."), role=LEADER)
-    _require_status(round_, R.CLOSED)
+    STEPS.require_status(round_, R.CLOSED)
     report, _created = BrukerPlanReport.objects.select_for_update(of=("self",)).get_or_create(round=round_)
     if _report_running(report):
         raise ValidationError(_("The report is being computed already."), code="running")
