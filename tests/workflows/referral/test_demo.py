@@ -16,8 +16,9 @@ class DemoReferralDataTests:
         from workflows.demo import seed_demo
 
         seeded = seed_demo()
-        # Every service one can refer to; the privacy function takes no referrals.
-        referable = Service.objects.exclude(kind=Service.Kind.PERSONVERN)
+        # Every service one can refer to; the privacy function and the BrukerPlan round's coordinating
+        # unit (a planning function, issue 10) take no referrals.
+        referable = Service.objects.exclude(kind=Service.Kind.PERSONVERN).exclude(name="BrukerPlan-koordinering")
         assert set(CatalogueEntry.objects.values_list("service_id", flat=True)) == set(referable.values_list("pk", flat=True))
         assert set(Referral.objects.values_list("status", flat=True)) == set(Referral.Status.values)
         assert Referral.objects.filter(forwarded_from__isnull=False).exists()
