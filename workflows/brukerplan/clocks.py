@@ -65,6 +65,18 @@ def mapping_clocks_open(participations: list[BrukerPlanParticipation]) -> None:
     reminders_schedule(rows)
 
 
+def mapping_reminded_from(round_) -> datetime.datetime:
+    """When the ``mapping`` clock starts reminding the services of ``round_``: its policy's hours
+    before its due time, counted as mapping_clocks_open counts it (the due time itself without
+    them; a day after the deadline day's start without a policy row). The round page's "behind
+    schedule" is this rule, so it says what the reminders say."""
+    policy = deadlines.policies_get(PROCESS, [MAPPING]).get(MAPPING)
+    start = _day_start(round_.deadline)
+    if policy is None:
+        return start + datetime.timedelta(days=1)
+    return policy.due_from(start) - datetime.timedelta(hours=policy.remind_before_hours or 0)
+
+
 def mapping_clock_met(participation: BrukerPlanParticipation) -> None:
     deadlines.deadline_meet(subject=participation, process=PROCESS, step=MAPPING)
 

@@ -148,20 +148,15 @@ _WORKLIST_SALT = "workflows.brukerplan.worklist"
 
 def completion_with_schedule(round_: BrukerPlanRound) -> list[dict]:
     """completion_for_round's rows, each with ``behind``: the round is open, the service has not
-    marked its mapping done, and the mapping policy's reminder time before the service's due time
-    has come (the policy row's ``remind_before_hours`` before it; without them, the due time itself). That
-    is when the reminders go to the service: behind schedule is what the policy says it is. One
-    query more than completion_for_round."""
+    marked its mapping done, and the mapping clock's reminders have started
+    (clocks.mapping_reminded_from): behind schedule is what the reminders say. One query more
+    than completion_for_round."""
     from django.utils import timezone
 
-    from workflows.models import DeadlinePolicy
+    from workflows.brukerplan.clocks import mapping_reminded_from
 
     rows = completion_for_round(round_)
-    policy = DeadlinePolicy.objects.filter(process="brukerplan", step="mapping").first()
-    start = timezone.make_aware(datetime.datetime.combine(round_.deadline, datetime.time()))  # as clocks.mapping_clocks_open counts
-    due = policy.due_from(start) if policy else start + datetime.timedelta(days=1)
-    remind_from = due - datetime.timedelta(hours=(policy.remind_before_hours or 0) if policy else 0)
-    late = round_.status == BrukerPlanRound.Status.OPEN and timezone.now() >= remind_from
+    late = round_.status == BrukerPlanRound.Status.OPEN and timezone.now() >= mapping_reminded_from(round_)
     for row in rows:
         row["behind"] = late and row["completed_at"] is None
     return rows
