@@ -7,18 +7,12 @@ from django.db import connection
 
 from referrals.models import BrukerPlanMapping, BrukerPlanReport, BrukerPlanScaleLevel, LifeArea, help_kinds_decode, level_field
 from tests.workflows.brukerplan.scenario import make_round
+from tests.workflows.brukerplan.test_report import plain_band as band
 from tests.workflows.brukerplan.test_report_store import plain_index, seed, winners_by_sql
 from workflows.brukerplan import services as svc, tasks
 
 # The round's scale in this test, by level number: the colour's place in the index (1 green, 2 yellow, 3 red).
 SCALE = {1: 1, 2: 2, 3: 1, 4: 3}
-
-
-def band(age: int) -> str:
-    for key, low, high in (("16-17", 16, 17), ("18-22", 18, 22), ("23-29", 23, 29), ("30-39", 30, 39), ("40-49", 40, 49), ("50-66", 50, 66)):
-        if low <= age <= high:
-            return key
-    return "67+"
 
 
 def help_by_sql(round_) -> list[tuple[int, int]]:
