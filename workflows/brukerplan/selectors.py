@@ -404,6 +404,20 @@ def mapping_help_links(mapping: BrukerPlanMapping) -> dict[str, str]:
     }
 
 
+def mapping_page_state(mapping: BrukerPlanMapping) -> dict:
+    """What the mapping's page offers: ``editable`` (the round is open and the person in scope: what
+    services.mapping_save accepts), ``help`` (mapping_help_links, once mapped), and the children's
+    follow-up clock as ``children_open`` / ``children_met``."""
+    from workflows.brukerplan.clocks import children_clock
+
+    children = children_clock(mapping) if mapping.has_children else None
+    return {
+        "editable": mapping.round.status == BrukerPlanRound.Status.OPEN and mapping.status != BrukerPlanMapping.Status.OUT_OF_SCOPE,
+        "help": mapping_help_links(mapping) if mapping.status == BrukerPlanMapping.Status.MAPPED else None,
+        "children_open": children is not None and children.is_open, "children_met": children is not None and children.met_at is not None,
+    }
+
+
 # --- the report's rows ----------------------------------------------------------------------------
 
 REPORT_FIELDS = (

@@ -21,7 +21,7 @@ from audit.services import access_log_list_read
 from org.access import member_facts
 from org.ui import apply_errors
 from referrals.models import BrukerPlanMapping, BrukerPlanRound
-from workflows.brukerplan import clocks, selectors
+from workflows.brukerplan import selectors
 from workflows.brukerplan import forms as bforms
 from workflows.brukerplan import services as svc
 
@@ -192,14 +192,15 @@ def service_complete(request, code, service):
 # --- the mapping --------------------------------------------------------------------------------
 
 
+def _mapping_form(mapping, data=None):
+    plan = selectors.plan_status_for(mapping.service, mapping.person)
+    return bforms.MappingForm(data, scales=selectors.round_scales(mapping.round), plan=plan, initial=bforms.mapping_initial(mapping, plan))
+
+
 def _mapping_page(request, mapping, form, *, status=200, error=None):
-    children = clocks.children_clock(mapping) if mapping.has_children else None
     return render(request, "brukerplan/mapping.html", {
-        "mapping": mapping, "round": mapping.round, "form": form, "error": error,
-        "editable": mapping.round.status == BrukerPlanRound.Status.OPEN and mapping.status != BrukerPlanMapping.Status.OUT_OF_SCOPE,
-        "help": selectors.mapping_help_links(mapping) if mapping.status == BrukerPlanMapping.Status.MAPPED else None,
-        "children_open": children is not None and children.is_open, "children_met": children is not None and children.met_at is not None,
-        "name_here": selectors.mapping_name_here(mapping),
+        "mapping": mapping, "round": mapping.round, "form": form, "error": error, "name_here": selectors.mapping_name_here(mapping),
+        **selectors.mapping_page_state(mapping),
     }, status=status)
 
 
@@ -208,9 +209,7 @@ def mapping_detail(request, code):
     """The mapping's page and form, for the mapping service's members only (the read logged);
     Http404 for everyone else, the round's coordinator included. A form from an older version is refused."""
     mapping = selectors.mapping_read(request.user, code)
-    plan = selectors.plan_status_for(mapping.service, mapping.person)
-    form = bforms.MappingForm(request.POST or None, scales=selectors.round_scales(mapping.round), plan=plan,
-                              initial=bforms.mapping_initial(mapping, plan))
+    form = _mapping_form(mapping, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             saved = svc.mapping_save(user=request.user, mapping=mapping, **form.values())
@@ -234,8 +233,6 @@ def children_done(request, code):
         svc.children_follow_up_done(user=request.user, mapping=mapping)
     except ValidationError as e:
         mapping = selectors.mapping_read(request.user, code)
-        plan = selectors.plan_status_for(mapping.service, mapping.person)
-        form = bforms.MappingForm(scales=selectors.round_scales(mapping.round), plan=plan, initial=bforms.mapping_initial(mapping, plan))
-        return _mapping_page(request, mapping, form, status=422, error=e)
+        return _mapping_page(request, mapping, _mapping_form(mapping), status=422, error=e)
     messages.success(request, gettext_lazy("The follow-up of the children is recorded as done."))
     return redirect("brukerplan:mapping", mapping.code)
