@@ -35,7 +35,8 @@ from consent.models import Consent
 from consent.selectors import consents_in_force_for
 from org.access import code_as_uuid, member_service_ids
 from org.models import Service
-from people.models import Person, PersonRecord, ServicePeriod
+from people.models import Person, ServicePeriod
+from people.selectors import person_name_for, with_record_name
 from referrals.access import case_get_for_user
 from referrals.models import (
     BrukerPlanMapping, BrukerPlanParticipation, BrukerPlanRound, BrukerPlanScaleLevel, IndividualPlan, LifeArea, PlanMeeting,
@@ -94,14 +95,12 @@ def cohort_person(round_: BrukerPlanRound, service: Service, code) -> Person:
 
 def worklist_for_service(round_: BrukerPlanRound, service: Service):
     """``service``'s worklist: its cohort, each person annotated with the service's own record of the
-    name (``given_name_here``, ``family_name_here``: people.PersonRecord, never another service's)
-    and the service's mapping, if any (``mapping_code``, ``mapping_status``), ordered by id for keyset
+    name (people.selectors.with_record_name: ``record_given``, ``record_family``, never another
+    service's record; ``record_name(row, "")`` names a row) and the service's mapping, if any (``mapping_code``, ``mapping_status``), ordered by id for keyset
     paging. A page showing it logs the names shown (audit.services.access_log_list_read, purpose
     READ_WORKLIST, the service)."""
-    records = PersonRecord.objects.filter(person_id=OuterRef("pk"), service=service)
     mappings = BrukerPlanMapping.objects.filter(round=round_, service=service, person_id=OuterRef("pk"))
-    return cohort_for_service(round_, service).annotate(
-        given_name_here=Subquery(records.values("given_name")[:1]), family_name_here=Subquery(records.values("family_name")[:1]),
+    return with_record_name(cohort_for_service(round_, service), "pk", service.pk).annotate(
         mapping_code=Subquery(mappings.values("code")[:1]), mapping_status=Subquery(mappings.values("status")[:1]),
     ).order_by("pk")
 
@@ -222,9 +221,7 @@ def round_setup_choices(user) -> dict:
 def mapping_name_here(mapping: BrukerPlanMapping) -> str:
     """The mapped person's name as the mapping service's own record holds it (never another
     service's record); the mapping's reference where it holds none. One query."""
-    record = PersonRecord.objects.filter(person_id=mapping.person_id, service_id=mapping.service_id).only("given_name", "family_name").first()
-    name = " ".join(part for part in (record.given_name, record.family_name) if part) if record else ""
-    return name or mapping.reference
+    return person_name_for(mapping.person, mapping.service) or mapping.reference
 
 
 def coordinates_rounds(service_ids) -> bool:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from audit.services import access_log_list_read
 from org.access import member_facts
 from org.ui import apply_errors
+from people.selectors import record_name
 from referrals.models import BrukerPlanMapping, BrukerPlanRound
 from workflows.brukerplan import selectors
 from workflows.brukerplan import forms as bforms
@@ -129,7 +130,7 @@ def _worklist_page(request, round_, participation, *, error=None, error_person=N
     service = participation.service
     rows, following = selectors.worklist_page(round_, service, request.GET.get("side"))
     for row in rows:
-        row.name_here = " ".join(part for part in (row.given_name_here, row.family_name_here) if part)
+        row.name_here = record_name(row, "")
     # The names shown are a list read of the service's own records.
     access_log_list_read(user=request.user, shown=[(participation, row.pk, service.pk) for row in rows], purpose=selectors.READ_WORKLIST)
     return render(request, "brukerplan/worklist.html", {

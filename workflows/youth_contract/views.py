@@ -23,7 +23,6 @@ from audit.services import access_log_deferred, access_log_write
 from consent.selectors import disclosures_of
 from org.access import is_member
 from org.ui import apply_errors
-from people.selectors import person_records_for
 from referrals.access import EMERGENCY
 from referrals.models import ContractAppointment, ContractParty, YouthContract
 from workflows.list_persons import list_persons_show
