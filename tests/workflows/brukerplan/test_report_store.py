@@ -23,6 +23,7 @@ from people.models import Person
 from referrals.models import BrukerPlanMapping, BrukerPlanReport, BrukerPlanRound, LifeArea, help_kinds_encode, level_field
 from tests.factories import make_org
 from tests.workflows.brukerplan.scenario import NOW, make_round, map_person, person
+from tests.workflows.brukerplan.test_report import plain_index as plain_index_of_areas
 from workflows.brukerplan import report_document, services as svc, tasks
 from workflows.brukerplan.report import LIFE_AREAS, hidden_marker
 
@@ -85,14 +86,9 @@ def winners_by_sql(round_):
 
 
 def plain_index(levels):
-    assessed = [v for v in levels if v is not None]
-    if len(assessed) < 5:
-        return "not_assessed"
-    if assessed.count(3) >= 3:
-        return "deficient"
-    if assessed.count(3) == 0 and assessed.count(2) <= 2:
-        return "satisfactory"
-    return "challenges"
+    """test_report's plain index of a person's nine levels, given in LifeArea's order (the index
+    reads the levels, not which area holds which)."""
+    return plain_index_of_areas(dict(zip(LIFE_AREAS, levels, strict=True)))
 
 
 class ReportBuildTests:
