@@ -19,6 +19,7 @@ def navigation(request):
         flags = getattr(request, "_samhandling_nav", None)
         if flags is not None:
             return flags
+        from insights.access import menu_flags as insights_menu_flags
         from org.access import member_facts
         from org.models import Service
         from workflows.processes import processes
@@ -28,6 +29,7 @@ def navigation(request):
         flags = {"member": bool(kinds), "privacy": Service.Kind.PERSONVERN in kinds, "leader": bool(facts.leader_service_ids)}
         for process in processes():
             flags.update(process.menu_flags()(facts))
+        flags.update(insights_menu_flags(facts))
         request._samhandling_nav = flags
         return flags
 

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "consent",
     "notifications",
     "workflows",
+    "insights",
 ]
 
 MIDDLEWARE = [

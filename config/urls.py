@@ -13,6 +13,7 @@ from config import idle
 from notifications import views as notification_views
 from workflows import task_lists, task_views
 from consent.urls import ConsentApp
+from insights.urls import InsightsApp
 from workflows import views_break_glass, views_consent, views_home
 from workflows.processes import processes
 from workflows.youth_contract import views as youth_contract_views
@@ -83,6 +84,7 @@ site = Site(
         # Each registered process's pages and menu section, in registry order.
         *[process.app_class()() for process in processes()],
         ConsentAppWithWithdrawal(),
+        InsightsApp(),
         ScopedWorkflowAppViewset(
             title=_("Tasks"),
             icon="assignment",

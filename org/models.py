@@ -31,6 +31,24 @@ class Municipality(models.Model):
         return self.name
 
 
+class Area(models.Model):
+    """A part of a municipality that services belong to: a school district (skolekrets), a
+    kindergarten area (barnehageområde) or a city district (bydel). The insights count cases by the
+    area of the service they came from; no person is placed in an area."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="areas", verbose_name=_("municipality"))
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["municipality", "name"], name="uniq_area_name")]
+
+    def __str__(self):
+        return self.name
+
+
 class Service(models.Model):
     """A service or unit (tjeneste/enhet). Its staff act through the service's group."""
 
@@ -64,6 +82,8 @@ class Service(models.Model):
     owner = models.CharField(_("owner"), max_length=16, choices=Owner.choices, default=Owner.MUNICIPAL)
     email = models.EmailField(_("e-mail"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    area = models.ForeignKey(Area, on_delete=models.SET_NULL, null=True, blank=True, related_name="services", verbose_name=_("area"),
+                             help_text=_("The school district, kindergarten area or city district the service belongs to."))
     # The group through which object permissions are granted to the service's staff.
     group = models.OneToOneField(Group, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="service", verbose_name=_("permission group"))
 

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.utils.module_loading import import_string
 
+from org.models import Service
 from org.access import active_memberships, member_facts, member_service_kinds, user_is_privacy_function
 from workflows.processes import processes
 
@@ -19,6 +20,9 @@ def home(request):
         if target:
             return redirect(target)
     kinds = member_service_kinds(request.user)
+    # The SLT coordinator works at system level: on the insights (the insights app, by URL name).
+    if Service.Kind.SLT in kinds:
+        return redirect("insights:index")
     # The processes that claim all the user's kinds of service come first (the police: their
     # contracts); then the registry's order.
     ordered = sorted(processes(), key=lambda process: not (kinds and set(kinds) <= set(process.home_kinds)))
