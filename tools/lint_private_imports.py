@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # The root packages of .importlinter: the apps of ours the import contracts cover.
-APPS = ("accounts", "audit", "config", "consent", "notifications", "org", "people", "referrals", "workflows")
+APPS = ("accounts", "audit", "config", "consent", "insights", "notifications", "org", "people", "referrals", "workflows")
 
 
 def is_private(name: str) -> bool:
