@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import models
+from django.db import IntegrityError, models, transaction
 
 from insights.models import AGE_BANDS, DURATION_BUCKETS, CaseCount, DeadlineCount, RollupRun, StepDuration
 from insights.services import age_at, age_band, duration_bucket, rollup_refresh
@@ -243,6 +243,17 @@ class RollupCaseCountTests:
         assert rollup("process", "service_id", closed_month=None) == open_from_records()
         assert rollup("process", closed_month=datetime.date(2026, 10, 1)) == Counter(concern=1, referral=1, brukerplan=1)
         assert rollup("process") == cases_from_records()
+
+    def test_it_counts_a_plan_closed_from_its_closed_at(self, world):
+        # No service closes a plan yet; the database keeps status and closed_at together for the one that will.
+        plan = IndividualPlan.objects.get()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            IndividualPlan.objects.filter(pk=plan.pk).update(status="closed")
+        IndividualPlan.objects.filter(pk=plan.pk).update(status="closed", closed_at=T0 + datetime.timedelta(days=45))
+        refresh(T0 + datetime.timedelta(days=46))
+
+        assert rollup("closed_month", process="individual_plan") == Counter({datetime.date(2026, 10, 1): 1})
+        assert rollup("process", "service_id", closed_month=None) == open_from_records()
 
     def test_it_replaces_the_rows_on_a_second_refresh(self, world):
         first = refresh()
