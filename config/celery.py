@@ -28,6 +28,10 @@ BEAT_SCHEDULE = {
     # Every minute: BrukerPlan reports whose computation looks lost (pending over a minute, running with
     # no progress for ten) are enqueued again, so a lost enqueue or a killed worker delays a report.
     "brukerplan-reports-requeue": {"task": "workflows.brukerplan.tasks.reports_requeue", "schedule": 60.0},
+    # Every ten minutes: the insights' aggregate rows recomputed from the case records (insights/services.py).
+    # A full pass over every case, so not every minute; the pages say how old the figures are. A tick
+    # that has waited longer than an interval is dropped: the next one reads the same records anew.
+    "insights-rollup": {"task": "insights.tasks.rollup_refresh", "schedule": 600.0, "options": {"expires": 600}},
 }
 # Every beat job runs on the sweeps queue, so a job added to the schedule above is routed with no
 # second list to keep; deliver_reminder is not a beat job but is a reminder that must not wait for mail.

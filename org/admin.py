@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from org.models import ServiceKindSetting
+from org.models import Area, ServiceKindSetting
 
 
 @admin.register(ServiceKindSetting)
@@ -16,3 +16,13 @@ class ServiceKindSettingAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # A row is about one kind for good: change what it allows, not which kind it is.
         return ("kind",) if obj is not None else ()
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    """The school districts, kindergarten areas and city districts that services belong to (the
+    insights count cases by them); a service's area is set on the service."""
+
+    list_display = ("name", "municipality")
+    list_filter = ("municipality",)
+    search_fields = ("name",)

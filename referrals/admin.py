@@ -24,9 +24,10 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "owner", "municipality", "active")
-    list_filter = ("kind", "owner", "municipality", "active")
+    list_display = ("name", "kind", "owner", "municipality", "area", "active")
+    list_filter = ("kind", "owner", "municipality", "area", "active")
     search_fields = ("name",)
+    autocomplete_fields = ("area",)
     inlines = [MembershipInline]
 
     def save_formset(self, request, form, formset, change):

@@ -805,6 +805,9 @@ class IndividualPlan(CaseReference, models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
+    # When the plan was closed: set with status "closed" by the service that closes it (the database
+    # refuses one without the other), so the insights count a plan as open until then.
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("individual plan")
@@ -816,6 +819,8 @@ class IndividualPlan(CaseReference, models.Model):
                                    name="individualplan_period_ordered"),
             models.CheckConstraint(condition=models.Q(revision_due_on__gte=models.F("period_start")),
                                    name="individualplan_revision_in_period"),
+            models.CheckConstraint(condition=models.Q(status="closed", closed_at__isnull=False) | (~models.Q(status="closed") & models.Q(closed_at__isnull=True)),
+                                   name="individualplan_closed_at_when_closed"),
         ]
 
     def __str__(self):

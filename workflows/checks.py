@@ -9,8 +9,8 @@ from workflows.models import CaseTask
 from workflows.processes import processes
 
 REQUIRED = ("name", "label", "flow", "app", "flow_icon", "access", "task_related", "persons", "audit_purposes", "demo", "menu",
-            "record", "record_url", "roles", "owner", "landing", "list_namings")
-DOTTED = ("flow", "app", "access", "demo", "menu", "roles", "owner", "landing", "list_namings")
+            "record", "record_url", "roles", "owner", "landing", "list_namings", "insight_cases")
+DOTTED = ("flow", "app", "access", "demo", "menu", "roles", "owner", "landing", "list_namings", "insight_cases")
 
 
 def registry_problems(registry=None, flows_package: str = "workflows.flows") -> list[str]:

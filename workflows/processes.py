@@ -17,7 +17,8 @@ a flow module under ``workflows/flows/`` and one ``Process`` entry below. From t
   ``home`` (asked first) claims a user by what their services do (the BrukerPlan coordinator);
 * emergency access finds a case by ``record``, asks ``roles`` and ``owner``, and links ``record_url``;
 * ``seed_demo`` runs ``demo``;
-* the reminder sweep asks ``delivery_gate`` at delivery whether a service may still be told of the record.
+* the reminder sweep asks ``delivery_gate`` at delivery whether a service may still be told of the record;
+* the insights rollup (insights.services.rollup_refresh) counts the process's cases from ``insight_cases``.
 
 Callables are named by dotted path and imported when used, so the registry imports no process
 module at start-up. ``workflows.checks`` refuses to start when an entry lacks a required hook, a
@@ -56,6 +57,14 @@ class Process:
     # dotted path: (user, records) -> {record pk: workflows.list_persons.Naming} for the records whose
     # person the user may see named on a list not narrowed by a role (the task lists), in bulk
     list_namings: str
+    # dotted path: () -> a values_list queryset of the process's cases (one tuple per case, never a
+    # person's name, number or text): (municipality_id, service_id, service_kind, from_service_id,
+    # area_id, opened_at, closed_at, birth_date, age_hint). The service is the one holding (receiving)
+    # the case, and the municipality its; from_service where the case came from; area_id the
+    # from_service's area, else the service's; opened_at when the case reached the service (cases not
+    # yet sent are left out); closed_at None while open; birth_date the person's, or None; age_hint
+    # an age in years when there is no birth date, else None. The rollup streams it in chunks.
+    insight_cases: str
     # Required when rests_on_consent: (*, consent, user, revoked) -> list of the cases it ended;
     # and (consent) -> how many of its open cases rest on it (the consent page's warning).
     on_consent_withdrawn: str = ""
@@ -145,6 +154,7 @@ REGISTRY: list[Process] = [
         roles="referrals.access.concern_roles",
         owner="workflows.concern.services.case_owner",
         list_namings="workflows.concern.selectors.concern_list_namings",
+        insight_cases="workflows.concern.selectors.insight_cases",
     ),
     Process(
         name="referral",
@@ -182,6 +192,7 @@ REGISTRY: list[Process] = [
         roles="referrals.access.referral_roles",
         owner="workflows.referral.services.case_owner",
         list_namings="workflows.referral.selectors.referral_list_namings",
+        insight_cases="workflows.referral.selectors.insight_cases",
     ),
     Process(
         name="youth_contract",
@@ -222,6 +233,7 @@ REGISTRY: list[Process] = [
         roles="workflows.youth_contract.selectors.contract_roles",
         owner="workflows.youth_contract.services.case_owner",
         list_namings="workflows.youth_contract.selectors.contract_list_namings",
+        insight_cases="workflows.youth_contract.selectors.insight_cases",
     ),
     Process(
         name="individual_plan",
@@ -276,6 +288,7 @@ REGISTRY: list[Process] = [
         roles="workflows.individual_plan.selectors.plan_registry_roles",
         owner="workflows.individual_plan.services.case_owner",
         list_namings="workflows.individual_plan.selectors.plan_list_namings",
+        insight_cases="workflows.individual_plan.selectors.insight_cases",
         # A participant sees the plan only while the consent is in force for it (selectors), and a
         # consent can lapse (its period, the person's age) with every grant still in place.
         delivery_gate="workflows.individual_plan.selectors.plan_delivery_gate",
@@ -317,6 +330,7 @@ REGISTRY: list[Process] = [
         roles="workflows.brukerplan.selectors.round_registry_roles",
         owner="workflows.brukerplan.services.case_owner",
         list_namings="workflows.brukerplan.selectors.round_list_namings",
+        insight_cases="workflows.brukerplan.selectors.insight_cases",
     ),
 ]
 

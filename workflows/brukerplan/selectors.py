@@ -25,7 +25,8 @@ import uuid
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, DateField, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -538,3 +539,18 @@ def report_get_for_user(user, code, *, ready: bool = False):
     if (ready and not ready_) or (not ready_ and not roles & {COORDINATOR, PARTICIPANT}):
         raise Http404
     return round_, report, roles
+
+
+def insight_cases():
+    """The BrukerPlan rounds for the insights rollup (workflows.processes.Process.insight_cases): one
+    case per participating service in an opened round (its mapping work), held by that service, from
+    the coordinating service, open from the round's opening until the service marked its mapping
+    done (or the round closed). About a service's work, not a person: no birth date, no age."""
+    return (
+        BrukerPlanParticipation.objects.filter(round__opened_at__isnull=False).order_by()
+        .values_list(
+            "service__municipality_id", "service_id", "service__kind", "round__coordinator_service_id",
+            Coalesce("round__coordinator_service__area_id", "service__area_id"), "round__opened_at",
+            Coalesce("completed_at", "round__closed_at"), Value(None, output_field=DateField()), Value(None, output_field=IntegerField()),
+        )
+    )

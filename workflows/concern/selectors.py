@@ -3,7 +3,8 @@
 Lists page by keyset (never OFFSET) and run a constant number of queries whatever the data size.
 """
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce
 
 from org.access import member_service_ids, permitted_ids_subquery, user_services
 from referrals.access import HANDLER_PERM, REPORTER_PERM
@@ -144,3 +145,30 @@ def concern_list_namings(user, concerns) -> dict:
             if n is not None:
                 out[pk] = n
     return out
+
+
+def insight_cases():
+    """The concerns for the insights rollup (workflows.processes.Process.insight_cases): every sent
+    concern (drafts are not counted), held by the receiving service, from the reporting service.
+
+    Closed when the case ended: a review that closed it, a concluded investigation, advice given, or
+    an upgrade to a melding (when the melding was drafted, unless advice had been given first). An
+    anonymous consultation has no birth date: its ``child_age`` is the age hint.
+    """
+    S = Concern.Status
+    closed_at = Case(
+        When(status=S.CLOSED, then=F("reviewed_at")),
+        When(status=S.INVESTIGATED, then=F("investigation_ended_at")),
+        When(status=S.ANSWERED, then=F("answered_at")),
+        When(status=S.UPGRADED, then=Coalesce("answered_at", "upgraded_to__created_at")),
+        default=None, output_field=DateTimeField(),
+    )
+    age_hint = Case(When(person__birth_date__isnull=True, then=F("child_age")), default=None)
+    return (
+        Concern.objects.filter(submitted_at__isnull=False).exclude(status=S.DRAFT).order_by()
+        .values_list(
+            "receiving_service__municipality_id", "receiving_service_id", "receiving_service__kind", "reporting_service_id",
+            Coalesce("reporting_service__area_id", "receiving_service__area_id"), "submitted_at", closed_at,
+            "person__birth_date", age_hint,
+        )
+    )

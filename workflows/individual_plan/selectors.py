@@ -10,7 +10,8 @@ An offer is seen by the service that registered it; a hand-over by the plan's pa
 Through an emergency access (break the glass) a user without a role reads a plan, never changes it.
 """
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, FilteredRelation, OuterRef, Q, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -520,3 +521,24 @@ def measure_get_for_editor(user, code) -> tuple[PlanMeasure, Service]:
             and consent_is_active(measure.plan.consent, service=responsible, purpose=PURPOSE)):
         return measure, responsible
     raise Http404
+
+
+def insight_cases():
+    """The individual plans for the insights rollup (workflows.processes.Process.insight_cases): held
+    by the service with the main responsibility now (the current PlanHolder; the registering service
+    should there be none), from the service that registered it, from its creation to ``closed_at``.
+    A paused plan (consent withdrawn) is still open: it resumes on a new consent."""
+    return (
+        IndividualPlan.objects.order_by()
+        # At most one current holder per plan (uniq_current_plan_holder): the join adds no rows.
+        .annotate(current=FilteredRelation("holders", condition=Q(holders__ended_at__isnull=True)))
+        .values_list(
+            Coalesce("current__service__municipality_id", "registered_by_service__municipality_id"),
+            Coalesce("current__service_id", "registered_by_service_id"),
+            Coalesce("current__service__kind", "registered_by_service__kind"),
+            "registered_by_service_id",
+            Coalesce("registered_by_service__area_id", "current__service__area_id"),
+            "created_at", "closed_at", "person__birth_date",
+            Case(When(person__birth_date__isnull=True, then=F("person__approx_age")), default=None),
+        )
+    )

@@ -10,7 +10,7 @@ from django.db import connection
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, ExtractYear
+from django.db.models.functions import Cast, Coalesce, ExtractYear
 from guardian.models import GroupObjectPermission
 from django.db.models.lookups import IsNull
 from django.utils import timezone
@@ -586,3 +586,21 @@ def referral_list_namings(user, referrals) -> dict:
             if n is not None:
                 out[pk] = n
     return out
+
+
+def insight_cases():
+    """The referrals for the insights rollup (workflows.processes.Process.insight_cases): every sent
+    referral, held by its target service (or the routing service while it waits to be routed), from
+    the sender. A minimal contact's person has an approximate age instead of a birth date."""
+    return (
+        Referral.objects.filter(sent_at__isnull=False).order_by()
+        .values_list(
+            Coalesce("target_service__municipality_id", "routing_service__municipality_id"),
+            Coalesce("target_service_id", "routing_service_id"),
+            Coalesce("target_service__kind", "routing_service__kind"),
+            "sender_service_id",
+            Coalesce("sender_service__area_id", "target_service__area_id", "routing_service__area_id"),
+            "sent_at", "closed_at", "person__birth_date",
+            Case(When(person__birth_date__isnull=True, then=F("person__approx_age")), default=None),
+        )
+    )

@@ -12,7 +12,8 @@ sees the status without them. Every other user gets 404 for every contract, miss
 from dataclasses import dataclass
 import datetime
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Exists, F, OuterRef, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -297,3 +298,16 @@ def week_appointments(user, *, day: datetime.date | None = None, days: int = 7):
 def open_contracts_on_consent(consent) -> int:
     """How many open contracts rest on ``consent`` (the consent page's warning before withdrawal)."""
     return YouthContract.objects.filter(consent=consent, status__in=YouthContract.OPEN_STATUSES).count()
+
+
+def insight_cases():
+    """The youth contracts for the insights rollup (workflows.processes.Process.insight_cases): held
+    by the follow-up service from when the contract was initiated, from the initiating service."""
+    return (
+        YouthContract.objects.order_by()
+        .values_list(
+            "followup_service__municipality_id", "followup_service_id", "followup_service__kind", "initiating_service_id",
+            Coalesce("initiating_service__area_id", "followup_service__area_id"), "created_at", "closed_at", "person__birth_date",
+            Case(When(person__birth_date__isnull=True, then=F("person__approx_age")), default=None),
+        )
+    )
