@@ -18,7 +18,7 @@ def describe(overview: Overview, *, municipality: str, process: str) -> list[tup
     return [
         (_("Municipality"), municipality),
         (_("Year"), str(overview.filter.year)),
-        (_("Process"), process),
+        (_("Kind of case"), process),
         (_("Updated"), pdf.datetime_text(overview.updated_at) if overview.updated_at else _("Not yet updated")),
     ]
 

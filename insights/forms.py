@@ -15,7 +15,7 @@ FIRST_YEAR = 2000
 class OverviewFilterForm(forms.Form):
     municipality = forms.TypedChoiceField(label=_("Municipality"), required=False, coerce=int, empty_value=None)
     year = forms.IntegerField(label=_("Year"), required=False, min_value=FIRST_YEAR)
-    process = forms.ChoiceField(label=_("Process"), required=False)
+    process = forms.ChoiceField(label=_("Kind of case"), required=False)
 
     def __init__(self, data=None, *, scope: InsightScope, municipalities, **kwargs):
         # An empty query string is the default view (all municipalities, this year, all processes).

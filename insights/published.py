@@ -195,12 +195,12 @@ def publish(raw: Raw, flt: OverviewFilter) -> Overview:
     (t_opened, t_flow), _d = _suppress_linked([opened, flow], [])
     closed = [[raw.closed.get((p, m), 0) for m in range(1, 13)] for p in names]
     (t_closed,), _d = _suppress_linked([closed], [])
-    f_opened = _two_way("opened", "trend", _("Cases opened per month, by process"), _("Process"), plabel, months, t_opened)
-    f_closed = _two_way("closed", "trend", _("Cases closed per month, by process"), _("Process"), plabel, months, t_closed)
+    f_opened = _two_way("opened", "trend", _("Cases opened per month, by process"), _("Kind of case"), plabel, months, t_opened)
+    f_closed = _two_way("closed", "trend", _("Cases closed per month, by process"), _("Kind of case"), plabel, months, t_closed)
     f_closed.chart = charts.grouped_bars(
         "trend-bars", _("Cases opened and closed per month"), months,
         [(_("Opened"), f_opened.column_totals), (_("Closed"), f_closed.column_totals)],
-        description=_("Cases opened and closed each month, all processes shown. The same figures are in the tables."))
+        description=_("Cases opened and closed each month, all processes together. The same figures are in the tables."))
     f_opened.chart = charts.lines(
         "trend-lines", _("Cases opened per month, by process"), months, list(zip(plabel, f_opened.cells)),
         description=_("One line per process; a hidden month breaks its line. The same figures are in the table of cases opened."))
@@ -216,7 +216,7 @@ def publish(raw: Raw, flt: OverviewFilter) -> Overview:
     (t_service,), (d_process, d_area, d_age) = _suppress_linked(
         [by_service_kind],
         [[raw.open_by_process.get(p, 0) for p in names], [raw.open_by_area[a] for a in areas], [raw.open_by_age.get(b, 0) for b in bands]])
-    f_process = _one_way("open_process", "open", _("Open cases by process"), _("Process"), plabel, cases, d_process)
+    f_process = _one_way("open_process", "open", _("Open cases by process"), _("Kind of case"), plabel, cases, d_process)
     f_process.chart = charts.bars("open-process", f_process.title, plabel, list(d_process.counts))
     f_service = _two_way("open_service", "open", _("Open cases by service and kind of service"), _("Service"),
                          [service_name(s, _("No service registered")) for s in services],
