@@ -51,6 +51,10 @@ REVIEW_BREAK_GLASS = "referrals.review_break_glass"
 BRUKERPLAN_MAPPER = "referrals.map_brukerplanparticipation"
 BRUKERPLAN_FOLLOWER = "referrals.follow_brukerplanparticipation"
 BRUKERPLAN_MAPPING = "referrals.handle_brukerplanmapping"
+# An SLT forum (insights): a member service's staff read it and are reminded of its meetings; the
+# owning SLT service runs it and is reminded of missing minutes. No person data: a forum holds none.
+FORUM_MEMBER = "insights.take_part_forum"
+FORUM_OWNER = "insights.run_forum"
 
 
 def service_group(service: Service) -> Group:
