@@ -51,6 +51,10 @@ REVIEW_BREAK_GLASS = "referrals.review_break_glass"
 BRUKERPLAN_MAPPER = "referrals.map_brukerplanparticipation"
 BRUKERPLAN_FOLLOWER = "referrals.follow_brukerplanparticipation"
 BRUKERPLAN_MAPPING = "referrals.handle_brukerplanmapping"
+# A substance-policy plan's measure (insights): its responsible service records the yearly evaluation
+# (and is reminded of it), its co-responsible services follow it. No person data: the measure is its own reason.
+POLICY_MEASURE_RESPONSIBLE = "insights.evaluate_policymeasure"
+POLICY_MEASURE_CO_RESPONSIBLE = "insights.follow_policymeasure"
 
 
 def service_group(service: Service) -> Group:
