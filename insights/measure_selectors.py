@@ -132,6 +132,16 @@ def status_counts(rows: list[MeasureRow]) -> list[tuple[str, str, int]]:
     return [(value, label, counts.get(value, 0)) for value, label in PolicyMeasure.Status.choices]
 
 
+def evaluation_year_default(measure: PolicyMeasure, today) -> int | None:
+    """The year the evaluation form offers first: the latest year of the plan period up to ``today``'s
+    that is not evaluated yet (in January, last year's), or None."""
+    evaluated = set(measure.evaluations.values_list("year", flat=True))
+    years = [y for y in range(measure.plan.from_year, min(measure.plan.to_year, today.year) + 1) if y not in evaluated]
+    if today.year in years and today < measure.evaluation_date(today.year) and today.year - 1 in years:
+        return today.year - 1
+    return years[-1] if years else None
+
+
 def measure_evaluations(measure: PolicyMeasure):
     return measure.evaluations.select_related("service").order_by("-year")
 

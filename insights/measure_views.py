@@ -139,8 +139,8 @@ def measure_evaluate(request, code):
     plan = measure.plan
     this_year = timezone.localdate().year
     years = [y for y in range(plan.to_year, plan.from_year - 1, -1) if y <= this_year]
-    form = forms.EvaluationForm(request.POST or None, years=years,
-                                initial={"version": measure.version, "status": measure.status, "year": svc.next_evaluation_year(measure)})
+    initial = {"version": measure.version, "status": measure.status, "year": sel.evaluation_year_default(measure, timezone.localdate())}
+    form = forms.EvaluationForm(request.POST or None, years=years, initial=initial)
 
     def action():
         d = form.cleaned_data

@@ -13,10 +13,10 @@ person).
 Grants and reminders follow the measure in the same transaction: its responsible service's group
 holds POLICY_MEASURE_RESPONSIBLE on it and each co-responsible service's group
 POLICY_MEASURE_CO_RESPONSIBLE (org.permissions, the only place that grants); the responsible
-service's staff are reminded REMIND_DAYS_BEFORE days before the measure's evaluation day of the
-year to be evaluated next (``next_evaluation_year``), a reminder the sweep delivers only while the
-service still holds its grant. An evaluation cancels that year's reminder and writes next year's; a
-measure done or dropped has none.
+service's staff are reminded REMIND_DAYS_BEFORE days before the measure's evaluation day of every
+year still to be evaluated (``evaluation_years``; all are written at once, so a year missed does not
+silence the next), a reminder the sweep delivers only while the service still holds its grant. An
+evaluation cancels that year's reminder (next year's stays); a measure done or dropped has none.
 """
 import datetime
 import re
@@ -264,8 +264,8 @@ def measure_update(*, user, measure: PolicyMeasure, version: int | None, number:
 def measure_evaluate(*, user, measure: PolicyMeasure, version: int | None, year: int | None, status: str, text: str) -> MeasureEvaluation:
     """Record the measure's evaluation for ``year``, by the staff of its responsible service (or of
     the plan's owner, for the responsible service), from a form that showed ``version``. The
-    measure takes the evaluation's status; that year's reminder is cancelled and the next year's
-    written (none once the measure is done or dropped, or the plan period is over). Refused
+    measure takes the evaluation's status; that year's reminder is cancelled and the following years'
+    kept (none once the measure is done or dropped). Refused
     (translated, by field) for a stale form, a year outside the plan period or still to come, a
     year evaluated already, no text, or an identity number in it."""
     measure = _lock_measure(measure, version)
@@ -308,18 +308,22 @@ def obligation(measure: PolicyMeasure) -> str:
     return f"insights:measure:{measure.pk}:evaluation"
 
 
-def next_evaluation_year(measure: PolicyMeasure, *, today: datetime.date | None = None) -> int | None:
-    """The year the measure is to be evaluated for next: after the last year evaluated (or from the
-    plan's first year), and no earlier than the year of its next evaluation day from ``today`` (a
-    measure added after this year's evaluation day is first evaluated next year). None when that is
-    after the plan period, or the measure is done or dropped."""
+def evaluation_years(measure: PolicyMeasure, *, today: datetime.date | None = None) -> list[int]:
+    """The years of the plan period the measure is still to be evaluated for and reminded of: not
+    evaluated yet, and whose evaluation day is ``today`` or later (a year whose day has passed was
+    reminded of then, or the measure came after it). None once the measure is done or dropped."""
     if measure.is_closed:
-        return None
+        return []
     today = today or timezone.localdate()
-    last = measure.evaluations.order_by("-year").values_list("year", flat=True).first()
-    year = max(last + 1 if last is not None else measure.plan.from_year,
-               today.year if measure.evaluation_date(today.year) >= today else today.year + 1)
-    return year if year <= measure.plan.to_year else None
+    evaluated = set(measure.evaluations.values_list("year", flat=True))
+    return [year for year in range(measure.plan.from_year, measure.plan.to_year + 1)
+            if year not in evaluated and measure.evaluation_date(year) >= today]
+
+
+def next_evaluation_year(measure: PolicyMeasure, *, today: datetime.date | None = None) -> int | None:
+    """The next year the measure is to be evaluated for (``evaluation_years``), or None."""
+    years = evaluation_years(measure, today=today)
+    return years[0] if years else None
 
 
 def reminder_due(measure: PolicyMeasure, year: int) -> tuple[datetime.datetime, datetime.datetime]:
@@ -333,25 +337,26 @@ def reminder_due(measure: PolicyMeasure, year: int) -> tuple[datetime.datetime, 
 
 
 def _reminder_rows(measure: PolicyMeasure) -> list[Reminder]:
-    year = next_evaluation_year(measure)
-    if year is None:
-        return []
-    due_at, deadline_at = reminder_due(measure, year)
-    plan = measure.plan
-    message = system_text(gettext_noop("Plan measure %(number)s of “%(plan)s”: record its evaluation for %(year)s"),
-                          number=measure.number, plan=plan.title[:120], year=year)
-    service = measure.responsible_service
-    key = f"{obligation(measure)}:{year}:{service.pk}"
-    return [reminder_row(
-        key=key, obligation=obligation(measure), kind=Reminder.Kind.REMINDER, message=message, service=service,
-        audience=Reminder.Audience.STAFF, subject=measure, required_perm=POLICY_MEASURE_RESPONSIBLE, due_at=due_at,
-        url=reverse("insights:measure_evaluate", args=[measure.code]), topic=REMINDER_TOPIC, deadline_at=deadline_at,
-    )]
+    """One reminder per year still to be evaluated (``evaluation_years``) to the responsible
+    service's staff: written all at once, so that a year left unevaluated does not silence the
+    years after it. The text names the measure's number, the plan and the year: no person."""
+    plan, service = measure.plan, measure.responsible_service
+    rows = []
+    for year in evaluation_years(measure):
+        due_at, deadline_at = reminder_due(measure, year)
+        message = system_text(gettext_noop("Plan measure %(number)s of “%(plan)s”: record its evaluation for %(year)s"),
+                              number=measure.number, plan=plan.title[:120], year=year)
+        rows.append(reminder_row(
+            key=f"{obligation(measure)}:{year}:{service.pk}", obligation=obligation(measure), kind=Reminder.Kind.REMINDER,
+            message=message, service=service, audience=Reminder.Audience.STAFF, subject=measure, required_perm=POLICY_MEASURE_RESPONSIBLE,
+            due_at=due_at, url=reverse("insights:measure_evaluate", args=[measure.code]), topic=REMINDER_TOPIC, deadline_at=deadline_at,
+        ))
+    return rows
 
 
 def _reminders_refresh(measure: PolicyMeasure) -> None:
-    """Make the measure's unsent reminder what the measure is now: the one for its next year to its
-    responsible service, or none. Every other unsent one is cancelled; one cancelled before and owed
+    """Make the measure's unsent reminders what the measure is now: one for each year still to be
+    evaluated, to its responsible service, or none. Every other unsent one is cancelled; one cancelled before and owed
     again is revived at the new time (notifications.services.reminders_restore); one sent is never
     sent again. Call in the transaction that changed the measure."""
     reminder_cancel(obligation=obligation(measure))
