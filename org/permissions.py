@@ -55,6 +55,10 @@ BRUKERPLAN_MAPPING = "referrals.handle_brukerplanmapping"
 # owning SLT service runs it and is reminded of missing minutes. No person data: a forum holds none.
 FORUM_MEMBER = "insights.take_part_forum"
 FORUM_OWNER = "insights.run_forum"
+# A substance-policy plan's measure (insights): its responsible service records the yearly evaluation
+# (and is reminded of it), its co-responsible services follow it. No person data: the measure is its own reason.
+POLICY_MEASURE_RESPONSIBLE = "insights.evaluate_policymeasure"
+POLICY_MEASURE_CO_RESPONSIBLE = "insights.follow_policymeasure"
 
 
 def service_group(service: Service) -> Group:
