@@ -61,8 +61,11 @@ migrate: install-dev
 	@mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate -v0
 
+# seed_insights_demo after seed_demo: the areas and a year of history for the SLT insights (workflows
+# cannot import insights, so seed_demo cannot call it).
 seed: migrate
 	$(DEMO_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py seed_insights_demo
 
 # Web + a Celery worker per queue + beat on the embedded default: SQLite and kombu's filesystem broker
 # (which keeps the queues apart in one folder: a message's file name ends in <queue>.msg).

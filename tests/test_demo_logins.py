@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import TestCase
+from django.urls import reverse
 
 from org.models import Membership
 from referrals.models import Concern, Referral
@@ -47,6 +48,13 @@ class DemoLoginsTests(TestCase):
         assert len(receiving) >= 5
         listed = " ".join(logins.values())
         assert sorted(name for name in receiving if name not in listed) == []
+
+    def test_the_slt_coordinator_lands_on_the_insights(self):
+        # Issue 11, point 7: SLT works at system level, so the demo's `slt` starts on the insights.
+        self.client.force_login(get_user_model().objects.get(username="slt"))
+        response = self.client.get(reverse("home"))
+        assert response.status_code == 302
+        assert response["Location"] == reverse("insights:index")
 
     def test_it_follows_the_data(self):
         user = get_user_model().objects.create_user("ny-bruker")

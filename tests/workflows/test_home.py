@@ -23,6 +23,10 @@ class LandingTests:
         assert landing(client, org.caseworker) == reverse("concerns:intake")
         assert landing(client, org.nav_staff) == reverse("referrals:incoming")
 
+    def test_it_sends_the_slt_coordinator_to_the_insights(self, client, org):
+        # SLT works at system level (issue 11): its members start on the insights, not a case list.
+        assert landing(client, org.slt_staff) == reverse("insights:index")
+
     def test_it_sends_the_coordinator_to_the_routing_queue(self, client, db):
         ro = make_referral_org()
         assert landing(client, ro.coordinator) == reverse("referrals:coordinator")
