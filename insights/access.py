@@ -75,6 +75,12 @@ def insight_scope_or_404(user) -> InsightScope:
 
 
 def menu_flags(facts) -> dict[str, bool]:
-    """The insights section: SLT members and service leaders (``facts``: org.access.MemberFacts)."""
+    """The insights section (``facts``: org.access.MemberFacts): the figures to SLT members and
+    service leaders; the forums also to staff of a member service; the plan measures also to staff
+    of a responsible or co-responsible service (facts registered by InsightsConfig.ready)."""
     is_slt = any(service.kind == Service.Kind.SLT for service, _role in facts.memberships)
-    return {"insights": is_slt or bool(facts.leader_service_ids), "slt": is_slt}
+    figures = is_slt or bool(facts.leader_service_ids)
+    forums = is_slt or bool(facts.services_where("forum_member"))
+    measures = figures or bool(facts.services_where("measure_responsible"))
+    return {"insights": figures or forums or measures, "insights_figures": figures, "insights_forums": forums,
+            "insights_measures": measures, "slt": is_slt}
