@@ -36,6 +36,7 @@ accept it; a complete guard would need one suppression over every combination of
 the rollup's refresh could compute later if the risk assessment asks for it.
 """
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.utils import formats
@@ -174,6 +175,38 @@ def _days_text(bucket):
     return _("up to %(days)s days") % {"days": bucket}
 
 
+# The flow matrix names the services that send and hold the most cases; the rest are one row and one
+# column ("other services"), so a municipality of 300 services gets a matrix a leader can read (and a
+# PDF page can hold), and small services' cells are pooled before suppression rather than hidden.
+FLOW_SERVICES = 12
+OTHER_SERVICES = "other"
+
+
+def _flow_grouped(flow: dict, service_name) -> tuple[dict, list, list]:
+    """``flow`` ({(from, to): count}) with all but the FLOW_SERVICES largest senders and holders pooled
+    under OTHER_SERVICES; returns the pooled cells and the row and column keys in display order."""
+    def largest(position):
+        totals = defaultdict(int)
+        for pair, count in flow.items():
+            totals[pair[position]] += count
+        ranked = sorted(totals, key=lambda pk: (-totals[pk], pk is None, service_name(pk, ""), pk or 0))
+        return set(ranked[:FLOW_SERVICES]) if len(ranked) > FLOW_SERVICES + 1 else set(ranked)
+
+    kept_from, kept_to = largest(0), largest(1)
+    cells = defaultdict(int)
+    for (f, s), count in flow.items():
+        cells[(f if f in kept_from else OTHER_SERVICES, s if s in kept_to else OTHER_SERVICES)] += count
+
+    def ordered(keys):
+        return sorted(keys, key=lambda pk: (pk == OTHER_SERVICES, pk is None, service_name(pk, "") if pk != OTHER_SERVICES else "", 0 if pk in (None, OTHER_SERVICES) else pk))
+
+    return cells, ordered({f for f, _s in cells}), ordered({s for _f, s in cells})
+
+
+def _flow_label(key, service_name, none):
+    return _("Other services") if key == OTHER_SERVICES else service_name(key, none)
+
+
 def publish(raw: Raw, flt: OverviewFilter) -> Overview:
     """The overview's published (suppressed) figures of ``raw``, with their charts, in the active language."""
     labels = dict(process_choices())
@@ -189,9 +222,8 @@ def publish(raw: Raw, flt: OverviewFilter) -> Overview:
 
     # Opened in the period: the trend by process and month, and who referred to whom.
     opened = [[raw.opened.get((p, m), 0) for m in range(1, 13)] for p in names]
-    senders = sorted({f for f, _s in raw.flow}, key=lambda pk: (pk is None, service_name(pk, ""), pk or 0))
-    holders = sorted({s for _f, s in raw.flow}, key=lambda pk: (pk is None, service_name(pk, ""), pk or 0))
-    flow = [[raw.flow.get((f, s), 0) for s in holders] for f in senders]
+    flow_cells, senders, holders = _flow_grouped(raw.flow, service_name)
+    flow = [[flow_cells.get((f, s), 0) for s in holders] for f in senders]
     (t_opened, t_flow), _d = _suppress_linked([opened, flow], [])
     closed = [[raw.closed.get((p, m), 0) for m in range(1, 13)] for p in names]
     (t_closed,), _d = _suppress_linked([closed], [])
@@ -271,8 +303,8 @@ def publish(raw: Raw, flt: OverviewFilter) -> Overview:
     figures.append(f_durations)
 
     f_flow = _two_way("flow", "flow", _("Cases opened in the period: from which service to which"), _("From"),
-                      [service_name(f, _("Not from a service")) for f in senders],
-                      [service_name(s, _("No service registered")) for s in holders], t_flow,
+                      [_flow_label(f, service_name, _("Not from a service")) for f in senders],
+                      [_flow_label(s, service_name, _("No service registered")) for s in holders], t_flow,
                       note=_("Rows: the service the case came from. Columns: the service holding it."))
     f_flow.chart = charts.heat_matrix("flow", _("Who refers to whom"), f_flow.rows, f_flow.columns, f_flow.cells)
     figures.append(f_flow)

@@ -96,3 +96,26 @@ class SuppressionPageTests:
         # The lines of the CSV's by-service table hold two hidden entries or none, as on the page.
         html = page(client, small.slt_staff)
         assert_protected(table(html, "open_service"), True)
+
+
+class FlowGroupingTests:
+    """A municipality of hundreds of services gets a flow matrix a leader can read (and a PDF page can
+    hold): the largest senders and holders by name, the rest pooled, no case lost or counted twice."""
+
+    def test_it_pools_all_but_the_largest_senders_and_holders_and_keeps_every_case(self):
+        from insights.published import FLOW_SERVICES, OTHER_SERVICES, _flow_grouped
+
+        flow = {(sender, holder): sender + holder for sender in range(1, 31) for holder in range(100, 120)}
+        cells, senders, holders = _flow_grouped(flow, lambda pk, none: f"S{pk}")
+        assert len(senders) == FLOW_SERVICES + 1 and senders[-1] == OTHER_SERVICES
+        assert len(holders) == FLOW_SERVICES + 1 and holders[-1] == OTHER_SERVICES
+        assert set(senders[:-1]) == set(range(19, 31))  # the twelve that send the most
+        assert sum(cells.values()) == sum(flow.values())
+        assert cells[(30, 119)] == flow[(30, 119)]
+
+    def test_it_pools_nothing_when_one_more_service_would_be_pooled_alone(self):
+        from insights.published import FLOW_SERVICES, _flow_grouped
+
+        flow = {(sender, 1): 10 for sender in range(2, FLOW_SERVICES + 3)}
+        cells, senders, _holders = _flow_grouped(flow, lambda pk, none: f"S{pk}")
+        assert len(senders) == FLOW_SERVICES + 1 and cells == flow
