@@ -4,6 +4,7 @@ Today is Tuesday 1 September 2026, 10:00 (forum_scenario.py). A meeting on Tuesd
 13:00–15:00. The policy rows (insights/migrations/0003_forums): the member services' staff are
 reminded 72 hours before the meeting (Saturday 12 September, 13:00); the owner's (SLT's) staff are
 reminded when the minutes are missing two working days after its end (Thursday 17 September, 15:00).
+The messages are written in the platform's language (bokmål, notifications.services.system_text).
 """
 import datetime
 
@@ -69,7 +70,7 @@ class ReminderDeliveryTests:
         sweep_at(MEMBERS_REMINDED - MINUTE)
         assert told(fo.police) == []
         sweep_at(MEMBERS_REMINDED)
-        assert told(fo.police) == ["Arbeidsutvalget for politirådet: meeting on 15.09.2026 13:00"]
+        assert told(fo.police) == ["Arbeidsutvalget for politirådet: møte 15.09.2026 13:00"]
         assert len(told(fo.nav_staff)) == 1
         assert told(fo.slt) == [] and told(fo.org.caseworker) == []
 
@@ -78,8 +79,8 @@ class ReminderDeliveryTests:
         sweep_at(MINUTES_MISSING - MINUTE)
         assert told(fo.slt) == []
         sweep_at(MINUTES_MISSING)
-        assert told(fo.slt) == ["Arbeidsutvalget for politirådet: the minutes of the meeting on 15.09.2026 13:00 are missing"]
-        assert told(fo.police) == ["Arbeidsutvalget for politirådet: meeting on 15.09.2026 13:00"]
+        assert told(fo.slt) == ["Arbeidsutvalget for politirådet: referatet fra møtet 15.09.2026 13:00 mangler"]
+        assert told(fo.police) == ["Arbeidsutvalget for politirådet: møte 15.09.2026 13:00"]
 
     def test_the_minutes_cancel_the_missing_minutes_reminder(self, fo):
         (meeting,) = schedule(fo)
@@ -119,7 +120,7 @@ class ReminderDeliveryTests:
         nurse = member(health)
         svc.forum_member_add(user=fo.slt, forum=fo.forum, service=health)
         sweep_at(MEMBERS_REMINDED)
-        assert told(nurse) == ["Arbeidsutvalget for politirådet: meeting on 15.09.2026 13:00"]
+        assert told(nurse) == ["Arbeidsutvalget for politirådet: møte 15.09.2026 13:00"]
 
     def test_a_member_removed_and_added_again_is_reminded_again(self, fo):
         schedule(fo)
@@ -132,4 +133,4 @@ class ReminderDeliveryTests:
         DeadlinePolicy.objects.filter(process="forums", step="minutes").update(escalate=DeadlinePolicy.Escalate.LEADERS)
         schedule(fo)
         sweep_at(MINUTES_MISSING)
-        assert told(fo.slt_leader)[-1] == "Arbeidsutvalget for politirådet: the minutes of the meeting on 15.09.2026 13:00 are not written"
+        assert told(fo.slt_leader)[-1] == "Arbeidsutvalget for politirådet: referatet fra møtet 15.09.2026 13:00 er ikke skrevet"
