@@ -85,7 +85,7 @@ def latest_run() -> RollupRun | None:
 
 
 def overview_raw(scope: InsightScope, flt: OverviewFilter) -> Raw:
-    """The raw sums the overview shows for ``flt``, in seven queries whatever the data volume."""
+    """The raw sums the overview shows for ``flt``, in eight queries whatever the data volume."""
     raw = Raw()
     run = latest_run()
     raw.updated_at = run.finished_at if run else None
@@ -94,15 +94,18 @@ def overview_raw(scope: InsightScope, flt: OverviewFilter) -> Raw:
         where &= Q(process=flt.process)
     in_year = {"gte": flt.first_month, "lte": flt.last_month}
 
-    # The narrow rollups (insights.models.rollup), one per query: a few thousand rows each where
-    # CaseCount holds hundreds of thousands.
-    for row in (OpenedCount.objects.filter(where, opened_month__gte=in_year["gte"], opened_month__lte=in_year["lte"])
-                .values("process", "opened_month", "from_service_id", "from_service__name", "service_id", "service__name")
-                .annotate(total=Sum("n")).order_by()):
-        raw.opened[(row["process"], row["opened_month"].month)] += row["total"]
-        raw.flow[(row["from_service_id"], row["service_id"])] += row["total"]
-        raw.service_names[row["from_service_id"]] = row["from_service__name"]
-        raw.service_names[row["service_id"]] = row["service__name"]
+    # The narrow rollups (insights.models.rollup): a few thousand rows each where CaseCount holds
+    # hundreds of thousands. The trend and the flow are two groupings of OpenedCount, each a few
+    # rows per month or per pair of services (grouped together, they were one row per both).
+    opened = OpenedCount.objects.filter(where, opened_month__gte=in_year["gte"], opened_month__lte=in_year["lte"])
+    for process, month, total in opened.values_list("process", "opened_month").annotate(total=Sum("n")).order_by():
+        raw.opened[(process, month.month)] += total
+    for from_id, from_name, service_id, service_name, total in (
+            opened.values_list("from_service_id", "from_service__name", "service_id", "service__name")
+            .annotate(total=Sum("n")).order_by()):
+        raw.flow[(from_id, service_id)] += total
+        raw.service_names[from_id] = from_name
+        raw.service_names[service_id] = service_name
 
     for row in (ClosedCount.objects.filter(where, closed_month__gte=in_year["gte"], closed_month__lte=in_year["lte"])
                 .values("process", "closed_month").annotate(total=Sum("n")).order_by()):
