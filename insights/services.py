@@ -16,7 +16,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from insights.models import AGE_BANDS, DURATION_BUCKETS, CaseCount, DeadlineCount, RollupRun, StepDuration
+from insights.models import (
+    AGE_BANDS, DURATION_BUCKETS, CaseCount, ClosedCount, DeadlineCount, OpenCount, OpenedCount, RollupRun, StepDuration,
+)
 from insights.models.rollup import AGE_UNKNOWN
 from workflows.models import Deadline
 from workflows.processes import processes
@@ -32,7 +34,8 @@ _BAND_FLOORS = [floor for _, floor in AGE_BANDS]
 
 
 def rollup_refresh(*, now=None) -> RollupRun:
-    """Recompute every CaseCount, DeadlineCount and StepDuration row and return the run's record.
+    """Recompute every CaseCount (and the narrow OpenedCount, ClosedCount and OpenCount derived from
+    the same counts, narrow_from_casecounts), DeadlineCount and StepDuration row and return the run's record.
 
     Reads each registered process's cases (``Process.insight_cases``) and every deadline not
     cancelled, counts them in memory, then deletes the three tables' rows and writes the new ones in
@@ -50,15 +53,16 @@ def rollup_refresh(*, now=None) -> RollupRun:
         _lock()
         cases, read = _case_counts()
         deadlines, durations = _deadline_counts(now)
-        CaseCount.objects.all().delete()
-        DeadlineCount.objects.all().delete()
-        StepDuration.objects.all().delete()
+        narrow = narrow_from_casecounts(cases.items(), this_year=timezone.localtime(now).year)
+        for model in (CaseCount, OpenedCount, ClosedCount, OpenCount, DeadlineCount, StepDuration):
+            model.objects.all().delete()
         CaseCount.objects.bulk_create(
             (CaseCount(municipality_id=muni, process=process, service_id=service, service_kind=kind, from_service_id=from_service,
                        area_id=area, age_band=band, opened_month=opened, closed_month=closed, n=n)
              for (muni, process, service, kind, from_service, area, band, opened, closed), n in cases.items()),
             batch_size=CHUNK,
         )
+        write_narrow(narrow)
         DeadlineCount.objects.bulk_create(
             (DeadlineCount(municipality_id=muni, process=process, step=step, service_id=service, due_month=month, state=state, n=n)
              for (muni, process, step, service, month, state), n in deadlines.items()),
@@ -70,6 +74,57 @@ def rollup_refresh(*, now=None) -> RollupRun:
             batch_size=CHUNK,
         )
         return RollupRun.objects.create(started_at=now, finished_at=timezone.now(), cases=read, seconds=round(time.monotonic() - clock, 3))
+
+
+def narrow_from_casecounts(counts, *, this_year: int) -> tuple[Counter, Counter, Counter]:
+    """The narrow rollups' counts derived from CaseCount's: ``counts`` yields ((municipality, process,
+    service, kind, from service, area, age band, opened month, closed month), n), as the refresh's
+    Counter does (or casecount_key gives for a row). Returns
+    ({(municipality, process, from service, service, opened month): n} for OpenedCount,
+     {(municipality, process, service, closed month): n} for ClosedCount,
+     {(municipality, process, service, kind, area, age band, year): n} for OpenCount).
+
+    Open at the end of a year: opened on or before it (opened month ≤ December), not closed by then
+    (closed month after December, or never). So a case counts in each year from its opening year to
+    the year before it closed; while still open, to ``this_year`` (the refresh's: no later year is
+    asked for, the overview's year stops at the current one)."""
+    opened, closed, still_open = Counter(), Counter(), Counter()
+    for (muni, process, service, kind, from_service, area, band, opened_month, closed_month), n in counts:
+        opened[(muni, process, from_service, service, opened_month)] += n
+        if closed_month is not None:
+            closed[(muni, process, service, closed_month)] += n
+            last = closed_month.year - 1
+        else:
+            last = max(this_year, opened_month.year)
+        for year in range(opened_month.year, last + 1):
+            still_open[(muni, process, service, kind, area, band, year)] += n
+    return opened, closed, still_open
+
+
+def casecount_key(row: CaseCount) -> tuple:
+    """A CaseCount row's dimensions in the order narrow_from_casecounts reads them."""
+    return (row.municipality_id, row.process, row.service_id, row.service_kind, row.from_service_id, row.area_id,
+            row.age_band, row.opened_month, row.closed_month)
+
+
+def write_narrow(narrow: tuple[Counter, Counter, Counter]) -> None:
+    """Insert the rows of narrow_from_casecounts's counts (adding to any already there)."""
+    opened, closed, still_open = narrow
+    OpenedCount.objects.bulk_create(
+        (OpenedCount(municipality_id=muni, process=process, from_service_id=from_service, service_id=service, opened_month=month, n=n)
+         for (muni, process, from_service, service, month), n in opened.items()),
+        batch_size=CHUNK,
+    )
+    ClosedCount.objects.bulk_create(
+        (ClosedCount(municipality_id=muni, process=process, service_id=service, closed_month=month, n=n)
+         for (muni, process, service, month), n in closed.items()),
+        batch_size=CHUNK,
+    )
+    OpenCount.objects.bulk_create(
+        (OpenCount(municipality_id=muni, process=process, service_id=service, service_kind=kind, area_id=area, age_band=band, year=year, n=n)
+         for (muni, process, service, kind, area, band, year), n in still_open.items()),
+        batch_size=CHUNK,
+    )
 
 
 def latest_run() -> RollupRun | None:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from org.models import Area, Municipality, Service
 
-__all__ = ["RollupRun", "CaseCount", "DeadlineCount", "StepDuration", "AGE_BANDS", "DURATION_BUCKETS"]
+__all__ = ["RollupRun", "CaseCount", "OpenedCount", "ClosedCount", "OpenCount", "DeadlineCount", "StepDuration", "AGE_BANDS", "DURATION_BUCKETS"]
 
 # Age bands (years, inclusive lower bound): the person's age when the case opened. "unknown" for a
 # case whose person's birth date is not known (an anonymous consultation gives an age, or none).
@@ -65,6 +65,66 @@ class CaseCount(models.Model):
             models.Index(fields=["municipality", "process", "opened_month"], name="casecount_opened_idx"),
             models.Index(fields=["municipality", "closed_month"], name="casecount_closed_idx"),
         ]
+
+
+# The narrow rollups: each one query of the overview's, derived by the same refresh from the same
+# counts as CaseCount (insights.services.narrow_from_casecounts), so each reads a few thousand rows
+# where CaseCount's dimensions (every pair of opened and closed month, sender, area, age band) barely
+# aggregate: a few hundred thousand rows for a million cases.
+
+
+class OpenedCount(models.Model):
+    """How many cases of one process opened in a month, by the service holding them and the service
+    they came from (the opened trend and the flow matrix)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality"))
+    process = models.CharField(_("process"), max_length=32)
+    from_service = models.ForeignKey(Service, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("from"))
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("service"))
+    opened_month = models.DateField(_("opened (month)"))
+    n = models.PositiveIntegerField(_("count"))
+
+    class Meta:
+        verbose_name = _("opened case count")
+        verbose_name_plural = _("opened case counts")
+        indexes = [models.Index(fields=["municipality", "opened_month", "process"], name="openedcount_idx")]
+
+
+class ClosedCount(models.Model):
+    """How many cases of one process closed in a month, by the service holding them (the service is
+    what a scope of only the services a user leads filters on)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality"))
+    process = models.CharField(_("process"), max_length=32)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("service"))
+    closed_month = models.DateField(_("closed (month)"))
+    n = models.PositiveIntegerField(_("count"))
+
+    class Meta:
+        verbose_name = _("closed case count")
+        verbose_name_plural = _("closed case counts")
+        indexes = [models.Index(fields=["municipality", "closed_month", "process"], name="closedcount_idx")]
+
+
+class OpenCount(models.Model):
+    """How many cases of one process were open at the end of ``year``, by the service holding them,
+    its kind, the area and the age band. A past year: opened on or before 31 December and not closed
+    by then; the refresh's own year: still open at the refresh. A case counts in every year from the
+    one it opened in to the one before it closed (to the refresh's year while still open)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality"))
+    process = models.CharField(_("process"), max_length=32)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("service"))
+    service_kind = models.CharField(_("kind of service"), max_length=32, blank=True)
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("area"))
+    age_band = models.CharField(_("age band"), max_length=8)
+    year = models.PositiveSmallIntegerField(_("year"))
+    n = models.PositiveIntegerField(_("count"))
+
+    class Meta:
+        verbose_name = _("open case count")
+        verbose_name_plural = _("open case counts")
+        indexes = [models.Index(fields=["municipality", "year", "process"], name="opencount_idx")]
 
 
 class DeadlineCount(models.Model):

@@ -1,10 +1,12 @@
 """Rollup rows for the insights pages' tests, written directly: the pages' contract is the rollup
-tables (insights.models.rollup), whatever fills them."""
+tables (insights.models.rollup), whatever fills them. A CaseCount row comes with the narrow rows
+the refresh derives from it (insights.services.narrow_from_casecounts), so the two always agree."""
 import datetime
 
 from django.utils import timezone
 
 from insights.models import CaseCount, DeadlineCount, RollupRun, StepDuration
+from insights.services import casecount_key, narrow_from_casecounts, write_narrow
 
 
 def month(year, m):
@@ -14,12 +16,19 @@ def month(year, m):
 def cases(municipality, n, *, service=None, process="concern", opened=None, closed=None, from_service=None, area=None,
           age_band="6-12", kind=None):
     """One CaseCount row of ``n`` cases (opened this January by default, still open)."""
-    return CaseCount.objects.create(
+    row = CaseCount.objects.create(
         municipality=municipality, process=process, service=service,
         service_kind=kind if kind is not None else (service.kind if service else ""),
         from_service=from_service, area=area, age_band=age_band,
         opened_month=opened or month(timezone.localdate().year, 1), closed_month=closed, n=n,
     )
+    with_narrow([row])
+    return row
+
+
+def with_narrow(rows):
+    """Write the narrow rollup rows of these CaseCount rows (as of today's year)."""
+    write_narrow(narrow_from_casecounts(((casecount_key(row), row.n) for row in rows), this_year=timezone.localdate().year))
 
 
 def deadlines(municipality, n, *, service=None, process="concern", step="review", state=DeadlineCount.State.BREACHED, due=None):

@@ -12,7 +12,7 @@ from insights.models import DeadlineCount
 from insights.selectors import histogram_quantile
 from org.models import Area
 from tests.factories import make_org
-from tests.insights.rollup_rows import cases, deadlines, durations, finished_run, month
+from tests.insights.rollup_rows import cases, deadlines, durations, finished_run, month, with_narrow
 from tests.queries import MAX_QUERIES, page_queries
 
 INSIGHT_URLS = ("insights:index", "insights:export_csv", "insights:export_pdf")
@@ -171,11 +171,11 @@ class OverviewQueryTests:
         small = self.count(client, org)
         from insights.models import CaseCount, DeadlineCount as DC, StepDuration
 
-        CaseCount.objects.bulk_create([
+        with_narrow(CaseCount.objects.bulk_create([
             CaseCount(municipality=org.municipality, process=["concern", "referral"][i % 2], service=services[i % 4],
                       service_kind=services[i % 4].kind, from_service=services[(i + 1) % 4], age_band="13-15",
                       opened_month=month(year, 1 + i % 12), closed_month=month(year, 12) if i % 3 else None, n=1 + i % 7)
-            for i in range(1000)])
+            for i in range(1000)]))
         DC.objects.bulk_create([DC(municipality=org.municipality, process="concern", step="review", service=services[i % 4],
                                    due_month=month(year, 1 + i % 12), state=DC.State.values[i % 5], n=1) for i in range(300)])
         StepDuration.objects.bulk_create([StepDuration(municipality=org.municipality, process="concern", step="review",
