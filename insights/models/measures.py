@@ -13,6 +13,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from org.models import Municipality, Service
 
@@ -91,8 +92,8 @@ class PolicyMeasure(models.Model):
         verbose_name_plural = _("plan measures")
         constraints = [models.UniqueConstraint(fields=["plan", "number"], name="uniq_policymeasure_number")]
         permissions = [
-            ("evaluate_policymeasure", "Evaluate the plan measure (its responsible service)"),
-            ("follow_policymeasure", "Follow the plan measure (a co-responsible service)"),
+            ("evaluate_policymeasure", gettext_noop("Evaluate the plan measure (its responsible service)")),
+            ("follow_policymeasure", gettext_noop("Follow the plan measure (a co-responsible service)")),
         ]
 
     def __str__(self):
