@@ -2,13 +2,15 @@
 tables whose words are never split, the page frame (a header line and page numbers), and the
 download. Shared by the documents given to a person or about them: the transparency report
 (consent.reports) and the individual plan (workflows.individual_plan.document)."""
+import csv
 import io
 import os
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -194,6 +196,40 @@ def a4_pdf(story, *, title: str, header: str = "", compress: bool = True) -> byt
 def pdf_download(pdf: bytes, filename: str) -> HttpResponse:
     """A PDF as a download (``filename`` names no person: a reference or a code) that no cache keeps."""
     response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class _Echo:
+    """A file-like object whose write returns the text, so csv.writer produces one line at a time."""
+
+    def write(self, value):
+        return value
+
+
+def csv_cell(value):
+    """A text cell that starts like a formula would run as one in a spreadsheet program: quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def csv_download(rows, filename: str) -> StreamingHttpResponse:
+    """The house's CSV download, as ``pdf_download`` is its PDF one: ``rows`` (an iterable of lists,
+    read lazily after the view has returned, in the request's language still) streamed as
+    semicolon-separated UTF-8 with a byte-order mark (so spreadsheet programs read it as UTF-8),
+    text cells that start like a formula quoted, and no cache keeping it. ``filename`` names no person."""
+    writer = csv.writer(_Echo(), delimiter=";")
+    language = translation.get_language()
+
+    def lines():
+        with translation.override(language):
+            yield "\ufeff"
+            for row in rows:
+                yield writer.writerow([csv_cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -7,12 +7,6 @@ from consent import pdf
 from insights.published import Overview, hidden_note
 
 
-def _safe(label) -> str:
-    """A label that starts like a spreadsheet formula, quoted (a service name is typed by people)."""
-    label = str(label)
-    return "'" + label if label[:1] in ("=", "+", "-", "@") else label
-
-
 def describe(overview: Overview, *, municipality: str, process: str) -> list[tuple[str, str]]:
     """The filter and the update time, as (label, value) lines heading both exports."""
     return [
@@ -26,7 +20,7 @@ def describe(overview: Overview, *, municipality: str, process: str) -> list[tup
 def csv_rows(overview: Overview, *, municipality: str, process: str):
     """Header, the filter, then one line per published entry: table, row, column, value."""
     for label, value in describe(overview, municipality=municipality, process=process):
-        yield [_safe(label), _safe(value)]
+        yield [str(label), str(value)]
     yield []
     yield [_("Table"), _("Row"), _("Column"), _("Value")]
     for figure in overview.figures:
@@ -34,7 +28,7 @@ def csv_rows(overview: Overview, *, municipality: str, process: str):
         for row in figure.text_rows():
             for header, value in zip(headers[1:], row[1:]):
                 if value != "":
-                    yield [_safe(figure.title), _safe(row[0]), _safe(header), value]
+                    yield [str(figure.title), str(row[0]), str(header), value]
     yield []
     yield [hidden_note()]
 

@@ -5,15 +5,14 @@ forbidden alike) → one service call (insights.measures) → redirect; an inval
 with the service's translated errors (status 422) and nothing is saved. Nothing here is a person's
 data: nothing is written to the access log.
 """
-import csv
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from consent.pdf import pdf_download
+from consent.pdf import csv_download, pdf_download
 from insights import measure_document
 from insights import measure_forms as forms
 from insights import measure_selectors as sel
@@ -151,32 +150,12 @@ def measure_evaluate(request, code):
     return _form_page(request, "insights/measures/evaluate.html", {"form": form, "plan": plan, "measure": measure})
 
 
-class _Echo:
-    """A file-like object whose write returns the text, so csv.writer produces one line at a time."""
-
-    def write(self, value):
-        return value
-
-
 @login_required
 def policy_plan_csv(request, code):
     """Every measure of the plan with its status and latest evaluation, as CSV (semicolon-separated,
     UTF-8 with a byte-order mark, as the other exports)."""
     plan, _roles = sel.plan_get_for_user(request.user, code)
-    rows = sel.plan_measures(plan)
-    writer = csv.writer(_Echo(), delimiter=";")
-    language = translation.get_language()
-
-    def lines():
-        with translation.override(language):  # written after the view has returned
-            yield "\ufeff"
-            for line in measure_document.csv_rows(plan, rows):
-                yield writer.writerow(line)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{measure_document.filename(plan, "csv")}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_download(measure_document.csv_rows(plan, sel.plan_measures(plan)), measure_document.filename(plan, "csv"))
 
 
 @login_required

@@ -4,15 +4,12 @@ for anyone who may read no insights) → the filter form → the published figur
 
 Nothing here is about a person, so nothing is written to the access log; and nothing links a case:
 a drill-down goes to a process's own list, where the process's access helper decides."""
-import csv
-
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from consent.pdf import pdf_download
+from consent.pdf import csv_download, pdf_download
 from insights import exports
 from insights.access import insight_scope_or_404
 from insights.forms import OverviewFilterForm
@@ -70,18 +67,11 @@ def overview(request):
 
 @login_required
 def export_csv(request):
-    """The published tables of the filter as CSV (semicolon-separated, UTF-8 with a byte-order mark)."""
+    """The published tables of the filter as CSV (consent.pdf.csv_download)."""
     _scope, form, result = _filtered(request)
     if result is None:
         return _invalid(request, form)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
-    for row in exports.csv_rows(result, **_labels(form, result)):
-        writer.writerow(row)
-    response["Content-Disposition"] = f'attachment; filename="{exports.filename(result, "csv")}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_download(exports.csv_rows(result, **_labels(form, result)), exports.filename(result, "csv"))
 
 
 @login_required

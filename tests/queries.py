@@ -19,3 +19,8 @@ def page_queries(client, user, url, *, status=200) -> list[str]:
             b"".join(response.streaming_content)
     assert response.status_code == status, (url, response.status_code)
     return [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(BRACKETS)]
+
+
+def response_body(response) -> bytes:
+    """The body of a response, streamed (a CSV download) or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content

@@ -12,6 +12,7 @@ from django.urls import reverse
 from tests.consent.test_transparency_report import pdf_lines
 from tests.factories import make_child, make_melding
 from tests.insights.rollup_rows import cases, deadlines, durations, finished_run
+from tests.queries import response_body
 
 
 def pdf_text(content: bytes) -> str:
@@ -55,7 +56,7 @@ class ExportTests:
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/csv")
         assert response["Content-Disposition"] == 'attachment; filename="innsikt-2025-concern.csv"'
-        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+        rows = list(csv.reader(io.StringIO(response_body(response).decode("utf-8-sig")), delimiter=";"))
         by_service = [r for r in rows if len(r) == 4 and r[1] == "Barneverntjenesten" and r[2] == "Totalt"]
         assert by_service and by_service[0][3] != "17"  # hidden with the skole's 3: two hidden in its column
         assert not any(r[1] == "NAV" for r in rows if len(r) == 4 and "Henvisning" not in r[0])
@@ -86,7 +87,7 @@ class NoPersonInAnyResponseTests:
             ("?process=concern", f"?municipality={org.municipality.pk}", "?year=2024", "?year=bad")
         ]
         bodies = [client.get(url).content.decode() for url in urls]
-        bodies.append(client.get(reverse("insights:export_csv")).content.decode("utf-8-sig"))
+        bodies.append(response_body(client.get(reverse("insights:export_csv"))).decode("utf-8-sig"))
         pdf = client.get(reverse("insights:export_pdf")).content
         bodies.append(pdf_text(pdf))
         assert "Barneverntjenesten" in bodies[-1]  # the PDF's text was read

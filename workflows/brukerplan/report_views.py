@@ -6,18 +6,16 @@ report → a response. The report holds no person: nothing here is written to th
 
 ``urlpatterns`` is included under the BrukerPlan app's URLs (namespace ``brukerplan``).
 """
-import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import translation
 from django.views.decorators.http import require_POST
 
-from consent.pdf import pdf_download
+from consent.pdf import csv_download, pdf_download
 from workflows.brukerplan import report_document, selectors, services
 
 
@@ -52,31 +50,11 @@ def report_progress(request, code):
     return response
 
 
-class _Echo:
-    """A file-like object whose write returns the text, so csv.writer produces one line at a time."""
-
-    def write(self, value):
-        return value
-
-
 @login_required
 def report_csv(request, code):
     """The report's figures as CSV (semicolon-separated, UTF-8 with a byte-order mark), streamed."""
     round_, report, _roles = selectors.report_get_for_user(request.user, code, ready=True)
-    writer = csv.writer(_Echo(), delimiter=";")
-    language, data = translation.get_language(), report.data
-
-    def lines():
-        # Written after the view has returned: in the request's language still.
-        with translation.override(language):
-            yield "\ufeff"
-            for row in report_document.csv_rows(data):
-                yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{report_document.filename(round_, "csv")}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_download(report_document.csv_rows(report.data), report_document.filename(round_, "csv"))
 
 
 @login_required

@@ -5,7 +5,6 @@ which actions a page offers comes from the steps' own guards (workflows.steps). 
 shows a person's data writes an access-log row; lists name a row's person only to a role on it
 (workflows.list_persons, logged as one list read); statistics show no names.
 """
-import csv
 import datetime
 from dataclasses import dataclass
 from typing import Callable
@@ -14,13 +13,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.functional import Promise
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -28,6 +26,7 @@ from django.views.decorators.http import require_POST
 from accounts import submission
 from audit.services import access_log_write
 from consent.models import Consent
+from consent.pdf import csv_download
 from consent.selectors import active_referral_consents_recorded_by, consents_judged, disclosure_awaits_approval, disclosures_of
 from consent.reports import status_label
 from consent.services import consent_record
@@ -535,13 +534,6 @@ def referral_stats(request):
     })
 
 
-class _Echo:
-    """A file-like object whose write returns the text, so csv.writer produces one line at a time."""
-
-    def write(self, value):
-        return value
-
-
 @login_required
 def referral_stats_csv(request, table):
     """The statistics as CSV: counts and service names only, never a person. Streamed: the rows
@@ -549,42 +541,19 @@ def referral_stats_csv(request, table):
     if table not in ("henvisninger", "kontakter") or not selectors.stats_services(request.user).exists():
         raise Http404
     year = _year_param(request)
-    writer = csv.writer(_Echo(), delimiter=";")
-    user = request.user
-
-    def line(row):
-        return writer.writerow([_csv_cell(v) for v in row])
-
-    language = translation.get_language()
-
-    def lines():
-        # The body is written after the view has returned: in the request's language still.
-        with translation.override(language):
-            yield from _stats_csv_lines(table, user, year, line)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{table}{"-" + str(year) if year else ""}.csv"'
-    return response
+    return csv_download(_stats_csv_rows(table, request.user, year), f"{table}{'-' + str(year) if year else ''}.csv")
 
 
-def _stats_csv_lines(table, user, year, line):
-    yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
+def _stats_csv_rows(table, user, year):
     if table == "henvisninger":
-        yield line([_("Year"), _("Destination service"), _("Referrals")] + [str(label) for _v, _a, label in selectors.STATUS_COLUMNS])
+        yield [_("Year"), _("Destination service"), _("Referrals")] + [str(label) for _v, _a, label in selectors.STATUS_COLUMNS]
         for row in selectors.stats_referrals_by_destination_rows(user, year=year):
-            yield line([row["year"], row["service"], row["total"], *row["statuses"]])
+            yield [row["year"], row["service"], row["total"], *row["statuses"]]
     else:
-        yield line([_("Year"), _("Registering service"), _("Contacts"), _("Referred on"), _("Referred to"), _("Contacts referred there")])
+        yield [_("Year"), _("Registering service"), _("Contacts"), _("Referred on"), _("Referred to"), _("Contacts referred there")]
         for row in selectors.stats_contacts_referred_rows(user, year=year):
             for dest in row["destinations"] or [{"service": "", "contacts": ""}]:
-                yield line([row["year"], row["service"], row["contacts"], row["referred"], dest["service"], dest["contacts"]])
-
-
-def _csv_cell(value):
-    # A text cell that starts like a formula would run as one in a spreadsheet program.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+                yield [row["year"], row["service"], row["contacts"], row["referred"], dest["service"], dest["contacts"]]
 
 
 # --- viewflow's task pages ---------------------------------------------------------------------
