@@ -11,9 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Q, Sum
+from django.urls import reverse
 
 from insights.access import InsightScope
 from insights.models import ClosedCount, DeadlineCount, OpenCount, OpenedCount, RollupRun, StepDuration
+from org.access import member_facts
 from workflows.models import DeadlinePolicy
 from workflows.processes import processes
 
@@ -157,3 +159,15 @@ def histogram_quantile(histogram: dict[int, int], q: float) -> int | None:
         if seen >= rank:
             return bucket
     return -1
+
+
+def own_lists(user, flt: OverviewFilter) -> list[dict]:
+    """Links to the processes' own lists the user's menu offers (a process's index), for the
+    processes in the filter: the cases stay behind each process's own access helper."""
+    facts = member_facts(user)
+    links = []
+    for process in processes():
+        if flt.process not in (None, process.name) or not any(process.menu_flags()(facts).values()):
+            continue
+        links.append({"label": str(process.label), "url": reverse(f"{process.app_class().app_name}:index")})
+    return links

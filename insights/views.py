@@ -6,7 +6,6 @@ Nothing here is about a person, so nothing is written to the access log; and not
 a drill-down goes to a process's own list, where the process's access helper decides."""
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from consent.pdf import csv_download, pdf_download
@@ -14,9 +13,7 @@ from insights import exports
 from insights.access import insight_scope_or_404
 from insights.forms import OverviewFilterForm
 from insights.published import hidden_note, publish
-from insights.selectors import overview_raw
-from org.access import member_facts
-from workflows.processes import processes
+from insights.selectors import overview_raw, own_lists
 
 
 def _filtered(request):
@@ -37,18 +34,6 @@ def _labels(form, overview):
     return {"municipality": str(municipality or _("All my municipalities")), "process": str(process or _("All processes"))}
 
 
-def _own_lists(user, flt):
-    """Links to the processes' own lists the user's menu offers (a process's index), for the
-    processes in the filter: the cases stay behind each process's own access helper."""
-    facts = member_facts(user)
-    links = []
-    for process in processes():
-        if flt.process not in (None, process.name) or not any(process.menu_flags()(facts).values()):
-            continue
-        links.append({"label": str(process.label), "url": reverse(f"{process.app_class().app_name}:index")})
-    return links
-
-
 def _invalid(request, form):
     return render(request, "insights/overview.html", {"form": form, "overview": None}, status=400)
 
@@ -61,7 +46,7 @@ def overview(request):
         return _invalid(request, form)
     return render(request, "insights/overview.html", {
         "form": form, "overview": result, "labels": _labels(form, result), "hidden_note": hidden_note(),
-        "own_lists": _own_lists(request.user, result.filter), "query": request.GET.urlencode(),
+        "own_lists": own_lists(request.user, result.filter), "query": request.GET.urlencode(),
     })
 
 
