@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from guardian.models import GroupObjectPermission
 
+from org.compiled import CompiledQuery
 from org.models import Membership, Service, ServiceKindSetting
 
 
@@ -52,8 +53,13 @@ def active_memberships(user, *, role: str | None = None):
     """
     if not user.is_authenticated or not user.is_active:
         return Membership.objects.none()
-    memberships = Membership.objects.filter(user=user, active=True, service__active=True)
+    memberships = active_memberships_of_user(user.pk)
     return memberships.filter(role=role) if role else memberships
+
+
+def active_memberships_of_user(user_id):
+    """The rule of ``active_memberships`` for an active user's id."""
+    return Membership.objects.filter(user_id=user_id, active=True, service__active=True)
 
 
 def active_members(service: Service, *, role: str | None = None):
@@ -153,23 +159,40 @@ def service_fact_register(name: str, expression: Callable) -> None:
     _SERVICE_FACTS[name] = expression
 
 
+# The columns of a service as member_facts reads them (its model's own, in order).
+_SERVICE_COLUMNS = tuple(f.attname for f in Service._meta.concrete_fields)
+
+
+def _facts_query(fact_names: tuple[str, ...], *, user_id):
+    """The memberships of ``member_facts``: the service's columns, the role, whether the kind may
+    report concerns, and each registered fact (``fact_names``), by service name."""
+    reports = ServiceKindSetting.objects.filter(kind=OuterRef("service__kind"), may_report_concerns=True)
+    facts = {f"fact_{i}": _SERVICE_FACTS[name]() for i, name in enumerate(fact_names)}
+    return (
+        active_memberships_of_user(user_id).annotate(kind_reports=Exists(reports), **facts).order_by("service__name", "service_id")
+        .values_list(*[f"service__{name}" for name in _SERVICE_COLUMNS], "role", "kind_reports", *facts)
+    )
+
+
+# Asked on every page (the menu's): compiled once per process, not per request (org.compiled).
+_FACTS = CompiledQuery(_facts_query, "user_id")
+
+
 def member_facts(user) -> MemberFacts:
     """The user's active memberships as facts (services, their kinds and groups, where they lead):
     one query, asked once per request for the request's user (see ``remember_for_request``)."""
     memo = request_memo(user)
     if memo is not None and "facts" in memo:
         return memo["facts"]
-    reports = ServiceKindSetting.objects.filter(kind=OuterRef("service__kind"), may_report_concerns=True)
-    registered = {f"fact_{i}": (name, expression()) for i, (name, expression) in enumerate(_SERVICE_FACTS.items())}
-    rows = list(
-        active_memberships(user).select_related("service").annotate(kind_reports=Exists(reports))
-        .annotate(**{alias: expression for alias, (_name, expression) in registered.items()})
-        .order_by("service__name", "service_id")
-    )
+    names = tuple(_SERVICE_FACTS)
+    rows = _FACTS.rows(shape=names, user_id=user.pk) if user.is_authenticated and user.is_active else []
+    n = len(_SERVICE_COLUMNS)
+    memberships = tuple((Service.from_db("default", _SERVICE_COLUMNS, row[:n]), row[n]) for row in rows)
     facts = MemberFacts(
-        memberships=tuple((m.service, m.role) for m in rows),
-        reporting_kinds=frozenset(m.service.kind for m in rows if m.kind_reports),
-        service_facts={name: frozenset(m.service_id for m in rows if getattr(m, alias)) for alias, (name, _e) in registered.items()},
+        memberships=memberships,
+        reporting_kinds=frozenset(service.kind for (service, _role), row in zip(memberships, rows) if row[n + 1]),
+        service_facts={name: frozenset(service.pk for (service, _role), row in zip(memberships, rows) if row[n + 2 + i])
+                       for i, name in enumerate(names)},
     )
     if memo is not None:
         memo["facts"] = facts

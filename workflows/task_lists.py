@@ -23,7 +23,6 @@ import functools
 from urllib.parse import urlencode
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import connection
 from django.template import Context, Template
 from django.template.loader import get_template
 from django.utils.encoding import force_str
@@ -36,10 +35,12 @@ from django_filters import ChoiceFilter, DateRangeFilter, FilterSet
 from viewflow import viewprop
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow.views import WorkflowArchiveListView, WorkflowInboxListView, WorkflowQueueListView
+from viewflow.workflow.flow.views.mixins import StoreRequestPathMixin
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from org.access import member_service_ids
+from org.compiled import CompiledQuery
 from org.links import RowLinks
 from org.models import Service
 from org.paging import keyset_browse
@@ -109,6 +110,39 @@ def task_archive_for_user(user, flow_classes):
     return Task.objects.coerce_for(flow_classes).filter(owner=user, finished__isnull=False)
 
 
+def _badge_statement(shape: tuple, *, user_id) -> tuple[str, list]:
+    """The badges' one statement for ``shape`` = (the flows the user may see, whether to count the
+    unread notifications too): ``SELECT (count), (count), …`` in ``BADGE_NAMES`` order."""
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from notifications.models import Notification
+    from notifications.selectors import UNREAD_CAP
+    from org.access import active_memberships_of_user
+
+    flows, unread = shape
+    counts = []
+    if flows:
+        services = active_memberships_of_user(user_id).annotate(pk_text=Cast("service_id", CharField())).values("pk_text")
+        inbox = Task.objects.filter(owner_id=user_id, status=STATUS.ASSIGNED, process__flow_class__in=flows)
+        queue = Task.objects.filter(**_service_task_filter(services), process__flow_class__in=flows)
+        # In the inbox index's order, so it is the index read (not the owner's every task, finished ones too).
+        counts += [inbox.order_by("-created", "-pk").values("pk")[: BADGE_CAP + 1], queue.order_by().values("pk")[: BADGE_CAP + 1]]
+    if unread:
+        # notifications.selectors.unread_capped, for an id.
+        counts.append(Notification.objects.filter(user_id=user_id, read_at__isnull=True).order_by().values("id")[: UNREAD_CAP + 1])
+    parts, params = [], []
+    for qs in counts:
+        sql, qs_params = qs.query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) c)")
+        params.extend(qs_params)
+    return f"SELECT {', '.join(parts)}", params
+
+
+# On every page with the task menu: compiled once per process and shape, not per request (org.compiled).
+_BADGES = CompiledQuery(_badge_statement, "user_id")
+
+
 def task_badge_counts(user, flow_classes, *, unread: bool = False) -> dict:
     """``{"inbox": n, "queue": n}`` for the menu: the user's assigned tasks and their services' open
     tasks in the flows they may see, each counted up to ``BADGE_CAP`` + 1 (the menu shows "99+"), in
@@ -116,36 +150,18 @@ def task_badge_counts(user, flow_classes, *, unread: bool = False) -> dict:
     would cost a query of its own). With ``unread``, the same statement also counts the user's
     unread notifications (``"unread"``, capped as notifications.selectors.unread_capped): the menu
     shows both, and one round trip less on every page."""
-    from django.db.models import CharField
-    from django.db.models.functions import Cast
-
-    from notifications.selectors import unread_capped
-    from org.access import active_memberships
-
-    counts = []
-    flows = flows_viewable(user, flow_classes)
-    if flows:
-        services = active_memberships(user).annotate(pk_text=Cast("service_id", CharField())).values("pk_text")
-        inbox = Task.objects.filter(owner=user, status=STATUS.ASSIGNED, process__flow_class__in=flows)
-        queue = Task.objects.filter(**_service_task_filter(services), process__flow_class__in=flows)
-        # In the inbox index's order, so it is the index read (not the owner's every task, finished ones too).
-        counts += [("inbox", inbox.order_by("-created", "-pk").values("pk")[: BADGE_CAP + 1]),
-                   ("queue", queue.order_by().values("pk")[: BADGE_CAP + 1])]
-    if unread:
-        counts.append(("unread", unread_capped(user)))
+    flows = tuple(flows_viewable(user, flow_classes))
     result = {"inbox": 0, "queue": 0}
-    if not counts:
+    if not flows and not unread:
         return result
-    parts, params = [], []
-    for _name, qs in counts:
-        sql, qs_params = qs.query.sql_with_params()
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) c)")
-        params.extend(qs_params)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        row = cursor.fetchone()
-    result.update({name: n for (name, _qs), n in zip(counts, row)})
+    (row,) = _BADGES.rows(shape=(flows, unread), user_id=user.pk)
+    names = (("inbox", "queue") if flows else ()) + (("unread",) if unread else ())
+    result.update(zip(names, row))
     return result
+
+
+# viewflow's session key of the task list last shown (viewflow.workflow.flow.views.mixins.StoreRequestPathMixin).
+PIN_LOCATION = "vf-pin-location"
 
 
 # --- keyset pages ---------------------------------------------------------------------------------
@@ -274,6 +290,14 @@ class TaskListMixin:
     sort_field = "created"
     step_types = ("HUMAN",)
     filterset_class = TaskListFilter
+
+    def dispatch(self, request, *args, **kwargs):
+        # viewflow's StoreRequestPathMixin keeps the list's address in the session (a task page's
+        # "back" link) by writing it on every request: a session UPDATE on every list page, even
+        # when the address is the one already kept. Past that mixin when nothing would change.
+        if request.session.get(PIN_LOCATION) == request.get_full_path():
+            return super(StoreRequestPathMixin, self).dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     @property
     def viewable_flows(self) -> list:

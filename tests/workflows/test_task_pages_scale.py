@@ -114,6 +114,24 @@ class TaskPageQueryCountTests:
         assert second_all == first_all
 
 
+class TaskPageSessionTests:
+    @pytest.mark.parametrize("page", ["workflow:inbox", "workflow:queue", "workflow:archive"])
+    def test_it_writes_the_session_only_when_the_list_kept_for_the_back_link_changes(self, client, org, page):
+        # viewflow keeps the list last shown in the session (a task page's "back" link): written
+        # when it changes, not on every request (a session UPDATE on every list page).
+        client.force_login(org.caseworker)
+        _grow(org, 3)
+        url = reverse(page)
+        client.get(url)
+        with CaptureQueriesContext(connection) as again:
+            assert client.get(url).status_code == 200
+        assert not [q for q in again.captured_queries if 'UPDATE "django_session"' in q["sql"]]
+        with CaptureQueriesContext(connection) as other:
+            assert client.get(url + "?flow_task=").status_code == 200
+        assert [q for q in other.captured_queries if 'UPDATE "django_session"' in q["sql"]]
+        assert client.session["vf-pin-location"] == url + "?flow_task="
+
+
 class TaskPageKeysetTests:
     def test_it_pages_the_queue_without_gaps_or_repeats_and_back(self, client, org):
         client.force_login(org.caseworker)

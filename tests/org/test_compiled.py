@@ -1,0 +1,77 @@
+"""org.compiled: a statement compiled once per process answers like the queryset it stands for."""
+import pytest
+from django.db.models import Exists, OuterRef
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+from org.access import active_memberships_of_user, member_facts
+from org.compiled import CompiledQuery
+from org.models import Membership, Service, ServiceKindSetting
+from org.services import membership_set
+
+
+def _services_of(*, user_id):
+    reports = ServiceKindSetting.objects.filter(kind=OuterRef("service__kind"), may_report_concerns=True)
+    return (active_memberships_of_user(user_id).annotate(reports=Exists(reports)).order_by("service__name")
+            .values_list("service__code", "service__name", "role", "reports"))
+
+
+class CompiledQueryTests:
+    def test_it_answers_each_user_as_the_queryset_does(self, org):
+        compiled = CompiledQuery(_services_of, "user_id")
+        for user in (org.caseworker, org.reporter, org.bv_leader, org.nav_staff):
+            assert compiled.rows(user_id=user.pk) == list(_services_of(user_id=user.pk))
+        # Converted as the queryset converts: the code a UUID, the flag a boolean (0/1 on SQLite).
+        (code, name, role, reports), = compiled.rows(user_id=org.reporter.pk)
+        assert code == org.barnehage.code and name == org.barnehage.name and reports is True
+
+    def test_it_compiles_once_per_shape(self, org):
+        built = []
+
+        def build(shape, *, user_id):
+            built.append(shape)
+            return _services_of(user_id=user_id).filter(role__in=shape)
+
+        compiled = CompiledQuery(build, "user_id")
+        leader, member = (Membership.Role.LEADER,), (Membership.Role.LEADER, Membership.Role.STAFF)
+        assert compiled.rows(shape=leader, user_id=org.caseworker.pk) == []
+        assert [r[1] for r in compiled.rows(shape=leader, user_id=org.bv_leader.pk)] == [org.barnevern.name]
+        assert [r[1] for r in compiled.rows(shape=member, user_id=org.caseworker.pk)] == [org.barnevern.name]
+        assert built == [leader, member]
+
+    def test_it_refuses_a_value_that_is_not_a_parameter(self, org):
+        # A value the statement does not carry as a parameter would be silently ignored: refused.
+        compiled = CompiledQuery(lambda *, user_id: Membership.objects.filter(active=True).values_list("pk"), "user_id")
+        with pytest.raises(ValueError, match="user_id"):
+            compiled.rows(user_id=org.caseworker.pk)
+
+    def test_it_takes_a_statement_of_its_own(self, org):
+        compiled = CompiledQuery(lambda *, user_id: ("SELECT COUNT(*) FROM org_membership WHERE user_id = %s", [user_id]), "user_id")
+        assert compiled.rows(user_id=org.caseworker.pk) == [(1,)]
+        assert compiled.rows(user_id=-1) == [(0,)]
+
+
+class MemberFactsTests:
+    def test_it_reads_the_services_as_model_rows_in_one_query(self, org):
+        user = type(org.caseworker).objects.get(pk=org.caseworker.pk)
+        with CaptureQueriesContext(connection) as queries:
+            facts = member_facts(user)
+        assert len(queries) == 1
+        ((service, role),) = facts.memberships
+        assert isinstance(service, Service) and service == org.barnevern and role == Membership.Role.STAFF
+        assert service.code == org.barnevern.code and service.kind == Service.Kind.BARNEVERN
+        assert service.municipality_id == org.municipality.pk and service.group_id == org.barnevern.group_id
+
+    def test_it_follows_a_change_of_membership_at_once(self, org):
+        # Compiled once, asked again: the statement is the same, the answer is today's.
+        assert member_facts(org.nav_staff).service_ids == (org.nav.pk,)
+        membership_set(user=org.nav_staff, service=org.barnevern, role=Membership.Role.LEADER)
+        facts = member_facts(org.nav_staff)
+        assert set(facts.service_ids) == {org.nav.pk, org.barnevern.pk}
+        assert facts.leader_service_ids == (org.barnevern.pk,)
+        membership_set(user=org.nav_staff, service=org.nav, active=False)
+        assert member_facts(org.nav_staff).service_ids == (org.barnevern.pk,)
+
+    def test_it_reads_which_kinds_may_report(self, org):
+        assert member_facts(org.reporter).reporting_kinds == {Service.Kind.BARNEHAGE}
+        assert member_facts(org.caseworker).reporting_kinds == frozenset()
