@@ -262,3 +262,32 @@ class TaskBadgeTests:
             for _ in range(BADGE_CAP + 20)
         ])
         assert task_badge_counts(org.caseworker, [ConcernFlow])["queue"] == BADGE_CAP + 1
+
+
+class TasksWithRecordsTests:
+    def test_it_reads_each_kind_of_process_once_and_knows_the_others_absent(self, org):
+        from tests.referral_factories import make_contact, make_referral, make_referral_org
+        from workflows.models import ConcernProcess, ReferralProcess
+        from workflows.task_lists import tasks_with_records
+
+        ro = make_referral_org("9931")
+        concerns = [make_melding(org) for _ in range(3)]
+        referral = make_referral(ro, contact=make_contact(ro, given="Torstein"), via_coordinator=True)
+        tasks = list(Task.objects.filter(flow_task_type="HUMAN").select_related("process").order_by("pk"))
+        assert {t.process.flow_class for t in tasks} >= {ConcernFlow}
+        with CaptureQueriesContext(connection) as ctx:
+            tasks = tasks_with_records(tasks)
+        assert len(ctx) == len({t.process.flow_class for t in tasks})  # one query per kind of process
+        with CaptureQueriesContext(connection) as ctx:
+            seen = set()
+            for task in tasks:
+                coerced = task.process.coerced
+                if isinstance(coerced, ConcernProcess):
+                    seen.add(("concern", coerced.concern.pk))
+                    with pytest.raises(ReferralProcess.DoesNotExist):
+                        task.process.referralprocess
+                else:
+                    assert isinstance(coerced, ReferralProcess) and coerced.referral.pk == referral.pk
+                    seen.add(("referral", coerced.referral.pk))
+        assert len(ctx) == 0
+        assert {("concern", c.pk) for c in concerns} | {("referral", referral.pk)} == seen
