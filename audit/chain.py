@@ -47,6 +47,19 @@ def lock_and_reserve(model, using: str) -> tuple[int, str]:
     return ids[0], head
 
 
+def _cursor_for_texts(connection):
+    """A cursor that may send one query text of several statements. With prepared statements on
+    (settings.DB_PREPARED_STATEMENTS: server-side binding), the connection's own cursors send each
+    text as one prepared command, which holds one statement: this one binds on the client, as the
+    connection does by default, and is still the connection's (its wrappers see the statement)."""
+    if connection.vendor != "postgresql" or not connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        return connection.cursor()
+    from django.db.backends.postgresql.base import Cursor  # psycopg's client-side binding cursor
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(Cursor(connection.connection))
+
+
 def lock_and_reserve_many(model, using: str, count: int) -> tuple[list[int], str]:
     """Lock the chain's head until the caller's transaction ends and return (``count`` new ids in
     increasing order, the head's row_hash). Call inside transaction.atomic.
@@ -60,7 +73,7 @@ def lock_and_reserve_many(model, using: str, count: int) -> tuple[list[int], str
         raise ValueError("reserve at least one id")
     connection = connections[using]
     table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
+    with _cursor_for_texts(connection) as cursor:
         if connection.vendor == "postgresql":
             # The head and the ids in a statement after the lock's (READ COMMITTED takes a snapshot
             # at each statement's start), so it sees the head the lock's previous holder committed;

@@ -139,6 +139,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # counts (estimated dear for their per-row permission lookups) for 260 ms to run them in 120 ms
     # (bench/bench_referral_lists.py). An "options" given in DATABASE_URL wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    if env.bool("DB_PREPARED_STATEMENTS", default=False):
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5))
 elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Web, the two workers and beat share one file in the quick start: wait on locks instead of failing.
     # IMMEDIATE takes the write lock when a transaction begins: a deferred one that reads first and
