@@ -9,3 +9,6 @@ class OrgConfig(AppConfig):
 
     def ready(self):
         from org import checks  # noqa: F401  (registers the system checks)
+        from org.choices import choice_displays_install
+
+        choice_displays_install()
