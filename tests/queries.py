@@ -24,3 +24,30 @@ def page_queries(client, user, url, *, status=200) -> list[str]:
 def response_body(response) -> bytes:
     """The body of a response, streamed (a CSV download) or not."""
     return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+class chunked_reads:
+    """``with chunked_reads() as sqls:`` the statements read through a server-side cursor
+    (QuerySet.iterator(chunk_size): a row chunk at a time) while the block runs. How such a
+    cursor shows among the captured queries depends on the connection's binding (a DECLARE with
+    client-side binding, the SELECT itself with server-side binding), so it is read at its source."""
+
+    def __enter__(self) -> list[str]:
+        self.sqls, original = [], connection.chunked_cursor
+
+        def chunked_cursor():
+            cursor = original()
+            execute = cursor.execute
+
+            def recording(sql, params=None):
+                self.sqls.append(sql)
+                return execute(sql, params)
+
+            cursor.execute = recording
+            return cursor
+
+        connection.chunked_cursor = chunked_cursor
+        return self.sqls
+
+    def __exit__(self, *exc):
+        del connection.chunked_cursor
