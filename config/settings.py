@@ -139,14 +139,18 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # counts (estimated dear for their per-row permission lookups) for 260 ms to run them in 120 ms
     # (bench/bench_referral_lists.py). An "options" given in DATABASE_URL wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
-    # Prepared statements (psycopg's server-side binding; a statement is prepared on its connection
-    # after DB_PREPARE_THRESHOLD runs): PostgreSQL then plans a page's statements once per
-    # connection instead of on every request. Planning was most of the database's time on the pages:
-    # 0.7 ms for the menu's membership facts on every page, 7 ms for a hand-over's page query that
-    # runs in 0.3 ms (bench/bench_national.py). Off behind a pooler in transaction mode (pgbouncer),
-    # which cannot keep a prepared statement to its connection.
-    if env.bool("DB_PREPARED_STATEMENTS", default=True):
+    # Prepared statements for every statement (psycopg's server-side binding; one is prepared on its
+    # connection after DB_PREPARE_THRESHOLD runs): off. PostgreSQL then plans a statement once per
+    # connection, but after five runs it may keep a generic plan, blind to the values: the
+    # coordinator's list filtered by age took 41 ms instead of 3 (bench/bench_national.py). The
+    # statements of every page's shell are prepared on their own (org.compiled), where the plan
+    # cannot depend on the value.
+    if env.bool("DB_PREPARED_STATEMENTS", default=False):
         DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5))
+    else:
+        # Never by count (psycopg turns an explicit prepare off too when this is None): only the
+        # statements org.compiled asks to prepare are.
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Web, the two workers and beat share one file in the quick start: wait on locks instead of failing.
     # IMMEDIATE takes the write lock when a transaction begins: a deferred one that reads first and

@@ -13,12 +13,50 @@ drift from the queryset it stands for; a marker that does not come through as on
 value folded into the SQL text, or changed on the way) refuses to compile rather than run a
 statement that would ignore the value.
 """
+import functools
+import time
 from collections.abc import Callable, Hashable
 
 from django.db import connections
 
 # Negative: no id is. One per name, far from any count, limit or flag a statement carries.
 _MARKER_BASE = -7_340_021_000_000
+
+
+def _run(connection, sql, params) -> list[tuple]:
+    """The rows of ``sql``. On PostgreSQL as a prepared statement (server-side binding, whatever the
+    connection's default): planned once per connection, not on every page (the membership facts
+    planned in 0.7 ms and ran in 0.2). Its plan may be generic, blind to the values: fit for these
+    statements, whose one value is a user's id. Through the connection's cursor wrapper (its
+    execute wrappers see it) and its query log (the tests' counts)."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    connection.ensure_connection()
+    start = time.monotonic()
+    try:
+        with connection.make_cursor(_preparing_cursor_class()(connection.connection)) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    finally:
+        if connection.queries_logged:
+            # As the connection's debug cursor logs a statement (which reads the text psycopg keeps
+            # of a client-bound one: a prepared statement has none).
+            connection.queries_log.append({"sql": connection.ops.compose_sql(sql, params), "time": f"{time.monotonic() - start:.3f}"})
+
+
+@functools.cache
+def _preparing_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor  # psycopg's server-side binding cursor
+
+    class PreparingCursor(ServerBindingCursor):
+        """Prepares every statement it runs, at its first run on the connection."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparingCursor
 
 
 class CompiledQuery:
@@ -64,9 +102,7 @@ class CompiledQuery:
         """Run the statement for ``values``: its rows, each column converted as Django would."""
         sql, params, converters = self.statement(using, shape, **values)
         connection = connections[using]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        rows = _run(connection, sql, params)
         if not converters:
             return rows
         out = []

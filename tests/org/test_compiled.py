@@ -75,3 +75,16 @@ class MemberFactsTests:
     def test_it_reads_which_kinds_may_report(self, org):
         assert member_facts(org.reporter).reporting_kinds == {Service.Kind.BARNEHAGE}
         assert member_facts(org.caseworker).reporting_kinds == frozenset()
+
+
+class PreparedTests:
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+    def test_it_runs_as_a_statement_prepared_on_the_connection_and_counted_like_any(self, org):
+        compiled = CompiledQuery(_services_of, "user_id")
+        with CaptureQueriesContext(connection) as ctx:
+            first = compiled.rows(user_id=org.caseworker.pk)
+            second = compiled.rows(user_id=org.reporter.pk)
+        assert len(ctx) == 2 and first != second
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%org_servicekindsetting%reports%"])
+            assert len(cursor.fetchall()) == 1  # prepared once, run twice
