@@ -241,6 +241,18 @@ class TaskBadgeTests:
         assert re.search(r'data-testid="inbox-count">2<', html)
         assert re.search(r'data-testid="queue-count">4<', html)
 
+    def test_it_counts_only_the_flows_asked_for(self, org):
+        # Asked for every flow, the statement leaves the flows out (no task is of another); asked
+        # for some, it counts only theirs.
+        from workflows.flows.referral import ReferralFlow
+        from workflows.processes import processes
+
+        _grow(org, 6)
+        every = [process.flow_class() for process in processes()]
+        assert task_badge_counts(org.caseworker, every) == {"inbox": 2, "queue": 4}
+        assert task_badge_counts(org.caseworker, [ConcernFlow]) == {"inbox": 2, "queue": 4}
+        assert task_badge_counts(org.caseworker, [ReferralFlow]) == {"inbox": 0, "queue": 0}
+
     def test_it_shows_no_badge_to_a_member_of_another_service(self, client, org):
         _grow(org, 3)
         client.force_login(org.nav_staff)
