@@ -149,7 +149,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5))
     else:
         # Never by count (psycopg turns an explicit prepare off too when this is None): only the
-        # statements org.compiled asks to prepare are.
+        # statements org.compiled asks to prepare are. (Either way a pooler in transaction mode,
+        # which cannot keep a prepared statement to its connection, is not supported.)
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Web, the two workers and beat share one file in the quick start: wait on locks instead of failing.

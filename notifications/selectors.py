@@ -8,7 +8,12 @@ def unread_capped(user):
     index: counted, they are the badge (99+). Without an order: the model's (newest first) would
     walk the user's every notification on the newest-first index to find unread ones. The menu's
     task badges count this in their own statement (workflows.task_lists.task_badge_counts)."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).order_by().values("id")[: UNREAD_CAP + 1]
+    return unread_capped_of(user.pk)
+
+
+def unread_capped_of(user_id):
+    """``unread_capped`` for a user's id (the menu's badges compile it once, with the id a parameter)."""
+    return Notification.objects.filter(user_id=user_id, read_at__isnull=True).order_by().values("id")[: UNREAD_CAP + 1]
 
 
 def unread_count(user) -> int:

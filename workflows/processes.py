@@ -363,10 +363,6 @@ def process_for_record(record) -> Process | None:
     return None
 
 
-def task_related() -> tuple[str, ...]:
-    return ("process", *[path for process in REGISTRY for path in process.task_related])
-
-
 def register_consent_hooks() -> None:
     """Tell consent how to count each process's open cases resting on a consent (WorkflowsConfig.ready)."""
     from consent.resting import register_cases_on_consent

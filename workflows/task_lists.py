@@ -47,7 +47,7 @@ from org.models import Service
 from org.paging import keyset_browse
 from org.permissions import HANDLE_TASKS_PERM
 from workflows.list_persons import list_persons_show
-from workflows.processes import processes, task_related
+from workflows.processes import processes
 
 # The menu shows "99+" beyond this many tasks: counting further would read the whole queue.
 BADGE_CAP = 99
@@ -113,12 +113,12 @@ def task_archive_for_user(user, flow_classes):
 
 def _badge_statement(shape: tuple, *, user_id) -> tuple[str, list]:
     """The badges' one statement for ``shape`` = (the flows the user may see, whether to count the
-    unread notifications too): ``SELECT (count), (count), …`` in ``BADGE_NAMES`` order."""
+    unread notifications too): ``SELECT (inbox), (queue), (unread)``, the first two only with flows,
+    the last only with ``unread`` (task_badge_counts reads them in that order)."""
     from django.db.models import CharField
     from django.db.models.functions import Cast
 
-    from notifications.models import Notification
-    from notifications.selectors import UNREAD_CAP
+    from notifications.selectors import unread_capped_of
     from org.access import active_memberships_of_user
 
     flows, unread = shape
@@ -133,8 +133,7 @@ def _badge_statement(shape: tuple, *, user_id) -> tuple[str, list]:
         # In the inbox index's order, so it is the index read (not the owner's every task, finished ones too).
         counts += [inbox.order_by("-created", "-pk").values("pk")[: BADGE_CAP + 1], queue.order_by().values("pk")[: BADGE_CAP + 1]]
     if unread:
-        # notifications.selectors.unread_capped, for an id.
-        counts.append(Notification.objects.filter(user_id=user_id, read_at__isnull=True).order_by().values("id")[: UNREAD_CAP + 1])
+        counts.append(unread_capped_of(user_id))
     parts, params = [], []
     for qs in counts:
         sql, qs_params = qs.query.sql_with_params()
@@ -212,8 +211,8 @@ class ArchiveListFilter(FilterSet):
 # --- persons --------------------------------------------------------------------------------------
 
 def _task_records(tasks) -> dict:
-    """``{task pk: (process entry, case record)}`` for ``tasks`` loaded with ``task_related()``
-    (no query: the records come with the page's one query)."""
+    """``{task pk: (process entry, case record)}`` for ``tasks`` loaded by ``tasks_with_records``
+    (no query: the records were read with the page, one query per kind of process)."""
     out = {}
     for task in tasks:
         for process in processes():
@@ -234,7 +233,7 @@ def _process_children() -> dict:
     """{a flow's process model: (its accessor on viewflow's Process, the select_related paths from it
     to the process's record)}, from the registry's ``task_related`` paths."""
     out = {}
-    for path in task_related()[1:]:
+    for path in (path for process in processes() for path in process.task_related):
         _process, accessor, *below = path.split("__")
         model = Process._meta.get_field(accessor).related_model
         out.setdefault(model, (accessor, []))[1].extend(["__".join(below)] if below else [])

@@ -252,6 +252,11 @@ class TaskBadgeTests:
         assert task_badge_counts(org.caseworker, every) == {"inbox": 2, "queue": 4}
         assert task_badge_counts(org.caseworker, [ConcernFlow]) == {"inbox": 2, "queue": 4}
         assert task_badge_counts(org.caseworker, [ReferralFlow]) == {"inbox": 0, "queue": 0}
+        # The flows are left out of the statement only when they are every flow there is.
+        from workflows.task_lists import _badge_statement
+
+        assert "flow_class" not in _badge_statement((tuple(every), True), user_id=org.caseworker.pk)[0]
+        assert "flow_class" in _badge_statement(((ConcernFlow,), True), user_id=org.caseworker.pk)[0]
 
     def test_it_shows_no_badge_to_a_member_of_another_service(self, client, org):
         _grow(org, 3)
