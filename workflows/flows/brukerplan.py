@@ -19,6 +19,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 
 from org.access import is_active_member
+from workflows.flows import nodes
 from workflows.models import BrukerPlanProcess, CaseTask
 
 
@@ -31,12 +32,12 @@ class BrukerPlanFlow(flow.Flow):
     lock_impl = lock.select_for_update_lock
 
     # Coordinator: opens the round (round_open starts the process).
-    start = flow.StartHandle(this.start_process).Annotation(title=_("Round opened")).Next(this.collect)
+    start = nodes.StartHandle(this.start_process).Annotation(title=_("Round opened")).Next(this.collect)
 
     # Participating services: map their worklists until the coordinator closes the round (round_close completes it).
     collect = flow.Handle().Annotation(title=_("Services map their users")).Next(this.end)
 
-    end = flow.End()
+    end = nodes.End()
 
     def start_process(self, activation, round):
         activation.process.round = round

@@ -11,6 +11,7 @@ from viewflow.workflow import flow, lock
 from referrals.models import Concern
 from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
+from workflows.flows import nodes
 from workflows.models import CaseTask, ConcernProcess
 from workflows.concern.views import ConcernTaskView
 from workflows.task_views import CaseView
@@ -33,12 +34,12 @@ class ConcernFlow(flow.Flow):
 
     # Reporter (a service whose kind may report, org.ServiceKindSetting): sends the concern; started by concern_submit.
     start = (
-        flow.StartHandle(this.start_process)
+        nodes.StartHandle(this.start_process)
         .Annotation(title=_("Concern sent"))
         .Next(this.route_by_kind)
     )
     route_by_kind = (
-        flow.If(this.is_consultation)
+        nodes.If(this.is_consultation)
         .Annotation(title=_("Anonymous consultation?"))
         .Then(this.answer)
         .Else(this.receipt)
@@ -67,7 +68,7 @@ class ConcernFlow(flow.Flow):
         .Next(this.route_by_review)
     )
     route_by_review = (
-        flow.If(this.investigation_opened)
+        nodes.If(this.investigation_opened)
         .Annotation(title=_("Investigation opened?"))
         .Then(this.conclude)
         .Else(this.end)
@@ -80,7 +81,7 @@ class ConcernFlow(flow.Flow):
         .Next(this.end)
     )
 
-    end = flow.End()
+    end = nodes.End()
 
     def start_process(self, activation, concern):
         activation.process.concern = concern

@@ -28,6 +28,7 @@ from viewflow.workflow import flow
 from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
 from referrals.models import PlanHandOver
+from workflows.flows import nodes
 from workflows.individual_plan.services import plan_flow_lock
 from workflows.individual_plan.views import HandOverTaskView
 from workflows.models import CaseTask, IndividualPlanProcess
@@ -48,7 +49,7 @@ class IndividualPlanFlow(flow.Flow):
     lock_impl = plan_flow_lock
 
     # Holding service: proposes the hand-over (handover_propose starts the process).
-    start = flow.StartHandle(this.start_process).Annotation(title=_("Hand-over proposed")).Next(this.decide)
+    start = nodes.StartHandle(this.start_process).Annotation(title=_("Hand-over proposed")).Next(this.decide)
 
     # Receiving service: accepts the main responsibility and names its koordinator, or declines with a reason.
     decide = (
@@ -58,7 +59,7 @@ class IndividualPlanFlow(flow.Flow):
         .Next(this.end)
     )
 
-    end = flow.End()
+    end = nodes.End()
 
     def start_process(self, activation, handover):
         activation.process.handover = handover

@@ -10,6 +10,7 @@ from viewflow.workflow import flow, lock
 from referrals.models import Referral
 from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
+from workflows.flows import nodes
 from workflows.models import CaseTask, ReferralProcess
 from workflows.referral.views import ReferralTaskView
 from workflows.task_views import CaseView
@@ -38,9 +39,9 @@ class ReferralFlow(flow.Flow):
     lock_impl = lock.select_for_update_lock
 
     # Sender: sends the referral to a service or to a coordinator's routing queue; started by referral_send.
-    start = flow.StartHandle(this.start_process).Annotation(title=_("Referral sent")).Next(this.route_by_target)
+    start = nodes.StartHandle(this.start_process).Annotation(title=_("Referral sent")).Next(this.route_by_target)
     route_by_target = (
-        flow.If(this.has_target)
+        nodes.If(this.has_target)
         .Annotation(title=_("Addressed to a service?"))
         .Then(this.receive)
         .Else(this.route)
@@ -68,7 +69,7 @@ class ReferralFlow(flow.Flow):
         .Next(this.route_by_decision)
     )
     route_by_decision = (
-        flow.If(this.is_accepted)
+        nodes.If(this.is_accepted)
         .Annotation(title=_("Accepted?"))
         .Then(this.close)
         .Else(this.end)
@@ -81,7 +82,7 @@ class ReferralFlow(flow.Flow):
         .Next(this.end)
     )
 
-    end = flow.End()
+    end = nodes.End()
 
     def start_process(self, activation, referral):
         activation.process.referral = referral

@@ -10,6 +10,7 @@ from viewflow.workflow import flow, lock
 from org.access import is_active_member
 from org.permissions import HANDLE_TASKS_PERM
 from referrals.models import YouthContract
+from workflows.flows import nodes
 from workflows.models import CaseTask, YouthContractProcess
 from workflows.task_views import CaseView
 from workflows.youth_contract.views import YouthContractTaskView
@@ -31,7 +32,7 @@ class YouthContractFlow(flow.Flow):
     lock_impl = lock.select_for_update_lock
 
     # Initiating service (police, barnevern, konfliktråd, a health service): started by contract_initiate.
-    start = flow.StartHandle(this.start_process).Annotation(title=_("Contract initiated")).Next(this.activate)
+    start = nodes.StartHandle(this.start_process).Annotation(title=_("Contract initiated")).Next(this.activate)
 
     # Follow-up service: records every required party's signature, then starts the contract and its schedule.
     activate = (
@@ -55,7 +56,7 @@ class YouthContractFlow(flow.Flow):
         .Next(this.route_by_status)
     )
     route_by_status = (
-        flow.Switch()
+        nodes.Switch()
         .Annotation(title=_("What now?"))
         .Case(this.follow_up, this.is_active)
         .Case(this.assess_breach, this.is_in_breach)
@@ -70,7 +71,7 @@ class YouthContractFlow(flow.Flow):
         .Next(this.end)
     )
 
-    end = flow.End()
+    end = nodes.End()
 
     def start_process(self, activation, contract):
         activation.process.contract = contract
