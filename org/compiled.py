@@ -1,14 +1,16 @@
-"""A statement asked on every page, compiled to SQL once per process instead of once per request.
+"""A statement asked on every page or step, compiled to SQL once per process instead of once per use.
 
 Django builds and compiles a queryset's SQL anew every time it runs. For the few statements of the
-site's shell (the menu's membership facts, the task badges) that is milliseconds of CPU on every
-page, more than the database spends answering them: each holds several subqueries, and only the
-user's id changes from one request to the next.
+site's shell (the menu's membership facts, the task badges) and of every workflow step (the locks
+of its process and record, workflows.steps) that is milliseconds of CPU each time, more than the
+database spends answering them: each holds joins or subqueries, and only an id or two changes from
+one use to the next.
 
 ``CompiledQuery(build, "user_id")`` compiles ``build(user_id=<marker>)`` the first time it is asked
 (per database and per ``shape``, whatever else decides the statement's form), finds where each
 marker sits among the parameters, and afterwards runs the same SQL with the real values put there,
-converting the columns as the queryset would have. The statement is the ORM's own, so it cannot
+converting the columns as the queryset would have (``rows``), or making the model instances
+iterating it would (``objects``: with its ``select_related`` objects and annotations). The statement is the ORM's own, so it cannot
 drift from the queryset it stands for; a marker that does not come through as one parameter (a
 value folded into the SQL text, or changed on the way) refuses to compile rather than run a
 statement that would ignore the value.
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable, Hashable
 
 from django.db import connections
+from django.db.models.query import ModelIterable
 
 # Negative: no id is. One per name, far from any count, limit or flag a statement carries.
 _MARKER_BASE = -7_340_021_000_000
@@ -83,7 +86,8 @@ class CompiledQuery:
         missing = set(self.names) - {name for _i, name in slots}
         if missing or any(str(marker) in sql for marker in markers.values()):
             raise ValueError(f"CompiledQuery: {sorted(missing) or 'a marker'} is not a parameter of the statement")
-        return sql, tuple(params), slots, tuple(converters.items())
+        instances = None if isinstance(built, tuple) or not issubclass(built._iterable_class, ModelIterable) else _Instances(built, compiler)
+        return sql, tuple(params), slots, tuple(converters.items()), instances
 
     def statement(self, using: str = "default", shape: Hashable = None, **values) -> tuple[str, list, tuple]:
         """The SQL, its parameters for ``values`` and the column converters (``shape`` goes to
@@ -92,7 +96,7 @@ class CompiledQuery:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using, shape)
-        sql, params, slots, converters = compiled
+        sql, params, slots, converters, _instances = compiled
         params = list(params)
         for i, name in slots:
             params[i] = values[name]
@@ -114,4 +118,44 @@ class CompiledQuery:
                     value = function(value, expression, connection)
                 row[pos] = value
             out.append(tuple(row))
+        return out
+
+    def objects(self, using: str = "default", shape: Hashable = None, **values) -> list:
+        """Run the statement for ``values``: the model instances iterating the queryset would give,
+        each with its ``select_related`` objects and its annotations."""
+        sql, params, _converters = self.statement(using, shape, **values)
+        instances = self._compiled[(using, connections[using].vendor, shape)][4]
+        if instances is None:
+            raise TypeError("CompiledQuery.objects: the statement was not built from a queryset of model instances")
+        return instances.make(_run(connections[using], sql, params))
+
+
+class _Instances:
+    """Django's ModelIterable, split in two: what it works out from the compiler once (the columns of
+    the model and of each related object, the annotations' positions), and the instances of each
+    run's rows."""
+
+    def __init__(self, queryset, compiler):
+        from django.db.models.query import get_related_populators
+
+        if queryset._known_related_objects or queryset._prefetch_related_lookups:
+            raise TypeError("CompiledQuery.objects: known related objects and prefetches are not compiled")
+        self.compiler, self.db = compiler, compiler.using
+        select, klass_info = compiler.select, compiler.klass_info
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.start, self.end = fields[0], fields[-1] + 1
+        self.init_list = [column[0].target.attname for column in select[self.start:self.end]]
+        self.populators = get_related_populators(klass_info, select, self.db)
+        self.annotations = tuple(compiler.annotation_col_map.items())
+
+    def make(self, rows) -> list:
+        out = []
+        for row in self.compiler.results_iter([rows]):
+            obj = self.model.from_db(self.db, self.init_list, row[self.start:self.end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
+            out.append(obj)
         return out

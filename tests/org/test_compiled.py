@@ -50,6 +50,33 @@ class CompiledQueryTests:
         assert compiled.rows(user_id=org.caseworker.pk) == [(1,)]
         assert compiled.rows(user_id=-1) == [(0,)]
 
+    def test_it_makes_the_instances_the_queryset_makes(self, org):
+        def memberships(*, user_id):
+            reports = ServiceKindSetting.objects.filter(kind=OuterRef("service__kind"), may_report_concerns=True)
+            return (active_memberships_of_user(user_id).select_related("service__municipality", "user")
+                    .annotate(reports=Exists(reports)).order_by("service__name"))
+
+        compiled = CompiledQuery(memberships, "user_id")
+        for user in (org.caseworker, org.reporter, org.bv_leader):
+            expected = list(memberships(user_id=user.pk))
+            with CaptureQueriesContext(connection) as queries:
+                made = compiled.objects(user_id=user.pk)
+                # The related rows come with the statement: reading them asks nothing more.
+                seen = [(m.pk, m.role, m.reports, m.service.code, m.service.name, m.service.municipality.name, m.user.username)
+                        for m in made]
+            assert len(queries) == 1
+            assert seen == [(m.pk, m.role, m.reports, m.service.code, m.service.name, m.service.municipality.name, m.user.username)
+                            for m in expected]
+            assert all(type(m) is Membership and not m._state.adding for m in made)
+        assert compiled.objects(user_id=-1) == []
+
+    def test_it_makes_no_instances_of_rows_or_of_a_statement_of_its_own(self, org):
+        values = CompiledQuery(lambda *, user_id: active_memberships_of_user(user_id).values_list("pk"), "user_id")
+        text = CompiledQuery(lambda *, user_id: ("SELECT id FROM org_membership WHERE user_id = %s", [user_id]), "user_id")
+        for compiled in (values, text):
+            with pytest.raises(TypeError, match="model instances"):
+                compiled.objects(user_id=org.caseworker.pk)
+
 
 class MemberFactsTests:
     def test_it_reads_the_services_as_model_rows_in_one_query(self, org):

@@ -204,3 +204,21 @@ class StepWritesTests:
                 break
             concern = call(concern)
         assert len(queries.captured_queries) <= most
+
+
+class StepLockTests:
+    def test_it_locks_each_record_with_its_own_process_and_membership_answer(self, org):
+        first, second = make_melding(org), make_melding(org)
+        for concern in (second, first):
+            locked = csvc.STEPS.lock(concern, members=(org.caseworker, ("receiving_service",)))
+            assert locked.pk == concern.pk and locked.process.concern_id == concern.pk
+            assert locked.receiving_service == org.barnevern and locked._acting_member_receiving_service is True
+        # The reporter is no member of barnevern: the same compiled statement answers no for her.
+        locked = csvc.STEPS.lock(first, members=(org.reporter, ("receiving_service",)))
+        assert locked._acting_member_receiving_service is False
+
+    def test_it_refuses_a_record_that_is_gone(self, org):
+        concern = make_melding(org, submit=False)
+        Concern.objects.filter(pk=concern.pk).delete()
+        with pytest.raises(Concern.DoesNotExist):
+            csvc.STEPS.lock(concern)
