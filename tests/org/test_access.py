@@ -46,3 +46,44 @@ class MembershipRuleTests:
         org.barnevern.save(update_fields=["active"])
 
         assert not active_members(org.barnevern).exists()
+
+
+class HeldCodenamesTests:
+    """org.access.held_codenames: which roles the user's services hold on a page of rows, in one query."""
+
+    def test_it_names_each_rows_roles_for_each_user(self, org):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from org.access import held_codenames
+        from referrals.access import HANDLER_PERM, REPORTER_PERM
+        from referrals.models import Concern
+        from tests.factories import make_melding
+
+        sent, draft = make_melding(org), make_melding(org, submit=False)
+        wanted = (HANDLER_PERM, REPORTER_PERM)
+        with CaptureQueriesContext(connection) as queries:
+            held = held_codenames(org.caseworker, Concern, [sent.pk, draft.pk], wanted)
+        assert len(queries) <= 2  # the user's groups (once per request) and the permissions
+        # Barnevern handles the sent melding only; the reporter's barnehage sees both as reporter.
+        assert held == {sent.pk: {HANDLER_PERM}}
+        assert held_codenames(org.reporter, Concern, [sent.pk, draft.pk], wanted) == {sent.pk: {REPORTER_PERM}, draft.pk: {REPORTER_PERM}}
+        assert held_codenames(org.reporter, Concern, [sent.pk], (HANDLER_PERM,)) == {}
+        assert held_codenames(org.nav_staff, Concern, [sent.pk, draft.pk], wanted) == {}
+        assert held_codenames(org.caseworker, Concern, [], wanted) == {}
+
+    def test_an_ended_membership_holds_nothing_and_the_subquery_follows_it(self, org):
+        from org.access import held_codenames, permitted_ids_subquery
+        from referrals.access import HANDLER_PERM
+        from referrals.models import Concern
+        from tests.factories import make_melding
+
+        sent = make_melding(org)
+        handled = lambda user: list(Concern.objects.filter(pk=sent.pk).filter(permitted_ids_subquery(user, Concern, HANDLER_PERM)))  # noqa: E731
+        assert handled(org.caseworker) == [sent]
+        membership_set(user=org.caseworker, service=org.barnevern, active=False)
+        caseworker = type(org.caseworker).objects.get(pk=org.caseworker.pk)  # a new request's user
+        assert held_codenames(caseworker, Concern, [sent.pk], (HANDLER_PERM,)) == {}
+        assert handled(caseworker) == []
+        # Another user of the same groups shares the built expression and its answer.
+        assert handled(org.bv_leader) == [sent]

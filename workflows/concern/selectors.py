@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 
-from org.access import member_service_ids, permitted_ids_subquery, user_services
+from org.access import held_codenames, member_service_ids, permitted_ids_subquery, user_services
 from referrals.access import HANDLER_PERM, REPORTER_PERM
 from org.models import Membership, Service, ServiceKindSetting
 from referrals.models import Concern, ConcernFeedback
@@ -129,21 +129,14 @@ def concern_list_namings(user, concerns) -> dict:
     """For lists not narrowed by the role (the task lists): ``{concern pk: Naming}`` for the
     ``concerns`` the user holds a role on now, through a service group (concern_roles, asked for
     all of them in one query); a handler's role comes first. Emergency access names no one."""
-    ids = [c.pk for c in concerns]
-    if not ids:
-        return {}
-    roles = (
-        Concern.objects.filter(pk__in=ids)
-        .annotate(is_handler=permitted_ids_subquery(user, Concern, HANDLER_PERM), is_reporter=permitted_ids_subquery(user, Concern, REPORTER_PERM))
-        .values_list("pk", "is_handler", "is_reporter")
-    )
+    held = held_codenames(user, Concern, [c.pk for c in concerns], (HANDLER_PERM, REPORTER_PERM))
     out = {}
-    by_pk = {c.pk: c for c in concerns}
-    for pk, is_handler, is_reporter in roles:
-        if is_handler or is_reporter:
-            n = concern_naming(as_role="handler" if is_handler else "reporter")(by_pk[pk])
+    for concern in concerns:
+        codenames = held.get(concern.pk)
+        if codenames:
+            n = concern_naming(as_role="handler" if HANDLER_PERM in codenames else "reporter")(concern)
             if n is not None:
-                out[pk] = n
+                out[concern.pk] = n
     return out
 
 

@@ -16,7 +16,7 @@ from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from org.access import member_group_ids, member_service_ids, permitted_ids_subquery, user_services
+from org.access import held_codenames, member_group_ids, member_service_ids, permitted_ids_subquery, user_services
 from org.permissions import CONTACT_HANDLER, REFERRAL_HANDLER, REFERRAL_ROUTER, REFERRAL_SENDER, codename
 from org.models import Membership, Service
 from people.models import Person
@@ -568,23 +568,16 @@ def referral_list_namings(user, referrals) -> dict:
     """For lists not narrowed by the role (the task lists): ``{referral pk: Naming}`` for the
     ``referrals`` the user holds a role on now, through a service group (referral_roles, asked for
     all of them in one query); handler before router before sender. Emergency access names no one."""
-    ids = [r.pk for r in referrals]
-    if not ids:
-        return {}
     perms = {"handler": HANDLER_PERM, "router": ROUTER_PERM, "sender": SENDER_PERM}
-    rows = (
-        Referral.objects.filter(pk__in=ids)
-        .annotate(**{f"is_{role}": permitted_ids_subquery(user, Referral, perm) for role, perm in perms.items()})
-        .values_list("pk", *[f"is_{role}" for role in perms])
-    )
+    held = held_codenames(user, Referral, [r.pk for r in referrals], perms.values())
     out = {}
-    by_pk = {r.pk: r for r in referrals}
-    for pk, *held in rows:
-        role = next((role for role, has in zip(perms, held) if has), None)
+    for referral in referrals:
+        codenames = held.get(referral.pk, ())
+        role = next((role for role, perm in perms.items() if perm in codenames), None)
         if role is not None:
-            n = referral_naming(as_role=role)(by_pk[pk])
+            n = referral_naming(as_role=role)(referral)
             if n is not None:
-                out[pk] = n
+                out[referral.pk] = n
     return out
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from consent.models import Consent
 from consent.selectors import consents_in_force_for
-from org.access import is_member, member_service_ids, object_perms, permitted_ids_subquery
+from org.access import held_codenames, is_member, member_service_ids, object_perms, permitted_ids_subquery
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from people.selectors import record_name, with_record_name
 from org.permissions import YOUTH_CONTRACT_HANDLER, YOUTH_CONTRACT_STATUS, codename
@@ -237,19 +237,10 @@ def contract_naming(*, as_role: str):
 
 def contract_list_namings(user, contracts) -> dict:
     """For the task lists: ``{contract pk: Naming}`` for the contracts the user holds a role on now."""
-    ids = [c.pk for c in contracts]
-    if not ids:
-        return {}
-    rows = (
-        YouthContract.objects.filter(pk__in=ids)
-        .annotate(is_followup=permitted_ids_subquery(user, YouthContract, HANDLER_CODENAME),
-                  is_status=permitted_ids_subquery(user, YouthContract, STATUS_CODENAME))
-        .values_list("pk", "is_followup", "is_status")
-    )
-    by_pk = {c.pk: c for c in contracts}
+    held = held_codenames(user, YouthContract, [c.pk for c in contracts], (HANDLER_CODENAME, STATUS_CODENAME))
     return {
-        pk: contract_naming(as_role=FOLLOWUP if is_followup else STATUS)(by_pk[pk])
-        for pk, is_followup, is_status in rows if is_followup or is_status
+        c.pk: contract_naming(as_role=FOLLOWUP if HANDLER_CODENAME in held[c.pk] else STATUS)(c)
+        for c in contracts if held.get(c.pk)
     }
 
 

@@ -162,7 +162,8 @@ class KeysetCursorTests:
         assert [r.pk for r in start.rows] == newest_first[:2] and start.previous_cursor is None
         for cursor in (first.next_cursor, back.previous_cursor):
             # Opaque: neither the row's id nor its time can be read off or edited in the URL.
-            assert str(made[-3].pk) + "_t" not in cursor and "_t" not in cursor
+            # (Not a bare "_t": the signature's base64 holds one by chance about once in 80 runs.)
+            assert str(made[-3].pk) + "_t" not in cursor
 
     @pytest.mark.parametrize("forged", ["1_t1700000000.0", "garbage", "x" * 500, "eyJwIjoiMV90MSIsImIiOmZhbHNlfQ:abc:def", "%00"])
     def test_it_shows_the_first_page_for_a_forged_cursor(self, client, ro, forged):
