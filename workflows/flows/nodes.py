@@ -72,9 +72,18 @@ def _complete_gateway(activation) -> None:
     task_finished.send(sender=activation.flow_class, process=activation.process, task=task)
 
 
-class _GatewayActivation:
-    """Hashes and compares by its task object: viewflow keeps activations in sets, and the task has
-    no primary key until the gateway completes."""
+class _GatewayActivation(Activation):
+    """A gateway's (or the end's) activation whose task is written once, when it completes. It hashes
+    and compares by its task object: viewflow keeps activations in sets, and the task has no primary
+    key until then."""
+
+    @classmethod
+    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+        return _unsaved_gateway(cls, flow_task, prev_activation, token, data, seed)
+
+    @Activation.status.super()
+    def complete(self):
+        _complete_gateway(self)
 
     def __eq__(self, other):
         return isinstance(other, Activation) and self.task is other.task
@@ -84,17 +93,9 @@ class _GatewayActivation:
 
 
 class _IfActivation(_GatewayActivation, IfActivation):
-    @classmethod
-    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
-        return _unsaved_gateway(cls, flow_task, prev_activation, token, data, seed)
-
     @Activation.status.super()
     def activate(self):
         self._condition_result = self.flow_task._condition(self)
-
-    @Activation.status.super()
-    def complete(self):
-        _complete_gateway(self)
 
 
 class If(flow.If):
@@ -109,19 +110,11 @@ def switch_target(branches, activation):
 
 
 class _SwitchActivation(_GatewayActivation, SwitchActivation):
-    @classmethod
-    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
-        return _unsaved_gateway(cls, flow_task, prev_activation, token, data, seed)
-
     @Activation.status.super()
     def activate(self):
         self.next_task = switch_target(self.flow_task._branches, self)
         if self.next_task is None:
             raise FlowRuntimeError(f"No next task available for {self.flow_task.name}")
-
-    @Activation.status.super()
-    def complete(self):
-        _complete_gateway(self)
 
 
 class Switch(flow.Switch):
@@ -129,14 +122,6 @@ class Switch(flow.Switch):
 
 
 class _EndActivation(_GatewayActivation, EndActivation):
-    @classmethod
-    def create(cls, flow_task, prev_activation, token, data=None, seed=None):
-        return _unsaved_gateway(cls, flow_task, prev_activation, token, data, seed)
-
-    @Activation.status.super()
-    def complete(self):
-        _complete_gateway(self)
-
     @Activation.status.super()
     def activate(self):
         self.task.started = now()
