@@ -275,6 +275,16 @@ def held_codenames(user, model, ids, codenames) -> dict:
     return held
 
 
+def held_roles(user, model, ids, roles: dict[str, str]) -> dict:
+    """``{pk: role}``: for each of the ``model`` rows ``ids``, the first of ``roles`` (role → codename,
+    in order of precedence) the user's groups hold on it (held_codenames); rows holding none are missing."""
+    held = held_codenames(user, model, ids, roles.values())
+    return {
+        pk: role for pk, codenames in held.items()
+        if (role := next((role for role, codename in roles.items() if codename in codenames), None)) is not None
+    }
+
+
 def user_services(user, *, role: str | None = None):
     """The active services the user is an active member of (with ``role``, only those in that role)."""
     return Service.objects.filter(pk__in=active_memberships(user, role=role).values("service_id")).order_by("name")

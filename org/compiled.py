@@ -10,10 +10,10 @@ one use to the next.
 (per database and per ``shape``, whatever else decides the statement's form), finds where each
 marker sits among the parameters, and afterwards runs the same SQL with the real values put there,
 converting the columns as the queryset would have (``rows``), or making the model instances
-iterating it would (``objects``: with its ``select_related`` objects and annotations). The statement is the ORM's own, so it cannot
-drift from the queryset it stands for; a marker that does not come through as one parameter (a
-value folded into the SQL text, or changed on the way) refuses to compile rather than run a
-statement that would ignore the value.
+iterating it would (``objects``: with its ``select_related`` objects and annotations). The
+statement is the ORM's own, so it cannot drift from the queryset it stands for; a marker that does
+not come through as one parameter (a value folded into the SQL text, or changed on the way) refuses
+to compile rather than run a statement that would ignore the value.
 """
 import functools
 import time
@@ -89,14 +89,17 @@ class CompiledQuery:
         instances = None if isinstance(built, tuple) or not issubclass(built._iterable_class, ModelIterable) else _Instances(built, compiler)
         return sql, tuple(params), slots, tuple(converters.items()), instances
 
-    def statement(self, using: str = "default", shape: Hashable = None, **values) -> tuple[str, list, tuple]:
-        """The SQL, its parameters for ``values`` and the column converters (``shape`` goes to
-        ``build`` first, when given)."""
+    def _entry(self, using: str, shape: Hashable) -> tuple:
         key = (using, connections[using].vendor, shape)
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using, shape)
-        sql, params, slots, converters, _instances = compiled
+        return compiled
+
+    def statement(self, using: str = "default", shape: Hashable = None, **values) -> tuple[str, list, tuple]:
+        """The SQL, its parameters for ``values`` and the column converters (``shape`` goes to
+        ``build`` first, when given)."""
+        sql, params, slots, converters, _instances = self._entry(using, shape)
         params = list(params)
         for i, name in slots:
             params[i] = values[name]
@@ -124,7 +127,7 @@ class CompiledQuery:
         """Run the statement for ``values``: the model instances iterating the queryset would give,
         each with its ``select_related`` objects and its annotations."""
         sql, params, _converters = self.statement(using, shape, **values)
-        instances = self._compiled[(using, connections[using].vendor, shape)][4]
+        instances = self._entry(using, shape)[4]
         if instances is None:
             raise TypeError("CompiledQuery.objects: the statement was not built from a queryset of model instances")
         return instances.make(_run(connections[using], sql, params))

@@ -87,3 +87,20 @@ class HeldCodenamesTests:
         assert handled(caseworker) == []
         # Another user of the same groups shares the built expression and its answer.
         assert handled(org.bv_leader) == [sent]
+
+    def test_held_roles_gives_each_row_the_first_role_held(self, org):
+        from org.access import held_roles
+        from org.permissions import CONCERN_REPORTER, grant_to_service
+        from referrals.access import HANDLER_PERM, REPORTER_PERM
+        from referrals.models import Concern
+        from tests.factories import make_consultation, make_melding
+
+        # Barnevern handles both; on the (anonymous) consultation it holds the reporter's role too.
+        both, handled = make_consultation(org), make_melding(org)
+        grant_to_service(perm=CONCERN_REPORTER, obj=both, service=org.barnevern)
+        ids = [both.pk, handled.pk]
+        assert held_roles(org.caseworker, Concern, ids, {"handler": HANDLER_PERM, "reporter": REPORTER_PERM}) == {
+            both.pk: "handler", handled.pk: "handler"}
+        assert held_roles(org.caseworker, Concern, ids, {"reporter": REPORTER_PERM, "handler": HANDLER_PERM}) == {
+            both.pk: "reporter", handled.pk: "handler"}
+        assert held_roles(org.nav_staff, Concern, ids, {"handler": HANDLER_PERM, "reporter": REPORTER_PERM}) == {}

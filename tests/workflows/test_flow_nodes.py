@@ -116,3 +116,16 @@ class SwitchTargetTests:
 
     def test_nothing_without_a_default(self):
         assert switch_target([("follow_up", lambda a: False)], object()) is None
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+class StartOutsideATransactionTests:
+    def test_it_starts_as_viewflows_start_does(self, org):
+        # A shell or a script starting a process outside any transaction: viewflow's own start (its
+        # savepoint and lock) runs, and writes the same rows.
+        draft = make_melding(org, submit=False)
+        assert connection.get_autocommit()
+        ConcernFlow.start.run(concern=draft)
+        tasks = tasks_of(draft)
+        assert set(tasks) == {"start", "route_by_kind", "receipt"}
+        assert tasks["route_by_kind"].status == STATUS.DONE and previous_names(tasks["receipt"]) == {"route_by_kind"}

@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 
-from org.access import held_codenames, member_service_ids, permitted_ids_subquery, user_services
+from org.access import held_roles, member_service_ids, permitted_ids_subquery, user_services
 from referrals.access import HANDLER_PERM, REPORTER_PERM
 from org.models import Membership, Service, ServiceKindSetting
 from referrals.models import Concern, ConcernFeedback
@@ -129,15 +129,9 @@ def concern_list_namings(user, concerns) -> dict:
     """For lists not narrowed by the role (the task lists): ``{concern pk: Naming}`` for the
     ``concerns`` the user holds a role on now, through a service group (concern_roles, asked for
     all of them in one query); a handler's role comes first. Emergency access names no one."""
-    held = held_codenames(user, Concern, [c.pk for c in concerns], (HANDLER_PERM, REPORTER_PERM))
-    out = {}
-    for concern in concerns:
-        codenames = held.get(concern.pk)
-        if codenames:
-            n = concern_naming(as_role="handler" if HANDLER_PERM in codenames else "reporter")(concern)
-            if n is not None:
-                out[concern.pk] = n
-    return out
+    roles = held_roles(user, Concern, [c.pk for c in concerns], {"handler": HANDLER_PERM, "reporter": REPORTER_PERM})
+    namings = {c.pk: concern_naming(as_role=roles[c.pk])(c) for c in concerns if c.pk in roles}
+    return {pk: n for pk, n in namings.items() if n is not None}
 
 
 def insight_cases():

@@ -51,39 +51,26 @@ class StartHandle(flow.StartHandle):
     activation_class = _StartActivation
 
 
-def _unsaved_gateway(cls, flow_task, prev_activation, token, data, seed):
-    """A gateway's (or the end's) activation whose task is written when it completes (``_complete_gateway``)."""
-    task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
-    task.data = data if data is not None else {}
-    task.seed = seed
-    activation = cls(task)
-    activation.previous_task = prev_activation.task
-    return activation
-
-
-def _complete_gateway(activation) -> None:
-    """Viewflow's ``complete``, with the gateway's task inserted done and linked to the task before it."""
-    task = activation.task
-    task.finished = now()
-    task.save()
-    previous = getattr(activation, "previous_task", None)
-    if previous is not None:
-        task.previous.add(previous)
-    task_finished.send(sender=activation.flow_class, process=activation.process, task=task)
-
-
 class _GatewayActivation(Activation):
-    """A gateway's (or the end's) activation whose task is written once, when it completes. It hashes
-    and compares by its task object: viewflow keeps activations in sets, and the task has no primary
-    key until then."""
+    """A gateway's (or the end's) activation whose task is written once, when it completes: inserted
+    done, then linked to the task before it. It hashes and compares by its task object: viewflow
+    keeps activations in sets, and the task has no primary key until then."""
 
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
-        return _unsaved_gateway(cls, flow_task, prev_activation, token, data, seed)
+        task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
+        task.data = data if data is not None else {}
+        task.seed = seed
+        activation = cls(task)
+        activation.previous_task = prev_activation.task
+        return activation
 
     @Activation.status.super()
     def complete(self):
-        _complete_gateway(self)
+        self.task.finished = now()
+        self.task.save()
+        self.task.previous.add(self.previous_task)
+        task_finished.send(sender=self.flow_class, process=self.process, task=self.task)
 
     def __eq__(self, other):
         return isinstance(other, Activation) and self.task is other.task
@@ -126,8 +113,8 @@ class _EndActivation(_GatewayActivation, EndActivation):
     def activate(self):
         self.task.started = now()
         task_started.send(sender=self.flow_class, process=self.process, task=self.task)
-        others = self.flow_class.task_class._default_manager.filter(process=self.process, finished__isnull=True)
-        open_tasks = (others.exclude(pk=self.task.pk) if self.task.pk is not None else others).exists()
+        # The end's own task is not written yet (_GatewayActivation): every unfinished task is another's.
+        open_tasks = self.flow_class.task_class._default_manager.filter(process=self.process, finished__isnull=True).exists()
         if not open_tasks:
             self.process.status = PROCESS.DONE
             self.process.finished = now()

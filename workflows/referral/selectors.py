@@ -16,7 +16,7 @@ from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from org.access import held_codenames, member_group_ids, member_service_ids, permitted_ids_subquery, user_services
+from org.access import held_roles, member_group_ids, member_service_ids, permitted_ids_subquery, user_services
 from org.permissions import CONTACT_HANDLER, REFERRAL_HANDLER, REFERRAL_ROUTER, REFERRAL_SENDER, codename
 from org.models import Membership, Service
 from people.models import Person
@@ -568,17 +568,9 @@ def referral_list_namings(user, referrals) -> dict:
     """For lists not narrowed by the role (the task lists): ``{referral pk: Naming}`` for the
     ``referrals`` the user holds a role on now, through a service group (referral_roles, asked for
     all of them in one query); handler before router before sender. Emergency access names no one."""
-    perms = {"handler": HANDLER_PERM, "router": ROUTER_PERM, "sender": SENDER_PERM}
-    held = held_codenames(user, Referral, [r.pk for r in referrals], perms.values())
-    out = {}
-    for referral in referrals:
-        codenames = held.get(referral.pk, ())
-        role = next((role for role, perm in perms.items() if perm in codenames), None)
-        if role is not None:
-            n = referral_naming(as_role=role)(referral)
-            if n is not None:
-                out[referral.pk] = n
-    return out
+    roles = held_roles(user, Referral, [r.pk for r in referrals], {"handler": HANDLER_PERM, "router": ROUTER_PERM, "sender": SENDER_PERM})
+    namings = {r.pk: referral_naming(as_role=roles[r.pk])(r) for r in referrals if r.pk in roles}
+    return {pk: n for pk, n in namings.items() if n is not None}
 
 
 def insight_cases():

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from consent.models import Consent
 from consent.selectors import consents_in_force_for
-from org.access import held_codenames, is_member, member_service_ids, object_perms, permitted_ids_subquery
+from org.access import held_roles, is_member, member_service_ids, object_perms, permitted_ids_subquery
 from org.paging import PAGE_SIZE, KeysetPage, OpaqueCursors
 from people.selectors import record_name, with_record_name
 from org.permissions import YOUTH_CONTRACT_HANDLER, YOUTH_CONTRACT_STATUS, codename
@@ -237,11 +237,8 @@ def contract_naming(*, as_role: str):
 
 def contract_list_namings(user, contracts) -> dict:
     """For the task lists: ``{contract pk: Naming}`` for the contracts the user holds a role on now."""
-    held = held_codenames(user, YouthContract, [c.pk for c in contracts], (HANDLER_CODENAME, STATUS_CODENAME))
-    return {
-        c.pk: contract_naming(as_role=FOLLOWUP if HANDLER_CODENAME in held[c.pk] else STATUS)(c)
-        for c in contracts if held.get(c.pk)
-    }
+    roles = held_roles(user, YouthContract, [c.pk for c in contracts], {FOLLOWUP: HANDLER_CODENAME, STATUS: STATUS_CODENAME})
+    return {c.pk: contract_naming(as_role=roles[c.pk])(c) for c in contracts if c.pk in roles}
 
 
 # The list's cursors: signed, so a user can neither read nor edit a position (a forged one shows the first page).
