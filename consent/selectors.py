@@ -80,7 +80,8 @@ def _givers_sufficient_judged(consent) -> bool:
 
 def consent_is_active(consent: Consent, *, service=None, purpose: str | None = None, on: datetime.date | None = None) -> bool:
     """Active: granted, not withdrawn, within its period, matching purpose and recipient, and given by
-    someone entitled to give it at the person's age today."""
+    someone entitled to give it at the person's age today. A consent read by
+    ``consent_locked_for_sharing`` for that service and day is judged without a query."""
     on = on or timezone.localdate()
     if consent.withdrawn_at is not None:
         return False
@@ -88,9 +89,31 @@ def consent_is_active(consent: Consent, *, service=None, purpose: str | None = N
         return False
     if purpose is not None and consent.purpose != purpose:
         return False
-    if service is not None and not consent.grantees.filter(pk=service.pk).exists():
-        return False
+    judged = getattr(consent, "judged_for", None)
+    if service is not None:
+        granted = consent.granted_to_service if judged == (service.pk, on) else consent.grantees.filter(pk=service.pk).exists()
+        if not granted:
+            return False
+    if judged is not None and judged[1] == on:
+        return _givers_sufficient_judged(consent)
     return consent_givers_sufficient(consent, on=on)
+
+
+def consent_locked_for_sharing(pk: int, *, person, service, on: datetime.date | None = None) -> Consent | None:
+    """The consent ``pk`` if it is ``person``'s, locked (as consent_withdraw locks it), with what
+    ``consent_is_active`` asks of it for sharing with ``service`` on ``on`` read in the same
+    statement: whether it is granted to the service, the age rule in force, its guardians; else None."""
+    on = on or timezone.localdate()
+    granted = Consent.grantees.through.objects.filter(consent_id=OuterRef("pk"), service_id=service.pk)
+    consent = (
+        _with_givers_judged(Consent.objects.filter(pk=pk, person_id=person.pk), person, on=on)
+        .annotate(granted_to_service=Exists(granted))
+        .select_for_update(of=("self",))
+        .first()
+    )
+    if consent is not None:
+        consent.judged_for = (service.pk, on)
+    return consent
 
 
 def consent_status(consent: Consent, *, on: datetime.date | None = None, givers_sufficient: bool | None = None) -> str:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 from audit.services import access_log_write
 from consent import reminders
 from consent.models import Consent, Disclosure, LegalBasis, ReconsentTask
-from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active, consents_needing_renewal, legal_basis_problem
+from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active, consent_locked_for_sharing, consents_needing_renewal, legal_basis_problem
 from org import permissions
 from org.access import require_member
 from org.models import Membership, Service
@@ -80,8 +80,8 @@ def disclosure_record(
                 if consent is not None:
                     # Decide on the stored row, locked as consent_withdraw locks it: a withdrawal committed
                     # meanwhile (or a stale instance in the caller) must not let the data through.
-                    consent = Consent.objects.select_for_update().filter(pk=consent.pk).first()
-                if consent is None or consent.person_id != getattr(person, "pk", None):
+                    consent = consent_locked_for_sharing(consent.pk, person=person, service=to_service) if person is not None else None
+                if consent is None:
                     raise NoLegalBasis(_("There is no consent from this person for sharing with %(service)s.") % {"service": to_service.name})
                 if not consent_is_active(consent, service=to_service, purpose=consent_purpose):
                     raise NoLegalBasis(

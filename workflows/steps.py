@@ -164,6 +164,13 @@ class Run:
         self.step, self.record, self.user, self.service = step, record, user, service
         self.purpose = step.purpose
         self.notices: list[dict] = []
+        self.fields: list[str] = []
+
+    def save(self, *fields: str):
+        """The record's ``fields`` were changed: written with the step's closing UPDATE of the record
+        (its next deadline and ``updated_at``, deadlines.next_deadline_refresh), one statement for
+        both, after the step's deadlines are opened, met and cancelled."""
+        self.fields += [f for f in fields if f not in self.fields and f != "updated_at"]
 
     def notify(self, service, perm: str, key: str, message: str, topic: str = ""):
         """Tell ``service`` once the step's deadlines are opened (so the notice names the one it owes now)."""
@@ -371,7 +378,7 @@ def _run(step: Step, record, *, user, version, activation, acting_service):
             ])
             if step.node:
                 task_complete(steps.flow_class(), record.process, step.node, user, activation, process_locked=True)
-            owed = deadlines.next_deadline_refresh(record, owed=bool(run.notices))
+            owed = deadlines.next_deadline_refresh(record, owed=bool(run.notices), fields=run.fields)
             reminders += [steps.notice_row(record, owed=owed, **notice) for notice in run.notices]
             reminders_schedule(reminders)
             if not run.purpose:

@@ -14,7 +14,10 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from consent.models import AgeRule, Consent
-from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from consent.selectors import age_rule_for, consent_givers_sufficient, consent_is_active, consent_locked_for_sharing
 from people.models import Guardianship, Person
 from tests.factories import make_child, make_consent, make_guardian, make_org, make_referral_services
 
@@ -199,6 +202,42 @@ class GuardianRegistrationTests:
         emma = aged(world[0], 14, "Emma")
         parents(emma)
         assert_refused_by_age_rule(world, emma)
+
+
+class LockedForSharingTests:
+    """A disclosure reads its consent with what consent_is_active asks of it, in the lock's statement
+    (consent_locked_for_sharing): it must judge as the separate reads do."""
+
+    @staticmethod
+    def judged_and_read(consent, service, on=None):
+        with transaction.atomic():
+            locked = consent_locked_for_sharing(consent.pk, person=consent.person, service=service, on=on)
+            with CaptureQueriesContext(connection) as queries:
+                judged = consent_is_active(locked, service=service, purpose=Consent.Purpose.REFERRAL, on=on)
+        assert len(queries) == 0
+        return judged, consent_is_active(Consent.objects.get(pk=consent.pk), service=service, purpose=Consent.Purpose.REFERRAL, on=on)
+
+    def test_it_judges_as_the_separate_reads_do(self, world):
+        org, svc = world
+        jonas = aged(org, 15, "Jonas")
+        kari, _per = parents(jonas)
+        by_guardian = record(world, jonas, guardians=[kari])
+        sara = aged(org, 17, "Sara")
+        own = record(world, sara, given_by_person=True)
+        assert self.judged_and_read(by_guardian, svc.rask) == (True, True)
+        assert self.judged_and_read(own, svc.rask) == (True, True)
+        assert self.judged_and_read(by_guardian, svc.helse) == (False, False)  # not granted to it
+        # On his 16th birthday his guardian's consent to health care no longer counts.
+        assert self.judged_and_read(by_guardian, svc.rask, on=datetime.date(TODAY.year + 1, 3, 10)) == (False, False)
+        Guardianship.objects.filter(child=jonas, guardian=kari).delete()
+        assert self.judged_and_read(by_guardian, svc.rask) == (False, False)
+
+    def test_it_finds_no_consent_of_another_person(self, world):
+        org, svc = world
+        sara = aged(org, 17, "Sara")
+        own = record(world, sara, given_by_person=True)
+        with transaction.atomic():
+            assert consent_locked_for_sharing(own.pk, person=aged(org, 16, "Ida"), service=svc.rask) is None
 
 
 class AgeRulesAreDataTests:

@@ -2,8 +2,8 @@
 transitions per second). The skeleton has no savepoint of its own, appends its access-log rows in
 one INSERT at its end, reads its deadline policies in one query, opens its deadlines in one INSERT
 and their reminders with its notices in another, meets a deadline and cancels its reminders in one
-statement, writes the record's next deadline in one UPDATE (which reads the deadlines its notices
-name), locks the process row once and reads it with the record only then (asking in the same
+statement, writes the record's changed fields and its next deadline in one UPDATE (which reads the
+deadlines its notices name), locks the process row once and reads it with the record only then (asking in the same
 statement whether the user is a member of the acting service), and saves the task it completes once.
 
 Personas: ``reporter`` (Solsiden barnehage) sends meldinger; ``caseworker`` (Barneverntjenesten)
@@ -187,7 +187,17 @@ class StepWritesTests:
         assert record_version(received) == record_version(stored)
         csvc.concern_review(concern=received, user=org.caseworker, decision="investigate", version=record_version(received))
 
-    @pytest.mark.parametrize("step, most", [("submit", 29), ("receipt", 14), ("review", 21)])
+    def test_it_writes_the_record_once_with_its_changes_and_next_deadline(self, postgresql_only, org):
+        concern = make_melding(org)
+        with CaptureQueriesContext(connection) as queries:
+            received = csvc.concern_confirm_receipt(concern=concern, user=org.caseworker)
+        [update] = statements(queries, r'^\s*UPDATE "referrals_concern"')
+        assert '"status"' in update and '"received_by_id"' in update and "next_deadline_at" in update
+        stored = Concern.objects.get(pk=concern.pk)
+        assert (stored.status, stored.received_at, stored.received_by_id) == (Concern.Status.RECEIVED, received.received_at, org.caseworker.pk)
+        assert stored.updated_at == received.updated_at and stored.next_deadline_at == received.next_deadline_at
+
+    @pytest.mark.parametrize("step, most", [("submit", 20), ("receipt", 13), ("review", 17)])
     def test_it_takes_a_bounded_number_of_statements(self, postgresql_only, org, step, most):
         """Before issue 14 point 6: 84, 36 and 47 statements (a third of them savepoints), then 38, 24
         and 31; the test's savepoint and its release stand for the transaction's BEGIN and COMMIT."""

@@ -386,7 +386,7 @@ def concern_submit(*, concern: Concern, user, version=NO_FORM) -> Concern:
         else:
             permissions.grant_to_service(perm=HANDLER, obj=concern, service=concern.receiving_service)
         concern.status = Concern.Status.SUBMITTED
-        concern.save(update_fields=["submitted_at", "legal_basis", "status", "updated_at"])
+        run.save("submitted_at", "legal_basis", "status")
         STEPS.flow_class().start.run(concern=concern)
         run.notify(concern.receiving_service, HANDLER, "submitted",
                    system_text(gettext_noop("%(ref)s: a new concern has arrived"), ref=concern.reference), topic=gettext_noop("New concern"))
@@ -422,7 +422,7 @@ def concern_confirm_receipt(*, concern: Concern, user, version=NO_FORM, activati
         concern.status = Concern.Status.RECEIVED
         concern.received_at = timezone.now()
         concern.received_by = user
-        concern.save(update_fields=["status", "received_at", "received_by", "updated_at"])
+        run.save("status", "received_at", "received_by")
         run.notify(concern.reporting_service, REPORTER, "received",
                    system_text(gettext_noop("%(ref)s: the child welfare service has received your melding"), ref=concern.reference),
                    topic=gettext_noop("Receipt confirmed"))
@@ -443,7 +443,7 @@ def concern_review(*, concern: Concern, user, decision: str, justification: str 
         concern.review_justification = justification.strip()
         concern.reviewed_at = timezone.now()
         concern.status = Concern.Status.INVESTIGATING if decision == Concern.ReviewDecision.INVESTIGATE else Concern.Status.CLOSED
-        concern.save(update_fields=["review_decision", "review_justification", "reviewed_at", "status", "updated_at"])
+        run.save("review_decision", "review_justification", "reviewed_at", "status")
     return concern
 
 
@@ -491,7 +491,7 @@ def concern_extend_investigation(*, concern: Concern, user, reason: str, until=N
             required_perm=HANDLER, url=STEPS.url(concern), reference=concern.reference,
         )
         concern.investigation_extension_reason = reason.strip()
-        concern.save(update_fields=["investigation_extension_reason", "updated_at"])
+        run.save("investigation_extension_reason")
     return deadline
 
 
@@ -506,7 +506,7 @@ def concern_conclude_investigation(*, concern: Concern, user, outcome: str, summ
         concern.investigation_summary = summary.strip()
         concern.investigation_ended_at = timezone.now()
         concern.status = Concern.Status.INVESTIGATED
-        concern.save(update_fields=["investigation_outcome", "investigation_summary", "investigation_ended_at", "status", "updated_at"])
+        run.save("investigation_outcome", "investigation_summary", "investigation_ended_at", "status")
     return concern
 
 
@@ -559,7 +559,7 @@ def consultation_answer(*, concern: Concern, user, advice: str, version=NO_FORM,
         concern.advice = advice.strip()
         concern.answered_at = timezone.now()
         concern.status = Concern.Status.ANSWERED
-        concern.save(update_fields=["advice", "answered_at", "status", "updated_at"])
+        run.save("advice", "answered_at", "status")
         run.notify(concern.reporting_service, REPORTER, "answered",
                    system_text(gettext_noop("%(ref)s: the child welfare service has answered your consultation"), ref=concern.reference),
                    topic=gettext_noop("Advice given"))
@@ -595,5 +595,5 @@ def consultation_upgrade(
             # Still awaiting advice: its task goes with it (an answered one's process has ended).
             STEPS.process_cancel(consultation)
         consultation.status = Concern.Status.UPGRADED
-        consultation.save(update_fields=["status", "updated_at"])
+        run.save("status")
     return melding

@@ -220,10 +220,11 @@ def deadline_extend(*, deadline: Deadline, due_at, reason: str, subject, require
     return deadline
 
 
-def next_deadline_refresh(subject, *, owed: bool = False) -> list[tuple] | None:
+def next_deadline_refresh(subject, *, owed: bool = False, fields=()) -> list[tuple] | None:
     """Store the subject's earliest open deadline in its ``next_deadline_at`` (what lists sort and
     page on), and touch its ``updated_at``, in one UPDATE; the instance gets both values. Call after
-    any change to the subject's deadlines, in the same transaction.
+    any change to the subject's deadlines, in the same transaction. ``fields``: other fields of the
+    subject changed in memory, written by the same UPDATE (as ``save(update_fields=...)`` would).
 
     ``owed``: also return the subject's open deadlines, earliest first, as (responsible service id,
     policy title, due) (``owed_first`` picks a service's), read in the same statement on PostgreSQL
@@ -239,13 +240,16 @@ def next_deadline_refresh(subject, *, owed: bool = False) -> list[tuple] | None:
         f" FROM {deadline_table} d JOIN {qn(DeadlinePolicy._meta.db_table)} p ON p.id = d.policy_id"
         "  WHERE d.subject_type_id = %s AND d.subject_id = %s AND d.met_at IS NULL AND d.cancelled_at IS NULL)"
     ) if owed else ""
+    changed = [model._meta.get_field(name) for name in fields]
+    sets = "".join(f", {qn(f.column)} = %s" for f in changed)
+    values = [f.get_db_prep_save(f.pre_save(subject, False), connection) for f in changed]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET updated_at = %s, next_deadline_at = ("
+            f"UPDATE {table} SET updated_at = %s{sets}, next_deadline_at = ("
             f" SELECT min(d.due_at) FROM {deadline_table} d"
             "  WHERE d.subject_type_id = %s AND d.subject_id = %s AND d.met_at IS NULL AND d.cancelled_at IS NULL"
             f") WHERE {qn(model._meta.pk.column)} = %s RETURNING next_deadline_at{owed_sql}",
-            [connection.ops.adapt_datetimefield_value(subject.updated_at), subject_type_id, subject.pk, subject.pk]
+            [connection.ops.adapt_datetimefield_value(subject.updated_at), *values, subject_type_id, subject.pk, subject.pk]
             + ([subject_type_id, subject.pk] if owed else []),
         )
         row = cursor.fetchone()
