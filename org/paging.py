@@ -144,9 +144,11 @@ def keyset_browse(qs, field: str, *, after: str | None = None, before: str | Non
 
 
 class OpaqueCursors:
-    """Cursors a user can neither read nor edit, for lists that want them (the referral lists):
-    a page's position and direction, signed with the site's secret and a salt of the list's own, in
-    one query parameter. A forged, edited or stale-format token reads as no cursor (the first page).
+    """Cursors a user cannot edit, for lists that want them (the referral lists): a page's position
+    and direction, signed with the site's secret and a salt of the list's own, in one query
+    parameter. Signed, not encrypted: the payload (compressed base64 JSON) holds the position — a
+    row's time and id, never a person's data — and can be decoded by whoever holds the link. A
+    forged, edited or stale-format token reads as no cursor (the first page).
 
     ``cursors.browse(qs, field, token, ...)`` is keyset_browse's page for such a token, with such
     tokens as its ``next_cursor`` and ``previous_cursor``."""
