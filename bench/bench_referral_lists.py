@@ -171,6 +171,11 @@ class Seeder:
                 picks = [(s, self.rng.choice(coords), self.rng.choice(targets)) for s, _w, coords, targets in chosen]
             self._insert(picks, persons, recent=recent)
             done += n
+        # The contact statistics' counters, as the services keep them when they write one by one.
+        from referrals import contact_stats
+        from referrals.models import Contact, ContactStat, Referral
+
+        contact_stats.rebuild(Contact, Referral, ContactStat)
 
     def _insert(self, picks, persons, *, recent):
         from django.db import connection, transaction

@@ -243,6 +243,38 @@ class Contact(CaseReference, models.Model):
 
 
 
+class ContactStat(models.Model):
+    """The contact statistics, counted as contacts and referrals are written (in their transaction,
+    by workflows.referral.stats), so the statistics page and its CSV read a few rows per registering
+    service and year instead of counting the services' contacts and their referrals on every
+    request: per registering service and year of registration, the contacts registered, those
+    referred on (at least one referral), and per destination the contacts referred there (a
+    contact referred twice to one service counts once; no destination: still in a coordinator's
+    routing queue). Counts only, never a person."""
+
+    class Measure(models.IntegerChoices):
+        REGISTERED = 0, _("contacts registered")
+        REFERRED = 1, _("contacts referred on")
+        DESTINATION = 2, _("contacts referred to a destination")
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+", verbose_name=_("registering service"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    measure = models.PositiveSmallIntegerField(_("what is counted"), choices=Measure.choices)
+    destination = models.ForeignKey(Service, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("destination"))
+    count = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("contact statistic")
+        verbose_name_plural = _("contact statistics")
+        constraints = [
+            # One row per key; a NULL destination (the totals, and the routing queue) keyed without it.
+            models.UniqueConstraint(fields=["service", "year", "measure", "destination"], condition=models.Q(destination__isnull=False),
+                                    name="uniq_contactstat_destination"),
+            models.UniqueConstraint(fields=["service", "year", "measure"], condition=models.Q(destination__isnull=True),
+                                    name="uniq_contactstat_total"),
+        ]
+
+
 class Referral(CaseReference, models.Model):
     """A referral from one service to another, with a closed loop back to the sender.
 

@@ -20,7 +20,7 @@ from org.access import held_roles, member_group_ids, member_service_ids, permitt
 from org.permissions import CONTACT_HANDLER, REFERRAL_HANDLER, REFERRAL_ROUTER, REFERRAL_SENDER, codename
 from org.models import Membership, Service
 from people.models import Person
-from referrals.models import BreakGlassAccess, CatalogueEntry, Contact, Referral
+from referrals.models import BreakGlassAccess, CatalogueEntry, Contact, ContactStat, Referral
 from workflows.models import ReferralProcess
 from workflows.deadlines import add_working_days
 from workflows.list_persons import Naming
@@ -400,18 +400,22 @@ def stats_referrals_by_destination_rows(user, *, year: int | None = None):
         qs = qs.filter(target_service__isnull=False)
         if year:
             qs = qs.filter(sent_at__year=year)
+        # By the destination's id only, counting statuses (never null), not ids: each branch is an
+        # index-only scan of its service's index (referral_stats_*_idx); with the name joined in or
+        # the id counted, PostgreSQL read every one of the service's referrals from the table.
         branches.append(
             qs.annotate(year=ExtractYear("sent_at"))
-            .values("year", "target_service_id", "target_service__name")
-            .annotate(total=Count("pk"), **{alias: Count("pk", filter=Q(status=value)) for value, alias, _label in STATUS_COLUMNS})
+            .values("year", "target_service_id")
+            .annotate(total=Count("status"), **{alias: Count("status", filter=Q(status=value)) for value, alias, _label in STATUS_COLUMNS})
             .order_by()
         )
     union_sql, params = branches[0].union(*branches[1:], all=True).query.sql_with_params()
     sums = ", ".join(f'SUM(u."{alias}")' for alias in ["total", *(alias for _value, alias, _label in STATUS_COLUMNS)])
+    service = connection.ops.quote_name(Service._meta.db_table)
     # Newest year first (a referral without a sending time first, as PostgreSQL sorts NULL), then by name.
-    sql = (f'SELECT u."year", u."target_service__name", {sums} FROM ({union_sql}) u '
-           f'GROUP BY u."year", u."target_service_id", u."target_service__name" '
-           f'ORDER BY u."year" DESC NULLS FIRST, u."target_service__name", u."target_service_id"')
+    sql = (f'SELECT u."year", s."name", {sums} FROM ({union_sql}) u JOIN {service} s ON s."id" = u."target_service_id" '
+           f'GROUP BY u."year", u."target_service_id", s."name" '
+           f'ORDER BY u."year" DESC NULLS FIRST, s."name", u."target_service_id"')
     for year_, name, total, *statuses in _chunked_rows(sql, params):
         yield {"year": int(year_) if year_ is not None else None, "service": name, "total": int(total),
                "statuses": [int(n) for n in statuses]}
@@ -436,84 +440,39 @@ def _chunked_rows(sql: str, params):
 def stats_contacts_referred_rows(user, *, year: int | None = None):
     """Contacts registered per service and year, how many were referred on, and to which services
     (the 476 contacts / 167 referred / 48 to tildelingskontoret shape), newest year first, then by
-    service name: a generator over two aggregate queries read in chunks, merged as they stream
-    (constant memory, for the CSV export)."""
+    service name; a service's destinations by most contacts first, then name, the routing queue
+    last. A generator over the counters kept as contacts and referrals are written
+    (referrals.contact_stats): a few rows per service and year, read in chunks (constant memory, for
+    the CSV export), never the contacts themselves."""
     ids = member_service_ids(user)
     if not ids:
         return
-    contacts = Contact.objects.filter(service__in=ids)
+    counters = ContactStat.objects.filter(service__in=ids, count__gt=0)
     if year:
-        contacts = contacts.filter(created_at__year=year)
-    totals = (
-        contacts.annotate(year=ExtractYear("created_at"), was_referred=Exists(Referral.objects.filter(contact=OuterRef("pk"))))
-        .values("year", "service_id", "service__name")
-        .annotate(contacts=Count("pk"), referred=Count("pk", filter=Q(was_referred=True)))
-        .order_by(F("year").desc(nulls_first=True), "service__name", "service_id")
-    )
-    pending = _contact_destinations(ids, year)
-    ahead = next(pending, None)
-    for t in totals.iterator(chunk_size=STATS_CHUNK):
-        key = (t["year"], t["service_id"])
-        found = []
-        # Both streams are in the same order, and each (year, service) with a referred contact has a total.
-        while ahead is not None and (ahead["year"], ahead["contact__service_id"]) == key:
-            found.append({"service": ahead["target_service__name"] or str(_("A coordinator's routing queue (not yet routed)")),
-                          "contacts": ahead["n"]})
-            ahead = next(pending, None)
-        yield {"year": t["year"], "service": t["service__name"], "contacts": t["contacts"], "referred": t["referred"], "destinations": found}
-
-
-def _contact_destinations(ids: list[int], year: int | None):
-    """Per year and registering service, the destinations its contacts were referred to and how
-    many contacts each (a referral still in a routing queue has none: NULL), in the order
-    stats_contacts_referred_rows merges them: newest year first, service name, service id, most
-    contacts first, destination name. A generator over a cursor read in chunks.
-
-    On PostgreSQL in SQL, because the ORM cannot say it: each of the services' contacts lists its
-    referrals' destinations on the contact index (an array, unnested). The join the ORM writes made
-    PostgreSQL read and hash the whole referral table on every request (100 ms at 300,000
-    referrals, growing with the table); this reads the services' own contacts only.
-    """
-    if connection.vendor != "postgresql":
-        yield from _contact_destinations_orm(ids, year)
-        return
-    contact, referral, service = Contact._meta.db_table, Referral._meta.db_table, Service._meta.db_table
-    tz = timezone.get_current_timezone()
-    params = [timezone.get_current_timezone_name(), ids]
-    in_year = ""
-    if year:
-        in_year = "AND c.created_at >= %s AND c.created_at < %s"
-        params += [datetime.datetime(year, 1, 1, tzinfo=tz), datetime.datetime(year + 1, 1, 1, tzinfo=tz)]
-    sql = f"""
-        SELECT x.year, x.service_id, s.name, t.name, COUNT(DISTINCT x.contact_id) AS n
-        FROM (
-            SELECT c.id AS contact_id, c.service_id, EXTRACT(YEAR FROM c.created_at AT TIME ZONE %s) AS year,
-                   unnest(ARRAY(SELECT r.target_service_id FROM {referral} r WHERE r.contact_id = c.id)) AS target_id
-            FROM {contact} c
-            WHERE c.service_id = ANY(%s) {in_year}
-        ) x
-        JOIN {service} s ON s.id = x.service_id
-        LEFT JOIN {service} t ON t.id = x.target_id
-        GROUP BY 1, 2, 3, 4
-        ORDER BY 1 DESC NULLS FIRST, 3, 2, 5 DESC, 4
-    """
-    for year_, service_id, _name, target, n in _chunked_rows(sql, params):
-        yield {"year": int(year_) if year_ is not None else None, "contact__service_id": service_id,
-               "target_service__name": target, "n": n}
-
-
-def _contact_destinations_orm(ids: list[int], year: int | None):
-    """_contact_destinations on the embedded SQLite database (small data)."""
-    destinations = Referral.objects.filter(contact__service__in=ids)
-    if year:
-        destinations = destinations.filter(contact__created_at__year=year)
-    yield from (
-        destinations.annotate(year=ExtractYear("contact__created_at"))
-        .values("year", "contact__service_id", "contact__service__name", "target_service__name")
-        .annotate(n=Count("contact", distinct=True))
-        .order_by(F("year").desc(nulls_first=True), "contact__service__name", "contact__service_id", "-n", "target_service__name")
+        counters = counters.filter(year=year)
+    rows = (
+        counters.values_list("year", "service_id", "service__name", "measure", "destination__name", "count")
+        .order_by("-year", "service__name", "service_id", "measure", "-count", F("destination__name").asc(nulls_last=True))
         .iterator(chunk_size=STATS_CHUNK)
     )
+    current = None
+    for year_, service_id, name, measure, destination, count in rows:
+        if current is None or (current["year"], current["service_id"]) != (year_, service_id):
+            if current is not None:
+                yield _contacts_row(current)
+            current = {"year": year_, "service_id": service_id, "service": name, "contacts": 0, "referred": 0, "destinations": []}
+        if measure == ContactStat.Measure.REGISTERED:
+            current["contacts"] = count
+        elif measure == ContactStat.Measure.REFERRED:
+            current["referred"] = count
+        else:
+            current["destinations"].append({"service": destination or str(_("A coordinator's routing queue (not yet routed)")), "contacts": count})
+    if current is not None:
+        yield _contacts_row(current)
+
+
+def _contacts_row(current: dict) -> dict:
+    return {k: current[k] for k in ("year", "service", "contacts", "referred", "destinations")}
 
 
 def stats_contacts_referred(user, *, year: int | None = None) -> list[dict]:

@@ -20,6 +20,7 @@ from org import permissions
 from org.access import require_member
 from org.models import Service
 from people.models import Person, PersonRecord
+from referrals import contact_stats
 from referrals.models import CatalogueEntry, Contact, Referral, ReferralEvent
 from people.services import person_get_or_create, person_merge, person_record_set
 from people.validators import MAX_AGE_YEARS, MEDIUM_TEXT, LONG_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id, text_limits
@@ -84,16 +85,18 @@ def _event(referral, status, service, reason=""):
     ReferralEvent.objects.create(referral=referral, status=status, service=service, reason=reason)
 
 
-def _set_status(referral, status, service, reason="", *, closing=False, extra_fields=()):
+def _set_status(run, status, service, reason="", *, closing=False, extra_fields=()):
+    """The step's referral gets ``status`` (written with the step's closing UPDATE: Run.save)."""
+    referral = run.record
     referral.status = status
-    fields = ["status", "updated_at", *extra_fields]
+    fields = ["status", *extra_fields]
     if reason:
         referral.status_reason = reason
         fields.append("status_reason")
     if closing:
         referral.closed_at = timezone.now()
         fields.append("closed_at")
-    referral.save(update_fields=fields)
+    run.save(*fields)
     _event(referral, status, service, reason)
 
 
@@ -129,6 +132,7 @@ def contact_register(
         person_record_set(person=person, service=service, given_name=given_name)
         access_log_write(user=user, action="create", obj=person, person=person, purpose="contact registered", service=service)
     contact = Contact.objects.create(service=service, person=person, summary=(summary or "").strip(), created_by=user)
+    contact_stats.contact_registered(contact)
     permissions.grant_to_service(perm=CONTACT, obj=contact, service=service)
     access_log_write(user=user, action="create", obj=contact, person=person, purpose="contact registered", service=service)
     return contact
@@ -291,6 +295,7 @@ def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, 
     routes a referral it forwards keeps following it too. On a legal basis that requires approval
     the referral waits, requested but not delivered (see _deliver), until a leader approves it.
     """
+    contact_stats.referral_added(referral)
     permissions.grant_to_service(perm=SENDER, obj=referral, service=referral.sender_service)
     if referral.target_service:
         recipient, perm = referral.target_service, HANDLER
@@ -376,6 +381,7 @@ def referral_route(*, referral: Referral, user, target_service: Service, consent
                   consent=consent or referral.consent, basis=basis, legal_reference=legal_reference, legal_basis=legal_basis)
         referral.target_service = target_service
         referral.save(update_fields=["target_service", "updated_at"])
+        contact_stats.referral_routed(referral)
         _event(referral, Referral.Status.REQUESTED, referral.routing_service, _("Routed to %(service)s") % {"service": target_service.name})
         run.notify(target_service, HANDLER, "sent", system_text(gettext_noop("%(ref)s: a new referral has arrived"), ref=referral.reference),
                    topic=gettext_noop("New referral"))
@@ -386,7 +392,7 @@ def referral_route(*, referral: Referral, user, target_service: Service, consent
 def referral_receive(*, referral: Referral, user, activation=None) -> Referral:
     with RECEIVE.run(referral, user=user, activation=activation) as run:
         referral = run.record
-        _set_status(referral, Referral.Status.RECEIVED, referral.target_service)
+        _set_status(run, Referral.Status.RECEIVED, referral.target_service)
         _notify_sender(run)
     return referral
 
@@ -413,7 +419,7 @@ def referral_accept(*, referral: Referral, user, activation=None) -> Referral:
     with DECIDE.run(referral, user=user, activation=activation) as run:
         referral = run.record
         run.purpose = "referral accepted"
-        _set_status(referral, Referral.Status.ACCEPTED, referral.target_service)
+        _set_status(run, Referral.Status.ACCEPTED, referral.target_service)
         _notify_sender(run)
     return referral
 
@@ -427,7 +433,7 @@ def referral_decline(*, referral: Referral, user, reason: str, activation=None) 
         if not (reason or "").strip():
             raise ValidationError({"reason": _("Give the reason for declining; the sender will see it.")})
         text_limits(reason=(reason, SHORT_TEXT))
-        _set_status(referral, Referral.Status.REJECTED, referral.target_service, reason.strip(), closing=True)
+        _set_status(run, Referral.Status.REJECTED, referral.target_service, reason.strip(), closing=True)
         _notify_sender(run)
         if referral.routing_service_id:
             run.notify(referral.routing_service, ROUTER, "declined",
@@ -450,7 +456,7 @@ def referral_set_progress(*, referral: Referral, user, status: str, reason: str 
         if notes is not None:
             referral.receiver_notes = notes
             extra = ("receiver_notes",)
-        _set_status(referral, status, referral.target_service, (reason or "").strip(), extra_fields=extra)
+        _set_status(run, status, referral.target_service, (reason or "").strip(), extra_fields=extra)
         _notify_sender(run)
     return referral
 
@@ -462,7 +468,7 @@ def referral_notes_save(*, referral: Referral, user, notes: str) -> Referral:
         referral = run.record
         text_limits(notes=(notes, LONG_TEXT))
         referral.receiver_notes = (notes or "").strip()
-        referral.save(update_fields=["receiver_notes", "updated_at"])
+        run.save("receiver_notes")
     return referral
 
 
@@ -477,7 +483,7 @@ def referral_close(*, referral: Referral, user, completed: bool, outcome: str, a
         referral.outcome = outcome.strip()
         status = Referral.Status.COMPLETED if completed else Referral.Status.FAILED
         run.purpose = "referral completed" if completed else "referral failed"
-        _set_status(referral, status, referral.target_service, "" if completed else outcome.strip(), closing=True, extra_fields=("outcome",))
+        _set_status(run, status, referral.target_service, "" if completed else outcome.strip(), closing=True, extra_fields=("outcome",))
         _notify_sender(run)
     return referral
 
@@ -488,7 +494,7 @@ def referral_cancel(*, referral: Referral, user, reason: str = "") -> Referral:
     with CANCEL.run(referral, user=user) as run:
         referral = run.record
         text_limits(reason=(reason, SHORT_TEXT))
-        _set_status(referral, Referral.Status.CANCELLED, referral.sender_service, (reason or "").strip(), closing=True)
+        _set_status(run, Referral.Status.CANCELLED, referral.sender_service, (reason or "").strip(), closing=True)
         # A referral still awaiting a leader's approval has no process yet, and its request is void now.
         disclosures_pending_cancel(obj=referral, user=user)
         if hasattr(referral, "process"):
@@ -561,7 +567,7 @@ def _on_disclosure_rejected(disclosure: Disclosure, user) -> None:
     if referral.status not in Referral.OPEN_STATUSES:
         return
     with BASIS_REFUSED.run(referral, user=user, acting_service=disclosure.from_service) as run:
-        _set_status(run.record, Referral.Status.CANCELLED, disclosure.from_service,
+        _set_status(run, Referral.Status.CANCELLED, disclosure.from_service,
                     _("The legal basis was not approved: %(reason)s") % {"reason": disclosure.decision_note}, closing=True)
 
 
@@ -582,7 +588,7 @@ def referrals_end_on_withdrawal(*, consent: Consent, user, revoked: list[Disclos
     for referral in Referral.objects.filter(Q(pk__in=referral_ids) | Q(consent=consent)).filter(status__in=Referral.OPEN_STATUSES):
         try:
             with WITHDRAWN.run(referral, user=user, acting_service=consent.recorded_by_service) as run:
-                _set_status(run.record, Referral.Status.CANCELLED, consent.recorded_by_service, _("The consent was withdrawn."), closing=True)
+                _set_status(run, Referral.Status.CANCELLED, consent.recorded_by_service, _("The consent was withdrawn."), closing=True)
                 if hasattr(run.record, "process"):
                     STEPS.process_cancel(run.record)
         except ValidationError as e:
