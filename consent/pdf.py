@@ -47,6 +47,11 @@ def datetime_text(value) -> str:
     return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT") if value else "–"
 
 
+def time_text(value) -> str:
+    """The time of day of a moment in local time, in the active language's format; "–" for none."""
+    return date_format(timezone.localtime(value), "TIME_FORMAT") if value else "–"
+
+
 def date_text(value) -> str:
     """A date in the active language's short format; "–" for none."""
     return date_format(value, "SHORT_DATE_FORMAT") if value else "–"

@@ -27,10 +27,12 @@ class ConsentApp(Application):
     fhir_path = path("person/<uuid:code>/fhir/", views.person_fhir_export, name="fhir")
     report_path = path("person/<uuid:code>/innsyn/", views.person_report, name="report")
     report_pdf_path = path("person/<uuid:code>/innsyn/pdf/", views.person_report_pdf, name="report_pdf")
+    report_csv_path = path("person/<uuid:code>/innsyn/csv/", views.person_report_csv, name="report_csv")
     # The privacy function: access requests and the full report (GDPR art. 15).
     access_requests_path = path("innsynskrav/", views_access_request.access_request_list, name="access_requests")
     access_request_path = path("innsynskrav/<uuid:code>/", views_access_request.access_request_detail, name="access_request")
     access_request_pdf_path = path("innsynskrav/<uuid:code>/pdf/", views_access_request.access_request_pdf, name="access_request_pdf")
+    access_request_csv_path = path("innsynskrav/<uuid:code>/csv/", views_access_request.access_request_csv, name="access_request_csv")
     access_request_answer_path = path(
         "innsynskrav/<uuid:code>/besvart/", views_access_request.access_request_mark_answered, name="access_request_answer"
     )

@@ -20,9 +20,9 @@ from accounts import submission
 from audit.services import access_log_write
 from consent import forms
 from consent.fhir import person_consents_bundle
-from consent.pdf import pdf_download
+from consent.pdf import csv_download, pdf_download
 from consent.models import AgeRule, Consent, ReconsentTask
-from consent.reports import status_label, transparency_report, transparency_report_pdf
+from consent.reports import access_log_csv_rows, status_label, transparency_report, transparency_report_pdf
 from consent.selectors import (
     age_rule_for,
     consent_status,
@@ -284,4 +284,12 @@ def person_report(request, code):
 @login_required
 def person_report_pdf(request, code):
     person, service = _report_person(request, code)
-    return pdf_download(transparency_report_pdf(transparency_report(person, service=service)), f"innsyn-{str(person.code)[:8]}.pdf")
+    report = transparency_report(person, service=service, access_by_day=True)
+    return pdf_download(transparency_report_pdf(report), f"innsyn-{str(person.code)[:8]}.pdf")
+
+
+@login_required
+def person_report_csv(request, code):
+    """Every access-log entry of the service's own handling of the person, streamed."""
+    person, service = _report_person(request, code)
+    return csv_download(access_log_csv_rows(person, service=service), f"innsyn-{str(person.code)[:8]}.csv")

@@ -17,8 +17,8 @@ from accounts import submission
 from audit.services import access_log_write
 from consent.access_requests import access_request_answer, access_request_get_for_user, access_request_register, access_requests_list
 from consent.forms import AccessRequestForm
-from consent.pdf import pdf_download
-from consent.reports import transparency_report, transparency_report_pdf
+from consent.pdf import csv_download, pdf_download
+from consent.reports import access_log_csv_rows, transparency_report, transparency_report_pdf
 from org.access import user_is_privacy_function
 from org.ui import apply_errors
 
@@ -57,7 +57,9 @@ def access_request_list(request):
     return render(request, "consent/access_request_list.html", ctx, status=422 if request.method == "POST" else 200)
 
 
-def _logged_report(request, access_request, *, access_limit=None):
+def _logged_person(request, access_request):
+    """The request's person, the export of their report logged; None when no one with the number
+    is registered (nothing is held, nothing logged)."""
     person = access_request.person
     if person is None:
         return None
@@ -65,7 +67,16 @@ def _logged_report(request, access_request, *, access_limit=None):
         user=request.user, action="export", obj=person, person=person, purpose="transparency report (GDPR art. 15)",
         service=access_request.registered_by_service, via="privacy",
     )
-    return transparency_report(person, municipality=access_request.registered_by_service.municipality_id, access_limit=access_limit)
+    return person
+
+
+def _logged_report(request, access_request, *, access_limit=None, access_by_day=False):
+    person = _logged_person(request, access_request)
+    if person is None:
+        return None
+    return transparency_report(
+        person, municipality=access_request.registered_by_service.municipality_id, access_limit=access_limit, access_by_day=access_by_day,
+    )
 
 
 @login_required
@@ -79,10 +90,21 @@ def access_request_detail(request, code):
 @login_required
 def access_request_pdf(request, code):
     access_request = access_request_get_for_user(request.user, code)
-    report = _logged_report(request, access_request)
+    report = _logged_report(request, access_request, access_by_day=True)
     if report is None:
         raise Http404
     return pdf_download(transparency_report_pdf(report), f"innsyn-{str(access_request.code)[:8]}.pdf")
+
+
+@login_required
+def access_request_csv(request, code):
+    """Every access-log entry of the full report (the privacy function's municipality), streamed."""
+    access_request = access_request_get_for_user(request.user, code)
+    person = _logged_person(request, access_request)
+    if person is None:
+        raise Http404
+    municipality = access_request.registered_by_service.municipality_id
+    return csv_download(access_log_csv_rows(person, municipality=municipality), f"innsyn-{str(access_request.code)[:8]}.csv")
 
 
 @require_POST

@@ -19,7 +19,7 @@ from audit.services import access_log_write
 from consent.access_requests import access_request_register
 from consent.models import AgeRule
 from org.models import Service
-from tests.consent.ui_factories import guardians_for, person_aged, record
+from tests.consent.ui_factories import guardians_for, log_reads, person_aged, record
 from tests.factories import make_melding, make_service, member
 from tests.queries import MAX_QUERIES, page_queries
 
@@ -99,6 +99,32 @@ class AccessRequestQueriesTests:
             user=personvern, national_id=child.national_id, reference="2026/1", received_on=timezone.localdate(),
         )
         same_queries(client, personvern, reverse(page, args=[request.code]), lambda: grow(org, child, guardians, 21))
+
+
+def log_days(org, child, count):
+    """``count`` access-log rows over as many days as rows (one a day at most: the PDF's summary
+    then has a row for each), by the barnehage and the school, for two purposes."""
+    start = timezone.now() - datetime.timedelta(days=count + 1)
+    readers = [(org.reporter, org.barnehage), (org.teacher, org.skole)]
+    log_reads(child, [
+        (*readers[i % 2], "view", "consent page" if i % 3 else "consents of the person", start + datetime.timedelta(hours=20 * i))
+        for i in range(count)
+    ])
+
+
+class ReportPdfByDayQueriesTests:
+    # The PDF sums the access log up by day in one query: as many queries with 3 rows as with 300.
+    def test_the_leaders_pdf_asks_the_same_queries_with_3_and_with_300_log_rows(self, client, org, child):
+        record(org, child, guardians=guardians_for(org, child))
+        log_days(org, child, 3)
+        same_queries(client, org.reporter_leader, reverse("consent:report_pdf", args=[child.code]), lambda: log_days(org, child, 297))
+
+    def test_the_full_report_pdf_asks_the_same_queries_with_3_and_with_300_log_rows(self, client, org, child, personvern):
+        log_days(org, child, 3)
+        request = access_request_register(
+            user=personvern, national_id=child.national_id, reference="2026/2", received_on=timezone.localdate(),
+        )
+        same_queries(client, personvern, reverse("consent:access_request_pdf", args=[request.code]), lambda: log_days(org, child, 297))
 
 
 class AccessReviewQueriesTests:

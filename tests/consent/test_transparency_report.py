@@ -1,16 +1,30 @@
-"""The person's transparency report (GDPR art. 15): its rows, and the PDF made from them."""
+"""The person's transparency report (GDPR art. 15): its rows, and the PDF made from them (the access
+log summed up by day: one row per local day, user, service, action and purpose).
+
+Personas of the days: the school's teacher, Tone Lærer, reads the child's consent pages; the
+barnehage's reporter reads them too (once just after midnight, Oslo time); the system changes a
+record; a service in another municipality reads the child as well. Time is frozen at Friday
+4 December 2026, 12:00 in Oslo.
+"""
+import datetime
 import re
+from collections import defaultdict
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from audit.models import AccessLog
 from consent import pdf as layout
 from consent import reports
-from consent.reports import transparency_report, transparency_report_pdf
+from consent.reports import access_by_user, access_days, transparency_report, transparency_report_pdf
 from consent.services import consent_withdraw
-from tests.consent.ui_factories import person_aged, recipient_service, record, send_referral
+from org.models import Service
+from people.services import person_merge
+from tests.consent.ui_factories import log_reads, person_aged, recipient_service, record, send_referral
+from tests.factories import make_org, make_service, member
 
 pytestmark = pytest.mark.django_db
 
@@ -95,11 +109,12 @@ class ReportPdfTests:
         assert b"DejaVuSans" in pdf or layout.fonts()[0] == "Helvetica"
 
     def test_it_runs_onto_more_pages_when_the_log_is_long(self, org, world):
+        # One read a day for 120 days: 120 rows of the summary (the reads of one day make one).
         teen, *_ = world
-        for _ in range(120):
-            AccessLog.objects.create(user=org.teacher, service=org.skole, action="view", object_type="referrals.person",
-                                     object_id=teen.pk, person=teen, purpose="consents of the person")
-        pdf = transparency_report_pdf(transparency_report(teen))
+        log_reads(teen, [
+            (org.teacher, org.skole, "view", "consents of the person", timezone.now() - datetime.timedelta(days=i)) for i in range(120)
+        ])
+        pdf = transparency_report_pdf(transparency_report(teen, access_by_day=True))
         assert page_count(pdf) >= 3
 
 
@@ -153,3 +168,166 @@ class ReportPdfWrappingTests:
     def test_it_says_when_the_words_cannot_fit_at_a_size(self):
         rows = [["Barneverntjenesten"] * 6]
         assert layout.column_widths(["a"] * 6, rows, available=200, font="Helvetica", bold="Helvetica-Bold", size=8) is None
+
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def oslo(day, hour, minute):
+    """A moment of December 2026 in Oslo."""
+    return datetime.datetime(2026, 12, day, hour, minute, tzinfo=OSLO)
+
+
+def grouped(entries) -> list[tuple]:
+    """The per-entry report's rows summed up by hand, as ``access_days`` should: (day, first, last,
+    entries, user, service, action, purpose), newest first."""
+    groups = defaultdict(list)
+    for e in entries:
+        key = (timezone.localtime(e.at).date(), e.user_label, e.service.name if e.service else "", e.get_action_display(), e.purpose_label)
+        groups[key].append(e.at)
+    rows = [(day, min(ats), max(ats), len(ats), user, service, action, purpose) for (day, user, service, action, purpose), ats in groups.items()]
+    return sorted(rows, key=lambda r: (r[0], r[2]), reverse=True)
+
+
+def summed(days) -> list[tuple]:
+    return [(d.day, d.first, d.last, d.entries, d.user_label, d.service_name, d.action_label, d.purpose_label) for d in days]
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(oslo(4, 12, 0), tick=False):
+        yield
+
+
+@pytest.fixture
+def child(org, frozen):
+    """Registered by the barnehage on 1 December; read on 2 and 3 December by two users of two
+    services for two purposes, and changed once by the system."""
+    org.teacher.first_name, org.teacher.last_name = "Tone", "Lærer"
+    org.teacher.save(update_fields=["first_name", "last_name"])
+    with time_machine.travel(oslo(1, 8, 0), tick=False):
+        child = person_aged(org, 10, given="Emma")
+    log_reads(child, [
+        (org.teacher, org.skole, "view", "consent page", oslo(3, 9, 14)),
+        (org.teacher, org.skole, "view", "consent page", oslo(3, 9, 52)),
+        (org.teacher, org.skole, "view", "consent page", oslo(3, 9, 30)),
+        (org.teacher, org.skole, "view", "consents of the person", oslo(3, 9, 20)),
+        (org.reporter, org.barnehage, "view", "consent page", oslo(3, 10, 5)),
+        # 23:30 UTC on the 2nd is 00:30 on the 3rd in Oslo: the local day counts.
+        (org.reporter, org.barnehage, "view", "consent page", datetime.datetime(2026, 12, 2, 23, 30, tzinfo=datetime.UTC)),
+        (org.teacher, org.skole, "view", "consent page", oslo(2, 14, 0)),
+        (None, None, "update", "", oslo(2, 8, 0)),
+    ])
+    return child
+
+
+class AccessDaysTests:
+    def test_it_sums_up_each_day_user_service_action_and_purpose_newest_first(self, org, child):
+        with translation.override("en"):
+            days = summed(access_days(child))
+        dec = lambda day: datetime.date(2026, 12, day)  # noqa: E731
+        assert days[:5] == [
+            (dec(3), datetime.datetime(2026, 12, 2, 23, 30, tzinfo=datetime.UTC), oslo(3, 10, 5), 2, org.reporter.username, "Solsiden barnehage",
+             "Viewed", "consent page"),
+            (dec(3), oslo(3, 9, 14), oslo(3, 9, 52), 3, "Tone Lærer", "Fjordvik skole", "Viewed", "consent page"),
+            (dec(3), oslo(3, 9, 20), oslo(3, 9, 20), 1, "Tone Lærer", "Fjordvik skole", "Viewed", "consents of the person"),
+            (dec(2), oslo(2, 14, 0), oslo(2, 14, 0), 1, "Tone Lærer", "Fjordvik skole", "Viewed", "consent page"),
+            (dec(2), oslo(2, 8, 0), oslo(2, 8, 0), 1, "The system", "", "Changed", ""),
+        ]
+        # The registration on the 1st, and nothing else.
+        assert {d[0] for d in days[5:]} == {dec(1)}
+        assert sum(d[3] for d in days) == AccessLog.objects.filter(person=child).count()
+
+    def test_it_sums_up_exactly_the_entries_of_the_full_report(self, org, child):
+        assert summed(access_days(child)) == grouped(transparency_report(child).access_entries)
+
+    def test_a_services_report_sums_up_only_its_own_entries(self, org, child):
+        days = access_days(child, service=org.skole)
+        assert {d.service_name for d in days} == {"Fjordvik skole"}
+        assert [d.entries for d in days] == [3, 1, 1]
+        assert summed(days) == grouped(transparency_report(child, service=org.skole).access_entries)
+        assert transparency_report(child, service=org.skole, access_by_day=True).access_days == days
+
+    def test_it_keeps_to_the_municipality_and_the_rows_without_a_service(self, org, child):
+        elsewhere = make_service(make_org("9002").municipality, "Annen kommunes tjeneste", Service.Kind.OTHER)
+        log_reads(child, [(member(elsewhere), elsewhere, "view", "consent page", oslo(3, 11, 0))])
+        days = access_days(child, municipality=org.municipality.pk)
+        assert "Annen kommunes tjeneste" not in {d.service_name for d in days}
+        assert "Annen kommunes tjeneste" in {d.service_name for d in access_days(child)}
+        assert any(d.service_name == "" for d in days)  # the system's change stays
+        assert summed(days) == grouped(transparency_report(child, municipality=org.municipality.pk).access_entries)
+
+    def test_it_includes_the_records_merged_into_the_person(self, org, child):
+        contact = person_aged(org, 10, given="Emma", service=None)
+        log_reads(contact, [(org.caseworker, org.barnevern, "view", "contact page", oslo(3, 8, 0))])
+        person_merge(source=contact, target=child)
+        days = access_days(child)
+        assert ("Barneverntjenesten", 1) in {(d.service_name, d.entries) for d in days}
+        assert summed(days) == grouped(transparency_report(child).access_entries)
+
+    def test_the_report_by_day_reads_no_single_entry(self, org, child):
+        report = transparency_report(child, access_by_day=True)
+        assert report.access_entries == [] and not report.access_truncated
+        assert summed(report.access_days) == summed(access_days(child))
+
+
+class AccessByUserTests:
+    def test_it_sums_up_each_user_and_service_most_recent_first(self, org, child):
+        with translation.override("en"):
+            found = [(u.user_label, u.service_name, u.entries, u.first, u.last) for u in access_by_user(child)]
+        assert found[:2] == [
+            # Two reads, and the registration on the 1st.
+            (org.reporter.username, "Solsiden barnehage", 3, oslo(1, 8, 0), oslo(3, 10, 5)),
+            ("Tone Lærer", "Fjordvik skole", 5, oslo(2, 14, 0), oslo(3, 9, 52)),
+        ]
+        assert sum(u.entries for u in access_by_user(child)) == AccessLog.objects.filter(person=child).count()
+
+    def test_a_services_summary_has_only_its_own_entries(self, org, child):
+        assert [(u.service_name, u.entries) for u in access_by_user(child, service=org.skole)] == [("Fjordvik skole", 5)]
+
+
+class PdfBoundTests:
+    """The PDF's access log is bounded: the newest ACCESS_DAYS_IN_PDF day rows, the summary by user
+    (as long as the number of people who handled the data), and the CSV for every entry."""
+
+    def test_it_lists_only_the_newest_days_and_says_so(self, child, monkeypatch):
+        monkeypatch.setattr(reports, "ACCESS_DAYS_IN_PDF", 2)
+        report = transparency_report(child, access_by_day=True)
+        assert report.access_days_truncated
+        assert summed(report.access_days) == summed(access_days(child))[:2]
+        monkeypatch.setattr(layout, "FONT_DIR", "/nonexistent")
+        with translation.override("nb"):
+            text = " ".join(pdf_lines(transparency_report_pdf(report, compress=False)))
+        assert "Bare de 2 nyeste" in text
+        # The summary still counts every entry: the teacher's five.
+        assert "Tone Lærer Fjordvik skole 5" in text
+
+    def test_it_lists_every_day_row_below_the_bound(self, child):
+        report = transparency_report(child, access_by_day=True)
+        assert not report.access_days_truncated and summed(report.access_days) == summed(access_days(child))
+
+
+class ReportPdfByDayTests:
+    @pytest.fixture
+    def lines(self, child, monkeypatch):
+        monkeypatch.setattr(layout, "FONT_DIR", "/nonexistent")  # the standard font: readable text
+        with translation.override("nb"):
+            return pdf_lines(transparency_report_pdf(transparency_report(child, access_by_day=True), compress=False))
+
+    def test_it_writes_one_row_per_day_user_service_action_and_purpose(self, lines):
+        row = ["03.12.2026", "09:14–09:52", "Tone Lærer", "Fjordvik skole", "Vist", "samtykkeside", "3"]
+        assert any(lines[i:i + len(row)] == row for i in range(len(lines))), lines
+
+    def test_it_writes_a_single_entry_with_its_one_time(self, lines):
+        row = ["02.12.2026", "14:00", "Tone Lærer", "Fjordvik skole"]
+        assert any(lines[i:i + len(row)] == row for i in range(len(lines))), lines
+
+    def test_it_heads_the_columns_and_says_where_every_entry_is(self, lines):
+        text = " ".join(lines)
+        for header in ("Dag", "Tidspunkt", "Bruker", "Tjeneste", "Handling", "Formål", "Antall"):
+            assert header in lines, header
+        assert "Hvert enkelt innslag står i rapportens CSV-fil." in text
+
+    def test_it_sums_up_a_report_made_entry_by_entry_too(self, child, lines):
+        with translation.override("nb"):
+            assert pdf_lines(transparency_report_pdf(transparency_report(child), compress=False)) == lines

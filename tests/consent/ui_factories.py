@@ -80,3 +80,16 @@ def send_referral(org: Org, person: Person, consent: Consent, recipient: Recipie
         user=org.teacher, sender_service=org.skole, person=person, kind=ReferralKind.MENTAL_HEALTH,
         reason="Trenger noen å snakke med.", target_service=recipient.service, consent=consent,
     )
+
+
+def log_reads(person: Person, rows) -> None:
+    """Append access-log rows about ``person`` at given moments, in one INSERT (the log's bulk path,
+    hash-chained as any other): ``rows`` of (user, service, action, purpose, at)."""
+    from audit.services import access_log_entry, access_log_write_many
+
+    entries = []
+    for user, service, action, purpose, at in rows:
+        entry = access_log_entry(user=user, action=action, obj=person, person=person, purpose=purpose, service=service)
+        entry.at = at
+        entries.append(entry)
+    access_log_write_many(entries)
