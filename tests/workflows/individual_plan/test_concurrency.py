@@ -12,27 +12,17 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from referrals.models import IndividualPlan, PlanHandOver, PlanHolder
 from tests.workflows.individual_plan.scenario import plan_with_participants
+from tests.locks import backends_waiting_on_a_lock
 from workflows.individual_plan import services as svc
 
 # Serialized rollback, as the other real-PostgreSQL tests (tests/accounts/test_submission_race.py).
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 WAIT = 30
-
-
-def _waiting() -> int:
-    """How many other backends of this database wait on a lock now."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
 
 
 def _wait_until(predicate, what):
@@ -66,7 +56,7 @@ def race(plan, *calls):
                 thread = threading.Thread(target=runner(i, call))
                 thread.start()
                 threads.append(thread)
-                _wait_until(lambda: _waiting() >= i + 1 or outcomes[i] is not None, f"call {i} to wait on the plan's lock")
+                _wait_until(lambda: backends_waiting_on_a_lock() >= i + 1 or outcomes[i] is not None, f"call {i} to wait on the plan's lock")
                 assert outcomes[i] is None, outcomes[i]
     finally:
         for thread in threads:

@@ -11,13 +11,14 @@ import time
 
 import pytest
 import time_machine
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from referrals import contact_stats
 from referrals.models import Contact, ContactStat, Referral
 from tests.referral_factories import make_consent, make_contact, make_referral, make_referral_org
+from tests.locks import backends_waiting_on_a_lock
 from workflows.referral import selectors
 from workflows.referral import services as svc
 
@@ -120,16 +121,6 @@ class CountersTests:
 WAIT = 30
 
 
-def _waiting() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_referrals_of_one_contact_sent_at_once_count_it_once():
     ro = make_referral_org()
@@ -157,7 +148,7 @@ def test_two_referrals_of_one_contact_sent_at_once_count_it_once():
                 threads.append(threading.Thread(target=send(i, **where)))
                 threads[-1].start()
                 deadline = time.monotonic() + WAIT
-                while _waiting() < i + 1 and outcomes[i] is None:
+                while backends_waiting_on_a_lock() < i + 1 and outcomes[i] is None:
                     assert time.monotonic() < deadline, f"sender {i} never waited on the contact"
                     time.sleep(0.02)
                 assert outcomes[i] is None, outcomes[i]
