@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.submission import SubmissionFormMixin
 from consent.models import AccessRequest, AgeRule, Consent
 from people.validators import SHORT_TEXT
+from org.widgets import CheckboxList
 
 
 class ServiceChoiceField(forms.ModelChoiceField):
@@ -50,11 +51,11 @@ class ConsentForm(SubmissionFormMixin, forms.Form):
     )
     given_by_person = forms.BooleanField(label=_("The person gave the consent"), required=False)
     guardians = GuardiansField(
-        label=_("Guardians who gave the consent"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Guardians who gave the consent"), queryset=None, required=False, widget=CheckboxList,
         help_text=_("Only guardians registered for the person are listed."),
     )
     grantees = ServicesField(
-        label=_("The information may be shared with"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("The information may be shared with"), queryset=None, required=False, widget=CheckboxList,
     )
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Consent.Purpose.choices, widget=forms.RadioSelect)
     information = forms.CharField(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from insights.models import Forum
 from org.models import Municipality, Service
+from org.widgets import CheckboxList
 from people.validators import LONG_TEXT, SHORT_TEXT
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -35,7 +36,7 @@ class ForumForm(forms.Form):
     every_weeks = forms.IntegerField(label=_("Every … weeks"), required=False, min_value=1, max_value=26,
                                      help_text=_("Only when the forum meets every given number of weeks."))
     members = NamesMultipleChoiceField(label=_("Member services"), queryset=Service.objects.none(), required=False,
-                                       widget=forms.CheckboxSelectMultiple)
+                                       widget=CheckboxList)
 
     def __init__(self, *args, owners=(), municipalities=None, candidates=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from insights.models import PolicyMeasure
 from org.models import Municipality, Service
+from org.widgets import CheckboxList
 from people.validators import MEDIUM_TEXT, SHORT_TEXT
 from workflows.individual_plan.forms import NameChoiceField
 
@@ -46,7 +47,7 @@ class MeasureForm(forms.Form):
     responsible_service = NameChoiceField(label=_("Responsible service"), queryset=Service.objects.none(), required=False,
                                           empty_label=_("Choose a service"))
     co_responsible = forms.ModelMultipleChoiceField(label=_("Co-responsible services"), queryset=Service.objects.none(), required=False,
-                                                    widget=forms.CheckboxSelectMultiple)
+                                                    widget=CheckboxList)
     partners = forms.CharField(label=_("Other partners"), max_length=300, required=False,
                                help_text=_("Optional: partners outside the municipality's services, for example the police or KoRus."))
     status = forms.ChoiceField(label=_("Status"), choices=PolicyMeasure.Status.choices, initial=PolicyMeasure.Status.NOT_STARTED)

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from org.models import Service
+from org.widgets import CheckboxList
 from referrals.models import BrukerPlanMapping, BrukerPlanRound, HelpKind, LifeArea, help_kinds_decode, level_field
 from workflows.individual_plan.forms import NameChoiceField
 
@@ -37,7 +38,7 @@ class RoundCreateForm(forms.Form):
     age_threshold = forms.TypedChoiceField(label=_("Age threshold"), choices=BrukerPlanRound.AgeThreshold.choices, coerce=int,
                                            initial=BrukerPlanRound.AgeThreshold.SIXTEEN, widget=forms.RadioSelect)
     services = forms.ModelMultipleChoiceField(label=_("Participating services"), queryset=Service.objects.none(), required=False,
-                                              widget=forms.CheckboxSelectMultiple)
+                                              widget=CheckboxList)
     previous_round = forms.ModelChoiceField(label=_("Compare with the round"), queryset=BrukerPlanRound.objects.none(), required=False,
                                             empty_label=_("No earlier round"))
 
@@ -82,9 +83,9 @@ class MappingForm(forms.Form):
     sex = forms.ChoiceField(label=_("Sex"), choices=BrukerPlanMapping.Sex.choices, widget=forms.RadioSelect, required=False)
     has_children = forms.ChoiceField(label=_("Cares for children under 18"), choices=YES_NO, widget=forms.RadioSelect, required=False)
     services_used = forms.MultipleChoiceField(label=_("Services used in the last year"), choices=HelpKind.choices,
-                                              widget=forms.CheckboxSelectMultiple, required=False)
+                                              widget=CheckboxList, required=False)
     expected_need = forms.MultipleChoiceField(label=_("Expected need next year"), choices=HelpKind.choices,
-                                              widget=forms.CheckboxSelectMultiple, required=False)
+                                              widget=CheckboxList, required=False)
     lar = forms.ChoiceField(label=_("In opioid substitution treatment (LAR)"), choices=YES_NO, widget=forms.RadioSelect, required=False)
     tsb = forms.ChoiceField(label=_("In specialist substance treatment (TSB)"), choices=YES_NO, widget=forms.RadioSelect, required=False)
     ansvarsgruppe = forms.ChoiceField(label=_("Has an ansvarsgruppe"), choices=BrukerPlanMapping.Answer.choices, widget=forms.RadioSelect,

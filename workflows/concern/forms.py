@@ -9,6 +9,7 @@ from referrals.models import Concern, ConcernFeedback
 from people.validators import LONG_TEXT, MEDIUM_TEXT, SHORT_TEXT, child_birth_date_problem, contains_national_id, parse_national_id
 from workflows.concern.services import NEED_CHILD_TOLD, NEED_PARENTS_TOLD, NEED_REASON
 from workflows.steps import MISSING_VERSION
+from org.widgets import CheckboxList
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -170,7 +171,7 @@ class ConcernForm(SubmissionFormMixin, ChildFieldsMixin):
         label=_("What have you observed?"), widget=forms.Textarea(attrs={"rows": 6}), max_length=LONG_TEXT,
         help_text=_("Describe what you saw and heard, and when. You do not need to be sure that something is wrong."),
     )
-    categories = forms.MultipleChoiceField(label=_("What is the concern about?"), choices=Concern.Category.choices, widget=forms.CheckboxSelectMultiple)
+    categories = forms.MultipleChoiceField(label=_("What is the concern about?"), choices=Concern.Category.choices, widget=CheckboxList)
     urgency = forms.ChoiceField(label=_("How urgent is it?"), choices=Concern.Urgency.choices, initial=Concern.Urgency.NORMAL, widget=forms.RadioSelect)
     parents_informed = forms.ChoiceField(label=_("Have the parents been told about the melding?"), choices=YES_NO, required=False, widget=forms.RadioSelect)
     child_informed = forms.ChoiceField(label=_("Has the child been told?"), choices=YES_NO, required=False, widget=forms.RadioSelect)

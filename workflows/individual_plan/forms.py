@@ -12,6 +12,7 @@ from consent.forms import GuardiansField
 from consent.models import Consent
 from org.access import active_members_of, user_services
 from org.models import Service
+from org.widgets import CheckboxList
 from people.validators import LONG_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id
 from referrals.models import IndividualPlan, PlanMeasure, PlanOffer
 from workflows.individual_plan.selectors import NOT_IN_PLANS
@@ -177,7 +178,7 @@ class OfferAnswerForm(forms.Form):
     answer = forms.ChoiceField(label=_("The answer"), choices=PlanOffer.Answer.choices, widget=forms.RadioSelect)
     answered_on = forms.DateField(label=_("Answered on"), widget=DATE)
     by_person = forms.BooleanField(label=_("The person answered"), required=False)
-    guardians = GuardiansField(label=_("Guardians who answered"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+    guardians = GuardiansField(label=_("Guardians who answered"), queryset=None, required=False, widget=CheckboxList,
                                help_text=_("Only guardians registered for the person are listed."))
 
     def __init__(self, *args, guardians, service, **kwargs):
@@ -338,7 +339,7 @@ class MeetingScheduleForm(forms.Form):
 class MinutesForm(forms.Form):
     """The minutes of a held meeting: who came (``members``: selectors.group_members), the text."""
 
-    present = forms.MultipleChoiceField(label=_("Present"), required=False, widget=forms.CheckboxSelectMultiple)
+    present = forms.MultipleChoiceField(label=_("Present"), required=False, widget=CheckboxList)
     text = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 8}), max_length=10_000)
     sequence = forms.IntegerField(widget=forms.HiddenInput)
 

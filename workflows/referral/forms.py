@@ -9,6 +9,7 @@ from consent.models import AgeRule, Consent, LegalBasis
 from consent.selectors import legal_bases_for
 from consent.forms import GuardiansField
 from org.models import Service
+from org.widgets import CheckboxList
 from people.models import Person
 from referrals.models import Referral, ReferralKind
 from people.validators import LONG_TEXT, MEDIUM_TEXT, NAME_LENGTH, SHORT_TEXT, parse_national_id
@@ -212,7 +213,7 @@ class ConsentRecordForm(SubmissionFormMixin, forms.Form):
 
     purpose = forms.ChoiceField(label=_("Purpose"), choices=Consent.Purpose.choices, initial=Consent.Purpose.REFERRAL)
     grantees = ServiceMultipleChoiceField(
-        label=_("May be shared with"), queryset=Service.objects.none(), widget=forms.CheckboxSelectMultiple,
+        label=_("May be shared with"), queryset=Service.objects.none(), widget=CheckboxList,
     )
     information = forms.CharField(
         label=_("What information may be shared"), widget=forms.Textarea(attrs={"rows": 2}), max_length=SHORT_TEXT,
@@ -220,7 +221,7 @@ class ConsentRecordForm(SubmissionFormMixin, forms.Form):
     )
     given_by_person = forms.BooleanField(label=_("The person gave the consent"), required=False, initial=True)
     guardians = GuardiansField(
-        label=_("Guardians who gave the consent"), queryset=Person.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Guardians who gave the consent"), queryset=Person.objects.none(), required=False, widget=CheckboxList,
     )
     domain = forms.ChoiceField(label=_("Kind of service (decides who may consent at the person's age)"), choices=AgeRule.Domain.choices, initial=AgeRule.Domain.HEALTH)
     method = forms.ChoiceField(label=_("How the consent was obtained"), choices=Consent.Method.choices, widget=forms.RadioSelect)

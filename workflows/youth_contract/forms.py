@@ -8,6 +8,7 @@ from accounts.submission import SubmissionFormMixin
 from consent.models import Consent
 from org.access import user_services
 from org.models import Service
+from org.widgets import CheckboxList
 from people.validators import LONG_TEXT, NAME_LENGTH, SHORT_TEXT
 from referrals.models import ContractAppointment, ContractBreach, ContractMeasure, ContractResult, ContractTemplate
 from workflows.youth_contract.services import FOLLOWUP_KINDS, INITIATOR_KINDS, POLICE_KIND, SIGNATURE_METHODS
@@ -108,7 +109,7 @@ class BreachForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=ContractBreach.Decision.choices, widget=forms.RadioSelect)
     note = forms.CharField(label=_("Assessment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=SHORT_TEXT)
     conditions = forms.MultipleChoiceField(label=_("New conditions"), choices=ContractTemplate.Condition.choices, required=False,
-                                           widget=forms.CheckboxSelectMultiple)
+                                           widget=CheckboxList)
 
 
 class CompleteForm(forms.Form):
