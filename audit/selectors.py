@@ -56,7 +56,12 @@ def review_reads_without_case(*, since, until, cursor=None, size=REVIEW_PAGE_SIZ
                            page_size=size)
     rolled, rolled_more = keyset_page(ReadWithoutRole.objects.filter(at__gte=since, at__lt=until, id__lte=mark), "at", cursor,
                                       descending=True, page_size=size)
-    tail, tail_more = keyset_page(judged_live.filter(pk__gt=mark).only("id", "at"), "at", cursor, descending=True, page_size=size)
+    # The tail by its ids (after the watermark: at most ROLLUP_TAIL_MAX when the mark was read; twice
+    # that leaves room for rows written since), not by the period's time index: PostgreSQL, weighing
+    # the judgement's subqueries per row, otherwise read a month of the log's times to narrow a few
+    # hundred rows (8 ms at 10,000,000 rows).
+    tail_ids = AccessLog.objects.filter(pk__gt=mark).order_by("pk").values("pk")[: 2 * ROLLUP_TAIL_MAX]
+    tail, tail_more = keyset_page(judged_live.filter(pk__in=tail_ids).only("id", "at"), "at", cursor, descending=True, page_size=size)
     merged = sorted([(r.at, r.pk) for r in rolled + tail], reverse=True)
     more = bool(rolled_more or tail_more or len(merged) > size)
     shown = [pk for _at, pk in merged[:size]]
