@@ -937,6 +937,7 @@ def pages(info):
         Page("referrals: a contact", "sender", reverse("referrals:contact_detail", args=[contact.code]), "detail"),
         Page("referrals: statistics (sender)", "sender", reverse("referrals:stats"), "stats"),
         Page("referrals: statistics (coordinator)", "coordinator", reverse("referrals:stats"), "stats"),
+        Page("referrals: statistics (receiver)", "target", reverse("referrals:stats"), "stats"),
         Page("referrals: CSV of referrals (sender)", "sender", reverse("referrals:stats_csv", args=["henvisninger"]), "export"),
         Page("referrals: CSV of contacts (sender)", "sender", reverse("referrals:stats_csv", args=["kontakter"]), "export"),
         # consent and persons

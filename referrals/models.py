@@ -352,7 +352,9 @@ class Referral(CaseReference, models.Model):
             # Also the coordinator's counts by status and age band: each row's person and id from the index alone.
             models.Index(fields=["routing_service", "sent_at"], include=["target_service", "status", "sender_service", "person", "id"],
                          name="referral_routing_counts_idx"),
-            models.Index(fields=["target_service", "sent_at"], include=["status", "sender_service", "routing_service"],
+            # With the id: whether a referral reached its target (its process started) is asked of
+            # the id, so the receiving service's statistics stay an index-only scan.
+            models.Index(fields=["target_service", "sent_at"], include=["status", "sender_service", "routing_service", "id"],
                          name="referral_stats_target_idx"),
             # Where a contact was referred to (the contact statistics), from the index alone.
             models.Index(fields=["contact"], include=["target_service"], condition=models.Q(contact__isnull=False),

@@ -117,6 +117,28 @@ class PendingDisclosureTests:
         assert stats_referrals_by_destination(svc.tildeling_staff) == []
         assert [r["total"] for r in stats_referrals_by_destination(svc.nurse)] == [1]
 
+    def test_it_counts_a_referral_cancelled_before_approval_for_the_sender_only(self, svc, sara, needs_approval):
+        from workflows.referral.selectors import stats_referrals_by_destination
+
+        pending = rsvc.referral_send(
+            user=svc.nurse, sender_service=svc.helse, person=sara, kind="substance", reason="Rusbruk.",
+            target_service=svc.tildeling, basis=STATUTORY, legal_basis=needs_approval,
+        )
+        rsvc.referral_cancel(referral=pending, user=svc.nurse, reason="Sendt til feil tjeneste.")
+        assert stats_referrals_by_destination(svc.tildeling_staff) == []
+        [row] = stats_referrals_by_destination(svc.nurse)
+        assert row["total"] == 1 and sum(row["statuses"]) == 1
+        # A delivered referral, cancelled afterwards, counts for the receiver too.
+        delivered = rsvc.referral_send(
+            user=svc.nurse, sender_service=svc.helse, person=sara, kind="substance", reason="Rusbruk.",
+            target_service=svc.tildeling, consent=consent_record(
+                user=svc.nurse, service=svc.helse, person=sara, purpose=Consent.Purpose.REFERRAL, information="Rusbehandling.",
+                grantees=[svc.tildeling], valid_from=NOW.date(), method=Consent.Method.VERBAL, given_by_person=True,
+            ),
+        )
+        rsvc.referral_cancel(referral=delivered, user=svc.nurse, reason="Ikke lenger aktuelt.")
+        assert [r["total"] for r in stats_referrals_by_destination(svc.tildeling_staff)] == [1]
+
     def test_it_lets_a_coordinator_forward_on_an_approved_basis_without_a_second_approval(self, svc, sara, needs_approval):
         leader_a = member(svc.helse, role=Membership.Role.LEADER)
         queued = rsvc.referral_send(

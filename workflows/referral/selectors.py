@@ -375,7 +375,10 @@ def _destination_branches(ids: list[int]):
     read on its own index (sender, routing service, target): the ones they sent; routed and not
     sent; received (delivered: their process started) and neither sent nor routed. One OR over the
     three columns and the process join would read the whole table instead."""
-    delivered = Exists(ReferralProcess.objects.filter(referral=OuterRef("pk")))
+    # Delivered: its process started. Only a referral still awaiting a leader's approval of its
+    # legal basis (requested), or cancelled before it was approved, has none; the others are asked
+    # no further (a probe of the process table per referral read the whole table instead).
+    delivered = ~Q(status__in=[Referral.Status.REQUESTED, Referral.Status.CANCELLED]) | Exists(ReferralProcess.objects.filter(referral=OuterRef("pk")))
     routed_elsewhere = Q(routing_service__isnull=True) | ~Q(routing_service__in=ids)
     return (
         Referral.objects.filter(sender_service__in=ids),
