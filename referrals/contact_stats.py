@@ -121,7 +121,19 @@ def counted_from_rows(contact_model, referral_model) -> dict:
 
 
 def rebuild(contact_model, referral_model, stat_model) -> int:
-    """Replace the counters with ``counted_from_rows``; the number of rows written."""
+    """Replace the counters with ``counted_from_rows``; the number of rows written. In one
+    transaction; on PostgreSQL the counters are locked against writers first (EXCLUSIVE: reads go
+    on), so a referral counted while the rebuild runs is either in its count or added after it."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {_table(stat_model)} IN EXCLUSIVE MODE")
+        return _rebuild(contact_model, referral_model, stat_model)
+
+
+def _rebuild(contact_model, referral_model, stat_model) -> int:
     stat_model.objects.all().delete()
     rows = [
         stat_model(service_id=service, year=year, measure=measure, destination_id=destination, count=n)

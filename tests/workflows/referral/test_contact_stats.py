@@ -108,6 +108,20 @@ class CountersTests:
         assert contact_stats.rebuild(Contact, Referral, ContactStat) == len(written)
         assert _counters() == written
 
+    def test_the_command_counts_again_what_was_written_around_the_services(self, ro):
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        make_referral(ro)
+        make_contact(ro, given="Uten")
+        ContactStat.objects.filter(measure=ContactStat.Measure.REGISTERED).update(count=99)  # a wrong counter
+        ContactStat.objects.filter(measure=ContactStat.Measure.REFERRED).delete()  # a lost one
+        out = StringIO()
+        call_command("contact_stats_rebuild", stdout=out)
+        assert _counters() == _truth() and _counters()[(ro.radgivning.pk, timezone.localdate().year, ContactStat.Measure.REGISTERED, None)] == 2
+        assert out.getvalue().startswith("OK: 3 counter rows")
+
     def test_the_page_shows_only_the_users_services(self, client, ro):
         make_referral(ro)
         # The coordinator's service (Psykisk helse og rus) registered no contact.

@@ -73,6 +73,7 @@ def _pages(ro):
         (ro.sender, reverse("referrals:contact_detail", args=[contact.code]), MAX_DETAIL_QUERIES),
         (ro.sender, reverse("referrals:stats")),
         (ro.coordinator, reverse("referrals:stats")),
+        (ro.tildeling_staff, reverse("referrals:stats")),
         (ro.sender, reverse("referrals:stats_csv", args=["henvisninger"])),
         (ro.sender, reverse("referrals:stats_csv", args=["kontakter"])),
     ]
