@@ -102,7 +102,9 @@ def consent_is_active(consent: Consent, *, service=None, purpose: str | None = N
 def consent_locked_for_sharing(pk: int, *, person, service, on: datetime.date | None = None) -> Consent | None:
     """The consent ``pk`` if it is ``person``'s, locked (as consent_withdraw locks it), with what
     ``consent_is_active`` asks of it for sharing with ``service`` on ``on`` read in the same
-    statement: whether it is granted to the service, the age rule in force, its guardians; else None."""
+    statement: whether it is granted to the service, the age rule in force, its guardians; else None.
+    The age is the one ``person`` gives (the instance the caller read in its request), as the lists
+    judging consents in bulk take it (_with_givers_judged)."""
     on = on or timezone.localdate()
     granted = Consent.grantees.through.objects.filter(consent_id=OuterRef("pk"), service_id=service.pk)
     consent = (

@@ -443,8 +443,8 @@ def _chunked_rows(sql: str, params):
 def stats_contacts_referred_rows(user, *, year: int | None = None):
     """Contacts registered per service and year, how many were referred on, and to which services
     (the 476 contacts / 167 referred / 48 to tildelingskontoret shape), newest year first, then by
-    service name; a service's destinations by most contacts first, then name, the routing queue
-    last. A generator over the counters kept as contacts and referrals are written
+    service name; a service's destinations by most contacts first, then by name (the routing queue
+    after the services with as many). A generator over the counters kept as contacts and referrals are written
     (referrals.contact_stats): a few rows per service and year, read in chunks (constant memory, for
     the CSV export), never the contacts themselves."""
     ids = member_service_ids(user)

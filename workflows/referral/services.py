@@ -295,7 +295,6 @@ def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, 
     routes a referral it forwards keeps following it too. On a legal basis that requires approval
     the referral waits, requested but not delivered (see _deliver), until a leader approves it.
     """
-    contact_stats.referral_added(referral)
     permissions.grant_to_service(perm=SENDER, obj=referral, service=referral.sender_service)
     if referral.target_service:
         recipient, perm = referral.target_service, HANDLER
@@ -305,6 +304,8 @@ def _dispatch(referral, *, user, from_service, consent, basis, legal_reference, 
         recipient, perm = referral.routing_service, ROUTER
     disclosure = _disclose(referral, to_service=recipient, perm=perm, user=user, from_service=from_service,
                            consent=consent, basis=basis, legal_reference=legal_reference, legal_basis=legal_basis)
+    # Counted after the disclosure: the contact is locked after the consent, as routing locks them.
+    contact_stats.referral_added(referral)
     if disclosure.status == Disclosure.Status.PENDING:
         # Nothing reaches the recipient yet: no process, clock or notice until a leader of the
         # sending service approves (consent.services.disclosure_approve → _on_disclosure_approved).

@@ -44,6 +44,10 @@ def task_complete(flow_class, process, node_name: str, user, activation=None, *,
     if activation is not None:
         if activation.process.pk != process.pk or activation.flow_task.name != node_name:
             raise ValueError(f"the task of {activation.flow_task.name!r} cannot complete {node_name!r} of process {process.pk}")
+        # The process as the caller holds it, its record cached with the step's changes (written by the
+        # step's closing UPDATE, after this): the gateways after the task decide on them, not on the
+        # row as it was (viewflow's page loaded its own process, whose record would be read anew).
+        activation.process = activation.task.process = process
         activation.execute()
         return
     node = getattr(flow_class, node_name)
