@@ -67,34 +67,30 @@ def _contact_and_other_targets(referral):
 
 def referral_added(referral) -> None:
     """Count a new referral of a contact (none: nothing to count)."""
-    from referrals.models import ContactStat
-
-    if referral.contact_id is None:
-        return
-    contact, others = _contact_and_other_targets(referral)
-    key = (contact.service_id, _year(contact.created_at))
-    rows = []
-    if not others:
-        rows.append((*key, REFERRED, None, 1))
-    if referral.target_service_id not in others:
-        rows.append((*key, DESTINATION, referral.target_service_id, 1))
-    add(ContactStat, rows)
+    _count(referral, lambda others: [
+        (REFERRED, None, 1, not others),
+        (DESTINATION, referral.target_service_id, 1, referral.target_service_id not in others),
+    ])
 
 
 def referral_routed(referral) -> None:
     """Move a contact's referral, routed from a coordinator's queue to ``referral.target_service``."""
+    _count(referral, lambda others: [
+        (DESTINATION, None, -1, None not in others),
+        (DESTINATION, referral.target_service_id, 1, referral.target_service_id not in others),
+    ])
+
+
+def _count(referral, changes) -> None:
+    """Add, for the referral's contact (locked), the (measure, destination, delta, whether it
+    applies) rows ``changes`` gives for the targets of the contact's other referrals."""
     from referrals.models import ContactStat
 
     if referral.contact_id is None:
         return
     contact, others = _contact_and_other_targets(referral)
     key = (contact.service_id, _year(contact.created_at))
-    rows = []
-    if None not in others:
-        rows.append((*key, DESTINATION, None, -1))
-    if referral.target_service_id not in others:
-        rows.append((*key, DESTINATION, referral.target_service_id, 1))
-    add(ContactStat, rows)
+    add(ContactStat, [(*key, measure, destination, delta) for measure, destination, delta, applies in changes(others) if applies])
 
 
 def counted_from_rows(contact_model, referral_model) -> dict:
