@@ -80,8 +80,8 @@ def _givers_sufficient_judged(consent) -> bool:
 
 def consent_is_active(consent: Consent, *, service=None, purpose: str | None = None, on: datetime.date | None = None) -> bool:
     """Active: granted, not withdrawn, within its period, matching purpose and recipient, and given by
-    someone entitled to give it at the person's age today. A consent read by
-    ``consent_locked_for_sharing`` for that service and day is judged without a query."""
+    someone entitled to give it at the person's age today. A row of ``givers_judged`` judged that
+    day (``consent_locked_for_sharing``'s, for its service) is judged without a query."""
     on = on or timezone.localdate()
     if consent.withdrawn_at is not None:
         return False
@@ -89,12 +89,14 @@ def consent_is_active(consent: Consent, *, service=None, purpose: str | None = N
         return False
     if purpose is not None and consent.purpose != purpose:
         return False
-    judged = getattr(consent, "judged_for", None)
     if service is not None:
-        granted = consent.granted_to_service if judged == (service.pk, on) else consent.grantees.filter(pk=service.pk).exists()
+        if getattr(consent, "granted_checked_for", None) == service.pk:
+            granted = consent.granted_to_service
+        else:
+            granted = consent.grantees.filter(pk=service.pk).exists()
         if not granted:
             return False
-    if judged is not None and judged[1] == on:
+    if getattr(consent, "judged_on", None) == on:  # a row of givers_judged
         return _givers_sufficient_judged(consent)
     return consent_givers_sufficient(consent, on=on)
 
@@ -102,19 +104,18 @@ def consent_is_active(consent: Consent, *, service=None, purpose: str | None = N
 def consent_locked_for_sharing(pk: int, *, person, service, on: datetime.date | None = None) -> Consent | None:
     """The consent ``pk`` if it is ``person``'s, locked (as consent_withdraw locks it), with what
     ``consent_is_active`` asks of it for sharing with ``service`` on ``on`` read in the same
-    statement: whether it is granted to the service, the age rule in force, its guardians; else None.
-    The age is the one ``person`` gives (the instance the caller read in its request), as the lists
-    judging consents in bulk take it (_with_givers_judged)."""
+    statement: whether it is granted to the service, and its givers judged at the stored person's
+    age (givers_judged); else None."""
     on = on or timezone.localdate()
     granted = Consent.grantees.through.objects.filter(consent_id=OuterRef("pk"), service_id=service.pk)
     consent = (
-        _with_givers_judged(Consent.objects.filter(pk=pk, person_id=person.pk), person, on=on)
+        givers_judged(Consent.objects.filter(pk=pk, person_id=person.pk), on=on)
         .annotate(granted_to_service=Exists(granted))
         .select_for_update(of=("self",))
         .first()
     )
     if consent is not None:
-        consent.judged_for = (service.pk, on)
+        consent.granted_checked_for = service.pk
     return consent
 
 

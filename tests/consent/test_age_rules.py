@@ -232,6 +232,17 @@ class LockedForSharingTests:
         Guardianship.objects.filter(child=jonas, guardian=kari).delete()
         assert self.judged_and_read(by_guardian, svc.rask) == (False, False)
 
+    def test_it_judges_the_stored_persons_age_not_the_callers_copy(self, world):
+        org, svc = world
+        jonas = aged(org, 15, "Jonas")
+        kari, _per = parents(jonas)
+        by_guardian = record(world, jonas, guardians=[kari])
+        stale = Person.objects.get(pk=jonas.pk)
+        stale.birth_date = datetime.date(TODAY.year - 17, 1, 1)  # 17 in the caller's copy: the guardian's consent would not count
+        with transaction.atomic():
+            locked = consent_locked_for_sharing(by_guardian.pk, person=stale, service=svc.rask)
+            assert consent_is_active(locked, service=svc.rask, purpose=Consent.Purpose.REFERRAL)
+
     def test_it_finds_no_consent_of_another_person(self, world):
         org, svc = world
         sara = aged(org, 17, "Sara")
