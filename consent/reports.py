@@ -101,8 +101,8 @@ ACCESS_DAYS_IN_PDF = 300
 
 def _user_label(user) -> str:
     if user is None:
-        return _("The system")
-    return user.get_full_name() or user.get_username()
+        return _named_user_label(None, "", "", "")
+    return _named_user_label(user.pk, user.first_name, user.last_name, user.get_username())
 
 
 def _named_user_label(user_id, first_name, last_name, username) -> str:

@@ -13,12 +13,14 @@ are counted one after the other (the second sees the first). ``counted_from_rows
 from the contacts and referrals themselves: the migration fills the table with it, and the tests
 hold the counters to it.
 """
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-REGISTERED, REFERRED, DESTINATION = 0, 1, 2  # ContactStat.Measure, also usable from a migration
+from referrals.models import Contact, ContactStat, Referral
+
+REGISTERED, REFERRED, DESTINATION = ContactStat.Measure.REGISTERED, ContactStat.Measure.REFERRED, ContactStat.Measure.DESTINATION
 
 
 def _table(stat_model) -> str:
@@ -49,15 +51,11 @@ def _year(moment) -> int:
 
 
 def contact_registered(contact) -> None:
-    from referrals.models import ContactStat
-
     add(ContactStat, [(contact.service_id, _year(contact.created_at), REGISTERED, None, 1)])
 
 
 def _contact_and_other_targets(referral):
     """The referral's contact, locked, and the targets (None: still queued) of its other referrals."""
-    from referrals.models import Contact, Referral
-
     # FOR NO KEY UPDATE: the referral's insert holds KEY SHARE on the contact (its foreign key); a
     # FOR UPDATE would wait on the other sender's KEY SHARE while it waits on ours (a deadlock).
     contact = Contact.objects.select_for_update(no_key=True).only("service_id", "created_at").get(pk=referral.contact_id)
@@ -84,8 +82,6 @@ def referral_routed(referral) -> None:
 def _count(referral, changes) -> None:
     """Add, for the referral's contact (locked), the (measure, destination, delta, whether it
     applies) rows ``changes`` gives for the targets of the contact's other referrals."""
-    from referrals.models import ContactStat
-
     if referral.contact_id is None:
         return
     contact, others = _contact_and_other_targets(referral)
@@ -120,8 +116,6 @@ def rebuild(contact_model, referral_model, stat_model) -> int:
     """Replace the counters with ``counted_from_rows``; the number of rows written. In one
     transaction; on PostgreSQL the counters are locked against writers first (EXCLUSIVE: reads go
     on), so a referral counted while the rebuild runs is either in its count or added after it."""
-    from django.db import transaction
-
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
