@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 
 from audit.models import AccessLog
+from org.batch import writes_sent_together
 
 # The attribute of a database connection that holds the rows of the open access_log_deferred block.
 _BUFFER = "_access_log_deferred"
@@ -48,6 +49,9 @@ def access_log_deferred(using: str = DEFAULT_DB_ALIAS):
     their last statement and their commit. On an exception nothing is appended (the transaction
     that made the changes is rolled back with it). A block inside another one adds to the outer
     block's rows, which the outer block appends.
+
+    The block is also one of org.batch's ``writes_sent_together``: a write given to
+    ``org.batch.write_soon`` inside it goes in the text of the connection's next statement.
     """
     connection = connections[using]
     if getattr(connection, _BUFFER, None) is not None:
@@ -57,7 +61,9 @@ def access_log_deferred(using: str = DEFAULT_DB_ALIAS):
     rows: list[AccessLog] = []
     setattr(connection, _BUFFER, rows)
     try:
-        with transaction.atomic(using=using, savepoint=False):
+        # The writes whose result the block does not read (reminders, permission grants: org.batch)
+        # go with the block's next statement; the last of them with the chain's lock, in one round trip.
+        with writes_sent_together(using), transaction.atomic(using=using, savepoint=False):
             yield
             setattr(connection, _BUFFER, None)
             if rows:

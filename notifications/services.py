@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import EmptyResultSet
 from django.core.mail import EmailMessage, get_connection
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +32,7 @@ from django.utils.translation import override
 
 from notifications.gates import reminders_allowed
 from notifications.models import Email, Notification, Reminder
+from org import batch
 from org.access import active_members, active_members_of
 from org.models import Membership
 
@@ -108,8 +109,14 @@ def reminders_schedule(reminders: list[Reminder]) -> None:
     """Create the unsaved ``reminders`` (``reminder_row``) in one INSERT; a key already scheduled
     keeps its stored row (ON CONFLICT DO NOTHING: a repeated call writes nothing, never waits for a
     sweep that holds the row). The instances get no id. Call inside the transaction that creates
-    the obligation."""
-    if reminders:
+    the obligation. Inside a step (org.batch.writes_sent_together) the INSERT goes with the step's
+    next statement."""
+    if not reminders:
+        return
+    using = router.db_for_write(Reminder)
+    if batch.waiting(using) and len(reminders) <= 100:
+        batch.write_soon(*batch.insert_sql(Reminder, reminders, using=using, ignore_conflicts=True), using=using)
+    else:
         Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
 
 

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
+from org.batch import write_soon
 from org.models import Membership, Service
 
 
@@ -141,26 +142,28 @@ def grant_to_service(*, perm: str, obj, service: Service, disclosure=None) -> No
 def _group_grant(perm: str, group_id: int, obj) -> None:
     """guardian's ``assign_perm(perm, group, obj)`` in one statement (it reads the permission, reads
     the grant, and inserts it in a savepoint of its own: six round trips on every hand-off): the
-    permission of ``obj``'s model by its codename, inserted unless the group holds it already.
+    permission of ``obj``'s model by its codename, inserted unless the group holds it already. Its
+    result is not read, so inside a step it goes with the step's next statement (org.batch).
     Raises Permission.DoesNotExist, as guardian does, for a permission ``obj``'s model lacks."""
     ctype = ContentType.objects.get_for_model(obj)
     app_label, _, name = perm.rpartition(".")
-    if app_label and app_label != ctype.app_label:
+    if app_label and app_label != ctype.app_label or name not in _model_permissions(type(obj)):
         raise Permission.DoesNotExist(f"{perm} is not a permission of {obj._meta.label_lower}")
     table = connection.ops.quote_name(GroupObjectPermission._meta.db_table)
-    with connection.cursor() as cursor:
-        # DO UPDATE (of nothing that changes) rather than DO NOTHING, so that a grant already held
-        # returns its row too, and no row means no such permission.
-        cursor.execute(
-            f"INSERT INTO {table} (permission_id, content_type_id, object_pk, group_id)"
-            f" SELECT p.id, %s, %s, %s FROM {connection.ops.quote_name(Permission._meta.db_table)} p"
-            " WHERE p.content_type_id = %s AND p.codename = %s"
-            " ON CONFLICT (group_id, permission_id, object_pk) DO UPDATE SET content_type_id = EXCLUDED.content_type_id"
-            " RETURNING id",
-            [ctype.pk, str(obj.pk), group_id, ctype.pk, name],
-        )
-        if cursor.fetchone() is None:
-            raise Permission.DoesNotExist(f"{perm} is not a permission of {obj._meta.label_lower}")
+    write_soon(
+        f"INSERT INTO {table} (permission_id, content_type_id, object_pk, group_id)"
+        f" SELECT p.id, %s, %s, %s FROM {connection.ops.quote_name(Permission._meta.db_table)} p"
+        " WHERE p.content_type_id = %s AND p.codename = %s"
+        " ON CONFLICT (group_id, permission_id, object_pk) DO NOTHING",
+        [ctype.pk, str(obj.pk), group_id, ctype.pk, name],
+        using=connection.alias,
+    )
+
+
+def _model_permissions(model) -> set[str]:
+    """The codenames of ``model``'s permissions, as migrate creates them (its default ones and its Meta's)."""
+    opts = model._meta.concrete_model._meta
+    return {f"{action}_{opts.model_name}" for action in opts.default_permissions} | {codename for codename, _ in opts.permissions}
 
 
 def revoke_from_service(*, perm: str, obj, service: Service) -> None:

@@ -150,9 +150,12 @@ class DeferredAppendTests:
             concern_submit(concern=draft, user=org.reporter)
         statements = [q["sql"] for q in queries.captured_queries if not re.match(r"\s*(SAVEPOINT|RELEASE)", q["sql"])]
         touching = [i for i, sql in enumerate(statements) if re.search(r"audit_accesslog|pg_advisory_xact_lock", sql)]
-        # The lock with the head and the ids (one round trip), then the insert.
+        # The lock with the head and the ids (one round trip, which carries the step's reminders
+        # written before it: org.batch), then the insert.
         assert touching == list(range(len(statements) - 2, len(statements)))
-        assert re.match(r"\s*SELECT pg_advisory_xact_lock\(%s\);\s*SELECT \(SELECT row_hash" % chain.CHAIN_LOCK_KEY, statements[-2])
+        carried, lock = re.match(r"(.*?)\s*(SELECT pg_advisory_xact_lock\(\d+\);.*)", statements[-2], re.S).groups()
+        assert lock.startswith("SELECT pg_advisory_xact_lock(%s); SELECT (SELECT row_hash" % chain.CHAIN_LOCK_KEY)
+        assert carried.startswith('INSERT INTO "notifications_reminder"') and carried.endswith(";")
         rows = list(AccessLog.objects.filter(object_type="referrals.concern", object_id=draft.pk, action__in=["disclose", "update"]).order_by("id"))
         assert [r.action for r in rows] == ["disclose", "update"]
         assert verify().startswith("OK:")

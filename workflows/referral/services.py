@@ -6,7 +6,7 @@ writes a ReferralEvent, which is what the sender sees of the loop. Each step is 
 ``STEPS`` and runs through the step skeleton (workflows.steps).
 """
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from audit.services import access_log_deferred, access_log_write
 from consent.models import Consent, Disclosure, LegalBasis
 from consent.services import disclosure_record, disclosures_pending_cancel
 from notifications.services import reminders_schedule, system_text
-from org import permissions
+from org import batch, permissions
 from org.access import require_member
 from org.models import Service
 from people.models import Person, PersonRecord
@@ -82,7 +82,10 @@ FORWARD = STEPS.add(
 
 
 def _event(referral, status, service, reason=""):
-    ReferralEvent.objects.create(referral=referral, status=status, service=service, reason=reason)
+    """Add a status to the referral's closed loop. Nobody reads the row back in the step: it goes
+    with the step's next statement (org.batch)."""
+    batch.write_soon(*batch.insert_sql(ReferralEvent, [ReferralEvent(referral=referral, status=status, service=service, reason=reason)],
+                                       using=DEFAULT_DB_ALIAS))
 
 
 def _set_status(run, status, service, reason="", *, closing=False, extra_fields=()):

@@ -1,0 +1,116 @@
+"""A step's writes in fewer round trips (org.batch, issue 14 point 6): ``insert_sql`` is the INSERT
+bulk_create sends, and a write given to ``write_soon`` inside ``writes_sent_together`` goes in the
+text of the connection's next statement — never after a statement asked later, never lost, never
+sent when the block fails.
+"""
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from org import batch
+from org.models import Area, Municipality
+
+pytestmark = pytest.mark.django_db
+
+
+def municipality_insert(name, number):
+    return batch.insert_sql(Municipality, [Municipality(name=name, number=number)], using=connection.alias)
+
+
+class InsertSqlTests:
+    def test_it_writes_what_bulk_create_writes_and_returns_the_ids_in_the_objects_order(self, postgresql_only):
+        made = [Municipality(name=f"Sted {i}", number=f"88{i:02d}", emergency_phone="55 55 55 55") for i in range(3)]
+        sql, params = batch.insert_sql(Municipality, made, using=connection.alias, returning=[Municipality._meta.pk])
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = [row[0] for row in cursor.fetchall()]
+        stored = Municipality.objects.in_bulk(ids)
+        assert [(stored[i].name, stored[i].number, stored[i].emergency_phone) for i in ids] == [
+            (m.name, m.number, m.emergency_phone) for m in made
+        ]
+        compared = Municipality.objects.bulk_create([Municipality(name="Sted 9", number="8899", emergency_phone="55 55 55 55")])
+        assert {f.attname for f in Municipality._meta.concrete_fields} - {"id"} == set(
+            k for k in Municipality.objects.filter(pk=compared[0].pk).values()[0] if k != "id"
+        )
+
+    def test_it_refuses_a_row_with_a_key(self):
+        with pytest.raises(ValueError):
+            batch.insert_sql(Municipality, [Municipality(pk=1, name="X", number="8801")], using=connection.alias)
+
+    def test_it_takes_the_key_of_a_related_object_saved_after_it_was_assigned(self, postgresql_only):
+        municipality = Municipality(name="Senere", number="8802")
+        area = Area(municipality=municipality, name="Sentrum")
+        municipality.save()
+        sql, params = batch.insert_sql(Area, [area], using=connection.alias)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        assert Area.objects.get(name="Sentrum").municipality_id == municipality.pk
+
+
+class WritesSentTogetherTests:
+    def test_a_waiting_write_goes_in_the_text_of_the_next_statement_and_runs_before_it(self, postgresql_only):
+        with CaptureQueriesContext(connection) as queries, batch.writes_sent_together():
+            batch.write_soon(*municipality_insert("Først", "8810"))
+            assert Municipality.objects.filter(number="8810").exists()  # the read sees the write given before it
+        texts = [q["sql"] for q in queries.captured_queries if "org_municipality" in q["sql"]]
+        assert len(texts) == 1 and texts[0].index("INSERT") < texts[0].index("SELECT")
+
+    def test_writes_left_waiting_are_sent_when_the_block_ends_inside_its_transaction(self, postgresql_only):
+        with batch.writes_sent_together():
+            batch.write_soon(*municipality_insert("Til slutt", "8811"))
+            batch.write_soon(*municipality_insert("Til slutt 2", "8812"))
+            assert batch.waiting()
+        assert set(Municipality.objects.filter(number__in=["8811", "8812"]).values_list("number", flat=True)) == {"8811", "8812"}
+
+    def test_nothing_waiting_is_sent_when_the_block_fails(self, postgresql_only):
+        with pytest.raises(RuntimeError), transaction.atomic(), batch.writes_sent_together():
+            batch.write_soon(*municipality_insert("Aldri", "8813"))
+            raise RuntimeError("the step failed")
+        assert not Municipality.objects.filter(number="8813").exists()
+        assert not batch.waiting()
+
+    def test_outside_a_block_a_write_is_sent_at_once(self):
+        assert not batch.waiting()
+        with CaptureQueriesContext(connection) as queries:
+            batch.write_soon(*municipality_insert("Straks", "8814"))
+        assert len(queries.captured_queries) == 1
+        assert Municipality.objects.filter(number="8814").exists()
+
+    def test_a_statement_without_parameters_keeps_its_percent_signs(self, postgresql_only):
+        with batch.writes_sent_together():
+            batch.write_soon(*municipality_insert("Prosent", "8815"))
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT '100%' || (SELECT count(*) FROM org_municipality WHERE number = '8815')")
+                assert cursor.fetchone() == ("100%1",)
+
+    def test_an_executemany_or_a_prepared_statement_sends_the_waiting_writes_first_on_their_own(self, postgresql_only):
+        from org.compiled import CompiledQuery
+
+        known = Municipality.objects.create(name="Kjent", number="8820")
+        by_pk = CompiledQuery(lambda shape, pk: Municipality.objects.filter(pk=pk), "pk")
+        with batch.writes_sent_together():
+            batch.write_soon(*municipality_insert("Mange", "8816"))
+            with connection.cursor() as cursor:
+                cursor.executemany("UPDATE org_municipality SET name = name || %s WHERE number = %s", [("!", "8816"), ("?", "8816")])
+            batch.write_soon(*municipality_insert("Forberedt", "8817"))
+            with CaptureQueriesContext(connection) as queries:
+                assert [m.name for m in by_pk.objects(shape="batch-test", pk=known.pk)] == ["Kjent"]
+            texts = [q["sql"] for q in queries.captured_queries]
+            assert len(texts) == 2 and texts[0].startswith('INSERT INTO "org_municipality"') and "8817" in texts[0]
+        assert Municipality.objects.get(number="8816").name == "Mange!?"
+        assert Municipality.objects.filter(number="8817").exists()
+
+    def test_a_failing_waiting_write_fails_the_statement_that_carries_it_and_its_transaction(self, postgresql_only):
+        Municipality.objects.create(name="Finnes", number="8818")
+        with pytest.raises(IntegrityError), transaction.atomic(), batch.writes_sent_together():
+            batch.write_soon(*municipality_insert("Dobbel", "8818"))  # the number is unique
+            Municipality.objects.filter(number="8818").count()
+        assert list(Municipality.objects.filter(number="8818").values_list("name", flat=True)) == ["Finnes"]
+
+    def test_a_nested_block_leaves_its_writes_to_the_outer_one(self, postgresql_only):
+        with batch.writes_sent_together():
+            with batch.writes_sent_together():
+                batch.write_soon(*municipality_insert("Indre", "8819"))
+            with CaptureQueriesContext(connection) as queries:
+                assert Municipality.objects.filter(number="8819").exists()
+            assert len(queries.captured_queries) == 1 and queries.captured_queries[0]["sql"].startswith("INSERT")
