@@ -63,6 +63,22 @@ def registry_problems(registry=None, flows_package: str = "workflows.flows") -> 
                     problems.append(f"flow {path} has no entry in workflows/processes.py")
                 if not issubclass(value.task_class or object, CaseTask):
                     problems.append(f"flow {path} does not set task_class = CaseTask (its task pages would read the process twice)")
+                problems += node_problems(path, value.instance.nodes())
+    return problems
+
+
+def node_problems(path: str, flow_nodes) -> list[str]:
+    """What is wrong with a flow's nodes: one whose activation writes its own new task (a step keeps
+    its new tasks and writes them together, workflows.flows.nodes.task_writes: the next node's
+    link would find no key), or a human node with an onCreate hook (it would see its task unwritten)."""
+    from workflows.flows.nodes import TaskWrites
+
+    problems = []
+    for node in flow_nodes:
+        if not issubclass(node.activation_class, TaskWrites):
+            problems.append(f"flow {path}: node {node.name!r} is not one of workflows.flows.nodes (its task would not be written with the step's)")
+        if getattr(node, "_on_create", None) is not None:
+            problems.append(f"flow {path}: node {node.name!r} has an onCreate hook (it would see its task before it is written)")
     return problems
 
 

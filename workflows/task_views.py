@@ -5,11 +5,11 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views import generic
 
-from viewflow.workflow import flow
 from viewflow.workflow.flow.views import BulkAssignTasksActionView, BulkUnassignTasksActionView, DetailTaskView
 from viewflow.workflow.status import STATUS
 
 from org.ui import apply_errors
+from workflows.flows import nodes
 from workflows.task_lists import task_queue_for_user
 
 
@@ -92,7 +92,7 @@ class CaseTaskDetailView(DetailTaskView):
         return super().dispatch(request, *args, **kwargs)
 
 
-class CaseView(flow.View):
+class CaseView(nodes.View):
     """A human step of a process: viewflow's View node with the case-aware detail page."""
 
     detail_view_class = CaseTaskDetailView

@@ -26,7 +26,7 @@ from referrals.models import Referral
 from tests.factories import make_consent
 from tests.referral_scenario import frozen_now, sara, svc  # noqa: F401 (fixtures)
 from workflows import processes as registry
-from workflows.checks import registry_problems
+from workflows.checks import node_problems, registry_problems
 from workflows.processes import process_named
 from workflows.referral.services import HANDLER, referral_send
 from workflows.withdrawal import consent_withdraw_cascade
@@ -115,6 +115,21 @@ class RegistryCompleteTests:
                 assert callable(hook), process.name
             if process.rests_on_consent:
                 assert callable(process.withdrawal_hook()), process.name
+
+    def test_it_reports_a_node_that_would_write_its_own_task_or_has_an_oncreate_hook(self):
+        from types import SimpleNamespace
+
+        from viewflow.workflow.nodes.view import ViewActivation
+
+        from workflows.flows.concern import ConcernFlow
+
+        assert node_problems("ConcernFlow", ConcernFlow.instance.nodes()) == []
+        viewflows = SimpleNamespace(name="approve", activation_class=ViewActivation, _on_create=None)
+        hooked = SimpleNamespace(name="review", activation_class=ConcernFlow.review.activation_class, _on_create=lambda activation: None)
+        assert node_problems("F", [viewflows, hooked]) == [
+            "flow F: node 'approve' is not one of workflows.flows.nodes (its task would not be written with the step's)",
+            "flow F: node 'review' has an onCreate hook (it would see its task before it is written)",
+        ]
 
     def test_it_reports_a_flow_module_without_an_entry(self):
         without_referral = [p for p in registry.processes() if p.name != "referral"]

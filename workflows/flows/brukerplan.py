@@ -35,7 +35,7 @@ class BrukerPlanFlow(flow.Flow):
     start = nodes.StartHandle(this.start_process).Annotation(title=_("Round opened")).Next(this.collect)
 
     # Participating services: map their worklists until the coordinator closes the round (round_close completes it).
-    collect = flow.Handle().Annotation(title=_("Services map their users")).Next(this.end)
+    collect = nodes.Handle().Annotation(title=_("Services map their users")).Next(this.end)
 
     end = nodes.End()
 

@@ -2,27 +2,14 @@
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.workflow import lock
+from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import PROCESS, STATUS
 
-from org.compiled import CompiledQuery
-
-
-def _open_task(shape, process_id):
-    """The open task of a node in a process. Without the task class's joins (workflows.models.CaseTask's,
-    for viewflow's pages): the caller holds the process already."""
-    flow_class, node_name = shape
-    return (
-        flow_class.task_class.objects.select_related(None)
-        .filter(process_id=process_id, flow_task=getattr(flow_class, node_name), status__in=[STATUS.NEW, STATUS.ASSIGNED])
-        .order_by("pk")[:1]
-    )
-
-
-# Compiled once per node (org.compiled): building it cost more CPU than the database spends on it.
-_OPEN_TASK = CompiledQuery(_open_task, "process_id")
+from workflows.flows.nodes import task_writes
 
 
 @contextmanager
@@ -48,26 +35,49 @@ def task_complete(flow_class, process, node_name: str, user, activation=None, *,
         # step's closing UPDATE, after this): the gateways after the task decide on them, not on the
         # row as it was (viewflow's page loaded its own process, whose record would be read anew).
         activation.process = activation.task.process = process
-        activation.execute()
+        with task_writes():
+            activation.execute()
         return
     node = getattr(flow_class, node_name)
     # lock_scope still runs viewflow's after-lock callbacks when the scope ends.
     scope = lock.lock_scope(_already_locked, flow_class, process.pk) if process_locked else flow_class.lock(process.pk)
     with scope:
-        task = next(iter(_OPEN_TASK.objects(shape=(flow_class, node_name), process_id=process.pk)), None)
+        # Taken by the user (from the queue, or from a colleague who took it in viewflow's queue: the
+        # service acts for the service as a whole), started and done in the one statement that finds
+        # it, as viewflow's assign, start and complete would have saved it one after the other.
+        task = _task_done(flow_class, node, process.pk, user)
         if task is None:
             raise ValidationError(_("This step has already been done."), code="out_of_order")
         # The process as the caller holds it (the step skeleton's, with its record cached): viewflow's
         # activation and the next task's permission read it from here instead of the database.
         task.process = process
         act = node.activation_class(task)
-        # Taken by the user (from the queue, or from a colleague who took it in viewflow's queue: the
-        # service acts for the service as a whole) in memory: the one save of its completion writes
-        # the owner with the rest, as viewflow's assign would have saved it first.
-        task.owner = user
-        task.status = STATUS.ASSIGNED
-        act.start(None)
-        act.execute()
+        task_started.send(sender=flow_class, process=process, task=task)
+        task_finished.send(sender=flow_class, process=process, task=task)
+        with task_writes():
+            act.activate_next()
+
+
+def _task_done(flow_class, node, process_id, user):
+    """The open task of ``node`` in the process (the first, if several), marked done by ``user`` now
+    and returned as it is stored; None if there is none."""
+    model = flow_class.task_class
+    table, qn = model._meta.db_table, connection.ops.quote_name
+    column = {name: qn(model._meta.get_field(name).column) for name in ("id", "owner", "status", "started", "finished", "process", "flow_task")}
+    at = timezone.now()
+    flow_task = model._meta.get_field("flow_task").get_db_prep_value(node, connection)
+    names = ", ".join(qn(f.column) for f in model._meta.concrete_fields)
+    found = list(model._base_manager.raw(
+        f"UPDATE {qn(table)} SET {column['owner']} = %s, {column['status']} = %s, {column['started']} = %s, {column['finished']} = %s"
+        f" WHERE {column['id']} = (SELECT {column['id']} FROM {qn(table)} WHERE {column['process']} = %s AND {column['flow_task']} = %s"
+        f" AND {column['status']} IN (%s, %s) ORDER BY {column['id']} LIMIT 1) RETURNING {names}",
+        [user.pk, STATUS.DONE, at, at, process_id, flow_task, STATUS.NEW, STATUS.ASSIGNED],
+    ))
+    if not found:
+        return None
+    task = found[0]
+    type(task).owner.field.set_cached_value(task, user)
+    return task
 
 
 def process_cancel(flow_class, process):
