@@ -133,6 +133,36 @@ class CompiledQuery:
         return instances.make(_run(connections[using], sql, params))
 
 
+def objects_together(*asks, using: str = "default") -> list[list]:
+    """The model instances of several compiled statements, run one after the other in one round trip:
+    each of ``asks`` is (CompiledQuery, shape, values). On PostgreSQL the statements go in one
+    pipeline (psycopg's: sent together, answered in order, each prepared as ``objects`` prepares
+    it); elsewhere one by one. A statement that fails fails the rest."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or len(asks) < 2:
+        return [query.objects(using, shape, **values) for query, shape, values in asks]
+    connection.ensure_connection()
+    ran = []
+    with connection.connection.pipeline():
+        for query, shape, values in asks:
+            sql, params, _converters = query.statement(using, shape, **values)
+            cursor = connection.make_cursor(_preparing_cursor_class()(connection.connection))
+            start = time.monotonic()
+            cursor.execute(sql, params)
+            ran.append((query, shape, cursor, sql, params, start))
+    out = []
+    for query, shape, cursor, sql, params, start in ran:
+        with cursor:
+            rows = cursor.fetchall()
+        if connection.queries_logged:
+            connection.queries_log.append({"sql": connection.ops.compose_sql(sql, params), "time": f"{time.monotonic() - start:.3f}"})
+        instances = query._entry(using, shape)[4]
+        if instances is None:
+            raise TypeError("objects_together: a statement was not built from a queryset of model instances")
+        out.append(instances.make(rows))
+    return out
+
+
 class _Instances:
     """Django's ModelIterable, split in two: what it works out from the compiler once (the columns of
     the model and of each related object, the annotations' positions), and the instances of each

@@ -29,7 +29,8 @@ from audit.services import access_log_deferred, access_log_write
 from notifications.models import Reminder
 from notifications.services import reminder_row, reminders_schedule
 from org.access import active_memberships_of_user, is_member, request_memo
-from org.compiled import CompiledQuery
+from org.compiled import CompiledQuery, objects_together
+from workflows.models import DeadlinePolicy
 from workflows.services import deadlines
 from workflows.services.tasks import process_cancel, task_complete
 
@@ -55,7 +56,13 @@ def _record_lock(shape, record_id, user_id=None):
     return records
 
 
+def _policies(shape):
+    process, steps = shape
+    return DeadlinePolicy.objects.filter(process=process, step__in=steps)
+
+
 _PROCESS_LOCK = CompiledQuery(_process_lock, "record_id")
+_POLICIES = CompiledQuery(_policies)
 _RECORD_LOCK = CompiledQuery(_record_lock, "record_id")
 _RECORD_LOCK_WITH_MEMBERS = CompiledQuery(_record_lock, "record_id", "user_id")
 
@@ -212,7 +219,12 @@ class Steps:
         return {step.name: step for step in self if step.offered_to(record, roles)}
 
     def lock(self, record, *, members: tuple = ()):
-        """A fresh copy of ``record`` with its row locked until the transaction ends.
+        """A fresh copy of ``record`` with its row locked until the transaction ends (``locked``)."""
+        return self.locked(record, members=members)[0]
+
+    def locked(self, record, *, members: tuple = (), policies: tuple[str, ...] = ()):
+        """(A fresh copy of ``record`` with its row locked until the transaction ends, the deadline
+        policies of this process's ``policies`` steps by step, as ``deadlines.policies_get`` reads them).
 
         ``members``: (user, actor attribute names): the copy carries, for each actor, whether the
         user is an active member of that service (``acting_member``), read in the same statement.
@@ -229,21 +241,28 @@ class Steps:
         # viewflow's lock takes) and kept on the record, so completing its task, the flow's gates and
         # its task permissions read neither the process nor the record again. Both statements are
         # compiled once per process (org.compiled): building them took more CPU than running them.
-        process = next(iter(_PROCESS_LOCK.objects(shape=(process_relation.related_model, process_relation.field.name), record_id=record.pk)), None)
+        process_lock = (_PROCESS_LOCK, (process_relation.related_model, process_relation.field.name), {"record_id": record.pk})
         if members:
             user, actors = members
             if not (user.is_authenticated and user.is_active):
                 raise ValueError("only an active, signed-in user's memberships are asked with the lock")
             # The one rule of "a member" (org.access.active_memberships), asked with the lock.
-            found = _RECORD_LOCK_WITH_MEMBERS.objects(shape=(self.model, self.related, tuple(actors)), record_id=record.pk, user_id=user.pk)
+            record_lock = (_RECORD_LOCK_WITH_MEMBERS, (self.model, self.related, tuple(actors)), {"record_id": record.pk, "user_id": user.pk})
         else:
-            found = _RECORD_LOCK.objects(shape=(self.model, self.related, ()), record_id=record.pk)
+            record_lock = (_RECORD_LOCK, (self.model, self.related, ()), {"record_id": record.pk})
+        asks = [process_lock, record_lock]
+        if policies:
+            asks.append((_POLICIES, (self.process, tuple(sorted(set(policies)))), {}))
+        # In one round trip, the process's lock first (org.compiled.objects_together); the policies
+        # of the deadlines the step opens with them.
+        processes, found, *read_policies = objects_together(*asks)
+        process = next(iter(processes), None)
         if not found:
             raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
         locked = found[0]
         if process is not None:
             locked.process = process  # caches both sides: process.<record> is the locked record
-        return locked
+        return locked, {policy.step: policy for policy in (read_policies[0] if read_policies else ())}
 
     def status_refusal(self, record, allowed) -> ValidationError | None:
         if record.status in allowed:
@@ -342,7 +361,7 @@ def _run(step: Step, record, *, user, version, activation, acting_service):
         # Whether the user is a member of the acting services is read with the lock, unless the
         # request has read the user's memberships already (org.access.member_facts).
         ask = not step.system and request_memo(user) is None and user.is_authenticated and user.is_active
-        record = steps.lock(record, members=(user, step.actors) if ask else ())
+        record, policies = steps.locked(record, members=(user, step.actors) if ask else (), policies=[o.step for o in step.opens])
         if step.system:
             service = acting_service
         else:
@@ -366,7 +385,6 @@ def _run(step: Step, record, *, user, version, activation, acting_service):
                 raise ValueError(f"the step {step.name!r} completes no task")
             run = Run(step, record, user, service)
             yield run
-            policies = deadlines.policies_get(steps.process, [opening.step for opening in step.opens])
             met = {name: deadlines.deadline_meet(subject=record, process=steps.process, step=name) for name in step.meets}
             for name in step.cancels:
                 deadlines.deadline_cancel(subject=record, process=steps.process, step=name)
