@@ -143,7 +143,9 @@ def objects_together(*asks, using: str = "default") -> list[list]:
         return [query.objects(using, shape, **values) for query, shape, values in asks]
     connection.ensure_connection()
     ran = []
-    with connection.connection.pipeline():
+    # The pipeline reports a statement's error when it ends, outside the cursors' own translation:
+    # Django's exceptions (OperationalError for a lock timeout, …) all the same.
+    with connection.wrap_database_errors, connection.connection.pipeline():
         for query, shape, values in asks:
             sql, params, _converters = query.statement(using, shape, **values)
             cursor = connection.make_cursor(_preparing_cursor_class()(connection.connection))
@@ -152,7 +154,7 @@ def objects_together(*asks, using: str = "default") -> list[list]:
             ran.append((query, shape, cursor, sql, params, start))
     out = []
     for query, shape, cursor, sql, params, start in ran:
-        with cursor:
+        with connection.wrap_database_errors, cursor:
             rows = cursor.fetchall()
         if connection.queries_logged:
             connection.queries_log.append({"sql": connection.ops.compose_sql(sql, params), "time": f"{time.monotonic() - start:.3f}"})

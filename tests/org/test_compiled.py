@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django.db import connection
 
 from org.access import active_memberships_of_user, member_facts
-from org.compiled import CompiledQuery
+from org.compiled import CompiledQuery, objects_together
 from org.models import Membership, Service, ServiceKindSetting
 from org.services import membership_set
 
@@ -115,3 +115,37 @@ class PreparedTests:
         with connection.cursor() as cursor:
             cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%org_servicekindsetting%reports%"])
             assert len(cursor.fetchall()) == 1  # prepared once, run twice
+
+
+def _service(*, pk):
+    return Service.objects.filter(pk=pk)
+
+
+def _membership_of(*, user_id):
+    return Membership.objects.filter(user_id=user_id).order_by("pk")
+
+
+class ObjectsTogetherTests:
+    """Several compiled statements in one round trip (a pipeline on PostgreSQL), answered in order."""
+
+    def test_it_answers_each_statement_as_it_answers_alone_in_the_order_asked(self, org):
+        services, memberships = CompiledQuery(_service, "pk"), CompiledQuery(_membership_of, "user_id")
+        with CaptureQueriesContext(connection) as ctx:
+            found = objects_together((services, None, {"pk": org.barnevern.pk}), (memberships, None, {"user_id": org.caseworker.pk}),
+                                     (services, None, {"pk": org.barnehage.pk}))
+        assert len(ctx) == 3
+        assert [[s.pk for s in found[0]], [m.pk for m in found[1]], [s.pk for s in found[2]]] == [
+            [org.barnevern.pk], [m.pk for m in memberships.objects(user_id=org.caseworker.pk)], [org.barnehage.pk],
+        ]
+        assert found[0][0].name == org.barnevern.name and found[1][0].service_id == org.barnevern.pk
+
+    def test_a_statement_that_fails_or_makes_no_instances_fails_the_call(self, postgresql_only, org):
+        from django.db import DatabaseError, transaction
+
+        failing = CompiledQuery(lambda *, pk: ("SELECT 1 / (%s - %s)", [pk, pk]), "pk")
+        own = CompiledQuery(lambda *, pk: ("SELECT %s", [pk]), "pk")
+        services = CompiledQuery(_service, "pk")
+        with pytest.raises(TypeError):  # a statement of its own makes no instances
+            objects_together((services, None, {"pk": org.barnevern.pk}), (own, None, {"pk": 1}))
+        with pytest.raises(DatabaseError), transaction.atomic():
+            objects_together((failing, None, {"pk": 1}), (services, None, {"pk": org.barnevern.pk}))
