@@ -181,6 +181,14 @@ class TaskWrites:
     for it). It hashes and compares by its task object: viewflow keeps activations in sets, and the
     task has no primary key until it is written."""
 
+    @staticmethod
+    def new_task(flow_task, prev_activation, token, data=None, seed=None):
+        """The node's next task, unsaved, as viewflow's activations make it."""
+        task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
+        task.data = data if data is not None else {}
+        task.seed = seed
+        return task
+
     def __eq__(self, other):
         return isinstance(other, Activation) and self.task is other.task
 
@@ -221,10 +229,7 @@ class _GatewayActivation(TaskWrites, Activation):
 
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
-        task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
-        task.data = data if data is not None else {}
-        task.seed = seed
-        activation = cls(task)
+        activation = cls(cls.new_task(flow_task, prev_activation, token, data, seed))
         activation.previous_task = prev_activation.task
         return activation
 
@@ -287,16 +292,13 @@ class End(flow.End):
     activation_class = _EndActivation
 
 
-
 class _ViewActivation(TaskWrites, ViewActivation):
     """A human task created as viewflow's View creates it (its owner permission, else its owner), and
     written through ``write_task``."""
 
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
-        task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
-        task.data = data if data is not None else {}
-        task.seed = seed
+        task = cls.new_task(flow_task, prev_activation, token, data, seed)
         activation = cls(task)
         owner_permission = flow_task.calc_owner_permission(activation)
         if owner_permission:
@@ -320,9 +322,7 @@ class View(flow.View):
 class _HandleActivation(TaskWrites, HandleActivation):
     @classmethod
     def create(cls, flow_task, prev_activation, token, data=None, seed=None):
-        task = flow_task.flow_class.task_class(process=prev_activation.process, flow_task=flow_task, token=token)
-        task.data = data if data is not None else {}
-        task.seed = seed
+        task = cls.new_task(flow_task, prev_activation, token, data, seed)
         write_task(task, prev_activation.task)
         return cls(task)
 
