@@ -136,7 +136,7 @@ WAIT = 30
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_referrals_of_one_contact_sent_at_once_count_it_once():
+def test_two_referrals_of_one_contact_sent_at_once_count_it_once(postgresql_only):
     ro = make_referral_org()
     contact = make_contact(ro)
     consent = make_consent(ro, contact.person)
