@@ -105,6 +105,11 @@ def reminder_row(
     )
 
 
+# Rows of reminders that wait for a step's next statement (org.batch); more go in bulk_create's
+# batches at once. A step schedules a handful; the bound keeps one text's parameters small.
+_CARRIED_AT_MOST = 100
+
+
 def reminders_schedule(reminders: list[Reminder]) -> None:
     """Create the unsaved ``reminders`` (``reminder_row``) in one INSERT; a key already scheduled
     keeps its stored row (ON CONFLICT DO NOTHING: a repeated call writes nothing, never waits for a
@@ -114,7 +119,7 @@ def reminders_schedule(reminders: list[Reminder]) -> None:
     if not reminders:
         return
     using = router.db_for_write(Reminder)
-    if batch.waiting(using) and len(reminders) <= 100:
+    if batch.waiting(using) and len(reminders) <= _CARRIED_AT_MOST:
         batch.write_soon(*batch.insert_sql(Reminder, reminders, using=using, ignore_conflicts=True), using=using)
     else:
         Reminder.objects.bulk_create(reminders, ignore_conflicts=True)

@@ -61,6 +61,13 @@ def _joined(statements) -> tuple[str, list]:
     return "; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params]
 
 
+def _send(connection, statements) -> None:
+    """The waiting ``statements`` in one text of their own."""
+    sql, params = _joined(statements)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 @contextmanager
 def writes_sent_together(using: str = "default"):
     """A block in a transaction (one is opened if none is) inside which ``write_soon`` keeps its
@@ -80,10 +87,9 @@ def writes_sent_together(using: str = "default"):
         with transaction.atomic(using=using, savepoint=False), connection.execute_wrapper(_carry(waiting)):
             yield
             if waiting.statements:
-                sql, params = _joined(waiting.statements)
+                statements = list(waiting.statements)
                 waiting.statements.clear()
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, params)
+                _send(connection, statements)
     finally:
         _WAITING.reset(token)
 
@@ -101,9 +107,7 @@ def _carry(waiting: _Waiting):
         waiting.statements.clear()
         cursor = context["cursor"].cursor
         if many or not isinstance(cursor, ClientCursor) or getattr(cursor, "name", None):
-            first_sql, first_params = _joined(statements)
-            with context["connection"].cursor() as own:
-                own.execute(first_sql, first_params)
+            _send(context["connection"], statements)
             return execute(sql, params, many, context)
         if params is None:  # a text run without parameters has its % signs as they are
             sql, params = sql.replace("%", "%%"), ()

@@ -43,10 +43,14 @@ def _run(connection, sql, params) -> list[tuple]:
             cursor.execute(sql, params)
             return cursor.fetchall()
     finally:
-        if connection.queries_logged:
-            # As the connection's debug cursor logs a statement (which reads the text psycopg keeps
-            # of a client-bound one: a prepared statement has none).
-            connection.queries_log.append({"sql": connection.ops.compose_sql(sql, params), "time": f"{time.monotonic() - start:.3f}"})
+        _logged(connection, sql, params, start)
+
+
+def _logged(connection, sql, params, start) -> None:
+    if connection.queries_logged:
+        # As the connection's debug cursor logs a statement (which reads the text psycopg keeps
+        # of a client-bound one: a prepared statement has none).
+        connection.queries_log.append({"sql": connection.ops.compose_sql(sql, params), "time": f"{time.monotonic() - start:.3f}"})
 
 
 @functools.cache
@@ -156,8 +160,7 @@ def objects_together(*asks, using: str = "default") -> list[list]:
     for query, shape, cursor, sql, params, start in ran:
         with connection.wrap_database_errors, cursor:
             rows = cursor.fetchall()
-        if connection.queries_logged:
-            connection.queries_log.append({"sql": connection.ops.compose_sql(sql, params), "time": f"{time.monotonic() - start:.3f}"})
+        _logged(connection, sql, params, start)
         instances = query._entry(using, shape)[4]
         if instances is None:
             raise TypeError("objects_together: a statement was not built from a queryset of model instances")

@@ -28,10 +28,10 @@ class InsertSqlTests:
         assert [(stored[i].name, stored[i].number, stored[i].emergency_phone) for i in ids] == [
             (m.name, m.number, m.emergency_phone) for m in made
         ]
-        compared = Municipality.objects.bulk_create([Municipality(name="Sted 9", number="8899", emergency_phone="55 55 55 55")])
-        assert {f.attname for f in Municipality._meta.concrete_fields} - {"id"} == set(
-            k for k in Municipality.objects.filter(pk=compared[0].pk).values()[0] if k != "id"
-        )
+        # Every column as bulk_create writes the same object, its defaults included.
+        compared = Municipality.objects.bulk_create([Municipality(name="Sted 0", number="8898", emergency_phone="55 55 55 55")])
+        written, bulk = (Municipality.objects.filter(pk=pk).values().get() for pk in (ids[0], compared[0].pk))
+        assert {k: v for k, v in written.items() if k not in ("id", "number")} == {k: v for k, v in bulk.items() if k not in ("id", "number")}
 
     def test_it_refuses_a_row_with_a_key(self):
         with pytest.raises(ValueError):
