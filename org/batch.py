@@ -62,9 +62,16 @@ def _joined(statements) -> tuple[str, list]:
 
 
 def _send(connection, statements) -> None:
-    """The waiting ``statements`` in one text of their own."""
-    sql, params = _joined(statements)
+    """The waiting ``statements`` in one text of their own; in a psycopg pipeline (org.compiled's,
+    whose texts hold one statement each) one by one, queued in the pipeline's round trip."""
+    from psycopg import pq
+
     with connection.cursor() as cursor:
+        if connection.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+            return
+        sql, params = _joined(statements)
         cursor.execute(sql, params)
 
 
@@ -125,6 +132,12 @@ def waiting(using: str = "default") -> bool:
     """Whether ``write_soon`` keeps writes on ``using`` here (inside ``writes_sent_together``, on PostgreSQL)."""
     current = _WAITING.get()
     return current is not None and current.using == using
+
+
+def writes_waiting(using: str = "default") -> bool:
+    """Whether writes given to ``write_soon`` wait on ``using`` now, for the connection's next statement."""
+    current = _WAITING.get()
+    return current is not None and current.using == using and bool(current.statements)
 
 
 def write_soon(sql: str, params, *, using: str = "default") -> None:

@@ -18,12 +18,20 @@ to compile rather than run a statement that would ignore the value.
 import functools
 import time
 from collections.abc import Callable, Hashable
+from contextlib import ExitStack
 
 from django.db import connections
 from django.db.models.query import ModelIterable
 
+from org.batch import writes_waiting
+
 # Negative: no id is. One per name, far from any count, limit or flag a statement carries.
 _MARKER_BASE = -7_340_021_000_000
+
+# The most shapes a statement keeps compiled. A shape is usually a model or a set of names, a few
+# per statement; one that is a day (consent.selectors judges consents on a date) makes a new one
+# every day a process lives: past the bound, the statement starts again from none.
+_SHAPES_AT_MOST = 64
 
 
 def _run(connection, sql, params) -> list[tuple]:
@@ -39,9 +47,17 @@ def _run(connection, sql, params) -> list[tuple]:
     connection.ensure_connection()
     start = time.monotonic()
     try:
-        with connection.make_cursor(_preparing_cursor_class()(connection.connection)) as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        # A prepared statement is one statement per text, so writes waiting for the connection's
+        # next statement (org.batch) cannot ride in its text: they go before it in a pipeline, in
+        # the same round trip.
+        with ExitStack() as pipelined:
+            if writes_waiting(connection.alias):
+                # Django's exceptions for what the pipeline reports (as objects_together).
+                pipelined.enter_context(connection.wrap_database_errors)
+                pipelined.enter_context(connection.connection.pipeline())
+            with connection.make_cursor(_preparing_cursor_class()(connection.connection)) as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
     finally:
         _logged(connection, sql, params, start)
 
@@ -97,6 +113,8 @@ class CompiledQuery:
         key = (using, connections[using].vendor, shape)
         compiled = self._compiled.get(key)
         if compiled is None:
+            if len(self._compiled) >= _SHAPES_AT_MOST:
+                self._compiled.clear()
             compiled = self._compiled[key] = self._compile(using, shape)
         return compiled
 

@@ -13,6 +13,17 @@ from org.models import Area, Municipality
 pytestmark = pytest.mark.django_db
 
 
+def _pipeline_seen(execute, sql, params, many, context):
+    """An execute wrapper noting whether each statement went in a psycopg pipeline."""
+    from psycopg import pq
+
+    _pipeline_seen.statuses.append(context["connection"].connection.pgconn.pipeline_status != pq.PipelineStatus.OFF)
+    return execute(sql, params, many, context)
+
+
+_pipeline_seen.statuses = []
+
+
 def municipality_insert(name, number):
     return batch.insert_sql(Municipality, [Municipality(name=name, number=number)], using=connection.alias)
 
@@ -83,7 +94,7 @@ class WritesSentTogetherTests:
                 cursor.execute("SELECT '100%' || (SELECT count(*) FROM org_municipality WHERE number = '8815')")
                 assert cursor.fetchone() == ("100%1",)
 
-    def test_an_executemany_or_a_prepared_statement_sends_the_waiting_writes_first_on_their_own(self, postgresql_only):
+    def test_an_executemany_sends_the_waiting_writes_first_and_a_prepared_statement_before_it_in_one_pipeline(self, postgresql_only):
         from org.compiled import CompiledQuery
 
         known = Municipality.objects.create(name="Kjent", number="8820")
@@ -93,12 +104,39 @@ class WritesSentTogetherTests:
             with connection.cursor() as cursor:
                 cursor.executemany("UPDATE org_municipality SET name = name || %s WHERE number = %s", [("!", "8816"), ("?", "8816")])
             batch.write_soon(*municipality_insert("Forberedt", "8817"))
-            with CaptureQueriesContext(connection) as queries:
+            batch.write_soon(*municipality_insert("Forberedt 2", "8821"))
+            assert batch.writes_waiting()
+            with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(_pipeline_seen) as seen:
                 assert [m.name for m in by_pk.objects(shape="batch-test", pk=known.pk)] == ["Kjent"]
+            assert not batch.writes_waiting()
             texts = [q["sql"] for q in queries.captured_queries]
-            assert len(texts) == 2 and texts[0].startswith('INSERT INTO "org_municipality"') and "8817" in texts[0]
+            # Each waiting write a text of its own (a pipeline's texts hold one statement), all in the
+            # prepared statement's pipeline: one round trip.
+            assert len(texts) == 3 and all(t.startswith('INSERT INTO "org_municipality"') for t in texts[:2])
+            assert "8817" in texts[0] and "8821" in texts[1] and texts[2].startswith("SELECT")
+            assert _pipeline_seen.statuses[-3:] == [True, True, True]
         assert Municipality.objects.get(number="8816").name == "Mange!?"
-        assert Municipality.objects.filter(number="8817").exists()
+        assert Municipality.objects.filter(number__in=["8817", "8821"]).count() == 2
+
+    def test_waiting_writes_go_in_the_pipeline_of_statements_asked_together(self, postgresql_only):
+        from org.compiled import CompiledQuery, objects_together
+
+        by_number = CompiledQuery(lambda shape, pk: Municipality.objects.filter(pk__gte=pk).order_by("number"), "pk")
+        with batch.writes_sent_together():
+            batch.write_soon(*municipality_insert("Sammen", "8822"))
+            batch.write_soon(*municipality_insert("Sammen 2", "8823"))
+            first, second = objects_together((by_number, "a", {"pk": 0}), (by_number, "b", {"pk": 0}))
+        assert {"8822", "8823"} <= {m.number for m in first} and [m.pk for m in first] == [m.pk for m in second]
+
+    def test_a_failing_waiting_write_fails_the_prepared_statement_that_carries_it_and_its_transaction(self, postgresql_only):
+        from org.compiled import CompiledQuery
+
+        Municipality.objects.create(name="Finnes", number="8824")
+        by_pk = CompiledQuery(lambda shape, pk: Municipality.objects.filter(pk=pk), "pk")
+        with pytest.raises(IntegrityError), transaction.atomic(), batch.writes_sent_together():
+            batch.write_soon(*municipality_insert("Dobbel", "8824"))  # the number is unique
+            by_pk.objects(shape="batch-test", pk=1)
+        assert list(Municipality.objects.filter(number="8824").values_list("name", flat=True)) == ["Finnes"]
 
     def test_a_failing_waiting_write_fails_the_statement_that_carries_it_and_its_transaction(self, postgresql_only):
         Municipality.objects.create(name="Finnes", number="8818")

@@ -1,6 +1,6 @@
 """org.compiled: a statement compiled once per process answers like the queryset it stands for."""
 import pytest
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
 from django.test.utils import CaptureQueriesContext
 from django.db import connection
 
@@ -38,6 +38,22 @@ class CompiledQueryTests:
         assert [r[1] for r in compiled.rows(shape=leader, user_id=org.bv_leader.pk)] == [org.barnevern.name]
         assert [r[1] for r in compiled.rows(shape=member, user_id=org.caseworker.pk)] == [org.barnevern.name]
         assert built == [leader, member]
+
+    def test_it_keeps_a_bounded_number_of_shapes_and_compiles_a_dropped_one_again(self, org):
+        from org import compiled as module
+
+        built = []
+
+        def build(shape, *, pk):
+            built.append(shape)
+            return Service.objects.filter(pk=pk).annotate(day=Value(shape))
+
+        compiled = CompiledQuery(build, "pk")
+        for day in range(module._SHAPES_AT_MOST + 1):  # a shape per day, as a consent judged on a date
+            assert [(s.pk, s.day) for s in compiled.objects(shape=day, pk=org.barnevern.pk)] == [(org.barnevern.pk, day)]
+        assert len(compiled._compiled) <= module._SHAPES_AT_MOST
+        assert [s.day for s in compiled.objects(shape=0, pk=org.barnevern.pk)] == [0]
+        assert built == list(range(module._SHAPES_AT_MOST + 1)) + [0]
 
     def test_it_refuses_a_value_that_is_not_a_parameter(self, org):
         # A value the statement does not carry as a parameter would be silently ignored: refused.
