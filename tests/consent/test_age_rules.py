@@ -251,6 +251,37 @@ class LockedForSharingTests:
             assert consent_locked_for_sharing(own.pk, person=aged(org, 16, "Ida"), service=svc.rask) is None
 
 
+    def test_it_is_compiled_once_a_day(self, world):
+        from consent import selectors
+
+        org, svc = world
+        own = record(world, aged(org, 17, "Sara"), given_by_person=True)
+        day = datetime.date(TODAY.year, 6, 1)
+        selectors._LOCKED_FOR_SHARING._compiled.clear()
+        with transaction.atomic():
+            consent_locked_for_sharing(own.pk, person=own.person, service=svc.rask, on=day)
+            with CaptureQueriesContext(connection) as queries:
+                locked = consent_locked_for_sharing(own.pk, person=own.person, service=svc.helse, on=day)
+                consent_locked_for_sharing(own.pk, person=own.person, service=svc.rask, on=day + datetime.timedelta(days=1))
+        assert len(queries) == 2 and locked.granted_to_service is False  # not granted to the health service
+        assert len(selectors._LOCKED_FOR_SHARING._compiled) == 2  # the day's statement, then the next day's
+
+
+# Serialized rollback: the age rules are data the migrations write (see ConcurrentAppendTests in tests/audit/test_hash_chain.py).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_consent_is_locked_for_sharing_only_inside_a_transaction(world):
+    """Outside one, the lock would end with its own statement and hold nothing (as the ORM refuses
+    select_for_update there)."""
+    from django.db.transaction import TransactionManagementError
+
+    org, svc = world
+    own = record(world, aged(org, 17, "Sara"), given_by_person=True)
+    with pytest.raises(TransactionManagementError):
+        consent_locked_for_sharing(own.pk, person=own.person, service=svc.rask)
+    with transaction.atomic():
+        assert consent_locked_for_sharing(own.pk, person=own.person, service=svc.rask).pk == own.pk
+
+
 class AgeRulesAreDataTests:
     def test_it_follows_an_edited_rule_at_once(self, world):
         sara = aged(world[0], 16, "Sara")
