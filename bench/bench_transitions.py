@@ -32,6 +32,12 @@ the call. Then, as the ceiling, pgbench runs for the same duration with 1 and 2 
 of single-statement transactions on the same tables, shaped like the same transitions (INSERT a
 sent melding / referral row, UPDATE it to received, UPDATE it to reviewed / accepted).
 
+Between the two, the floor of one process: the statements a transition sends (counted over one
+cycle, BEGIN and COMMIT included), sent through Django's connection as single-row writes on a
+logged table in a transaction of the same size, for half the phase's duration. No transition can go
+faster from one process than that; what it spends above it is its own Python and its statements'
+real work.
+
 Any transition whose single-process rate (1000 / mean ms) is below the target is profiled in this
 process: SQL queries per transition (and their time) grouped by table, and cProfile's top functions.
 """
@@ -339,6 +345,50 @@ def backend_states():
             yield f"waiting {wait_type}:{wait_event}"
 
 
+# --- the floor of one process: its statements and nothing else --------------------------------------
+
+def statements_per_transition(world: dict, process: str) -> float:
+    """Statements a transition of ``process`` sends, BEGIN and COMMIT included (one untimed cycle)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    actors = Actors(world)
+    if process == "concern":
+        actors.drafts = [actors.draft(0)]
+    counts = []
+    for _name, call in (actors.concern_steps if process == "concern" else actors.referral_steps)():
+        with CaptureQueriesContext(connection) as ctx:
+            call()
+        # The query log holds BEGIN and COMMIT; writes carried in the next statement's text
+        # (org.batch) are one entry with it, as they are one round trip.
+        counts.append(len(ctx.captured_queries))
+    return statistics.mean(counts)
+
+
+def django_floor(statements: int, duration: float) -> tuple[float, float]:
+    """One process, through Django's connection as the services use it: transactions of ``statements``
+    statements (BEGIN and COMMIT among them), each a single-row write on a logged table, committed as
+    a transition commits. (transactions/s, mean ms). A transition that did nothing but send its
+    statements could not go faster from one process; its Python, and each statement's real work,
+    come on top."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, n integer NOT NULL, at timestamptz NOT NULL)")
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < duration:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_floor (n, at) VALUES (%s, now()) RETURNING id", [done])
+            pk = cursor.fetchone()[0]
+            for i in range(statements - 3):
+                cursor.execute("UPDATE bench_floor SET n = n + %s, at = now() WHERE id = %s", [i, pk])
+        done += 1
+    wall = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_floor")
+    return done / wall, wall / done * 1000
+
+
 # --- pgbench: the ceiling -------------------------------------------------------------------------
 
 def pgbench_scripts(tmp: Path, ids: dict) -> dict:
@@ -573,6 +623,15 @@ def main():
             all_lat = [x for s in steps for x in phase["latencies"].get(s, [])]
             rows.append((f"services: {process}", n, "all three", total, total / phase["wall"], pct(all_lat, 50), pct(all_lat, 95), None))
 
+    # The floor of one process: as many statements as a transition sends, and nothing else.
+    floors = {}
+    for process in ("concern", "referral"):
+        per = statements_per_transition(worlds[0], process)
+        rate, ms = django_floor(round(per), args.duration / 2)
+        floors[process] = (per, rate)
+        print(f"floor {process}: {per:.1f} statements per transition; transactions of {round(per)} single-row writes"
+              f" through Django from one process: {rate:.0f}/s ({ms:.2f} ms each)", flush=True)
+
     # The ceiling, on the rows the phases wrote.
     w = worlds[0]
     c_ids = Concern.objects.filter(reporting_service_id=w["barnehage"]).values_list("pk", flat=True)
@@ -631,6 +690,10 @@ def main():
         ceiling = [r for r in rows if r[0] == f"pgbench: {process} rows" and r[2] == "all three"]
         print(f"  {process}: two processes give {r2 / r1:.2f}× one; the raw-SQL ceiling on the same tables is "
               f"{ceiling[0][4]:.0f}/s with 1 client, {ceiling[1][4]:.0f}/s with 2 (services at {r1 / ceiling[0][4] * 100:.1f}% of it).")
+        per, floor_rate = floors[process]
+        print(f"  {process}: one process sending a transition's {per:.1f} statements and doing nothing else manages"
+              f" {floor_rate:.0f}/s; at {TARGET_PER_SECOND}/s a transition may spend {1000 / TARGET_PER_SECOND - 1000 / floor_rate:.1f} ms"
+              f" on its own Python and its statements' work; it spends {1000 / r1 - 1000 / floor_rate:.1f} ms now.")
 
     for process in ("concern", "referral"):
         if slow[process]:
