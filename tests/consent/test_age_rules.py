@@ -250,7 +250,6 @@ class LockedForSharingTests:
         with transaction.atomic():
             assert consent_locked_for_sharing(own.pk, person=aged(org, 16, "Ida"), service=svc.rask) is None
 
-
     def test_it_is_compiled_once_a_day(self, world):
         from consent import selectors
 
