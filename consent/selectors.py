@@ -1,8 +1,6 @@
 """The single definition of an active consent, and the age rules that decide who may give it."""
 import datetime
 
-from django.db import transaction
-from django.db.transaction import TransactionManagementError
 from django.db.models import CharField, DateField, Exists, F, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
@@ -110,8 +108,6 @@ def consent_locked_for_sharing(pk: int, *, person, service, on: datetime.date | 
     statement: whether it is granted to the service, and its givers judged at the stored person's
     age (givers_judged); else None. The statement is compiled once a day per process (org.compiled:
     building it took more CPU than running it, on every referral sent)."""
-    if transaction.get_autocommit():
-        raise TransactionManagementError("a consent is locked for sharing inside the transaction that shares")
     found = _LOCKED_FOR_SHARING.objects(shape=on or timezone.localdate(), consent_id=pk, person_id=person.pk, service_id=service.pk)
     consent = found[0] if found else None
     if consent is not None:

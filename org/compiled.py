@@ -13,14 +13,17 @@ converting the columns as the queryset would have (``rows``), or making the mode
 iterating it would (``objects``: with its ``select_related`` objects and annotations). The
 statement is the ORM's own, so it cannot drift from the queryset it stands for; a marker that does
 not come through as one parameter (a value folded into the SQL text, or changed on the way) refuses
-to compile rather than run a statement that would ignore the value.
+to compile rather than run a statement that would ignore the value. A statement that locks rows
+(``select_for_update``) refuses to run outside a transaction every time, as the ORM refuses when it
+compiles.
 """
 import functools
 import time
 from collections.abc import Callable, Hashable
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 
 from django.db import connections
+from django.db.transaction import TransactionManagementError
 from django.db.models.query import ModelIterable
 
 from org.batch import writes_waiting
@@ -50,16 +53,28 @@ def _run(connection, sql, params) -> list[tuple]:
         # A prepared statement is one statement per text, so writes waiting for the connection's
         # next statement (org.batch) cannot ride in its text: they go before it in a pipeline, in
         # the same round trip.
-        with ExitStack() as pipelined:
-            if writes_waiting(connection.alias):
-                # Django's exceptions for what the pipeline reports (as objects_together).
-                pipelined.enter_context(connection.wrap_database_errors)
-                pipelined.enter_context(connection.connection.pipeline())
+        with _pipeline(connection) if writes_waiting(connection.alias) else nullcontext():
             with connection.make_cursor(_preparing_cursor_class()(connection.connection)) as cursor:
                 cursor.execute(sql, params)
                 return cursor.fetchall()
     finally:
         _logged(connection, sql, params, start)
+
+
+def _require_transaction(connection) -> None:
+    """The ORM's rule for select_for_update, which it checks when it compiles: here on every run."""
+    features = connection.features
+    if features.has_select_for_update and features.supports_transactions and connection.get_autocommit():
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+
+
+def _pipeline(connection):
+    """A psycopg pipeline on ``connection``, with Django's exceptions for the errors it reports when
+    it ends (outside the cursors' own translation: OperationalError for a lock timeout, …)."""
+    stack = ExitStack()
+    stack.enter_context(connection.wrap_database_errors)
+    stack.enter_context(connection.connection.pipeline())
+    return stack
 
 
 def _logged(connection, sql, params, start) -> None:
@@ -107,7 +122,8 @@ class CompiledQuery:
         if missing or any(str(marker) in sql for marker in markers.values()):
             raise ValueError(f"CompiledQuery: {sorted(missing) or 'a marker'} is not a parameter of the statement")
         instances = None if isinstance(built, tuple) or not issubclass(built._iterable_class, ModelIterable) else _Instances(built, compiler)
-        return sql, tuple(params), slots, tuple(converters.items()), instances
+        locks = not isinstance(built, tuple) and bool(built.query.select_for_update)
+        return sql, tuple(params), slots, tuple(converters.items()), instances, locks
 
     def _entry(self, using: str, shape: Hashable) -> tuple:
         key = (using, connections[using].vendor, shape)
@@ -121,7 +137,9 @@ class CompiledQuery:
     def statement(self, using: str = "default", shape: Hashable = None, **values) -> tuple[str, list, tuple]:
         """The SQL, its parameters for ``values`` and the column converters (``shape`` goes to
         ``build`` first, when given)."""
-        sql, params, slots, converters, _instances = self._entry(using, shape)
+        sql, params, slots, converters, _instances, locks = self._entry(using, shape)
+        if locks:
+            _require_transaction(connections[using])
         params = list(params)
         for i, name in slots:
             params[i] = values[name]
@@ -165,9 +183,7 @@ def objects_together(*asks, using: str = "default") -> list[list]:
         return [query.objects(using, shape, **values) for query, shape, values in asks]
     connection.ensure_connection()
     ran = []
-    # The pipeline reports a statement's error when it ends, outside the cursors' own translation:
-    # Django's exceptions (OperationalError for a lock timeout, …) all the same.
-    with connection.wrap_database_errors, connection.connection.pipeline():
+    with _pipeline(connection):
         for query, shape, values in asks:
             sql, params, _converters = query.statement(using, shape, **values)
             cursor = connection.make_cursor(_preparing_cursor_class()(connection.connection))

@@ -165,3 +165,24 @@ class ObjectsTogetherTests:
             objects_together((services, None, {"pk": org.barnevern.pk}), (own, None, {"pk": 1}))
         with pytest.raises(DatabaseError), transaction.atomic():
             objects_together((failing, None, {"pk": 1}), (services, None, {"pk": org.barnevern.pk}))
+
+
+# Serialized rollback: the rows the migrations write stay for the tests after (see ConcurrentAppendTests in tests/audit/test_hash_chain.py).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_locking_statement_runs_only_inside_a_transaction_every_time(postgresql_only, org):
+    """The ORM refuses select_for_update outside a transaction when it compiles; a compiled statement
+    is compiled once, so it refuses on every run (rows, objects and together)."""
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    locking = CompiledQuery(lambda *, pk: Service.objects.select_for_update().filter(pk=pk), "pk")
+    with transaction.atomic():
+        assert [s.pk for s in locking.objects(pk=org.barnevern.pk)] == [org.barnevern.pk]  # compiled here
+    with pytest.raises(TransactionManagementError):
+        locking.objects(pk=org.barnevern.pk)
+    with pytest.raises(TransactionManagementError):
+        locking.rows(pk=org.barnevern.pk)
+    with pytest.raises(TransactionManagementError):
+        objects_together((CompiledQuery(_service, "pk"), None, {"pk": org.barnevern.pk}), (locking, None, {"pk": org.barnevern.pk}))
+    # A statement that locks nothing runs anywhere.
+    assert [s.pk for s in CompiledQuery(_service, "pk").objects(pk=org.barnehage.pk)] == [org.barnehage.pk]
