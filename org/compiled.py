@@ -202,6 +202,54 @@ def objects_together(*asks, using: str = "default") -> list[list]:
     return out
 
 
+def prepared_rows(sql: str, params, using: str = "default") -> list[tuple]:
+    """The rows of one statement its caller wrote as text (a step's write with ``RETURNING``: an
+    UPDATE found by a subquery, a data-modifying CTE), run as a compiled statement runs: prepared on
+    PostgreSQL (parsed and planned once per connection; writes waiting for the next statement go
+    before it, in the same round trip), elsewhere through the connection's cursor. Its values must
+    all be parameters, so one text serves every run. Columns come as the driver gives them
+    (``model_instances`` converts a model's)."""
+    return _run(connections[using], sql, params)
+
+
+def model_columns(model) -> list[str]:
+    """The columns of ``model``'s concrete fields, in the order ``model_instances`` reads them."""
+    return [field.column for field in model._meta.concrete_fields]
+
+
+@functools.cache
+def _model_reading(model, using: str) -> tuple[list[str], tuple]:
+    """(attnames, converters by position) of ``model``'s concrete fields, as a queryset's compiler
+    works them out for its columns (the backend's converters, then the field's)."""
+    connection = connections[using]
+    fields = model._meta.concrete_fields
+    converters = []
+    for position, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if functions:
+            converters.append((position, tuple(functions), column))
+    return [field.attname for field in fields], tuple(converters)
+
+
+def model_instances(model, rows, using: str = "default") -> list:
+    """``model``'s instances (as loaded from the database) of ``rows`` holding the columns of
+    ``model_columns(model)`` in that order, each value converted as a queryset would convert it."""
+    attnames, converters = _model_reading(model, using)
+    connection = connections[using]
+    out = []
+    for row in rows:
+        if converters:
+            row = list(row)
+            for position, functions, column in converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, column, connection)
+                row[position] = value
+        out.append(model.from_db(using, attnames, row))
+    return out
+
+
 class _Instances:
     """Django's ModelIterable, split in two: what it works out from the compiler once (the columns of
     the model and of each related object, the annotations' positions), and the instances of each
@@ -220,10 +268,23 @@ class _Instances:
         self.init_list = [column[0].target.attname for column in select[self.start:self.end]]
         self.populators = get_related_populators(klass_info, select, self.db)
         self.annotations = tuple(compiler.annotation_col_map.items())
+        # As results_iter works them out on every call: once here.
+        columns = [column[0] for column in select[: compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise TypeError("CompiledQuery.objects: composite fields are not compiled")
+        self.converters = tuple(compiler.get_converters(columns).items())
 
     def make(self, rows) -> list:
         out = []
-        for row in self.compiler.results_iter([rows]):
+        connection = self.compiler.connection
+        for row in rows:
+            if self.converters:
+                row = list(row)
+            for position, (functions, expression) in self.converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
             obj = self.model.from_db(self.db, self.init_list, row[self.start:self.end])
             for populator in self.populators:
                 populator.populate(row, obj)

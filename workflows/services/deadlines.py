@@ -1,4 +1,5 @@
 """Open, meet and extend deadlines; each carries its reminder and escalation rows."""
+import functools
 from datetime import timezone as dt_timezone
 
 from django.contrib.contenttypes.models import ContentType
@@ -12,6 +13,7 @@ from django.utils.translation import override
 from django.conf import settings
 from notifications.models import Reminder
 from notifications.services import reminder_cancel, reminder_row, reminders_schedule
+from org.compiled import model_columns, model_instances, prepared_rows
 from workflows.models import Deadline, DeadlinePolicy
 
 
@@ -184,22 +186,8 @@ def _deadline_close(subject, process: str, step: str, field: str) -> Deadline | 
         deadline.save(update_fields=[field])
         reminder_cancel(obligation=_obligation(deadline))
         return deadline
-    qn = connection.ops.quote_name
-    deadline_table, policy_table = qn(Deadline._meta.db_table), qn(DeadlinePolicy._meta.db_table)
-    # Data-modifying CTEs run to completion whether or not the outer SELECT reads them; the outer
-    # SELECT returns the row as it was. The reminders' obligation is _obligation's "deadline:<id>".
-    # (A subject has at most one deadline per policy: uniq_deadline_per_subject.)
-    found = list(Deadline.objects.raw(
-        f"WITH target AS ("
-        f" SELECT d.* FROM {deadline_table} d JOIN {policy_table} p ON p.id = d.policy_id"
-        f" WHERE d.subject_type_id = %s AND d.subject_id = %s AND p.process = %s AND p.step = %s"
-        f"), closed AS ("
-        f" UPDATE {deadline_table} SET {qn(field)} = %s"
-        f" WHERE id IN (SELECT id FROM target WHERE met_at IS NULL AND cancelled_at IS NULL) RETURNING id"
-        f"), reminders AS ("
-        f" UPDATE {qn(Reminder._meta.db_table)} SET cancelled_at = %s"
-        f" WHERE obligation IN (SELECT 'deadline:' || id::text FROM closed) AND sent_at IS NULL AND cancelled_at IS NULL"
-        f") SELECT * FROM target",
+    found = model_instances(Deadline, prepared_rows(
+        _deadline_close_sql(field),
         [ContentType.objects.get_for_model(subject).pk, subject.pk, process, step, now, now],
     ))
     if not found:
@@ -208,6 +196,30 @@ def _deadline_close(subject, process: str, step: str, field: str) -> Deadline | 
     if deadline.is_open:
         setattr(deadline, field, now)
     return deadline
+
+
+@functools.cache
+def _deadline_close_sql(field: str) -> str:
+    """_deadline_close's statement on PostgreSQL, once per ``field``: the step's deadline read, closed
+    and its reminders cancelled. Data-modifying CTEs run to completion whether or not the outer
+    SELECT reads them; the outer SELECT returns the row as it was, in model_columns' order. The
+    reminders' obligation is _obligation's "deadline:<id>". (A subject has at most one deadline per
+    policy: uniq_deadline_per_subject.)"""
+    qn = connection.ops.quote_name
+    deadline_table, policy_table = qn(Deadline._meta.db_table), qn(DeadlinePolicy._meta.db_table)
+    columns = ", ".join(qn(column) for column in model_columns(Deadline))
+    return (
+        f"WITH target AS ("
+        f" SELECT d.* FROM {deadline_table} d JOIN {policy_table} p ON p.id = d.policy_id"
+        f" WHERE d.subject_type_id = %s AND d.subject_id = %s AND p.process = %s AND p.step = %s"
+        f"), closed AS ("
+        f" UPDATE {deadline_table} SET {qn(field)} = %s"
+        f" WHERE id IN (SELECT id FROM target WHERE met_at IS NULL AND cancelled_at IS NULL) RETURNING id"
+        f"), reminders AS ("
+        f" UPDATE {qn(Reminder._meta.db_table)} SET cancelled_at = %s"
+        f" WHERE obligation = ANY(ARRAY(SELECT 'deadline:' || id::text FROM closed)) AND sent_at IS NULL AND cancelled_at IS NULL"
+        f") SELECT {columns} FROM target"
+    )
 
 
 def deadline_extend(*, deadline: Deadline, due_at, reason: str, subject, required_perm: str, url: str, reference: str) -> Deadline:
@@ -243,16 +255,15 @@ def next_deadline_refresh(subject, *, owed: bool = False, fields=()) -> list[tup
     changed = [model._meta.get_field(name) for name in fields]
     sets = "".join(f", {qn(f.column)} = %s" for f in changed)
     values = [f.get_db_prep_save(f.pre_save(subject, False), connection) for f in changed]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET updated_at = %s{sets}, next_deadline_at = ("
-            f" SELECT min(d.due_at) FROM {deadline_table} d"
-            "  WHERE d.subject_type_id = %s AND d.subject_id = %s AND d.met_at IS NULL AND d.cancelled_at IS NULL"
-            f") WHERE {qn(model._meta.pk.column)} = %s RETURNING next_deadline_at{owed_sql}",
-            [connection.ops.adapt_datetimefield_value(subject.updated_at), *values, subject_type_id, subject.pk, subject.pk]
-            + ([subject_type_id, subject.pk] if owed else []),
-        )
-        row = cursor.fetchone()
+    # Prepared (org.compiled.prepared_rows): its text is one of a few per record model and step.
+    row = prepared_rows(
+        f"UPDATE {table} SET updated_at = %s{sets}, next_deadline_at = ("
+        f" SELECT min(d.due_at) FROM {deadline_table} d"
+        "  WHERE d.subject_type_id = %s AND d.subject_id = %s AND d.met_at IS NULL AND d.cancelled_at IS NULL"
+        f") WHERE {qn(model._meta.pk.column)} = %s RETURNING next_deadline_at{owed_sql}",
+        [connection.ops.adapt_datetimefield_value(subject.updated_at), *values, subject_type_id, subject.pk, subject.pk]
+        + ([subject_type_id, subject.pk] if owed else []),
+    )[0]
     due = row[0]
     if isinstance(due, str):  # SQLite returns the stored text (UTC), or a naive datetime (UTC)
         due = parse_datetime(due)

@@ -1,4 +1,5 @@
 """Completing and cancelling viewflow human tasks from the project's own services."""
+import functools
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from viewflow.workflow import lock
 from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import PROCESS, STATUS
 
+from org.compiled import model_columns, model_instances, prepared_rows
 from workflows.flows.nodes import task_writes
 
 
@@ -60,17 +62,12 @@ def task_complete(flow_class, process, node_name: str, user, activation=None, *,
 
 def _task_done(flow_class, node, process_id, user):
     """The open task of ``node`` in the process (the first, if several), marked done by ``user`` now
-    and returned as it is stored; None if there is none."""
+    and returned as it is stored; None if there is none. One statement, prepared (org.compiled)."""
     model = flow_class.task_class
-    table, qn = model._meta.db_table, connection.ops.quote_name
-    column = {name: qn(model._meta.get_field(name).column) for name in ("id", "owner", "status", "started", "finished", "process", "flow_task")}
     at = timezone.now()
     flow_task = model._meta.get_field("flow_task").get_db_prep_value(node, connection)
-    names = ", ".join(qn(f.column) for f in model._meta.concrete_fields)
-    found = list(model._base_manager.raw(
-        f"UPDATE {qn(table)} SET {column['owner']} = %s, {column['status']} = %s, {column['started']} = %s, {column['finished']} = %s"
-        f" WHERE {column['id']} = (SELECT {column['id']} FROM {qn(table)} WHERE {column['process']} = %s AND {column['flow_task']} = %s"
-        f" AND {column['status']} IN (%s, %s) ORDER BY {column['id']} LIMIT 1) RETURNING {names}",
+    found = model_instances(model, prepared_rows(
+        _task_done_sql(model, connection.vendor),
         [user.pk, STATUS.DONE, at, at, process_id, flow_task, STATUS.NEW, STATUS.ASSIGNED],
     ))
     if not found:
@@ -78,6 +75,20 @@ def _task_done(flow_class, node, process_id, user):
     task = found[0]
     type(task).owner.field.set_cached_value(task, user)
     return task
+
+
+@functools.cache
+def _task_done_sql(model, vendor: str) -> str:
+    """The statement's text, once per task model and database vendor (its quoting)."""
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    column = {name: qn(model._meta.get_field(name).column) for name in ("id", "owner", "status", "started", "finished", "process", "flow_task")}
+    returning = ", ".join(qn(name) for name in model_columns(model))
+    return (
+        f"UPDATE {table} SET {column['owner']} = %s, {column['status']} = %s, {column['started']} = %s, {column['finished']} = %s"
+        f" WHERE {column['id']} = (SELECT {column['id']} FROM {table} WHERE {column['process']} = %s AND {column['flow_task']} = %s"
+        f" AND {column['status']} IN (%s, %s) ORDER BY {column['id']} LIMIT 1) RETURNING {returning}"
+    )
 
 
 def process_cancel(flow_class, process):
