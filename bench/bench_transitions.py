@@ -16,6 +16,10 @@ their staff (``make_org``, ``make_referral_services``), a pool of children for m
 17-year-olds with a consent to be referred (``make_consent``), and the melding drafts the timed
 phase will send (``concern_draft_create``; drafting is not a transition here).
 
+Then, untimed, each municipality's history (``--history`` meldinger and as many referrals through
+the same three steps each): a municipality in use does not start from empty tables, and plans made
+on a handful of rows scan (see ``main``).
+
 Timed phases (``--duration`` seconds each, all workers start together at a barrier):
 
 - concern process: ``concern_submit`` → ``concern_confirm_receipt`` → ``concern_review``
@@ -72,6 +76,8 @@ def parse_args():
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per timed phase (services and pgbench alike)")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/5", help="Celery broker nobody consumes (flushed at the end)")
     parser.add_argument("--children", type=int, default=40, help="children (and consenting 17-year-olds) per worker")
+    parser.add_argument("--history", type=int, default=200,
+                        help="untimed cycles of each process per municipality written before the phases (its history)")
     parser.add_argument("--profile-cycles", type=int, default=15, help="cycles per process profiled when a step is below target")
     parser.add_argument("--keep", action="store_true", help="keep the database at the end")
     return parser.parse_args()
@@ -588,6 +594,22 @@ def main():
             call()
     cycle_s = (time.perf_counter() - t0) / 3
     print(f"calibration: one melding's three transitions take {cycle_s * 1000:.0f} ms here", flush=True)
+
+    # A municipality in use has a history. Its tables are not the few rows of a fresh database, whose
+    # statistics (ANALYZEd before each phase) would make PostgreSQL keep plans that scan them — the
+    # generic plans of prepared statements and of the foreign-key checks at COMMIT, chosen after
+    # five runs and kept by the connection — while the phase grows them a hundredfold in seconds,
+    # far faster than autovacuum re-analyses a table in use.
+    t0 = time.perf_counter()
+    for world in worlds:
+        history = Actors(world)
+        history.drafts = [history.draft(i) for i in range(args.history)]
+        for _ in range(args.history):
+            for steps_of in (history.concern_steps, history.referral_steps):
+                for _name, call in steps_of():
+                    call()
+    print(f"history: {args.history} meldinger and {args.history} referrals per municipality, through the same"
+          f" services, untimed, in {time.perf_counter() - t0:.0f} s", flush=True)
 
     rows, phases = [], {}
     drafts = None

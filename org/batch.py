@@ -15,6 +15,7 @@ own work. Two tools cut them, both sending only statements the ORM itself compil
   any other database, with prepared statements (one statement per text), or outside such a block,
   ``write_soon`` writes at once.
 """
+import functools
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -27,14 +28,85 @@ from django.db.models.sql import InsertQuery
 def insert_sql(model, objs, *, using: str, ignore_conflicts: bool = False, returning=()) -> tuple[str, tuple]:
     """The one INSERT (text, parameters) that ``bulk_create`` sends for the unsaved ``objs`` of
     ``model`` (none with a primary key set): the same columns, values and conversions; with
-    ``returning`` (fields) it returns their values, one row per object, in the objects' order."""
+    ``returning`` (fields) it returns their values, one row per object, in the objects' order.
+
+    The ORM compiles an INSERT's text anew for every call, which took a step more CPU than the
+    database spent on its rows. Its text depends only on the model, the options and whether the
+    rows go as one VALUES row or as UNNEST arrays (PostgreSQL's several rows: one text for any
+    number), so it is compiled once per such shape, and each call works out only the values, as the
+    compiler does (``pre_save``, then ``get_db_prep_save``). The first call of a shape checks that
+    those values are the ORM's own; a value that is an expression goes through the ORM every time."""
+    objs = list(objs)
     if any(obj._is_pk_set() for obj in objs):
         raise ValueError("insert_sql writes new rows only")
-    opts = model._meta
     for obj in objs:
         # As bulk_create: a related object saved after it was assigned gives its key now.
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
-    fields = [f for f in opts.concrete_fields if not f.generated and not isinstance(f, AutoField)]
+    connection = connections[using]
+    fields, unnestable = _insert_fields(model, using)
+    rows = _values(objs, fields, connection, lambda field, obj: field.pre_save(obj, add=True))
+    if rows is None:
+        return _compiled_insert(model, objs, fields, using, ignore_conflicts, returning)
+    unnest = len(rows) > 1 and unnestable and not any(hasattr(value, "as_sql") for row in rows for value in row)
+    key = (model, using, connection.vendor, ignore_conflicts, tuple(returning), "unnest" if unnest else len(rows))
+    sql = _INSERT_TEXTS.get(key)
+    if sql is None:
+        # The ORM's text, and its values: they must be the ones worked out here, from the same
+        # attributes (its pre_save has just set those it sets, a time now a little later).
+        sql, params = _compiled_insert(model, objs, fields, using, ignore_conflicts, returning)
+        rows = _values(objs, fields, connection, lambda field, obj: getattr(obj, field.attname))
+        if _comparable(params) != _comparable(_params(rows, unnest)):
+            raise ValueError(f"insert_sql: the values of {model._meta.label} differ from the ORM's")
+        if len(_INSERT_TEXTS) >= _INSERT_TEXTS_AT_MOST:
+            _INSERT_TEXTS.clear()
+        _INSERT_TEXTS[key] = sql
+        return sql, params
+    return sql, _params(rows, unnest)
+
+
+def _values(objs, fields, connection, read) -> list[list] | None:
+    """Each object's values of ``fields`` as the insert compiler prepares them (``read``, then
+    get_db_prep_save); None if one is an expression (the compiler resolves those in its query)."""
+    rows = []
+    for obj in objs:
+        row = []
+        for field in fields:
+            value = read(field, obj)
+            if hasattr(value, "resolve_expression"):
+                return None
+            row.append(field.get_db_prep_save(value, connection=connection))
+        rows.append(row)
+    return rows
+
+
+def _params(rows, unnest: bool) -> tuple:
+    """The statement's parameters: a list per column for UNNEST, else the rows' values in order."""
+    return tuple(list(column) for column in zip(*rows)) if unnest else tuple(value for row in rows for value in row)
+
+
+# The INSERT texts compiled, by shape. One per model and options for UNNEST; a VALUES text per row
+# count only where a model's rows cannot be unnested, so the bound is rarely met.
+_INSERT_TEXTS: dict[tuple, str] = {}
+_INSERT_TEXTS_AT_MOST = 256
+
+
+@functools.cache
+def _insert_fields(model, using: str) -> tuple[list, bool]:
+    """The fields bulk_create inserts, and whether PostgreSQL's compiler would send several rows of
+    them as UNNEST arrays (its conditions that depend on the fields alone; the values' own are
+    checked per call)."""
+    connection = connections[using]
+    fields = [f for f in model._meta.concrete_fields if not f.generated and not isinstance(f, AutoField)]
+    unnestable = connection.vendor == "postgresql" and bool(fields) and not any(
+        hasattr(field, "get_placeholder")
+        or (field.target_field if field.is_relation else field).get_internal_type() not in connection.data_types
+        for field in fields
+    )
+    return fields, unnestable
+
+
+def _compiled_insert(model, objs, fields, using, ignore_conflicts, returning) -> tuple[str, tuple]:
+    """The ORM's own INSERT for ``objs``, compiled now."""
     query = InsertQuery(model, on_conflict=OnConflict.IGNORE if ignore_conflicts else None)
     query.insert_values(fields, objs, raw=False)
     compiler = query.get_compiler(using=using)
@@ -43,6 +115,11 @@ def insert_sql(model, objs, *, using: str, ignore_conflicts: bool = False, retur
     if len(statements) != 1:
         raise ValueError("this database cannot insert these rows in one statement")
     return statements[0]
+
+
+def _comparable(params):
+    """Parameters as values: a driver's wrapper (psycopg's Jsonb) by what it wraps."""
+    return [_comparable(value) if isinstance(value, (list, tuple)) else getattr(value, "obj", value) for value in params]
 
 
 class _Waiting:

@@ -37,12 +37,12 @@ _MARKER_BASE = -7_340_021_000_000
 _SHAPES_AT_MOST = 64
 
 
-def _run(connection, sql, params) -> list[tuple]:
-    """The rows of ``sql``. On PostgreSQL as a prepared statement (server-side binding, whatever the
-    connection's default): planned once per connection, not on every page (the membership facts
-    planned in 0.7 ms and ran in 0.2). Its plan may be generic, blind to the values: fit for these
-    statements, whose one value is a user's id. Through the connection's cursor wrapper (its
-    execute wrappers see it) and its query log (the tests' counts)."""
+def _run(connection, sql, params, prepare: bool = True) -> list[tuple]:
+    """The rows of ``sql``. On PostgreSQL bound on the server (whatever the connection's default),
+    and with ``prepare`` as a prepared statement: planned once per connection, not on every page
+    (the membership facts planned in 0.7 ms and ran in 0.2). Its plan may be generic, blind to the
+    values: fit for these statements, whose one value is a user's id. Through the connection's
+    cursor wrapper (its execute wrappers see it) and its query log (the tests' counts)."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -54,7 +54,7 @@ def _run(connection, sql, params) -> list[tuple]:
         # next statement (org.batch) cannot ride in its text: they go before it in a pipeline, in
         # the same round trip.
         with _pipeline(connection) if writes_waiting(connection.alias) else nullcontext():
-            with connection.make_cursor(_preparing_cursor_class()(connection.connection)) as cursor:
+            with connection.make_cursor(_preparing_cursor_class(prepare)(connection.connection)) as cursor:
                 cursor.execute(sql, params)
                 return cursor.fetchall()
     finally:
@@ -85,15 +85,17 @@ def _logged(connection, sql, params, start) -> None:
 
 
 @functools.cache
-def _preparing_cursor_class():
+def _preparing_cursor_class(prepare: bool = True):
     from django.db.backends.postgresql.base import ServerBindingCursor  # psycopg's server-side binding cursor
 
     class PreparingCursor(ServerBindingCursor):
-        """Prepares every statement it runs, at its first run on the connection."""
+        """Prepares every statement it runs at its first run on the connection (``prepare``), or
+        none of them."""
 
         def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
+            return super().execute(query, params, prepare=self.prepares, binary=binary)
 
+    PreparingCursor.prepares = prepare
     return PreparingCursor
 
 
@@ -202,14 +204,16 @@ def objects_together(*asks, using: str = "default") -> list[list]:
     return out
 
 
-def prepared_rows(sql: str, params, using: str = "default") -> list[tuple]:
+def bound_rows(sql: str, params, using: str = "default") -> list[tuple]:
     """The rows of one statement its caller wrote as text (a step's write with ``RETURNING``: an
-    UPDATE found by a subquery, a data-modifying CTE), run as a compiled statement runs: prepared on
-    PostgreSQL (parsed and planned once per connection; writes waiting for the next statement go
-    before it, in the same round trip), elsewhere through the connection's cursor. Its values must
-    all be parameters, so one text serves every run. Columns come as the driver gives them
-    (``model_instances`` converts a model's)."""
-    return _run(connections[using], sql, params)
+    UPDATE found by a subquery, a data-modifying CTE). On PostgreSQL its values are bound on the
+    server, not quoted into the text by Python; writes waiting for the connection's next statement
+    (org.batch) go before it, in the same round trip; elsewhere it runs through the connection's
+    cursor. It is not prepared: a step's writes read tables that grow by every step, and a plan
+    kept from when a table was small (PostgreSQL's generic plan, chosen after five runs) would scan
+    it on every later run; planned for its values, each run reads by the index. Columns come as the
+    driver gives them (``model_instances`` converts a model's)."""
+    return _run(connections[using], sql, params, prepare=False)
 
 
 def model_columns(model) -> list[str]:

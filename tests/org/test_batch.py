@@ -5,6 +5,7 @@ sent when the block fails.
 """
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 
 from org import batch
@@ -56,6 +57,84 @@ class InsertSqlTests:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
         assert Area.objects.get(name="Sentrum").municipality_id == municipality.pk
+
+
+class InsertSqlShapeTests:
+    """Its text is compiled once per shape (model, options, one row or several); each call works out
+    only the values, which must be the ORM's."""
+
+    def _compiles(self, monkeypatch):
+        compiled = []
+        original = batch._compiled_insert
+
+        def counting(*args, **kwargs):
+            compiled.append(args[0])
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(batch, "_compiled_insert", counting)
+        batch._INSERT_TEXTS.clear()
+        return compiled
+
+    @pytest.mark.parametrize("rows", [1, 3])
+    def test_it_gives_the_orms_text_and_values_for_every_call_after_compiling_once(self, monkeypatch, rows):
+        compiled = self._compiles(monkeypatch)
+        fields, _unnest = batch._insert_fields(Municipality, connection.alias)
+        for call in range(3):
+            made = [Municipality(name=f"Sted {call} {i}", number=f"8{call}{i:02d}", emergency_phone=f"55 {i}") for i in range(rows)]
+            sql, params = batch.insert_sql(Municipality, made, using=connection.alias, returning=[Municipality._meta.pk])
+            assert (sql, list(params)) == tuple_of(batch._compiled_insert(Municipality, made, fields, connection.alias, False, [Municipality._meta.pk]))
+        # The three calls compiled once; each comparison above compiled once more.
+        assert len(compiled) == 1 + 3
+
+    def test_a_shape_of_its_own_for_each_option_and_for_one_row_or_several(self, monkeypatch, postgresql_only):
+        compiled = self._compiles(monkeypatch)
+        one = [Municipality(name="En", number="8701")]
+        several = [Municipality(name="To", number="8702"), Municipality(name="Tre", number="8703")]
+        texts = {
+            batch.insert_sql(Municipality, one, using=connection.alias)[0],
+            batch.insert_sql(Municipality, several, using=connection.alias)[0],
+            batch.insert_sql(Municipality, several, using=connection.alias, ignore_conflicts=True)[0],
+            batch.insert_sql(Municipality, several, using=connection.alias, returning=[Municipality._meta.pk])[0],
+        }
+        assert len(texts) == len(compiled) == 4
+        # Several rows go as UNNEST arrays: one text for any number of them.
+        more = [Municipality(name=f"Fire {i}", number=f"871{i}") for i in range(5)]
+        sql, params = batch.insert_sql(Municipality, more, using=connection.alias)
+        assert "UNNEST" in sql and len(compiled) == 4
+        assert [list(column) for column in params][:2] == [[m.name for m in more], [m.number for m in more]]
+
+    def test_an_expression_among_the_values_goes_through_the_orm_every_time(self, monkeypatch, postgresql_only):
+        from django.db.models.functions import Upper
+
+        compiled = self._compiles(monkeypatch)
+        for number in ("8721", "8722"):
+            sql, params = batch.insert_sql(Municipality, [Municipality(name=Upper(Value("ytre")), number=number)], using=connection.alias)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+        assert len(compiled) == 2 and not batch._INSERT_TEXTS
+        assert sorted(Municipality.objects.filter(number__in=["8721", "8722"]).values_list("name", flat=True)) == ["YTRE", "YTRE"]
+
+    def test_a_time_set_on_insert_is_set_on_each_object_and_written(self, postgresql_only, org):
+        from django.contrib.contenttypes.models import ContentType
+        from django.utils import timezone
+
+        from notifications.models import Reminder
+
+        batch._INSERT_TEXTS.clear()
+        for key in ("a", "b"):
+            reminder = Reminder(key=f"insert-sql-{key}", obligation="o", kind=Reminder.Kind.INFO, message="m", service=org.barnevern,
+                                audience=Reminder.Audience.STAFF, subject_type=ContentType.objects.get_for_model(Municipality),
+                                subject_id=1, required_perm="x", url="/", due_at=timezone.now())
+            sql, params = batch.insert_sql(Reminder, [reminder], using=connection.alias)
+            assert reminder.created_at is not None
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+            assert Reminder.objects.get(key=f"insert-sql-{key}").created_at == reminder.created_at
+
+
+def tuple_of(statement):
+    sql, params = statement
+    return sql, list(params)
 
 
 class WritesSentTogetherTests:
