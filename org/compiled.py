@@ -26,7 +26,7 @@ from django.db import connections
 from django.db.transaction import TransactionManagementError
 from django.db.models.query import ModelIterable
 
-from org.batch import writes_waiting
+from org.batch import insert_sql, writes_waiting
 
 # Negative: no id is. One per name, far from any count, limit or flag a statement carries.
 _MARKER_BASE = -7_340_021_000_000
@@ -37,12 +37,12 @@ _MARKER_BASE = -7_340_021_000_000
 _SHAPES_AT_MOST = 64
 
 
-def _run(connection, sql, params, prepare: bool = True) -> list[tuple]:
-    """The rows of ``sql``. On PostgreSQL bound on the server (whatever the connection's default),
-    and with ``prepare`` as a prepared statement: planned once per connection, not on every page
-    (the membership facts planned in 0.7 ms and ran in 0.2). Its plan may be generic, blind to the
-    values: fit for these statements, whose one value is a user's id. Through the connection's
-    cursor wrapper (its execute wrappers see it) and its query log (the tests' counts)."""
+def _run(connection, sql, params) -> list[tuple]:
+    """The rows of ``sql``. On PostgreSQL as a prepared statement (server-side binding, whatever the
+    connection's default): planned once per connection, not on every page (the membership facts
+    planned in 0.7 ms and ran in 0.2). Its plan may be generic, blind to the values: fit for these
+    statements, whose values are ids. Through the connection's cursor wrapper (its execute
+    wrappers see it) and its query log (the tests' counts)."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -54,7 +54,7 @@ def _run(connection, sql, params, prepare: bool = True) -> list[tuple]:
         # next statement (org.batch) cannot ride in its text: they go before it in a pipeline, in
         # the same round trip.
         with _pipeline(connection) if writes_waiting(connection.alias) else nullcontext():
-            with connection.make_cursor(_preparing_cursor_class(prepare)(connection.connection)) as cursor:
+            with connection.make_cursor(_preparing_cursor_class()(connection.connection)) as cursor:
                 cursor.execute(sql, params)
                 return cursor.fetchall()
     finally:
@@ -85,17 +85,15 @@ def _logged(connection, sql, params, start) -> None:
 
 
 @functools.cache
-def _preparing_cursor_class(prepare: bool = True):
+def _preparing_cursor_class():
     from django.db.backends.postgresql.base import ServerBindingCursor  # psycopg's server-side binding cursor
 
     class PreparingCursor(ServerBindingCursor):
-        """Prepares every statement it runs at its first run on the connection (``prepare``), or
-        none of them."""
+        """Prepares every statement it runs, at its first run on the connection."""
 
         def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=self.prepares, binary=binary)
+            return super().execute(query, params, prepare=True, binary=binary)
 
-    PreparingCursor.prepares = prepare
     return PreparingCursor
 
 
@@ -204,16 +202,42 @@ def objects_together(*asks, using: str = "default") -> list[list]:
     return out
 
 
-def bound_rows(sql: str, params, using: str = "default") -> list[tuple]:
+def prepared_rows(sql: str, params, using: str = "default") -> list[tuple]:
     """The rows of one statement its caller wrote as text (a step's write with ``RETURNING``: an
-    UPDATE found by a subquery, a data-modifying CTE). On PostgreSQL its values are bound on the
-    server, not quoted into the text by Python; writes waiting for the connection's next statement
-    (org.batch) go before it, in the same round trip; elsewhere it runs through the connection's
-    cursor. It is not prepared: a step's writes read tables that grow by every step, and a plan
-    kept from when a table was small (PostgreSQL's generic plan, chosen after five runs) would scan
-    it on every later run; planned for its values, each run reads by the index. Columns come as the
-    driver gives them (``model_instances`` converts a model's)."""
-    return _run(connections[using], sql, params, prepare=False)
+    UPDATE found by a subquery, a data-modifying CTE), run as a compiled statement runs: prepared on
+    PostgreSQL, so it is parsed and planned once per connection, not on every step (planning a
+    step's CTE took the server longer than running it); writes waiting for the connection's next
+    statement go before it, in the same round trip; elsewhere it runs through the connection's
+    cursor. Its values must all be parameters, so that one text serves every run.
+
+    After five runs PostgreSQL may keep a generic plan, made from the statistics of that moment.
+    On tables of a municipality in use (and as autovacuum re-analyses them, which makes the
+    connection plan again) it reads by the indexes; on the few rows of a freshly created database
+    it may scan, and keep scanning as the tables grow faster than autovacuum analyses them (the
+    writes bench therefore gives its database a history first). Columns come as the driver gives
+    them (``model_instances`` converts a model's)."""
+    return _run(connections[using], sql, params)
+
+
+def prepared_insert(model, objs, using: str = "default") -> list:
+    """Insert the unsaved ``objs`` of ``model`` as ``bulk_create`` would (org.batch.insert_sql: its
+    statement, one for all of them), prepared on PostgreSQL: a text per model and one row or
+    several, not parsed and planned on every step. Each object gets its primary key, in order, and
+    is saved (``_state``). Elsewhere ``bulk_create`` itself."""
+    objs = list(objs)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return model._base_manager.using(using).bulk_create(objs)
+    pk = model._meta.pk
+    sql, params = insert_sql(model, objs, using=using, returning=[pk])
+    rows = _run(connection, sql, params)
+    if len(rows) != len(objs):
+        raise RuntimeError(f"the INSERT of {model._meta.label} returned another number of rows")
+    for obj, (value,) in zip(objs, rows):
+        setattr(obj, pk.attname, value)
+        obj._state.adding = False
+        obj._state.db = using
+    return objs
 
 
 def model_columns(model) -> list[str]:

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.db import connection
 
 from org.access import active_memberships_of_user, member_facts
-from org.compiled import CompiledQuery, bound_rows, model_columns, model_instances, objects_together
+from org.compiled import CompiledQuery, model_columns, model_instances, objects_together, prepared_rows
 from org.models import Membership, Service, ServiceKindSetting
 from org.services import membership_set
 from workflows.models import DeadlinePolicy
@@ -135,9 +135,9 @@ class PreparedTests:
             assert len(cursor.fetchall()) == 1  # prepared once, run twice
 
 
-class BoundRowsTests:
-    """A step's own statement: its values bound on the server, planned for them on every run (never
-    a prepared statement's kept plan), and its rows made the model's instances as a queryset makes them."""
+class PreparedRowsTests:
+    """A step's own statement, written as text: prepared on the connection, and its rows made the
+    model's instances as a queryset makes them."""
 
     def test_it_answers_as_the_orm_and_makes_the_instances_a_queryset_makes(self, org):
         from django.utils import timezone
@@ -149,7 +149,7 @@ class BoundRowsTests:
             responsible_service=org.barnevern, starts_at=timezone.now(), due_at=timezone.now(),
         )
         columns = ", ".join(connection.ops.quote_name(column) for column in model_columns(Deadline))
-        rows = bound_rows(f"SELECT {columns} FROM {Deadline._meta.db_table} WHERE id = %s AND responsible_service_id = %s",
+        rows = prepared_rows(f"SELECT {columns} FROM {Deadline._meta.db_table} WHERE id = %s AND responsible_service_id = %s",
                           [made.pk, org.barnevern.pk])
         (found,) = model_instances(Deadline, rows)
         stored = Deadline.objects.get(pk=made.pk)
@@ -157,17 +157,17 @@ class BoundRowsTests:
             f.attname: getattr(stored, f.attname) for f in Deadline._meta.concrete_fields
         }
         assert found.due_at.tzinfo is not None and not found._state.adding and found._state.db == connection.alias
-        assert bound_rows(f"SELECT {columns} FROM {Deadline._meta.db_table} WHERE id = %s", [0]) == []
+        assert prepared_rows(f"SELECT {columns} FROM {Deadline._meta.db_table} WHERE id = %s", [0]) == []
 
     @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
-    def test_it_prepares_nothing_and_is_counted_like_any(self, org):
+    def test_it_is_prepared_once_and_counted_like_any(self, org):
         with CaptureQueriesContext(connection) as ctx:
             for user in (org.caseworker, org.reporter):
-                assert bound_rows("SELECT username FROM auth_user WHERE id = %s /* bound */", [user.pk]) == [(user.username,)]
+                assert prepared_rows("SELECT username FROM auth_user WHERE id = %s /* step */", [user.pk]) == [(user.username,)]
         assert len(ctx) == 2
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%/* bound */%"])
-            assert cursor.fetchone()[0] == 0
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%/* step */%"])
+            assert cursor.fetchone()[0] == 1
 
 
 def _service(*, pk):

@@ -42,6 +42,7 @@ from viewflow.workflow.signals import flow_finished, flow_started, task_finished
 from viewflow.workflow.status import PROCESS, STATUS
 
 from org.batch import insert_sql
+from org.compiled import prepared_rows
 
 
 # --- the new tasks of a step, written together --------------------------------------------------
@@ -135,13 +136,12 @@ def _insert_linked(model, pending: _Pending, through, source: str, target: str) 
         )
     else:
         link_sql = ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH inserted AS ({tasks_sql}), numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM inserted){link_sql}"
-            " SELECT id FROM numbered ORDER BY n",
-            [*tasks_params, *link_params],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+    # Prepared (org.compiled.prepared_rows): a text per number of tasks and links, a few per flow.
+    ids = [row[0] for row in prepared_rows(
+        f"WITH inserted AS ({tasks_sql}), numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM inserted){link_sql}"
+        " SELECT id FROM numbered ORDER BY n",
+        [*tasks_params, *link_params],
+    )]
     if len(ids) != len(pending.tasks):
         raise RuntimeError("the tasks' INSERT returned another number of rows")
     for task, pk in zip(pending.tasks, ids):
@@ -163,13 +163,11 @@ def _insert_process(process) -> None:
     own = [f for f in model._meta.local_concrete_fields if f is not link]
     qn = connection.ops.quote_name
     parent_sql, parent_params = insert_sql(parent, [process], using=connection.alias, returning=[parent._meta.pk])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH parent AS ({parent_sql}) INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in [link, *own])})"
-            f" SELECT parent.{qn(parent._meta.pk.column)}{''.join(', %s' for _ in own)} FROM parent RETURNING {qn(link.column)}",
-            [*parent_params, *(f.get_db_prep_save(f.pre_save(process, True), connection) for f in own)],
-        )
-        new_id = cursor.fetchone()[0]
+    ((new_id,),) = prepared_rows(
+        f"WITH parent AS ({parent_sql}) INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in [link, *own])})"
+        f" SELECT parent.{qn(parent._meta.pk.column)}{''.join(', %s' for _ in own)} FROM parent RETURNING {qn(link.column)}",
+        [*parent_params, *(f.get_db_prep_save(f.pre_save(process, True), connection) for f in own)],
+    )
     setattr(process, parent._meta.pk.attname, new_id)
     setattr(process, link.attname, new_id)
     process._state.adding = False

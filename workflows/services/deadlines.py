@@ -13,7 +13,7 @@ from django.utils.translation import override
 from django.conf import settings
 from notifications.models import Reminder
 from notifications.services import reminder_cancel, reminder_row, reminders_schedule
-from org.compiled import bound_rows, model_columns, model_instances
+from org.compiled import model_columns, model_instances, prepared_insert, prepared_rows
 from workflows.models import Deadline, DeadlinePolicy
 
 
@@ -87,7 +87,7 @@ def deadlines_open(openings: list[dict]) -> tuple[list[Deadline], list[Reminder]
             due_at=policy.due_from(opening["starts_at"]),
         ))
     if connection.features.can_return_rows_from_bulk_insert:
-        Deadline.objects.bulk_create(opened)
+        prepared_insert(Deadline, opened)
     else:
         for deadline in opened:
             deadline.save(force_insert=True)
@@ -186,7 +186,7 @@ def _deadline_close(subject, process: str, step: str, field: str) -> Deadline | 
         deadline.save(update_fields=[field])
         reminder_cancel(obligation=_obligation(deadline))
         return deadline
-    found = model_instances(Deadline, bound_rows(
+    found = model_instances(Deadline, prepared_rows(
         _deadline_close_sql(field),
         [ContentType.objects.get_for_model(subject).pk, subject.pk, process, step, now, now],
     ))
@@ -255,8 +255,8 @@ def next_deadline_refresh(subject, *, owed: bool = False, fields=()) -> list[tup
     changed = [model._meta.get_field(name) for name in fields]
     sets = "".join(f", {qn(f.column)} = %s" for f in changed)
     values = [f.get_db_prep_save(f.pre_save(subject, False), connection) for f in changed]
-    # Bound on the server (org.compiled.bound_rows): no value is quoted into the text by Python.
-    row = bound_rows(
+    # Prepared (org.compiled.prepared_rows): its text is one of a few per record model and step.
+    row = prepared_rows(
         f"UPDATE {table} SET updated_at = %s{sets}, next_deadline_at = ("
         f" SELECT min(d.due_at) FROM {deadline_table} d"
         "  WHERE d.subject_type_id = %s AND d.subject_id = %s AND d.met_at IS NULL AND d.cancelled_at IS NULL"

@@ -10,7 +10,7 @@ from viewflow.workflow import lock
 from viewflow.workflow.signals import task_finished, task_started
 from viewflow.workflow.status import PROCESS, STATUS
 
-from org.compiled import bound_rows, model_columns, model_instances
+from org.compiled import model_columns, model_instances, prepared_rows
 from workflows.flows.nodes import task_writes
 
 
@@ -62,11 +62,11 @@ def task_complete(flow_class, process, node_name: str, user, activation=None, *,
 
 def _task_done(flow_class, node, process_id, user):
     """The open task of ``node`` in the process (the first, if several), marked done by ``user`` now
-    and returned as it is stored; None if there is none. One statement, bound on the server (org.compiled)."""
+    and returned as it is stored; None if there is none. One statement, prepared (org.compiled)."""
     model = flow_class.task_class
     at = timezone.now()
     flow_task = model._meta.get_field("flow_task").get_db_prep_value(node, connection)
-    found = model_instances(model, bound_rows(
+    found = model_instances(model, prepared_rows(
         _task_done_sql(model, connection.vendor),
         [user.pk, STATUS.DONE, at, at, process_id, flow_task, STATUS.NEW, STATUS.ASSIGNED],
     ))
