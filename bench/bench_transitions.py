@@ -616,10 +616,11 @@ def main():
     for process, steps in (("concern", CONCERN_STEPS), ("referral", REFERRAL_STEPS)):
         for n in (1, 2):
             if process == "concern":
-                # Enough drafts for the phase: from the one-process rate once known (with margin).
+                # Enough drafts for the phase: from the one-process rate once known (with margin; the
+                # calibration's few cycles, before the history, run slower than the phase).
                 per = phases.get(("concern", 1))
                 if per is None:
-                    drafts = int(args.duration / cycle_s * 1.5) + 20
+                    drafts = int(args.duration / cycle_s * 3) + 50
                 else:
                     cycles = len(per["latencies"]["review"])
                     drafts = int(cycles / per["wall"] * args.duration * 1.6) + 30

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.db import connection
 
 from org.access import active_memberships_of_user, member_facts
-from org.compiled import CompiledQuery, model_columns, model_instances, objects_together, prepared_rows
+from org.compiled import CompiledQuery, model_columns, model_instances, objects_together, prepared_insert, prepared_rows
 from org.models import Membership, Service, ServiceKindSetting
 from org.services import membership_set
 from workflows.models import DeadlinePolicy
@@ -167,6 +167,32 @@ class PreparedRowsTests:
         assert len(ctx) == 2
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%/* step */%"])
+            assert cursor.fetchone()[0] == 1
+
+
+class PreparedInsertTests:
+    def test_it_stores_what_bulk_create_stores_and_gives_each_object_its_key_in_order(self, org):
+        from org.models import Municipality
+
+        made = [Municipality(name=f"Sted {i}", number=f"86{i:02d}", emergency_phone=f"55 0{i}") for i in range(3)]
+        assert prepared_insert(Municipality, made) == made
+        assert all(m.pk is not None and not m._state.adding and m._state.db == connection.alias for m in made)
+        assert [m.pk for m in made] == sorted(m.pk for m in made)
+        stored = Municipality.objects.in_bulk([m.pk for m in made])
+        assert [(stored[m.pk].name, stored[m.pk].number, stored[m.pk].emergency_phone) for m in made] == [
+            (m.name, m.number, m.emergency_phone) for m in made
+        ]
+        (alone,) = prepared_insert(Municipality, [Municipality(name="Alene", number="8699")])
+        assert Municipality.objects.get(pk=alone.pk).name == "Alene"
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+    def test_it_prepares_one_text_for_any_number_of_rows(self, org):
+        from org.models import Municipality
+
+        for count in (2, 3, 5):
+            prepared_insert(Municipality, [Municipality(name=f"Rad {count} {i}", number=f"85{count}{i}") for i in range(count)])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['INSERT INTO "org_municipality"%UNNEST%'])
             assert cursor.fetchone()[0] == 1
 
 
