@@ -121,9 +121,10 @@ class CompiledQuery:
         missing = set(self.names) - {name for _i, name in slots}
         if missing or any(str(marker) in sql for marker in markers.values()):
             raise ValueError(f"CompiledQuery: {sorted(missing) or 'a marker'} is not a parameter of the statement")
-        instances = None if isinstance(built, tuple) or not issubclass(built._iterable_class, ModelIterable) else _Instances(built, compiler)
+        converters = tuple(converters.items())
+        instances = None if isinstance(built, tuple) or not issubclass(built._iterable_class, ModelIterable) else _Instances(built, compiler, converters)
         locks = not isinstance(built, tuple) and bool(built.query.select_for_update)
-        return sql, tuple(params), slots, tuple(converters.items()), instances, locks
+        return sql, tuple(params), slots, converters, instances, locks
 
     def _entry(self, using: str, shape: Hashable) -> tuple:
         key = (using, connections[using].vendor, shape)
@@ -152,16 +153,7 @@ class CompiledQuery:
         rows = _run(connection, sql, params)
         if not converters:
             return rows
-        out = []
-        for row in rows:
-            row = list(row)
-            for pos, (functions, expression) in converters:
-                value = row[pos]
-                for function in functions:
-                    value = function(value, expression, connection)
-                row[pos] = value
-            out.append(tuple(row))
-        return out
+        return [tuple(_converted(row, converters, connection)) for row in rows]
 
     def objects(self, using: str = "default", shape: Hashable = None, **values) -> list:
         """Run the statement for ``values``: the model instances iterating the queryset would give,
@@ -247,17 +239,12 @@ def model_columns(model) -> list[str]:
 
 @functools.cache
 def _model_reading(model, using: str) -> tuple[list[str], tuple]:
-    """(attnames, converters by position) of ``model``'s concrete fields, as a queryset's compiler
-    works them out for its columns (the backend's converters, then the field's)."""
-    connection = connections[using]
+    """(attnames, converters by position) of ``model``'s concrete fields: the converters a queryset's
+    compiler works out for their columns."""
     fields = model._meta.concrete_fields
-    converters = []
-    for position, field in enumerate(fields):
-        column = field.get_col(model._meta.db_table)
-        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if functions:
-            converters.append((position, tuple(functions), column))
-    return [field.attname for field in fields], tuple(converters)
+    compiler = model._base_manager.db_manager(using).all().query.get_compiler(using)
+    converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
+    return [field.attname for field in fields], tuple(converters.items())
 
 
 def model_instances(model, rows, using: str = "default") -> list:
@@ -265,17 +252,19 @@ def model_instances(model, rows, using: str = "default") -> list:
     ``model_columns(model)`` in that order, each value converted as a queryset would convert it."""
     attnames, converters = _model_reading(model, using)
     connection = connections[using]
-    out = []
-    for row in rows:
-        if converters:
-            row = list(row)
-            for position, functions, column in converters:
-                value = row[position]
-                for function in functions:
-                    value = function(value, column, connection)
-                row[position] = value
-        out.append(model.from_db(using, attnames, row))
-    return out
+    return [model.from_db(using, attnames, _converted(row, converters, connection) if converters else row) for row in rows]
+
+
+def _converted(row, converters, connection) -> list:
+    """``row`` as a list, each column with converters (position → (functions, expression), as
+    the compiler's get_converters gives them) converted as results_iter converts it."""
+    row = list(row)
+    for position, (functions, expression) in converters:
+        value = row[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        row[position] = value
+    return row
 
 
 class _Instances:
@@ -283,7 +272,7 @@ class _Instances:
     the model and of each related object, the annotations' positions), and the instances of each
     run's rows."""
 
-    def __init__(self, queryset, compiler):
+    def __init__(self, queryset, compiler, converters: tuple):
         from django.db.models.query import get_related_populators
 
         if queryset._known_related_objects or queryset._prefetch_related_lookups:
@@ -296,23 +285,17 @@ class _Instances:
         self.init_list = [column[0].target.attname for column in select[self.start:self.end]]
         self.populators = get_related_populators(klass_info, select, self.db)
         self.annotations = tuple(compiler.annotation_col_map.items())
-        # As results_iter works them out on every call: once here.
-        columns = [column[0] for column in select[: compiler.col_count]]
-        if compiler.has_composite_fields(columns):
+        # The columns' converters, as results_iter works them out on every call (CompiledQuery's, once).
+        if compiler.has_composite_fields([column[0] for column in select[: compiler.col_count]]):
             raise TypeError("CompiledQuery.objects: composite fields are not compiled")
-        self.converters = tuple(compiler.get_converters(columns).items())
+        self.converters = converters
 
     def make(self, rows) -> list:
         out = []
         connection = self.compiler.connection
         for row in rows:
             if self.converters:
-                row = list(row)
-            for position, (functions, expression) in self.converters:
-                value = row[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                row[position] = value
+                row = _converted(row, self.converters, connection)
             obj = self.model.from_db(self.db, self.init_list, row[self.start:self.end])
             for populator in self.populators:
                 populator.populate(row, obj)
